@@ -1,0 +1,125 @@
+# sortbyface — build, test, cross-compile.  See README.md.
+#
+#   make                      static ./sortbyface for this machine (x86-64: AVX2/FMA picked at run time)
+#   make setup                install Debian packages, produce weight files, build (idempotent)
+#   make test                 unit + end-to-end + oracle tests, normal build and ASan+UBSan build
+#   make cross ARCH=aarch64   static ARM binary build/aarch64/sortbyface (ARCH=armv7 too)
+#   make test-cross ARCH=...  unit tests of that build under qemu-user
+#
+# Variants live in build/<V>/ (native, asan, aarch64, armv7).  Modules are found by wildcard:
+# src/*.c and nn/*.c form the library, tests/test_*.c are cmocka programs, tests/e2e_*.sh are
+# end-to-end scripts.  Area-specific rules (tools, oracles, benchmarks) live in mk/*.mk.
+
+SHARED ?= ../shared
+ARCH ?= aarch64
+V ?= native
+export SBF_SHARED := $(abspath $(SHARED))
+
+CC_native  := gcc
+CC_asan    := gcc
+CC_aarch64 := aarch64-linux-gnu-gcc
+CC_armv7   := arm-linux-gnueabihf-gcc
+QEMU_aarch64 := qemu-aarch64 -L /usr/aarch64-linux-gnu
+QEMU_armv7   := qemu-arm -L /usr/arm-linux-gnueabihf
+LIBDIR_aarch64 := /usr/lib/aarch64-linux-gnu
+LIBDIR_armv7   := /usr/lib/arm-linux-gnueabihf
+
+CC := $(CC_$(V))
+B  := build/$(V)
+
+WARN    := -Wall -Wextra -Werror
+CFLAGS_COMMON := -std=c11 -O2 -g $(WARN) -D_GNU_SOURCE -I. -pthread
+CFLAGS_V_native  :=
+CFLAGS_V_asan    := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined -DSBF_ASAN=1
+CFLAGS_V_aarch64 := -march=armv8-a
+CFLAGS_V_armv7   := -march=armv7-a -mfpu=neon-vfpv4 -mfloat-abi=hard
+# Per-ISA kernel files: *_avx2.c get AVX2/FMA/F16C on x86 builds only (guarded inside by __x86_64__).
+ISA_AVX2_native := -mavx2 -mfma -mf16c
+ISA_AVX2_asan   := -mavx2 -mfma -mf16c
+LDFLAGS_V_native  := -static
+LDFLAGS_V_asan    := -fsanitize=address,undefined
+LDFLAGS_V_aarch64 := -static
+LDFLAGS_V_armv7   := -static
+TESTLD_V_aarch64  := -L$(LIBDIR_aarch64)
+TESTLD_V_armv7    := -L$(LIBDIR_armv7)
+RUN_V_aarch64 := env LD_LIBRARY_PATH=$(LIBDIR_aarch64) $(QEMU_aarch64)
+RUN_V_armv7   := env LD_LIBRARY_PATH=$(LIBDIR_armv7) $(QEMU_armv7)
+
+CFLAGS  := $(CFLAGS_COMMON) $(CFLAGS_V_$(V)) $(EXTRA_CFLAGS)
+LDLIBS  := -lm -pthread
+
+LIB_SRCS  := $(filter-out src/main.c,$(wildcard src/*.c)) $(wildcard nn/*.c)
+LIB_ASM   := $(wildcard src/*.S)
+LIB_OBJS  := $(LIB_SRCS:%.c=$(B)/%.o) $(LIB_ASM:%.S=$(B)/%.o)
+TEST_SRCS := $(wildcard tests/test_*.c)
+TEST_BINS := $(TEST_SRCS:tests/%.c=$(B)/tests/%)
+TEST_HELPERS := $(wildcard tests/helpers/*.c)
+TEST_HELPER_OBJS := $(TEST_HELPERS:%.c=$(B)/%.o)
+E2E_TESTS := $(sort $(wildcard tests/e2e_*.sh))
+
+# Hooks filled by mk/*.mk fragments.
+SETUP_STEPS :=
+SETUP_PACKAGES := build-essential pkg-config libstb-dev libcmocka-dev libdlib-dev libdlib-data \
+                  gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf libc6-dev-arm64-cross libc6-dev-armhf-cross \
+                  qemu-user g++ clang
+SETUP_CROSS_PACKAGES := libcmocka-dev:arm64 libcmocka-dev:armhf
+ORACLE_TESTS :=
+WEIGHT_FILES :=
+TOOLS :=
+
+.PHONY: all setup test test-unit test-e2e test-oracle cross test-cross clean tools lib bench bench-deps fuzz
+all: sortbyface
+
+-include mk/*.mk
+
+sortbyface: $(B)/sortbyface
+	cp $< $@
+
+$(B)/sortbyface: $(B)/src/main.o $(B)/libsbf.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS_V_$(V)) $(LDLIBS)
+
+$(B)/libsbf.a: $(LIB_OBJS)
+	rm -f $@; $(AR) rcs $@ $^
+
+lib: $(B)/libsbf.a
+
+$(B)/%.o: %.c $(wildcard src/*.h nn/*.h tests/helpers/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(if $(findstring _avx2,$*),$(ISA_AVX2_$(V))) -c -o $@ $<
+
+$(B)/%.o: %.S
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(B)/tests/%: tests/%.c $(B)/libsbf.a $(TEST_HELPER_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(TEST_HELPER_OBJS) $(B)/libsbf.a $(TESTLD_V_$(V)) -lcmocka $(LDFLAGS_V_$(V):-static=) $(LDLIBS)
+
+# ---- setup -------------------------------------------------------------------------------------
+setup:
+	@sh tools/setup-packages.sh $(SETUP_PACKAGES) -- $(SETUP_CROSS_PACKAGES)
+	@$(MAKE) --no-print-directory weights
+	@$(MAKE) --no-print-directory all
+
+weights: $(WEIGHT_FILES)
+
+# ---- tests -------------------------------------------------------------------------------------
+# make test = everything, in the normal build and again under ASan+UBSan.
+test:
+	@$(MAKE) --no-print-directory V=native check
+	@$(MAKE) --no-print-directory V=asan check
+	@echo "make test: all suites passed (native and asan)"
+
+check: $(B)/sortbyface $(TEST_BINS) $(ORACLE_TESTS)
+	@sh tests/run-suite.sh "$(B)" "$(RUN_V_$(V))" $(TEST_BINS) -- $(E2E_TESTS) -- $(ORACLE_TESTS)
+
+cross:
+	@$(MAKE) --no-print-directory V=$(ARCH) $(if $(filter armv7 aarch64,$(ARCH)),,$(error ARCH must be aarch64 or armv7)) build/$(ARCH)/sortbyface
+	@echo "built build/$(ARCH)/sortbyface"
+
+test-cross:
+	@$(MAKE) --no-print-directory V=$(ARCH) build/$(ARCH)/sortbyface $(addprefix build/$(ARCH)/tests/,$(notdir $(TEST_SRCS:.c=)))
+	@SBF_CROSS=1 sh tests/run-suite.sh "build/$(ARCH)" "$(RUN_V_$(ARCH))" $(addprefix build/$(ARCH)/tests/,$(notdir $(TEST_SRCS:.c=))) -- --
+
+clean:
+	rm -rf build sortbyface

@@ -1,0 +1,32 @@
+/* src/image.h — owns image input: content sniffing, stb_image decoding (JPEG, PNG, BMP, GIF first frame,
+ * PNM, TGA), JPEG EXIF orientation, the pixel limit, and the grayscale conversion dlib uses. */
+#ifndef SRC_IMAGE_H
+#define SRC_IMAGE_H
+#include <stddef.h>
+#include <stdint.h>
+
+#define SBF_DEFAULT_MAX_PIXELS 100000000LL
+
+typedef struct {
+    int w, h;        /* after EXIF rotation */
+    uint8_t *rgb;    /* w*h*3, row-major, interleaved R,G,B */
+    uint8_t *gray;   /* w*h, (r+g+b)/3 truncated, as dlib's rgb_pixel -> unsigned char */
+    int orientation; /* EXIF orientation that was applied (1..8; 1 = none) */
+} sbf_image;
+
+/* Decodes a file.  On failure returns -1 and writes a short reason (no path) to err. */
+int sbf_image_load(const char *path, long long max_pixels, sbf_image *out, char *err, size_t errlen);
+int sbf_image_load_memory(const unsigned char *buf, size_t len, long long max_pixels, sbf_image *out,
+                          char *err, size_t errlen);
+void sbf_image_free(sbf_image *img);
+
+/* EXIF orientation (1..8) of a JPEG held in buf; 1 when absent or unparsable. */
+int sbf_exif_orientation(const unsigned char *buf, size_t len);
+/* Rotates/flips an interleaved image of c channels in place of *pix (reallocates); w/h updated. */
+int sbf_apply_orientation(uint8_t **pix, int *w, int *h, int c, int orientation);
+/* 1 when the first bytes look like a format we decode (by magic, not extension). */
+int sbf_sniff_image(const unsigned char *head, size_t n);
+int sbf_is_image_file(const char *path);
+/* Fills img->gray from img->rgb. */
+void sbf_image_make_gray(sbf_image *img);
+#endif

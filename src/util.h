@@ -1,0 +1,26 @@
+/* src/util.h — small shared helpers: error lines, JSON string output, atomic file writes, paths. */
+#ifndef SRC_UTIL_H
+#define SRC_UTIL_H
+#include <stdio.h>
+#include <stddef.h>
+#include <stdarg.h>
+
+/* "sortbyface: <msg>\n" on stderr. */
+void sbf_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "sortbyface: <path>: <reason>\n" on stderr (path printed safely even if not UTF-8). */
+void sbf_file_error(const char *path, const char *reason);
+/* Writes s as a JSON string literal (quotes included); bytes that are not valid UTF-8 become \u00XX
+ * escapes of the raw byte so the line stays valid JSON. */
+void sbf_json_string(FILE *out, const char *s);
+/* Prints a float the shortest way that reads back exactly ("%.9g"-style). */
+void sbf_json_float(FILE *out, double v);
+/* Writes len bytes to path atomically (temp file in the same folder, fsync, rename). Refuses to
+ * replace an existing file unless overwrite != 0. 0 on success, -1 with reason in err. */
+int sbf_write_file_atomic(const char *path, const void *data, size_t len, int overwrite, char *err, size_t errlen);
+/* Reads a whole file into a malloc'ed buffer (NUL-terminated extra byte). */
+void *sbf_read_file(const char *path, size_t *len, size_t max_len, char *err, size_t errlen);
+/* Monotonic seconds. */
+double sbf_now(void);
+/* Directory holding the running executable ("" if unknown). */
+const char *sbf_exe_dir(void);
+#endif
