@@ -1,0 +1,17 @@
+/* src/cmd_embed.c — the 'embed' verb (placeholder until its issue lands: says so, exits non-zero). */
+#include <stdio.h>
+#include "src/cli.h"
+#include "src/verbs.h"
+
+int sbf_cmd_embed(int argc, char **argv) {
+    static const sbf_opt opts[] = {{0}};
+    static const sbf_cmd_spec spec = {"embed", "embed -src DIR [OPTIONS]", "Find, align and embed every face under DIR into the database.", "Not available in this build yet.", opts, 0, -1};
+    int npos; char **pos;
+    (void)argc;
+    if (argc > 1) {
+        int rc = sbf_parse(&spec, 2, (char *[]){argv[0], argv[1], NULL}, &npos, &pos);
+        if (rc == 1) return 0;
+    }
+    fprintf(stderr, "sortbyface embed: not available in this build yet\n");
+    return 2;
+}

@@ -1,0 +1,193 @@
+/* src/image.c — image input: sniffing, stb_image decoding, EXIF orientation, limits, gray. */
+#include "src/image.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <stb/stb_image.h>
+#include "src/util.h"
+
+#define MAX_FILE_BYTES ((size_t)1 << 30) /* 1 GiB of compressed data is far beyond any photo */
+
+int sbf_sniff_image(const unsigned char *h, size_t n) {
+    if (n >= 3 && h[0] == 0xFF && h[1] == 0xD8 && h[2] == 0xFF) return 1;                       /* JPEG */
+    if (n >= 8 && memcmp(h, "\x89PNG\r\n\x1a\n", 8) == 0) return 1;                               /* PNG */
+    if (n >= 6 && (memcmp(h, "GIF87a", 6) == 0 || memcmp(h, "GIF89a", 6) == 0)) return 1;          /* GIF */
+    if (n >= 14 && h[0] == 'B' && h[1] == 'M') return 1;                                           /* BMP */
+    if (n >= 3 && h[0] == 'P' && (h[1] == '5' || h[1] == '6') &&
+        (h[2] == ' ' || h[2] == '\n' || h[2] == '\r' || h[2] == '\t')) return 1;                   /* PNM */
+    return 0;
+}
+
+/* TGA has no magic: accept it only by name plus stb's header check. */
+static int tga_by_name(const char *path, const unsigned char *h, size_t n) {
+    size_t l = strlen(path);
+    if (l < 4 || strcasecmp(path + l - 4, ".tga") != 0) return 0;
+    int w, hh, c;
+    return stbi_info_from_memory(h, (int)n, &w, &hh, &c);
+}
+
+int sbf_is_image_file(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return 0;
+    unsigned char h[64];
+    size_t n = fread(h, 1, sizeof h, f);
+    fclose(f);
+    return sbf_sniff_image(h, n) || tga_by_name(path, h, n);
+}
+
+/* ---- EXIF ----------------------------------------------------------------------------------- */
+static unsigned rd16(const unsigned char *p, int le) { return le ? (unsigned)(p[0] | p[1] << 8) : (unsigned)(p[0] << 8 | p[1]); }
+static unsigned long rd32(const unsigned char *p, int le) {
+    return le ? (unsigned long)p[0] | (unsigned long)p[1] << 8 | (unsigned long)p[2] << 16 | (unsigned long)p[3] << 24
+              : (unsigned long)p[3] | (unsigned long)p[2] << 8 | (unsigned long)p[1] << 16 | (unsigned long)p[0] << 24;
+}
+
+/* Orientation from a TIFF block (the APP1 payload after "Exif\0\0"). */
+static int tiff_orientation(const unsigned char *t, size_t n) {
+    if (n < 8) return 1;
+    int le;
+    if (t[0] == 'I' && t[1] == 'I') le = 1;
+    else if (t[0] == 'M' && t[1] == 'M') le = 0;
+    else return 1;
+    if (rd16(t + 2, le) != 42) return 1;
+    unsigned long ifd = rd32(t + 4, le);
+    if (ifd > n - 2 || ifd < 8) return 1;
+    unsigned cnt = rd16(t + ifd, le);
+    const unsigned char *e = t + ifd + 2;
+    if ((size_t)cnt * 12 > n - ifd - 2) return 1;
+    for (unsigned i = 0; i < cnt; i++, e += 12) {
+        if (rd16(e, le) != 0x0112) continue;
+        unsigned type = rd16(e + 2, le);
+        unsigned long count = rd32(e + 4, le);
+        unsigned v;
+        if (type == 3 && count == 1) v = rd16(e + 8, le);          /* SHORT, stored in the value field */
+        else if (type == 4 && count == 1) v = (unsigned)rd32(e + 8, le); /* LONG (seen in broken writers) */
+        else return 1;
+        return v >= 1 && v <= 8 ? (int)v : 1;
+    }
+    return 1;
+}
+
+int sbf_exif_orientation(const unsigned char *b, size_t n) {
+    if (n < 4 || b[0] != 0xFF || b[1] != 0xD8) return 1;
+    size_t p = 2;
+    while (p + 4 <= n) {
+        if (b[p] != 0xFF) return 1;
+        unsigned m = b[p + 1];
+        if (m == 0xFF) { p++; continue; }                  /* fill bytes */
+        if (m == 0xD8 || (m >= 0xD0 && m <= 0xD7) || m == 0x01) { p += 2; continue; }
+        if (m == 0xDA || m == 0xD9) return 1;              /* start of scan / end: no EXIF before image data */
+        size_t len = (size_t)b[p + 2] << 8 | b[p + 3];
+        if (len < 2 || len > n - p - 2) return 1;
+        if (m == 0xE1 && len >= 8 && memcmp(b + p + 4, "Exif\0\0", 6) == 0)
+            return tiff_orientation(b + p + 10, len - 8);
+        p += 2 + len;
+    }
+    return 1;
+}
+
+/* 1 when the JPEG stream reaches its end-of-image marker (stb_image silently pads truncated files). */
+static int jpeg_complete(const unsigned char *b, size_t n) {
+    size_t p = 2;
+    while (p + 2 <= n) {
+        if (b[p] != 0xFF) { p++; continue; }               /* inside entropy-coded data */
+        unsigned m = b[p + 1];
+        if (m == 0xD9) return 1;
+        if (m == 0x00 || m == 0xFF || (m >= 0xD0 && m <= 0xD7) || m == 0x01) { p += (m == 0xFF) ? 1 : 2; continue; }
+        if (p + 4 > n) return 0;
+        size_t len = (size_t)b[p + 2] << 8 | b[p + 3];
+        if (len < 2) return 0;
+        p += 2 + len;                                      /* segment (SOS header too; its data follows) */
+    }
+    return 0;
+}
+
+int sbf_apply_orientation(uint8_t **pix, int *w, int *h, int c, int o) {
+    if (o <= 1 || o > 8) return 0;
+    int sw = *w, sh = *h, dw = o >= 5 ? sh : sw, dh = o >= 5 ? sw : sh;
+    uint8_t *src = *pix, *dst = malloc((size_t)sw * sh * c);
+    if (!dst) return -1;
+    for (int y = 0; y < dh; y++)
+        for (int x = 0; x < dw; x++) {
+            int sx, sy;
+            switch (o) {
+            case 2: sx = sw - 1 - x; sy = y; break;
+            case 3: sx = sw - 1 - x; sy = sh - 1 - y; break;
+            case 4: sx = x; sy = sh - 1 - y; break;
+            case 5: sx = y; sy = x; break;
+            case 6: sx = y; sy = sh - 1 - x; break;
+            case 7: sx = sw - 1 - y; sy = sh - 1 - x; break;
+            default: sx = sw - 1 - y; sy = x; break; /* 8 */
+            }
+            memcpy(dst + ((size_t)y * dw + x) * c, src + ((size_t)sy * sw + sx) * c, (size_t)c);
+        }
+    free(src);
+    *pix = dst; *w = dw; *h = dh;
+    return 0;
+}
+
+void sbf_image_make_gray(sbf_image *img) {
+    size_t n = (size_t)img->w * img->h;
+    for (size_t i = 0; i < n; i++) {
+        const uint8_t *p = img->rgb + 3 * i;
+        img->gray[i] = (uint8_t)(((unsigned)p[0] + p[1] + p[2]) / 3);
+    }
+}
+
+void sbf_image_free(sbf_image *img) {
+    if (!img) return;
+    free(img->rgb);
+    free(img->gray);
+    memset(img, 0, sizeof *img);
+}
+
+static int decode(const unsigned char *buf, size_t len, int allow_tga, long long max_pixels, sbf_image *out,
+                  char *err, size_t errlen) {
+    memset(out, 0, sizeof *out);
+    if (len == 0) { snprintf(err, errlen, "empty file (0 bytes)"); return -1; }
+    if (!sbf_sniff_image(buf, len) && !allow_tga) {
+        snprintf(err, errlen, "not a supported image (content is not JPEG, PNG, BMP, GIF, PNM or TGA)");
+        return -1;
+    }
+    if (len > (size_t)0x7fffffff) { snprintf(err, errlen, "file too large to decode"); return -1; }
+    int w = 0, h = 0, comp = 0;
+    if (!stbi_info_from_memory(buf, (int)len, &w, &h, &comp)) {
+        snprintf(err, errlen, "corrupt or truncated image header (%s)", stbi_failure_reason());
+        return -1;
+    }
+    if (w <= 0 || h <= 0) { snprintf(err, errlen, "zero-sized image (%dx%d)", w, h); return -1; }
+    if ((long long)w * h > max_pixels) {
+        snprintf(err, errlen, "image too large: %dx%d is %.1f megapixels, over the %.1f megapixel limit (see --max-pixels)",
+                 w, h, (double)w * h / 1e6, (double)max_pixels / 1e6);
+        return -1;
+    }
+    int is_jpeg = buf[0] == 0xFF && buf[1] == 0xD8;
+    if (is_jpeg && !jpeg_complete(buf, len)) { snprintf(err, errlen, "truncated JPEG (no end-of-image marker)"); return -1; }
+    int dw, dh, dc;
+    unsigned char *px = stbi_load_from_memory(buf, (int)len, &dw, &dh, &dc, 3);
+    if (!px) { snprintf(err, errlen, "corrupt image data (%s)", stbi_failure_reason()); return -1; }
+    /* stb allocates with malloc (STBI_MALLOC default), so we own px with free(). */
+    int o = is_jpeg ? sbf_exif_orientation(buf, len) : 1;
+    if (sbf_apply_orientation(&px, &dw, &dh, 3, o)) { free(px); snprintf(err, errlen, "out of memory"); return -1; }
+    out->w = dw; out->h = dh; out->rgb = px; out->orientation = o;
+    out->gray = malloc((size_t)dw * dh);
+    if (!out->gray) { sbf_image_free(out); snprintf(err, errlen, "out of memory"); return -1; }
+    sbf_image_make_gray(out);
+    return 0;
+}
+
+int sbf_image_load_memory(const unsigned char *buf, size_t len, long long max_pixels, sbf_image *out, char *err,
+                          size_t errlen) {
+    return decode(buf, len, 0, max_pixels, out, err, errlen);
+}
+
+int sbf_image_load(const char *path, long long max_pixels, sbf_image *out, char *err, size_t errlen) {
+    size_t len;
+    memset(out, 0, sizeof *out);
+    unsigned char *buf = sbf_read_file(path, &len, MAX_FILE_BYTES, err, errlen);
+    if (!buf) return -1;
+    int rc = decode(buf, len, tga_by_name(path, buf, len), max_pixels, out, err, errlen);
+    free(buf);
+    return rc;
+}

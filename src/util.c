@@ -1,0 +1,172 @@
+/* src/util.c — error lines, JSON output, atomic writes, misc. */
+#include "src/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+void sbf_error(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("sortbyface: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+/* Prints a path for a human: printable bytes as-is, control characters (e.g. a newline in a
+ * file name) as \xNN so the message stays one line. */
+static void put_path(FILE *out, const char *p) {
+    for (const unsigned char *s = (const unsigned char *)p; *s; s++) {
+        if (*s < 0x20 || *s == 0x7f) fprintf(out, "\\x%02x", *s);
+        else fputc(*s, out);
+    }
+}
+
+void sbf_file_error(const char *path, const char *reason) {
+    fputs("sortbyface: ", stderr);
+    put_path(stderr, path);
+    fprintf(stderr, ": %s\n", reason);
+}
+
+/* Length of a valid UTF-8 sequence at s (1..4), or 0 if invalid. */
+static int utf8_len(const unsigned char *s) {
+    unsigned c = s[0];
+    if (c < 0x80) return 1;
+    int n; unsigned min;
+    if ((c & 0xe0) == 0xc0) { n = 2; min = 0x80; c &= 0x1f; }
+    else if ((c & 0xf0) == 0xe0) { n = 3; min = 0x800; c &= 0x0f; }
+    else if ((c & 0xf8) == 0xf0) { n = 4; min = 0x10000; c &= 0x07; }
+    else return 0;
+    for (int i = 1; i < n; i++) {
+        if ((s[i] & 0xc0) != 0x80) return 0;
+        c = (c << 6) | (s[i] & 0x3f);
+    }
+    if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff)) return 0;
+    return n;
+}
+
+void sbf_json_string(FILE *out, const char *str) {
+    const unsigned char *s = (const unsigned char *)str;
+    fputc('"', out);
+    while (*s) {
+        unsigned c = *s;
+        if (c == '"' || c == '\\') { fputc('\\', out); fputc((int)c, out); s++; continue; }
+        if (c < 0x20) {
+            switch (c) {
+            case '\n': fputs("\\n", out); break;
+            case '\t': fputs("\\t", out); break;
+            case '\r': fputs("\\r", out); break;
+            default: fprintf(out, "\\u%04x", c);
+            }
+            s++;
+            continue;
+        }
+        int n = utf8_len(s);
+        if (n == 0) { fprintf(out, "\\u%04x", c); s++; continue; } /* raw byte, not UTF-8 */
+        fwrite(s, 1, (size_t)n, out);
+        s += n;
+    }
+    fputc('"', out);
+}
+
+void sbf_json_float(FILE *out, double v) {
+    char buf[64];
+    for (int prec = 6; prec <= 17; prec++) {
+        snprintf(buf, sizeof buf, "%.*g", prec, v);
+        if (strtod(buf, NULL) == v || prec == 17) break;
+    }
+    if (v != v || v == 1.0 / 0.0 || v == -1.0 / 0.0) snprintf(buf, sizeof buf, "null");
+    fputs(buf, out);
+}
+
+int sbf_write_file_atomic(const char *path, const void *data, size_t len, int overwrite, char *err, size_t errlen) {
+    struct stat st;
+    if (!overwrite && lstat(path, &st) == 0) { snprintf(err, errlen, "%s already exists; not overwriting", path); return -1; }
+    size_t pl = strlen(path);
+    char *tmp = malloc(pl + 40);
+    if (!tmp) { snprintf(err, errlen, "out of memory"); return -1; }
+    snprintf(tmp, pl + 40, "%s.tmp-%ld", path, (long)getpid());
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0) { snprintf(err, errlen, "cannot create %s: %s", tmp, strerror(errno)); free(tmp); return -1; }
+    const char *p = data;
+    size_t done = 0;
+    int e = 0;
+    while (done < len) {
+        ssize_t r = write(fd, p + done, len - done);
+        if (r < 0) { if (errno == EINTR) continue; e = errno; break; }
+        done += (size_t)r;
+    }
+    if (!e && fsync(fd) != 0) e = errno;
+    if (close(fd) != 0 && !e) e = errno;
+    if (e) { snprintf(err, errlen, "cannot write %s: %s", path, strerror(e)); unlink(tmp); free(tmp); return -1; }
+    int rc;
+    if (overwrite) rc = rename(tmp, path);
+    else { rc = link(tmp, path); if (rc == 0) unlink(tmp); } /* link fails with EEXIST: never clobber */
+    if (rc != 0) {
+        e = errno;
+        snprintf(err, errlen, "cannot create %s: %s", path, e == EEXIST ? "already exists; not overwriting" : strerror(e));
+        unlink(tmp); free(tmp); return -1;
+    }
+    free(tmp);
+    return 0;
+}
+
+void *sbf_read_file(const char *path, size_t *len, size_t max_len, char *err, size_t errlen) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) { snprintf(err, errlen, "cannot open: %s", strerror(errno)); return NULL; }
+    struct stat st;
+    if (fstat(fd, &st) != 0) { snprintf(err, errlen, "cannot stat: %s", strerror(errno)); close(fd); return NULL; }
+    if (S_ISDIR(st.st_mode)) { snprintf(err, errlen, "is a directory"); close(fd); return NULL; }
+    if (!S_ISREG(st.st_mode)) { snprintf(err, errlen, "not a regular file"); close(fd); return NULL; }
+    if ((unsigned long long)st.st_size > max_len) {
+        snprintf(err, errlen, "file too large (%lld bytes, limit %zu)", (long long)st.st_size, max_len);
+        close(fd); return NULL;
+    }
+    size_t cap = (size_t)st.st_size + 1, got = 0;
+    char *buf = malloc(cap);
+    if (!buf) { snprintf(err, errlen, "out of memory"); close(fd); return NULL; }
+    for (;;) {
+        if (got + 1 >= cap) { /* file grew while reading */
+            if (cap > max_len) { snprintf(err, errlen, "file too large"); free(buf); close(fd); return NULL; }
+            char *nb = realloc(buf, cap * 2);
+            if (!nb) { snprintf(err, errlen, "out of memory"); free(buf); close(fd); return NULL; }
+            buf = nb; cap *= 2;
+        }
+        ssize_t r = read(fd, buf + got, cap - 1 - got);
+        if (r < 0) { if (errno == EINTR) continue; snprintf(err, errlen, "read error: %s", strerror(errno)); free(buf); close(fd); return NULL; }
+        if (r == 0) break;
+        got += (size_t)r;
+    }
+    close(fd);
+    buf[got] = 0;
+    *len = got;
+    return buf;
+}
+
+double sbf_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+const char *sbf_exe_dir(void) {
+    static char dir[PATH_MAX];
+    static int done;
+    if (!done) {
+        ssize_t n = readlink("/proc/self/exe", dir, sizeof dir - 1);
+        if (n > 0) {
+            dir[n] = 0;
+            char *slash = strrchr(dir, '/');
+            if (slash) *slash = 0;
+        } else dir[0] = 0;
+        done = 1;
+    }
+    return dir;
+}
