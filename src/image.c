@@ -153,6 +153,16 @@ static int decode(const unsigned char *buf, size_t len, int allow_tga, long long
     if (len > (size_t)0x7fffffff) { snprintf(err, errlen, "file too large to decode"); return -1; }
     int w = 0, h = 0, comp = 0;
     if (!stbi_info_from_memory(buf, (int)len, &w, &h, &comp)) {
+        /* stb refuses absurd PNG sizes itself; read IHDR to say what the file claims. */
+        if (len >= 24 && buf[0] == 0x89 && !memcmp(buf + 12, "IHDR", 4)) {
+            unsigned long pw = (unsigned long)buf[16] << 24 | buf[17] << 16 | buf[18] << 8 | buf[19];
+            unsigned long ph = (unsigned long)buf[20] << 24 | buf[21] << 16 | buf[22] << 8 | buf[23];
+            if ((double)pw * ph > (double)max_pixels) {
+                snprintf(err, errlen, "image too large: %lux%lu is %.1f megapixels, over the %.1f megapixel limit (see --max-pixels)",
+                         pw, ph, (double)pw * ph / 1e6, (double)max_pixels / 1e6);
+                return -1;
+            }
+        }
         snprintf(err, errlen, "corrupt or truncated image header (%s)", stbi_failure_reason());
         return -1;
     }

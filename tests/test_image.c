@@ -1,0 +1,280 @@
+/* tests/test_image.c — image input: all 8 EXIF orientations (both TIFF byte orders), every format we
+ * accept, bad input (truncated/corrupt JPEG and PNG, text named .jpg, huge header, 0 bytes), gray/RGBA. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <stb/stb_image_write.h>
+#include "src/image.h"
+
+typedef struct { unsigned char *b; size_t n; } buf_t;
+static void put(void *ctx, void *data, int size) {
+    buf_t *B = ctx;
+    B->b = realloc(B->b, B->n + (size_t)size);
+    memcpy(B->b + B->n, data, (size_t)size);
+    B->n += (size_t)size;
+}
+
+enum { R, G, Bl, W };
+static const unsigned char COL[4][3] = {{255, 0, 0}, {0, 255, 0}, {0, 0, 255}, {255, 255, 255}};
+
+/* 32x16 image, quadrants TL=red TR=green BL=blue BR=white */
+static unsigned char *quad_image(int w, int h) {
+    unsigned char *p = malloc((size_t)w * h * 3);
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            int q = (y >= h / 2) * 2 + (x >= w / 2);
+            memcpy(p + ((size_t)y * w + x) * 3, COL[q], 3);
+        }
+    return p;
+}
+
+static buf_t jpeg_with_orientation(int orientation, int little_endian) {
+    unsigned char *px = quad_image(32, 16);
+    buf_t j = {0};
+    assert_true(stbi_write_jpg_to_func(put, &j, 32, 16, 3, px, 100));
+    free(px);
+    if (orientation == 0) return j;
+    /* APP1: FFE1 len "Exif\0\0" TIFF(II/MM,42,8) IFD0: 1 entry (0x0112 SHORT 1 value) next=0 */
+    unsigned char app[64];
+    int k = 0, le = little_endian;
+#define P16(v) do { if (le) { app[k++] = (unsigned char)((v) & 0xff); app[k++] = (unsigned char)((v) >> 8); } \
+                    else { app[k++] = (unsigned char)((v) >> 8); app[k++] = (unsigned char)((v) & 0xff); } } while (0)
+#define P32(v) do { if (le) { P16((v) & 0xffff); P16((unsigned)(v) >> 16); } else { P16((unsigned)(v) >> 16); P16((v) & 0xffff); } } while (0)
+    app[k++] = 0xFF; app[k++] = 0xE1; k += 2;
+    memcpy(app + k, "Exif\0\0", 6); k += 6;
+    app[k++] = le ? 'I' : 'M'; app[k++] = le ? 'I' : 'M';
+    P16(42); P32(8);
+    P16(2);                         /* two entries: an unrelated tag first, then orientation */
+    P16(0x010F); P16(2); P32(4); P32(0x00414243);
+    P16(0x0112); P16(3); P32(1); P16(orientation); P16(0);
+    P32(0);
+    int len = k - 2;
+    app[2] = (unsigned char)(len >> 8); app[3] = (unsigned char)len;
+    buf_t o = {malloc(j.n + (size_t)k), j.n + (size_t)k};
+    memcpy(o.b, j.b, 2);
+    memcpy(o.b + 2, app, (size_t)k);
+    memcpy(o.b + 2 + k, j.b + 2, j.n - 2);
+    free(j.b);
+    return o;
+}
+
+static int colour_at(const sbf_image *im, int x, int y) {
+    const unsigned char *p = im->rgb + ((size_t)y * im->w + x) * 3;
+    int best = -1, bd = 1 << 30;
+    for (int c = 0; c < 4; c++) {
+        int d = 0;
+        for (int i = 0; i < 3; i++) d += (p[i] - COL[c][i]) * (p[i] - COL[c][i]);
+        if (d < bd) { bd = d; best = c; }
+    }
+    assert_true(bd < 40 * 40 * 3);
+    return best;
+}
+
+static void test_exif_orientations(void **state) {
+    (void)state;
+    /* Displayed quadrant colours (TL, TR, BL, BR) per EXIF orientation, from the EXIF 2.3 definitions:
+     * 2 mirror horizontal, 3 rotate 180, 4 mirror vertical, 5 transpose, 6 rotate 90 CW,
+     * 7 transverse, 8 rotate 90 CCW. */
+    static const int want[9][4] = {
+        {0}, {R, G, Bl, W}, {G, R, W, Bl}, {W, Bl, G, R}, {Bl, W, R, G},
+        {R, Bl, G, W}, {Bl, R, W, G}, {W, G, Bl, R}, {G, W, R, Bl},
+    };
+    for (int le = 0; le < 2; le++)
+        for (int o = 1; o <= 8; o++) {
+            buf_t j = jpeg_with_orientation(o, le);
+            assert_int_equal(sbf_exif_orientation(j.b, j.n), o);
+            sbf_image im;
+            char err[256];
+            assert_int_equal(sbf_image_load_memory(j.b, j.n, SBF_DEFAULT_MAX_PIXELS, &im, err, sizeof err), 0);
+            assert_int_equal(im.orientation, o);
+            int rot = o >= 5;
+            assert_int_equal(im.w, rot ? 16 : 32);
+            assert_int_equal(im.h, rot ? 32 : 16);
+            int qx[2] = {im.w / 4, im.w * 3 / 4}, qy[2] = {im.h / 4, im.h * 3 / 4};
+            for (int q = 0; q < 4; q++)
+                if (colour_at(&im, qx[q & 1], qy[q >> 1]) != want[o][q])
+                    fail_msg("orientation %d (%s): quadrant %d wrong", o, le ? "II" : "MM", q);
+            sbf_image_free(&im);
+            free(j.b);
+        }
+    buf_t plain = jpeg_with_orientation(0, 1);
+    assert_int_equal(sbf_exif_orientation(plain.b, plain.n), 1);
+    free(plain.b);
+}
+
+static int load(const buf_t *b, sbf_image *im, char *err) {
+    return sbf_image_load_memory(b->b, b->n, SBF_DEFAULT_MAX_PIXELS, im, err, 256);
+}
+
+static void test_truncated_and_corrupt(void **state) {
+    (void)state;
+    char err[256];
+    sbf_image im;
+    buf_t j = jpeg_with_orientation(0, 1);
+    for (size_t cut = 1; cut < j.n; cut += j.n / 23 + 1) {
+        buf_t t = {j.b, cut};
+        assert_int_equal(load(&t, &im, err), -1);
+    }
+    buf_t t = {j.b, j.n - 2}; /* just the end-of-image marker missing */
+    assert_int_equal(load(&t, &im, err), -1);
+    assert_non_null(strstr(err, "truncated"));
+    /* corrupt: destroy the frame header (SOF0 -> unknown marker) */
+    unsigned char *c = malloc(j.n);
+    memcpy(c, j.b, j.n);
+    for (size_t i = 2; i + 1 < j.n; i++)
+        if (c[i] == 0xFF && c[i + 1] == 0xC0) { c[i + 1] = 0xCF; break; }
+    buf_t cb = {c, j.n};
+    assert_int_equal(load(&cb, &im, err), -1);
+    assert_true(strlen(err) > 5);
+    free(c);
+    free(j.b);
+
+    unsigned char px[12] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
+    buf_t p = {0};
+    assert_true(stbi_write_png_to_func(put, &p, 2, 2, 3, px, 6));
+    for (size_t cut = 0; cut < p.n - 12; cut += 3) { /* IEND chunk is the last 12 bytes */
+        buf_t tp = {p.b, cut};
+        if (load(&tp, &im, err) == 0) fail_msg("PNG truncated to %zu bytes decoded", cut);
+    }
+    p.b[12] = 'X'; /* IHDR -> XHDR */
+    assert_int_equal(load(&p, &im, err), -1);
+    free(p.b);
+}
+
+static void test_not_images(void **state) {
+    (void)state;
+    char err[256];
+    sbf_image im;
+    const char *text = "Hello, this is a text file pretending to be a JPEG.\n";
+    buf_t t = {(unsigned char *)text, strlen(text)};
+    assert_int_equal(load(&t, &im, err), -1);
+    assert_non_null(strstr(err, "not a supported image"));
+    buf_t z = {(unsigned char *)"", 0};
+    assert_int_equal(load(&z, &im, err), -1);
+    assert_non_null(strstr(err, "empty"));
+    /* a text file named .jpg, through the file API: error, and not sniffed as an image */
+    char path[] = "/tmp/sbf-img-XXXXXX.jpg";
+    int fd = mkstemps(path, 4);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+    assert_int_equal(sbf_is_image_file(path), 0);
+    assert_int_equal(sbf_image_load(path, SBF_DEFAULT_MAX_PIXELS, &im, err, sizeof err), -1);
+    assert_non_null(strstr(err, "not a supported image"));
+    unlink(path);
+    assert_int_equal(sbf_image_load(path, SBF_DEFAULT_MAX_PIXELS, &im, err, sizeof err), -1);
+    assert_non_null(strstr(err, "cannot open"));
+    assert_int_equal(sbf_image_load("/tmp", SBF_DEFAULT_MAX_PIXELS, &im, err, sizeof err), -1);
+    assert_non_null(strstr(err, "directory"));
+}
+
+static void test_huge_header(void **state) {
+    (void)state;
+    unsigned char px[3] = {9, 9, 9};
+    buf_t p = {0};
+    assert_true(stbi_write_png_to_func(put, &p, 1, 1, 3, px, 3));
+    /* IHDR width/height at bytes 16..23: claim 60000 x 60000 (CRC is not what stops it) */
+    unsigned char dim[8] = {0, 0, 0xEA, 0x60, 0, 0, 0xEA, 0x60};
+    memcpy(p.b + 16, dim, 8);
+    char err[256];
+    sbf_image im;
+    assert_int_equal(load(&p, &im, err), -1);
+    assert_non_null(strstr(err, "too large"));
+    assert_non_null(strstr(err, "60000x60000"));
+    /* the limit is a parameter: a 2x2 image over a 3-pixel limit is refused */
+    buf_t q = {0};
+    unsigned char px4[12] = {0};
+    assert_true(stbi_write_png_to_func(put, &q, 2, 2, 3, px4, 6));
+    assert_int_equal(sbf_image_load_memory(q.b, q.n, 3, &im, err, sizeof err), -1);
+    assert_int_equal(sbf_image_load_memory(q.b, q.n, 4, &im, err, sizeof err), 0);
+    sbf_image_free(&im);
+    /* zero width */
+    memset(q.b + 16, 0, 4);
+    assert_int_equal(load(&q, &im, err), -1);
+    free(p.b);
+    free(q.b);
+}
+
+static void test_gray_rgba_tiny(void **state) {
+    (void)state;
+    char err[256];
+    sbf_image im;
+    unsigned char g[6] = {0, 50, 100, 150, 200, 255};
+    buf_t p = {0};
+    assert_true(stbi_write_png_to_func(put, &p, 3, 2, 1, g, 3));
+    assert_int_equal(load(&p, &im, err), 0);
+    assert_int_equal(im.w, 3);
+    assert_int_equal(im.h, 2);
+    for (int i = 0; i < 6; i++) {
+        assert_int_equal(im.rgb[3 * i], g[i]);
+        assert_int_equal(im.rgb[3 * i + 2], g[i]);
+        assert_int_equal(im.gray[i], g[i]);
+    }
+    sbf_image_free(&im);
+    free(p.b);
+    unsigned char rgba[8] = {10, 20, 31, 0, 200, 100, 51, 255};
+    buf_t a = {0};
+    assert_true(stbi_write_png_to_func(put, &a, 2, 1, 4, rgba, 8));
+    assert_int_equal(load(&a, &im, err), 0);
+    assert_memory_equal(im.rgb, ((unsigned char[]){10, 20, 31, 200, 100, 51}), 6);
+    assert_int_equal(im.gray[0], (10 + 20 + 31) / 3);  /* dlib: (r+g+b)/3, truncated */
+    assert_int_equal(im.gray[1], (200 + 100 + 51) / 3);
+    sbf_image_free(&im);
+    free(a.b);
+    unsigned char one[3] = {7, 8, 9};
+    buf_t o = {0};
+    assert_true(stbi_write_bmp_to_func(put, &o, 1, 1, 3, one));
+    assert_int_equal(load(&o, &im, err), 0);
+    assert_int_equal(im.w * im.h, 1);
+    assert_memory_equal(im.rgb, one, 3);
+    sbf_image_free(&im);
+    free(o.b);
+}
+
+static void test_other_formats(void **state) {
+    (void)state;
+    char err[256];
+    sbf_image im;
+    /* GIF89a, 1x1, global palette {red, black}, one LZW-coded pixel of index 0 */
+    static const unsigned char gif[] = {'G', 'I', 'F', '8', '9', 'a', 1, 0, 1, 0, 0x80, 0, 0, 255, 0, 0, 0, 0, 0,
+                                        0x2C, 0, 0, 0, 0, 1, 0, 1, 0, 0, 2, 2, 0x44, 0x01, 0, 0x3B};
+    buf_t gb = {(unsigned char *)gif, sizeof gif};
+    assert_int_equal(load(&gb, &im, err), 0);
+    assert_memory_equal(im.rgb, ((unsigned char[]){255, 0, 0}), 3);
+    sbf_image_free(&im);
+    static const unsigned char ppm[] = "P6\n2 1\n255\n\x01\x02\x03\xfa\xfb\xfc";
+    buf_t pb = {(unsigned char *)ppm, sizeof ppm - 1};
+    assert_int_equal(load(&pb, &im, err), 0);
+    assert_memory_equal(im.rgb, ((unsigned char[]){1, 2, 3, 250, 251, 252}), 6);
+    sbf_image_free(&im);
+    /* TGA has no magic: accepted from a file named .tga only */
+    unsigned char px[6] = {1, 2, 3, 4, 5, 6};
+    buf_t t = {0};
+    assert_true(stbi_write_tga_to_func(put, &t, 2, 1, 3, px));
+    assert_int_equal(load(&t, &im, err), -1);
+    char path[] = "/tmp/sbf-img-XXXXXX.tga";
+    int fd = mkstemps(path, 4);
+    assert_int_equal(write(fd, t.b, t.n), (ssize_t)t.n);
+    close(fd);
+    assert_int_equal(sbf_is_image_file(path), 1);
+    assert_int_equal(sbf_image_load(path, SBF_DEFAULT_MAX_PIXELS, &im, err, sizeof err), 0);
+    assert_memory_equal(im.rgb, px, 6);
+    sbf_image_free(&im);
+    unlink(path);
+    free(t.b);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_exif_orientations), cmocka_unit_test(test_truncated_and_corrupt),
+        cmocka_unit_test(test_not_images),        cmocka_unit_test(test_huge_header),
+        cmocka_unit_test(test_gray_rgba_tiny),    cmocka_unit_test(test_other_formats),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
