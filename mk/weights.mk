@@ -5,7 +5,7 @@ FACENET_META := --meta model=facenet-inception-resnet-v1-20180402-114759 \
   --meta licence="MIT (davidsandberg/facenet)" \
   --meta input="160x160 RGB, (x-127.5)/128" --meta layout="conv kernels OHWI; BatchNorm folded"
 WEIGHT_FILES += weights/facenet-20180402.sbfw
-TOOLS += build/native/tools/npy2sbfw
+TOOLS += build/native/tools/npy2sbfw build/native/tools/sbfw-info
 
 NPY2SBFW_SRCS := tools/npy2sbfw.c nn/weights.c nn/half.c src/util.c
 build/native/tools/npy2sbfw: $(NPY2SBFW_SRCS) nn/weights.h nn/half.h src/util.h
@@ -20,3 +20,9 @@ weights/facenet-20180402.sbfw: $(FACENET_NPY_DIR)/.verified build/native/tools/n
 
 weights/facenet-20180402-f16.sbfw: $(FACENET_NPY_DIR)/.verified build/native/tools/npy2sbfw
 	build/native/tools/npy2sbfw --f16 $(FACENET_META) $(FACENET_NPY_DIR) $@
+
+build/native/tools/sbfw-info: tools/sbfw-info.c nn/weights.c src/util.c nn/weights.h src/util.h
+	@mkdir -p $(dir $@)
+	gcc $(CFLAGS_COMMON) -o $@ tools/sbfw-info.c nn/weights.c src/util.c -lm
+
+tools: $(TOOLS)
