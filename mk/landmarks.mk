@@ -1,0 +1,31 @@
+# mk/landmarks.mk — 68-point shape predictor: .dat -> SBFW conversion, dlib oracle test, benchmark.
+DLIB_SHAPE_DAT := /usr/share/dlib/shape_predictor_68_face_landmarks.dat
+DLIB_LIBS := $(shell pkg-config --libs dlib-1 2>/dev/null || echo -ldlib)
+ORACLE_CXX := g++ -O2 -g -std=c++14 -I.
+
+# tools/shape-convert: dlib's .dat -> our SBFW (float32 leaves; --f16 for float16 leaves).
+SHAPE_CONVERT_SRCS := tools/shape-convert.c src/landmarks.c src/landmarks_avx2.c src/models.c src/util.c nn/weights.c nn/half.c
+TOOLS += build/native/tools/shape-convert
+build/native/tools/shape-convert: $(SHAPE_CONVERT_SRCS) src/landmarks.h src/landmarks_impl.h nn/weights.h nn/half.h src/util.h
+	@mkdir -p $(dir $@)
+	gcc $(CFLAGS_COMMON) -o $@ $(filter-out src/landmarks_avx2.c,$(SHAPE_CONVERT_SRCS)) \
+	  $(if $(filter x86_64,$(shell uname -m)),-x c -mavx2 -mfma -mf16c src/landmarks_avx2.c) -lm
+
+weights/shape-68-f16.sbfw: $(DLIB_SHAPE_DAT) build/native/tools/shape-convert
+	build/native/tools/shape-convert --f16 $< $@
+
+WEIGHT_FILES += weights/shape-68.sbfw
+weights/shape-68.sbfw: $(DLIB_SHAPE_DAT) build/native/tools/shape-convert
+	build/native/tools/shape-convert $< $@
+
+ifneq ($(filter native asan,$(V)),)
+ORACLE_TESTS += $(B)/tools/oracle-landmarks
+TOOLS += $(B)/tools/oracle-landmarks $(B)/tools/bench-landmarks
+$(B)/tools/oracle-landmarks: tools/oracle-landmarks.cpp $(B)/libsbf.a src/landmarks.h src/image.h src/face.h
+	@mkdir -p $(dir $@)
+	$(ORACLE_CXX) -o $@ $< $(B)/libsbf.a $(DLIB_LIBS) $(LDFLAGS_V_$(V):-static=) -lm -pthread
+
+$(B)/tools/bench-landmarks: tools/bench-landmarks.cpp $(B)/libsbf.a src/landmarks.h src/image.h src/face.h
+	@mkdir -p $(dir $@)
+	$(ORACLE_CXX) -o $@ $< $(B)/libsbf.a $(DLIB_LIBS) $(LDFLAGS_V_$(V):-static=) -lm -pthread
+endif
