@@ -1,0 +1,651 @@
+/* src/cluster.c — similarity graph and Chinese Whispers; see src/cluster.h.
+ *
+ * The graph needs every dot product <e_i, e_j>, i < j: a symmetric "A * A^T" product with K = 512.
+ * Embeddings are packed once into panels of 16 rows stored k-major (panel[k][16]); a task takes a
+ * block of 96 rows, packs 6 rows at a time k-major (apack[k][6]) and runs the 6x16 micro-kernel
+ * against the panels to its right, chunk by chunk so the panels stay in L2.  Each (i, j) dot is a
+ * sequential sum over k in every kernel (lane-parallel over j), so kernels differ only by FMA
+ * rounding. */
+#include "src/cluster.h"
+#include "src/cluster_kernels.h"
+#include "nn/threadpool.h"
+#include "src/util.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- PRNG --------------------------------------------------------------------------------------- */
+static uint64_t splitmix64(uint64_t *x) {
+    uint64_t z = (*x += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+void sbf_rng_seed(sbf_rng *r, uint64_t seed) {
+    uint64_t x = seed;
+    for (int i = 0; i < 4; i++) r->s[i] = splitmix64(&x);
+}
+static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+uint64_t sbf_rng_next(sbf_rng *r) {
+    uint64_t *s = r->s;
+    uint64_t out = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = rotl(s[3], 45);
+    return out;
+}
+uint32_t sbf_rng_below(sbf_rng *r, uint32_t n) {
+    /* Lemire's multiply-shift with rejection: unbiased */
+    uint64_t m = (uint64_t)(uint32_t)(sbf_rng_next(r) >> 32) * n;
+    uint32_t lo = (uint32_t)m;
+    if (lo < n) {
+        uint32_t t = (uint32_t)(-n) % n;
+        while (lo < t) {
+            m = (uint64_t)(uint32_t)(sbf_rng_next(r) >> 32) * n;
+            lo = (uint32_t)m;
+        }
+    }
+    return (uint32_t)(m >> 32);
+}
+
+/* ---- kernels ------------------------------------------------------------------------------------ */
+/* out[r*16 + c] = sum_k apack[k*6 + r] * bpanel[k*16 + c], k ascending. */
+static void tile_scalar(const float *ap, const float *bp, int dim, float *out) {
+    float acc[SBF_TILE_M][SBF_TILE_N];
+    memset(acc, 0, sizeof acc);
+    for (int k = 0; k < dim; k++) {
+        const float *a = ap + (size_t)k * SBF_TILE_M, *b = bp + (size_t)k * SBF_TILE_N;
+        for (int r = 0; r < SBF_TILE_M; r++)
+            for (int c = 0; c < SBF_TILE_N; c++) acc[r][c] += a[r] * b[c];
+    }
+    memcpy(out, acc, sizeof acc);
+}
+
+void sbf_dot_block_scalar(const float *a, int na, const float *b, int nb, int dim, float *dots) {
+    for (int i = 0; i < na; i++)
+        for (int j = 0; j < nb; j++) {
+            float s = 0;
+            for (int k = 0; k < dim; k++) s += a[(size_t)i * dim + k] * b[(size_t)j * dim + k];
+            dots[(size_t)i * nb + j] = s;
+        }
+}
+
+int sbf_kernel_available(sbf_kernel k) {
+    switch (k) {
+    case SBF_KERNEL_AUTO:
+    case SBF_KERNEL_SCALAR: return 1;
+    case SBF_KERNEL_AVX2: return sbf_tile_avx2_available();
+    case SBF_KERNEL_NEON: return sbf_tile_neon_available();
+    }
+    return 0;
+}
+static sbf_kernel resolve(sbf_kernel k) {
+    if (k != SBF_KERNEL_AUTO) return k;
+    if (sbf_tile_avx2_available()) return SBF_KERNEL_AVX2;
+    if (sbf_tile_neon_available()) return SBF_KERNEL_NEON;
+    return SBF_KERNEL_SCALAR;
+}
+const char *sbf_kernel_name(sbf_kernel k) {
+    switch (resolve(k)) {
+    case SBF_KERNEL_AVX2: return "avx2";
+    case SBF_KERNEL_NEON: return "neon";
+    default: return "scalar";
+    }
+}
+
+/* ---- graph -------------------------------------------------------------------------------------- */
+#define ROWS_PER_TASK 96 /* multiple of SBF_TILE_M */
+#define APPROX_MIN_N 1024 /* below this the exact graph is cheap */
+#define CHUNK_PANELS 16  /* 16 panels x 16 rows x 512 x 4 B = 512 KiB per chunk */
+
+typedef struct { int i, j; float w; } edge;
+typedef struct {
+    edge *e;
+    size_t n, cap;
+    int oom;
+} edge_buf;
+
+typedef struct {
+    const float *emb;
+    int n, dim, npanels;
+    float thr;
+    float *bpack;
+    sbf_tile_fn tile;
+    edge_buf *bufs; /* per thread */
+    float **apack;  /* per thread */
+} graph_ctx;
+
+static void push_edge(edge_buf *b, int i, int j, float w) {
+    if (b->n == b->cap) {
+        size_t nc = b->cap ? b->cap * 2 : 4096;
+        edge *ne = realloc(b->e, nc * sizeof *ne);
+        if (!ne) { b->oom = 1; return; }
+        b->e = ne;
+        b->cap = nc;
+    }
+    b->e[b->n++] = (edge){i, j, w};
+}
+
+static void pack_rows(const float *emb, int n, int dim, int r0, int rows, float *dst) {
+    for (int r = 0; r < rows; r++) {
+        int i = r0 + r;
+        if (i < n) {
+            const float *src = emb + (size_t)i * dim;
+            for (int k = 0; k < dim; k++) dst[(size_t)k * rows + r] = src[k];
+        } else {
+            for (int k = 0; k < dim; k++) dst[(size_t)k * rows + r] = 0;
+        }
+    }
+}
+
+static void pack_task(void *vctx, int task, int thread) {
+    (void)thread;
+    graph_ctx *c = vctx;
+    pack_rows(c->emb, c->n, c->dim, task * SBF_TILE_N, SBF_TILE_N, c->bpack + (size_t)task * c->dim * SBF_TILE_N);
+}
+
+static void graph_task(void *vctx, int task, int thread) {
+    graph_ctx *c = vctx;
+    edge_buf *eb = &c->bufs[thread];
+    float *ap = c->apack[thread];
+    int i0 = task * ROWS_PER_TASK, i1 = i0 + ROWS_PER_TASK;
+    if (i1 > c->n) i1 = c->n;
+    float out[SBF_TILE_M * SBF_TILE_N];
+    int nmicro = (i1 - i0 + SBF_TILE_M - 1) / SBF_TILE_M;
+    /* pack all micro-panels of this block once */
+    for (int m = 0; m < nmicro; m++)
+        pack_rows(c->emb, i1, c->dim, i0 + m * SBF_TILE_M, SBF_TILE_M, ap + (size_t)m * c->dim * SBF_TILE_M);
+    int p_first = i0 / SBF_TILE_N;
+    for (int pc = p_first; pc < c->npanels; pc += CHUNK_PANELS) {
+        int pe = pc + CHUNK_PANELS < c->npanels ? pc + CHUNK_PANELS : c->npanels;
+        for (int m = 0; m < nmicro; m++) {
+            int ri = i0 + m * SBF_TILE_M;
+            const float *am = ap + (size_t)m * c->dim * SBF_TILE_M;
+            for (int p = pc; p < pe; p++) {
+                int j0 = p * SBF_TILE_N;
+                if (j0 + SBF_TILE_N - 1 <= ri) continue; /* every j <= every i of the micro-block */
+                c->tile(am, c->bpack + (size_t)p * c->dim * SBF_TILE_N, c->dim, out);
+                for (int r = 0; r < SBF_TILE_M; r++) {
+                    int i = ri + r;
+                    if (i >= i1) break;
+                    int cstart = i + 1 - j0;
+                    if (cstart < 0) cstart = 0;
+                    int cend = c->n - j0 < SBF_TILE_N ? c->n - j0 : SBF_TILE_N;
+                    const float *o = out + r * SBF_TILE_N;
+                    for (int cc = cstart; cc < cend; cc++)
+                        if (o[cc] > c->thr) push_edge(eb, i, j0 + cc, o[cc]);
+                }
+            }
+        }
+    }
+}
+
+typedef struct { int col; float w; } nb;
+static int cmp_nb(const void *a, const void *b) {
+    int x = ((const nb *)a)->col, y = ((const nb *)b)->col;
+    return (x > y) - (x < y);
+}
+
+static int build_csr(int n, edge_buf *bufs, int nbufs, sbf_graph *g) {
+    g->n = n;
+    g->rowptr = calloc((size_t)n + 1, sizeof *g->rowptr);
+    size_t ne = 0;
+    for (int t = 0; t < nbufs; t++) ne += bufs[t].n;
+    g->col = malloc((2 * ne + 1) * sizeof *g->col);
+    g->w = malloc((2 * ne + 1) * sizeof *g->w);
+    nb *tmp = malloc((2 * ne + 1) * sizeof *tmp);
+    int64_t *fill = malloc(((size_t)n + 1) * sizeof *fill);
+    if (!g->rowptr || !g->col || !g->w || !tmp || !fill) {
+        free(tmp);
+        free(fill);
+        sbf_graph_free(g);
+        return -1;
+    }
+    for (int t = 0; t < nbufs; t++)
+        for (size_t k = 0; k < bufs[t].n; k++) {
+            g->rowptr[bufs[t].e[k].i + 1]++;
+            g->rowptr[bufs[t].e[k].j + 1]++;
+        }
+    for (int i = 0; i < n; i++) g->rowptr[i + 1] += g->rowptr[i];
+    memcpy(fill, g->rowptr, ((size_t)n + 1) * sizeof *fill);
+    for (int t = 0; t < nbufs; t++)
+        for (size_t k = 0; k < bufs[t].n; k++) {
+            const edge *e = &bufs[t].e[k];
+            tmp[fill[e->i]++] = (nb){e->j, e->w};
+            tmp[fill[e->j]++] = (nb){e->i, e->w};
+        }
+    for (int i = 0; i < n; i++) {
+        int64_t a = g->rowptr[i], b = g->rowptr[i + 1];
+        if (b - a > 1) qsort(tmp + a, (size_t)(b - a), sizeof *tmp, cmp_nb);
+        for (int64_t k = a; k < b; k++) {
+            g->col[k] = tmp[k].col;
+            g->w[k] = tmp[k].w;
+        }
+    }
+    free(tmp);
+    free(fill);
+    return 0;
+}
+
+static int graph_build_approx(const float *emb, int n, int dim, const sbf_graph_opts *opt, sbf_graph *g);
+
+int sbf_graph_build(const float *emb, int n, int dim, const sbf_graph_opts *opt, sbf_graph *g) {
+    memset(g, 0, sizeof *g);
+    if (n < 0 || dim <= 0) return -1;
+    if (opt->approx && n >= APPROX_MIN_N) return graph_build_approx(emb, n, dim, opt, g);
+    sbf_kernel k = resolve(opt->kernel);
+    if (!sbf_kernel_available(k)) return -1;
+    graph_ctx c = {0};
+    c.emb = emb;
+    c.n = n;
+    c.dim = dim;
+    c.thr = (float)opt->threshold;
+    c.tile = k == SBF_KERNEL_AVX2 ? sbf_tile_avx2 : k == SBF_KERNEL_NEON ? sbf_tile_neon : tile_scalar;
+    c.npanels = (n + SBF_TILE_N - 1) / SBF_TILE_N;
+    nn_pool *pool = nn_pool_new(opt->threads);
+    if (!pool) return -1;
+    int nt = nn_pool_threads(pool);
+    size_t bbytes = ((size_t)c.npanels * dim * SBF_TILE_N * sizeof(float) + 63) & ~(size_t)63;
+    c.bpack = aligned_alloc(64, bbytes ? bbytes : 64);
+    c.bufs = calloc((size_t)nt, sizeof *c.bufs);
+    c.apack = calloc((size_t)nt, sizeof *c.apack);
+    int rc = -1;
+    if (!c.bpack || !c.bufs || !c.apack) goto out;
+    for (int t = 0; t < nt; t++) {
+        c.apack[t] = aligned_alloc(64, ((size_t)ROWS_PER_TASK * dim * sizeof(float) + 63) & ~(size_t)63);
+        if (!c.apack[t]) goto out;
+    }
+    nn_pool_run(pool, c.npanels, pack_task, &c);
+    nn_pool_run(pool, (n + ROWS_PER_TASK - 1) / ROWS_PER_TASK, graph_task, &c);
+    for (int t = 0; t < nt; t++)
+        if (c.bufs[t].oom) goto out;
+    rc = build_csr(n, c.bufs, nt, g);
+out:
+    if (c.apack)
+        for (int t = 0; t < nt; t++) free(c.apack[t]);
+    if (c.bufs)
+        for (int t = 0; t < nt; t++) free(c.bufs[t].e);
+    free(c.apack);
+    free(c.bufs);
+    free(c.bpack);
+    nn_pool_free(pool);
+    return rc;
+}
+
+void sbf_graph_free(sbf_graph *g) {
+    free(g->rowptr);
+    free(g->col);
+    free(g->w);
+    memset(g, 0, sizeof *g);
+}
+
+/* ---- Chinese Whispers --------------------------------------------------------------------------- */
+typedef struct { int label, size, first; } csize;
+static int cmp_csize(const void *a, const void *b) {
+    const csize *x = a, *y = b;
+    if (x->size != y->size) return x->size > y->size ? -1 : 1;
+    return (x->first > y->first) - (x->first < y->first);
+}
+
+int sbf_chinese_whispers(const sbf_graph *g, int iterations, uint64_t seed, int *labels) {
+    int n = g->n;
+    if (n == 0) return 0;
+    int *order = malloc((size_t)n * sizeof *order);
+    double *sum = calloc((size_t)n, sizeof *sum);
+    int *touched = malloc((size_t)n * sizeof *touched);
+    char *seen = calloc((size_t)n, 1);
+    if (!order || !sum || !touched || !seen) {
+        free(order); free(sum); free(touched); free(seen);
+        return -1;
+    }
+    for (int i = 0; i < n; i++) labels[i] = order[i] = i;
+    sbf_rng rng;
+    sbf_rng_seed(&rng, seed);
+    for (int it = 0; it < iterations; it++) {
+        for (int i = n - 1; i > 0; i--) {
+            int j = (int)sbf_rng_below(&rng, (uint32_t)i + 1);
+            int t = order[i]; order[i] = order[j]; order[j] = t;
+        }
+        for (int oi = 0; oi < n; oi++) {
+            int u = order[oi];
+            int64_t a = g->rowptr[u], b = g->rowptr[u + 1];
+            if (a == b) continue;
+            int nt = 0;
+            for (int64_t k = a; k < b; k++) {
+                int l = labels[g->col[k]];
+                if (!seen[l]) { seen[l] = 1; touched[nt++] = l; sum[l] = 0; }
+                sum[l] += g->w[k];
+            }
+            /* highest summed weight; ties broken uniformly at random (reservoir over the tied ones) */
+            int best = touched[0], nties = 1;
+            double bw = sum[best];
+            for (int t = 1; t < nt; t++) {
+                int l = touched[t];
+                if (sum[l] > bw) { bw = sum[l]; best = l; nties = 1; }
+                else if (sum[l] == bw) {
+                    nties++;
+                    if (sbf_rng_below(&rng, (uint32_t)nties) == 0) best = l;
+                }
+            }
+            for (int t = 0; t < nt; t++) seen[touched[t]] = 0;
+            labels[u] = best;
+        }
+    }
+    /* number clusters by size (largest first), ties by smallest member */
+    csize *cs = malloc((size_t)n * sizeof *cs);
+    int *map = order; /* reuse */
+    if (!cs) { free(order); free(sum); free(touched); free(seen); return -1; }
+    for (int i = 0; i < n; i++) { cs[i].label = i; cs[i].size = 0; cs[i].first = n; }
+    for (int i = 0; i < n; i++) {
+        csize *c = &cs[labels[i]];
+        c->size++;
+        if (i < c->first) c->first = i;
+    }
+    qsort(cs, (size_t)n, sizeof *cs, cmp_csize);
+    int k = 0;
+    for (int i = 0; i < n && cs[i].size > 0; i++) map[cs[i].label] = k++;
+    for (int i = 0; i < n; i++) labels[i] = map[labels[i]];
+    free(cs); free(order); free(sum); free(touched); free(seen);
+    return k;
+}
+
+void sbf_cluster_opts_default(sbf_cluster_opts *o) {
+    memset(o, 0, sizeof *o);
+    o->graph.threshold = SBF_DEFAULT_THRESHOLD;
+    o->graph.threads = 0;
+    o->graph.kernel = SBF_KERNEL_AUTO;
+    o->iterations = SBF_DEFAULT_ITERATIONS;
+    o->seed = SBF_DEFAULT_SEED;
+}
+
+int sbf_cluster(const float *emb, int n, int dim, const sbf_cluster_opts *o, int *labels, double *sg, double *scw) {
+    sbf_graph g;
+    double t0 = sbf_now();
+    if (sbf_graph_build(emb, n, dim, &o->graph, &g)) return -1;
+    double t1 = sbf_now();
+    int k = sbf_chinese_whispers(&g, o->iterations, o->seed, labels);
+    double t2 = sbf_now();
+    sbf_graph_free(&g);
+    if (sg) *sg = t1 - t0;
+    if (scw) *scw = t2 - t1;
+    return k;
+}
+
+int sbf_cluster_query(const float *emb, int n, int dim, const float *query, const sbf_cluster_opts *o, int **members) {
+    *members = NULL;
+    float *all = malloc(((size_t)n + 1) * dim * sizeof *all);
+    int *labels = malloc(((size_t)n + 1) * sizeof *labels);
+    if (!all || !labels) { free(all); free(labels); return -1; }
+    if (n) memcpy(all, emb, (size_t)n * dim * sizeof *all);
+    memcpy(all + (size_t)n * dim, query, (size_t)dim * sizeof *all);
+    int k = sbf_cluster(all, n + 1, dim, o, labels, NULL, NULL);
+    free(all);
+    if (k < 0) { free(labels); return -1; }
+    int cnt = 0;
+    for (int i = 0; i < n; i++) cnt += labels[i] == labels[n];
+    int *m = malloc((size_t)(cnt ? cnt : 1) * sizeof *m);
+    if (!m) { free(labels); return -1; }
+    cnt = 0;
+    for (int i = 0; i < n; i++)
+        if (labels[i] == labels[n]) m[cnt++] = i;
+    free(labels);
+    *members = m;
+    return cnt;
+}
+
+/* ---- approximate graph (--approx) ----------------------------------------------------------------
+ * An inverted file: spherical k-means (sqrt(n) cells, trained on a sample) partitions the sphere;
+ * every face is filed under its APPROX_PROBES nearest cells, and dot products are computed only
+ * between faces filed in a common cell (each pair once: in the lowest-numbered common cell).  Edges
+ * found are exact (same kernel, same weights); an edge is missed only when the two faces share no
+ * cell, which for faces of one identity (similarity > T) is rare.  Cost ~ n^2 * P^2 / cells. */
+#define APPROX_PROBES 3
+#define KMEANS_ITERS 6
+
+static void pack_idx(const float *emb, int dim, const int *idx, int count, int r0, int rows, float *dst) {
+    for (int r = 0; r < rows; r++) {
+        int i = r0 + r;
+        if (i < count) {
+            const float *src = emb + (size_t)idx[i] * dim;
+            for (int k = 0; k < dim; k++) dst[(size_t)k * rows + r] = src[k];
+        } else {
+            for (int k = 0; k < dim; k++) dst[(size_t)k * rows + r] = 0;
+        }
+    }
+}
+
+/* out[r * ldo + c] = dot(A row r, B row c) for r < nrows, c in [p0*16, ncols), from packed operands. */
+static void dense_block(sbf_tile_fn tile, const float *apack, int nrows, const float *bpack, int ncols, int dim,
+                        int p0, float *out, int ldo) {
+    float t[SBF_TILE_M * SBF_TILE_N];
+    int nmicro = (nrows + SBF_TILE_M - 1) / SBF_TILE_M, npanels = (ncols + SBF_TILE_N - 1) / SBF_TILE_N;
+    for (int p = p0; p < npanels; p++)
+        for (int m = 0; m < nmicro; m++) {
+            tile(apack + (size_t)m * dim * SBF_TILE_M, bpack + (size_t)p * dim * SBF_TILE_N, dim, t);
+            for (int r = 0; r < SBF_TILE_M && m * SBF_TILE_M + r < nrows; r++)
+                for (int c = 0; c < SBF_TILE_N && p * SBF_TILE_N + c < ncols; c++)
+                    out[(size_t)(m * SBF_TILE_M + r) * ldo + p * SBF_TILE_N + c] = t[r * SBF_TILE_N + c];
+        }
+}
+
+typedef struct {
+    const float *emb;
+    int n, dim, ncent, nprobe;
+    float thr;
+    sbf_tile_fn tile;
+    const int *rows;      /* points to assign (sample indices or all) */
+    int nrows;
+    float *cpack;         /* packed centroids */
+    int *assign;          /* nrows * nprobe, ascending cell ids per row */
+    float **apack, **dense; /* per thread */
+    /* cells */
+    const int *cell_start, *cell_members, *cell_order;
+    const int *point_cells; /* n * nprobe */
+    edge_buf *bufs;
+} approx_ctx;
+
+static void assign_task(void *vctx, int task, int thread) {
+    approx_ctx *c = vctx;
+    int r0 = task * ROWS_PER_TASK, nr = c->nrows - r0 < ROWS_PER_TASK ? c->nrows - r0 : ROWS_PER_TASK;
+    int nmicro = (nr + SBF_TILE_M - 1) / SBF_TILE_M;
+    float *ap = c->apack[thread], *d = c->dense[thread];
+    for (int m = 0; m < nmicro; m++)
+        pack_idx(c->emb, c->dim, c->rows + r0, nr, m * SBF_TILE_M, SBF_TILE_M, ap + (size_t)m * c->dim * SBF_TILE_M);
+    dense_block(c->tile, ap, nr, c->cpack, c->ncent, c->dim, 0, d, c->ncent);
+    for (int r = 0; r < nr; r++) {
+        int best[APPROX_PROBES];
+        float bv[APPROX_PROBES];
+        int nb_ = 0;
+        const float *row = d + (size_t)r * c->ncent;
+        for (int k = 0; k < c->ncent; k++) {
+            float v = row[k];
+            if (nb_ < c->nprobe || v > bv[nb_ - 1]) {
+                int pos = nb_ < c->nprobe ? nb_++ : nb_ - 1;
+                while (pos > 0 && bv[pos - 1] < v) { bv[pos] = bv[pos - 1]; best[pos] = best[pos - 1]; pos--; }
+                bv[pos] = v;
+                best[pos] = k;
+            }
+        }
+        int *out = c->assign + (size_t)(r0 + r) * c->nprobe;
+        for (int q = 0; q < c->nprobe; q++) out[q] = q < nb_ ? best[q] : best[0];
+        /* ascending ids (insertion sort of <= 3), duplicates collapse to -1 at the end */
+        for (int a = 1; a < c->nprobe; a++)
+            for (int b = a; b > 0 && out[b - 1] > out[b]; b--) { int t = out[b]; out[b] = out[b - 1]; out[b - 1] = t; }
+    }
+}
+
+static int first_common(const int *a, const int *b, int p) {
+    for (int x = 0; x < p; x++)
+        for (int y = 0; y < p; y++)
+            if (a[x] == b[y]) return a[x]; /* a ascending: the first hit is the lowest */
+    return -1;
+}
+
+static void cell_task(void *vctx, int task, int thread) {
+    approx_ctx *c = vctx;
+    int cell = c->cell_order[task];
+    const int *mem = c->cell_members + c->cell_start[cell];
+    int m = c->cell_start[cell + 1] - c->cell_start[cell];
+    if (m < 2) return;
+    edge_buf *eb = &c->bufs[thread];
+    int npanels = (m + SBF_TILE_N - 1) / SBF_TILE_N;
+    float *bp = aligned_alloc(64, ((size_t)npanels * c->dim * SBF_TILE_N * sizeof(float) + 63) & ~(size_t)63);
+    float *d = malloc((size_t)ROWS_PER_TASK * m * sizeof *d);
+    if (!bp || !d) { eb->oom = 1; free(bp); free(d); return; }
+    for (int p = 0; p < npanels; p++)
+        pack_idx(c->emb, c->dim, mem, m, p * SBF_TILE_N, SBF_TILE_N, bp + (size_t)p * c->dim * SBF_TILE_N);
+    float *ap = c->apack[thread];
+    for (int r0 = 0; r0 < m; r0 += ROWS_PER_TASK) {
+        int nr = m - r0 < ROWS_PER_TASK ? m - r0 : ROWS_PER_TASK;
+        int nmicro = (nr + SBF_TILE_M - 1) / SBF_TILE_M;
+        for (int mm = 0; mm < nmicro; mm++)
+            pack_idx(c->emb, c->dim, mem + r0, nr, mm * SBF_TILE_M, SBF_TILE_M, ap + (size_t)mm * c->dim * SBF_TILE_M);
+        dense_block(c->tile, ap, nr, bp, m, c->dim, r0 / SBF_TILE_N, d, m);
+        for (int r = 0; r < nr; r++) {
+            int li = r0 + r, gi = mem[li];
+            const float *row = d + (size_t)r * m;
+            for (int lj = li + 1; lj < m; lj++) {
+                if (!(row[lj] > c->thr)) continue;
+                int gj = mem[lj];
+                if (first_common(c->point_cells + (size_t)gi * c->nprobe, c->point_cells + (size_t)gj * c->nprobe, c->nprobe) != cell)
+                    continue;
+                push_edge(eb, gi < gj ? gi : gj, gi < gj ? gj : gi, row[lj]);
+            }
+        }
+    }
+    free(bp);
+    free(d);
+}
+
+static int cmp_cell_size(const void *a, const void *b, void *ctx) {
+    const int *st = ctx;
+    int x = *(const int *)a, y = *(const int *)b;
+    int sx = st[x + 1] - st[x], sy = st[y + 1] - st[y];
+    if (sx != sy) return sx > sy ? -1 : 1;
+    return (x > y) - (x < y);
+}
+
+static int graph_build_approx(const float *emb, int n, int dim, const sbf_graph_opts *opt, sbf_graph *g) {
+    sbf_kernel k = resolve(opt->kernel);
+    if (!sbf_kernel_available(k)) return -1;
+    approx_ctx c = {0};
+    c.emb = emb;
+    c.n = n;
+    c.dim = dim;
+    c.thr = (float)opt->threshold;
+    c.tile = k == SBF_KERNEL_AVX2 ? sbf_tile_avx2 : k == SBF_KERNEL_NEON ? sbf_tile_neon : tile_scalar;
+    int nc = (int)lround(sqrt((double)n));
+    if (nc < 16) nc = 16;
+    if (nc > 4096) nc = 4096;
+    c.ncent = nc;
+    int rc = -1;
+    nn_pool *pool = nn_pool_new(opt->threads);
+    if (!pool) return -1;
+    int nt = nn_pool_threads(pool);
+    int ns = n < 64 * nc ? n : 64 * nc;
+    int *idx = malloc((size_t)n * sizeof *idx);
+    float *cent = malloc((size_t)nc * dim * sizeof *cent);
+    double *acc = malloc((size_t)nc * dim * sizeof *acc);
+    int *cnt = malloc((size_t)nc * sizeof *cnt);
+    int npc = (nc + SBF_TILE_N - 1) / SBF_TILE_N;
+    c.cpack = aligned_alloc(64, ((size_t)npc * dim * SBF_TILE_N * sizeof(float) + 63) & ~(size_t)63);
+    c.assign = malloc((size_t)n * APPROX_PROBES * sizeof *c.assign);
+    c.apack = calloc((size_t)nt, sizeof *c.apack);
+    c.dense = calloc((size_t)nt, sizeof *c.dense);
+    c.bufs = calloc((size_t)nt, sizeof *c.bufs);
+    int *cstart = calloc((size_t)nc + 1, sizeof *cstart), *cmem = NULL, *corder = malloc((size_t)nc * sizeof *corder);
+    if (!idx || !cent || !acc || !cnt || !c.cpack || !c.assign || !c.apack || !c.dense || !c.bufs || !cstart || !corder) goto out;
+    for (int t = 0; t < nt; t++) {
+        c.apack[t] = aligned_alloc(64, ((size_t)ROWS_PER_TASK * dim * sizeof(float) + 63) & ~(size_t)63);
+        c.dense[t] = malloc((size_t)ROWS_PER_TASK * nc * sizeof(float));
+        if (!c.apack[t] || !c.dense[t]) goto out;
+    }
+    /* sample (deterministic partial shuffle) and initial centroids */
+    sbf_rng rng;
+    sbf_rng_seed(&rng, 0x5bf0a11ce5ull ^ (uint64_t)n);
+    for (int i = 0; i < n; i++) idx[i] = i;
+    for (int i = 0; i < ns; i++) {
+        int j = i + (int)sbf_rng_below(&rng, (uint32_t)(n - i));
+        int t = idx[i]; idx[i] = idx[j]; idx[j] = t;
+    }
+    for (int q = 0; q < nc; q++) memcpy(cent + (size_t)q * dim, emb + (size_t)idx[q % ns] * dim, (size_t)dim * sizeof *cent);
+    c.rows = idx;
+    for (int it = 0; it <= KMEANS_ITERS; it++) {
+        for (int p = 0; p < npc; p++) {
+            /* pack centroids (zero rows past nc) */
+            float *dst = c.cpack + (size_t)p * dim * SBF_TILE_N;
+            for (int r = 0; r < SBF_TILE_N; r++) {
+                int q = p * SBF_TILE_N + r;
+                for (int kk = 0; kk < dim; kk++) dst[(size_t)kk * SBF_TILE_N + r] = q < nc ? cent[(size_t)q * dim + kk] : 0;
+            }
+        }
+        if (it == KMEANS_ITERS) break;
+        c.nrows = ns;
+        c.nprobe = 1;
+        nn_pool_run(pool, (ns + ROWS_PER_TASK - 1) / ROWS_PER_TASK, assign_task, &c);
+        memset(acc, 0, (size_t)nc * dim * sizeof *acc);
+        memset(cnt, 0, (size_t)nc * sizeof *cnt);
+        for (int s = 0; s < ns; s++) {
+            int q = c.assign[s];
+            cnt[q]++;
+            const float *v = emb + (size_t)idx[s] * dim;
+            double *a = acc + (size_t)q * dim;
+            for (int kk = 0; kk < dim; kk++) a[kk] += v[kk];
+        }
+        for (int q = 0; q < nc; q++) {
+            float *ce = cent + (size_t)q * dim;
+            if (!cnt[q]) { /* empty cell: restart it at a random sample point */
+                memcpy(ce, emb + (size_t)idx[sbf_rng_below(&rng, (uint32_t)ns)] * dim, (size_t)dim * sizeof *ce);
+                continue;
+            }
+            double nn2 = 0;
+            for (int kk = 0; kk < dim; kk++) nn2 += acc[(size_t)q * dim + kk] * acc[(size_t)q * dim + kk];
+            double inv = nn2 > 0 ? 1 / sqrt(nn2) : 0;
+            for (int kk = 0; kk < dim; kk++) ce[kk] = (float)(acc[(size_t)q * dim + kk] * inv);
+        }
+    }
+    /* file every point under its nearest cells */
+    for (int i = 0; i < n; i++) idx[i] = i;
+    c.nrows = n;
+    c.nprobe = APPROX_PROBES < nc ? APPROX_PROBES : nc;
+    nn_pool_run(pool, (n + ROWS_PER_TASK - 1) / ROWS_PER_TASK, assign_task, &c);
+    for (int i = 0; i < n; i++)
+        for (int q = 0; q < c.nprobe; q++) {
+            const int *a = c.assign + (size_t)i * c.nprobe;
+            if (q == 0 || a[q] != a[q - 1]) cstart[a[q] + 1]++;
+        }
+    for (int q = 0; q < nc; q++) cstart[q + 1] += cstart[q];
+    cmem = malloc(((size_t)cstart[nc] + 1) * sizeof *cmem);
+    if (!cmem) goto out;
+    memcpy(cnt, cstart, (size_t)nc * sizeof *cnt);
+    for (int i = 0; i < n; i++)
+        for (int q = 0; q < c.nprobe; q++) {
+            const int *a = c.assign + (size_t)i * c.nprobe;
+            if (q == 0 || a[q] != a[q - 1]) cmem[cnt[a[q]]++] = i;
+        }
+    for (int q = 0; q < nc; q++) corder[q] = q;
+    qsort_r(corder, (size_t)nc, sizeof *corder, cmp_cell_size, cstart); /* biggest cells first */
+    c.cell_start = cstart;
+    c.cell_members = cmem;
+    c.cell_order = corder;
+    c.point_cells = c.assign;
+    nn_pool_run(pool, nc, cell_task, &c);
+    for (int t = 0; t < nt; t++)
+        if (c.bufs[t].oom) goto out;
+    rc = build_csr(n, c.bufs, nt, g);
+out:
+    if (c.apack)
+        for (int t = 0; t < nt; t++) free(c.apack[t]);
+    if (c.dense)
+        for (int t = 0; t < nt; t++) free(c.dense[t]);
+    if (c.bufs)
+        for (int t = 0; t < nt; t++) free(c.bufs[t].e);
+    free(c.apack); free(c.dense); free(c.bufs); free(c.cpack); free(c.assign);
+    free(idx); free(cent); free(acc); free(cnt); free(cstart); free(cmem); free(corder);
+    nn_pool_free(pool);
+    return rc;
+}

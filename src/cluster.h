@@ -1,0 +1,82 @@
+/* src/cluster.h — owns face clustering: the similarity graph (an edge where cosine similarity > T,
+ * weighted by it; blocked SIMD dot products over threads) and Chinese Whispers (seeded, reproducible),
+ * with clusters numbered by size. */
+#ifndef SRC_CLUSTER_H
+#define SRC_CLUSTER_H
+#include <stddef.h>
+#include <stdint.h>
+
+/* Default cosine-similarity threshold for sort/find.
+ * TUNED-VALUE: chosen on ../shared/data/lfw-dev with tools/eval-lfw --sweep (maximises
+ * min(pairwise F, BCubed F)); see README "Clustering".  Placeholder until that sweep has been run. */
+#define SBF_DEFAULT_THRESHOLD 0.50
+#define SBF_DEFAULT_ITERATIONS 30
+#define SBF_DEFAULT_SEED 20180402ull
+
+/* Undirected weighted graph in CSR form: the neighbours of node i are col[rowptr[i] .. rowptr[i+1])
+ * (ascending), with weights w[...]; every edge appears in both directions; no self loops. */
+typedef struct {
+    int n;
+    int64_t *rowptr; /* n + 1 */
+    int *col;
+    float *w;
+} sbf_graph;
+
+typedef enum {
+    SBF_KERNEL_AUTO = 0,   /* best available at run time */
+    SBF_KERNEL_SCALAR = 1, /* portable reference */
+    SBF_KERNEL_AVX2 = 2,   /* x86-64 AVX2 + FMA */
+    SBF_KERNEL_NEON = 3    /* ARM NEON */
+} sbf_kernel;
+
+/* Name of the kernel AUTO resolves to ("avx2", "neon", "scalar"). */
+const char *sbf_kernel_name(sbf_kernel k);
+/* 1 when the kernel can run on this machine. */
+int sbf_kernel_available(sbf_kernel k);
+
+typedef struct {
+    double threshold;  /* edge when dot > threshold */
+    int threads;       /* <= 0: all cores */
+    sbf_kernel kernel;
+    int approx;        /* 0 exact all pairs; 1 approximate neighbours (inverted-file probe), for very large sets */
+} sbf_graph_opts;
+
+/* Builds the graph of n L2-normalised embeddings (row-major n x dim, any alignment).
+ * 0 on success, -1 on allocation failure or an unavailable kernel. */
+int sbf_graph_build(const float *emb, int n, int dim, const sbf_graph_opts *opt, sbf_graph *g);
+void sbf_graph_free(sbf_graph *g);
+
+/* Chinese Whispers: every node starts in its own cluster; each of `iterations` rounds visits the nodes
+ * in a fresh random order (Fisher-Yates with xoshiro256**, seeded by `seed`) and gives each node the
+ * label with the highest summed edge weight among its neighbours (ties broken at random, the node's
+ * own label competes only through neighbours; isolated nodes keep theirs).  On return labels[i] is
+ * in [0, k) with 0 the largest cluster (ties: the cluster whose smallest member index is lower
+ * comes first).  Returns k, or -1 on allocation failure. */
+int sbf_chinese_whispers(const sbf_graph *g, int iterations, uint64_t seed, int *labels);
+
+/* Graph + Chinese Whispers in one call; *seconds_graph / *seconds_cw may be NULL. */
+typedef struct {
+    sbf_graph_opts graph;
+    int iterations;
+    uint64_t seed;
+} sbf_cluster_opts;
+void sbf_cluster_opts_default(sbf_cluster_opts *o);
+int sbf_cluster(const float *emb, int n, int dim, const sbf_cluster_opts *o, int *labels,
+                double *seconds_graph, double *seconds_cw);
+
+/* For `find`: clusters the n database embeddings together with one query embedding (treated as node
+ * n) and returns the database faces in the query's cluster: *members (malloc'ed, ascending face
+ * indices < n) and their count.  Returns the count, or -1 on failure. */
+int sbf_cluster_query(const float *emb, int n, int dim, const float *query, const sbf_cluster_opts *o,
+                      int **members);
+
+/* Pseudo-random numbers for the module and its tests (xoshiro256**, seeded through splitmix64). */
+typedef struct { uint64_t s[4]; } sbf_rng;
+void sbf_rng_seed(sbf_rng *r, uint64_t seed);
+uint64_t sbf_rng_next(sbf_rng *r);
+uint32_t sbf_rng_below(sbf_rng *r, uint32_t n); /* uniform in [0, n), n > 0 */
+
+/* Kernel entry points (exposed for tests/benchmarks): dots[r * ncols + c] = <A row r, B row c> for
+ * rows of length dim.  The block kernels are used by sbf_graph_build. */
+void sbf_dot_block_scalar(const float *a, int na, const float *b, int nb, int dim, float *dots);
+#endif
