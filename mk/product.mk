@@ -9,3 +9,9 @@ $(B)/tools/bench-cluster: $(B)/tools/%: tools/%.c $(B)/libsbf.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(B)/libsbf.a $(LDFLAGS_V_$(V):-static=) $(LDLIBS)
 endif
+
+# Test helper for tests/e2e_sort.sh (writes a database from golden embeddings + seeded noise).
+$(B)/tests/e2e_sort_mkdb: tests/e2e_sort_mkdb.c $(B)/libsbf.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(B)/libsbf.a $(LDFLAGS_V_$(V):-static=) $(LDLIBS)
+check: $(B)/tests/e2e_sort_mkdb

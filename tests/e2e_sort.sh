@@ -1,0 +1,119 @@
+#!/bin/sh
+# tests/e2e_sort.sh — 'sortbyface sort' end to end on a small library whose database is written by
+# tests/e2e_sort_mkdb from the golden FaceNet embeddings (+ seeded noise): Person folders and their
+# members (largest first), a photo with two people in both folders, equal file names, no-face photos,
+# clusters.tsv, never clobbering an existing output folder, --link/--symlink, reproducibility,
+# error lines for a missing / damaged database and bad options, and that no source file changed.
+# Env: SBF_BIN, SBF_BUILD, SBF_SHARED (see tests/run-suite.sh).
+set -u
+: "${SBF_BIN:?}" "${SBF_BUILD:?}" "${SBF_SHARED:?}"
+BIN=$(cd "$(dirname "$SBF_BIN")" && pwd)/$(basename "$SBF_BIN")
+MKDB=$(cd "$SBF_BUILD" && pwd)/tests/e2e_sort_mkdb
+GOLD=$SBF_SHARED/data/aligned-golden
+fails=0
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+check() { if eval "$1"; then :; else fail "$2"; fi; }
+[ -x "$BIN" ] || { echo "FAIL: no binary $BIN"; exit 1; }
+[ -x "$MKDB" ] || { echo "FAIL: no helper $MKDB (make $SBF_BUILD/tests/e2e_sort_mkdb)"; exit 1; }
+[ -f "$GOLD/embeddings.jsonl" ] || { echo "FAIL: shared data missing: $GOLD/embeddings.jsonl"; exit 1; }
+
+T=$(mktemp -d /tmp/sbf-e2e-sort-XXXXXX)
+trap 'rm -rf "$T"' EXIT
+cd "$T" || exit 1
+mkdir -p lib/angelina lib/bradley lib/kate lib/nested/deeper/paul lib/a lib/b lib/empty
+cp "$GOLD/angelina_jolie.png" lib/angelina/1.png
+cp "$GOLD/angelina_jolie.png" lib/angelina/2.png
+cp "$GOLD/angelina_jolie.png" lib/angelina/3.png
+cp "$GOLD/bradley_cooper.png" lib/bradley/1.png
+cp "$GOLD/bradley_cooper.png" lib/bradley/2.png
+cp "$GOLD/bradley_cooper.png" lib/a/dup.png         # same name, same person, two folders
+cp "$GOLD/bradley_cooper.png" lib/b/dup.png
+cp "$GOLD/kate_siegel.png" lib/kate/1.png
+cp "$GOLD/kate_siegel.png" lib/kate/2.png
+cp "$GOLD/paul_rudd.png" lib/nested/deeper/paul/1.png
+cp "$GOLD/shea_whigham.png" lib/a/shea.png
+cp "$GOLD/kate_siegel.png" lib/group.png             # angelina + kate
+cp "$GOLD/kate_siegel.png" lib/a/angelina.png        # a second angelina photo named differently
+printf 'not a face' > lib/empty/cat.png
+# identities: angelina 5 faces, bradley 4, kate 3, shea 1, paul 1 (tie: lib/a/shea.png sorts first)
+printf '%s\n' \
+  "lib/angelina/1.png	angelina	1" \
+  "lib/angelina/2.png	angelina	2" \
+  "lib/angelina/3.png	angelina	3" \
+  "lib/a/angelina.png	angelina	4" \
+  "lib/group.png	angelina	5	kate	6" \
+  "lib/bradley/1.png	bradley	7" \
+  "lib/bradley/2.png	bradley	8" \
+  "lib/a/dup.png	bradley	9" \
+  "lib/b/dup.png	bradley	10" \
+  "lib/kate/1.png	kate	11" \
+  "lib/kate/2.png	kate	12" \
+  "lib/nested/deeper/paul/1.png	paul	13" \
+  "lib/a/shea.png	shea	14" \
+  "lib/empty/cat.png" > spec.tsv
+"$MKDB" embeddings.db "$GOLD/embeddings.jsonl" < spec.tsv 2>mkdb.err || { cat mkdb.err; echo "FAIL: mkdb"; exit 1; }
+"$MKDB" --f16 half.db "$GOLD/embeddings.jsonl" < spec.tsv 2>/dev/null || { echo "FAIL: mkdb --f16"; exit 1; }
+hash_lib() { find lib -type f -exec sha256sum {} + | sort; find lib | sort; }
+hash_lib > before.txt
+
+# 1. default run: Sorted-pictures/ in the current folder, from embeddings.db
+"$BIN" sort > out1.txt 2> err1.txt; rc=$?
+check '[ $rc -eq 0 ]' "sort exit $rc: $(cat err1.txt)"
+check 'grep -q "sorted 14 faces from 14 photos into 5 people" out1.txt' "summary line: $(cat out1.txt)"
+S=Sorted-pictures
+listing() { (cd "$1" && find . -path ./clusters.tsv -prune -o -type f -print -o -type l -print | sort | tr '\n' ' '); }
+want="./Person 1/1.png ./Person 1/2.png ./Person 1/3.png ./Person 1/angelina.png ./Person 1/group.png ./Person 2/1.png ./Person 2/2.png ./Person 2/dup-2.png ./Person 2/dup.png ./Person 3/1.png ./Person 3/2.png ./Person 3/group.png ./Person 4/shea.png ./Person 5/1.png "
+got=$(listing $S)
+check '[ "$got" = "$want" ]' "folders: got [$got] want [$want]"
+check 'cmp -s "$S/Person 1/1.png" lib/angelina/1.png' "Person 1 is angelina"
+check 'cmp -s "$S/Person 2/dup.png" lib/a/dup.png && cmp -s "$S/Person 2/dup-2.png" lib/b/dup.png' "dup.png / dup-2.png contents"
+check 'cmp -s "$S/Person 5/1.png" lib/nested/deeper/paul/1.png' "Person 5 is paul (nested folder)"
+check '! ls "$S"/*/cat.png >/dev/null 2>&1' "no-face photo placed somewhere"
+check '[ $(wc -l < $S/clusters.tsv) -eq 15 ]' "clusters.tsv lines: $(wc -l < $S/clusters.tsv)"
+check 'head -1 $S/clusters.tsv | grep -q "^path	face	left	top	right	bottom	person	file$"' "clusters.tsv header"
+check 'grep -q "^lib/group.png	1	120	30	199	109	3	Person 3/group.png$" $S/clusters.tsv' "group face 1 -> Person 3 in clusters.tsv"
+check 'grep -q "^lib/group.png	0	20	30	99	109	1	Person 1/group.png$" $S/clusters.tsv' "group face 0 -> Person 1 in clusters.tsv"
+
+# 2. existing output is never clobbered: the next run goes to Sorted-pictures-2 and says so
+touch -d '2001-01-01' "$S/Person 1/1.png"
+"$BIN" sort > out2.txt 2> err2.txt; rc=$?
+check '[ $rc -eq 0 ]' "second sort exit $rc"
+check 'grep -q "Sorted-pictures already exists; writing to Sorted-pictures-2 instead" err2.txt' "fresh-folder message: $(cat err2.txt)"
+check '[ "$(listing Sorted-pictures-2)" = "$want" ]' "Sorted-pictures-2 content"
+check '[ "$(stat -c %Y "$S/Person 1/1.png")" = "$(date -d 2001-01-01 +%s)" ]' "first output was touched"
+# same seed -> identical clusters.tsv; the f16 database gives the same clustering
+check 'cmp -s $S/clusters.tsv Sorted-pictures-2/clusters.tsv' "same seed, different clusters.tsv"
+"$BIN" sort --db half.db -dest f16out > /dev/null 2>&1
+check 'cmp -s $S/clusters.tsv f16out/clusters.tsv' "float16 database clusters differently"
+
+# 3. --link and --symlink, single-dash options, -t and -itr
+"$BIN" sort -db embeddings.db -dest linked --link -t 0.6 -itr 10 --seed 7 > /dev/null 2> err3.txt; rc=$?
+check '[ $rc -eq 0 ]' "--link exit $rc: $(cat err3.txt)"
+check '[ "$(stat -c %i "linked/Person 1/1.png")" = "$(stat -c %i lib/angelina/1.png)" ]' "--link is not a hard link"
+"$BIN" sort --dest sym --symlink > /dev/null 2>&1
+check '[ -L "sym/Person 2/dup-2.png" ] && [ "$(readlink "sym/Person 2/dup-2.png")" = "$T/lib/b/dup.png" ]' "--symlink target: $(readlink "sym/Person 2/dup-2.png")"
+# a threshold above every similarity: every face alone
+"$BIN" sort --dest alone -t 0.999 > out4.txt 2>&1
+check 'grep -q "into 14 people (0 with more than one face)" out4.txt' "-t 0.999: $(cat out4.txt)"
+
+# 4. errors: missing database, damaged database, bad options, conflicting modes
+"$BIN" sort --db nope.db -dest x > o.txt 2> e.txt; rc=$?
+check '[ $rc -eq 3 ] && grep -q "nope.db" e.txt && grep -q "embed -src" e.txt' "missing db: rc $rc $(cat e.txt)"
+cp embeddings.db bad.db
+printf '\377' | dd of=bad.db bs=1 seek=3000 conv=notrunc 2>/dev/null
+"$BIN" sort --db bad.db -dest x > o.txt 2> e.txt; rc=$?
+check '[ $rc -eq 3 ] && grep -q "bad.db: damaged database" e.txt' "damaged db: rc $rc $(cat e.txt)"
+check '[ ! -e x ]' "output folder created for a failing run"
+"$BIN" sort -t 1.5 > o.txt 2> e.txt; rc=$?
+check '[ $rc -eq 2 ] && grep -q "threshold" e.txt' "bad -t: rc $rc"
+"$BIN" sort --link --symlink > o.txt 2> e.txt; rc=$?
+check '[ $rc -eq 2 ]' "--link --symlink: rc $rc"
+"$BIN" sort -itr abc > o.txt 2> e.txt; rc=$?
+check '[ $rc -eq 2 ]' "-itr abc: rc $rc"
+
+# 5. sources untouched
+hash_lib > after.txt
+check 'cmp -s before.txt after.txt' "source library changed: $(diff before.txt after.txt | head -5)"
+
+if [ $fails -ne 0 ]; then echo "e2e_sort: $fails checks failed"; exit 1; fi
+echo "e2e_sort: all checks passed"
