@@ -4,16 +4,19 @@
  *
  *   build/native/tools/bench-cluster [--sizes 10000,100000] [--threads 1,2] [--exact-max N]
  *                                    [--scalar-max N] [-t T] [--itr N]
+ *   build/native/tools/bench-cluster --store N    (database write/open/load time for N faces)
  *
  * Exact all-pairs runs for sizes <= --exact-max (default 20000; pass 100000 to time it, ~1 min),
  * the scalar peer for sizes <= --scalar-max (default 10000), --approx for sizes >= 10000. */
 #include "src/cluster.h"
+#include "src/store.h"
 #include "src/util.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define DIM 512
 
@@ -99,6 +102,48 @@ static double agreement(const int *a, const int *b, int n) {
     return (double)same / (double)tot;
 }
 
+/* Writes a database of n faces (2 per photo) to a temp file and times writing, opening and loading. */
+static void bench_store(int n, int f16) {
+    char path[] = "/tmp/sbf-bench-store-XXXXXX";
+    int fd = mkstemp(path);
+    if (fd < 0) { perror("mkstemp"); return; }
+    close(fd);
+    unlink(path);
+    char err[512];
+    int nid;
+    float *e = synth(n, 5, &nid);
+    double t0 = sbf_now();
+    sbf_store *s = sbf_store_open(path, SBF_STORE_WRITE | (f16 ? SBF_STORE_F16 : 0), err, sizeof err);
+    if (!s) { fprintf(stderr, "%s\n", err); exit(1); }
+    static sbf_face_rec fr[2];
+    char name[64];
+    for (int i = 0; i < n; i += 2) {
+        int nf = i + 1 < n ? 2 : 1;
+        for (int k = 0; k < nf; k++) {
+            fr[k].index = k;
+            memcpy(fr[k].emb, e + (size_t)(i + k) * DIM, DIM * sizeof(float));
+        }
+        snprintf(name, sizeof name, "photos/%06d/IMG_%06d.jpg", i / 1000, i);
+        sbf_photo_meta m = {name, 1000 + i, 1000000000LL * i, 4000, 3000};
+        if (sbf_store_put(s, &m, nf, fr, err, sizeof err)) { fprintf(stderr, "%s\n", err); exit(1); }
+    }
+    sbf_store_close(s);
+    double t1 = sbf_now();
+    s = sbf_store_open(path, SBF_STORE_READ, err, sizeof err);
+    double t2 = sbf_now();
+    sbf_faceset fs;
+    if (!s || sbf_store_faceset(s, &fs, err, sizeof err)) { fprintf(stderr, "%s\n", err); exit(1); }
+    double t3 = sbf_now();
+    sbf_store_stats st;
+    sbf_store_get_stats(s, &st);
+    printf("store %s: %d faces, %.1f MB: write %.2f s, open+verify %.3f s, face set %.3f s\n", f16 ? "f16" : "f32", fs.nfaces,
+           st.file_bytes / 1e6, t1 - t0, t2 - t1, t3 - t2);
+    sbf_faceset_free(&fs);
+    sbf_store_close(s);
+    unlink(path);
+    free(e);
+}
+
 int main(int argc, char **argv) {
     int sizes[8] = {10000, 100000}, nsizes = 2, threads[8] = {1, 2}, nthreads = 2;
     int exact_max = 20000, scalar_max = 10000, itr = SBF_DEFAULT_ITERATIONS;
@@ -110,6 +155,12 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--scalar-max") && i + 1 < argc) scalar_max = atoi(argv[++i]);
         else if (!strcmp(argv[i], "-t") && i + 1 < argc) thr = atof(argv[++i]);
         else if (!strcmp(argv[i], "--itr") && i + 1 < argc) itr = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--store") && i + 1 < argc) {
+            int n = atoi(argv[++i]);
+            bench_store(n, 0);
+            bench_store(n, 1);
+            return 0;
+        }
         else { fprintf(stderr, "usage: %s [--sizes N,N] [--threads T,T] [--exact-max N] [--scalar-max N] [-t T] [--itr N]\n", argv[0]); return 2; }
     }
     printf("bench-cluster: kernel %s, threshold %.2f, %d iterations, dim %d\n", sbf_kernel_name(SBF_KERNEL_AUTO), thr, itr, DIM);
