@@ -1,0 +1,37 @@
+# mk/detect.mk — face detector (issue 3): embedded weights, converter, oracle test, benchmark.
+
+# The embedded model: the object file depends on the committed weight file.
+$(B)/src/hog_weights.o: weights/hog-frontal.sbfw
+
+DETECT_SAN_asan := -fsanitize=address,undefined -fno-omit-frame-pointer
+DETECT_DLIB_LIBS = $(shell pkg-config --libs dlib-1 2>/dev/null || echo -ldlib -lpthread)
+
+# tools/hog-convert: regenerates weights/hog-frontal.sbfw from Debian's dlib headers
+# (make hog-weights).  The result is committed, so normal builds never need dlib.
+ifneq ($(filter native asan,$(V)),)
+TOOLS += $(B)/tools/hog-convert $(B)/tools/oracle-detect $(B)/tools/bench-detect
+ORACLE_TESTS += tests/oracle_detect.sh
+
+$(B)/tools/hog-convert: tools/hog-convert.cpp $(B)/libsbf.a nn/weights.h
+	@mkdir -p $(dir $@)
+	g++ -O2 -std=c++14 -I. $(DETECT_SAN_$(V)) -o $@ $< $(B)/libsbf.a $(DETECT_DLIB_LIBS)
+
+# The dlib side of the oracle and the benchmark is compiled the way a user compiles dlib's headers
+# by default (g++ -O2, x86-64 baseline SSE2); our side is libsbf.a.
+$(B)/tools/oracle-detect: tools/oracle-detect.cpp $(B)/libsbf.a src/detect.h src/hog.h src/image.h
+	@mkdir -p $(dir $@)
+	g++ -O2 -std=c++14 -I. $(DETECT_SAN_$(V)) -o $@ $< $(B)/libsbf.a $(DETECT_DLIB_LIBS) -lm -pthread
+
+$(B)/tools/bench-detect: tools/bench-detect.cpp $(B)/libsbf.a src/detect.h src/image.h
+	@mkdir -p $(dir $@)
+	g++ -O2 -std=c++14 -I. -o $@ $< $(B)/libsbf.a $(DETECT_DLIB_LIBS) -lm -pthread
+
+tests/oracle_detect.sh: $(B)/tools/oracle-detect $(B)/tools/hog-convert
+endif
+
+.PHONY: hog-weights bench-detect
+hog-weights: build/native/tools/hog-convert
+	build/native/tools/hog-convert weights/hog-frontal.sbfw
+
+bench-detect: $(B)/tools/bench-detect
+	$(B)/tools/bench-detect

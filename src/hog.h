@@ -1,0 +1,86 @@
+/* src/hog.h — owns the pieces of dlib's HOG face detector that must match dlib bit for bit: the
+ * pyramid_down<6> / pyramid_up image resampling, fHOG feature extraction (31 planes per 8x8 cell),
+ * separable filter scoring, and libstdc++'s std::sort order.  detect.c assembles them.
+ *
+ * Every float operation below follows dlib 19.24's header code as compiled by g++ -O2 for x86-64
+ * without extra -m flags (SSE2; no FMA contraction): the order of additions, the float/double mix
+ * and the rounding points.  Horizontal 4-lane sums use the SSE2 order (l0+l2)+(l1+l3). */
+#ifndef SRC_HOG_H
+#define SRC_HOG_H
+#include <stddef.h>
+#include <stdint.h>
+
+#define SBF_HOG_PLANES 31
+
+/* ---- image resampling --------------------------------------------------------------------- */
+/* Size of dlib's pyramid_down<6> output: floor(5n/6). */
+void sbf_hog_down6_size(int w, int h, int *ow, int *oh);
+/* Size of dlib's pyramid_up(img, pyramid_down<2>) output: (2w+2) x (2h+1). */
+void sbf_hog_up2_size(int w, int h, int *ow, int *oh);
+/* dlib's resize_image(in, out) (bilinear, 8-bit gray -> 8-bit gray) exactly.  Rows are packed
+ * (stride = width).  Returns -1 on allocation failure. */
+int sbf_hog_resize(const uint8_t *in, int iw, int ih, uint8_t *out, int ow, int oh);
+/* Number of pyramid levels dlib's scan_fhog_pyramid uses for an image (min layer 64x64). */
+int sbf_hog_num_levels(int w, int h, int min_w, int min_h, int max_levels);
+
+/* ---- fHOG ------------------------------------------------------------------------------------ */
+typedef struct {
+    int hog_nr, hog_nc; /* feature cells dlib computes (0 when the image is too small) */
+    int nr, nc;         /* plane size including the filter padding: hog_nr+fh-1 x hog_nc+fw-1 */
+    int stride;         /* floats per plane row (>= nc + 16, multiple of 8) */
+    size_t plane;       /* floats per plane */
+    float *data;        /* 31 planes, 64-byte aligned; zero outside the feature area */
+    size_t cap;         /* allocated floats */
+} sbf_fhog;
+
+/* dlib's extract_fhog_features(img, hog, 8, fh, fw) for an 8-bit gray image of w x h (stride w).
+ * Reuses out->data when large enough.  Returns -1 on allocation failure. */
+int sbf_fhog_compute(const uint8_t *img, int w, int h, int fh, int fw, sbf_fhog *out);
+void sbf_fhog_free(sbf_fhog *f);
+
+/* ---- separable filters ------------------------------------------------------------------------ */
+typedef struct {
+    int n;                 /* separable filters (row x column pairs) */
+    int lr, lc;            /* row filter length (window width in cells), column filter length */
+    const float *rows;     /* n x lr */
+    const float *cols;     /* n x lc */
+    const int32_t *plane;  /* n: fHOG plane of each pair, non-decreasing */
+    double thresh;         /* detection threshold (dlib: the last weight) */
+} sbf_hog_filter;
+
+/* Adds dlib's separable filtering response of filter k (pair k of flt) on plane flt->plane[k] to
+ * sal (nr x nc with the fhog's stride), over dlib's "non-border" area rows [lc/2, nr-(lc-1)/2),
+ * columns [lr/2, nc-(lr-1)/2).  scratch holds nr x stride floats.  sal must start zeroed. */
+void sbf_hog_saliency_add(const sbf_fhog *f, const sbf_hog_filter *flt, int k, float *sal, float *scratch);
+/* The whole filter bank: sal = sum over k, in dlib's order. */
+void sbf_hog_saliency(const sbf_fhog *f, const sbf_hog_filter *flt, float *sal, float *scratch);
+
+/* ---- ordering ------------------------------------------------------------------------------------ */
+typedef struct {
+    double key;   /* sort key */
+    long l, t, r, b;
+    double score;
+    int filter;
+} sbf_hog_det;
+/* std::sort(v.rbegin(), v.rend(), key-less) as libstdc++ does it (introsort; deterministic order
+ * for equal keys too): leaves v in descending key order. */
+void sbf_hog_sort_desc(sbf_hog_det *v, long n);
+
+/* ---- kernels (scalar reference and SIMD versions; same results bit for bit) ------------------- */
+typedef struct {
+    /* One image row of fHOG gradient work: for x in [x0, x1) computes orientation bin (0..17) and
+     * the gradient magnitude sqrt(gx^2+gy^2) as dlib does (float). */
+    void (*grad_row)(const uint8_t *prev, const uint8_t *row, const uint8_t *next, int x0, int x1,
+                     uint8_t *bin, float *mag);
+    /* One separable pass over n outputs: out[i] (+)= sum_t in[i + t*step] * f[t], t < len, with
+     * dlib's 3-accumulator summation order for i < nsplit and the plain sequential order after.
+     * step is 1 (row pass) or the plane stride (column pass); add != 0 adds into out. */
+    void (*sep)(const float *in, long step, const float *f, int len, int n, int nsplit, float *out, int add);
+} sbf_hog_kernels;
+extern const sbf_hog_kernels sbf_hog_scalar;
+const sbf_hog_kernels *sbf_hog_kernels_get(void); /* best for this CPU */
+#if defined(__x86_64__)
+extern const sbf_hog_kernels sbf_hog_avx2;
+#endif
+
+#endif
