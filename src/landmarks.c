@@ -574,3 +574,16 @@ const char *sbf_landmarks_default_path(void)
     if (access(p, R_OK) == 0) return p;
     return DLIB_DEFAULT_MODEL;
 }
+
+void sbf_landmarks_print_json(FILE *out, const float pts[68][2])
+{
+    fputs(",\"landmarks\":[", out);
+    for (int i = 0; i < SBF_LANDMARKS; i++) {
+        fputs(i ? ",[" : "[", out);
+        sbf_json_float(out, pts[i][0]);
+        fputc(',', out);
+        sbf_json_float(out, pts[i][1]);
+        fputc(']', out);
+    }
+    fputc(']', out);
+}

@@ -4,6 +4,7 @@
 #ifndef SRC_LANDMARKS_H
 #define SRC_LANDMARKS_H
 #include <stddef.h>
+#include <stdio.h>
 #include "src/face.h"
 
 typedef struct sbf_shape_model sbf_shape_model;
@@ -28,6 +29,9 @@ void sbf_shape_get_info(const sbf_shape_model *m, sbf_shape_info *info);
 /* weights/shape-68.sbfw next to the executable or in ./weights when it exists (what `make setup`
  * produces), else /usr/share/dlib/shape_predictor_68_face_landmarks.dat. */
 const char *sbf_landmarks_default_path(void);
+
+/* Prints ,"landmarks":[[x,y],...] (68 pairs, dlib's order, shortest exact float text) for detect's JSON. */
+void sbf_landmarks_print_json(FILE *out, const float pts[68][2]);
 
 /* Forces the portable scalar leaf accumulation (tests compare it with the SIMD path). */
 void sbf_shape_force_scalar(int on);

@@ -3,6 +3,9 @@
  *   ("The face landmarks are from dlib's shape_predictor_68_face_landmarks.dat"); dlib decoded those JPEGs with
  *   libjpeg, we decode with stb_image, so a few gray levels differ: per-face tolerance, not bit-exactness (the
  *   exact comparison against dlib on identical pixels is tools/oracle-landmarks);
+ * - exact: dlib's unrounded landmarks on our own stb-decoded pixels, recorded by tools/oracle-landmarks
+ *   --write-golden into tests/oracle_landmarks_golden.txt (so qemu cross builds, which have no dlib, are
+ *   checked against dlib too): every point within 1e-3 px;
  * - the SIMD leaf accumulation is bit-identical to the scalar one;
  * - SBFW export/import of a (truncated) model reproduces the in-memory model exactly, float16 within 0.1 px;
  * - broken model files are refused with a reason. */
@@ -151,6 +154,56 @@ static void test_golden_xml(void **state)
     assert_true(exact >= total * 7 / 10); /* 76% measured: libjpeg vs stb pixels */
 }
 
+/* --- dlib golden (exact) ------------------------------------------------------------------------------------ */
+
+static void test_dlib_golden(void **state)
+{
+    (void)state;
+    const char *src = getenv("SBF_SOURCE_DIR"); /* tests run from the repo root; allow overriding */
+    char path[4096], cur[4096] = "", err[256];
+    snprintf(path, sizeof path, "%s/tests/oracle_landmarks_golden.txt", src && *src ? src : ".");
+    FILE *f = fopen(path, "r");
+    if (!f) fail_msg("missing %s", path);
+    static char line[1 << 16];
+    sbf_image img = {0};
+    int boxes = 0, outside = 0;
+    double worst = 0;
+    while (fgets(line, sizeof line, f)) {
+        if (line[0] == '#') continue;
+        char rel[1024];
+        long l, t, r, b;
+        int off = 0;
+        assert_int_equal(sscanf(line, "%1023s %ld %ld %ld %ld%n", rel, &l, &t, &r, &b, &off), 5);
+        if (strcmp(rel, cur) != 0) {
+            sbf_image_free(&img);
+            snprintf(path, sizeof path, "%s/%s", shared_dir(), rel);
+            if (sbf_image_load(path, SBF_DEFAULT_MAX_PIXELS, &img, err, sizeof err) != 0) fail_msg("%s: %s", path, err);
+            snprintf(cur, sizeof cur, "%s", rel);
+        }
+        sbf_box box = {l, t, r, b, 0, -1};
+        outside += l < 0 || t < 0 || r >= img.w || b >= img.h;
+        float pts[68][2];
+        assert_int_equal(sbf_shape_predict(g_model, img.gray, img.w, img.h, &box, pts), 0);
+        const char *p = line + off;
+        for (int k = 0; k < 68; k++) {
+            char *end;
+            double x = strtod(p, &end);
+            assert_true(end != p);
+            double y = strtod(end, &end);
+            p = end;
+            double d = fmax(fabs(pts[k][0] - x), fabs(pts[k][1] - y));
+            if (d > worst) worst = d;
+        }
+        boxes++;
+    }
+    fclose(f);
+    sbf_image_free(&img);
+    fprintf(stderr, "dlib golden: %d boxes (%d reaching outside the image), max |ours - dlib| %.2g px\n", boxes, outside, worst);
+    assert_true(boxes >= 40);
+    assert_true(outside >= 10);
+    assert_true(worst < 1e-3);
+}
+
 /* --- SIMD vs scalar ---------------------------------------------------------------------------------------- */
 
 static void test_simd_bit_identical(void **state)
@@ -297,6 +350,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_model_info),
         cmocka_unit_test(test_golden_xml),
+        cmocka_unit_test(test_dlib_golden),
         cmocka_unit_test(test_simd_bit_identical),
         cmocka_unit_test(test_sbfw_roundtrip),
         cmocka_unit_test(test_bad_files),

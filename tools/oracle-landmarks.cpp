@@ -9,8 +9,12 @@
 // usage: oracle-landmarks [--model FILE] [--compare FILE] [--lfw-step N] [--strict PX] [-v]
 //   --model    our model file (default: dlib's .dat, read directly); dlib always reads its own .dat
 //   --compare  a second model of ours (e.g. the float16 SBFW): also report its max deviation from --model
+//   --write-golden FILE  also write dlib's unrounded landmarks for every box of every 4th image (path relative
+//              to $SBF_SHARED, box, 68 x,y) — tests/oracle_landmarks_golden.txt, read by tests/test_landmarks.c
+//              so cross builds (no dlib under qemu) are checked against dlib too
 #include <dlib/image_processing.h>
 #include <dlib/image_processing/frontal_face_detector.h>
+#include <dlib/revision.h>
 
 #include <algorithm>
 #include <cmath>
@@ -92,7 +96,7 @@ static std::vector<std::string> list_dir(const std::string &dir, bool dirs)
 
 int main(int argc, char **argv)
 {
-    const char *model = DLIB_MODEL, *compare = nullptr;
+    const char *model = DLIB_MODEL, *compare = nullptr, *golden = nullptr;
     int lfw_step = 120, verbose = 0;
     double strict = 0.01;
     for (int i = 1; i < argc; i++) {
@@ -100,8 +104,9 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--compare") && i + 1 < argc) compare = argv[++i];
         else if (!strcmp(argv[i], "--lfw-step") && i + 1 < argc) lfw_step = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--strict") && i + 1 < argc) strict = atof(argv[++i]);
+        else if (!strcmp(argv[i], "--write-golden") && i + 1 < argc) golden = argv[++i];
         else if (!strcmp(argv[i], "-v")) verbose = 1;
-        else { fprintf(stderr, "usage: %s [--model FILE] [--compare FILE] [--lfw-step N] [--strict PX] [-v]\n", argv[0]); return 2; }
+        else { fprintf(stderr, "usage: %s [--model FILE] [--compare FILE] [--lfw-step N] [--strict PX] [--write-golden FILE] [-v]\n", argv[0]); return 2; }
     }
     const char *shared = getenv("SBF_SHARED");
     std::string sh = shared && *shared ? shared : "../shared";
@@ -141,10 +146,17 @@ int main(int argc, char **argv)
     }
     dlib::frontal_face_detector det = dlib::get_frontal_face_detector();
 
+    FILE *gf = golden ? fopen(golden, "w") : nullptr;
+    if (golden && !gf) { fprintf(stderr, "oracle-landmarks: cannot write %s\n", golden); return 1; }
+    if (gf) fprintf(gf, "# dlib %d.%d.%d shape_predictor_68_face_landmarks.dat on stb-decoded gray pixels "
+                        "(tools/oracle-landmarks --write-golden): path left top right bottom x0 y0 ... x67 y67\n",
+                    DLIB_MAJOR_VERSION, DLIB_MINOR_VERSION, DLIB_PATCH_VERSION);
+    size_t image_index = 0;
     int nfaces = 0, nborder = 0, failures = 0, rounded_mismatch = 0;
     double worst_mean = 0, worst_max = 0, worst_strict = 0, worst_cmp = 0, sum_cmp = 0;
     long ncmp = 0;
     for (const std::string &path : images) {
+        const bool write_this = gf && image_index++ % 4 == 0;
         sbf_image im;
         if (sbf_image_load(path.c_str(), SBF_DEFAULT_MAX_PIXELS, &im, err, sizeof err) != 0) {
             fprintf(stderr, "oracle-landmarks: FAIL: %s: %s\n", path.c_str(), err);
@@ -187,6 +199,11 @@ int main(int argc, char **argv)
                 if (std::floor(pts[k][0] + 0.5) != d.part(k).x() || std::floor(pts[k][1] + 0.5) != d.part(k).y())
                     rounded_mismatch++;
             }
+            if (write_this) {
+                fprintf(gf, "%s %ld %ld %ld %ld", path.c_str() + sh.size() + 1, r.left(), r.top(), r.right(), r.bottom());
+                for (int k = 0; k < 68; k++) fprintf(gf, " %.4f %.4f", ref[k].x(), ref[k].y());
+                fputc('\n', gf);
+            }
             double mean = sum / 68;
             bool bad = mean > 0.5 || mx > 1.0 || smax > strict;
             if (bad || verbose)
@@ -223,6 +240,7 @@ int main(int argc, char **argv)
     if (nfaces < 20) { fprintf(stderr, "oracle-landmarks: FAIL: only %d faces detected\n", nfaces); failures++; }
     sbf_shape_free(ours);
     sbf_shape_free(cmp);
+    if (gf && fclose(gf) != 0) { fprintf(stderr, "oracle-landmarks: FAIL: writing %s\n", golden); failures++; }
     if (failures) { fprintf(stderr, "oracle-landmarks: FAIL: %d failures\n", failures); return 1; }
     printf("oracle-landmarks: PASS\n");
     return 0;
