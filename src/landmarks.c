@@ -151,6 +151,12 @@ static int load_dat(sbf_shape_model *m, const uint8_t *buf, size_t len, char *er
                 m->nleaf = (int)nsplit + 1;
                 m->depth = 0;
                 while ((1 << m->depth) < m->nleaf) m->depth++;
+                /* every serialized float takes at least 4 bytes: refuse sizes the file cannot hold before
+                 * allocating (a corrupted count must not become a huge allocation) */
+                if ((uint64_t)m->ncasc * (uint64_t)m->ntrees * (uint64_t)m->nleaf * (uint64_t)dim > len / 4) {
+                    seterr(err, errlen, "tree counts larger than the file can hold (truncated or corrupt file)");
+                    return -1;
+                }
                 m->splits = xmalloc(sizeof(sbf_split) * (size_t)m->ncasc * m->ntrees * m->nsplit);
                 size_t nl = (size_t)m->ncasc * m->ntrees * m->nleaf * dim;
                 float *lv = malloc(sizeof(float) * nl);

@@ -204,6 +204,126 @@ static void test_dlib_golden(void **state)
     assert_true(worst < 1e-3);
 }
 
+/* --- a tiny hand-made dlib .dat: evaluation semantics by hand, and corruption of a complete file ---------------- */
+
+typedef struct { unsigned char b[8192]; size_t n; } dbuf;
+
+static void put_int(dbuf *d, int64_t v, int is_signed)
+{
+    unsigned char tmp[9];
+    uint64_t x = v < 0 ? (uint64_t)(-v) : (uint64_t)v;
+    int size = 0;
+    do { tmp[1 + size++] = (unsigned char)(x & 0xFF); x >>= 8; } while (x);
+    tmp[0] = (unsigned char)(size | (is_signed && v < 0 ? 0x80 : 0));
+    memcpy(d->b + d->n, tmp, (size_t)size + 1);
+    d->n += (size_t)size + 1;
+}
+
+static void put_float(dbuf *d, float v)
+{
+    int e;
+    double m = frexp(v, &e);
+    put_int(d, (int64_t)(m * (1 << 24)), 1);
+    put_int(d, e - 24, 1);
+}
+
+static void put_colvec(dbuf *d, const float *v, int n)
+{
+    put_int(d, -n, 1);
+    put_int(d, -1, 1);
+    for (int i = 0; i < n; i++) put_float(d, v[i]);
+}
+
+/* 1 cascade, 2 trees of depth 1, 3 feature pixels.  Tree 0 always goes left (threshold -1000: leaf 0),
+ * tree 1 always right (threshold 1000: leaf 1). */
+static void tiny_model(dbuf *d, const float *initial)
+{
+    float leaf[136];
+    d->n = 0;
+    put_int(d, 1, 1);
+    put_colvec(d, initial, 136);
+    put_int(d, 1, 0); /* cascades */
+    put_int(d, 2, 0); /* trees */
+    for (int t = 0; t < 2; t++) {
+        put_int(d, 1, 0); /* splits */
+        put_int(d, 0, 0);
+        put_int(d, 2, 0);
+        put_float(d, t == 0 ? -1000.0f : 1000.0f);
+        put_int(d, 2, 0); /* leaves */
+        for (int l = 0; l < 2; l++) {
+            for (int k = 0; k < 136; k++) leaf[k] = (float)((t * 2 + l + 1) * (k % 2 ? -0.0625 : 0.125));
+            put_colvec(d, leaf, 136);
+        }
+    }
+    put_int(d, 1, 0);
+    put_int(d, 3, 0);
+    for (int i = 0; i < 3; i++) put_int(d, 30 + i, 0);
+    put_int(d, 1, 0);
+    put_int(d, 3, 0);
+    for (int i = 0; i < 3; i++) { put_float(d, 0.01f * i); put_float(d, -0.02f); }
+}
+
+static void test_tiny_dat(void **state)
+{
+    (void)state;
+    static dbuf d;
+    tiny_model(&d, g_model->initial);
+    char tmpl[] = "/tmp/sbf-shape-tiny-XXXXXX", err[256];
+    int fd = mkstemp(tmpl);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, d.b, d.n), (ssize_t)d.n);
+    sbf_shape_model *m = sbf_shape_load(tmpl, err, sizeof err);
+    if (!m) fail_msg("tiny model: %s", err);
+    sbf_shape_info in;
+    sbf_shape_get_info(m, &in);
+    assert_int_equal(in.cascades, 1);
+    assert_int_equal(in.trees, 2);
+    assert_int_equal(in.depth, 1);
+    assert_int_equal(in.features, 3);
+    unsigned char g[50 * 40];
+    memset(g, 90, sizeof g);
+    sbf_box box = {10, 5, 41, 36, 0, -1}; /* 31 x 31 */
+    float pts[68][2];
+    assert_int_equal(sbf_shape_predict(m, g, 50, 40, &box, pts), 0);
+    /* leaf 0 of tree 0 (+1 x (0.125, -0.0625)) then leaf 1 of tree 1 (+4 x ...): shape += (0.625, -0.3125) */
+    for (int i = 0; i < 68; i++) {
+        float x = g_model->initial[2 * i], y = g_model->initial[2 * i + 1];
+        x += 0.125f; x += 0.5f;
+        y += -0.0625f; y += -0.25f;
+        assert_float_equal(pts[i][0], 10 + 31.0 * x, 1e-4);
+        assert_float_equal(pts[i][1], 5 + 31.0 * y, 1e-4);
+    }
+    sbf_shape_free(m);
+    /* corrupt single bytes anywhere in the complete file: refused or loaded, and a loaded model predicts
+     * without reading out of bounds (ASan build) */
+    uint32_t s = 4242;
+    int loaded = 0;
+    for (int trial = 0; trial < 400; trial++) {
+        static unsigned char bad[sizeof d.b];
+        memcpy(bad, d.b, d.n);
+        s = s * 1103515245u + 12345u;
+        size_t at = (s >> 8) % d.n;
+        s = s * 1103515245u + 12345u;
+        bad[at] = (unsigned char)(s >> 16);
+        size_t len = trial % 5 == 4 ? (s >> 3) % d.n : d.n;
+        assert_int_equal(ftruncate(fd, 0), 0);
+        assert_int_equal(pwrite(fd, bad, len, 0), (ssize_t)len);
+        m = sbf_shape_load(tmpl, err, sizeof err);
+        if (m) {
+            loaded++;
+            sbf_box far = {-100000, -100000, 100000, 100000, 0, -1};
+            assert_int_equal(sbf_shape_predict(m, g, 50, 40, &box, pts), 0);
+            assert_int_equal(sbf_shape_predict(m, g, 50, 40, &far, pts), 0);
+            sbf_shape_free(m);
+        } else {
+            assert_true(strlen(err) > 0);
+        }
+    }
+    assert_true(loaded > 0 && loaded < 400);
+    close(fd);
+    unlink(tmpl);
+}
+
 /* --- SIMD vs scalar ---------------------------------------------------------------------------------------- */
 
 static void test_simd_bit_identical(void **state)
@@ -335,6 +455,27 @@ static void test_bad_files(void **state)
     assert_int_equal(ftruncate(fd, 0), 0);
     assert_int_equal(pwrite(fd, "SBFW garbage follows.............", 32, 0), 32);
     assert_null(sbf_shape_load(tmpl, err, sizeof err));
+    /* random corruption of a real header (counts, sizes, floats): refused or loaded, never a crash or a
+     * huge allocation (ASan build) */
+    in = fopen(DAT, "rb");
+    assert_non_null(in);
+    assert_int_equal(fread(head, 1, sizeof head, in), sizeof head);
+    fclose(in);
+    uint32_t s = 777;
+    for (int trial = 0; trial < 60; trial++) {
+        static unsigned char bad[sizeof head];
+        memcpy(bad, head, sizeof bad);
+        for (int k = 0; k < 1 + trial % 4; k++) {
+            s = s * 1103515245u + 12345u;
+            size_t at = (s >> 8) % (trial < 30 ? 64 : sizeof bad);
+            s = s * 1103515245u + 12345u;
+            bad[at] = (unsigned char)(s >> 16);
+        }
+        assert_int_equal(ftruncate(fd, 0), 0);
+        assert_int_equal(pwrite(fd, bad, sizeof bad, 0), (ssize_t)sizeof bad);
+        sbf_shape_model *mm = sbf_shape_load(tmpl, err, sizeof err);
+        assert_null(mm); /* the file is truncated anyway */
+    }
     close(fd);
     unlink(tmpl);
     float pts[68][2];
@@ -354,6 +495,7 @@ int main(void)
         cmocka_unit_test(test_simd_bit_identical),
         cmocka_unit_test(test_sbfw_roundtrip),
         cmocka_unit_test(test_bad_files),
+        cmocka_unit_test(test_tiny_dat),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
