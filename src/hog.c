@@ -152,7 +152,64 @@ static void sep_scalar(const float *in, long step, const float *f, int len, int 
     }
 }
 
-const sbf_hog_kernels sbf_hog_scalar = {grad_row_scalar, sep_scalar};
+static void votes_row_scalar(const float *mag, const float *vx0, const float *vx1, float vy0, float vy1, int x0,
+                             int x1, float *a, float *b, float *c, float *d) {
+    for (int x = x0; x < x1; x++) {
+        const float w1 = vx1[x] * mag[x], w0 = vx0[x] * mag[x];
+        a[x] = vy1 * w1;
+        b[x] = vy0 * w1;
+        c[x] = vy1 * w0;
+        d[x] = vy0 * w0;
+    }
+}
+
+static void sep2d_scalar(const float *plane, float *scratch, float *sal, long stride, int nr, int r0, int r1, int c0,
+                         int n, int nsplit, const float *rf, int lr, const float *cf, int lc) {
+    for (int r = 0; r < nr; r++)
+        sep_scalar(plane + (size_t)r * stride + c0 - lr / 2, 1, rf, lr, n, nsplit, scratch + (size_t)r * stride + c0, 0);
+    for (int r = r0; r < r1; r++)
+        sep_scalar(scratch + (size_t)(r - r0) * stride + c0, stride, cf, lc, n, nsplit, sal + (size_t)r * stride + c0, 1);
+}
+
+/* 4-lane horizontal sum in the SSE2 order dlib's sum(simd4f) uses: (l0+l2)+(l1+l3). */
+static inline float hsum4(float l0, float l1, float l2, float l3) { return (l0 + l2) + (l1 + l3); }
+
+static void feat_row_scalar(const float *const *h, const float *const *nn, const float *const *ni, int x0, int x1,
+                            float *const *dst) {
+    const float tex = (float)(2 * 0.2357);
+    for (int x = x0; x < x1; x++) {
+        const float nn0 = nn[0][x], nn1 = nn[1][x], nn2 = nn[2][x], nn3 = nn[3][x];
+        const float n0 = ni[0][x], n1 = ni[1][x], n2 = ni[2][x], n3 = ni[3][x];
+        float t0 = 0, t1 = 0, t2 = 0, t3 = 0;
+        for (int o = 0; o < 18; o += 3) {
+            float q[3][4];
+            for (int k = 0; k < 3; k++) {
+                const float v = h[o + k][x];
+                q[k][0] = (v < nn0 ? v : nn0) * n0;
+                q[k][1] = (v < nn1 ? v : nn1) * n1;
+                q[k][2] = (v < nn2 ? v : nn2) * n2;
+                q[k][3] = (v < nn3 ? v : nn3) * n3;
+                dst[o + k][x] = hsum4(q[k][0], q[k][1], q[k][2], q[k][3]);
+            }
+            t0 += (q[0][0] + q[1][0]) + q[2][0];
+            t1 += (q[0][1] + q[1][1]) + q[2][1];
+            t2 += (q[0][2] + q[1][2]) + q[2][2];
+            t3 += (q[0][3] + q[1][3]) + q[2][3];
+        }
+        for (int o = 0; o < 9; o++) {
+            const float v = h[o][x] + h[o + 9][x];
+            const float a = (v < nn0 ? v : nn0) * n0, b = (v < nn1 ? v : nn1) * n1;
+            const float c = (v < nn2 ? v : nn2) * n2, d = (v < nn3 ? v : nn3) * n3;
+            dst[18 + o][x] = hsum4(a, b, c, d);
+        }
+        dst[27][x] = t0 * tex;
+        dst[28][x] = t1 * tex;
+        dst[29][x] = t2 * tex;
+        dst[30][x] = t3 * tex;
+    }
+}
+
+const sbf_hog_kernels sbf_hog_scalar = {grad_row_scalar, votes_row_scalar, sep_scalar, sep2d_scalar, feat_row_scalar};
 
 const sbf_hog_kernels *sbf_hog_kernels_get(void) {
 #if defined(__x86_64__)
@@ -170,9 +227,6 @@ void sbf_fhog_free(sbf_fhog *f) {
     free(f->data);
     memset(f, 0, sizeof *f);
 }
-
-/* 4-lane horizontal sum in the SSE2 order dlib's sum(simd4f) uses: (l0+l2)+(l1+l3). */
-static inline float hsum4(float l0, float l1, float l2, float l3) { return (l0 + l2) + (l1 + l3); }
 
 int sbf_fhog_compute(const uint8_t *img, int w, int h, int fh, int fw, sbf_fhog *out) {
     const sbf_hog_kernels *K = sbf_hog_kernels_get();
@@ -200,20 +254,44 @@ int sbf_fhog_compute(const uint8_t *img, int w, int h, int fh, int fw, sbf_fhog 
     }
     memset(out->data, 0, need * sizeof(float));
 
-    /* histograms with a one-cell border all round: (cells_nr+2) x (cells_nc+2) x 18 */
-    const int hnc = cells_nc + 2;
-    float *hist = calloc((size_t)(cells_nr + 2) * hnc * 18, sizeof(float));
-    float *norm = calloc((size_t)cells_nr * cells_nc, sizeof(float));
+    /* histograms with a one-cell border all round, bin-major: 18 planes of (cells_nr+2) x hs */
+    const int hs = cells_nc + 2, hr = cells_nr + 2;
+    const size_t hp = (size_t)hr * hs;
+    const int bnr = cells_nr - 1, bnc = cells_nc - 1;
+    const size_t pad = 32; /* SIMD kernels may read a few floats past the last row */
+    float *hist = calloc(18 * hp + pad, sizeof(float));
+    float *norm = calloc((size_t)cells_nr * cells_nc + pad, sizeof(float));
+    float *blk = calloc((size_t)bnr * bnc * 2 + 2 * pad, sizeof(float));
+    float *rowbuf = malloc(sizeof(float) * ((size_t)w + 16) * 7);
     uint8_t *bin = malloc((size_t)w + 16);
-    float *mag = malloc(sizeof(float) * ((size_t)w + 16));
-    if (!hist || !norm || !bin || !mag) { free(hist); free(norm); free(bin); free(mag); return -1; }
+    int *ixs = malloc(sizeof(int) * ((size_t)w + 16));
+    if (!hist || !norm || !blk || !rowbuf || !bin || !ixs) {
+        free(hist); free(norm); free(blk); free(rowbuf); free(bin); free(ixs);
+        return -1;
+    }
+    float *mag = rowbuf, *vx0 = mag + w + 16, *vx1 = vx0 + w + 16, *va = vx1 + w + 16, *vb = va + w + 16,
+          *vc = vb + w + 16, *vd = vc + w + 16;
 
     const int visible_nr = ((long)cells_nr * cell < h ? cells_nr * cell : h) - 1;
     const int visible_nc = ((long)cells_nc * cell < w ? cells_nc * cell : w) - 1;
     /* dlib does groups of 8 columns x = 1, 9, ... while x < visible_nc - 7 with one multiplication
-     * order, then single columns with another. */
+     * order, then single columns with another; the column part of the votes is row-independent. */
     int xsplit = 1;
     while (xsplit < visible_nc - 7) xsplit += 8;
+    for (int x = 1; x < xsplit; x++) {
+        const float xp = ((float)x + 0.5f) / (float)cell + 0.5f;
+        const int ixp = (int)xp;
+        vx0[x] = xp - (float)ixp;
+        vx1[x] = 1.0f - vx0[x];
+        ixs[x] = ixp;
+    }
+    for (int x = xsplit; x < visible_nc; x++) {
+        const float xp = (float)(((double)x + 0.5) / (double)cell - 0.5);
+        const int ixp = (int)floorf(xp);
+        vx0[x] = xp - (float)ixp;
+        vx1[x] = (float)(1.0 - vx0[x]);
+        ixs[x] = ixp + 1;
+    }
     for (int y = 1; y < visible_nr; y++) {
         const float yp = (float)(((double)(float)y + 0.5) / (float)cell - 0.5);
         const int iyp = (int)floorf(yp);
@@ -221,101 +299,57 @@ int sbf_fhog_compute(const uint8_t *img, int w, int h, int fh, int fw, sbf_fhog 
         const float vy1 = (float)(1.0 - vy0);
         const uint8_t *row = img + (size_t)y * w;
         K->grad_row(row - w, row, row + w, 1, visible_nc, bin, mag);
-        float *h1 = hist + ((size_t)(iyp + 1) * hnc) * 18;
-        float *h2 = hist + ((size_t)(iyp + 2) * hnc) * 18;
-        int x = 1;
-        for (; x < xsplit; x++) {
-            const float xp = ((float)x + 0.5f) / (float)cell + 0.5f;
-            const int ixp = (int)xp;
-            float vx0 = xp - (float)ixp;
-            float vx1 = 1.0f - vx0;
+        K->votes_row(mag, vx0, vx1, vy0, vy1, 1, xsplit, va, vb, vc, vd);
+        for (int x = xsplit; x < visible_nc; x++) {
             const float v = mag[x];
-            vx1 *= v;
-            vx0 *= v;
-            const int o = bin[x];
-            h1[ixp * 18 + o] += vy1 * vx1;
-            h2[ixp * 18 + o] += vy0 * vx1;
-            h1[(ixp + 1) * 18 + o] += vy1 * vx0;
-            h2[(ixp + 1) * 18 + o] += vy0 * vx0;
+            va[x] = vy1 * vx1[x] * v;
+            vb[x] = vy0 * vx1[x] * v;
+            vc[x] = vy1 * vx0[x] * v;
+            vd[x] = vy0 * vx0[x] * v;
         }
-        for (; x < visible_nc; x++) {
-            const float xp = (float)(((double)x + 0.5) / (double)cell - 0.5);
-            const int ixp = (int)floorf(xp);
-            const float vx0 = xp - (float)ixp;
-            const float vx1 = (float)(1.0 - vx0);
-            const float v = mag[x];
-            const int o = bin[x];
-            h1[(ixp + 1) * 18 + o] += vy1 * vx1 * v;
-            h2[(ixp + 1) * 18 + o] += vy0 * vx1 * v;
-            h1[(ixp + 2) * 18 + o] += vy1 * vx0 * v;
-            h2[(ixp + 2) * 18 + o] += vy0 * vx0 * v;
+        float *h1 = hist + (size_t)(iyp + 1) * hs;
+        for (int x = 1; x < visible_nc; x++) {
+            float *p = h1 + (size_t)bin[x] * hp + ixs[x];
+            p[0] += va[x];
+            p[hs] += vb[x];
+            p[1] += vc[x];
+            p[hs + 1] += vd[x];
         }
     }
-    /* energy per cell */
-    for (int r = 0; r < cells_nr; r++)
-        for (int c = 0; c < cells_nc; c++) {
-            const float *hc = hist + ((size_t)(r + 1) * hnc + (c + 1)) * 18;
-            float n = 0;
-            for (int o = 0; o < 9; o++) n += (hc[o] + hc[o + 9]) * (hc[o] + hc[o + 9]);
-            norm[(size_t)r * cells_nc + c] = n;
+    /* energy per cell: sum over 9 orientations of (h[o] + h[o+9])^2 */
+    for (int r = 0; r < cells_nr; r++) {
+        float *nr_ = norm + (size_t)r * cells_nc;
+        for (int o = 0; o < 9; o++) {
+            const float *a = hist + o * hp + (size_t)(r + 1) * hs + 1, *b = a + 9 * hp;
+            for (int c = 0; c < cells_nc; c++) nr_[c] += (a[c] + b[c]) * (a[c] + b[c]);
         }
+    }
     /* block normalisers: nn = 0.2*sqrt(sum of 4 cell energies + eps), n = 0.1/nn, for the block
      * whose top-left cell is (r, c); dlib adds the four in the order (r,c) (r,c+1) (r+1,c) (r+1,c+1). */
-    const int bnr = cells_nr - 1, bnc = cells_nc - 1;
-    float *bnn = malloc(sizeof(float) * (size_t)bnr * bnc * 2);
-    if (!bnn) { free(hist); free(norm); free(bin); free(mag); return -1; }
+    float *bnn = blk, *bni = blk + (size_t)bnr * bnc + pad;
     const float eps = 0.0001f;
     for (int r = 0; r < bnr; r++)
         for (int c = 0; c < bnc; c++) {
             const float *n0 = norm + (size_t)r * cells_nc + c, *n1 = n0 + cells_nc;
-            const float s = (((n0[0] + n0[1]) + n1[0]) + n1[1]) + eps;
-            const float nn = 0.2f * sqrtf(s);
-            bnn[((size_t)r * bnc + c) * 2] = nn;
-            bnn[((size_t)r * bnc + c) * 2 + 1] = 0.1f / nn;
+            const float sm = (((n0[0] + n0[1]) + n1[0]) + n1[1]) + eps;
+            const float nn = 0.2f * sqrtf(sm);
+            bnn[(size_t)r * bnc + c] = nn;
+            bni[(size_t)r * bnc + c] = 0.1f / nn;
         }
     const int pr = (fh - 1) / 2, pc = (fw - 1) / 2;
-    const float tex = (float)(2 * 0.2357);
-    for (int y = 0; y < hog_nr; y++)
-        for (int x = 0; x < hog_nc; x++) {
-            /* lanes: 0 = block (y+1,x+1), 1 = (y,x+1), 2 = (y+1,x), 3 = (y,x) */
-            const float *b0 = bnn + ((size_t)(y + 1) * bnc + (x + 1)) * 2, *b1 = bnn + ((size_t)y * bnc + (x + 1)) * 2;
-            const float *b2 = bnn + ((size_t)(y + 1) * bnc + x) * 2, *b3 = bnn + ((size_t)y * bnc + x) * 2;
-            const float nn0 = b0[0], nn1 = b1[0], nn2 = b2[0], nn3 = b3[0];
-            const float n0 = b0[1], n1 = b1[1], n2 = b2[1], n3 = b3[1];
-            const float *hc = hist + ((size_t)(y + 2) * hnc + (x + 2)) * 18;
-            float *dst = out->data + (size_t)(y + pr) * out->stride + (x + pc);
-            float t0 = 0, t1 = 0, t2 = 0, t3 = 0;
-            for (int o = 0; o < 18; o += 3) {
-                float h[3][4];
-                for (int k = 0; k < 3; k++) {
-                    const float v = hc[o + k];
-                    h[k][0] = (v < nn0 ? v : nn0) * n0;
-                    h[k][1] = (v < nn1 ? v : nn1) * n1;
-                    h[k][2] = (v < nn2 ? v : nn2) * n2;
-                    h[k][3] = (v < nn3 ? v : nn3) * n3;
-                    dst[(size_t)(o + k) * out->plane] = hsum4(h[k][0], h[k][1], h[k][2], h[k][3]);
-                }
-                t0 += (h[0][0] + h[1][0]) + h[2][0];
-                t1 += (h[0][1] + h[1][1]) + h[2][1];
-                t2 += (h[0][2] + h[1][2]) + h[2][2];
-                t3 += (h[0][3] + h[1][3]) + h[2][3];
-            }
-            for (int o = 0; o < 9; o++) {
-                const float v = hc[o] + hc[o + 9];
-                const float a = (v < nn0 ? v : nn0) * n0, b = (v < nn1 ? v : nn1) * n1;
-                const float c = (v < nn2 ? v : nn2) * n2, d = (v < nn3 ? v : nn3) * n3;
-                dst[(size_t)(18 + o) * out->plane] = hsum4(a, b, c, d);
-            }
-            dst[(size_t)27 * out->plane] = t0 * tex;
-            dst[(size_t)28 * out->plane] = t1 * tex;
-            dst[(size_t)29 * out->plane] = t2 * tex;
-            dst[(size_t)30 * out->plane] = t3 * tex;
-        }
-    free(bnn);
-    free(hist);
-    free(norm);
-    free(bin);
-    free(mag);
+    for (int y = 0; y < hog_nr; y++) {
+        const float *hrow[18], *nn[4], *ni[4];
+        float *dst[SBF_HOG_PLANES];
+        for (int o = 0; o < 18; o++) hrow[o] = hist + o * hp + (size_t)(y + 2) * hs + 2;
+        /* lanes: 0 = block (y+1,x+1), 1 = (y,x+1), 2 = (y+1,x), 3 = (y,x) */
+        nn[0] = bnn + (size_t)(y + 1) * bnc + 1; ni[0] = bni + (size_t)(y + 1) * bnc + 1;
+        nn[1] = bnn + (size_t)y * bnc + 1;       ni[1] = bni + (size_t)y * bnc + 1;
+        nn[2] = bnn + (size_t)(y + 1) * bnc;     ni[2] = bni + (size_t)(y + 1) * bnc;
+        nn[3] = bnn + (size_t)y * bnc;           ni[3] = bni + (size_t)y * bnc;
+        for (int p = 0; p < SBF_HOG_PLANES; p++) dst[p] = out->data + p * out->plane + (size_t)(y + pr) * out->stride + pc;
+        K->feat_row(hrow, nn, ni, 0, hog_nc, dst);
+    }
+    free(hist); free(norm); free(blk); free(rowbuf); free(bin); free(ixs);
     return 0;
 }
 
@@ -330,12 +364,8 @@ void sbf_hog_saliency_add(const sbf_fhog *f, const sbf_hog_filter *flt, int k, f
     while (csplit < last_col - 7) csplit += 8;
     const int n = last_col - first_col, nsplit = csplit - first_col;
     const float *plane = f->data + (size_t)flt->plane[k] * f->plane;
-    const float *rf = flt->rows + (size_t)k * lr, *cf = flt->cols + (size_t)k * lc;
-    for (int r = 0; r < f->nr; r++)
-        K->sep(plane + (size_t)r * f->stride, 1, rf, lr, n, nsplit, scratch + (size_t)r * f->stride + first_col, 0);
-    for (int r = first_row; r < last_row; r++)
-        K->sep(scratch + (size_t)(r - first_row) * f->stride + first_col, f->stride, cf, lc, n, nsplit,
-               sal + (size_t)r * f->stride + first_col, 1);
+    K->sep2d(plane, scratch, sal, f->stride, f->nr, first_row, last_row, first_col, n, nsplit,
+             flt->rows + (size_t)k * lr, lr, flt->cols + (size_t)k * lc, lc);
 }
 
 void sbf_hog_saliency(const sbf_fhog *f, const sbf_hog_filter *flt, float *sal, float *scratch) {

@@ -72,10 +72,24 @@ typedef struct {
      * the gradient magnitude sqrt(gx^2+gy^2) as dlib does (float). */
     void (*grad_row)(const uint8_t *prev, const uint8_t *row, const uint8_t *next, int x0, int x1,
                      uint8_t *bin, float *mag);
+    /* Bilinear vote weights of dlib's 8-wide path for x in [x0, x1):
+     * a = vy1*(vx1*v), b = vy0*(vx1*v), c = vy1*(vx0*v), d = vy0*(vx0*v). */
+    void (*votes_row)(const float *mag, const float *vx0, const float *vx1, float vy0, float vy1, int x0, int x1,
+                      float *a, float *b, float *c, float *d);
     /* One separable pass over n outputs: out[i] (+)= sum_t in[i + t*step] * f[t], t < len, with
      * dlib's 3-accumulator summation order for i < nsplit and the plain sequential order after.
      * step is 1 (row pass) or the plane stride (column pass); add != 0 adds into out. */
     void (*sep)(const float *in, long step, const float *f, int len, int n, int nsplit, float *out, int add);
+    /* Both passes of one separable filter: rows [0, nr) of plane into scratch, then rows
+     * [r0, r1) of the column pass added into sal; outputs at columns [c0, c0+n), nsplit as above.
+     * Reads up to 16 floats past a row's last output (the stride leaves room). */
+    void (*sep2d)(const float *plane, float *scratch, float *sal, long stride, int nr, int r0, int r1, int c0,
+                  int n, int nsplit, const float *rf, int lr, const float *cf, int lc);
+    /* One row of fHOG features for cells x in [x0, x1): h[o][x] = histogram bin o (18 rows),
+     * nn[k][x] / ni[k][x] = the 4 block normalisers (0.2*sqrt(energy+eps), 0.1/that) of lane k,
+     * dst[p][x] = output plane p (31 rows). */
+    void (*feat_row)(const float *const *h, const float *const *nn, const float *const *ni, int x0, int x1,
+                     float *const *dst);
 } sbf_hog_kernels;
 extern const sbf_hog_kernels sbf_hog_scalar;
 const sbf_hog_kernels *sbf_hog_kernels_get(void); /* best for this CPU */

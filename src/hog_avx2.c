@@ -41,6 +41,143 @@ static void grad_row_avx2(const uint8_t *prev, const uint8_t *row, const uint8_t
     if (x < x1) sbf_hog_scalar.grad_row(prev, row, next, x, x1, bin, mag);
 }
 
+static void votes_row_avx2(const float *mag, const float *vx0, const float *vx1, float vy0, float vy1, int x0, int x1,
+                           float *a, float *b, float *c, float *d) {
+    const __m256 y0 = _mm256_set1_ps(vy0), y1 = _mm256_set1_ps(vy1);
+    int x = x0;
+    for (; x + 8 <= x1; x += 8) {
+        const __m256 v = _mm256_loadu_ps(mag + x);
+        const __m256 w1 = _mm256_mul_ps(_mm256_loadu_ps(vx1 + x), v), w0 = _mm256_mul_ps(_mm256_loadu_ps(vx0 + x), v);
+        _mm256_storeu_ps(a + x, _mm256_mul_ps(y1, w1));
+        _mm256_storeu_ps(b + x, _mm256_mul_ps(y0, w1));
+        _mm256_storeu_ps(c + x, _mm256_mul_ps(y1, w0));
+        _mm256_storeu_ps(d + x, _mm256_mul_ps(y0, w0));
+    }
+    if (x < x1) sbf_hog_scalar.votes_row(mag, vx0, vx1, vy0, vy1, x, x1, a, b, c, d);
+}
+
+static inline __m256i tail_mask(int k) { /* lanes < k */
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(k), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+/* 8 outputs of one pass; dlib's 3-accumulator order (split) or sequential order */
+static inline __m256 pass8(const float *p, long step, const float *f, int len, int split) {
+    if (split) {
+        __m256 a = _mm256_setzero_ps(), b = _mm256_setzero_ps(), c = _mm256_setzero_ps();
+        int t = 0;
+        for (; t < len - 2; t += 3) {
+            a = _mm256_add_ps(a, _mm256_mul_ps(_mm256_loadu_ps(p + t * step), _mm256_broadcast_ss(f + t)));
+            b = _mm256_add_ps(b, _mm256_mul_ps(_mm256_loadu_ps(p + (t + 1) * step), _mm256_broadcast_ss(f + t + 1)));
+            c = _mm256_add_ps(c, _mm256_mul_ps(_mm256_loadu_ps(p + (t + 2) * step), _mm256_broadcast_ss(f + t + 2)));
+        }
+        for (; t < len; t++) a = _mm256_add_ps(a, _mm256_mul_ps(_mm256_loadu_ps(p + t * step), _mm256_broadcast_ss(f + t)));
+        return _mm256_add_ps(a, _mm256_add_ps(b, c));
+    }
+    __m256 s = _mm256_setzero_ps();
+    for (int t = 0; t < len; t++) s = _mm256_add_ps(s, _mm256_mul_ps(_mm256_loadu_ps(p + t * step), _mm256_broadcast_ss(f + t)));
+    return s;
+}
+
+/* 10-tap specialisation of the 3-accumulator order (taps 0,3,6,9 / 1,4,7 / 2,5,8), two blocks */
+static inline void pass10x2(const float *p, long step, const __m256 *f, __m256 *o0, __m256 *o1) {
+    __m256 a0 = _mm256_mul_ps(_mm256_loadu_ps(p), f[0]), a1 = _mm256_mul_ps(_mm256_loadu_ps(p + 8), f[0]);
+    __m256 b0 = _mm256_mul_ps(_mm256_loadu_ps(p + step), f[1]), b1 = _mm256_mul_ps(_mm256_loadu_ps(p + step + 8), f[1]);
+    __m256 c0 = _mm256_mul_ps(_mm256_loadu_ps(p + 2 * step), f[2]), c1 = _mm256_mul_ps(_mm256_loadu_ps(p + 2 * step + 8), f[2]);
+    for (int t = 3; t < 9; t += 3) {
+        const float *q = p + t * step;
+        a0 = _mm256_add_ps(a0, _mm256_mul_ps(_mm256_loadu_ps(q), f[t]));
+        a1 = _mm256_add_ps(a1, _mm256_mul_ps(_mm256_loadu_ps(q + 8), f[t]));
+        b0 = _mm256_add_ps(b0, _mm256_mul_ps(_mm256_loadu_ps(q + step), f[t + 1]));
+        b1 = _mm256_add_ps(b1, _mm256_mul_ps(_mm256_loadu_ps(q + step + 8), f[t + 1]));
+        c0 = _mm256_add_ps(c0, _mm256_mul_ps(_mm256_loadu_ps(q + 2 * step), f[t + 2]));
+        c1 = _mm256_add_ps(c1, _mm256_mul_ps(_mm256_loadu_ps(q + 2 * step + 8), f[t + 2]));
+    }
+    a0 = _mm256_add_ps(a0, _mm256_mul_ps(_mm256_loadu_ps(p + 9 * step), f[9]));
+    a1 = _mm256_add_ps(a1, _mm256_mul_ps(_mm256_loadu_ps(p + 9 * step + 8), f[9]));
+    *o0 = _mm256_add_ps(a0, _mm256_add_ps(b0, c0));
+    *o1 = _mm256_add_ps(a1, _mm256_add_ps(b1, c1));
+}
+
+/* one pass over a row of n outputs (nsplit a multiple of 8) */
+static inline void pass_row(const float *in, long step, const float *f, const __m256 *fv, int len, int n, int nsplit,
+                            float *out, int add) {
+    int i = 0;
+    if (len == 10) {
+        for (; i + 16 <= nsplit; i += 16) {
+            __m256 s0, s1;
+            pass10x2(in + i, step, fv, &s0, &s1);
+            if (add) {
+                s0 = _mm256_add_ps(s0, _mm256_loadu_ps(out + i));
+                s1 = _mm256_add_ps(s1, _mm256_loadu_ps(out + i + 8));
+            }
+            _mm256_storeu_ps(out + i, s0);
+            _mm256_storeu_ps(out + i + 8, s1);
+        }
+    }
+    for (; i < n; i += 8) {
+        __m256 s = pass8(in + i, step, f, len, i < nsplit);
+        if (i + 8 <= n) {
+            if (add) s = _mm256_add_ps(s, _mm256_loadu_ps(out + i));
+            _mm256_storeu_ps(out + i, s);
+        } else {
+            const __m256i m = tail_mask(n - i);
+            if (add) s = _mm256_add_ps(s, _mm256_maskload_ps(out + i, m));
+            _mm256_maskstore_ps(out + i, m, s);
+        }
+    }
+}
+
+static void sep2d_avx2(const float *plane, float *scratch, float *sal, long stride, int nr, int r0, int r1, int c0,
+                       int n, int nsplit, const float *rf, int lr, const float *cf, int lc) {
+    __m256 fr[16], fc[16];
+    for (int t = 0; t < lr && t < 16; t++) fr[t] = _mm256_set1_ps(rf[t]);
+    for (int t = 0; t < lc && t < 16; t++) fc[t] = _mm256_set1_ps(cf[t]);
+    for (int r = 0; r < nr; r++)
+        pass_row(plane + (size_t)r * stride + c0 - lr / 2, 1, rf, fr, lr, n, nsplit, scratch + (size_t)r * stride + c0, 0);
+    for (int r = r0; r < r1; r++)
+        pass_row(scratch + (size_t)(r - r0) * stride + c0, stride, cf, fc, lc, n, nsplit, sal + (size_t)r * stride + c0, 1);
+}
+
+static void feat_row_avx2(const float *const *h, const float *const *nn, const float *const *ni, int x0, int x1,
+                          float *const *dst) {
+    const __m256 tex = _mm256_set1_ps((float)(2 * 0.2357));
+    int x = x0;
+    for (; x + 8 <= x1; x += 8) {
+        const __m256 nn0 = _mm256_loadu_ps(nn[0] + x), nn1 = _mm256_loadu_ps(nn[1] + x);
+        const __m256 nn2 = _mm256_loadu_ps(nn[2] + x), nn3 = _mm256_loadu_ps(nn[3] + x);
+        const __m256 n0 = _mm256_loadu_ps(ni[0] + x), n1 = _mm256_loadu_ps(ni[1] + x);
+        const __m256 n2 = _mm256_loadu_ps(ni[2] + x), n3 = _mm256_loadu_ps(ni[3] + x);
+        __m256 t0 = _mm256_setzero_ps(), t1 = t0, t2 = t0, t3 = t0;
+        for (int o = 0; o < 18; o += 3) {
+            __m256 q[3][4];
+            for (int k = 0; k < 3; k++) {
+                const __m256 v = _mm256_loadu_ps(h[o + k] + x);
+                /* _mm256_min_ps(v, nn) = v < nn ? v : nn, as dlib's min(simd4f, simd4f) */
+                q[k][0] = _mm256_mul_ps(_mm256_min_ps(v, nn0), n0);
+                q[k][1] = _mm256_mul_ps(_mm256_min_ps(v, nn1), n1);
+                q[k][2] = _mm256_mul_ps(_mm256_min_ps(v, nn2), n2);
+                q[k][3] = _mm256_mul_ps(_mm256_min_ps(v, nn3), n3);
+                _mm256_storeu_ps(dst[o + k] + x, _mm256_add_ps(_mm256_add_ps(q[k][0], q[k][2]), _mm256_add_ps(q[k][1], q[k][3])));
+            }
+            t0 = _mm256_add_ps(t0, _mm256_add_ps(_mm256_add_ps(q[0][0], q[1][0]), q[2][0]));
+            t1 = _mm256_add_ps(t1, _mm256_add_ps(_mm256_add_ps(q[0][1], q[1][1]), q[2][1]));
+            t2 = _mm256_add_ps(t2, _mm256_add_ps(_mm256_add_ps(q[0][2], q[1][2]), q[2][2]));
+            t3 = _mm256_add_ps(t3, _mm256_add_ps(_mm256_add_ps(q[0][3], q[1][3]), q[2][3]));
+        }
+        for (int o = 0; o < 9; o++) {
+            const __m256 v = _mm256_add_ps(_mm256_loadu_ps(h[o] + x), _mm256_loadu_ps(h[o + 9] + x));
+            const __m256 a = _mm256_mul_ps(_mm256_min_ps(v, nn0), n0), b = _mm256_mul_ps(_mm256_min_ps(v, nn1), n1);
+            const __m256 c = _mm256_mul_ps(_mm256_min_ps(v, nn2), n2), d = _mm256_mul_ps(_mm256_min_ps(v, nn3), n3);
+            _mm256_storeu_ps(dst[18 + o] + x, _mm256_add_ps(_mm256_add_ps(a, c), _mm256_add_ps(b, d)));
+        }
+        _mm256_storeu_ps(dst[27] + x, _mm256_mul_ps(t0, tex));
+        _mm256_storeu_ps(dst[28] + x, _mm256_mul_ps(t1, tex));
+        _mm256_storeu_ps(dst[29] + x, _mm256_mul_ps(t2, tex));
+        _mm256_storeu_ps(dst[30] + x, _mm256_mul_ps(t3, tex));
+    }
+    if (x < x1) sbf_hog_scalar.feat_row(h, nn, ni, x, x1, dst);
+}
+
 static void sep_avx2(const float *in, long step, const float *f, int len, int n, int nsplit, float *out, int add) {
     int i = 0;
     for (; i + 8 <= nsplit; i += 8) {
@@ -60,5 +197,5 @@ static void sep_avx2(const float *in, long step, const float *f, int len, int n,
     if (i < n) sbf_hog_scalar.sep(in + i, step, f, len, n - i, nsplit - i, out + i, add);
 }
 
-const sbf_hog_kernels sbf_hog_avx2 = {grad_row_avx2, sep_avx2};
+const sbf_hog_kernels sbf_hog_avx2 = {grad_row_avx2, votes_row_avx2, sep_avx2, sep2d_avx2, feat_row_avx2};
 #endif
