@@ -19,36 +19,43 @@ const char *sbf_align_name(sbf_align_method m)
 
 int sbf_align_transform(const sbf_box *box, const float pts[68][2], sbf_align_method method, double a[6])
 {
-    const double S = SBF_CROP;
-    if (method == SBF_ALIGN_EYES) {
-        if (!pts) return -1;
-        double lx = 0, ly = 0, rx = 0, ry = 0; /* l: image-left eye (36-41), r: image-right eye (42-47) */
-        for (int i = 36; i < 42; i++) { lx += pts[i][0]; ly += pts[i][1]; }
-        for (int i = 42; i < 48; i++) { rx += pts[i][0]; ry += pts[i][1]; }
-        lx /= 6; ly /= 6; rx /= 6; ry /= 6;
-        double dx = rx - lx, dy = ry - ly, dist = sqrt(dx * dx + dy * dy);
-        if (!(dist > 1e-6) || !isfinite(dist)) return -1;
-        /* crop -> image: p = c + (dist/want) * R(theta) * (q - q0), theta = direction of the eye line */
-        double want = (1 - 2 * SBF_ALIGN_EYE_X) * S, k = dist / want;
-        double cs = dx / dist * k, sn = dy / dist * k;
-        double cx = (lx + rx) / 2, cy = (ly + ry) / 2, q0x = 0.5 * S, q0y = SBF_ALIGN_EYE_Y * S;
-        a[0] = cs; a[1] = -sn; a[2] = cx - cs * q0x + sn * q0y;
-        a[3] = sn; a[4] = cs;  a[5] = cy - sn * q0x - cs * q0y;
-        return 0;
-    }
-    if (method == SBF_ALIGN_BOX) {
-        if (!box) return -1;
-        double bw = (double)(box->right - box->left + 1), bh = (double)(box->bottom - box->top + 1);
-        if (!(bw > 0 && bh > 0)) return -1;
-        double side = SBF_ALIGN_BOX_SCALE * (bw > bh ? bw : bh);
-        double cx = (box->left + box->right) / 2.0, cy = (box->top + box->bottom) / 2.0;
-        double k = side / S;
-        /* crop pixel u (edges u-0.5..u+0.5, crop edges -0.5..159.5) -> image x = cx - side/2 + (u+0.5)*k */
-        a[0] = k; a[1] = 0; a[2] = cx - side / 2 + 0.5 * k;
-        a[3] = 0; a[4] = k; a[5] = cy - side / 2 + 0.5 * k;
-        return 0;
-    }
+    if (method == SBF_ALIGN_EYES) return sbf_align_eyes_transform(pts, SBF_ALIGN_EYE_X, SBF_ALIGN_EYE_Y, a);
+    if (method == SBF_ALIGN_BOX) return sbf_align_box_transform(box, SBF_ALIGN_BOX_SCALE, a);
     return -1;
+}
+
+int sbf_align_eyes_transform(const float pts[68][2], double eye_x, double eye_y, double a[6])
+{
+    const double S = SBF_CROP;
+    if (!pts || !(eye_x > 0 && eye_x < 0.5)) return -1;
+    double lx = 0, ly = 0, rx = 0, ry = 0; /* l: image-left eye (36-41), r: image-right eye (42-47) */
+    for (int i = 36; i < 42; i++) { lx += pts[i][0]; ly += pts[i][1]; }
+    for (int i = 42; i < 48; i++) { rx += pts[i][0]; ry += pts[i][1]; }
+    lx /= 6; ly /= 6; rx /= 6; ry /= 6;
+    double dx = rx - lx, dy = ry - ly, dist = sqrt(dx * dx + dy * dy);
+    if (!(dist > 1e-6) || !isfinite(dist)) return -1;
+    /* crop -> image: p = c + (dist/want) * R(theta) * (q - q0), theta = direction of the eye line */
+    double want = (1 - 2 * eye_x) * S, k = dist / want;
+    double cs = dx / dist * k, sn = dy / dist * k;
+    double cx = (lx + rx) / 2, cy = (ly + ry) / 2, q0x = 0.5 * S, q0y = eye_y * S;
+    a[0] = cs; a[1] = -sn; a[2] = cx - cs * q0x + sn * q0y;
+    a[3] = sn; a[4] = cs;  a[5] = cy - sn * q0x - cs * q0y;
+    return 0;
+}
+
+int sbf_align_box_transform(const sbf_box *box, double scale, double a[6])
+{
+    const double S = SBF_CROP;
+    if (!box || !(scale > 0)) return -1;
+    double bw = (double)(box->right - box->left + 1), bh = (double)(box->bottom - box->top + 1);
+    if (!(bw > 0 && bh > 0)) return -1;
+    double side = scale * (bw > bh ? bw : bh);
+    double cx = (box->left + box->right) / 2.0, cy = (box->top + box->bottom) / 2.0;
+    double k = side / S;
+    /* crop pixel u (edges u-0.5..u+0.5, crop edges -0.5..159.5) -> image x = cx - side/2 + (u+0.5)*k */
+    a[0] = k; a[1] = 0; a[2] = cx - side / 2 + 0.5 * k;
+    a[3] = 0; a[4] = k; a[5] = cy - side / 2 + 0.5 * k;
+    return 0;
 }
 
 /* Bilinear sample at (x,y) (pixel centres at integers); taps outside the image contribute black. */

@@ -27,6 +27,11 @@ const char *sbf_align_name(sbf_align_method m);
  * centre (u,v), pixel centres at integer coordinates in both.  0, or -1 as above. */
 int sbf_align_transform(const sbf_box *box, const float pts[68][2], sbf_align_method method, double a[6]);
 
+/* The rules' maps with other parameters (tools/eval-align sweeps them): eyes at (eye_x*w, eye_y*h) and
+ * ((1-eye_x)*w, eye_y*h); box enlarged `scale` times. */
+int sbf_align_eyes_transform(const float pts[68][2], double eye_x, double eye_y, double a[6]);
+int sbf_align_box_transform(const sbf_box *box, double scale, double a[6]);
+
 /* Resamples with the map above: out[v][u] = image at a(u,v), bilinear, supersampled n x n when the map
  * shrinks (n = ceil(scale), at most 8), taps outside the image are black. */
 void sbf_warp_rgb(const unsigned char *rgb, int w, int h, const double a[6], unsigned char *out, int ow, int oh);
