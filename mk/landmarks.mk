@@ -3,13 +3,19 @@ DLIB_SHAPE_DAT := /usr/share/dlib/shape_predictor_68_face_landmarks.dat
 DLIB_LIBS := $(shell pkg-config --libs dlib-1 2>/dev/null || echo -ldlib)
 ORACLE_CXX := g++ -O2 -g -std=c++14 -I.
 
-# tools/shape-convert: dlib's .dat -> our SBFW (float32 leaves; --f16 for float16 leaves).
-SHAPE_CONVERT_SRCS := tools/shape-convert.c src/landmarks.c src/landmarks_avx2.c src/models.c src/util.c nn/weights.c nn/half.c
+# tools/shape-convert: dlib's .dat -> our SBFW (float32 leaves; --f16 for float16 leaves).  Built from sources
+# (not libsbf.a) like npy2sbfw; the AVX2 kernel file alone gets the AVX2 flags (x86-64 hosts only).
+SHAPE_CONVERT_SRCS := tools/shape-convert.c src/landmarks.c src/models.c src/util.c nn/weights.c nn/half.c
+SHAPE_CONVERT_AVX2 := $(if $(filter x86_64,$(shell uname -m)),build/native/tools/shape-convert-avx2.o)
 TOOLS += build/native/tools/shape-convert
-build/native/tools/shape-convert: $(SHAPE_CONVERT_SRCS) src/landmarks.h src/landmarks_impl.h nn/weights.h nn/half.h src/util.h
+build/native/tools/shape-convert-avx2.o: src/landmarks_avx2.c src/landmarks_impl.h src/landmarks.h
 	@mkdir -p $(dir $@)
-	gcc $(CFLAGS_COMMON) -o $@ $(filter-out src/landmarks_avx2.c,$(SHAPE_CONVERT_SRCS)) \
-	  $(if $(filter x86_64,$(shell uname -m)),-x c -mavx2 -mfma -mf16c src/landmarks_avx2.c) -lm
+	gcc $(CFLAGS_COMMON) -mavx2 -mfma -mf16c -c -o $@ $<
+
+build/native/tools/shape-convert: $(SHAPE_CONVERT_SRCS) $(SHAPE_CONVERT_AVX2) src/landmarks.h src/landmarks_impl.h \
+                                  nn/weights.h nn/half.h src/util.h src/models.h
+	@mkdir -p $(dir $@)
+	gcc $(CFLAGS_COMMON) -o $@ $(SHAPE_CONVERT_SRCS) $(SHAPE_CONVERT_AVX2) -lm
 
 weights/shape-68-f16.sbfw: $(DLIB_SHAPE_DAT) build/native/tools/shape-convert
 	build/native/tools/shape-convert --f16 $< $@
