@@ -3,6 +3,7 @@
 #include "src/detect.h"
 
 #include <math.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -170,53 +171,94 @@ static int push(detlist *L, const sbf_hog_det *x) {
     return 0;
 }
 
+/* Work shared by the threads of one detection.  Worker 0 builds the pyramid level by level and
+ * publishes each image (ready[l]); all workers claim levels in order (largest first) and scan
+ * them, each with its own buffers.  Nothing depends on which worker did what. */
 typedef struct {
     const sbf_detector *d;
-    int nlevels, first;
+    int nlev, first;
     const uint8_t **img;
     int *w, *h;
+    int *ready;     /* atomic */
+    int next;       /* atomic: next level to scan */
+    int failed;     /* atomic */
     detlist *raw;   /* [level * nfilt + filter] */
-    int failed;
 } run_ctx;
 
-static void level_task(void *vctx, int task, int thread) {
-    (void)thread;
-    run_ctx *C = vctx;
+typedef struct {
+    sbf_fhog f;
+    float *sal, *scratch;
+    size_t cap;
+} workspace;
+
+static int scan_level(run_ctx *C, workspace *W, int l) {
     const sbf_detector *d = C->d;
-    const int l = C->first + task;
-    sbf_fhog f = {0};
-    if (sbf_fhog_compute(C->img[l], C->w[l], C->h[l], d->fh, d->fw, &f)) { C->failed = 1; return; }
-    if (f.hog_nr == 0) { sbf_fhog_free(&f); return; }
-    float *sal = aligned_alloc(64, (f.plane * sizeof(float) + 63) & ~(size_t)63);
-    float *scratch = aligned_alloc(64, (f.plane * sizeof(float) + 63) & ~(size_t)63);
-    if (!sal || !scratch) { free(sal); free(scratch); sbf_fhog_free(&f); C->failed = 1; return; }
-    const int first_col = d->fw / 2, last_col = f.nc - (d->fw - 1) / 2;
-    const int first_row = d->fh / 2, last_row = f.nr - (d->fh - 1) / 2;
+    sbf_fhog *f = &W->f;
+    if (sbf_fhog_compute(C->img[l], C->w[l], C->h[l], d->fh, d->fw, f)) return -1;
+    if (f->hog_nr == 0) return 0;
+    if (f->plane > W->cap) {
+        free(W->sal);
+        free(W->scratch);
+        const size_t bytes = (f->plane * sizeof(float) + 63) & ~(size_t)63;
+        W->sal = aligned_alloc(64, bytes);
+        W->scratch = aligned_alloc(64, bytes);
+        W->cap = W->sal && W->scratch ? f->plane : 0;
+        if (!W->cap) return -1;
+    }
+    memset(W->scratch, 0, f->plane * sizeof(float));
+    const int first_col = d->fw / 2, last_col = f->nc - (d->fw - 1) / 2;
+    const int first_row = d->fh / 2, last_row = f->nr - (d->fh - 1) / 2;
+    const int pc = (d->fw - 1) / 2, pr = (d->fh - 1) / 2;
     for (int i = 0; i < d->nfilt; i++) {
         const sbf_hog_filter *flt = &d->filt[i];
-        memset(sal, 0, f.plane * sizeof(float));
-        sbf_hog_saliency(&f, flt, sal, scratch);
+        memset(W->sal, 0, f->plane * sizeof(float));
+        sbf_hog_saliency(f, flt, W->sal, W->scratch);
         detlist *L = &C->raw[(size_t)l * d->nfilt + i];
         for (int r = first_row; r < last_row; r++) {
-            const float *row = sal + (size_t)r * f.stride;
+            const float *row = W->sal + (size_t)r * f->stride;
             for (int c = first_col; c < last_col; c++) {
                 if (!((double)row[c] >= flt->thresh)) continue;
                 /* centered_rect(point(c,r), box_w, box_h) -> fhog_to_image -> rect_up(l) */
                 rect fr = {c - d->box_w / 2, r - d->box_h / 2, 0, 0};
                 fr.r = fr.l + d->box_w - 1;
                 fr.b = fr.t + d->box_h - 1;
-                const int pc = (d->fw - 1) / 2, pr = (d->fh - 1) / 2;
                 rect im = {f2i(fr.l, pc, d->cell), f2i(fr.t, pr, d->cell), f2i(fr.r, pc, d->cell), f2i(fr.b, pr, d->cell)};
                 rect up = rect_up6(im, l);
                 sbf_hog_det x = {(double)row[c], up.l, up.t, up.r, up.b, (double)row[c] - flt->thresh, i};
-                if (push(L, &x)) { C->failed = 1; goto out; }
+                if (push(L, &x)) return -1;
             }
         }
     }
-out:
-    free(sal);
-    free(scratch);
-    sbf_fhog_free(&f);
+    return 0;
+}
+
+static void worker(void *vctx, int task, int thread) {
+    (void)thread;
+    run_ctx *C = vctx;
+    if (task == 0) {
+        for (int l = 1; l < C->nlev; l++) {
+            if (!__atomic_load_n(&C->failed, __ATOMIC_RELAXED)) {
+                sbf_hog_down6_size(C->w[l - 1], C->h[l - 1], &C->w[l], &C->h[l]);
+                uint8_t *p = malloc((size_t)C->w[l] * C->h[l] + 1);
+                if (!p || sbf_hog_resize(C->img[l - 1], C->w[l - 1], C->h[l - 1], p, C->w[l], C->h[l])) {
+                    free(p);
+                    __atomic_store_n(&C->failed, 1, __ATOMIC_RELAXED);
+                } else C->img[l] = p;
+            }
+            __atomic_store_n(&C->ready[l], 1, __ATOMIC_RELEASE);
+        }
+    }
+    workspace W = {0};
+    for (;;) {
+        const int l = __atomic_fetch_add(&C->next, 1, __ATOMIC_RELAXED);
+        if (l >= C->nlev) break;
+        while (!__atomic_load_n(&C->ready[l], __ATOMIC_ACQUIRE)) sched_yield();
+        if (__atomic_load_n(&C->failed, __ATOMIC_RELAXED)) continue;
+        if (scan_level(C, &W, l)) __atomic_store_n(&C->failed, 1, __ATOMIC_RELAXED);
+    }
+    sbf_fhog_free(&W.f);
+    free(W.sal);
+    free(W.scratch);
 }
 
 /* Detection on one image at its own scale, scanning pyramid levels >= skip. */
@@ -227,24 +269,19 @@ static int detect_core(const sbf_detector *d, const uint8_t *img, int w, int h, 
     const int nlev = sbf_hog_num_levels(w, h, d->min_lw, d->min_lh, d->max_levels);
     const uint8_t **imgs = calloc((size_t)nlev, sizeof *imgs);
     int *ws = calloc((size_t)nlev, sizeof *ws), *hs = calloc((size_t)nlev, sizeof *hs);
+    int *ready = calloc((size_t)nlev, sizeof *ready);
     detlist *raw = calloc((size_t)nlev * d->nfilt, sizeof *raw);
     int rc = -1;
-    if (!imgs || !ws || !hs || !raw) goto done;
+    if (!imgs || !ws || !hs || !ready || !raw) goto done;
     imgs[0] = img;
     ws[0] = w;
     hs[0] = h;
-    for (int l = 1; l < nlev; l++) {
-        sbf_hog_down6_size(ws[l - 1], hs[l - 1], &ws[l], &hs[l]);
-        uint8_t *p = malloc((size_t)ws[l] * hs[l] + 1);
-        if (!p) goto done;
-        imgs[l] = p;
-        if (sbf_hog_resize(imgs[l - 1], ws[l - 1], hs[l - 1], p, ws[l], hs[l])) goto done;
-    }
-    if (skip < nlev) {
-        run_ctx C = {d, nlev, skip, imgs, ws, hs, raw, 0};
-        nn_pool_run(pool, nlev - skip, level_task, &C);
-        if (C.failed) goto done;
-    }
+    ready[0] = 1;
+    run_ctx C = {d, nlev, skip, imgs, ws, hs, ready, skip, 0, raw};
+    const int nw = nn_pool_threads(pool);
+    if (nw > 1) nn_pool_run(pool, nw, worker, &C);
+    else worker(&C, 0, 0);
+    if (C.failed) goto done;
     /* per filter: dlib's detect_from_fhog_pyramid sorts its hits (levels in order) by saliency,
      * descending; object_detector then concatenates the filters and sorts again by confidence. */
     long total = 0;
@@ -283,6 +320,7 @@ done:
     free(imgs);
     free(ws);
     free(hs);
+    free(ready);
     if (raw)
         for (long i = 0; i < (long)nlev * d->nfilt; i++) free(raw[i].v);
     free(raw);

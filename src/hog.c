@@ -163,9 +163,9 @@ static void votes_row_scalar(const float *mag, const float *vx0, const float *vx
     }
 }
 
-static void sep2d_scalar(const float *plane, float *scratch, float *sal, long stride, int nr, int r0, int r1, int c0,
-                         int n, int nsplit, const float *rf, int lr, const float *cf, int lc) {
-    for (int r = 0; r < nr; r++)
+static void sep2d_scalar(const float *plane, float *scratch, float *sal, long stride, int ra, int rb, int r0, int r1,
+                         int c0, int n, int nsplit, const float *rf, int lr, const float *cf, int lc) {
+    for (int r = ra; r < rb; r++)
         sep_scalar(plane + (size_t)r * stride + c0 - lr / 2, 1, rf, lr, n, nsplit, scratch + (size_t)r * stride + c0, 0);
     for (int r = r0; r < r1; r++)
         sep_scalar(scratch + (size_t)(r - r0) * stride + c0, stride, cf, lc, n, nsplit, sal + (size_t)r * stride + c0, 1);
@@ -364,7 +364,8 @@ void sbf_hog_saliency_add(const sbf_fhog *f, const sbf_hog_filter *flt, int k, f
     while (csplit < last_col - 7) csplit += 8;
     const int n = last_col - first_col, nsplit = csplit - first_col;
     const float *plane = f->data + (size_t)flt->plane[k] * f->plane;
-    K->sep2d(plane, scratch, sal, f->stride, f->nr, first_row, last_row, first_col, n, nsplit,
+    const int ra = (lc - 1) / 2, rb = ra + f->hog_nr; /* rows holding features; the rest are 0 */
+    K->sep2d(plane, scratch, sal, f->stride, ra, rb, first_row, last_row, first_col, n, nsplit,
              flt->rows + (size_t)k * lr, lr, flt->cols + (size_t)k * lc, lc);
 }
 

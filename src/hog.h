@@ -50,7 +50,8 @@ typedef struct {
 
 /* Adds dlib's separable filtering response of filter k (pair k of flt) on plane flt->plane[k] to
  * sal (nr x nc with the fhog's stride), over dlib's "non-border" area rows [lc/2, nr-(lc-1)/2),
- * columns [lr/2, nc-(lr-1)/2).  scratch holds nr x stride floats.  sal must start zeroed. */
+ * columns [lr/2, nc-(lr-1)/2).  scratch holds nr x stride floats and must start zeroed (only its
+ * feature rows are ever written).  sal must start zeroed. */
 void sbf_hog_saliency_add(const sbf_fhog *f, const sbf_hog_filter *flt, int k, float *sal, float *scratch);
 /* The whole filter bank: sal = sum over k, in dlib's order. */
 void sbf_hog_saliency(const sbf_fhog *f, const sbf_hog_filter *flt, float *sal, float *scratch);
@@ -80,10 +81,12 @@ typedef struct {
      * dlib's 3-accumulator summation order for i < nsplit and the plain sequential order after.
      * step is 1 (row pass) or the plane stride (column pass); add != 0 adds into out. */
     void (*sep)(const float *in, long step, const float *f, int len, int n, int nsplit, float *out, int add);
-    /* Both passes of one separable filter: rows [0, nr) of plane into scratch, then rows
-     * [r0, r1) of the column pass added into sal; outputs at columns [c0, c0+n), nsplit as above.
-     * Reads up to 16 floats past a row's last output (the stride leaves room). */
-    void (*sep2d)(const float *plane, float *scratch, float *sal, long stride, int nr, int r0, int r1, int c0,
+    /* Both passes of one separable filter: row pass over plane rows [ra, rb) into scratch (the
+     * other plane rows are all zero, and so must the matching scratch rows be), then rows [r0, r1)
+     * of the column pass added into sal; outputs at columns [c0, c0+n), nsplit as above.  Skipping
+     * the zero rows is exact: their terms are +-0 and x + 0 == x.  Reads up to 16 floats past a
+     * row's last output (the stride leaves room). */
+    void (*sep2d)(const float *plane, float *scratch, float *sal, long stride, int ra, int rb, int r0, int r1, int c0,
                   int n, int nsplit, const float *rf, int lr, const float *cf, int lc);
     /* One row of fHOG features for cells x in [x0, x1): h[o][x] = histogram bin o (18 rows),
      * nn[k][x] / ni[k][x] = the 4 block normalisers (0.2*sqrt(energy+eps), 0.1/that) of lane k,

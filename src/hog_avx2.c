@@ -127,12 +127,12 @@ static inline void pass_row(const float *in, long step, const float *f, const __
     }
 }
 
-static void sep2d_avx2(const float *plane, float *scratch, float *sal, long stride, int nr, int r0, int r1, int c0,
-                       int n, int nsplit, const float *rf, int lr, const float *cf, int lc) {
+static void sep2d_avx2(const float *plane, float *scratch, float *sal, long stride, int ra, int rb, int r0, int r1,
+                       int c0, int n, int nsplit, const float *rf, int lr, const float *cf, int lc) {
     __m256 fr[16], fc[16];
     for (int t = 0; t < lr && t < 16; t++) fr[t] = _mm256_set1_ps(rf[t]);
     for (int t = 0; t < lc && t < 16; t++) fc[t] = _mm256_set1_ps(cf[t]);
-    for (int r = 0; r < nr; r++)
+    for (int r = ra; r < rb; r++)
         pass_row(plane + (size_t)r * stride + c0 - lr / 2, 1, rf, fr, lr, n, nsplit, scratch + (size_t)r * stride + c0, 0);
     for (int r = r0; r < r1; r++)
         pass_row(scratch + (size_t)(r - r0) * stride + c0, stride, cf, fc, lc, n, nsplit, sal + (size_t)r * stride + c0, 1);
