@@ -1,0 +1,121 @@
+/* src/walk.c — recursive photo folder walk. */
+#include "src/walk.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "src/util.h"
+
+typedef struct { dev_t dev; ino_t ino; } dirid;
+typedef struct { dirid *v; int n, cap; } dirset;
+
+static int seen_dir(dirset *s, const struct stat *st) {
+    for (int i = 0; i < s->n; i++)
+        if (s->v[i].dev == st->st_dev && s->v[i].ino == st->st_ino) return 1;
+    if (s->n == s->cap) {
+        int nc = s->cap ? 2 * s->cap : 64;
+        dirid *v = realloc(s->v, sizeof *v * nc);
+        if (!v) return 1;
+        s->v = v; s->cap = nc;
+    }
+    s->v[s->n++] = (dirid){st->st_dev, st->st_ino};
+    return 0;
+}
+
+char *sbf_path_join(const char *dir, const char *name) {
+    size_t dl = strlen(dir), nl = strlen(name);
+    while (dl > 1 && dir[dl - 1] == '/') dl--;
+    char *p = malloc(dl + nl + 2);
+    if (!p) return NULL;
+    memcpy(p, dir, dl);
+    size_t k = dl;
+    if (!(dl == 1 && dir[0] == '/')) p[k++] = '/';
+    memcpy(p + k, name, nl + 1);
+    return p;
+}
+
+static int add_file(sbf_walk *w, char *path, const struct stat *st) {
+    if (w->n == w->cap) {
+        int nc = w->cap ? 2 * w->cap : 256;
+        sbf_walk_file *f = realloc(w->files, sizeof *f * nc);
+        if (!f) { free(path); return -1; }
+        w->files = f; w->cap = nc;
+    }
+    w->files[w->n++] = (sbf_walk_file){path, (long long)st->st_size,
+                                       (long long)st->st_mtim.tv_sec * 1000000000LL + st->st_mtim.tv_nsec};
+    return 0;
+}
+
+static int cmpstr(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+static void walk_dir(sbf_walk *w, dirset *seen, const char *dir) {
+    DIR *d = opendir(dir);
+    if (!d) {
+        char reason[160];
+        snprintf(reason, sizeof reason, "cannot read folder: %s", strerror(errno));
+        sbf_file_error(dir, reason);
+        w->dir_errors++;
+        return;
+    }
+    char **names = NULL;
+    int n = 0, cap = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..")) continue;
+        if (n == cap) {
+            cap = cap ? 2 * cap : 64;
+            char **nn = realloc(names, sizeof *nn * cap);
+            if (!nn) break;
+            names = nn;
+        }
+        if (!(names[n] = strdup(de->d_name))) break;
+        n++;
+    }
+    closedir(d);
+    qsort(names, (size_t)n, sizeof *names, cmpstr);
+    for (int i = 0; i < n; i++) {
+        char *p = sbf_path_join(dir, names[i]);
+        free(names[i]);
+        if (!p) continue;
+        struct stat st;
+        if (stat(p, &st) != 0) { /* dangling symlink or vanished: nothing to embed */
+            free(p);
+            continue;
+        }
+        if (S_ISDIR(st.st_mode)) {
+            if (seen_dir(seen, &st)) { w->loops++; free(p); continue; }
+            walk_dir(w, seen, p);
+            free(p);
+        } else if (S_ISREG(st.st_mode)) {
+            add_file(w, p, &st);
+        } else free(p);
+    }
+    free(names);
+}
+
+int sbf_walk_tree(sbf_walk *w, const char *root, char *err, size_t errlen) {
+    struct stat st;
+    if (stat(root, &st) != 0) { snprintf(err, errlen, "%s", strerror(errno)); return -1; }
+    if (S_ISREG(st.st_mode)) {
+        char *p = strdup(root);
+        return p ? add_file(w, p, &st) : -1;
+    }
+    if (!S_ISDIR(st.st_mode)) { snprintf(err, errlen, "not a folder or a file"); return -1; }
+    DIR *d = opendir(root);
+    if (!d) { snprintf(err, errlen, "cannot read folder: %s", strerror(errno)); return -1; }
+    closedir(d);
+    dirset seen = {0};
+    seen_dir(&seen, &st);
+    walk_dir(w, &seen, root);
+    free(seen.v);
+    return 0;
+}
+
+void sbf_walk_free(sbf_walk *w) {
+    for (int i = 0; i < w->n; i++) free(w->files[i].path);
+    free(w->files);
+    memset(w, 0, sizeof *w);
+}

@@ -1,0 +1,22 @@
+/* src/walk.h — owns finding photos: a recursive folder walk that follows symlinks without looping,
+ * reports unreadable folders, and returns regular files in a stable (sorted) order. */
+#ifndef SRC_WALK_H
+#define SRC_WALK_H
+#include <stddef.h>
+typedef struct {
+    char *path;            /* root joined with the relative path, as the user spelled the root */
+    long long size, mtime_ns;
+} sbf_walk_file;
+typedef struct {
+    sbf_walk_file *files;
+    int n, cap;
+    int dir_errors;        /* folders that could not be read (each reported on stderr) */
+    int loops;             /* symlinked folders skipped because they were already visited */
+} sbf_walk;
+/* Walks root (a folder, or a single file) appending every regular file.  0, or -1 when root itself
+ * cannot be read (reason in err). */
+int sbf_walk_tree(sbf_walk *w, const char *root, char *err, size_t errlen);
+void sbf_walk_free(sbf_walk *w);
+/* Joins a folder and a name with exactly one '/', as the user spelled the folder. */
+char *sbf_path_join(const char *dir, const char *name);
+#endif
