@@ -51,7 +51,19 @@ static int add_file(sbf_walk *w, char *path, const struct stat *st) {
 
 static int cmpstr(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
-static void walk_dir(sbf_walk *w, dirset *seen, const char *dir) {
+/* Symlinked folders are walked after all real ones, so a photo reachable both ways keeps its real path. */
+typedef struct { char **v; int n, cap; } pathq;
+static void defer(pathq *q, char *p) {
+    if (q->n == q->cap) {
+        int nc = q->cap ? 2 * q->cap : 16;
+        char **v = realloc(q->v, sizeof *v * nc);
+        if (!v) { free(p); return; }
+        q->v = v; q->cap = nc;
+    }
+    q->v[q->n++] = p;
+}
+
+static void walk_dir(sbf_walk *w, dirset *seen, pathq *links, const char *dir) {
     DIR *d = opendir(dir);
     if (!d) {
         char reason[160];
@@ -80,14 +92,15 @@ static void walk_dir(sbf_walk *w, dirset *seen, const char *dir) {
         char *p = sbf_path_join(dir, names[i]);
         free(names[i]);
         if (!p) continue;
-        struct stat st;
-        if (stat(p, &st) != 0) { /* dangling symlink or vanished: nothing to embed */
+        struct stat st, lst;
+        if (stat(p, &st) != 0 || lstat(p, &lst) != 0) { /* dangling symlink or vanished: nothing to embed */
             free(p);
             continue;
         }
         if (S_ISDIR(st.st_mode)) {
+            if (S_ISLNK(lst.st_mode)) { defer(links, p); continue; }
             if (seen_dir(seen, &st)) { w->loops++; free(p); continue; }
-            walk_dir(w, seen, p);
+            walk_dir(w, seen, links, p);
             free(p);
         } else if (S_ISREG(st.st_mode)) {
             add_file(w, p, &st);
@@ -108,8 +121,16 @@ int sbf_walk_tree(sbf_walk *w, const char *root, char *err, size_t errlen) {
     if (!d) { snprintf(err, errlen, "cannot read folder: %s", strerror(errno)); return -1; }
     closedir(d);
     dirset seen = {0};
+    pathq links = {0};
     seen_dir(&seen, &st);
-    walk_dir(w, &seen, root);
+    walk_dir(w, &seen, &links, root);
+    for (int i = 0; i < links.n; i++) { /* the queue may grow while we go */
+        struct stat ls;
+        if (stat(links.v[i], &ls) == 0 && !seen_dir(&seen, &ls)) walk_dir(w, &seen, &links, links.v[i]);
+        else w->loops++;
+        free(links.v[i]);
+    }
+    free(links.v);
     free(seen.v);
     return 0;
 }
