@@ -1,0 +1,51 @@
+/* nn/conv.h — the fast 2-D convolution / fully-connected operator on NHWC float32 activations:
+ * weights packed once into 16-column panels (float32 or binary16), an indirect (im2col-free)
+ * register-blocked GEMM over output-pixel x output-channel tiles, fused bias, residual add and ReLU,
+ * writing into a channel slice of the output (concatenation without copies). */
+#ifndef NN_CONV_H
+#define NN_CONV_H
+#include <stddef.h>
+#include <stdint.h>
+#include "nn/kernels.h"
+#include "nn/threadpool.h"
+
+typedef enum { NN_PAD_VALID = 0, NN_PAD_SAME = 1 } nn_padding; /* TensorFlow's rules */
+
+typedef struct {
+    int cout, cin, kh, kw, sh, sw;
+    nn_padding pad;
+    int npanels;   /* ceil(cout / NN_NR) */
+    int f16;       /* panels hold binary16 */
+    void *panels;  /* npanels x (kh*kw*cin) x NN_NR, 64-byte aligned */
+    float *bias;   /* npanels * NN_NR (zero padded) */
+} nn_conv;
+
+/* Packs OHWI weights w[cout][kh][kw][cin] (float32, or binary16 when w_f16) and bias[cout] (may be
+ * NULL = 0).  pack_f16 stores the panels as binary16.  0 on success, -1 on bad arguments/no memory. */
+int nn_conv_init(nn_conv *cv, const void *w, int w_f16, const float *bias, int cout, int kh, int kw, int cin,
+                 int sh, int sw, nn_padding pad, int pack_f16);
+void nn_conv_free(nn_conv *cv);
+/* Output size and top/left padding for an h x w input (TF VALID/SAME rules). */
+void nn_conv_geometry(const nn_conv *cv, int h, int w, int *oh, int *ow, int *pt, int *pl);
+
+/* One invocation: in is n x h x w pixels with pixel stride in_ld floats (channels 0..cin-1 used);
+ * out is n x oh x ow pixels with pixel stride out_ld (channels 0..cout-1 written; point out at a
+ * channel offset to write a slice).  flags: NN_RELU, NN_ACCUM. */
+typedef struct {
+    const nn_conv *cv;
+    const float *in;
+    int n, h, w, in_ld;
+    float *out;
+    int out_ld, flags;
+    /* filled by nn_conv_plan */
+    int oh, ow, pt, pl, m, mtiles, tasks_m, tasks_n;
+} nn_conv_call;
+
+/* Splits the work for nthreads threads; returns the number of independent tasks. */
+int nn_conv_plan(nn_conv_call *call, int nthreads);
+void nn_conv_task(const nn_conv_call *call, int task);
+/* Convenience: plan + run all tasks on pool (NULL = inline). */
+void nn_conv_run(const nn_conv *cv, nn_pool *pool, const float *in, int n, int h, int w, int in_ld,
+                 float *out, int out_ld, int flags);
+
+#endif

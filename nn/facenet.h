@@ -1,0 +1,30 @@
+/* nn/facenet.h — FaceNet 20180402-114759 (Inception-ResNet-v1, 512-D): the graph built by tensor name from
+ * an SBFW weight file, packed once at load, run on the nn/ kernels with a planned activation arena. */
+#ifndef NN_FACENET_H
+#define NN_FACENET_H
+#include <stddef.h>
+
+#define NN_FACENET_SIZE 160
+#define NN_FACENET_DIM 512
+
+typedef struct nn_facenet nn_facenet;
+
+/* Loads (and validates) the weight file; float32 or float16 tensors.  nthreads <= 0: all cores.
+ * NULL and a one-line reason in err on failure. */
+nn_facenet *nn_facenet_load(const char *path, int nthreads, char *err, size_t errlen);
+/* Like nn_facenet_load; f16 != 0 keeps the packed weights as binary16 (half the memory; converted per
+ * tile in the kernels) when the kernel flavour supports it. */
+nn_facenet *nn_facenet_load_ex(const char *path, int nthreads, int f16, char *err, size_t errlen);
+/* n crops of 160x160x3 uint8 RGB (interleaved, row-major) -> n x 512 L2-normalised floats. 0 on success. */
+int nn_facenet_embed(nn_facenet *net, const unsigned char *rgb, int n, float *out);
+void nn_facenet_free(nn_facenet *net);
+int nn_facenet_threads(const nn_facenet *net);
+/* Number of faces run through the network together (default 1; more uses more arena memory). */
+void nn_facenet_set_batch(nn_facenet *net, int batch);
+
+/* Force a kernel flavour for tests/benchmarks: "scalar", "avx2", "neon" (returns -1 if unavailable),
+ * "auto" = best available.  Process-wide. */
+int nn_set_isa(const char *name);
+const char *nn_isa_name(void);
+
+#endif

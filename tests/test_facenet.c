@@ -1,0 +1,218 @@
+/* tests/test_facenet.c — the FaceNet forward pass against golden embeddings: $SBF_SHARED/data/aligned-golden/
+ * *.png must give embeddings.jsonl to 1e-4 per component for every kernel flavour this machine runs
+ * (scalar, AVX2 / NEON), with 1 and 2 threads and batches; the published pair distances; float16 panels
+ * within 1e-3 of float32; refusal of missing/foreign weight files.  Needs weights/facenet-20180402.sbfw
+ * (make setup) and the shared data: fails, never skips, when they are missing. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <math.h>
+#include <cmocka.h>
+#include "nn/facenet.h"
+#include "src/image.h"
+#include "src/models.h"
+
+#define MAXF 8
+static int g_n;
+static char g_names[MAXF][64];
+static float g_gold[MAXF][512];
+static unsigned char *g_rgb; /* g_n x 160x160x3 */
+static const char *g_model;
+
+static const char *shared_dir(void) {
+    const char *s = getenv("SBF_SHARED");
+    return s && *s ? s : "../shared";
+}
+
+/* Parses embeddings.jsonl lines {"path": "x.png", "emb": [512 floats]}. */
+static void load_golden(void) {
+    char path[1024];
+    snprintf(path, sizeof path, "%s/data/aligned-golden/embeddings.jsonl", shared_dir());
+    FILE *f = fopen(path, "r");
+    if (!f) fail_msg("cannot open %s (set SBF_SHARED to the shared data folder)", path);
+    static char line[65536];
+    g_n = 0;
+    while (fgets(line, sizeof line, f)) {
+        char *p = strstr(line, "\"path\"");
+        if (!p) continue;
+        assert_true(g_n < MAXF);
+        p = strchr(p + 6, '"');
+        assert_non_null(p);
+        char *e = strchr(p + 1, '"');
+        assert_non_null(e);
+        assert_true(e - p - 1 < 64);
+        memcpy(g_names[g_n], p + 1, (size_t)(e - p - 1));
+        g_names[g_n][e - p - 1] = 0;
+        p = strchr(e, '[');
+        assert_non_null(p);
+        p++;
+        for (int i = 0; i < 512; i++) {
+            char *end;
+            g_gold[g_n][i] = strtof(p, &end);
+            assert_true(end != p);
+            p = end;
+            while (*p == ',' || *p == ' ') p++;
+        }
+        assert_true(*p == ']');
+        g_n++;
+    }
+    fclose(f);
+    assert_true(g_n >= 5);
+    /* SBF_GOLDEN_MAX limits the images (used under qemu, where a forward pass is slow). */
+    const char *lim = getenv("SBF_GOLDEN_MAX");
+    if (lim && atoi(lim) > 0 && atoi(lim) < g_n) g_n = atoi(lim);
+    g_rgb = malloc((size_t)g_n * 160 * 160 * 3);
+    assert_non_null(g_rgb);
+    for (int i = 0; i < g_n; i++) {
+        char ip[1200], err[256];
+        snprintf(ip, sizeof ip, "%s/data/aligned-golden/%s", shared_dir(), g_names[i]);
+        sbf_image img;
+        if (sbf_image_load(ip, SBF_DEFAULT_MAX_PIXELS, &img, err, sizeof err))
+            fail_msg("cannot load %s: %s", ip, err);
+        assert_int_equal(img.w, 160);
+        assert_int_equal(img.h, 160);
+        memcpy(g_rgb + (size_t)i * 160 * 160 * 3, img.rgb, 160 * 160 * 3);
+        sbf_image_free(&img);
+    }
+}
+
+static int setup(void **state) {
+    (void)state;
+    load_golden();
+    g_model = sbf_model_path(SBF_FACENET_FILE);
+    FILE *f = fopen(g_model, "rb");
+    if (!f) { fprintf(stderr, "missing %s: run `make setup` (or make weights)\n", g_model); return -1; }
+    fclose(f);
+    return 0;
+}
+
+static int teardown(void **state) {
+    (void)state;
+    free(g_rgb);
+    return 0;
+}
+
+static double max_diff(const float *a, const float *b, int n) {
+    double m = 0;
+    for (int i = 0; i < n; i++) { double d = fabs((double)a[i] - b[i]); if (d > m) m = d; }
+    return m;
+}
+
+static void check_isa(const char *isa, int threads, int batch) {
+    char err[256];
+    assert_int_equal(nn_set_isa(isa), 0);
+    nn_facenet *net = nn_facenet_load(g_model, threads, err, sizeof err);
+    if (!net) fail_msg("load %s: %s", g_model, err);
+    nn_facenet_set_batch(net, batch);
+    float *emb = malloc((size_t)g_n * 512 * sizeof(float));
+    assert_non_null(emb);
+    assert_int_equal(nn_facenet_embed(net, g_rgb, g_n, emb), 0);
+    for (int i = 0; i < g_n; i++) {
+        double d = max_diff(emb + i * 512, g_gold[i], 512);
+        printf("  %-6s threads=%d batch=%d %-20s max |diff| = %.2e\n", isa, threads, batch, g_names[i], d);
+        if (d > 1e-4) fail_msg("%s (%s, %d threads): embedding differs from golden by %g", g_names[i], isa, threads, d);
+    }
+    free(emb);
+    nn_facenet_free(net);
+    nn_set_isa("auto");
+}
+
+static void test_golden_scalar(void **state) {
+    (void)state;
+    check_isa("scalar", 1, 1);
+}
+
+static void test_golden_simd(void **state) {
+    (void)state;
+    int any = 0;
+    if (nn_set_isa("avx2") == 0) { check_isa("avx2", 1, 1); check_isa("avx2", 2, 2); any = 1; }
+    if (nn_set_isa("neon") == 0) { check_isa("neon", 2, 1); any = 1; }
+    nn_set_isa("auto");
+#if defined(__x86_64__) || defined(__ARM_NEON)
+    assert_true(any); /* this build has a SIMD flavour: it must have run */
+#else
+    (void)any;
+#endif
+}
+
+static void test_known_distances(void **state) {
+    (void)state;
+    static const struct { const char *a, *b; double d; } pairs[] = {
+        {"angelina_jolie.png", "bradley_cooper.png", 1.482}, {"angelina_jolie.png", "kate_siegel.png", 0.867},
+        {"bradley_cooper.png", "paul_rudd.png", 1.052}, {"paul_rudd.png", "shea_whigham.png", 1.097}};
+    char err[256];
+    nn_facenet *net = nn_facenet_load(g_model, 0, err, sizeof err);
+    if (!net) fail_msg("load: %s", err);
+    float *emb = malloc((size_t)g_n * 512 * sizeof(float));
+    assert_int_equal(nn_facenet_embed(net, g_rgb, g_n, emb), 0);
+    int checked = 0;
+    for (size_t p = 0; p < sizeof pairs / sizeof *pairs; p++) {
+        int ia = -1, ib = -1;
+        for (int i = 0; i < g_n; i++) {
+            if (!strcmp(g_names[i], pairs[p].a)) ia = i;
+            if (!strcmp(g_names[i], pairs[p].b)) ib = i;
+        }
+        if (ia < 0 || ib < 0) continue;
+        double s = 0, n2 = 0;
+        for (int k = 0; k < 512; k++) {
+            double d = emb[ia * 512 + k] - emb[ib * 512 + k];
+            s += d * d;
+            n2 += (double)emb[ia * 512 + k] * emb[ia * 512 + k];
+        }
+        assert_float_equal(n2, 1.0, 1e-5);
+        assert_float_equal(sqrt(s), pairs[p].d, 0.001);
+        checked++;
+    }
+    if (g_n >= 5) assert_int_equal(checked, 4);
+    free(emb);
+    nn_facenet_free(net);
+}
+
+static void test_f16_weights(void **state) {
+    (void)state;
+    char err[256];
+    nn_facenet *a = nn_facenet_load(g_model, 0, err, sizeof err);
+    if (!a) fail_msg("load: %s", err);
+    nn_facenet *b = nn_facenet_load_ex(g_model, 0, 1, err, sizeof err);
+    if (!b) fail_msg("load f16: %s", err);
+    float *ea = malloc((size_t)g_n * 512 * sizeof(float)), *eb = malloc((size_t)g_n * 512 * sizeof(float));
+    assert_int_equal(nn_facenet_embed(a, g_rgb, g_n, ea), 0);
+    assert_int_equal(nn_facenet_embed(b, g_rgb, g_n, eb), 0);
+    double d = max_diff(ea, eb, g_n * 512);
+    printf("  float16 panels vs float32: max |diff| = %.2e\n", d);
+    assert_true(d <= 1e-3);
+    free(ea); free(eb);
+    nn_facenet_free(a);
+    nn_facenet_free(b);
+}
+
+static void test_refuses_bad_files(void **state) {
+    (void)state;
+    char err[256] = "";
+    assert_null(nn_facenet_load("/nonexistent/facenet.sbfw", 1, err, sizeof err));
+    assert_true(strlen(err) > 0);
+    /* a valid SBFW file of another model is refused by tensor name */
+    const char *other = sbf_model_path("hog-frontal.sbfw");
+    FILE *f = fopen(other, "rb");
+    if (!f) fail_msg("missing %s", other);
+    fclose(f);
+    err[0] = 0;
+    assert_null(nn_facenet_load(other, 1, err, sizeof err));
+    assert_non_null(strstr(err, "Conv2d_1a_3x3_kernel"));
+    assert_int_equal(nn_facenet_embed(NULL, g_rgb, 1, NULL), -1);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_golden_scalar),
+        cmocka_unit_test(test_golden_simd),
+        cmocka_unit_test(test_known_distances),
+        cmocka_unit_test(test_f16_weights),
+        cmocka_unit_test(test_refuses_bad_files),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
