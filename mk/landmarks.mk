@@ -39,3 +39,9 @@ $(B)/tools/oracle-landmarks: $(B)/tools/oracle-landmarks.o $(B)/libsbf.a
 $(B)/tools/bench-landmarks: $(B)/tools/bench-landmarks.o $(B)/libsbf.a
 	g++ -o $@ $^ $(DLIB_LIBS) $(LDFLAGS_V_$(V):-static=) -lm -pthread
 endif
+
+# tools/eval-align: LFW pairsDevTrain verification accuracy per alignment rule (needs FaceNet weights).
+TOOLS += build/native/tools/eval-align
+build/native/tools/eval-align: tools/eval-align.c build/native/libsbf.a
+	@mkdir -p $(dir $@)
+	gcc $(CFLAGS_COMMON) -o $@ $< build/native/libsbf.a -lm -pthread

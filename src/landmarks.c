@@ -576,9 +576,11 @@ int sbf_shape_predict(const sbf_shape_model *m, const unsigned char *gray, int w
 
 const char *sbf_landmarks_default_path(void)
 {
+    static _Thread_local char buf[4096]; /* own copy: sbf_model_path's buffer is reused by the next call */
     const char *p = sbf_model_path(SBF_SHAPE_SBFW_NAME);
-    if (access(p, R_OK) == 0) return p;
-    return DLIB_DEFAULT_MODEL;
+    if (access(p, R_OK) != 0) return DLIB_DEFAULT_MODEL;
+    snprintf(buf, sizeof buf, "%s", p);
+    return buf;
 }
 
 void sbf_landmarks_print_json(FILE *out, const float pts[68][2])
