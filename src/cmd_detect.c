@@ -40,10 +40,11 @@ int sbf_cmd_detect(int argc, char **argv) {
         "gives {\"path\":P,\"error\":REASON} and exit status 1.\n\n"
         "Big photos (--min-face): dlib scans an image pyramid (5/6 per level) with an 80x80 window, so its\n"
         "level L only finds faces of about 80*1.2^L pixels.  With --min-face PX the levels whose window is\n"
-        "smaller than PX are skipped; the faces reported keep dlib's exact boxes and scores, only faces\n"
-        "smaller than about PX are not looked for.  By default (auto) images of up to 4.2 megapixels (after\n"
-        "--upsample) are scanned completely (identical to dlib); bigger ones skip the levels above 4.2 MP,\n"
-        "e.g. a 12 MP photo looks for faces of 116 px and more, about 3x faster.",
+        "smaller than PX are skipped: every box reported is a window dlib scores identically (same box,\n"
+        "same score), faces smaller than about PX are not looked for, and where dlib kept a smaller box\n"
+        "on a face the next larger window on it is reported.  By default (auto) images of up to 4.2\n"
+        "megapixels (after --upsample) are scanned completely (identical to dlib); bigger ones skip the\n"
+        "levels above 4.2 MP, e.g. a 12 MP photo looks for faces of 116 px and more, about 3x faster.",
         opts, 1, -1};
     int npos;
     char **pos;

@@ -25,10 +25,11 @@ int sbf_detect(const sbf_detector *d, const unsigned char *gray, int w, int h, i
  * 5/6 per level, so pyramid level L only finds faces of about 80*1.2^L pixels (in the image that
  * was scanned, i.e. after upsampling).  With min_face > 0, the levels whose window is smaller than
  * min_face pixels (in input-image pixels) are still resampled (cheap) but not scanned (the
- * expensive part).  Every face reported is then exactly what dlib reports for it (same box, same
- * score); only faces smaller than about min_face can be missing (plus, rarely, a box that dlib
- * would have suppressed in favour of a skipped smaller one).  min_face <= 0 scans every level:
- * identical to sbf_detect. */
+ * expensive part).  Every box reported is a window dlib scores identically (same box, same
+ * score) and the scanned levels behave exactly as in dlib; what changes is that faces smaller than
+ * about min_face are not looked for, and where dlib's non-maximum suppression kept a smaller box
+ * from a skipped level, the larger window on that face (which dlib suppressed) is reported
+ * instead.  min_face <= 0 scans every level: identical to sbf_detect. */
 int sbf_detect_policy(const sbf_detector *d, const unsigned char *gray, int w, int h, int upsample,
                       int min_face, struct nn_pool *pool, sbf_box **out);
 
