@@ -1,0 +1,55 @@
+#!/bin/sh
+# e2e: `represent --aligned` on the golden aligned crops reproduces embeddings.jsonl to 1e-4 per component
+# (1 thread and all threads); other sizes are resized; errors and usage are reported with the right status.
+set -u
+: "${SBF_BIN:?}" "${SBF_SHARED:?}"
+G=$SBF_SHARED/data/aligned-golden
+fail() { echo "FAIL: $*"; exit 1; }
+[ -f "$G/embeddings.jsonl" ] || fail "missing $G/embeddings.jsonl"
+tmp=$(mktemp -d) || exit 1
+trap 'rm -rf "$tmp"' EXIT
+
+compare() { # ours golden -> prints "n maxdiff"
+  awk 'function nm(l, s) { s = l; sub(/^[^:]*: *"/, "", s); sub(/".*/, "", s); sub(/.*\//, "", s); return s }
+       function vals(l, a, s) { s = l; sub(/.*\[/, "", s); sub(/\].*/, "", s); return split(s, a, ",") }
+       FNR == NR { n = vals($0, a); name = nm($0); cnt[name] = n; for (i = 1; i <= n; i++) ours[name, i] = a[i] + 0; next }
+       { name = nm($0); if (!(name in cnt)) { print "missing " name; bad = 1; next }
+         n = vals($0, a); if (n != 512 || cnt[name] != 512) { print "bad length " name; bad = 1 }
+         for (i = 1; i <= n; i++) { d = ours[name, i] - a[i]; if (d < 0) d = -d; if (d > m) m = d }
+         seen++ }
+       END { printf "%d %g\n", seen, m; exit bad }' "$1" "$2"
+}
+
+for t in 1 0; do
+  "$SBF_BIN" represent --aligned --threads $t "$G"/*.png > "$tmp/out.jsonl" || fail "represent --threads $t exited $?"
+  [ "$(wc -l < "$tmp/out.jsonl")" -eq 5 ] || fail "expected 5 lines"
+  r=$(compare "$tmp/out.jsonl" "$G/embeddings.jsonl") || fail "compare: $r"
+  set -- $r
+  [ "$1" -eq 5 ] || fail "compared $1 of 5 faces"
+  awk -v m="$2" 'BEGIN { exit !(m <= 1e-4) }' || fail "threads=$t: max |diff| $2 > 1e-4"
+  echo "ok: represent --aligned --threads $t matches golden embeddings (max |diff| $2)"
+done
+
+# a 250x250 image is resized: 512 components, unit length
+lfw=$(ls "$SBF_SHARED"/data/lfw-dev/*/*.jpg 2>/dev/null | head -n 1)
+[ -n "$lfw" ] || fail "no LFW image under $SBF_SHARED/data/lfw-dev"
+"$SBF_BIN" represent --aligned "$lfw" > "$tmp/r.jsonl" || fail "represent on $lfw exited $?"
+awk '{ s = $0; sub(/.*\[/, "", s); sub(/\].*/, "", s); n = split(s, a, ","); for (i = 1; i <= n; i++) ss += a[i] * a[i]
+       exit !(n == 512 && ss > 0.9999 && ss < 1.0001) }' "$tmp/r.jsonl" || fail "resized image: not a unit 512-vector"
+echo "ok: resized input gives a unit 512-D embedding"
+
+# unreadable input: error line, exit 1, other images still processed
+"$SBF_BIN" represent --aligned "$tmp/nope.png" "$G/paul_rudd.png" > "$tmp/e.jsonl" 2> "$tmp/e.err"
+rc=$?
+[ $rc -eq 1 ] || fail "unreadable input: exit $rc, want 1"
+grep -q '"error"' "$tmp/e.jsonl" || fail "no error line"
+grep -q 'paul_rudd.png","embedding":\[' "$tmp/e.jsonl" || fail "later image not processed"
+# missing model file: fatal (3)
+"$SBF_BIN" represent --aligned --model "$tmp/none.sbfw" "$G/paul_rudd.png" > /dev/null 2>&1
+rc=$?; [ $rc -eq 3 ] || fail "missing model: exit $rc, want 3"
+# usage errors (2)
+"$SBF_BIN" represent --aligned > /dev/null 2>&1; rc=$?; [ $rc -eq 2 ] || fail "no images: exit $rc, want 2"
+"$SBF_BIN" represent --aligned --threads -1 "$G/paul_rudd.png" > /dev/null 2>&1; rc=$?
+[ $rc -eq 2 ] || fail "--threads -1: exit $rc, want 2"
+"$SBF_BIN" represent --help > /dev/null || fail "--help"
+echo "ok: represent errors and usage"
