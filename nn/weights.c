@@ -182,8 +182,9 @@ static int parse(nnw_file *f, char *err, size_t errlen) {
             t->shape[d] = rd32(e + 4 + 4 * d);
             if (d >= t->ndim && t->shape[d] != 1) { seterr(err, errlen, "tensor '%s': bad shape", t->name); return -1; }
             if (t->shape[d] == 0) { seterr(err, errlen, "tensor '%s': zero-sized dimension", t->name); return -1; }
+            /* checked before multiplying: count <= 2^40 times a u32 could wrap around 2^64 */
+            if (t->shape[d] > ((uint64_t)1 << 40) / count) { seterr(err, errlen, "tensor '%s': implausible size", t->name); return -1; }
             count *= t->shape[d];
-            if (count > ((uint64_t)1 << 40)) { seterr(err, errlen, "tensor '%s': implausible size", t->name); return -1; }
         }
         t->scale = rdf32(e + 20);
         uint64_t off = rd64(e + 24), sz = rd64(e + 32);
