@@ -324,6 +324,37 @@ static void test_tiny_dat(void **state)
     unlink(tmpl);
 }
 
+/* --- JSON output ---------------------------------------------------------------------------------------------- */
+
+static void test_json(void **state)
+{
+    (void)state;
+    float pts[68][2];
+    for (int i = 0; i < 68; i++) { pts[i][0] = 100.0f + i / 3.0f; pts[i][1] = -0.5f + i * 1e-3f; }
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_non_null(f);
+    sbf_landmarks_print_json(f, pts);
+    fclose(f);
+    assert_true(strncmp(buf, ",\"landmarks\":[[", 15) == 0);
+    const char *p = buf + 14;
+    for (int i = 0; i < 68; i++) {
+        assert_int_equal(*p, '[');
+        char *end;
+        double x = strtod(p + 1, &end);
+        assert_int_equal(*end, ',');
+        double y = strtod(end + 1, &end);
+        assert_int_equal(*end, ']');
+        assert_true((float)x == pts[i][0] && (float)y == pts[i][1]);
+        p = end + 1;
+        assert_int_equal(*p, i < 67 ? ',' : ']');
+        p++;
+    }
+    assert_int_equal(*p, 0);
+    free(buf);
+}
+
 /* --- SIMD vs scalar ---------------------------------------------------------------------------------------- */
 
 static void test_simd_bit_identical(void **state)
@@ -496,6 +527,7 @@ int main(void)
         cmocka_unit_test(test_sbfw_roundtrip),
         cmocka_unit_test(test_bad_files),
         cmocka_unit_test(test_tiny_dat),
+        cmocka_unit_test(test_json),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
