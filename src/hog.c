@@ -73,6 +73,9 @@ int sbf_hog_resize(const uint8_t *in, int iw, int ih, uint8_t *out, int ow, int 
         for (int j = 0; j < 4; j++) { left[csimd + j] = lf[j]; frac[csimd + j] = fr[j]; }
         csimd += 4;
     }
+    const sbf_hog_kernels *K = sbf_hog_kernels_get();
+    int gather_n = 0; /* columns whose 4 source bytes stay inside the last row */
+    while (gather_n < csimd && left[gather_n] + 3 < iw) gather_n++;
     double y = -y_scale;
     for (int r = 0; r < oh; r++) {
         y += y_scale;
@@ -82,13 +85,7 @@ int sbf_hog_resize(const uint8_t *in, int iw, int ih, uint8_t *out, int ow, int 
         const float tb = (float)tb_frac, itb = (float)(1 - tb_frac);
         const uint8_t *rt = in + (size_t)top * iw, *rb = in + (size_t)bottom * iw;
         uint8_t *o = out + (size_t)r * ow;
-        for (int c = 0; c < csimd; c++) {
-            const int lf = left[c];
-            const float lr = frac[c], ilr = 1.0f - lr;
-            const float tlf = itb * ilr, trf = itb * lr, blf = tb * ilr, brf = tb * lr;
-            const float v = tlf * (float)rt[lf] + trf * (float)rt[lf + 1] + blf * (float)rb[lf] + brf * (float)rb[lf + 1];
-            o[c] = (uint8_t)(int)((double)v + 0.5);
-        }
+        K->resize_row(rt, rb, left, frac, csimd, bottom < ih - 1 ? csimd : gather_n, tb, itb, o);
         double x = -x_scale + csimd * x_scale;
         for (int c = csimd; c < ow; c++) {
             x += x_scale;
@@ -152,6 +149,18 @@ static void sep_scalar(const float *in, long step, const float *f, int len, int 
     }
 }
 
+static void resize_row_scalar(const uint8_t *rt, const uint8_t *rb, const int32_t *left, const float *frac, int n,
+                              int gather_n, float tb, float itb, uint8_t *o) {
+    (void)gather_n;
+    for (int c = 0; c < n; c++) {
+        const int lf = left[c];
+        const float lr = frac[c], ilr = 1.0f - lr;
+        const float tlf = itb * ilr, trf = itb * lr, blf = tb * ilr, brf = tb * lr;
+        const float v = tlf * (float)rt[lf] + trf * (float)rt[lf + 1] + blf * (float)rb[lf] + brf * (float)rb[lf + 1];
+        o[c] = (uint8_t)(int)((double)v + 0.5);
+    }
+}
+
 static void votes_row_scalar(const float *mag, const float *vx0, const float *vx1, float vy0, float vy1, int x0,
                              int x1, float *a, float *b, float *c, float *d) {
     for (int x = x0; x < x1; x++) {
@@ -209,7 +218,7 @@ static void feat_row_scalar(const float *const *h, const float *const *nn, const
     }
 }
 
-const sbf_hog_kernels sbf_hog_scalar = {grad_row_scalar, votes_row_scalar, sep_scalar, sep2d_scalar, feat_row_scalar};
+const sbf_hog_kernels sbf_hog_scalar = {grad_row_scalar, votes_row_scalar, sep_scalar, sep2d_scalar, resize_row_scalar, feat_row_scalar};
 
 const sbf_hog_kernels *sbf_hog_kernels_get(void) {
 #if defined(__x86_64__)

@@ -6,39 +6,48 @@
 #include <math.h>
 #include "src/hog.h"
 
+static inline void grad8(const uint8_t *prev, const uint8_t *row, const uint8_t *next, int x, uint8_t *bin, float *mag) {
+    static const float DX[5] = {1.0000f, 0.9397f, 0.7660f, 0.500f, 0.1736f};
+    static const float DY[9] = {0.0000f, 0.3420f, 0.6428f, 0.8660f, 0.9848f, 0.9848f, 0.8660f, 0.6428f, 0.3420f};
+    const __m256 sign = _mm256_set1_ps(-0.0f);
+    const __m256i l = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(row + x - 1)));
+    const __m256i r = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(row + x + 1)));
+    const __m256i t = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(prev + x)));
+    const __m256i b = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(next + x)));
+    const __m256i gx = _mm256_sub_epi32(r, l), gy = _mm256_sub_epi32(b, t);
+    const __m256i len = _mm256_add_epi32(_mm256_mullo_epi32(gx, gx), _mm256_mullo_epi32(gy, gy));
+    _mm256_storeu_ps(mag + x, _mm256_sqrt_ps(_mm256_cvtepi32_ps(len)));
+    const __m256 fx = _mm256_cvtepi32_ps(gx), fy = _mm256_cvtepi32_ps(gy);
+    /* dlib: for each o, if dot > best take (dot, o), else if -dot > best take (-dot, o+9).  Both
+     * tests are "|dot| > best" with the sign choosing o or o+9 (best >= 0, strict >).  The x
+     * products of directions 5..8 are the exact negatives of those of 4..1. */
+    __m256 px[5];
+    for (int o = 0; o < 5; o++) px[o] = _mm256_mul_ps(fx, _mm256_set1_ps(DX[o]));
+    __m256 best = _mm256_setzero_ps();
+    __m256i bo = _mm256_setzero_si256();
+    const __m256i nine = _mm256_set1_epi32(9);
+    for (int o = 0; o < 9; o++) {
+        const __m256 xo = o < 5 ? px[o] : _mm256_xor_ps(px[9 - o], sign);
+        const __m256 dot = _mm256_add_ps(xo, _mm256_mul_ps(fy, _mm256_set1_ps(DY[o])));
+        const __m256 a = _mm256_andnot_ps(sign, dot);
+        const __m256 c = _mm256_cmp_ps(a, best, _CMP_GT_OQ);
+        best = _mm256_max_ps(best, a);
+        /* o, or o+9 when dot < 0 (arithmetic shift of the sign bit gives the mask) */
+        const __m256i oo = _mm256_add_epi32(_mm256_set1_epi32(o), _mm256_and_si256(_mm256_srai_epi32(_mm256_castps_si256(dot), 31), nine));
+        bo = _mm256_blendv_epi8(bo, oo, _mm256_castps_si256(c));
+    }
+    const __m128i lo = _mm256_castsi256_si128(bo), hi = _mm256_extracti128_si256(bo, 1);
+    const __m128i w16 = _mm_packs_epi32(lo, hi);
+    _mm_storel_epi64((__m128i *)(bin + x), _mm_packus_epi16(w16, w16));
+}
+
 static void grad_row_avx2(const uint8_t *prev, const uint8_t *row, const uint8_t *next, int x0, int x1,
                           uint8_t *bin, float *mag) {
-    static const float DX[9] = {1.0000f, 0.9397f, 0.7660f, 0.500f, 0.1736f, -0.1736f, -0.5000f, -0.7660f, -0.9397f};
-    static const float DY[9] = {0.0000f, 0.3420f, 0.6428f, 0.8660f, 0.9848f, 0.9848f, 0.8660f, 0.6428f, 0.3420f};
-    const __m256 neg = _mm256_set1_ps(-0.0f);
+    if (x1 - x0 < 8) { sbf_hog_scalar.grad_row(prev, row, next, x0, x1, bin, mag); return; }
     int x = x0;
-    for (; x + 8 <= x1; x += 8) {
-        const __m256i l = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(row + x - 1)));
-        const __m256i r = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(row + x + 1)));
-        const __m256i t = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(prev + x)));
-        const __m256i b = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(next + x)));
-        const __m256i gx = _mm256_sub_epi32(r, l), gy = _mm256_sub_epi32(b, t);
-        const __m256i len = _mm256_add_epi32(_mm256_mullo_epi32(gx, gx), _mm256_mullo_epi32(gy, gy));
-        _mm256_storeu_ps(mag + x, _mm256_sqrt_ps(_mm256_cvtepi32_ps(len)));
-        const __m256 fx = _mm256_cvtepi32_ps(gx), fy = _mm256_cvtepi32_ps(gy);
-        __m256 best = _mm256_setzero_ps();
-        __m256i bo = _mm256_setzero_si256();
-        for (int o = 0; o < 9; o++) {
-            __m256 dot = _mm256_add_ps(_mm256_mul_ps(fx, _mm256_set1_ps(DX[o])), _mm256_mul_ps(fy, _mm256_set1_ps(DY[o])));
-            __m256 c = _mm256_cmp_ps(dot, best, _CMP_GT_OQ);
-            best = _mm256_blendv_ps(best, dot, c);
-            bo = _mm256_blendv_epi8(bo, _mm256_set1_epi32(o), _mm256_castps_si256(c));
-            dot = _mm256_xor_ps(dot, neg);
-            c = _mm256_cmp_ps(dot, best, _CMP_GT_OQ);
-            best = _mm256_blendv_ps(best, dot, c);
-            bo = _mm256_blendv_epi8(bo, _mm256_set1_epi32(o + 9), _mm256_castps_si256(c));
-        }
-        /* 8 x int32 (0..17) -> 8 bytes */
-        const __m128i lo = _mm256_castsi256_si128(bo), hi = _mm256_extracti128_si256(bo, 1);
-        const __m128i w16 = _mm_packs_epi32(lo, hi);
-        _mm_storel_epi64((__m128i *)(bin + x), _mm_packus_epi16(w16, w16));
-    }
-    if (x < x1) sbf_hog_scalar.grad_row(prev, row, next, x, x1, bin, mag);
+    for (; x + 8 <= x1; x += 8) grad8(prev, row, next, x, bin, mag);
+    /* last partial block: redo the final 8 columns (same values; reads stay at or before row[x1]) */
+    if (x < x1) grad8(prev, row, next, x1 - 8, bin, mag);
 }
 
 static void votes_row_avx2(const float *mag, const float *vx0, const float *vx1, float vy0, float vy1, int x0, int x1,
@@ -53,7 +62,7 @@ static void votes_row_avx2(const float *mag, const float *vx0, const float *vx1,
         _mm256_storeu_ps(c + x, _mm256_mul_ps(y1, w0));
         _mm256_storeu_ps(d + x, _mm256_mul_ps(y0, w0));
     }
-    if (x < x1) sbf_hog_scalar.votes_row(mag, vx0, vx1, vy0, vy1, x, x1, a, b, c, d);
+    if (x < x1) sbf_hog_scalar.votes_row(mag, vx0, vx1, vy0, vy1, x, x1, a, b, c, d); /* < 8 columns */
 }
 
 static inline __m256i tail_mask(int k) { /* lanes < k */
@@ -138,6 +147,33 @@ static void sep2d_avx2(const float *plane, float *scratch, float *sal, long stri
         pass_row(scratch + (size_t)(r - r0) * stride + c0, stride, cf, fc, lc, n, nsplit, sal + (size_t)r * stride + c0, 1);
 }
 
+static void resize_row_avx2(const uint8_t *rt, const uint8_t *rb, const int32_t *left, const float *frac, int n,
+                            int gather_n, float tb, float itb, uint8_t *o) {
+    const __m256 vtb = _mm256_set1_ps(tb), vitb = _mm256_set1_ps(itb), one = _mm256_set1_ps(1.0f), half = _mm256_set1_ps(0.5f);
+    const __m256i ff = _mm256_set1_epi32(0xff);
+    int c = 0;
+    for (; c + 8 <= gather_n; c += 8) {
+        const __m256i idx = _mm256_loadu_si256((const __m256i *)(left + c));
+        const __m256i gt = _mm256_i32gather_epi32((const int *)rt, idx, 1);
+        const __m256i gb = _mm256_i32gather_epi32((const int *)rb, idx, 1);
+        const __m256 tl = _mm256_cvtepi32_ps(_mm256_and_si256(gt, ff));
+        const __m256 tr = _mm256_cvtepi32_ps(_mm256_and_si256(_mm256_srli_epi32(gt, 8), ff));
+        const __m256 bl = _mm256_cvtepi32_ps(_mm256_and_si256(gb, ff));
+        const __m256 br = _mm256_cvtepi32_ps(_mm256_and_si256(_mm256_srli_epi32(gb, 8), ff));
+        const __m256 lr = _mm256_loadu_ps(frac + c), ilr = _mm256_sub_ps(one, lr);
+        const __m256 tlf = _mm256_mul_ps(vitb, ilr), trf = _mm256_mul_ps(vitb, lr);
+        const __m256 blf = _mm256_mul_ps(vtb, ilr), brf = _mm256_mul_ps(vtb, lr);
+        __m256 v = _mm256_add_ps(_mm256_mul_ps(tlf, tl), _mm256_mul_ps(trf, tr));
+        v = _mm256_add_ps(v, _mm256_mul_ps(blf, bl));
+        v = _mm256_add_ps(v, _mm256_mul_ps(brf, br));
+        /* (double)v + 0.5 truncated == (v + 0.5f) truncated for 0 <= v < 256 (the float add is exact) */
+        const __m256i q = _mm256_cvttps_epi32(_mm256_add_ps(v, half));
+        const __m128i w16 = _mm_packs_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
+        _mm_storel_epi64((__m128i *)(o + c), _mm_packus_epi16(w16, w16));
+    }
+    if (c < n) sbf_hog_scalar.resize_row(rt, rb, left + c, frac + c, n - c, 0, tb, itb, o + c);
+}
+
 static void feat_row_avx2(const float *const *h, const float *const *nn, const float *const *ni, int x0, int x1,
                           float *const *dst) {
     const __m256 tex = _mm256_set1_ps((float)(2 * 0.2357));
@@ -197,5 +233,5 @@ static void sep_avx2(const float *in, long step, const float *f, int len, int n,
     if (i < n) sbf_hog_scalar.sep(in + i, step, f, len, n - i, nsplit - i, out + i, add);
 }
 
-const sbf_hog_kernels sbf_hog_avx2 = {grad_row_avx2, votes_row_avx2, sep_avx2, sep2d_avx2, feat_row_avx2};
+const sbf_hog_kernels sbf_hog_avx2 = {grad_row_avx2, votes_row_avx2, sep_avx2, sep2d_avx2, resize_row_avx2, feat_row_avx2};
 #endif
