@@ -349,6 +349,19 @@ int sbf_detect_auto_min_face(const sbf_detector *d, int w, int h, int upsample) 
     return (int)floor(win * pow(1.2, skip - 1) / ldexp(1.0, upsample)) + 1;
 }
 
+typedef struct {
+    const uint8_t *in;
+    int iw, ih, ow, oh, nt, failed;
+    uint8_t *out;
+} up_ctx;
+
+static void up_task(void *vctx, int task, int thread) {
+    (void)thread;
+    up_ctx *U = vctx;
+    const int r0 = (int)((long)U->oh * task / U->nt), r1 = (int)((long)U->oh * (task + 1) / U->nt);
+    if (sbf_hog_resize_rows(U->in, U->iw, U->ih, U->out, U->ow, U->oh, r0, r1)) U->failed = 1;
+}
+
 int sbf_detect_policy(const sbf_detector *d, const unsigned char *gray, int w, int h, int upsample,
                       int min_face, nn_pool *pool, sbf_box **out) {
     *out = NULL;
@@ -361,7 +374,12 @@ int sbf_detect_policy(const sbf_detector *d, const unsigned char *gray, int w, i
         int ow, oh;
         sbf_hog_up2_size(iw, ih, &ow, &oh);
         uint8_t *p = malloc((size_t)ow * oh + 1);
-        if (!p || sbf_hog_resize(img, iw, ih, p, ow, oh)) { free(p); free(own); return -1; }
+        up_ctx U = {img, iw, ih, ow, oh, nn_pool_threads(pool), 0, p};
+        if (p) {
+            if (U.nt > 1) nn_pool_run(pool, U.nt, up_task, &U);
+            else up_task(&U, 0, 0);
+        }
+        if (!p || U.failed) { free(p); free(own); return -1; }
         free(own);
         own = p;
         img = p;

@@ -50,7 +50,11 @@ int sbf_hog_num_levels(int w, int h, int min_w, int min_h, int max_levels) {
  * sum; the row-independent part (source column, fraction, where the SIMD loop stops) is computed
  * once per call. */
 int sbf_hog_resize(const uint8_t *in, int iw, int ih, uint8_t *out, int ow, int oh) {
-    if (ow <= 0 || oh <= 0 || iw <= 0 || ih <= 0) return 0;
+    return sbf_hog_resize_rows(in, iw, ih, out, ow, oh, 0, oh);
+}
+
+int sbf_hog_resize_rows(const uint8_t *in, int iw, int ih, uint8_t *out, int ow, int oh, int r0, int r1) {
+    if (ow <= 0 || oh <= 0 || iw <= 0 || ih <= 0 || r0 >= r1) return 0;
     const double x_scale = (iw - 1) / (double)(ow - 1 > 1 ? ow - 1 : 1);
     const double y_scale = (ih - 1) / (double)(oh - 1 > 1 ? oh - 1 : 1);
     int32_t *left = malloc(sizeof(int32_t) * ((size_t)ow + 4));
@@ -76,8 +80,9 @@ int sbf_hog_resize(const uint8_t *in, int iw, int ih, uint8_t *out, int ow, int 
     const sbf_hog_kernels *K = sbf_hog_kernels_get();
     int gather_n = 0; /* columns whose 4 source bytes stay inside the last row */
     while (gather_n < csimd && left[gather_n] + 3 < iw) gather_n++;
-    double y = -y_scale;
-    for (int r = 0; r < oh; r++) {
+    double y = -y_scale; /* dlib accumulates y row by row; replay that up to row r0 */
+    for (int r = 0; r < r0; r++) y += y_scale;
+    for (int r = r0; r < r1; r++) {
         y += y_scale;
         const long top = (long)floor(y);
         const long bottom = top + 1 < ih - 1 ? top + 1 : ih - 1;

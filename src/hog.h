@@ -20,6 +20,8 @@ void sbf_hog_up2_size(int w, int h, int *ow, int *oh);
 /* dlib's resize_image(in, out) (bilinear, 8-bit gray -> 8-bit gray) exactly.  Rows are packed
  * (stride = width).  Returns -1 on allocation failure. */
 int sbf_hog_resize(const uint8_t *in, int iw, int ih, uint8_t *out, int ow, int oh);
+/* The same for output rows [r0, r1) only (for splitting the work between threads). */
+int sbf_hog_resize_rows(const uint8_t *in, int iw, int ih, uint8_t *out, int ow, int oh, int r0, int r1);
 /* Number of pyramid levels dlib's scan_fhog_pyramid uses for an image (min layer 64x64). */
 int sbf_hog_num_levels(int w, int h, int min_w, int min_h, int max_levels);
 
