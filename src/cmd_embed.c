@@ -1,17 +1,225 @@
-/* src/cmd_embed.c — the 'embed' verb (placeholder until its issue lands: says so, exits non-zero). */
+/* src/cmd_embed.c — the 'embed' verb (embedder.py): walk folders, embed new or changed photos into the
+ * database, forget deleted ones, with progress on a terminal and a summary line. */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "nn/threadpool.h"
 #include "src/cli.h"
+#include "src/image.h"
+#include "src/pipeline.h"
+#include "src/store.h"
+#include "src/util.h"
 #include "src/verbs.h"
+#include "src/walk.h"
+
+typedef struct {
+    int total, done, faces, failed;
+    double t0, last;
+    int tty;
+} progress;
+
+static void show_progress(progress *pr, int final) {
+    if (!pr->tty) return;
+    double now = sbf_now();
+    if (!final && now - pr->last < 0.2) return;
+    pr->last = now;
+    double el = now - pr->t0, rate = el > 0 ? pr->done / el : 0;
+    int width = 30, fill = pr->total ? (int)((long long)width * pr->done / pr->total) : width;
+    char bar[64];
+    for (int i = 0; i < width; i++) bar[i] = i < fill ? '#' : '.';
+    bar[width] = 0;
+    double eta = rate > 0 ? (pr->total - pr->done) / rate : 0;
+    fprintf(stderr, "\r[%s] %d/%d images, %d faces, %.1f images/s, ETA %d:%02d:%02d%s", bar, pr->done, pr->total,
+            pr->faces, rate, (int)(eta / 3600), (int)(eta / 60) % 60, (int)eta % 60, final ? "\n" : "  ");
+    fflush(stderr);
+}
+
+typedef struct { char **paths; int n, cap; } pathlist;
+static void collect_path(void *ctx, const char *path) {
+    pathlist *l = ctx;
+    if (l->n == l->cap) {
+        int nc = l->cap ? 2 * l->cap : 256;
+        char **p = realloc(l->paths, sizeof *p * nc);
+        if (!p) return;
+        l->paths = p; l->cap = nc;
+    }
+    if ((l->paths[l->n] = strdup(path))) l->n++; /* copies: forgetting may free the store's strings */
+}
+static int cmp_walk(const void *a, const void *b) {
+    return strcmp(((const sbf_walk_file *)a)->path, ((const sbf_walk_file *)b)->path);
+}
+
+/* 1 when path lies under root (as spelled), i.e. root itself or root + '/' + ... */
+static int under_root(const char *path, const char *root) {
+    size_t rl = strlen(root);
+    while (rl > 1 && root[rl - 1] == '/') rl--;
+    if (strncmp(path, root, rl) != 0) return 0;
+    return path[rl] == 0 || path[rl] == '/' || (rl == 1 && root[0] == '/');
+}
 
 int sbf_cmd_embed(int argc, char **argv) {
-    static const sbf_opt opts[] = {{0}};
-    static const sbf_cmd_spec spec = {"embed", "embed -src DIR [OPTIONS]", "Find, align and embed every face under DIR into the database.", "Not available in this build yet.", opts, 0, -1};
-    int npos; char **pos;
-    (void)argc;
-    if (argc > 1) {
-        int rc = sbf_parse(&spec, 2, (char *[]){argv[0], argv[1], NULL}, &npos, &pos);
-        if (rc == 1) return 0;
+    const char *src = NULL, *db = SBF_DEFAULT_DB, *upsample_s = "auto", *align_s = "eyes", *lm = NULL, *model = NULL;
+    int threads = 0, processes = 0, min_face = -1, f16 = 0, quiet = 0, max_pixels = 100000000;
+    const sbf_opt opts[] = {
+        {"src", NULL, SBF_OPT_STRING, &src, "DIR", "folder of photos to embed (also accepted as a plain argument)"},
+        {"db", NULL, SBF_OPT_STRING, &db, "FILE", "database to create or update (default embeddings.db)"},
+        {"threads", NULL, SBF_OPT_INT, &threads, "N", "worker threads (default: all cores)"},
+        {"processes", NULL, SBF_OPT_INT, &processes, "N", "same as --threads (embedder.py's flag)"},
+        {"upsample", NULL, SBF_OPT_STRING, &upsample_s, "N|auto",
+         "detector upsampling; auto (default): 1 for photos up to 1 megapixel, else 0"},
+        {"min-face", NULL, SBF_OPT_INT, &min_face, "PX",
+         "smallest face to look for in big photos; default: automatic above 4.2 megapixels (see README)"},
+        {"align", NULL, SBF_OPT_STRING, &align_s, "eyes|box", "face alignment before FaceNet (default eyes)"},
+        {"max-pixels", NULL, SBF_OPT_INT, &max_pixels, "N", "refuse images with more pixels (default 100000000)"},
+        {"f16", NULL, SBF_OPT_FLAG, &f16, NULL, "store embeddings as float16 (half the size)"},
+        {"landmarks-model", NULL, SBF_OPT_STRING, &lm, "FILE", "dlib 68-point model (default: Debian's libdlib-data file)"},
+        {"model", NULL, SBF_OPT_STRING, &model, "FILE", "FaceNet weight file (default weights/facenet-20180402.sbfw)"},
+        {"quiet", "q", SBF_OPT_FLAG, &quiet, NULL, "no progress bar and no summary"},
+        {0},
+    };
+    const sbf_cmd_spec spec = {
+        "embed", "embed -src DIR [OPTIONS]",
+        "Finds, aligns and embeds every face in the photos under DIR (recursively) into the database.",
+        "Photos are recognised by content. A second run embeds only new or changed files (path, size,\n"
+        "modification time) and forgets photos that were deleted from DIR. The database stays valid if the\n"
+        "run is interrupted at any moment; the next run redoes only the photos that were in flight.\n"
+        "Per-file problems are listed on stderr and the run goes on; exit status 1 when any photo failed.",
+        opts, 0, 1};
+    int npos;
+    char **pos;
+    int rc = sbf_parse(&spec, argc, argv, &npos, &pos);
+    if (rc) return rc == 1 ? 0 : rc;
+    if (npos == 1) {
+        if (src) { free(pos); fprintf(stderr, "sortbyface embed: give the folder once (-src DIR or DIR)\n"); return 2; }
+        src = pos[0];
     }
-    fprintf(stderr, "sortbyface embed: not available in this build yet\n");
-    return 2;
+    free(pos);
+    if (!src) { fprintf(stderr, "sortbyface embed: missing -src DIR\nusage: sortbyface %s\n", spec.usage); return 2; }
+    if (processes && !threads) threads = processes;
+    if (threads < 0 || threads > 256) return sbf_check_range_int("embed", "threads", threads, 0, 256);
+    if (max_pixels < 1) return sbf_check_range_int("embed", "max-pixels", max_pixels, 1, 2147483647);
+    sbf_pipeline_opts po;
+    sbf_pipeline_defaults(&po);
+    if (strcmp(upsample_s, "auto") != 0) {
+        char *end;
+        long u = strtol(upsample_s, &end, 10);
+        if (*end || end == upsample_s || u < 0 || u > 3) {
+            fprintf(stderr, "sortbyface embed: --upsample must be auto or 0..3 (got '%s')\n", upsample_s);
+            return 2;
+        }
+        po.upsample = (int)u;
+    }
+    if (sbf_align_parse(align_s, &po.align)) {
+        fprintf(stderr, "sortbyface embed: --align must be eyes or box (got '%s')\n", align_s);
+        return 2;
+    }
+    po.min_face = min_face;
+    po.max_pixels = max_pixels;
+    po.threads = threads;
+    po.landmarks_model = lm;
+    po.facenet_model = model;
+
+    char err[512];
+    double t0 = sbf_now();
+    sbf_walk w = {0};
+    if (sbf_walk_tree(&w, src, err, sizeof err)) { sbf_file_error(src, err); return 1; }
+    qsort(w.files, (size_t)w.n, sizeof *w.files, cmp_walk);
+    sbf_store *st = sbf_store_open(db, SBF_STORE_WRITE | (f16 ? SBF_STORE_F16 : 0), err, sizeof err);
+    if (!st) { sbf_file_error(db, err); sbf_walk_free(&w); return 3; }
+
+    /* What needs work: new or changed files that are images by content. */
+    int *todo = malloc(sizeof(int) * (w.n ? w.n : 1));
+    int ntodo = 0, unchanged = 0, not_images = 0;
+    for (int i = 0; i < w.n; i++) {
+        long long sz, mt;
+        if (sbf_store_lookup(st, w.files[i].path, &sz, &mt) && sz == w.files[i].size && mt == w.files[i].mtime_ns) {
+            unchanged++;
+            continue;
+        }
+        if (!sbf_is_image_file(w.files[i].path)) {
+            not_images++;
+            /* a file that was a photo and is not one any more is forgotten below */
+            continue;
+        }
+        todo[ntodo++] = i;
+    }
+    /* Forget photos under src that are gone, or no longer images. */
+    pathlist known = {0};
+    sbf_store_each_path(st, collect_path, &known);
+    int forgotten = 0;
+    for (int i = 0; i < known.n; i++) {
+        if (!under_root(known.paths[i], src)) continue;
+        sbf_walk_file key = {known.paths[i], 0, 0};
+        sbf_walk_file *hit = bsearch(&key, w.files, (size_t)w.n, sizeof *w.files, cmp_walk);
+        if (hit && sbf_is_image_file(hit->path)) continue;
+        if (sbf_store_forget(st, known.paths[i], err, sizeof err) == 0) forgotten++;
+        else sbf_file_error(db, err);
+    }
+    for (int i = 0; i < known.n; i++) free(known.paths[i]);
+    free(known.paths);
+
+    sbf_pipeline *pl = NULL;
+    int failed = 0, faces = 0, embedded = 0, write_failed = 0;
+    progress pr = {ntodo, 0, 0, 0, sbf_now(), 0, !quiet && isatty(2)};
+    if (ntodo > 0) {
+        pl = sbf_pipeline_new(&po, err, sizeof err);
+        if (!pl) { sbf_error("%s", err); sbf_store_close(st); sbf_walk_free(&w); free(todo); return 3; }
+        int batch = 4 * sbf_pipeline_threads(pl);
+        if (batch < 8) batch = 8;
+        sbf_photo_job *jobs = calloc((size_t)batch, sizeof *jobs);
+        show_progress(&pr, 0);
+        for (int b = 0; b < ntodo && !write_failed; b += batch) {
+            int n = ntodo - b < batch ? ntodo - b : batch;
+            for (int k = 0; k < n; k++) jobs[k].path = w.files[todo[b + k]].path;
+            if (sbf_pipeline_run(pl, jobs, n, err, sizeof err)) { sbf_error("%s", err); write_failed = 1; break; }
+            for (int k = 0; k < n; k++) {
+                sbf_photo_job *j = &jobs[k];
+                sbf_walk_file *f = &w.files[todo[b + k]];
+                if (j->failed) {
+                    if (pr.tty) fputc('\n', stderr);
+                    sbf_file_error(j->path, j->err);
+                    failed++;
+                    long long sz, mt; /* a photo that changed into something unreadable is forgotten */
+                    if (sbf_store_lookup(st, j->path, &sz, &mt)) sbf_store_forget(st, j->path, err, sizeof err);
+                    continue;
+                }
+                sbf_photo_meta meta = {j->path, f->size, f->mtime_ns, j->width, j->height};
+                if (sbf_store_put(st, &meta, j->nfaces, j->faces, err, sizeof err)) {
+                    if (pr.tty) fputc('\n', stderr);
+                    sbf_file_error(db, err); /* e.g. disk full: stop, what was written stays valid */
+                    write_failed = 1;
+                    break;
+                }
+                embedded++;
+                faces += j->nfaces;
+            }
+            pr.done = b + n;
+            pr.faces = faces;
+            show_progress(&pr, 0);
+        }
+        for (int k = 0; k < batch; k++) sbf_photo_job_clear(&jobs[k]);
+        free(jobs);
+        show_progress(&pr, 1);
+    }
+    if (!write_failed && sbf_store_sync(st, err, sizeof err)) { sbf_file_error(db, err); write_failed = 1; }
+    if (!write_failed && sbf_store_maybe_compact(st, err, sizeof err)) sbf_file_error(db, err);
+    sbf_store_stats ss;
+    sbf_store_get_stats(st, &ss);
+    sbf_store_close(st);
+    sbf_pipeline_free(pl);
+    double el = sbf_now() - t0;
+    if (!quiet)
+        fprintf(stderr,
+                "sortbyface embed: %d photos embedded (%d faces), %d unchanged, %d failed, %d forgotten, %d other files "
+                "skipped%s; database %s holds %zu photos, %zu faces; %.1f s (%.2f photos/s)\n",
+                embedded, faces, unchanged, failed, forgotten, not_images,
+                w.dir_errors ? " (some folders unreadable)" : "", db, ss.photos, ss.faces, el,
+                el > 0 ? embedded / el : 0.0);
+    int dir_errors = w.dir_errors;
+    sbf_walk_free(&w);
+    free(todo);
+    if (write_failed) return 3;
+    return failed || dir_errors ? 1 : 0;
 }

@@ -1,0 +1,145 @@
+/* src/pipeline.c — decode, detect, landmarks, align (photos in parallel), then FaceNet per batch. */
+#include "src/pipeline.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "nn/facenet.h"
+#include "nn/threadpool.h"
+#include "src/detect.h"
+#include "src/image.h"
+#include "src/landmarks.h"
+#include "src/models.h"
+
+struct sbf_pipeline {
+    sbf_pipeline_opts o;
+    sbf_detector *det;
+    sbf_shape_model *shape;
+    nn_facenet *net;
+    nn_pool *pool;
+};
+
+void sbf_pipeline_defaults(sbf_pipeline_opts *o) {
+    memset(o, 0, sizeof *o);
+    o->upsample = -1;
+    o->min_face = -1;
+    o->max_pixels = 100000000LL;
+    o->align = SBF_ALIGN_DEFAULT;
+    o->embed = 1;
+}
+
+int sbf_pipeline_upsample(const sbf_pipeline_opts *o, int w, int h) {
+    if (o->upsample >= 0) return o->upsample;
+    return (long long)w * h <= SBF_AUTO_UPSAMPLE_MAX_PIXELS ? 1 : 0;
+}
+
+sbf_pipeline *sbf_pipeline_new(const sbf_pipeline_opts *o, char *err, size_t errlen) {
+    sbf_pipeline *p = calloc(1, sizeof *p);
+    if (!p) { snprintf(err, errlen, "out of memory"); return NULL; }
+    p->o = *o;
+    char e[256];
+    if (!(p->det = sbf_detector_new(e, sizeof e))) { snprintf(err, errlen, "face detector: %s", e); goto fail; }
+    const char *lm = o->landmarks_model ? o->landmarks_model : sbf_landmarks_default_path();
+    if (!(p->shape = sbf_shape_load(lm, e, sizeof e))) {
+        snprintf(err, errlen, "landmark model %s: %s%s", lm, e,
+                 o->landmarks_model ? "" : " (install Debian's libdlib-data or give --landmarks-model)");
+        goto fail;
+    }
+    if (o->embed) {
+        const char *fm = o->facenet_model ? o->facenet_model : sbf_model_path(SBF_FACENET_FILE);
+        if (!(p->net = nn_facenet_load(fm, o->threads, e, sizeof e))) {
+            snprintf(err, errlen, "FaceNet model %s: %s%s", fm, e,
+                     o->facenet_model ? "" : " (run `make setup`, or give --model, or set SORTBYFACE_WEIGHTS)");
+            goto fail;
+        }
+    }
+    if (!(p->pool = nn_pool_new(o->threads))) { snprintf(err, errlen, "cannot start threads"); goto fail; }
+    return p;
+fail:
+    sbf_pipeline_free(p);
+    return NULL;
+}
+
+void sbf_pipeline_free(sbf_pipeline *p) {
+    if (!p) return;
+    sbf_detector_free(p->det);
+    sbf_shape_free(p->shape);
+    nn_facenet_free(p->net);
+    nn_pool_free(p->pool);
+    free(p);
+}
+
+int sbf_pipeline_threads(const sbf_pipeline *p) { return nn_pool_threads(p->pool); }
+
+void sbf_photo_job_clear(sbf_photo_job *j) {
+    free(j->faces);
+    free(j->crops);
+    const char *path = j->path;
+    memset(j, 0, sizeof *j);
+    j->path = path;
+}
+
+/* Stage 1 for one photo, single-threaded (photos run in parallel). */
+static void analyse(sbf_pipeline *p, sbf_photo_job *j) {
+    sbf_image im;
+    if (sbf_image_load(j->path, p->o.max_pixels, &im, j->err, sizeof j->err)) { j->failed = 1; return; }
+    j->width = im.w; j->height = im.h;
+    int up = sbf_pipeline_upsample(&p->o, im.w, im.h);
+    int mf = p->o.min_face >= 0 ? p->o.min_face : sbf_detect_auto_min_face(p->det, im.w, im.h, up);
+    sbf_box *boxes = NULL;
+    int n = sbf_detect_policy(p->det, im.gray, im.w, im.h, up, mf, NULL, &boxes);
+    if (n < 0) { snprintf(j->err, sizeof j->err, "out of memory in face detection"); j->failed = 1; goto out; }
+    if (n > 0) {
+        j->faces = calloc((size_t)n, sizeof *j->faces);
+        j->crops = malloc((size_t)n * SBF_CROP * SBF_CROP * 3);
+        if (!j->faces || !j->crops) { snprintf(j->err, sizeof j->err, "out of memory"); j->failed = 1; goto out; }
+    }
+    for (int i = 0; i < n; i++) {
+        sbf_face_rec *f = &j->faces[i];
+        f->index = i;
+        f->box = boxes[i];
+        sbf_shape_predict(p->shape, im.gray, im.w, im.h, &boxes[i], f->landmarks);
+        sbf_align_face(im.rgb, im.w, im.h, &boxes[i], (const float(*)[2])f->landmarks, p->o.align,
+                       j->crops + (size_t)i * SBF_CROP * SBF_CROP * 3);
+    }
+    j->nfaces = n;
+out:
+    free(boxes);
+    sbf_image_free(&im);
+}
+
+typedef struct { sbf_pipeline *p; sbf_photo_job *jobs; } run_ctx;
+static void analyse_task(void *c, int t, int th) {
+    (void)th;
+    run_ctx *r = c;
+    analyse(r->p, &r->jobs[t]);
+}
+
+int sbf_pipeline_run(sbf_pipeline *p, sbf_photo_job *jobs, int n, char *err, size_t errlen) {
+    run_ctx r = {p, jobs};
+    for (int i = 0; i < n; i++) sbf_photo_job_clear(&jobs[i]);
+    nn_pool_run(p->pool, n, analyse_task, &r);
+    if (!p->net) return 0;
+    int total = 0;
+    for (int i = 0; i < n; i++) total += jobs[i].failed ? 0 : jobs[i].nfaces;
+    if (!total) return 0;
+    unsigned char *crops = malloc((size_t)total * SBF_CROP * SBF_CROP * 3);
+    float *emb = malloc((size_t)total * SBF_EMBED_DIM * sizeof(float));
+    if (!crops || !emb) { free(crops); free(emb); snprintf(err, errlen, "out of memory"); return -1; }
+    size_t k = 0, sz = (size_t)SBF_CROP * SBF_CROP * 3;
+    for (int i = 0; i < n; i++)
+        if (!jobs[i].failed && jobs[i].nfaces) {
+            memcpy(crops + k * sz, jobs[i].crops, jobs[i].nfaces * sz);
+            k += (size_t)jobs[i].nfaces;
+        }
+    int rc = nn_facenet_embed(p->net, crops, total, emb);
+    if (rc != 0) { snprintf(err, errlen, "FaceNet forward pass failed"); free(crops); free(emb); return -1; }
+    k = 0;
+    for (int i = 0; i < n; i++)
+        if (!jobs[i].failed)
+            for (int f = 0; f < jobs[i].nfaces; f++, k++)
+                memcpy(jobs[i].faces[f].emb, emb + k * SBF_EMBED_DIM, sizeof(float) * SBF_EMBED_DIM);
+    free(crops);
+    free(emb);
+    return 0;
+}

@@ -1,0 +1,52 @@
+/* src/pipeline.h — owns the per-photo face pipeline: decode -> detect -> landmarks -> align -> FaceNet,
+ * batched (photos in parallel for the first four stages, then every crop of the batch through the
+ * network at once), and the default detection policy for photos of any size. */
+#ifndef SRC_PIPELINE_H
+#define SRC_PIPELINE_H
+#include "src/align.h"
+#include "src/face.h"
+#include "src/store.h"
+
+/* Detection policy (measured, see README "Detection policy"): photos of at most this many pixels are
+ * upsampled once (pyramid_up, so faces down to ~40 px are found, e.g. LFW's 250x250 pictures); larger
+ * photos are scanned at native scale, and above the detector's native limit its big-photo policy
+ * (sbf_detect_auto_min_face) skips the pyramid levels whose faces would be tiny. */
+#define SBF_AUTO_UPSAMPLE_MAX_PIXELS 1000000L
+
+typedef struct {
+    int upsample;          /* -1: automatic (above) */
+    int min_face;          /* -1: detector's automatic policy; 0: full dlib-identical scan; > 0 pixels */
+    long long max_pixels;  /* decoder limit */
+    sbf_align_method align;
+    const char *landmarks_model; /* NULL: sbf_landmarks_default_path() */
+    const char *facenet_model;   /* NULL: sbf_model_path(SBF_FACENET_FILE) */
+    int threads;           /* <= 0: all cores */
+    int embed;             /* 0: stop after alignment (no network needed) */
+} sbf_pipeline_opts;
+
+void sbf_pipeline_defaults(sbf_pipeline_opts *o);
+/* Upsampling for a w x h photo under opts (resolves -1). */
+int sbf_pipeline_upsample(const sbf_pipeline_opts *o, int w, int h);
+
+typedef struct sbf_pipeline sbf_pipeline;
+/* Loads the models; NULL and a one-line reason (naming the model file) on failure. */
+sbf_pipeline *sbf_pipeline_new(const sbf_pipeline_opts *o, char *err, size_t errlen);
+void sbf_pipeline_free(sbf_pipeline *p);
+int sbf_pipeline_threads(const sbf_pipeline *p);
+
+/* One photo's work and result. */
+typedef struct {
+    const char *path;      /* input */
+    int failed;            /* 1: err says why (decode error, out of memory) */
+    char err[256];
+    int width, height;     /* after EXIF rotation */
+    int nfaces;
+    sbf_face_rec *faces;   /* index, box, landmarks, emb (emb only when opts.embed) */
+    unsigned char *crops;  /* nfaces x 160x160x3 RGB aligned crops */
+} sbf_photo_job;
+
+/* Runs the pipeline for n photos.  Failures are per photo (job->failed); returns -1 only when the
+ * network fails for the whole batch (err set). */
+int sbf_pipeline_run(sbf_pipeline *p, sbf_photo_job *jobs, int n, char *err, size_t errlen);
+void sbf_photo_job_clear(sbf_photo_job *j);
+#endif
