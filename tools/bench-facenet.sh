@@ -10,8 +10,9 @@ trap 'rm -f "$tmp"' EXIT
 SBF_SHARED=$shared "$bin" --faces "$faces" --runs "$runs" --threads "$threads" | tee "$tmp" || exit 1
 npy=build/facenet-npy
 [ -f "$npy/Conv2d_1a_3x3_kernel.npy" ] || npy=$shared/weights/facenet-20180402-114759
-if python3 -c 'import cv2, onnx, numpy' 2>/dev/null; then
-  python3 tools/bench-facenet-opencv.py "$npy" "$shared/data/aligned-golden" --faces "$faces" --runs "$runs" \
+PY=/usr/bin/python3; [ -x "$PY" ] || PY=python3   # Debian python3-opencv lives in the system python
+if "$PY" -c 'import cv2, onnx, numpy' 2>/dev/null; then
+  "$PY" tools/bench-facenet-opencv.py "$npy" "$shared/data/aligned-golden" --faces "$faces" --runs "$runs" \
     --threads "$threads" | tee -a "$tmp" || exit 1
 else
   echo "OpenCV peer not available: run 'make bench-deps' (python3-opencv, python3-onnx)"; exit 1
