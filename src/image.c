@@ -103,6 +103,49 @@ static int jpeg_complete(const unsigned char *b, size_t n) {
     return 0;
 }
 
+/* 0 when a Huffman table (DHT segment, anywhere in the stream) lists more than 256 codes: stb 2.27
+ * writes them past its 257-entry arrays (found by fuzz/fuzz_image.c).  Walks segments like
+ * jpeg_complete. */
+static int jpeg_tables_ok(const unsigned char *b, size_t n) {
+    size_t p = 2;
+    while (p + 2 <= n) {
+        if (b[p] != 0xFF) { p++; continue; }
+        unsigned m = b[p + 1];
+        if (m == 0xD9) return 1;
+        if (m == 0x00 || m == 0xFF || (m >= 0xD0 && m <= 0xD7) || m == 0x01) { p += (m == 0xFF) ? 1 : 2; continue; }
+        if (p + 4 > n) return 1;
+        size_t len = (size_t)b[p + 2] << 8 | b[p + 3];
+        if (len < 2) return 1;
+        if (m == 0xC4) {
+            /* as stb reads it: tables while the segment length lasts, bytes past the end as 0 */
+            size_t q = p + 4;
+            long left = (long)len - 2;
+            while (left > 0) {
+                size_t sum = 0;
+                for (size_t i = q + 1; i <= q + 16 && i < n; i++) sum += b[i];
+                if (sum > 256) return 0;
+                q += 17 + sum;
+                left -= 17 + (long)sum;
+            }
+        }
+        p += 2 + len;
+    }
+    return 1;
+}
+
+/* 0 when a PNG chunk claims more bytes than the file holds: stb 2.27 reallocates its IDAT buffer to
+ * the claimed length before reading (a 300-byte file made it allocate 2 GiB; fuzz/fuzz_image.c). */
+static int png_chunks_ok(const unsigned char *b, size_t n) {
+    size_t p = 8;
+    while (n - p >= 8) {
+        unsigned long l = (unsigned long)b[p] << 24 | (unsigned long)b[p + 1] << 16 | (unsigned long)b[p + 2] << 8 | b[p + 3];
+        if (l > n - p - 8 || n - p - 8 - l < 4) return 0;
+        if (!memcmp(b + p + 4, "IEND", 4)) return 1;
+        p += 12 + l;
+    }
+    return 1;
+}
+
 int sbf_apply_orientation(uint8_t **pix, int *w, int *h, int c, int o) {
     if (o <= 1 || o > 8) return 0;
     int sw = *w, sh = *h, dw = o >= 5 ? sh : sw, dh = o >= 5 ? sw : sh;
@@ -142,6 +185,17 @@ void sbf_image_free(sbf_image *img) {
     memset(img, 0, sizeof *img);
 }
 
+/* stb's failure reason, printable: for an unknown PNG chunk it embeds the 4 raw type bytes (newlines,
+ * control bytes, even NUL were seen by fuzz/fuzz_image.c). */
+static const char *stb_reason(char *out, size_t n) {
+    const char *r = stbi_failure_reason();
+    size_t k = 0;
+    if (!r) r = "unknown";
+    for (size_t i = 0; r[i] && k + 1 < n; i++) out[k++] = (r[i] >= 0x20 && r[i] < 0x7f) ? r[i] : '?';
+    out[k] = 0;
+    return out;
+}
+
 static int decode(const unsigned char *buf, size_t len, int allow_tga, long long max_pixels, sbf_image *out,
                   char *err, size_t errlen) {
     memset(out, 0, sizeof *out);
@@ -151,6 +205,8 @@ static int decode(const unsigned char *buf, size_t len, int allow_tga, long long
         return -1;
     }
     if (len > (size_t)0x7fffffff) { snprintf(err, errlen, "file too large to decode"); return -1; }
+    int is_jpeg = buf[0] == 0xFF && buf[1] == 0xD8; /* (stbi_info parses the tables too) */
+    if (is_jpeg && !jpeg_tables_ok(buf, len)) { snprintf(err, errlen, "corrupt JPEG (Huffman table with more than 256 codes)"); return -1; }
     int w = 0, h = 0, comp = 0;
     if (!stbi_info_from_memory(buf, (int)len, &w, &h, &comp)) {
         /* stb refuses absurd PNG sizes itself; read IHDR to say what the file claims. */
@@ -163,7 +219,8 @@ static int decode(const unsigned char *buf, size_t len, int allow_tga, long long
                 return -1;
             }
         }
-        snprintf(err, errlen, "corrupt or truncated image header (%s)", stbi_failure_reason());
+        char why[64];
+        snprintf(err, errlen, "corrupt or truncated image header (%s)", stb_reason(why, sizeof why));
         return -1;
     }
     if (w <= 0 || h <= 0) { snprintf(err, errlen, "zero-sized image (%dx%d)", w, h); return -1; }
@@ -172,11 +229,22 @@ static int decode(const unsigned char *buf, size_t len, int allow_tga, long long
                  w, h, (double)w * h / 1e6, (double)max_pixels / 1e6);
         return -1;
     }
-    int is_jpeg = buf[0] == 0xFF && buf[1] == 0xD8;
+    if (buf[0] == 0x89 && !png_chunks_ok(buf, len)) { snprintf(err, errlen, "truncated or corrupt PNG (a chunk is longer than the file)"); return -1; }
     if (is_jpeg && !jpeg_complete(buf, len)) { snprintf(err, errlen, "truncated JPEG (no end-of-image marker)"); return -1; }
     int dw, dh, dc;
-    unsigned char *px = stbi_load_from_memory(buf, (int)len, &dw, &dh, &dc, 3);
-    if (!px) { snprintf(err, errlen, "corrupt image data (%s)", stbi_failure_reason()); return -1; }
+    /* stb 2.27 converts 16-bit PNM channels with its 8-bit routine (heap overflow on a 16-bit PGM asked
+     * for 3 channels; found by fuzz/fuzz_image.c): take PNM in its own channel count, expand here. */
+    int is_pnm = buf[0] == 'P';
+    unsigned char *px = stbi_load_from_memory(buf, (int)len, &dw, &dh, &dc, is_pnm ? 0 : 3);
+    if (!px) { char why[64]; snprintf(err, errlen, "corrupt image data (%s)", stb_reason(why, sizeof why)); return -1; }
+    if (is_pnm && dc != 3) {
+        size_t np = (size_t)dw * dh;
+        unsigned char *rgb = dc == 1 ? malloc(np * 3) : NULL;
+        if (!rgb) { free(px); snprintf(err, errlen, dc == 1 ? "out of memory" : "unsupported PNM channel count"); return -1; }
+        for (size_t i = 0; i < np; i++) rgb[3 * i] = rgb[3 * i + 1] = rgb[3 * i + 2] = px[i];
+        free(px);
+        px = rgb;
+    }
     /* stb allocates with malloc (STBI_MALLOC default), so we own px with free(). */
     int o = is_jpeg ? sbf_exif_orientation(buf, len) : 1;
     if (sbf_apply_orientation(&px, &dw, &dh, 3, o)) { free(px); snprintf(err, errlen, "out of memory"); return -1; }
