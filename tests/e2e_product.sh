@@ -1,0 +1,99 @@
+#!/bin/sh
+# tests/e2e_product.sh — embed, sort and find on a small labelled library built from ../shared/data:
+# LFW people, portraits, a group photo, no-face photos, a corrupt file, a text file, nested folders and
+# the same file name in two folders.  Asserts folders and members (by content), error lines,
+# incremental re-runs, no-clobber output, and that no source file changed.
+set -u
+BIN=$(cd "$(dirname "${SBF_BIN:?}")" && pwd)/$(basename "$SBF_BIN")
+S=${SBF_SHARED:?}
+[ -d "$S/data/lfw-dev" ] || { echo "e2e_product: FAIL: $S/data/lfw-dev missing (shared data is required)"; exit 1; }
+[ -f weights/facenet-20180402.sbfw ] || { echo "e2e_product: FAIL: weights/facenet-20180402.sbfw missing (run make setup)"; exit 1; }
+export SORTBYFACE_WEIGHTS=$(pwd)/weights
+T=$(mktemp -d /tmp/sbf-e2e-XXXXXX)
+trap 'rm -rf "$T"' EXIT
+fails=0
+fail() { echo "FAIL: $*"; fails=$((fails+1)); }
+
+P=$S/data/photos/people-examples; L=$S/data/lfw-dev
+mkdir -p "$T/lib/lfw/chavez" "$T/lib/lfw/serena" "$T/lib/2019/summer" "$T/lib/2020" "$T/lib/people" "$T/lib/misc"
+cp "$L/Hugo_Chavez/Hugo_Chavez_0001.jpg" "$L/Hugo_Chavez/Hugo_Chavez_0002.jpg" "$T/lib/lfw/chavez/"
+cp "$L/Hugo_Chavez/Hugo_Chavez_0003.jpg" "$T/lib/2019/summer/photo.jpg"     # same name in two folders
+cp "$L/Hugo_Chavez/Hugo_Chavez_0004.jpg" "$T/lib/2020/photo.jpg"
+cp "$L/Serena_Williams/Serena_Williams_0001.jpg" "$L/Serena_Williams/Serena_Williams_0002.jpg" \
+   "$L/Serena_Williams/Serena_Williams_0003.jpg" "$T/lib/lfw/serena/"
+cp "$P/obama.jpg" "$P/obama2.jpg" "$P/knn_examples/test/obama1.jpg" "$P/biden.jpg" \
+   "$P/knn_examples/train/biden/biden2.jpg" "$P/knn_examples/test/obama_and_biden.jpg" "$T/lib/people/"
+cp "$S/data/negatives/coffee.png" "$S/data/negatives/brick.png" "$S/data/photos/dlib-examples/dogs.jpg" "$T/lib/misc/"
+head -c 4000 "$P/biden.jpg" > "$T/lib/misc/broken.jpg"
+echo "not a photo" > "$T/lib/misc/notes.txt"
+(cd "$T" && find lib -type f -exec sha256sum {} + | sort) > "$T/before.sha"
+
+cd "$T"
+# ---- embed ---------------------------------------------------------------------------------------
+"$BIN" embed -src lib --db e.db --threads 2 >out1 2>err1; rc=$?
+[ $rc = 1 ] || fail "embed with a corrupt file should exit 1 (got $rc)"
+grep -Eq "^sortbyface: lib/misc/broken.jpg: (truncated|corrupt)" err1 || { fail "no error line for broken.jpg"; cat err1; }
+[ "$(grep -c '^sortbyface: lib/' err1)" = 1 ] || { fail "exactly one per-file error expected"; cat err1; }
+grep -q "16 photos embedded" err1 || { fail "summary: 16 photos embedded"; cat err1; }
+grep -q "1 other files skipped" err1 || { fail "summary: the text file is skipped silently"; cat err1; }
+# ---- incremental ---------------------------------------------------------------------------------
+"$BIN" embed -src lib --db e.db >out2 2>err2
+grep -q "0 photos embedded (0 faces), 16 unchanged" err2 || { fail "second embed must be incremental"; cat err2; }
+cp "$L/Serena_Williams/Serena_Williams_0004.jpg" lib/lfw/serena/
+rm lib/misc/brick.png
+"$BIN" embed -src lib --db e.db >out3 2>err3
+grep -q "1 photos embedded (1 faces), 15 unchanged, 1 failed, 1 forgotten" err3 || { fail "third embed: 1 new, 1 forgotten"; cat err3; }
+# ---- sort ----------------------------------------------------------------------------------------
+"$BIN" sort --db e.db -dest sorted >sout 2>serr || { fail "sort failed"; cat serr; }
+[ -f sorted/clusters.tsv ] || fail "clusters.tsv missing"
+# folders holding a copy of a given source file (matched by content)
+folders_of() { h=$(sha256sum "$1" | cut -d' ' -f1); find "$2" -type f ! -name clusters.tsv -exec sha256sum {} + | \
+  awk -v h="$h" '$1==h { sub(/^[^ ]+  /, ""); n=split($0, a, "/"); print a[n-1] }' | sort -u; }
+same_person() { # name files...: all in exactly one shared folder, which is printed
+  name=$1; shift; f0=""
+  for f in "$@"; do
+    fo=$(folders_of "$f" sorted)
+    [ "$(echo "$fo" | grep -c .)" -ge 1 ] || { fail "$name: $f was not placed"; continue; }
+    if [ -z "$f0" ]; then f0=$fo; elif [ "$fo" != "$f0" ]; then fail "$name: $f is in '$fo', expected '$f0'"; fi
+  done
+  echo "$f0" > "$T/folder.$name"
+}
+same_person chavez lib/lfw/chavez/Hugo_Chavez_0001.jpg lib/lfw/chavez/Hugo_Chavez_0002.jpg lib/2019/summer/photo.jpg lib/2020/photo.jpg
+same_person serena lib/lfw/serena/Serena_Williams_0001.jpg lib/lfw/serena/Serena_Williams_0002.jpg \
+  lib/lfw/serena/Serena_Williams_0003.jpg lib/lfw/serena/Serena_Williams_0004.jpg
+same_person obama lib/people/obama.jpg lib/people/obama2.jpg lib/people/obama1.jpg
+same_person biden lib/people/biden.jpg lib/people/biden2.jpg
+for a in chavez serena obama biden; do for b in chavez serena obama biden; do
+  [ "$a" \< "$b" ] && [ "$(cat folder.$a)" = "$(cat folder.$b)" ] && fail "$a and $b share folder $(cat folder.$a)"
+done; done
+[ "$(cat folder.chavez)" = "Person 1" ] || [ "$(cat folder.serena)" = "Person 1" ] || fail "Person 1 must be the largest (4 photos)"
+group=$(folders_of lib/people/obama_and_biden.jpg sorted)
+echo "$group" | grep -qx "$(cat folder.obama)" || fail "group photo missing from Obama's folder"
+echo "$group" | grep -qx "$(cat folder.biden)" || fail "group photo missing from Biden's folder"
+[ "$(ls "sorted/$(cat folder.chavez)" | grep -c '^photo')" = 2 ] || fail "two photo.jpg files must both be kept"
+for f in lib/misc/coffee.png lib/misc/dogs.jpg; do [ -z "$(folders_of $f sorted)" ] || fail "$f has no face but was placed"; done
+faces=$(($(wc -l < sorted/clusters.tsv) - 1))
+[ "$faces" = 16 ] || fail "clusters.tsv should list all 16 faces (got $faces)"
+# never clobber: a second sort writes a fresh folder and says so
+"$BIN" sort --db e.db -dest sorted >sout2 2>serr2 || fail "second sort failed"
+[ -d sorted-2 ] || fail "second sort should write sorted-2"
+grep -q "sorted" serr2 || fail "second sort should say where it wrote"
+# ---- find ----------------------------------------------------------------------------------------
+"$BIN" find -src "$P/obama_small.jpg" -dest me --db e.db >fout 2>ferr || { fail "find failed"; cat ferr; }
+grep -q "^copied 4 photos" fout || { fail "find should copy Obama's 4 photos"; cat fout ferr; }
+for f in lib/people/obama.jpg lib/people/obama2.jpg lib/people/obama1.jpg lib/people/obama_and_biden.jpg; do
+  [ -n "$(folders_of $f me/..)" ] && [ -n "$(find me -type f -exec cmp -s "$f" {} \; -print)" ] || fail "find: $f missing"
+done
+grep -q "warning: the face is only" ferr || fail "find: a small query face should warn"
+"$BIN" find -src lib/misc/coffee.png -dest x --db e.db >/dev/null 2>ferr2; rc=$?
+[ $rc = 1 ] && grep -q "coffee.png: no face found" ferr2 || { fail "find with no face: exit 1 + message (got $rc)"; cat ferr2; }
+"$BIN" find -src lib/people/obama_and_biden.jpg -dest x --db e.db >/dev/null 2>ferr3; rc=$?
+[ $rc = 1 ] && grep -q "faces found; the query photo must show exactly one face" ferr3 || { fail "find with several faces"; cat ferr3; }
+[ ! -e x ] || fail "a failed find must not create its folder"
+"$BIN" sort --db missing.db >/dev/null 2>merr; rc=$?
+[ $rc = 3 ] && grep -q "missing.db" merr || { fail "sort on a missing database: clear error"; cat merr; }
+# ---- nothing changed in the library (brick.png was removed by the test itself) -------------------
+grep -v brick.png before.sha > before2.sha
+(find lib -type f ! -name Serena_Williams_0004.jpg -exec sha256sum {} + | sort) > after.sha
+cmp -s before2.sha after.sha || { fail "source files changed"; diff before2.sha after.sha | head; }
+[ $fails -eq 0 ] && echo "e2e_product: ok" || { echo "e2e_product: $fails failure(s)"; exit 1; }
