@@ -233,6 +233,8 @@ const sbf_hog_kernels *sbf_hog_kernels_get(void) {
         have = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
     }
     if (have) return &sbf_hog_avx2;
+#elif defined(__aarch64__) && defined(__ARM_NEON)
+    return &sbf_hog_neon;
 #endif
     return &sbf_hog_scalar;
 }

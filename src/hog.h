@@ -106,5 +106,8 @@ const sbf_hog_kernels *sbf_hog_kernels_get(void); /* best for this CPU */
 #if defined(__x86_64__)
 extern const sbf_hog_kernels sbf_hog_avx2;
 #endif
+#if defined(__aarch64__) && defined(__ARM_NEON)
+extern const sbf_hog_kernels sbf_hog_neon;
+#endif
 
 #endif
