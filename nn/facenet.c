@@ -40,6 +40,17 @@ typedef struct { int first, njobs, ntasks; } step;
 #define MAX_JOBS 256
 #define MAX_STEPS 160
 
+/* One activation arena (for up to `batch` faces) and the plan of a forward pass over it. */
+typedef struct {
+    float *arena;
+    float *A, *B, *T[4], *CAT, *P, *E;
+    job jobs[MAX_JOBS];
+    step steps[MAX_STEPS];
+    int njobs, nsteps, plan_n, split;  /* split: threads the work of each step is divided for */
+    const unsigned char *plan_rgb;
+    int counters[MAX_STEPS];
+} fn_ctx;
+
 struct nn_facenet {
     nn_pool *pool;
     int nthreads, batch, f16;
@@ -50,16 +61,13 @@ struct nn_facenet {
     nn_conv m7_b0a, m7_b0b, m7_b1a, m7_b1b, m7_b2a, m7_b2b, m7_b2c;
     block_k b8[6];
     nn_conv fc;
-    float *arena;
-    size_t arena_floats;
-    float *A, *B, *T[4], *CAT, *P, *E;
-    /* plan of the current forward pass */
-    job jobs[MAX_JOBS];
-    step steps[MAX_STEPS];
-    int njobs, nsteps, plan_n;
-    const unsigned char *plan_rgb;
-    int counters[MAX_STEPS];
+    fn_ctx *ctx;          /* nthreads contexts: ctx[0] for a pass split over all threads, one per thread
+                             when whole faces run in parallel */
     int bar_count, bar_gen;
+    /* face-parallel run */
+    const unsigned char *fp_rgb;
+    float *fp_out;
+    int fp_n, fp_next;
 };
 
 /* ---------------------------------------------------------------- loading */
@@ -127,22 +135,29 @@ static void all_convs(nn_facenet *net, void (*fn)(nn_conv *)) {
     }
 }
 
-static int arena_alloc(nn_facenet *net, int batch) {
+static int ctx_alloc(fn_ctx *x, int batch) {
     size_t per = 2 * (size_t)SZ_BIG + 4 * (size_t)SZ_TMP + SZ_CAT + 1792 + 512;
-    size_t total = per * (size_t)batch;
     float *a = NULL;
-    if (posix_memalign((void **)&a, 64, total * sizeof(float))) return -1;
-    free(net->arena);
-    net->arena = a;
-    net->arena_floats = total;
-    net->batch = batch;
+    if (posix_memalign((void **)&a, 64, per * (size_t)batch * sizeof(float))) return -1;
+    free(x->arena);
+    x->arena = a;
     float *p = a;
-    net->A = p; p += (size_t)SZ_BIG * batch;
-    net->B = p; p += (size_t)SZ_BIG * batch;
-    for (int i = 0; i < 4; i++) { net->T[i] = p; p += (size_t)SZ_TMP * batch; }
-    net->CAT = p; p += (size_t)SZ_CAT * batch;
-    net->P = p; p += (size_t)1792 * batch;
-    net->E = p;
+    x->A = p; p += (size_t)SZ_BIG * batch;
+    x->B = p; p += (size_t)SZ_BIG * batch;
+    for (int i = 0; i < 4; i++) { x->T[i] = p; p += (size_t)SZ_TMP * batch; }
+    x->CAT = p; p += (size_t)SZ_CAT * batch;
+    x->P = p; p += (size_t)1792 * batch;
+    x->E = p;
+    return 0;
+}
+
+/* Arenas are allocated lazily: ctx[0] at load, the others on the first face-parallel run. */
+static int arena_alloc(nn_facenet *net, int batch, int nctx) {
+    for (int i = 0; i < nctx; i++)
+        if (!net->ctx[i].arena || batch != net->batch)
+            if (ctx_alloc(&net->ctx[i], batch)) return -1;
+    for (int i = nctx; i < net->nthreads && batch != net->batch; i++) { free(net->ctx[i].arena); net->ctx[i].arena = NULL; }
+    net->batch = batch;
     return 0;
 }
 
@@ -205,7 +220,9 @@ nn_facenet *nn_facenet_load_ex(const char *path, int nthreads, int f16, char *er
     net->pool = nn_pool_new(nthreads);
     if (!net->pool) { snprintf(err, errlen, "cannot start threads"); goto fail; }
     net->nthreads = nn_pool_threads(net->pool);
-    if (arena_alloc(net, 1)) { snprintf(err, errlen, "out of memory"); goto fail; }
+    net->ctx = calloc((size_t)net->nthreads, sizeof *net->ctx);
+    net->batch = 1;
+    if (!net->ctx || arena_alloc(net, 1, 1)) { snprintf(err, errlen, "out of memory"); goto fail; }
     return net;
 fail:
     if (f) nnw_close(f);
@@ -221,7 +238,8 @@ void nn_facenet_free(nn_facenet *net) {
     if (!net) return;
     all_convs(net, nn_conv_free);
     nn_pool_free(net->pool);
-    free(net->arena);
+    for (int i = 0; net->ctx && i < net->nthreads; i++) free(net->ctx[i].arena);
+    free(net->ctx);
     free(net);
 }
 
@@ -230,67 +248,68 @@ int nn_facenet_threads(const nn_facenet *net) { return net->nthreads; }
 void nn_facenet_set_batch(nn_facenet *net, int batch) {
     if (batch < 1) batch = 1;
     if (batch > 64) batch = 64;
-    if (batch != net->batch) arena_alloc(net, batch); /* keeps the old arena on failure */
+    if (batch != net->batch && arena_alloc(net, batch, 1)) arena_alloc(net, 1, 1); /* 1 face needs 4 MB */
 }
 
 /* ---------------------------------------------------------------- planning */
 
-static void new_step(nn_facenet *net) {
+static void new_step(fn_ctx *net) {
     step *s = &net->steps[net->nsteps++];
     s->first = net->njobs;
     s->njobs = 0;
     s->ntasks = 0;
 }
 
-static job *add_job(nn_facenet *net) {
+static job *add_job(fn_ctx *net) {
     job *j = &net->jobs[net->njobs++];
     memset(j, 0, sizeof *j);
     net->steps[net->nsteps - 1].njobs++;
     return j;
 }
 
-static void job_done(nn_facenet *net, job *j) { net->steps[net->nsteps - 1].ntasks += j->ntasks; }
+static void job_done(fn_ctx *net, job *j) { net->steps[net->nsteps - 1].ntasks += j->ntasks; }
 
 /* Adds a conv to the current step; returns its output size through oh/ow. */
-static void add_conv(nn_facenet *net, const nn_conv *cv, const float *in, int h, int w, int in_ld, float *out,
+static void add_conv(fn_ctx *net, const nn_conv *cv, const float *in, int h, int w, int in_ld, float *out,
                      int out_ld, int flags, int *oh, int *ow) {
     job *j = add_job(net);
     j->kind = J_CONV;
     j->conv = (nn_conv_call){.cv = cv, .in = in, .n = net->plan_n, .h = h, .w = w, .in_ld = in_ld, .out = out,
                              .out_ld = out_ld, .flags = flags};
-    j->ntasks = nn_conv_plan(&j->conv, net->nthreads);
+    j->ntasks = nn_conv_plan(&j->conv, net->split);
     if (oh) *oh = j->conv.oh;
     if (ow) *ow = j->conv.ow;
     job_done(net, j);
 }
 
-static void add_maxpool(nn_facenet *net, const float *in, int h, int w, int ch, int in_ld, float *out, int out_ld) {
+static void add_maxpool(fn_ctx *net, const float *in, int h, int w, int ch, int in_ld, float *out, int out_ld) {
     job *j = add_job(net);
     j->kind = J_MAXPOOL;
     j->in = in; j->out = out; j->n = net->plan_n; j->h = h; j->w = w; j->ch = ch; j->in_ld = in_ld; j->out_ld = out_ld;
     j->rows = net->plan_n * ((h - 3) / 2 + 1);
-    j->ntasks = net->nthreads > 1 ? (j->rows < 4 * net->nthreads ? j->rows : 4 * net->nthreads) : 1;
+    j->ntasks = net->split > 1 ? (j->rows < 4 * net->split ? j->rows : 4 * net->split) : 1;
     job_done(net, j);
 }
 
-static void plan(nn_facenet *net, int n) {
+static void plan(const nn_facenet *nf, fn_ctx *net, int n, int split) {
     net->njobs = net->nsteps = 0;
     net->plan_n = n;
+    net->split = split;
     int h, w;
     float *A = net->A, *B = net->B, *CAT = net->CAT, **T = net->T;
     /* stem: input in B (160x160x3) -> ... -> A (17x17x256) */
     new_step(net);
     { job *j = add_job(net); j->kind = J_INPUT; j->n = n; j->ntasks = n; j->out = B; job_done(net, j); }
-    new_step(net); add_conv(net, &net->c1a, B, 160, 160, 3, A, 32, NN_RELU, &h, &w);    /* 79 */
-    new_step(net); add_conv(net, &net->c2a, A, h, w, 32, B, 32, NN_RELU, &h, &w);       /* 77 */
-    new_step(net); add_conv(net, &net->c2b, B, h, w, 32, A, 64, NN_RELU, &h, &w);       /* 77 */
+    new_step(net); add_conv(net, &nf->c1a, B, 160, 160, 3, A, 32, NN_RELU, &h, &w);    /* 79 */
+    new_step(net); add_conv(net, &nf->c2a, A, h, w, 32, B, 32, NN_RELU, &h, &w);       /* 77 */
+    new_step(net); add_conv(net, &nf->c2b, B, h, w, 32, A, 64, NN_RELU, &h, &w);       /* 77 */
     new_step(net); add_maxpool(net, A, h, w, 64, 64, B, 64); h = (h - 3) / 2 + 1; w = (w - 3) / 2 + 1; /* 38 */
-    new_step(net); add_conv(net, &net->c3b, B, h, w, 64, A, 80, NN_RELU, &h, &w);       /* 38 */
-    new_step(net); add_conv(net, &net->c4a, A, h, w, 80, B, 192, NN_RELU, &h, &w);      /* 36 */
-    new_step(net); add_conv(net, &net->c4b, B, h, w, 192, A, 256, NN_RELU, &h, &w);     /* 17 */
+    new_step(net); add_conv(net, &nf->c3b, B, h, w, 64, A, 80, NN_RELU, &h, &w);       /* 38 */
+    new_step(net); add_conv(net, &nf->c4a, A, h, w, 80, B, 192, NN_RELU, &h, &w);      /* 36 */
+    new_step(net); add_conv(net, &nf->c4b, B, h, w, 192, A, 256, NN_RELU, &h, &w);     /* 17 */
     float *X = A;
     for (int i = 0; i < 5; i++) {
-        block35 *b = &net->b35[i];
+        const block35 *b = &nf->b35[i];
         new_step(net);
         add_conv(net, &b->b0, X, h, w, 256, CAT, 96, NN_RELU, NULL, NULL);
         add_conv(net, &b->b1a, X, h, w, 256, T[0], 32, NN_RELU, NULL, NULL);
@@ -306,11 +325,11 @@ static void plan(nn_facenet *net, int n) {
     /* Mixed_6a: A (17x17x256) -> B (8x8x896) */
     int h2, w2;
     new_step(net);
-    add_conv(net, &net->m6_b0, X, h, w, 256, B, 896, NN_RELU, &h2, &w2);
-    add_conv(net, &net->m6_b1a, X, h, w, 256, T[0], 192, NN_RELU, NULL, NULL);
+    add_conv(net, &nf->m6_b0, X, h, w, 256, B, 896, NN_RELU, &h2, &w2);
+    add_conv(net, &nf->m6_b1a, X, h, w, 256, T[0], 192, NN_RELU, NULL, NULL);
     add_maxpool(net, X, h, w, 256, 256, B + 640, 896);
-    new_step(net); add_conv(net, &net->m6_b1b, T[0], h, w, 192, T[1], 192, NN_RELU, NULL, NULL);
-    new_step(net); add_conv(net, &net->m6_b1c, T[1], h, w, 192, B + 384, 896, NN_RELU, NULL, NULL);
+    new_step(net); add_conv(net, &nf->m6_b1b, T[0], h, w, 192, T[1], 192, NN_RELU, NULL, NULL);
+    new_step(net); add_conv(net, &nf->m6_b1c, T[1], h, w, 192, B + 384, 896, NN_RELU, NULL, NULL);
     h = h2; w = w2;
     X = B;
     int c = 896;
@@ -318,21 +337,21 @@ static void plan(nn_facenet *net, int n) {
         if (i == 10) {
             /* Mixed_7a: B (8x8x896) -> A (3x3x1792) */
             new_step(net);
-            add_conv(net, &net->m7_b0a, X, h, w, 896, T[0], 256, NN_RELU, NULL, NULL);
-            add_conv(net, &net->m7_b1a, X, h, w, 896, T[1], 256, NN_RELU, NULL, NULL);
-            add_conv(net, &net->m7_b2a, X, h, w, 896, T[2], 256, NN_RELU, NULL, NULL);
+            add_conv(net, &nf->m7_b0a, X, h, w, 896, T[0], 256, NN_RELU, NULL, NULL);
+            add_conv(net, &nf->m7_b1a, X, h, w, 896, T[1], 256, NN_RELU, NULL, NULL);
+            add_conv(net, &nf->m7_b2a, X, h, w, 896, T[2], 256, NN_RELU, NULL, NULL);
             add_maxpool(net, X, h, w, 896, 896, A + 896, 1792);
             new_step(net);
-            add_conv(net, &net->m7_b0b, T[0], h, w, 256, A, 1792, NN_RELU, &h2, &w2);
-            add_conv(net, &net->m7_b1b, T[1], h, w, 256, A + 384, 1792, NN_RELU, NULL, NULL);
-            add_conv(net, &net->m7_b2b, T[2], h, w, 256, T[3], 256, NN_RELU, NULL, NULL);
+            add_conv(net, &nf->m7_b0b, T[0], h, w, 256, A, 1792, NN_RELU, &h2, &w2);
+            add_conv(net, &nf->m7_b1b, T[1], h, w, 256, A + 384, 1792, NN_RELU, NULL, NULL);
+            add_conv(net, &nf->m7_b2b, T[2], h, w, 256, T[3], 256, NN_RELU, NULL, NULL);
             new_step(net);
-            add_conv(net, &net->m7_b2c, T[3], h, w, 256, A + 640, 1792, NN_RELU, NULL, NULL);
+            add_conv(net, &nf->m7_b2c, T[3], h, w, 256, A + 640, 1792, NN_RELU, NULL, NULL);
             h = h2; w = w2;
             X = A;
             c = 1792;
         }
-        block_k *b = i < 10 ? &net->b17[i] : &net->b8[i - 10];
+        const block_k *b = i < 10 ? &nf->b17[i] : &nf->b8[i - 10];
         int bw = b->b0.cout;
         new_step(net);
         add_conv(net, &b->b0, X, h, w, c, CAT, 2 * bw, NN_RELU, NULL, NULL);
@@ -346,16 +365,16 @@ static void plan(nn_facenet *net, int n) {
     new_step(net);
     { job *j = add_job(net); j->kind = J_AVGPOOL; j->in = X; j->out = net->P; j->n = n; j->h = h; j->w = w; j->ch = c;
       j->ntasks = 1; job_done(net, j); }
-    new_step(net); add_conv(net, &net->fc, net->P, 1, 1, 1792, net->E, 512, 0, NULL, NULL);
+    new_step(net); add_conv(net, &nf->fc, net->P, 1, 1, 1792, net->E, 512, 0, NULL, NULL);
 }
 
 /* ---------------------------------------------------------------- execution */
 
-static void run_job_task(nn_facenet *net, const job *j, int t) {
+static void run_job_task(fn_ctx *x, const job *j, int t) {
     switch (j->kind) {
     case J_INPUT: {
         size_t px = (size_t)NN_FACENET_SIZE * NN_FACENET_SIZE * 3;
-        nn_input_rgb(net->plan_rgb + px * (size_t)t, px, j->out + px * (size_t)t);
+        nn_input_rgb(x->plan_rgb + px * (size_t)t, px, j->out + px * (size_t)t);
         break;
     }
     case J_CONV: nn_conv_task(&j->conv, t); break;
@@ -368,12 +387,17 @@ static void run_job_task(nn_facenet *net, const job *j, int t) {
     }
 }
 
-static void run_step_task(nn_facenet *net, const step *s, int t) {
+static void run_step_task(fn_ctx *x, const step *s, int t) {
     for (int i = 0; i < s->njobs; i++) {
-        const job *j = &net->jobs[s->first + i];
-        if (t < j->ntasks) { run_job_task(net, j, t); return; }
+        const job *j = &x->jobs[s->first + i];
+        if (t < j->ntasks) { run_job_task(x, j, t); return; }
         t -= j->ntasks;
     }
+}
+
+static void run_serial(fn_ctx *x) {
+    for (int s = 0; s < x->nsteps; s++)
+        for (int t = 0; t < x->steps[s].ntasks; t++) run_step_task(x, &x->steps[s], t);
 }
 
 static void barrier(nn_facenet *net) {
@@ -391,37 +415,69 @@ static void barrier(nn_facenet *net) {
     }
 }
 
-static void forward_thread(void *ctx, int task, int thread) {
-    nn_facenet *net = ctx;
+/* All threads on one pass (ctx[0]): claim tasks of a step, meet at the barrier, next step. */
+static void forward_split(void *arg, int task, int thread) {
+    nn_facenet *net = arg;
+    fn_ctx *x = &net->ctx[0];
     (void)task; (void)thread;
-    for (int s = 0; s < net->nsteps; s++) {
-        const step *st = &net->steps[s];
+    for (int s = 0; s < x->nsteps; s++) {
+        const step *st = &x->steps[s];
         for (;;) {
-            int t = __atomic_fetch_add(&net->counters[s], 1, __ATOMIC_RELAXED);
+            int t = __atomic_fetch_add(&x->counters[s], 1, __ATOMIC_RELAXED);
             if (t >= st->ntasks) break;
-            run_step_task(net, st, t);
+            run_step_task(x, st, t);
         }
-        if (s + 1 < net->nsteps) barrier(net);
+        if (s + 1 < x->nsteps) barrier(net);
+    }
+}
+
+static void finish(const fn_ctx *x, float *out, int nb) {
+    memcpy(out, x->E, (size_t)nb * NN_FACENET_DIM * sizeof(float));
+    nn_l2_normalize(out, nb, NN_FACENET_DIM);
+}
+
+/* Whole faces in parallel: each task owns one context and claims groups of faces until none are left. */
+static void forward_faces(void *arg, int task, int thread) {
+    nn_facenet *net = arg;
+    fn_ctx *x = &net->ctx[task];
+    const size_t px = (size_t)NN_FACENET_SIZE * NN_FACENET_SIZE * 3;
+    (void)thread;
+    for (;;) {
+        int f = __atomic_fetch_add(&net->fp_next, net->batch, __ATOMIC_RELAXED);
+        if (f >= net->fp_n) break;
+        int nb = net->fp_n - f < net->batch ? net->fp_n - f : net->batch;
+        plan(net, x, nb, 1);
+        x->plan_rgb = net->fp_rgb + px * (size_t)f;
+        run_serial(x);
+        finish(x, net->fp_out + (size_t)f * NN_FACENET_DIM, nb);
     }
 }
 
 int nn_facenet_embed(nn_facenet *net, const unsigned char *rgb, int n, float *out) {
     if (!net || n < 0 || (n > 0 && (!rgb || !out))) return -1;
     const size_t px = (size_t)NN_FACENET_SIZE * NN_FACENET_SIZE * 3;
-    for (int done = 0; done < n;) {
+    int done = 0;
+    /* Enough faces for every thread: whole faces in parallel (no synchronisation inside a pass). */
+    int whole = net->nthreads > 1 ? n / (net->nthreads * net->batch) * net->nthreads * net->batch : 0;
+    if (whole > 0 && arena_alloc(net, net->batch, net->nthreads) == 0) {
+        net->fp_rgb = rgb; net->fp_out = out; net->fp_n = whole; net->fp_next = 0;
+        nn_pool_run(net->pool, net->nthreads, forward_faces, net);
+        done = whole;
+    }
+    /* The rest (or a single face): each pass split over all threads. */
+    fn_ctx *x = &net->ctx[0];
+    while (done < n) {
         int nb = n - done < net->batch ? n - done : net->batch;
-        plan(net, nb);
-        net->plan_rgb = rgb + px * (size_t)done;
+        plan(net, x, nb, net->nthreads);
+        x->plan_rgb = rgb + px * (size_t)done;
         if (net->nthreads <= 1) {
-            for (int s = 0; s < net->nsteps; s++)
-                for (int t = 0; t < net->steps[s].ntasks; t++) run_step_task(net, &net->steps[s], t);
+            run_serial(x);
         } else {
-            memset(net->counters, 0, sizeof net->counters);
+            memset(x->counters, 0, sizeof x->counters);
             net->bar_count = 0;
-            nn_pool_run(net->pool, net->nthreads, forward_thread, net);
+            nn_pool_run(net->pool, net->nthreads, forward_split, net);
         }
-        memcpy(out + (size_t)done * NN_FACENET_DIM, net->E, (size_t)nb * NN_FACENET_DIM * sizeof(float));
-        nn_l2_normalize(out + (size_t)done * NN_FACENET_DIM, nb, NN_FACENET_DIM);
+        finish(x, out + (size_t)done * NN_FACENET_DIM, nb);
         done += nb;
     }
     return 0;

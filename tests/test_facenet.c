@@ -131,7 +131,13 @@ static void test_golden_scalar(void **state) {
 static void test_golden_simd(void **state) {
     (void)state;
     int any = 0;
-    if (nn_set_isa("avx2") == 0) { check_isa("avx2", 1, 1); check_isa("avx2", 2, 2); any = 1; }
+    if (nn_set_isa("avx2") == 0) {
+        check_isa("avx2", 1, 1);
+        check_isa("avx2", 2, 1); /* 4 faces one per thread, the 5th split over both */
+        check_isa("avx2", 2, 2);
+        check_isa("avx2", 3, 1);
+        any = 1;
+    }
     if (nn_set_isa("neon") == 0) { check_isa("neon", 2, 1); any = 1; }
     nn_set_isa("auto");
 #if defined(__x86_64__) || defined(__ARM_NEON)
