@@ -168,6 +168,9 @@ nn_facenet *nn_facenet_load_ex(const char *path, int nthreads, int f16, char *er
     if (!f) return NULL;
     nn_facenet *net = calloc(1, sizeof *net);
     if (!net) { nnw_close(f); snprintf(err, errlen, "out of memory"); return NULL; }
+    /* A float16 weight file keeps its float16 panels (half the memory) unless the kernels cannot read them. */
+    const nnw_tensor *first = nnw_find(f, "Conv2d_1a_3x3_kernel");
+    if (first && first->dtype == NNW_F16) f16 = 1;
     net->f16 = f16 && nn_kern()->gemm_f16 ? 1 : 0;
     char nm[64], n2[32];
     CONV(&net->c1a, "Conv2d_1a_3x3", 32, 3, 3, 3, 2, NN_PAD_VALID);
