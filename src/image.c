@@ -19,10 +19,13 @@ int sbf_sniff_image(const unsigned char *h, size_t n) {
     return 0;
 }
 
+static const char *stb_header_checks(const unsigned char *buf, size_t len);
+
 /* TGA has no magic: accept it only by name plus stb's header check. */
 static int tga_by_name(const char *path, const unsigned char *h, size_t n) {
     size_t l = strlen(path);
     if (l < 4 || strcasecmp(path + l - 4, ".tga") != 0) return 0;
+    if (stb_header_checks(h, n)) return 0; /* stbi_info tries every format: keep its bugs out */
     int w, hh, c;
     return stbi_info_from_memory(h, (int)n, &w, &hh, &c);
 }
@@ -103,11 +106,14 @@ static int jpeg_complete(const unsigned char *b, size_t n) {
     return 0;
 }
 
-/* 0 when a Huffman table (DHT segment, anywhere in the stream) lists more than 256 codes: stb 2.27
- * writes them past its 257-entry arrays (found by fuzz/fuzz_image.c).  Walks segments like
- * jpeg_complete. */
+/* 0 when a Huffman table (DHT segment, anywhere in the stream) lists more than 256 codes (stb 2.27
+ * writes them past its 257-entry arrays), or a scan uses a table no DHT defined before it (stb reads
+ * its never-initialised table memory: assertion failure or out-of-bounds reads).  Both found by
+ * fuzz/fuzz_image.c.  Walks segments like jpeg_complete; bytes past the end read as 0, as in stb. */
 static int jpeg_tables_ok(const unsigned char *b, size_t n) {
     size_t p = 2;
+    int defined[2][4] = {{0}};
+#define JB(i) ((i) < n ? b[i] : 0)
     while (p + 2 <= n) {
         if (b[p] != 0xFF) { p++; continue; }
         unsigned m = b[p + 1];
@@ -117,19 +123,30 @@ static int jpeg_tables_ok(const unsigned char *b, size_t n) {
         size_t len = (size_t)b[p + 2] << 8 | b[p + 3];
         if (len < 2) return 1;
         if (m == 0xC4) {
-            /* as stb reads it: tables while the segment length lasts, bytes past the end as 0 */
+            /* as stb reads it: tables while the segment length lasts */
             size_t q = p + 4;
             long left = (long)len - 2;
             while (left > 0) {
                 size_t sum = 0;
-                for (size_t i = q + 1; i <= q + 16 && i < n; i++) sum += b[i];
+                for (size_t i = q + 1; i <= q + 16; i++) sum += JB(i);
                 if (sum > 256) return 0;
+                unsigned tc = JB(q) >> 4, th = JB(q) & 15;
+                if (tc <= 1 && th <= 3) defined[tc][th] = 1;
                 q += 17 + sum;
                 left -= 17 + (long)sum;
+            }
+        } else if (m == 0xDA) {
+            size_t ns = JB(p + 4);
+            unsigned ss = JB(p + 5 + 2 * ns), se = JB(p + 6 + 2 * ns);
+            for (size_t i = 0; i < ns; i++) {
+                unsigned t = JB(p + 6 + 2 * i), td = t >> 4, ta = t & 15;
+                if (td > 3 || ta > 3) continue; /* stb refuses the scan */
+                if ((ss == 0 && !defined[0][td]) || (se > 0 && !defined[1][ta])) return 0;
             }
         }
         p += 2 + len;
     }
+#undef JB
     return 1;
 }
 
@@ -144,6 +161,48 @@ static int png_chunks_ok(const unsigned char *b, size_t n) {
         p += 12 + l;
     }
     return 1;
+}
+
+/* 0 when a PNM header number does not fit an int: stb 2.27 accumulates the digits with signed overflow
+ * (UB; fuzz/fuzz_image.c).  Parses width, height and maxval the way stb does (whitespace, # comments). */
+static int pnm_header_ok(const unsigned char *b, size_t n) {
+    size_t p = 2;
+    for (int field = 0; field < 3; field++) {
+        for (;;) {
+            while (p < n && (b[p] == ' ' || (b[p] >= '\t' && b[p] <= '\r'))) p++;
+            if (p >= n || b[p] != '#') break;
+            while (p < n && b[p] != '\n' && b[p] != '\r') p++;
+        }
+        long long v = 0;
+        for (; p < n && b[p] >= '0' && b[p] <= '9'; p++) {
+            v = v * 10 + (b[p] - '0');
+            if (v > 0x7fffffff) return 0;
+        }
+    }
+    return 1;
+}
+
+/* Which stb decoder takes the file (stb tries every format): JPEG is 0xFF fill bytes then SOI (jb/jl:
+ * the stream from its SOI), PNG its signature, PNM "P5"/"P6". */
+typedef struct { int jpeg, png, pnm; const unsigned char *jb; size_t jl; } stb_kind;
+static stb_kind classify(const unsigned char *buf, size_t len) {
+    stb_kind k;
+    size_t js = 0;
+    while (js < len && buf[js] == 0xFF) js++;
+    k.jpeg = js >= 1 && js < len && buf[js] == 0xD8;
+    k.jb = k.jpeg ? buf + js - 1 : buf;
+    k.jl = k.jpeg ? len - (js - 1) : len;
+    k.png = len >= 8 && memcmp(buf, "\x89PNG\r\n\x1a\n", 8) == 0;
+    k.pnm = len >= 2 && buf[0] == 'P' && (buf[1] == '5' || buf[1] == '6');
+    return k;
+}
+
+/* Inputs that reach stb 2.27 bugs already in stbi_info; NULL when none. */
+static const char *stb_header_checks(const unsigned char *buf, size_t len) {
+    stb_kind k = classify(buf, len);
+    if (k.jpeg && !jpeg_tables_ok(k.jb, k.jl)) return "corrupt JPEG (bad or missing Huffman table)";
+    if (k.pnm && !pnm_header_ok(buf, len)) return "corrupt PNM header (number out of range)";
+    return NULL;
 }
 
 int sbf_apply_orientation(uint8_t **pix, int *w, int *h, int c, int o) {
@@ -205,8 +264,12 @@ static int decode(const unsigned char *buf, size_t len, int allow_tga, long long
         return -1;
     }
     if (len > (size_t)0x7fffffff) { snprintf(err, errlen, "file too large to decode"); return -1; }
-    int is_jpeg = buf[0] == 0xFF && buf[1] == 0xD8; /* (stbi_info parses the tables too) */
-    if (is_jpeg && !jpeg_tables_ok(buf, len)) { snprintf(err, errlen, "corrupt JPEG (Huffman table with more than 256 codes)"); return -1; }
+    stb_kind k = classify(buf, len);
+    int is_jpeg = k.jpeg, is_png = k.png, is_pnm = k.pnm;
+    const unsigned char *jb = k.jb;
+    size_t jl = k.jl;
+    const char *bad = stb_header_checks(buf, len); /* before stbi_info, which has the bugs too */
+    if (bad) { snprintf(err, errlen, "%s", bad); return -1; }
     int w = 0, h = 0, comp = 0;
     if (!stbi_info_from_memory(buf, (int)len, &w, &h, &comp)) {
         /* stb refuses absurd PNG sizes itself; read IHDR to say what the file claims. */
@@ -229,12 +292,11 @@ static int decode(const unsigned char *buf, size_t len, int allow_tga, long long
                  w, h, (double)w * h / 1e6, (double)max_pixels / 1e6);
         return -1;
     }
-    if (buf[0] == 0x89 && !png_chunks_ok(buf, len)) { snprintf(err, errlen, "truncated or corrupt PNG (a chunk is longer than the file)"); return -1; }
-    if (is_jpeg && !jpeg_complete(buf, len)) { snprintf(err, errlen, "truncated JPEG (no end-of-image marker)"); return -1; }
+    if (is_png && !png_chunks_ok(buf, len)) { snprintf(err, errlen, "truncated or corrupt PNG (a chunk is longer than the file)"); return -1; }
+    if (is_jpeg && !jpeg_complete(jb, jl)) { snprintf(err, errlen, "truncated JPEG (no end-of-image marker)"); return -1; }
     int dw, dh, dc;
     /* stb 2.27 converts 16-bit PNM channels with its 8-bit routine (heap overflow on a 16-bit PGM asked
      * for 3 channels; found by fuzz/fuzz_image.c): take PNM in its own channel count, expand here. */
-    int is_pnm = buf[0] == 'P';
     unsigned char *px = stbi_load_from_memory(buf, (int)len, &dw, &dh, &dc, is_pnm ? 0 : 3);
     if (!px) { char why[64]; snprintf(err, errlen, "corrupt image data (%s)", stb_reason(why, sizeof why)); return -1; }
     if (is_pnm && dc != 3) {
@@ -246,7 +308,7 @@ static int decode(const unsigned char *buf, size_t len, int allow_tga, long long
         px = rgb;
     }
     /* stb allocates with malloc (STBI_MALLOC default), so we own px with free(). */
-    int o = is_jpeg ? sbf_exif_orientation(buf, len) : 1;
+    int o = is_jpeg ? sbf_exif_orientation(jb, jl) : 1;
     if (sbf_apply_orientation(&px, &dw, &dh, 3, o)) { free(px); snprintf(err, errlen, "out of memory"); return -1; }
     out->w = dw; out->h = dh; out->rgb = px; out->orientation = o;
     out->gray = malloc((size_t)dw * dh);
