@@ -29,7 +29,11 @@ int sbf_fuzz_image(const uint8_t *d, size_t n) {
     }
     FUZZ_CHECK(img.w > 0 && img.h > 0 && (long long)img.w * img.h <= SBF_FUZZ_MAX_PIXELS);
     FUZZ_CHECK(img.rgb != NULL && img.gray != NULL);
-    int is_jpeg = n >= 2 && d[0] == 0xFF && d[1] == 0xD8;
+    /* stb takes 0xFF fill bytes + SOI as JPEG (also in files named *.tga); EXIF is read from the SOI */
+    size_t js = 0;
+    while (js < n && d[js] == 0xFF) js++;
+    int is_jpeg = js >= 1 && js < n && d[js] == 0xD8;
+    if (is_jpeg && js > 1) exif = sbf_exif_orientation(d + js - 1, n - (js - 1));
     FUZZ_CHECK(img.orientation == (is_jpeg ? exif : 1));
     size_t np = (size_t)img.w * (size_t)img.h;
     for (size_t i = 0; i < np; i++) {   /* touches every byte of both buffers */

@@ -68,5 +68,6 @@ $(FUZZ_B)/gen-corpus: $(GEN_CORPUS_SRCS) $(FUZZ_HDRS)
 
 fuzz-corpus: $(FUZZ_B)/gen-corpus
 	$(FUZZ_B)/gen-corpus fuzz/corpus
+	sh fuzz/gen-corpus-jpeg.sh fuzz/corpus
 
 .SECONDARY: $(FUZZ_OBJS) $(FUZZ_TARGETS:%=$(FUZZ_B)/obj/fuzz/fuzz_%.o)
