@@ -294,10 +294,21 @@ static int decode(const unsigned char *buf, size_t len, int allow_tga, long long
     }
     if (is_png && !png_chunks_ok(buf, len)) { snprintf(err, errlen, "truncated or corrupt PNG (a chunk is longer than the file)"); return -1; }
     if (is_jpeg && !jpeg_complete(jb, jl)) { snprintf(err, errlen, "truncated JPEG (no end-of-image marker)"); return -1; }
+    /* Cap stb's allocations (src/stb_impl.c) at what this size can need: 8 bytes per pixel (16-bit RGBA)
+     * with JPEG MCU padding, twice (PNG IDAT buffer growth), plus slack.  A deflate bomb PNG
+     * (fuzz/regress/image/bad-deflate-bomb.png: 16x16 declared, 8 MB inflated) fails instead. */
+    extern _Thread_local size_t sbf_stbi_alloc_limit;
+    double cap = 16.0 * ((double)w + 32) * ((double)h + 32) + (4 << 20);
+    sbf_stbi_alloc_limit = cap < (double)SIZE_MAX ? (size_t)cap : 0;
     int dw, dh, dc;
     /* stb 2.27 converts 16-bit PNM channels with its 8-bit routine (heap overflow on a 16-bit PGM asked
      * for 3 channels; found by fuzz/fuzz_image.c): take PNM in its own channel count, expand here. */
     unsigned char *px = stbi_load_from_memory(buf, (int)len, &dw, &dh, &dc, is_pnm ? 0 : 3);
+    sbf_stbi_alloc_limit = 0;
+    if (!px && stbi_failure_reason() && !strcmp(stbi_failure_reason(), "outofmem")) {
+        snprintf(err, errlen, "corrupt image data (needs more memory than a %dx%d image can: decompression bomb?)", w, h);
+        return -1;
+    }
     if (!px) { char why[64]; snprintf(err, errlen, "corrupt image data (%s)", stb_reason(why, sizeof why)); return -1; }
     if (is_pnm && dc != 3) {
         size_t np = (size_t)dw * dh;

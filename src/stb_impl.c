@@ -7,6 +7,17 @@
 #pragma GCC diagnostic ignored "-Wunused-function"
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 #pragma GCC diagnostic ignored "-Wimplicit-fallthrough"
+/* Allocation cap for stb_image, set per decode by src/image.c from the header's size: stb grows its
+ * zlib output without bound, so a small PNG whose IDAT inflates far past the declared image (a deflate
+ * bomb) could take gigabytes; over the cap stb's malloc/realloc fail and it reports "outofmem". */
+#include <stddef.h>
+#include <stdlib.h>
+_Thread_local size_t sbf_stbi_alloc_limit; /* 0: no cap */
+static void *sbf_stbi_malloc(size_t n) { return sbf_stbi_alloc_limit && n > sbf_stbi_alloc_limit ? NULL : malloc(n); }
+static void *sbf_stbi_realloc(void *p, size_t n) { return sbf_stbi_alloc_limit && n > sbf_stbi_alloc_limit ? NULL : realloc(p, n); }
+#define STBI_MALLOC(n) sbf_stbi_malloc(n)
+#define STBI_REALLOC(p, n) sbf_stbi_realloc(p, n)
+#define STBI_FREE(p) free(p)
 #define STBI_ONLY_JPEG
 #define STBI_ONLY_PNG
 #define STBI_ONLY_BMP
