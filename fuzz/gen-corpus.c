@@ -317,6 +317,30 @@ static void regress_weights(const char *dir) {
     save_weights("weights", "bad-count-overflow.sbfw", w, 0);
 }
 
+/* A 16x16 gray PNG whose zlib stream inflates to 8 MB (fixed Huffman, <258, 1> matches). */
+static void regress_images(void) {
+    buf z = {0}, b = {0};
+    put8(&z, 0x78); put8(&z, 0x01);
+    unsigned long acc = 0; int nb = 0;
+    #define BITS(v, n) do { acc |= (unsigned long)(v) << nb; nb += (n); while (nb >= 8) { put8(&z, acc & 0xff); acc >>= 8; nb -= 8; } } while (0)
+    #define HUFF(code, n) do { unsigned r_ = 0; for (int i_ = 0; i_ < (n); i_++) r_ |= (((code) >> i_) & 1u) << ((n) - 1 - i_); BITS(r_, n); } while (0)
+    BITS(1, 1); BITS(1, 2);          /* final block, fixed Huffman */
+    HUFF(0x30, 8);                   /* literal 0 */
+    for (long i = 0; i < 8L * 1024 * 1024 / 258; i++) { HUFF(0xC5, 8); HUFF(0, 5); } /* length 258 (285), distance 1 */
+    HUFF(0, 7);                      /* end of block (256) */
+    if (nb) BITS(0, 8 - nb);
+    #undef BITS
+    #undef HUFF
+    put32be(&z, 1);                  /* adler (stb does not check it) */
+    put(&b, "\x89PNG\r\n\x1a\n", 8);
+    unsigned char ihdr[13] = {0, 0, 0, 16, 0, 0, 0, 16, 8, 0, 0, 0, 0};
+    png_chunk(&b, "IHDR", ihdr, 13);
+    png_chunk(&b, "IDAT", z.p, z.n);
+    png_chunk(&b, "IEND", NULL, 0);
+    save_buf("image", "bad-deflate-bomb.png", &b);
+    free(z.p);
+}
+
 /* ---- databases --------------------------------------------------------------------------------- */
 static char tmpd[256];
 static void face(sbf_face_rec *f, int i) {
@@ -393,6 +417,7 @@ int main(int argc, char **argv) {
     if (argc == 3) {
         mkdirs(argv[2]);
         regress_weights(argv[2]);
+        regress_images();
         printf("gen-corpus: hand-made regression inputs in %s\n", argv[2]);
     }
     return 0;
