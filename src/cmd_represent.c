@@ -1,5 +1,6 @@
-/* src/cmd_represent.c — the 'represent' verb: FaceNet embeddings as JSON lines (--aligned: each image is an
- * already aligned face crop, resized to 160x160 if needed). */
+/* src/cmd_represent.c — the 'represent' verb: FaceNet embeddings as JSON lines, of every face of each photo
+ * (detect + landmarks + align + embed, src/pipeline.h) or, with --aligned, of images that are already aligned
+ * face crops (resized to 160x160 if needed). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 #include "src/cli.h"
 #include "src/image.h"
 #include "src/models.h"
+#include "src/pipeline.h"
 #include "src/util.h"
 #include "src/verbs.h"
 
@@ -37,6 +39,13 @@ static void resize_rgb(const unsigned char *src, int sw, int sh, unsigned char *
     }
 }
 
+static void print_embedding(const float *emb) {
+    fputs("\"embedding\":[", stdout);
+    for (int k = 0; k < NN_FACENET_DIM; k++)
+        printf(k ? ",%.9g" : "%.9g", (double)emb[k]); /* float32: 9 digits read back exactly */
+    putchar(']');
+}
+
 static void print_error_line(const char *path, const char *err) {
     fputs("{\"path\":", stdout);
     sbf_json_string(stdout, path);
@@ -44,6 +53,61 @@ static void print_error_line(const char *path, const char *err) {
     sbf_json_string(stdout, err);
     fputs("}\n", stdout);
     sbf_file_error(path, err);
+}
+
+/* Whole photos: every face found, in detection order. */
+static int represent_photos(int npos, char **pos, int threads, const char *model) {
+    char err[256];
+    sbf_pipeline_opts po;
+    sbf_pipeline_defaults(&po);
+    po.threads = threads;
+    po.facenet_model = model;
+    po.embed = 1;
+    sbf_pipeline *pl = sbf_pipeline_new(&po, err, sizeof err);
+    if (!pl) {
+        sbf_error("represent: %s", err);
+        return 3;
+    }
+    int batch = 4 * sbf_pipeline_threads(pl), failed = 0;
+    if (batch < 8) batch = 8;
+    sbf_photo_job *jobs = calloc((size_t)batch, sizeof *jobs);
+    if (!jobs) { sbf_error("represent: out of memory"); sbf_pipeline_free(pl); return 3; }
+    for (int b = 0; b < npos; b += batch) {
+        int n = npos - b < batch ? npos - b : batch;
+        for (int k = 0; k < n; k++) jobs[k].path = pos[b + k];
+        if (sbf_pipeline_run(pl, jobs, n, err, sizeof err)) {
+            sbf_error("represent: %s", err);
+            for (int k = 0; k < n; k++) sbf_photo_job_clear(&jobs[k]);
+            failed = 3;
+            break;
+        }
+        for (int k = 0; k < n; k++) {
+            sbf_photo_job *j = &jobs[k];
+            if (j->failed) {
+                print_error_line(j->path, j->err);
+                failed = 1;
+            } else {
+                fputs("{\"path\":", stdout);
+                sbf_json_string(stdout, j->path);
+                fputs(",\"faces\":[", stdout);
+                for (int f = 0; f < j->nfaces; f++) {
+                    const sbf_box *bx = &j->faces[f].box;
+                    printf("%s{\"box\":[%ld,%ld,%ld,%ld],\"score\":", f ? "," : "", bx->left, bx->top, bx->right,
+                           bx->bottom);
+                    sbf_json_float(stdout, bx->score);
+                    putchar(',');
+                    print_embedding(j->faces[f].emb);
+                    putchar('}');
+                }
+                fputs("]}\n", stdout);
+            }
+            sbf_photo_job_clear(j);
+        }
+        fflush(stdout);
+    }
+    free(jobs);
+    sbf_pipeline_free(pl);
+    return failed;
 }
 
 int sbf_cmd_represent(int argc, char **argv) {
@@ -60,9 +124,10 @@ int sbf_cmd_represent(int argc, char **argv) {
         "engine.  With --aligned every image is taken as an aligned face crop (resized to 160x160 bilinear\n"
         "if it has another size; input scaled (x-127.5)/128) and one line is printed per image:\n"
         "  {\"path\":P,\"embedding\":[512 numbers]}\n"
-        "An unreadable image gives {\"path\":P,\"error\":REASON} and exit status 1.  Without --aligned the\n"
-        "faces of whole photos are found, aligned and embedded:\n"
-        "  {\"path\":P,\"faces\":[{\"box\":[l,t,r,b],\"score\":S,\"embedding\":[...]}]}",
+        "Without --aligned every face of each photo is found (as 'embed' does: HOG detector, 68 landmarks,\n"
+        "alignment) and embedded, one line per photo, faces in detection order, boxes as 'detect' prints them:\n"
+        "  {\"path\":P,\"faces\":[{\"box\":[l,t,r,b],\"score\":S,\"embedding\":[512 numbers]},...]}\n"
+        "An unreadable image gives {\"path\":P,\"error\":REASON} and exit status 1.",
         opts, 1, -1};
     int npos;
     char **pos;
@@ -74,10 +139,9 @@ int sbf_cmd_represent(int argc, char **argv) {
         return rc;
     }
     if (!aligned) {
-        sbf_error("represent: whole-photo mode (detect + align + embed) needs the face detector and is not wired "
-                  "into this build yet; use --aligned with aligned 160x160 face crops");
+        rc = represent_photos(npos, pos, threads, model);
         free(pos);
-        return 2;
+        return rc;
     }
     char err[256];
     const char *mpath = model ? model : sbf_model_path(SBF_FACENET_FILE);
@@ -110,11 +174,9 @@ int sbf_cmd_represent(int argc, char **argv) {
         }
         fputs("{\"path\":", stdout);
         sbf_json_string(stdout, pos[i]);
-        fputs(",\"embedding\":[", stdout);
-        for (int k = 0; k < NN_FACENET_DIM; k++) {
-            printf(k ? ",%.9g" : "%.9g", (double)emb[k]); /* float32: 9 digits read back exactly */
-        }
-        fputs("]}\n", stdout);
+        putchar(',');
+        print_embedding(emb);
+        fputs("}\n", stdout);
         fflush(stdout);
     }
     free(crop);

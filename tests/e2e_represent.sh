@@ -1,6 +1,7 @@
 #!/bin/sh
 # e2e: `represent --aligned` on the golden aligned crops reproduces embeddings.jsonl to 1e-4 per component
-# (1 thread and all threads); other sizes are resized; errors and usage are reported with the right status.
+# (1 thread and all threads); other sizes are resized; whole-photo mode finds the faces and gives exactly
+# the embeddings of the crops `align` writes; errors and usage are reported with the right status.
 set -u
 : "${SBF_BIN:?}" "${SBF_SHARED:?}"
 G=$SBF_SHARED/data/aligned-golden
@@ -37,6 +38,33 @@ lfw=$(ls "$SBF_SHARED"/data/lfw-dev/*/*.jpg 2>/dev/null | head -n 1)
 awk '{ s = $0; sub(/.*\[/, "", s); sub(/\].*/, "", s); n = split(s, a, ","); for (i = 1; i <= n; i++) ss += a[i] * a[i]
        exit !(n == 512 && ss > 0.9999 && ss < 1.0001) }' "$tmp/r.jsonl" || fail "resized image: not a unit 512-vector"
 echo "ok: resized input gives a unit 512-D embedding"
+
+# whole photos: face counts, and each face's embedding equals `represent --aligned` on the crop `align`
+# writes for it (the pipeline upsamples photos up to 1 MP once: two_people.jpg; obama.jpg is 12 MP)
+P=$SBF_SHARED/data/photos/people-examples
+neg=$(ls "$SBF_SHARED"/data/negatives/* | head -n 1)
+"$SBF_BIN" represent "$P/two_people.jpg" "$P/obama.jpg" "$neg" > "$tmp/full.jsonl" || fail "represent (photos) exited $?"
+[ "$(grep -o '"embedding":\[' "$tmp/full.jsonl" | wc -l)" -eq 3 ] || fail "expected 3 faces in two_people.jpg + obama.jpg"
+grep -q '"faces":\[\]}$' "$tmp/full.jsonl" || fail "a face reported on $neg"
+mkdir "$tmp/crops"
+"$SBF_BIN" align --upsample 1 -o "$tmp/crops" "$P/two_people.jpg" > /dev/null || fail "align two_people"
+"$SBF_BIN" align -o "$tmp/crops" "$P/obama.jpg" > /dev/null || fail "align obama"
+"$SBF_BIN" represent --aligned "$tmp/crops"/*.png > "$tmp/crops.jsonl" || fail "represent --aligned crops"
+awk 'FNR == NR { s = $0; sub(/.*\//, "", s); sub(/\.png".*/, "", s); e = $0; sub(/.*\[/, "", e); sub(/\].*/, "", e)
+                 crop[s] = e; next }
+     /"faces"/ { p = $0; sub(/^\{"path":"/, "", p); sub(/".*/, "", p); sub(/.*\//, "", p); sub(/\.[a-z]*$/, "", p)
+                 n = split($0, seg, /"embedding":\[/)
+                 for (i = 2; i <= n; i++) {
+                   e = seg[i]; sub(/\].*/, "", e); k = p "_" (i - 1)
+                   if (!(k in crop)) { print "no crop " k; bad = 1; continue }
+                   na = split(e, a, ","); nb = split(crop[k], b, ",")
+                   if (na != 512 || nb != 512) { print "bad length " k; bad = 1; continue }
+                   for (j = 1; j <= na; j++) { d = a[j] - b[j]; if (d < 0) d = -d; if (d > m) m = d }
+                   cmp++ } }
+     END { if (cmp != 3) { print "compared " cmp " faces"; bad = 1 }
+           if (m > 1e-6) { print "max |diff| " m; bad = 1 }
+           exit bad }' "$tmp/crops.jsonl" "$tmp/full.jsonl" || fail "whole-photo embeddings differ from the aligned crops"
+echo "ok: represent on whole photos = represent --aligned on align's crops (3 faces), none on $neg"
 
 # unreadable input: error line, exit 1, other images still processed
 "$SBF_BIN" represent --aligned "$tmp/nope.png" "$G/paul_rudd.png" > "$tmp/e.jsonl" 2> "$tmp/e.err"
