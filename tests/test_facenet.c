@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <math.h>
+#include <sys/resource.h>
 #include <cmocka.h>
 #include "nn/facenet.h"
 #include "src/image.h"
@@ -128,6 +129,22 @@ static void test_golden_scalar(void **state) {
     check_isa("scalar", 1, 1);
 }
 
+/* Runs right after test_golden_scalar (one float32 net loaded, 5 faces embedded, freed): the process's
+ * peak RSS so far must be within the 150 MB budget (ASan's shadow memory and qemu's own memory would
+ * distort it: not checked there). */
+static void test_peak_rss_float32(void **state) {
+    (void)state;
+#if defined(SBF_ASAN)
+    return;
+#endif
+    if (getenv("SBF_CROSS")) return;
+    struct rusage ru;
+    assert_int_equal(getrusage(RUSAGE_SELF, &ru), 0);
+    printf("  peak RSS after loading + 5 faces: %.1f MB\n", ru.ru_maxrss / 1024.0);
+    assert_true(ru.ru_maxrss > 20 * 1024);   /* the weights really were loaded */
+    assert_true(ru.ru_maxrss <= 150 * 1024);
+}
+
 static void test_golden_simd(void **state) {
     (void)state;
     int any = 0;
@@ -217,6 +234,7 @@ static void test_refuses_bad_files(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_golden_scalar),
+        cmocka_unit_test(test_peak_rss_float32),
         cmocka_unit_test(test_golden_simd),
         cmocka_unit_test(test_known_distances),
         cmocka_unit_test(test_f16_weights),
