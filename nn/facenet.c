@@ -67,7 +67,7 @@ struct nn_facenet {
     /* face-parallel run */
     const unsigned char *fp_rgb;
     float *fp_out;
-    int fp_n, fp_next;
+    int fp_n, fp_next, fp_chunk;
 };
 
 /* ---------------------------------------------------------------- loading */
@@ -439,16 +439,16 @@ static void finish(const fn_ctx *x, float *out, int nb) {
     nn_l2_normalize(out, nb, NN_FACENET_DIM);
 }
 
-/* Whole faces in parallel: each task owns one context and claims groups of faces until none are left. */
+/* Whole faces in parallel: each task owns one context and claims groups of fp_chunk faces until none are left. */
 static void forward_faces(void *arg, int task, int thread) {
     nn_facenet *net = arg;
     fn_ctx *x = &net->ctx[task];
     const size_t px = (size_t)NN_FACENET_SIZE * NN_FACENET_SIZE * 3;
     (void)thread;
     for (;;) {
-        int f = __atomic_fetch_add(&net->fp_next, net->batch, __ATOMIC_RELAXED);
+        int f = __atomic_fetch_add(&net->fp_next, net->fp_chunk, __ATOMIC_RELAXED);
         if (f >= net->fp_n) break;
-        int nb = net->fp_n - f < net->batch ? net->fp_n - f : net->batch;
+        int nb = net->fp_n - f < net->fp_chunk ? net->fp_n - f : net->fp_chunk;
         plan(net, x, nb, 1);
         x->plan_rgb = net->fp_rgb + px * (size_t)f;
         run_serial(x);
@@ -459,13 +459,19 @@ static void forward_faces(void *arg, int task, int thread) {
 int nn_facenet_embed(nn_facenet *net, const unsigned char *rgb, int n, float *out) {
     if (!net || n < 0 || (n > 0 && (!rgb || !out))) return -1;
     const size_t px = (size_t)NN_FACENET_SIZE * NN_FACENET_SIZE * 3;
+    const int T = net->nthreads;
     int done = 0;
-    /* Enough faces for every thread: whole faces in parallel (no synchronisation inside a pass). */
-    int whole = net->nthreads > 1 ? n / (net->nthreads * net->batch) * net->nthreads * net->batch : 0;
-    if (whole > 0 && arena_alloc(net, net->batch, net->nthreads) == 0) {
-        net->fp_rgb = rgb; net->fp_out = out; net->fp_n = whole; net->fp_next = 0;
-        nn_pool_run(net->pool, net->nthreads, forward_faces, net);
-        done = whole;
+    /* At least a face per thread: whole faces in parallel (no synchronisation inside a pass), in groups of
+     * up to `batch` faces per pass, as many as divide evenly over the threads. */
+    while (T > 1 && n - done >= T) {
+        int chunk = (n - done) / T < net->batch ? (n - done) / T : net->batch;
+        int whole = (n - done) / (T * chunk) * T * chunk;
+        if (arena_alloc(net, net->batch, T)) break;
+        net->fp_rgb = rgb + px * (size_t)done;
+        net->fp_out = out + (size_t)done * NN_FACENET_DIM;
+        net->fp_n = whole; net->fp_next = 0; net->fp_chunk = chunk;
+        nn_pool_run(net->pool, T, forward_faces, net);
+        done += whole;
     }
     /* The rest (or a single face): each pass split over all threads. */
     fn_ctx *x = &net->ctx[0];
