@@ -25,11 +25,12 @@ for t in "$@"; do
   fi
   mkdir -p "$work"
   log=$B/$mode-$t.log
-  case $t in store) maxlen=65536 ;; *) maxlen=262144 ;; esac
+  # image: no single allocation over 256 MB (4 Mpixel limit: a real image needs < 70 MB); catches bombs
+  case $t in store) maxlen=65536; mlim=$rss ;; image) maxlen=262144; mlim=256 ;; *) maxlen=262144; mlim=$rss ;; esac
   dirs="$work fuzz/corpus/$t"
   [ -d fuzz/regress/$t ] && dirs="$dirs fuzz/regress/$t"
   # shellcheck disable=SC2086
-  "$bin" -max_total_time="$secs" -timeout="$timeout_s" -rss_limit_mb="$rss" -max_len=$maxlen \
+  "$bin" -max_total_time="$secs" -timeout="$timeout_s" -rss_limit_mb="$rss" -malloc_limit_mb=$mlim -max_len=$maxlen \
          -artifact_prefix="$art/" -print_final_stats=1 ${FUZZ_ARGS:-} $dirs >"$log" 2>&1
   rc=$?
   runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)

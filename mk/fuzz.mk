@@ -58,7 +58,7 @@ FUZZ_AFL_CC ?= afl-clang-fast
 fuzz-afl: $(FUZZ_TARGETS:%=$(FUZZ_B)/afl/fuzz_%)
 $(FUZZ_B)/afl/fuzz_%: fuzz/fuzz_%.c $(FUZZ_LIB_SRCS) $(FUZZ_HDRS)
 	@mkdir -p $(dir $@)
-	AFL_USE_ASAN=1 AFL_USE_UBSAN=1 $(FUZZ_AFL_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB_SRCS) -lm
+	AFL_USE_ASAN=1 AFL_USE_UBSAN=1 $(FUZZ_AFL_CC) $(FUZZ_CFLAGS) $(FUZZ_STB_FLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB_SRCS) -lm
 
 # Seed corpus generator (stb_image_write, the nnw writer, the store API; plain gcc).
 GEN_CORPUS_SRCS := fuzz/gen-corpus.c src/stb_impl.c src/store.c src/util.c nn/weights.c nn/half.c
