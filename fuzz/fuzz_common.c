@@ -1,4 +1,5 @@
 /* fuzz/fuzz_common.c — temp-file helpers shared by the fuzz harnesses (see fuzz/fuzz.h). */
+#define _FILE_OFFSET_BITS 64 /* readdir on 32-bit ARM under qemu (see tests/test_fuzz_regress.c) */
 #include "fuzz/fuzz.h"
 
 #include <dirent.h>

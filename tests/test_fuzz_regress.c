@@ -4,6 +4,9 @@
  * ASan+UBSan and qemu builds.  The harnesses abort on any invariant violation; on top of that, files
  * named "ok-*" must be accepted and "bad-*" refused.  Reads fuzz/ relative to the working directory
  * (the repo root under `make test`) or $SBF_FUZZ_DIR; fails when the folders are missing. */
+/* 64-bit readdir/stat on 32-bit ARM: under qemu-user a 64-bit host gives 64-bit directory cookies
+ * and plain readdir fails with EOVERFLOW (the folders looked empty). */
+#define _FILE_OFFSET_BITS 64
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
