@@ -152,33 +152,49 @@ int sbf_cmd_represent(int argc, char **argv) {
         return 3;
     }
     int failed = 0;
-    unsigned char *crop = malloc((size_t)NN_FACENET_SIZE * NN_FACENET_SIZE * 3);
-    float emb[NN_FACENET_DIM];
-    if (!crop) { sbf_error("represent: out of memory"); nn_facenet_free(net); free(pos); return 3; }
-    for (int i = 0; i < npos; i++) {
-        sbf_image im;
-        if (sbf_image_load(pos[i], SBF_DEFAULT_MAX_PIXELS, &im, err, sizeof err)) {
-            print_error_line(pos[i], err);
-            failed = 1;
-            continue;
+    /* Crops go through the network in groups (faces then run in parallel, one per thread); lines keep
+     * the order of the arguments. */
+    const size_t px = (size_t)NN_FACENET_SIZE * NN_FACENET_SIZE * 3;
+    const int group = 16;
+    unsigned char *crop = malloc(px * group);
+    float *emb = malloc(sizeof(float) * NN_FACENET_DIM * group);
+    int *ok = malloc(sizeof(int) * group);
+    char (*errs)[256] = malloc(sizeof *errs * group);
+    if (!crop || !emb || !ok || !errs) {
+        sbf_error("represent: out of memory");
+        free(crop); free(emb); free(ok); free(errs); nn_facenet_free(net); free(pos);
+        return 3;
+    }
+    for (int g = 0; g < npos; g += group) {
+        int n = npos - g < group ? npos - g : group, nok = 0;
+        for (int k = 0; k < n; k++) {
+            sbf_image im;
+            ok[k] = -1;
+            if (sbf_image_load(pos[g + k], SBF_DEFAULT_MAX_PIXELS, &im, errs[k], sizeof errs[k])) continue;
+            unsigned char *dst = crop + px * (size_t)nok;
+            if (im.w == NN_FACENET_SIZE && im.h == NN_FACENET_SIZE) memcpy(dst, im.rgb, px);
+            else resize_rgb(im.rgb, im.w, im.h, dst, NN_FACENET_SIZE, NN_FACENET_SIZE);
+            sbf_image_free(&im);
+            ok[k] = nok++;
         }
-        if (im.w == NN_FACENET_SIZE && im.h == NN_FACENET_SIZE)
-            memcpy(crop, im.rgb, (size_t)NN_FACENET_SIZE * NN_FACENET_SIZE * 3);
-        else
-            resize_rgb(im.rgb, im.w, im.h, crop, NN_FACENET_SIZE, NN_FACENET_SIZE);
-        sbf_image_free(&im);
-        if (nn_facenet_embed(net, crop, 1, emb)) {
-            print_error_line(pos[i], "embedding failed");
-            failed = 1;
-            continue;
+        int rc2 = nn_facenet_embed(net, crop, nok, emb);
+        for (int k = 0; k < n; k++) {
+            if (ok[k] < 0 || rc2) {
+                print_error_line(pos[g + k], ok[k] < 0 ? errs[k] : "embedding failed");
+                failed = 1;
+                continue;
+            }
+            fputs("{\"path\":", stdout);
+            sbf_json_string(stdout, pos[g + k]);
+            putchar(',');
+            print_embedding(emb + (size_t)ok[k] * NN_FACENET_DIM);
+            fputs("}\n", stdout);
         }
-        fputs("{\"path\":", stdout);
-        sbf_json_string(stdout, pos[i]);
-        putchar(',');
-        print_embedding(emb);
-        fputs("}\n", stdout);
         fflush(stdout);
     }
+    free(emb);
+    free(ok);
+    free(errs);
     free(crop);
     nn_facenet_free(net);
     free(pos);

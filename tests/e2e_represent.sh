@@ -72,6 +72,10 @@ rc=$?
 [ $rc -eq 1 ] || fail "unreadable input: exit $rc, want 1"
 grep -q '"error"' "$tmp/e.jsonl" || fail "no error line"
 grep -q 'paul_rudd.png","embedding":\[' "$tmp/e.jsonl" || fail "later image not processed"
+# lines keep the order of the arguments
+"$SBF_BIN" represent --aligned "$G/paul_rudd.png" "$tmp/nope.png" "$G/kate_siegel.png" > "$tmp/o.jsonl" 2> /dev/null
+[ "$(sed 's/^{"path":"\([^"]*\)".*/\1/; s/.*\///' "$tmp/o.jsonl" | tr '\n' ' ')" = "paul_rudd.png nope.png kate_siegel.png " ] ||
+  fail "output order: $(cut -c1-60 "$tmp/o.jsonl")"
 # missing model file: fatal (3)
 "$SBF_BIN" represent --aligned --model "$tmp/none.sbfw" "$G/paul_rudd.png" > /dev/null 2>&1
 rc=$?; [ $rc -eq 3 ] || fail "missing model: exit $rc, want 3"
