@@ -9,10 +9,10 @@ $(B)/tools/bench-facenet: tools/bench-facenet.c $(B)/libsbf.a nn/facenet.h
 	$(CC) $(CFLAGS) -o $@ $< $(B)/libsbf.a $(LDFLAGS_V_$(V)) $(LDLIBS)
 
 .PHONY: bench-facenet
-# One process per side, same machine, same run: ours at 1 and 2 threads, then OpenCV DNN 4.6 on an ONNX
-# graph built from the same .npy weights; prints ms/face, GFLOP/s and the ratios.
+# Same machine, one run: ours alone at 1 and 2 threads (+ peak RSS), then ours and OpenCV DNN 4.6 (ONNX graph
+# built from the same .npy weights) timed face by face alternately in one process; ms/face, GFLOP/s, ratios.
 bench-facenet: $(B)/tools/bench-facenet weights/facenet-20180402.sbfw
-	sh tools/bench-facenet.sh $(B)/tools/bench-facenet $(SBF_SHARED)
+	sh tools/bench-facenet.sh $(B)/tools/bench-facenet $(SBF_SHARED) $(if $(filter native,$(V)),$(B)/tools/libsbfnn.so)
 
 bench: bench-facenet
 
@@ -20,3 +20,15 @@ bench-deps:
 	@dpkg -s python3-opencv python3-onnx python3-numpy >/dev/null 2>&1 || \
 	  { if [ "$$(id -u)" = 0 ]; then apt-get install -y python3-opencv python3-onnx python3-numpy; \
 	    else sudo apt-get install -y python3-opencv python3-onnx python3-numpy; fi; }
+
+# Bench only: nn/ as a shared library, so the OpenCV peer can time both engines face by face in one process.
+ifeq ($(V),native)
+NN_PIC_OBJS := $(patsubst %.c,$(B)/pic/%.o,$(wildcard nn/*.c))
+$(B)/pic/nn/%.o: nn/%.c $(wildcard nn/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -fPIC $(if $(findstring _avx2,$*),$(ISA_AVX2_$(V))) -c -o $@ $<
+$(B)/tools/libsbfnn.so: $(NN_PIC_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) -shared -o $@ $^ $(LDLIBS)
+bench-facenet: $(B)/tools/libsbfnn.so
+endif
