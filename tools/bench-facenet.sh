@@ -16,6 +16,12 @@ trap 'rm -f "$tmp"' EXIT
 model=weights/facenet-20180402.sbfw
 SBF_SHARED=$shared "$bin" --model "$model" --faces "$faces" --runs "$runs" --threads "$threads" | tee "$tmp" || exit 1
 SBF_SHARED=$shared "$bin" --model "$model" --faces "$faces" --runs "$runs" --threads 2 --group 2 | grep '^ours-throughput' | tee -a "$tmp" || exit 1
+# float16 weights (make weights/facenet-20180402-f16.sbfw): float16 panels, converted per tile in the kernels
+if [ -f weights/facenet-20180402-f16.sbfw ]; then
+  echo "float16 weight file:"
+  SBF_SHARED=$shared "$bin" --model weights/facenet-20180402-f16.sbfw --faces "$faces" --runs "$runs" --threads 1 |
+    sed -n 's/^ours /ours-f16 /p; s/^peak_rss_mb=/f16 peak_rss_mb=/p'
+fi
 npy=build/facenet-npy
 [ -f "$npy/Conv2d_1a_3x3_kernel.npy" ] || npy=$shared/weights/facenet-20180402-114759
 PY=/usr/bin/python3; [ -x "$PY" ] || PY=python3   # Debian python3-opencv lives in the system python
