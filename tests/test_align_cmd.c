@@ -13,11 +13,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "src/align.h"
 #include "src/image.h"
 #include "src/landmarks.h"
+#include "src/util.h"
 #include "src/verbs.h"
 
-static char g_dir[256];
+static char g_dir[256], err_buf[256];
 static char g_two[4096], g_lfw[4096];
 
 static int setup(void **state)
@@ -84,7 +86,7 @@ static void eyes_on_crop(const sbf_shape_model *m, const char *png, double e[4])
 static void test_writes_crops(void **state)
 {
     (void)state;
-    assert_int_equal(run(5, "align", g_two, g_lfw, "-o", g_dir), 0);
+    assert_int_equal(run(7, "align", "--align", "eyes", g_two, g_lfw, "-o", g_dir), 0);
     char p[4096];
     const char *names[] = {"two_people_1.png", "two_people_2.png", "Aaron_Eckhart_0001_1.png"};
     char err[256];
@@ -147,6 +149,18 @@ static void test_errors(void **state)
     char p[600];
     snprintf(p, sizeof p, "%s/Aaron_Eckhart_0001_1.png", sub);
     assert_true(file_size(p) > 1000);
+    /* that run used the default rule: its crop is byte-identical to the explicit run of that rule */
+    char ref[600];
+    snprintf(ref, sizeof ref, SBF_ALIGN_DEFAULT == SBF_ALIGN_BOX ? "%s/Aaron_Eckhart_0001_1-3.png" : "%s/Aaron_Eckhart_0001_1.png",
+             g_dir);
+    size_t la, lb;
+    char *a = sbf_read_file(p, &la, 1 << 24, err_buf, sizeof err_buf), *b = sbf_read_file(ref, &lb, 1 << 24, err_buf, sizeof err_buf);
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_int_equal(la, lb);
+    assert_memory_equal(a, b, la);
+    free(a);
+    free(b);
 }
 
 int main(void)
