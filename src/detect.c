@@ -195,7 +195,7 @@ static int scan_level(run_ctx *C, workspace *W, int l) {
     const sbf_detector *d = C->d;
     sbf_fhog *f = &W->f;
     if (sbf_fhog_compute(C->img[l], C->w[l], C->h[l], d->fh, d->fw, f)) return -1;
-    if (f->hog_nr == 0) return 0;
+    if (f->hog_nr == 0 || f->hog_nc == 0) return 0;
     if (f->plane > W->cap) {
         free(W->sal);
         free(W->scratch);

@@ -254,6 +254,7 @@ int sbf_fhog_compute(const uint8_t *img, int w, int h, int fh, int fw, sbf_fhog 
     out->hog_nr = hog_nr;
     out->hog_nc = hog_nc;
     if (hog_nr == 0 || hog_nc == 0) {
+        out->hog_nr = out->hog_nc = 0;
         out->nr = out->nc = 0; out->stride = 0; out->plane = 0;
         return 0;
     }
