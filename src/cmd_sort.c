@@ -62,13 +62,13 @@ int sbf_cmd_sort(int argc, char **argv) {
     char err[1024];
     sbf_store *s = sbf_store_open(db, SBF_STORE_READ, err, sizeof err);
     if (!s) {
-        sbf_error("%s", err);
+        sbf_file_error(db, err);
         if (strstr(err, "No such file")) sbf_error("no database yet: run 'sortbyface embed -src DIR' first");
         return 3;
     }
     sbf_faceset fs;
     if (sbf_store_faceset(s, &fs, err, sizeof err)) {
-        sbf_error("%s: %s", db, err);
+        sbf_file_error(db, err);
         sbf_store_close(s);
         return 3;
     }

@@ -467,7 +467,7 @@ sbf_store *sbf_store_open(const char *path, int flags, char *err, size_t errlen)
     }
     return s;
 fail:
-    seterr(err, errlen, "%s: %s", path, why);
+    seterr(err, errlen, "%s", why);
     if (fd >= 0) close(fd);
     s->fd = -1;
     store_free(s);
@@ -477,7 +477,7 @@ fail:
 int sbf_store_sync(sbf_store *s, char *err, size_t errlen) {
     if (s->fd < 0 || !s->dirty) return 0;
     if (fdatasync(s->fd) != 0) {
-        seterr(err, errlen, "%s: sync failed: %s", s->path, strerror(errno));
+        seterr(err, errlen, "sync failed: %s", strerror(errno));
         return -1;
     }
     s->dirty = 0;
@@ -503,7 +503,7 @@ int sbf_store_lookup(const sbf_store *s, const char *path, long long *size, long
 /* Appends one record (header + payload + crc) with a single write; on a short write the file is
  * truncated back so the log stays clean. */
 static int append_record(sbf_store *s, uint32_t type, const unsigned char *payload, uint32_t plen, char *err, size_t errlen) {
-    if (s->fd < 0) { seterr(err, errlen, "%s: database opened read-only", s->path); return -1; }
+    if (s->fd < 0) { seterr(err, errlen, "database opened read-only"); return -1; }
     size_t tot = REC_HDR + (size_t)plen + REC_TRAILER;
     unsigned char *rec = malloc(tot);
     if (!rec) { seterr(err, errlen, "out of memory"); return -1; }
@@ -515,7 +515,7 @@ static int append_record(sbf_store *s, uint32_t type, const unsigned char *paylo
     if (rc) {
         int e = errno;
         if (ftruncate(s->fd, (off_t)s->file_bytes) == 0) lseek(s->fd, (off_t)s->file_bytes, SEEK_SET);
-        seterr(err, errlen, "%s: write failed: %s", s->path, strerror(e));
+        seterr(err, errlen, "write failed: %s", strerror(e));
         return -1;
     }
     s->file_bytes += tot;
@@ -600,13 +600,13 @@ static entry **sorted_live(const sbf_store *s) {
 }
 
 int sbf_store_compact(sbf_store *s, char *err, size_t errlen) {
-    if (s->fd < 0) { seterr(err, errlen, "%s: database opened read-only", s->path); return -1; }
+    if (s->fd < 0) { seterr(err, errlen, "database opened read-only"); return -1; }
     char tmp[4200];
     tmp_name(tmp, sizeof tmp, s->path, "compact");
     entry **v = sorted_live(s);
     if (!v) { seterr(err, errlen, "out of memory"); return -1; }
     int fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd < 0) { seterr(err, errlen, "%s: cannot create %s: %s", s->path, tmp, strerror(errno)); free(v); return -1; }
+    if (fd < 0) { seterr(err, errlen, "compaction: cannot create %s: %s", tmp, strerror(errno)); free(v); return -1; }
     /* Buffered writing of header + live records. */
     size_t cap = 1 << 20, used = 0;
     unsigned char *out = malloc(cap);
@@ -636,14 +636,14 @@ int sbf_store_compact(sbf_store *s, char *err, size_t errlen) {
     free(out);
     free(v);
     if (bad || fsync(fd) != 0) {
-        seterr(err, errlen, "%s: compaction failed: %s", s->path, strerror(errno));
+        seterr(err, errlen, "compaction failed: %s", strerror(errno));
         close(fd);
         unlink(tmp);
         return -1;
     }
     /* Take the lock on the new file before it becomes visible, then swap it in. */
     if (flock(fd, LOCK_EX | LOCK_NB) != 0 || rename(tmp, s->path) != 0) {
-        seterr(err, errlen, "%s: compaction failed: %s", s->path, strerror(errno));
+        seterr(err, errlen, "compaction failed: %s", strerror(errno));
         close(fd);
         unlink(tmp);
         return -1;

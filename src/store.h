@@ -36,8 +36,9 @@ enum {
 };
 
 /* Opens (and with SBF_STORE_WRITE creates) a database, reading and checking every record.
- * A damaged file (bad magic, checksum mismatch before the tail) is an error naming the file and the
- * byte offset: NULL with the reason in err.  A missing file with READ is an error too. */
+ * A damaged file (bad magic, checksum mismatch before the tail) is an error naming the byte offset:
+ * NULL with the reason in err.  A missing file with READ is an error too.  Like the other modules,
+ * reasons in err never include the database path: print them with sbf_file_error(path, err). */
 sbf_store *sbf_store_open(const char *path, int flags, char *err, size_t errlen);
 void sbf_store_close(sbf_store *s);           /* syncs pending appends first (WRITE) */
 

@@ -66,7 +66,7 @@ int main(int argc, char **argv) {
     if (load_golden(argv[a + 1])) return 1;
     char err[512];
     sbf_store *s = sbf_store_open(argv[a], flags, err, sizeof err);
-    if (!s) { fprintf(stderr, "e2e_sort_mkdb: %s\n", err); return 1; }
+    if (!s) { fprintf(stderr, "e2e_sort_mkdb: %s: %s\n", argv[a], err); return 1; }
     static char line[8192];
     static sbf_face_rec faces[16];
     int photos = 0, nfaces_total = 0;

@@ -310,15 +310,15 @@ static void test_damage_detected(void **state) {
             err[0] = 0;
             s = sbf_store_open(q, mode ? SBF_STORE_WRITE : SBF_STORE_READ, err, sizeof err);
             if (s) fail_msg("flipped byte at %ld was not detected", at);
-            assert_non_null(strstr(err, q));
             assert_true(strstr(err, "damaged") || strstr(err, "bad magic") || strstr(err, "version"));
+            assert_null(strstr(err, q)); /* callers add the path (sbf_file_error) */
         }
         assert_int_equal(file_size(q), n); /* never "repaired" silently */
     }
     /* a missing file is an error in read mode */
     dbpath(q, sizeof q, "missing.db");
     assert_null(sbf_store_open(q, SBF_STORE_READ, err, sizeof err));
-    assert_non_null(strstr(err, "missing.db"));
+    assert_non_null(strstr(err, "No such file"));
     /* not a database at all */
     FILE *f = fopen(q, "wb");
     fputs("hello, this is not a database at all, no no no", f);

@@ -71,7 +71,7 @@ int main(int argc, char **argv) {
     if (!db) { fputs(usage_text, stderr); return 2; }
     char err[1024];
     sbf_store *s = sbf_store_open(db, SBF_STORE_READ, err, sizeof err);
-    if (!s) { fprintf(stderr, "eval-lfw: %s\n", err); return 1; }
+    if (!s) { fprintf(stderr, "eval-lfw: %s: %s\n", db, err); return 1; }
     sbf_faceset fs;
     if (sbf_store_faceset(s, &fs, err, sizeof err)) { fprintf(stderr, "eval-lfw: %s\n", err); return 1; }
     sbf_store_close(s);
