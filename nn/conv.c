@@ -27,8 +27,18 @@ void nn_conv_geometry(const nn_conv *cv, int h, int w, int *oh, int *ow, int *pt
     }
 }
 
+size_t nn_conv_panel_bytes(int cout, int kh, int kw, int cin, int pack_f16) {
+    size_t bytes = (size_t)((cout + NN_NR - 1) / NN_NR) * kh * kw * cin * NN_NR * (pack_f16 ? 2 : 4);
+    return (bytes + 63) / 64 * 64;
+}
+
 int nn_conv_init(nn_conv *cv, const void *w, int w_f16, const float *bias, int cout, int kh, int kw, int cin,
                  int sh, int sw, nn_padding pad, int pack_f16) {
+    return nn_conv_init_at(cv, NULL, w, w_f16, bias, cout, kh, kw, cin, sh, sw, pad, pack_f16);
+}
+
+int nn_conv_init_at(nn_conv *cv, void *mem, const void *w, int w_f16, const float *bias, int cout, int kh, int kw,
+                    int cin, int sh, int sw, nn_padding pad, int pack_f16) {
     memset(cv, 0, sizeof *cv);
     if (cout <= 0 || cin <= 0 || kh <= 0 || kw <= 0 || sh <= 0 || sw <= 0 || kh * kw > NN_MAX_TAPS) return -1;
     if (pad == NN_PAD_SAME && (kh > 1 || kw > 1) && cin > ZERO_MAX) return -1;
@@ -37,21 +47,41 @@ int nn_conv_init(nn_conv *cv, const void *w, int w_f16, const float *bias, int c
     cv->f16 = pack_f16 ? 1 : 0;
     size_t k = (size_t)kh * kw * cin, esz = pack_f16 ? 2 : 4;
     size_t bytes = (size_t)cv->npanels * k * NN_NR * esz;
-    if (posix_memalign(&cv->panels, 64, (bytes + 63) / 64 * 64)) { cv->panels = NULL; return -1; }
+    if (mem) {
+        cv->panels = mem;
+    } else {
+        if (posix_memalign(&cv->panels, 64, (bytes + 63) / 64 * 64)) { cv->panels = NULL; return -1; }
+        cv->panels_owned = 1;
+    }
     if (posix_memalign((void **)&cv->bias, 64, (size_t)cv->npanels * NN_NR * sizeof(float))) {
-        free(cv->panels); cv->panels = NULL; cv->bias = NULL; return -1;
+        if (cv->panels_owned) free(cv->panels);
+        cv->panels = NULL; cv->bias = NULL; return -1;
     }
     const float *wf = w;
     const uint16_t *wh = w;
     for (int p = 0; p < cv->npanels; p++) {
+        int nfull = cout - p * NN_NR < NN_NR ? cout - p * NN_NR : NN_NR;
+        size_t base = (size_t)p * k * NN_NR;
+        if (!w_f16 && !pack_f16) { /* the common case, kept branch-free: 16 sequential row streams */
+            float *dst = (float *)cv->panels + base;
+            for (size_t kk = 0; kk < k; kk++, dst += NN_NR) {
+                const float *src = wf + (size_t)p * NN_NR * k + kk;
+                int j = 0;
+                for (; j < nfull; j++) dst[j] = src[(size_t)j * k];
+                for (; j < NN_NR; j++) dst[j] = 0.0f;
+            }
+            continue;
+        }
         for (size_t kk = 0; kk < k; kk++) {
-            size_t base = ((size_t)p * k + kk) * NN_NR;
             for (int j = 0; j < NN_NR; j++) {
-                int o = p * NN_NR + j;
-                float v = 0.0f;
-                if (o < cout) v = w_f16 ? nn_f16_to_f32(wh[(size_t)o * k + kk]) : wf[(size_t)o * k + kk];
-                if (pack_f16) ((uint16_t *)cv->panels)[base + j] = nn_f32_to_f16(v);
-                else ((float *)cv->panels)[base + j] = v;
+                size_t src = (size_t)(p * NN_NR + j) * k + kk;
+                if (pack_f16) {
+                    /* binary16 source values are copied bit for bit */
+                    uint16_t h = j >= nfull ? 0 : w_f16 ? wh[src] : nn_f32_to_f16(wf[src]);
+                    ((uint16_t *)cv->panels)[base + kk * NN_NR + j] = h;
+                } else {
+                    ((float *)cv->panels)[base + kk * NN_NR + j] = j >= nfull ? 0.0f : nn_f16_to_f32(wh[src]);
+                }
             }
         }
     }
@@ -61,7 +91,7 @@ int nn_conv_init(nn_conv *cv, const void *w, int w_f16, const float *bias, int c
 
 void nn_conv_free(nn_conv *cv) {
     if (!cv) return;
-    free(cv->panels);
+    if (cv->panels_owned) free(cv->panels);
     free(cv->bias);
     cv->panels = NULL; cv->bias = NULL;
 }

@@ -17,6 +17,7 @@ typedef struct {
     int npanels;   /* ceil(cout / NN_NR) */
     int f16;       /* panels hold binary16 */
     void *panels;  /* npanels x (kh*kw*cin) x NN_NR, 64-byte aligned */
+    int panels_owned; /* 0: panels live in caller-provided memory (nn_conv_init_at) */
     float *bias;   /* npanels * NN_NR (zero padded) */
 } nn_conv;
 
@@ -24,6 +25,11 @@ typedef struct {
  * NULL = 0).  pack_f16 stores the panels as binary16.  0 on success, -1 on bad arguments/no memory. */
 int nn_conv_init(nn_conv *cv, const void *w, int w_f16, const float *bias, int cout, int kh, int kw, int cin,
                  int sh, int sw, nn_padding pad, int pack_f16);
+/* Same, packing into caller memory (64-byte aligned, nn_conv_panel_bytes long), e.g. one huge-page arena
+ * for a whole network; nn_conv_free then leaves it alone. */
+int nn_conv_init_at(nn_conv *cv, void *mem, const void *w, int w_f16, const float *bias, int cout, int kh, int kw,
+                    int cin, int sh, int sw, nn_padding pad, int pack_f16);
+size_t nn_conv_panel_bytes(int cout, int kh, int kw, int cin, int pack_f16); /* a multiple of 64 */
 void nn_conv_free(nn_conv *cv);
 /* Output size and top/left padding for an h x w input (TF VALID/SAME rules). */
 void nn_conv_geometry(const nn_conv *cv, int h, int w, int *oh, int *ow, int *pt, int *pl);
