@@ -211,8 +211,16 @@ int main(int argc, char **argv) {
         fclose(f);
         double thr, sd;
         double acc = sbf_verification_accuracy(score, same, n, 10, &thr, &sd);
-        printf("verification: %s: %d pairs, 10-fold accuracy %.2f %% (std %.2f), mean threshold %.3f; %d pairs with a photo not in the database or without a face\n",
+        printf("verification: %s: %d pairs, 10-fold accuracy %.2f %% (std %.2f), mean threshold %.3f; %d pairs with a photo not in the database or without a face (scored -1)\n",
                pairs, n, 100 * acc, 100 * sd, thr, missing);
+        if (missing) { /* the same on the pairs where both faces exist, for diagnosis */
+            int m = 0;
+            for (int i = 0; i < n; i++)
+                if (score[i] != -1) { score[m] = score[i]; same[m] = same[i]; m++; }
+            acc = sbf_verification_accuracy(score, same, m, 10, &thr, &sd);
+            printf("verification, complete pairs only: %d pairs, 10-fold accuracy %.2f %% (std %.2f), mean threshold %.3f\n", m, 100 * acc,
+                   100 * sd, thr);
+        }
         for (int p = 0; p < np; p++) free(byname[p].key);
         free(byname);
         free(score);
