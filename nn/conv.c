@@ -108,10 +108,11 @@ int nn_conv_plan(nn_conv_call *c, int nthreads) {
         c->tasks_m = c->mtiles < target ? c->mtiles : target;
         c->tasks_n = 1;
     } else {
-        /* Few pixels: split the output channels too. */
-        c->tasks_m = c->mtiles < nthreads ? c->mtiles : nthreads;
-        c->tasks_n = (target + c->tasks_m - 1) / c->tasks_m;
-        if (c->tasks_n > cv->npanels) c->tasks_n = cv->npanels;
+        /* Few pixels (late layers, weight-bound): split the output channels, so that each weight panel is
+         * streamed by one thread only; split the pixels too only when there are too few panels. */
+        c->tasks_n = cv->npanels < target ? cv->npanels : target;
+        c->tasks_m = (target + c->tasks_n - 1) / c->tasks_n;
+        if (c->tasks_m > c->mtiles) c->tasks_m = c->mtiles;
     }
     return c->tasks_m * c->tasks_n;
 }
