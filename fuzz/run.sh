@@ -3,6 +3,7 @@
 # usage: fuzz/run.sh ci|long SECONDS TARGET...
 #   ci    fresh scratch corpus build/fuzz/ci-corpus/<t>, seeds fuzz/corpus/<t> + fuzz/regress/<t> read only
 #   long  persistent fuzz/corpus-work/<t> (git-ignored; seeded from the committed corpus), for `make fuzz`
+#   msan  like ci, with the MemorySanitizer build (FUZZ_BIN_DIR=build/fuzz/msan), for `make fuzz-msan`
 # Crashing inputs go to build/fuzz/artifacts/<t>/; a log per target to build/fuzz/<mode>-<t>.log.
 # Exits non-zero when any target found a crash, leak, UB, timeout or out-of-memory.
 # Knobs: FUZZ_TIMEOUT (s per input, default 10), FUZZ_RSS_MB (default 2048), FUZZ_ARGS (extra flags).
@@ -13,12 +14,12 @@ timeout_s=${FUZZ_TIMEOUT:-10}
 rss=${FUZZ_RSS_MB:-2048}
 status=0
 for t in "$@"; do
-  bin=$B/fuzz_$t
+  bin=${FUZZ_BIN_DIR:-$B}/fuzz_$t
   [ -x "$bin" ] || { echo "fuzz: $bin missing (make fuzz-build)"; exit 2; }
   art=$B/artifacts/$t
   mkdir -p "$art"
-  if [ "$mode" = ci ]; then
-    work=$B/ci-corpus/$t
+  if [ "$mode" = ci ] || [ "$mode" = msan ]; then
+    work=$B/$mode-corpus/$t
     rm -rf "$work"
   else
     work=fuzz/corpus-work/$t

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <stb/stb_image.h>
 #include "src/util.h"
+#include "nn/weights.h" /* nnw_crc32 */
 
 #define MAX_FILE_BYTES ((size_t)1 << 30) /* 1 GiB of compressed data is far beyond any photo */
 
@@ -107,12 +108,13 @@ static int jpeg_complete(const unsigned char *b, size_t n) {
 }
 
 /* 0 when a Huffman table (DHT segment, anywhere in the stream) lists more than 256 codes (stb 2.27
- * writes them past its 257-entry arrays), or a scan uses a table no DHT defined before it (stb reads
- * its never-initialised table memory: assertion failure or out-of-bounds reads).  Both found by
+ * writes them past its 257-entry arrays), or a scan uses a Huffman or quantisation table no DHT/DQT
+ * defined before it (stb reads its never-initialised table memory: assertion failure, out-of-bounds
+ * reads, pixels from heap garbage).  Both found by
  * fuzz/fuzz_image.c.  Walks segments like jpeg_complete; bytes past the end read as 0, as in stb. */
 static int jpeg_tables_ok(const unsigned char *b, size_t n) {
     size_t p = 2;
-    int defined[2][4] = {{0}};
+    int defined[2][4] = {{0}}, qdefined[4] = {0}, qneeded[4] = {0};
 #define JB(i) ((i) < n ? b[i] : 0)
     while (p + 2 <= n) {
         if (b[p] != 0xFF) { p++; continue; }
@@ -135,7 +137,23 @@ static int jpeg_tables_ok(const unsigned char *b, size_t n) {
                 q += 17 + sum;
                 left -= 17 + (long)sum;
             }
+        } else if (m == 0xDB) { /* DQT: tables while the segment length lasts */
+            size_t q = p + 4;
+            long left = (long)len - 2;
+            while (left > 0) {
+                unsigned pq = JB(q) >> 4, tq = JB(q) & 15;
+                if (pq > 1 || tq > 3) break; /* stb refuses the file */
+                qdefined[tq] = 1;
+                q += pq ? 129 : 65;
+                left -= pq ? 129 : 65;
+            }
+        } else if (m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC) { /* SOFn */
+            size_t nf = JB(p + 9);
+            for (size_t c = 0; c < nf; c++)
+                if (JB(p + 12 + 3 * c) <= 3) qneeded[JB(p + 12 + 3 * c)] = 1;
         } else if (m == 0xDA) {
+            for (int t = 0; t < 4; t++)
+                if (qneeded[t] && !qdefined[t]) return 0; /* quantisation table used, never defined */
             size_t ns = JB(p + 4);
             unsigned ss = JB(p + 5 + 2 * ns), se = JB(p + 6 + 2 * ns);
             for (size_t i = 0; i < ns; i++) {
@@ -163,23 +181,27 @@ static int png_chunks_ok(const unsigned char *b, size_t n) {
     return 1;
 }
 
-/* 0 when a PNM header number does not fit an int: stb 2.27 accumulates the digits with signed overflow
- * (UB; fuzz/fuzz_image.c).  Parses width, height and maxval the way stb does (whitespace, # comments). */
+/* 0 when a PNM header number does not fit an int (stb 2.27 accumulates the digits with signed
+ * overflow, UB) or the pixel data is shorter than the header says (stb leaves the rest of its buffer
+ * uninitialised: heap garbage as pixels).  Both found by fuzz/fuzz_image.c (ASan+UBSan, MSan).
+ * Parses width, height and maxval the way stb does (whitespace, # comments, one byte after maxval). */
 static int pnm_header_ok(const unsigned char *b, size_t n) {
     size_t p = 2;
+    long long v[3] = {0, 0, 0};
     for (int field = 0; field < 3; field++) {
         for (;;) {
             while (p < n && (b[p] == ' ' || (b[p] >= '\t' && b[p] <= '\r'))) p++;
             if (p >= n || b[p] != '#') break;
             while (p < n && b[p] != '\n' && b[p] != '\r') p++;
         }
-        long long v = 0;
         for (; p < n && b[p] >= '0' && b[p] <= '9'; p++) {
-            v = v * 10 + (b[p] - '0');
-            if (v > 0x7fffffff) return 0;
+            v[field] = v[field] * 10 + (b[p] - '0');
+            if (v[field] > 0x7fffffff) return 0;
         }
     }
-    return 1;
+    double need = (double)v[0] * (double)v[1] * (b[1] == '6' ? 3 : 1) * (v[2] > 255 ? 2 : 1);
+    size_t data = p + 1 < n ? n - (p + 1) : 0;
+    return need <= (double)data;
 }
 
 /* Which stb decoder takes the file (stb tries every format): JPEG is 0xFF fill bytes then SOI (jb/jl:
@@ -200,9 +222,51 @@ static stb_kind classify(const unsigned char *buf, size_t len) {
 /* Inputs that reach stb 2.27 bugs already in stbi_info; NULL when none. */
 static const char *stb_header_checks(const unsigned char *buf, size_t len) {
     stb_kind k = classify(buf, len);
-    if (k.jpeg && !jpeg_tables_ok(k.jb, k.jl)) return "corrupt JPEG (bad or missing Huffman table)";
-    if (k.pnm && !pnm_header_ok(buf, len)) return "corrupt PNM header (number out of range)";
+    if (k.jpeg && !jpeg_tables_ok(k.jb, k.jl)) return "corrupt JPEG (bad or missing Huffman or quantisation table)";
+    if (k.pnm && !pnm_header_ok(buf, len)) return "corrupt or truncated PNM (header numbers out of range, or less pixel data than they say)";
     return NULL;
+}
+
+/* A copy of a PNG whose short PLTE chunks are padded to 256 entries (black), or NULL when none is short.
+ * stb 2.27 keeps the palette in an uninitialised stack array: a pixel index past the PLTE entries
+ * (possible in any corrupt file) came out as stack garbage (MSan, fuzz/fuzz_image.c), so the same
+ * file could give different pixels.  Call after png_chunks_ok. */
+static unsigned char *png_pad_palette(const unsigned char *b, size_t n, size_t *outlen) {
+    size_t p = 8, extra = 0;
+    while (n - p >= 12) {
+        unsigned long l = (unsigned long)b[p] << 24 | (unsigned long)b[p + 1] << 16 | (unsigned long)b[p + 2] << 8 | b[p + 3];
+        if (!memcmp(b + p + 4, "PLTE", 4) && l > 0 && l < 768 && l % 3 == 0) extra += 768 - l;
+        if (!memcmp(b + p + 4, "IEND", 4)) break;
+        p += 12 + l;
+    }
+    if (!extra) return NULL;
+    unsigned char *o = malloc(n + extra);
+    if (!o) return NULL;
+    size_t q = 0;
+    p = 8;
+    memcpy(o, b, 8);
+    q = 8;
+    while (n - p >= 12) {
+        unsigned long l = (unsigned long)b[p] << 24 | (unsigned long)b[p + 1] << 16 | (unsigned long)b[p + 2] << 8 | b[p + 3];
+        if (!memcmp(b + p + 4, "PLTE", 4) && l > 0 && l < 768 && l % 3 == 0) {
+            memcpy(o + q, "\0\0\x03\0PLTE", 8);
+            memcpy(o + q + 8, b + p + 8, l);
+            memset(o + q + 8 + l, 0, 768 - l);
+            uint32_t crc = nnw_crc32(0, o + q + 4, 4 + 768);
+            for (int k = 0; k < 4; k++) o[q + 8 + 768 + k] = (unsigned char)(crc >> (24 - 8 * k));
+            q += 12 + 768;
+        } else {
+            memcpy(o + q, b + p, 12 + l);
+            q += 12 + l;
+        }
+        int end = !memcmp(b + p + 4, "IEND", 4);
+        p += 12 + l;
+        if (end) break;
+    }
+    memcpy(o + q, b + p, n - p); /* whatever follows IEND */
+    q += n - p;
+    *outlen = q;
+    return o;
 }
 
 int sbf_apply_orientation(uint8_t **pix, int *w, int *h, int c, int o) {
@@ -303,7 +367,11 @@ static int decode(const unsigned char *buf, size_t len, int allow_tga, long long
     int dw, dh, dc;
     /* stb 2.27 converts 16-bit PNM channels with its 8-bit routine (heap overflow on a 16-bit PGM asked
      * for 3 channels; found by fuzz/fuzz_image.c): take PNM in its own channel count, expand here. */
-    unsigned char *px = stbi_load_from_memory(buf, (int)len, &dw, &dh, &dc, is_pnm ? 0 : 3);
+    size_t plen = 0;
+    unsigned char *padded = is_png ? png_pad_palette(buf, len, &plen) : NULL;
+    unsigned char *px = padded && plen <= 0x7fffffff ? stbi_load_from_memory(padded, (int)plen, &dw, &dh, &dc, 3)
+                                                      : stbi_load_from_memory(buf, (int)len, &dw, &dh, &dc, is_pnm ? 0 : 3);
+    free(padded);
     sbf_stbi_alloc_limit = 0;
     if (!px && stbi_failure_reason() && !strcmp(stbi_failure_reason(), "outofmem")) {
         snprintf(err, errlen, "corrupt image data (needs more memory than a %dx%d image can: decompression bomb?)", w, h);
