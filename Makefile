@@ -11,6 +11,8 @@
 # end-to-end scripts.  Area-specific rules (tools, oracles, benchmarks) live in mk/*.mk.
 
 SHARED ?= ../shared
+# Build in parallel on every core (tests themselves run one after another in tests/run-suite.sh).
+MAKEFLAGS += -j$(shell nproc) --output-sync=target
 ARCH ?= aarch64
 V ?= native
 export SBF_SHARED := $(abspath $(SHARED))
@@ -19,8 +21,12 @@ CC_native  := gcc
 CC_asan    := gcc
 CC_aarch64 := aarch64-linux-gnu-gcc
 CC_armv7   := arm-linux-gnueabihf-gcc
-QEMU_aarch64 := qemu-aarch64 -L /usr/aarch64-linux-gnu
-QEMU_armv7   := qemu-arm -L /usr/arm-linux-gnueabihf
+# Cross test programs are dynamic (Debian ships cmocka as .so only) and run against the multiarch
+# libc6:arm64 / libc6:armhf that libcmocka-dev:<arch> pulls in.  No "-L /usr/<triplet>": that mixes the
+# cross toolchain's ld.so with the multiarch libc.so found through /etc/ld.so.cache, and threaded
+# programs then hang.
+QEMU_aarch64 := qemu-aarch64
+QEMU_armv7   := qemu-arm
 LIBDIR_aarch64 := /usr/lib/aarch64-linux-gnu
 LIBDIR_armv7   := /usr/lib/arm-linux-gnueabihf
 
@@ -42,8 +48,8 @@ LDFLAGS_V_aarch64 := -static
 LDFLAGS_V_armv7   := -static
 TESTLD_V_aarch64  := -L$(LIBDIR_aarch64)
 TESTLD_V_armv7    := -L$(LIBDIR_armv7)
-RUN_V_aarch64 := env LD_LIBRARY_PATH=$(LIBDIR_aarch64) $(QEMU_aarch64)
-RUN_V_armv7   := env LD_LIBRARY_PATH=$(LIBDIR_armv7) $(QEMU_armv7)
+RUN_V_aarch64 := $(QEMU_aarch64)
+RUN_V_armv7   := $(QEMU_armv7)
 
 CFLAGS  := $(CFLAGS_COMMON) $(CFLAGS_V_$(V)) $(EXTRA_CFLAGS)
 LDLIBS  := -lm -pthread
