@@ -4,7 +4,7 @@
  * one concat buffer), reused across layers and batches.  Branches write straight into their channel
  * slice of the concatenated output; a residual block's final 1x1 conv adds onto its input in place.
  * A forward pass is a list of steps (independent convs/pools that may run together); all threads run
- * the whole list, claim tiles of each step from a counter and meet at a spin barrier between steps. */
+ * the whole list, claim tiles of each step from a counter and wait for the step's last tile before the next. */
 #include "nn/facenet.h"
 #include "nn/conv.h"
 #include "nn/ops.h"
@@ -48,7 +48,7 @@ typedef struct {
     step steps[MAX_STEPS];
     int njobs, nsteps, plan_n, split;  /* split: threads the work of each step is divided for */
     const unsigned char *plan_rgb;
-    int counters[MAX_STEPS];
+    int counters[MAX_STEPS], done[MAX_STEPS];
 } fn_ctx;
 
 struct nn_facenet {
@@ -66,7 +66,6 @@ struct nn_facenet {
     char *wbase;
     fn_ctx *ctx;          /* nthreads contexts: ctx[0] for a pass split over all threads, one per thread
                              when whole faces run in parallel */
-    int bar_count, bar_gen;
     /* face-parallel run */
     const unsigned char *fp_rgb;
     float *fp_out;
@@ -439,14 +438,10 @@ static void run_serial(fn_ctx *x) {
         for (int t = 0; t < x->steps[s].ntasks; t++) run_step_task(x, &x->steps[s], t);
 }
 
-static void barrier(nn_facenet *net) {
-    int gen = __atomic_load_n(&net->bar_gen, __ATOMIC_ACQUIRE);
-    if (__atomic_add_fetch(&net->bar_count, 1, __ATOMIC_ACQ_REL) == net->nthreads) {
-        __atomic_store_n(&net->bar_count, 0, __ATOMIC_RELAXED);
-        __atomic_store_n(&net->bar_gen, gen + 1, __ATOMIC_RELEASE);
-        return;
-    }
-    for (unsigned spins = 0; __atomic_load_n(&net->bar_gen, __ATOMIC_ACQUIRE) == gen; spins++) {
+/* Waits until every task of step s has finished.  Threads wait for the work, not for each other: a thread
+ * the OS has not scheduled yet holds nothing up (the others claim all tasks), it catches up later. */
+static void wait_step(const fn_ctx *x, int s) {
+    for (unsigned spins = 0; __atomic_load_n(&x->done[s], __ATOMIC_ACQUIRE) < x->steps[s].ntasks; spins++) {
         if (spins > 2000) sched_yield();
 #if defined(__x86_64__)
         else __builtin_ia32_pause();
@@ -454,7 +449,7 @@ static void barrier(nn_facenet *net) {
     }
 }
 
-/* All threads on one pass (ctx[0]): claim tasks of a step, meet at the barrier, next step. */
+/* All threads on one pass (ctx[0]): claim tasks of a step, wait until the step is complete, next step. */
 static void forward_split(void *arg, int task, int thread) {
     nn_facenet *net = arg;
     fn_ctx *x = &net->ctx[0];
@@ -465,8 +460,9 @@ static void forward_split(void *arg, int task, int thread) {
             int t = __atomic_fetch_add(&x->counters[s], 1, __ATOMIC_RELAXED);
             if (t >= st->ntasks) break;
             run_step_task(x, st, t);
+            __atomic_fetch_add(&x->done[s], 1, __ATOMIC_RELEASE);
         }
-        if (s + 1 < x->nsteps) barrier(net);
+        wait_step(x, s);
     }
 }
 
@@ -519,7 +515,7 @@ int nn_facenet_embed(nn_facenet *net, const unsigned char *rgb, int n, float *ou
             run_serial(x);
         } else {
             memset(x->counters, 0, sizeof x->counters);
-            net->bar_count = 0;
+            memset(x->done, 0, sizeof x->done);
             nn_pool_run(net->pool, net->nthreads, forward_split, net);
         }
         finish(x, out + (size_t)done * NN_FACENET_DIM, nb);
