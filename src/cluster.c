@@ -398,12 +398,13 @@ int sbf_cluster_query(const float *emb, int n, int dim, const float *query, cons
 }
 
 /* ---- approximate graph (--approx) ----------------------------------------------------------------
- * An inverted file: spherical k-means (sqrt(n) cells, trained on a sample) partitions the sphere;
- * every face is filed under its APPROX_PROBES nearest cells, and dot products are computed only
- * between faces filed in a common cell (each pair once: in the lowest-numbered common cell).  Edges
- * found are exact (same kernel, same weights); an edge is missed only when the two faces share no
- * cell, which for faces of one identity (similarity > T) is rare.  Cost ~ n^2 * P^2 / cells. */
-#define APPROX_PROBES 3
+ * An inverted file: spherical k-means (sqrt(n) cells, trained on a sample) partitions the sphere.
+ * Every face lives in its nearest cell (its home) and probes its APPROX_PROBES nearest cells; the dot
+ * product of faces a and b is computed when a probes b's home (each pair is kept once: from the
+ * smaller index, or from the side that found it when only one did).  Edges found are exact (same
+ * kernel, same weights); a pair is missed only when neither face's probes reach the other's home,
+ * which for faces of one identity (similarity > T) is rare.  Cost ~ n^2 * APPROX_PROBES / cells. */
+#define APPROX_PROBES 8
 #define KMEANS_ITERS 6
 
 static void pack_idx(const float *emb, int dim, const int *idx, int count, int r0, int rows, float *dst) {
@@ -418,12 +419,12 @@ static void pack_idx(const float *emb, int dim, const int *idx, int count, int r
     }
 }
 
-/* out[r * ldo + c] = dot(A row r, B row c) for r < nrows, c in [p0*16, ncols), from packed operands. */
+/* out[r * ldo + c] = dot(A row r, B row c) for r < nrows, c < ncols, from packed operands. */
 static void dense_block(sbf_tile_fn tile, const float *apack, int nrows, const float *bpack, int ncols, int dim,
-                        int p0, float *out, int ldo) {
+                        float *out, int ldo) {
     float t[SBF_TILE_M * SBF_TILE_N];
     int nmicro = (nrows + SBF_TILE_M - 1) / SBF_TILE_M, npanels = (ncols + SBF_TILE_N - 1) / SBF_TILE_N;
-    for (int p = p0; p < npanels; p++)
+    for (int p = 0; p < npanels; p++)
         for (int m = 0; m < nmicro; m++) {
             tile(apack + (size_t)m * dim * SBF_TILE_M, bpack + (size_t)p * dim * SBF_TILE_N, dim, t);
             for (int r = 0; r < SBF_TILE_M && m * SBF_TILE_M + r < nrows; r++)
@@ -437,14 +438,13 @@ typedef struct {
     int n, dim, ncent, nprobe;
     float thr;
     sbf_tile_fn tile;
-    const int *rows;      /* points to assign (sample indices or all) */
+    const int *rows;        /* points to assign (sample indices or all) */
     int nrows;
-    float *cpack;         /* packed centroids */
-    int *assign;          /* nrows * nprobe, ascending cell ids per row */
+    float *cpack;           /* packed centroids */
+    int *assign;            /* nrows * nprobe cell ids, nearest first */
     float **apack, **dense; /* per thread */
-    /* cells */
-    const int *cell_start, *cell_members, *cell_order;
-    const int *point_cells; /* n * nprobe */
+    /* cells: home members and probing points, CSR by cell */
+    const int *home_start, *home_mem, *probe_start, *probe_mem, *cell_order;
     edge_buf *bufs;
 } approx_ctx;
 
@@ -455,7 +455,7 @@ static void assign_task(void *vctx, int task, int thread) {
     float *ap = c->apack[thread], *d = c->dense[thread];
     for (int m = 0; m < nmicro; m++)
         pack_idx(c->emb, c->dim, c->rows + r0, nr, m * SBF_TILE_M, SBF_TILE_M, ap + (size_t)m * c->dim * SBF_TILE_M);
-    dense_block(c->tile, ap, nr, c->cpack, c->ncent, c->dim, 0, d, c->ncent);
+    dense_block(c->tile, ap, nr, c->cpack, c->ncent, c->dim, d, c->ncent);
     for (int r = 0; r < nr; r++) {
         int best[APPROX_PROBES];
         float bv[APPROX_PROBES];
@@ -470,50 +470,48 @@ static void assign_task(void *vctx, int task, int thread) {
                 best[pos] = k;
             }
         }
-        int *out = c->assign + (size_t)(r0 + r) * c->nprobe;
-        for (int q = 0; q < c->nprobe; q++) out[q] = q < nb_ ? best[q] : best[0];
-        /* ascending ids (insertion sort of <= 3), duplicates collapse to -1 at the end */
-        for (int a = 1; a < c->nprobe; a++)
-            for (int b = a; b > 0 && out[b - 1] > out[b]; b--) { int t = out[b]; out[b] = out[b - 1]; out[b - 1] = t; }
+        memcpy(c->assign + (size_t)(r0 + r) * c->nprobe, best, (size_t)c->nprobe * sizeof *best);
     }
 }
 
-static int first_common(const int *a, const int *b, int p) {
-    for (int x = 0; x < p; x++)
-        for (int y = 0; y < p; y++)
-            if (a[x] == b[y]) return a[x]; /* a ascending: the first hit is the lowest */
-    return -1;
+static int probes_cell(const approx_ctx *c, int point, int cell) {
+    const int *a = c->assign + (size_t)point * c->nprobe;
+    for (int q = 0; q < c->nprobe; q++)
+        if (a[q] == cell) return 1;
+    return 0;
 }
 
 static void cell_task(void *vctx, int task, int thread) {
     approx_ctx *c = vctx;
     int cell = c->cell_order[task];
-    const int *mem = c->cell_members + c->cell_start[cell];
-    int m = c->cell_start[cell + 1] - c->cell_start[cell];
-    if (m < 2) return;
+    const int *home = c->home_mem + c->home_start[cell], *qry = c->probe_mem + c->probe_start[cell];
+    int mh = c->home_start[cell + 1] - c->home_start[cell], mq = c->probe_start[cell + 1] - c->probe_start[cell];
+    if (mh == 0 || mq == 0) return;
     edge_buf *eb = &c->bufs[thread];
-    int npanels = (m + SBF_TILE_N - 1) / SBF_TILE_N;
+    int npanels = (mh + SBF_TILE_N - 1) / SBF_TILE_N;
     float *bp = aligned_alloc(64, ((size_t)npanels * c->dim * SBF_TILE_N * sizeof(float) + 63) & ~(size_t)63);
-    float *d = malloc((size_t)ROWS_PER_TASK * m * sizeof *d);
+    float *d = malloc((size_t)ROWS_PER_TASK * mh * sizeof *d);
     if (!bp || !d) { eb->oom = 1; free(bp); free(d); return; }
     for (int p = 0; p < npanels; p++)
-        pack_idx(c->emb, c->dim, mem, m, p * SBF_TILE_N, SBF_TILE_N, bp + (size_t)p * c->dim * SBF_TILE_N);
+        pack_idx(c->emb, c->dim, home, mh, p * SBF_TILE_N, SBF_TILE_N, bp + (size_t)p * c->dim * SBF_TILE_N);
     float *ap = c->apack[thread];
-    for (int r0 = 0; r0 < m; r0 += ROWS_PER_TASK) {
-        int nr = m - r0 < ROWS_PER_TASK ? m - r0 : ROWS_PER_TASK;
+    for (int r0 = 0; r0 < mq; r0 += ROWS_PER_TASK) {
+        int nr = mq - r0 < ROWS_PER_TASK ? mq - r0 : ROWS_PER_TASK;
         int nmicro = (nr + SBF_TILE_M - 1) / SBF_TILE_M;
         for (int mm = 0; mm < nmicro; mm++)
-            pack_idx(c->emb, c->dim, mem + r0, nr, mm * SBF_TILE_M, SBF_TILE_M, ap + (size_t)mm * c->dim * SBF_TILE_M);
-        dense_block(c->tile, ap, nr, bp, m, c->dim, r0 / SBF_TILE_N, d, m);
+            pack_idx(c->emb, c->dim, qry + r0, nr, mm * SBF_TILE_M, SBF_TILE_M, ap + (size_t)mm * c->dim * SBF_TILE_M);
+        dense_block(c->tile, ap, nr, bp, mh, c->dim, d, mh);
         for (int r = 0; r < nr; r++) {
-            int li = r0 + r, gi = mem[li];
-            const float *row = d + (size_t)r * m;
-            for (int lj = li + 1; lj < m; lj++) {
-                if (!(row[lj] > c->thr)) continue;
-                int gj = mem[lj];
-                if (first_common(c->point_cells + (size_t)gi * c->nprobe, c->point_cells + (size_t)gj * c->nprobe, c->nprobe) != cell)
-                    continue;
-                push_edge(eb, gi < gj ? gi : gj, gi < gj ? gj : gi, row[lj]);
+            int a = qry[r0 + r];
+            int home_a = c->assign[(size_t)a * c->nprobe];
+            const float *row = d + (size_t)r * mh;
+            for (int hj = 0; hj < mh; hj++) {
+                if (!(row[hj] > c->thr)) continue;
+                int b = home[hj];
+                if (b == a) continue;
+                /* a found b; keep it from here when a < b, or when b does not find a */
+                if (a > b && probes_cell(c, b, home_a)) continue;
+                push_edge(eb, a < b ? a : b, a < b ? b : a, row[hj]);
             }
         }
     }
@@ -521,12 +519,31 @@ static void cell_task(void *vctx, int task, int thread) {
     free(d);
 }
 
-static int cmp_cell_size(const void *a, const void *b, void *ctx) {
-    const int *st = ctx;
-    int x = *(const int *)a, y = *(const int *)b;
-    int sx = st[x + 1] - st[x], sy = st[y + 1] - st[y];
-    if (sx != sy) return sx > sy ? -1 : 1;
-    return (x > y) - (x < y);
+static int cmp_cell_cost(const void *x, const void *y, void *ctx) {
+    const approx_ctx *c = ctx;
+    int a = *(const int *)x, b = *(const int *)y;
+    long ca = (long)(c->home_start[a + 1] - c->home_start[a]) * (c->probe_start[a + 1] - c->probe_start[a]);
+    long cb = (long)(c->home_start[b + 1] - c->home_start[b]) * (c->probe_start[b + 1] - c->probe_start[b]);
+    if (ca != cb) return ca > cb ? -1 : 1;
+    return (a > b) - (a < b);
+}
+
+/* CSR of points by cell: start[nc + 1], mem[...]; which(i, q) gives point i's q-th cell. */
+static int cells_csr(const approx_ctx *c, int n, int nc, int per_point, int **start_out, int **mem_out) {
+    int *start = calloc((size_t)nc + 1, sizeof *start), *fill = malloc((size_t)nc * sizeof *fill);
+    if (!start || !fill) { free(start); free(fill); return -1; }
+    for (int i = 0; i < n; i++)
+        for (int q = 0; q < per_point; q++) start[c->assign[(size_t)i * c->nprobe + q] + 1]++;
+    for (int k = 0; k < nc; k++) start[k + 1] += start[k];
+    int *mem = malloc(((size_t)start[nc] + 1) * sizeof *mem);
+    if (!mem) { free(start); free(fill); return -1; }
+    memcpy(fill, start, (size_t)nc * sizeof *fill);
+    for (int i = 0; i < n; i++)
+        for (int q = 0; q < per_point; q++) mem[fill[c->assign[(size_t)i * c->nprobe + q]]++] = i;
+    free(fill);
+    *start_out = start;
+    *mem_out = mem;
+    return 0;
 }
 
 static int graph_build_approx(const float *emb, int n, int dim, const sbf_graph_opts *opt, sbf_graph *g) {
@@ -552,13 +569,13 @@ static int graph_build_approx(const float *emb, int n, int dim, const sbf_graph_
     double *acc = malloc((size_t)nc * dim * sizeof *acc);
     int *cnt = malloc((size_t)nc * sizeof *cnt);
     int npc = (nc + SBF_TILE_N - 1) / SBF_TILE_N;
+    int *hs = NULL, *hm = NULL, *ps = NULL, *pm = NULL, *corder = malloc((size_t)nc * sizeof *corder);
     c.cpack = aligned_alloc(64, ((size_t)npc * dim * SBF_TILE_N * sizeof(float) + 63) & ~(size_t)63);
     c.assign = malloc((size_t)n * APPROX_PROBES * sizeof *c.assign);
     c.apack = calloc((size_t)nt, sizeof *c.apack);
     c.dense = calloc((size_t)nt, sizeof *c.dense);
     c.bufs = calloc((size_t)nt, sizeof *c.bufs);
-    int *cstart = calloc((size_t)nc + 1, sizeof *cstart), *cmem = NULL, *corder = malloc((size_t)nc * sizeof *corder);
-    if (!idx || !cent || !acc || !cnt || !c.cpack || !c.assign || !c.apack || !c.dense || !c.bufs || !cstart || !corder) goto out;
+    if (!idx || !cent || !acc || !cnt || !c.cpack || !c.assign || !c.apack || !c.dense || !c.bufs || !corder) goto out;
     for (int t = 0; t < nt; t++) {
         c.apack[t] = aligned_alloc(64, ((size_t)ROWS_PER_TASK * dim * sizeof(float) + 63) & ~(size_t)63);
         c.dense[t] = malloc((size_t)ROWS_PER_TASK * nc * sizeof(float));
@@ -575,8 +592,7 @@ static int graph_build_approx(const float *emb, int n, int dim, const sbf_graph_
     for (int q = 0; q < nc; q++) memcpy(cent + (size_t)q * dim, emb + (size_t)idx[q % ns] * dim, (size_t)dim * sizeof *cent);
     c.rows = idx;
     for (int it = 0; it <= KMEANS_ITERS; it++) {
-        for (int p = 0; p < npc; p++) {
-            /* pack centroids (zero rows past nc) */
+        for (int p = 0; p < npc; p++) { /* pack centroids (zero rows past nc) */
             float *dst = c.cpack + (size_t)p * dim * SBF_TILE_N;
             for (int r = 0; r < SBF_TILE_N; r++) {
                 int q = p * SBF_TILE_N + r;
@@ -608,31 +624,19 @@ static int graph_build_approx(const float *emb, int n, int dim, const sbf_graph_
             for (int kk = 0; kk < dim; kk++) ce[kk] = (float)(acc[(size_t)q * dim + kk] * inv);
         }
     }
-    /* file every point under its nearest cells */
+    /* every point: its home cell and the cells it probes */
     for (int i = 0; i < n; i++) idx[i] = i;
     c.nrows = n;
     c.nprobe = APPROX_PROBES < nc ? APPROX_PROBES : nc;
     nn_pool_run(pool, (n + ROWS_PER_TASK - 1) / ROWS_PER_TASK, assign_task, &c);
-    for (int i = 0; i < n; i++)
-        for (int q = 0; q < c.nprobe; q++) {
-            const int *a = c.assign + (size_t)i * c.nprobe;
-            if (q == 0 || a[q] != a[q - 1]) cstart[a[q] + 1]++;
-        }
-    for (int q = 0; q < nc; q++) cstart[q + 1] += cstart[q];
-    cmem = malloc(((size_t)cstart[nc] + 1) * sizeof *cmem);
-    if (!cmem) goto out;
-    memcpy(cnt, cstart, (size_t)nc * sizeof *cnt);
-    for (int i = 0; i < n; i++)
-        for (int q = 0; q < c.nprobe; q++) {
-            const int *a = c.assign + (size_t)i * c.nprobe;
-            if (q == 0 || a[q] != a[q - 1]) cmem[cnt[a[q]]++] = i;
-        }
+    if (cells_csr(&c, n, nc, 1, &hs, &hm) || cells_csr(&c, n, nc, c.nprobe, &ps, &pm)) goto out;
+    c.home_start = hs;
+    c.home_mem = hm;
+    c.probe_start = ps;
+    c.probe_mem = pm;
     for (int q = 0; q < nc; q++) corder[q] = q;
-    qsort_r(corder, (size_t)nc, sizeof *corder, cmp_cell_size, cstart); /* biggest cells first */
-    c.cell_start = cstart;
-    c.cell_members = cmem;
+    qsort_r(corder, (size_t)nc, sizeof *corder, cmp_cell_cost, &c); /* costliest cells first */
     c.cell_order = corder;
-    c.point_cells = c.assign;
     nn_pool_run(pool, nc, cell_task, &c);
     for (int t = 0; t < nt; t++)
         if (c.bufs[t].oom) goto out;
@@ -645,7 +649,7 @@ out:
     if (c.bufs)
         for (int t = 0; t < nt; t++) free(c.bufs[t].e);
     free(c.apack); free(c.dense); free(c.bufs); free(c.cpack); free(c.assign);
-    free(idx); free(cent); free(acc); free(cnt); free(cstart); free(cmem); free(corder);
+    free(idx); free(cent); free(acc); free(cnt); free(hs); free(hm); free(ps); free(pm); free(corder);
     nn_pool_free(pool);
     return rc;
 }
