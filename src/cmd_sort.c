@@ -84,6 +84,8 @@ int sbf_cmd_sort(int argc, char **argv) {
         return 1;
     }
 
+    if (fs.nfaces > 50000 && !approx)
+        fprintf(stderr, "sortbyface sort: comparing all pairs of %d faces (can take minutes; --approx is about 10x faster)\n", fs.nfaces);
     sbf_cluster_opts co;
     sbf_cluster_opts_default(&co);
     co.graph.threshold = thr;
