@@ -16,6 +16,7 @@ static const struct {
     {"detect", sbf_cmd_detect, "print the faces (boxes, scores, landmarks) found in images, as JSON lines"},
     {"align", sbf_cmd_align, "write the aligned 160x160 face crops the network sees, as PNG"},
     {"represent", sbf_cmd_represent, "print FaceNet embeddings of the faces in images, as JSON lines"},
+    {"info", sbf_cmd_info, "what a database holds (and a checksum health check); --faces dumps every face"},
 };
 #define NVERBS (sizeof verbs / sizeof verbs[0])
 
@@ -52,6 +53,6 @@ int main(int argc, char **argv) {
         if (!strcmp(v, verbs[i].name)) return verbs[i].fn(argc - 1, argv + 1);
     if (v[0] == '-') fprintf(stderr, "sortbyface: unknown option '%s' (options go after the verb)\n", v);
     else fprintf(stderr, "sortbyface: unknown verb '%s'\n", v);
-    fprintf(stderr, "usage: sortbyface VERB [OPTIONS] ... (verbs: embed sort find detect align represent; see 'sortbyface --help')\n");
+    fprintf(stderr, "usage: sortbyface VERB [OPTIONS] ... (verbs: embed sort find detect align represent info; see 'sortbyface --help')\n");
     return 2;
 }

@@ -8,4 +8,5 @@ int sbf_cmd_find(int argc, char **argv);
 int sbf_cmd_detect(int argc, char **argv);
 int sbf_cmd_represent(int argc, char **argv);
 int sbf_cmd_align(int argc, char **argv);
+int sbf_cmd_info(int argc, char **argv);
 #endif

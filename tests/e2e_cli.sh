@@ -16,7 +16,7 @@ check "no args" 2 "$BIN"
 check "unknown verb" 2 "$BIN" frobnicate
 grep -q "unknown verb 'frobnicate'" /tmp/sbf-cli.err || { echo "FAIL: unknown verb message"; fails=$((fails+1)); }
 [ "$(wc -l < /tmp/sbf-cli.err)" -le 2 ] || { echo "FAIL: unknown verb should be a short message"; fails=$((fails+1)); }
-for v in embed sort find detect align represent; do
+for v in embed sort find detect align represent info; do
   check "$v --help" 0 "$BIN" $v --help
   grep -q "usage: sortbyface $v" /tmp/sbf-cli.out || { echo "FAIL: $v --help has no usage line"; fails=$((fails+1)); }
   check "$v -help (seed style)" 0 "$BIN" $v -help
