@@ -13,7 +13,10 @@
 #include <stddef.h>
 #include <stdlib.h>
 _Thread_local size_t sbf_stbi_alloc_limit; /* 0: no cap */
-static void *sbf_stbi_malloc(size_t n) { return sbf_stbi_alloc_limit && n > sbf_stbi_alloc_limit ? NULL : malloc(n); }
+/* calloc: stb 2.27 leaves parts of its buffers unwritten on corrupt input (a JPEG scan that stops
+ * early, truncated PNM/TGA data, the JPEG state itself); zeroed memory makes such pixels black and
+ * the same on every run instead of heap garbage (MemorySanitizer fuzzing, fuzz/fuzz_image.c). */
+static void *sbf_stbi_malloc(size_t n) { return sbf_stbi_alloc_limit && n > sbf_stbi_alloc_limit ? NULL : calloc(1, n ? n : 1); }
 static void *sbf_stbi_realloc(void *p, size_t n) { return sbf_stbi_alloc_limit && n > sbf_stbi_alloc_limit ? NULL : realloc(p, n); }
 #define STBI_MALLOC(n) sbf_stbi_malloc(n)
 #define STBI_REALLOC(p, n) sbf_stbi_realloc(p, n)
