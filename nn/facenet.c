@@ -258,8 +258,10 @@ nn_facenet *nn_facenet_load_ex(const char *path, int nthreads, int f16, char *er
     if (!net->pool) { snprintf(err, errlen, "cannot start threads"); goto fail; }
     net->nthreads = nn_pool_threads(net->pool);
     net->ctx = calloc((size_t)net->nthreads, sizeof *net->ctx);
-    net->batch = 1;
-    if (!net->ctx || arena_alloc(net, 1, 1)) { snprintf(err, errlen, "out of memory"); goto fail; }
+    /* Two faces per pass by default: the late layers stream each weight panel once for both (~7% less
+     * time per face when faces run in parallel), for 4 MB more arena per thread. */
+    net->batch = 2;
+    if (!net->ctx || arena_alloc(net, 2, 1)) { snprintf(err, errlen, "out of memory"); goto fail; }
     return net;
 fail:
     if (f) nnw_close(f);

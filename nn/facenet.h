@@ -23,7 +23,7 @@ nn_facenet *nn_facenet_load_ex(const char *path, int nthreads, int f16, char *er
 int nn_facenet_embed(nn_facenet *net, const unsigned char *rgb, int n, float *out);
 void nn_facenet_free(nn_facenet *net);
 int nn_facenet_threads(const nn_facenet *net);
-/* Number of faces run through the network together (default 1; more uses more arena memory). */
+/* Faces run through the network together in one pass (default 2; ~4 MB of arena per face per thread). */
 void nn_facenet_set_batch(nn_facenet *net, int batch);
 
 /* Force a kernel flavour for tests/benchmarks: "scalar", "avx2", "neon" (returns -1 if unavailable),
