@@ -116,7 +116,8 @@ int sbf_cmd_represent(int argc, char **argv) {
     const sbf_opt opts[] = {
         {"aligned", NULL, SBF_OPT_FLAG, &aligned, NULL, "each IMAGE is an aligned face crop (resized to 160x160 if needed)"},
         {"threads", NULL, SBF_OPT_INT, &threads, "N", "threads (default 0 = all cores)"},
-        {"model", NULL, SBF_OPT_STRING, &model, "FILE", "FaceNet weight file (default weights/facenet-20180402.sbfw)"},
+        {"model", NULL, SBF_OPT_STRING, &model, "FILE",
+         "FaceNet weight file (default weights/facenet-20180402.sbfw; a float16 file halves the memory)"},
         {0}};
     const sbf_cmd_spec spec = {
         "represent", "represent [OPTIONS] IMAGE...", "Print FaceNet embeddings as JSON lines.",
