@@ -122,6 +122,7 @@ void nn_conv_task(const nn_conv_call *c, int task) {
     const nn_kernels *kern = nn_kern();
     nn_ukernel_fn fn = cv->f16 ? kern->gemm_f16 : kern->gemm;
     if (!fn) fn = nn_kernels_scalar()->gemm_f16; /* float16 panels, flavour without a float16 kernel (armv7) */
+    nn_ukernel2_fn fn2 = cv->f16 ? NULL : kern->gemm2;
     int tm = task % c->tasks_m, tn = task / c->tasks_m;
     int t0 = (int)((long)c->mtiles * tm / c->tasks_m), t1 = (int)((long)c->mtiles * (tm + 1) / c->tasks_m);
     int p0 = (int)((long)cv->npanels * tn / c->tasks_n), p1 = (int)((long)cv->npanels * (tn + 1) / c->tasks_n);
@@ -135,6 +136,7 @@ void nn_conv_task(const nn_conv_call *c, int task) {
     size_t panel_bytes = k * NN_NR * esz;
     int pblk = (int)((256u * 1024u) / panel_bytes);
     if (pblk < 1) pblk = 1;
+    if (pblk > 1) pblk &= ~1;
     for (int pb = p0; pb < p1; pb += pblk) {
         int pe = pb + pblk < p1 ? pb + pblk : p1;
         for (int tile = t0; tile < t1; tile++) {
@@ -158,11 +160,18 @@ void nn_conv_task(const nn_conv_call *c, int task) {
                 }
             }
             float *out = c->out + (size_t)m0 * c->out_ld;
-            for (int p = pb; p < pe; p++) {
-                int nr = cv->cout - p * NN_NR < NN_NR ? cv->cout - p * NN_NR : NN_NR;
+            for (int p = pb; p < pe;) {
                 const char *panel = (const char *)cv->panels + (size_t)p * panel_bytes;
-                fn(ntaps, cin, ptrs, panel, cv->bias + p * NN_NR, out + p * NN_NR, (size_t)c->out_ld, mr, nr,
-                   c->flags);
+                int left = cv->cout - p * NN_NR;
+                if (fn2 && p + 1 < pe) { /* two panels per call */
+                    fn2(ntaps, cin, ptrs, panel, panel_bytes, cv->bias + p * NN_NR, out + p * NN_NR,
+                        (size_t)c->out_ld, mr, left < 2 * NN_NR ? left : 2 * NN_NR, c->flags);
+                    p += 2;
+                    continue;
+                }
+                fn(ntaps, cin, ptrs, panel, cv->bias + p * NN_NR, out + p * NN_NR, (size_t)c->out_ld, mr,
+                   left < NN_NR ? left : NN_NR, c->flags);
+                p++;
             }
         }
     }

@@ -66,14 +66,15 @@ static void maxrow_scalar(const float *const *rows, int in_ld, int ow, int ch, f
     }
 }
 
-static const nn_kernels k_scalar = {"scalar", gemm_scalar, gemm_scalar_f16, maxrow_scalar};
+static const nn_kernels k_scalar = {"scalar", gemm_scalar, gemm_scalar_f16, maxrow_scalar, NULL};
 const nn_kernels *nn_kernels_scalar(void) { return &k_scalar; }
 
 static const nn_kernels *g_kern;
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 
 static const nn_kernels *best(void) {
-    const nn_kernels *k = nn_kernels_avx2();
+    const nn_kernels *k = nn_kernels_avx512();
+    if (!k) k = nn_kernels_avx2();
     if (!k) k = nn_kernels_neon();
     if (!k) k = nn_kernels_scalar();
     return k;
@@ -85,6 +86,7 @@ static void init_once(void) {
     if (env && !strcmp(env, "scalar")) k = nn_kernels_scalar();
     else if (env && !strcmp(env, "avx2")) k = nn_kernels_avx2();
     else if (env && !strcmp(env, "neon")) k = nn_kernels_neon();
+    else if (env && !strcmp(env, "avx512")) k = nn_kernels_avx512();
     if (!k) k = best();
     __atomic_store_n(&g_kern, k, __ATOMIC_RELEASE);
 }
@@ -102,6 +104,7 @@ int nn_set_isa(const char *name) {
     if (!strcmp(name, "scalar")) k = nn_kernels_scalar();
     else if (!strcmp(name, "avx2")) k = nn_kernels_avx2();
     else if (!strcmp(name, "neon")) k = nn_kernels_neon();
+    else if (!strcmp(name, "avx512")) k = nn_kernels_avx512();
     else if (!strcmp(name, "auto")) k = best();
     if (!k) return -1;
     pthread_once(&g_once, init_once);

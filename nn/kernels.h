@@ -25,11 +25,17 @@ typedef void (*nn_ukernel_fn)(int ntaps, int cin, const float *const *a, const v
  * rows[3] point to the three input rows (pixel stride in_ld floats). */
 typedef void (*nn_maxrow_fn)(const float *const *rows, int in_ld, int ow, int ch, float *out, int out_ld);
 
+/* Two adjacent float32 panels at once (columns 0..31, nr <= 32); the second panel starts pstride bytes
+ * after the first.  Same contract as nn_ukernel_fn otherwise. */
+typedef void (*nn_ukernel2_fn)(int ntaps, int cin, const float *const *a, const void *b, size_t pstride,
+                               const float *bias, float *c, size_t ldc, int mr, int nr, int flags);
+
 typedef struct {
     const char *name;
     nn_ukernel_fn gemm;      /* float32 panels */
     nn_ukernel_fn gemm_f16;  /* binary16 panels (NULL: not available) */
     nn_maxrow_fn maxrow;
+    nn_ukernel2_fn gemm2;    /* optional: two float32 panels per call (AVX-512: 12 accumulators) */
 } nn_kernels;
 
 /* The selected kernel table (initialised on first use to the best available ISA). */
@@ -39,8 +45,9 @@ const nn_kernels *nn_kern(void);
 const nn_kernels *nn_kernels_scalar(void);
 const nn_kernels *nn_kernels_avx2(void);
 const nn_kernels *nn_kernels_neon(void);
+const nn_kernels *nn_kernels_avx512(void); /* AVX-512F pair kernel; the rest from the AVX2 table */
 
-/* Force a kernel flavour for tests/benchmarks: "scalar", "avx2", "neon" (-1 if unavailable);
+/* Force a kernel flavour for tests/benchmarks: "scalar", "avx2", "avx512", "neon" (-1 if unavailable);
  * "auto" picks the best one. */
 int nn_set_isa(const char *name);
 const char *nn_isa_name(void);

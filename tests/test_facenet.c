@@ -163,6 +163,7 @@ static void test_golden_simd(void **state) {
         check_isa("avx2", 3, 1);
         any = 1;
     }
+    if (nn_set_isa("avx512") == 0) { check_isa("avx512", 1, 1); check_isa("avx512", 2, 2); any = 1; }
     if (nn_set_isa("neon") == 0) { check_isa("neon", 2, 1); any = 1; }
     nn_set_isa("auto");
 #if defined(__x86_64__) || defined(__ARM_NEON)

@@ -1,6 +1,7 @@
 /* tests/test_nn_ops.c — every nn/ operator and kernel flavour (scalar, AVX2, NEON — whichever this
  * machine runs) against the naive reference on odd shapes: 7 channels, 9x5 images, VALID/SAME,
- * stride 1/2, 1x7/7x1/1x3/3x1 kernels, channel slices, residual add, ReLU, threads, binary16 panels. */
+ * stride 1/2, 1x7/7x1/1x3/3x1 kernels, channel slices, residual add, ReLU, threads, binary16 panels.
+ * ("avx512" is the AVX2 table plus a two-panel AVX-512F conv kernel, used when the CPU has AVX-512F.) */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -28,7 +29,7 @@ static float *rand_buf(size_t n) {
     return p;
 }
 
-static const char *const ISAS[] = {"scalar", "avx2", "neon"};
+static const char *const ISAS[] = {"scalar", "avx2", "avx512", "neon"};
 
 /* Runs one convolution configuration through every available ISA, compares with nn_ref_conv2d. */
 static int check_conv(int n, int h, int w, int cin, int cout, int kh, int kw, int sh, int sw, nn_padding pad,
@@ -79,8 +80,14 @@ static void test_isa_selection(void **state) {
         assert_int_equal(nn_set_isa("avx2"), 0);
         assert_string_equal(nn_isa_name(), "avx2");
     }
+    if (__builtin_cpu_supports("avx512f")) {
+        assert_int_equal(nn_set_isa("avx512"), 0);
+        assert_string_equal(nn_isa_name(), "avx512");
+        assert_non_null(nn_kern()->gemm2);
+    }
     assert_int_equal(nn_set_isa("neon"), -1);
 #elif defined(__ARM_NEON)
+    assert_int_equal(nn_set_isa("avx512"), -1);
     assert_int_equal(nn_set_isa("neon"), 0);
     assert_string_equal(nn_isa_name(), "neon");
     assert_int_equal(nn_set_isa("avx2"), -1);
