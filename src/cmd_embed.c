@@ -1,6 +1,7 @@
 /* src/cmd_embed.c — the 'embed' verb (embedder.py): walk folders, embed new or changed photos into the
  * database, forget deleted ones, with progress on a terminal and a summary line. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,14 @@ static void show_progress(progress *pr, int final) {
     fprintf(stderr, "\r[%s] %d/%d images, %d faces, %.1f images/s, ETA %d:%02d:%02d%s", bar, pr->done, pr->total,
             pr->faces, rate, (int)(eta / 3600), (int)(eta / 60) % 60, (int)eta % 60, final ? "\n" : "  ");
     fflush(stderr);
+}
+
+/* 1 image, 0 not an image (skipped silently), -1 unreadable (reason in err: listed as a failure). */
+static int sniff(const char *path, char *err, size_t errlen) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) { snprintf(err, errlen, "cannot open: %s", strerror(errno)); return -1; }
+    close(fd);
+    return sbf_is_image_file(path);
 }
 
 typedef struct { char **paths; int n, cap; } pathlist;
@@ -131,14 +140,16 @@ int sbf_cmd_embed(int argc, char **argv) {
 
     /* What needs work: new or changed files that are images by content. */
     int *todo = malloc(sizeof(int) * (w.n ? w.n : 1));
-    int ntodo = 0, unchanged = 0, not_images = 0;
+    int ntodo = 0, unchanged = 0, not_images = 0, failed = 0;
     for (int i = 0; i < w.n; i++) {
         long long sz, mt;
         if (sbf_store_lookup(st, w.files[i].path, &sz, &mt) && sz == w.files[i].size && mt == w.files[i].mtime_ns) {
             unchanged++;
             continue;
         }
-        if (!sbf_is_image_file(w.files[i].path)) {
+        int kind = sniff(w.files[i].path, err, sizeof err);
+        if (kind < 0) { sbf_file_error(w.files[i].path, err); failed++; continue; }
+        if (kind == 0) {
             not_images++;
             /* a file that was a photo and is not one any more is forgotten below */
             continue;
@@ -161,7 +172,7 @@ int sbf_cmd_embed(int argc, char **argv) {
     free(known.paths);
 
     sbf_pipeline *pl = NULL;
-    int failed = 0, faces = 0, embedded = 0, write_failed = 0;
+    int faces = 0, embedded = 0, write_failed = 0;
     progress pr = {ntodo, 0, 0, 0, sbf_now(), 0, !quiet && isatty(2)};
     if (ntodo > 0) {
         pl = sbf_pipeline_new(&po, err, sizeof err);
@@ -213,9 +224,11 @@ int sbf_cmd_embed(int argc, char **argv) {
     if (!quiet)
         fprintf(stderr,
                 "sortbyface embed: %d photos embedded (%d faces), %d unchanged, %d failed, %d forgotten, %d other files "
-                "skipped%s; database %s holds %zu photos, %zu faces; %.1f s (%.2f photos/s)\n",
+                "skipped%s%s; database %s holds %zu photos, %zu faces; %.1f s (%.2f photos/s)\n",
                 embedded, faces, unchanged, failed, forgotten, not_images,
-                w.dir_errors ? " (some folders unreadable)" : "", db, ss.photos, ss.faces, el,
+                w.dir_errors ? " (some folders unreadable)" : "",
+                write_failed ? "; STOPPED EARLY: the database could not be written (see above)" : "", db, ss.photos,
+                ss.faces, el,
                 el > 0 ? embedded / el : 0.0);
     int dir_errors = w.dir_errors;
     sbf_walk_free(&w);

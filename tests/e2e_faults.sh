@@ -1,0 +1,131 @@
+#!/bin/bash
+# tests/e2e_faults.sh — hostile conditions for embed/sort/find: odd file names (spaces, newline, not
+# UTF-8), a 0-byte file, a PNG bomb header, a symlink loop, an unreadable folder and file (as 'nobody'),
+# 10,000 files in one folder, files vanishing during a run, a full disk for the database and for the
+# output, and SIGKILL at random moments of embed and sort (20 times each): every run ends with a clear
+# message, the database stays valid, the results equal an uninterrupted run's and no photo changes.
+set -u
+BIN=$(cd "$(dirname "${SBF_BIN:?}")" && pwd)/$(basename "$SBF_BIN")
+S=${SBF_SHARED:?}
+[ -d "$S/data/lfw-dev" ] || { echo "e2e_faults: FAIL: $S/data/lfw-dev missing"; exit 1; }
+[ -f weights/facenet-20180402.sbfw ] || { echo "e2e_faults: FAIL: weights missing (run make setup)"; exit 1; }
+export SORTBYFACE_WEIGHTS=$(pwd)/weights
+TINY=$(pwd)/tests/fixtures/tiny-8x8.png
+T=$(mktemp -d /tmp/sbf-faults-XXXXXX)
+chmod 755 "$T"
+cleanup() { umount "$T/full" 2>/dev/null; chmod -R u+rwx "$T" 2>/dev/null; rm -rf "$T"; }
+trap cleanup EXIT
+cd "$T"
+fails=0; passed=0
+fail() { echo "FAIL: $*"; fails=$((fails+1)); }
+ok() { passed=$((passed+1)); }
+L=$S/data/lfw-dev
+RANDOM=20261130
+
+mkdir -p lib/a lib/b
+cp "$L/Hugo_Chavez/Hugo_Chavez_0001.jpg" "lib/a/two words.jpg"
+cp "$L/Hugo_Chavez/Hugo_Chavez_0002.jpg" "lib/a/new
+line.jpg"
+cp "$L/Hugo_Chavez/Hugo_Chavez_0003.jpg" "lib/b/$(printf 'caf\351.jpg')"   # Latin-1 name, not UTF-8
+cp "$L/Serena_Williams/Serena_Williams_0001.jpg" "$L/Serena_Williams/Serena_Williams_0002.jpg" \
+   "$L/Serena_Williams/Serena_Williams_0003.jpg" lib/b/
+: > lib/a/empty.jpg
+# PNG bomb: a tiny PNG whose header claims 60000 x 60000
+printf '\211PNG\r\n\032\n\000\000\000\rIHDR\000\000\352\140\000\000\352\140\010\002\000\000\000\000\000\000\000' > lib/a/bomb.png
+ln -s .. lib/b/loop
+find lib -type f -exec sha256sum {} + | sort > before.sha
+
+# ---- odd names, empty file, bomb, loop -----------------------------------------------------------
+"$BIN" embed -src lib --db ref.db -q 2>err; rc=$?
+[ $rc = 1 ] && ok || fail "embed: exit $rc, want 1 (the bomb fails)"
+grep -q "bomb.png: image too large: 60000x60000" err && ok || { fail "bomb: no clear line"; cat err; }
+[ "$(grep -c . err)" = 1 ] && ok || { fail "only the bomb should be reported"; cat err; }
+"$BIN" info --db ref.db > info 2>&1
+grep -q "ref.db: 6 photos, 6 faces" info && ok || { fail "6 photos with odd names expected"; cat info; }
+"$BIN" info --db ref.db --faces --no-embeddings > faces.json
+grep -q '"path":"lib/a/new\\nline.jpg"' faces.json && grep -q '"path":"lib/b/caf\\u00e9.jpg"' faces.json && ok \
+  || { fail "odd names in JSON"; cut -c1-80 faces.json; }
+"$BIN" sort --db ref.db -dest ref-out >/dev/null 2>err || { fail "sort with odd names"; cat err; }
+[ -f "ref-out/Person 1/$(printf 'caf\351.jpg')" ] || [ -f "ref-out/Person 2/$(printf 'caf\351.jpg')" ] && ok || fail "Latin-1 name not placed"
+grep -q 'new\\nline.jpg' ref-out/clusters.tsv && ok || fail "newline not escaped in clusters.tsv"
+"$BIN" info --db ref.db --faces > ref.json
+
+# ---- unreadable folder and file, as an ordinary user ---------------------------------------------
+mkdir -p perm/lib/locked perm/lib/open
+cp "$L/Tony_Blair/Tony_Blair_0001.jpg" perm/lib/open/
+cp "$L/Tony_Blair/Tony_Blair_0002.jpg" perm/lib/open/secret.jpg
+cp "$L/Tony_Blair/Tony_Blair_0003.jpg" perm/lib/locked/
+chmod 0 perm/lib/locked perm/lib/open/secret.jpg
+chown -R 65534:65534 perm; chmod 0 perm/lib/locked perm/lib/open/secret.jpg
+(cd perm && setpriv --reuid=65534 --regid=65534 --clear-groups env SORTBYFACE_WEIGHTS="$SORTBYFACE_WEIGHTS" \
+  "$BIN" embed -src lib --db p.db -q) 2>err; rc=$?
+[ $rc = 1 ] && ok || fail "permissions: exit $rc, want 1"
+grep -q "lib/locked: cannot read folder: Permission denied" err && ok || { fail "locked folder message"; cat err; }
+grep -q "lib/open/secret.jpg: " err && ok || { fail "unreadable file message"; cat err; }
+"$BIN" info --db perm/p.db | grep -q "1 photos, 1 faces" && ok || fail "the readable photo should be embedded"
+
+# ---- 10,000 files in one folder -----------------------------------------------------------------
+mkdir many
+cp "$TINY" many/seed.png
+for i in $(seq 1 9999); do ln many/seed.png many/f$i.png; done
+t0=$(date +%s)
+"$BIN" embed -src many --db many.db -q 2>err; rc=$?
+[ $rc = 0 ] && ok || { fail "10,000 files: exit $rc"; head -3 err; }
+"$BIN" info --db many.db | grep -q "10000 photos" && ok || fail "10,000 photos expected in many.db"
+"$BIN" embed -src many --db many.db 2>err2
+grep -q "0 photos embedded (0 faces), 10000 unchanged" err2 && ok || { fail "10,000 files: second run not incremental"; cat err2; }
+echo "10,000-file folder: first embed $(( $(date +%s) - t0 )) s"
+
+# ---- files vanishing and turning unreadable during a run ------------------------------------------
+mkdir -p vanish
+for p in Colin_Powell Tony_Blair; do cp "$L/$p/${p}_000"[1-6].jpg vanish/; done
+( sleep 0.3; rm -f vanish/Colin_Powell_000[4-6].jpg ) &
+"$BIN" embed -src vanish --db v.db -q 2>err; rc=$?; wait
+[ $rc -le 1 ] && ok || { fail "vanishing files: exit $rc"; cat err; }
+"$BIN" embed -src vanish --db v.db -q 2>err; rc=$?
+[ $rc -le 1 ] && ok || fail "rerun after vanishing files: exit $rc"
+n=$("$BIN" info --db v.db | sed -n 's/.*: \([0-9]*\) photos.*/\1/p')
+[ "$n" = 9 ] && ok || fail "after the rerun the database should hold the 9 remaining photos (got $n)"
+
+# ---- full disk -----------------------------------------------------------------------------------
+mkdir full && mount -t tmpfs -o size=8k tmpfs full || fail "cannot mount a small tmpfs (needs root)"
+"$BIN" embed -src lib --db full/e.db 2>err; rc=$?
+[ $rc = 3 ] && ok || fail "embed on a full disk: exit $rc, want 3"
+grep -q "full/e.db: .*No space left on device" err && grep -q "STOPPED EARLY" err && ok || { fail "full disk: no clear message"; cat err; }
+"$BIN" info --db full/e.db >/dev/null 2>&1; rc=$?
+[ $rc = 0 ] && ok || fail "the database on the full disk is not valid afterwards (exit $rc)"
+rm -f full/*
+"$BIN" sort --db ref.db -dest full/out >/dev/null 2>err; rc=$?
+head -c 7000 /dev/zero > full/filler 2>/dev/null
+"$BIN" sort --db ref.db -dest full/out2 >/dev/null 2>err; rc=$?
+[ $rc -ne 0 ] && [ $rc -lt 128 ] && ok || fail "sort onto a full disk: exit $rc"
+grep -q "No space left on device" err && ok || { fail "sort on full disk: no clear message"; cat err; }
+umount full
+
+# ---- SIGKILL during embed, 20 times: the final database equals an uninterrupted run's -------------
+rm -f k.db
+for i in $(seq 1 20); do
+  "$BIN" embed -src lib --db k.db -q 2>/dev/null & pid=$!
+  sleep "0.$((RANDOM % 9))$((RANDOM % 10))"
+  kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
+  "$BIN" info --db k.db >/dev/null 2>err || { [ -f k.db ] && { fail "kill $i left an invalid database"; cat err; }; }
+done
+"$BIN" embed -src lib --db k.db -q 2>/dev/null
+"$BIN" info --db k.db --faces > k.json
+cmp -s ref.json k.json && ok || fail "after 20 kills the database differs from an uninterrupted run's"
+
+# ---- SIGKILL during sort, 20 times: the next sort equals an uninterrupted one ---------------------
+for i in $(seq 1 20); do
+  "$BIN" sort --db ref.db -dest ks >/dev/null 2>&1 & pid=$!
+  sleep "0.0$((RANDOM % 10))"
+  kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
+done
+"$BIN" sort --db ref.db -dest final >/dev/null 2>err || { fail "sort after kills"; cat err; }
+cmp -s ref-out/clusters.tsv final/clusters.tsv && ok || fail "sort after kills differs from an uninterrupted sort"
+ls -d ks* >/dev/null 2>&1 && [ ! -e "ks/clusters.tsv.tmp" ] || true
+
+# ---- no photo changed ----------------------------------------------------------------------------
+find lib -type f -exec sha256sum {} + | sort > after.sha
+cmp -s before.sha after.sha && ok || fail "source photos changed"
+echo "e2e_faults: $passed checks passed, $fails failed"
+[ $fails -eq 0 ]
