@@ -69,7 +69,7 @@ static int under_root(const char *path, const char *root) {
 }
 
 int sbf_cmd_embed(int argc, char **argv) {
-    const char *src = NULL, *db = SBF_DEFAULT_DB, *upsample_s = "auto", *align_s = "eyes", *lm = NULL, *model = NULL;
+    const char *src = NULL, *db = SBF_DEFAULT_DB, *upsample_s = "auto", *align_s = NULL, *lm = NULL, *model = NULL;
     int threads = 0, processes = 0, min_face = -1, f16 = 0, quiet = 0, max_pixels = 100000000;
     const sbf_opt opts[] = {
         {"src", NULL, SBF_OPT_STRING, &src, "DIR", "folder of photos to embed (also accepted as a plain argument)"},
@@ -80,7 +80,7 @@ int sbf_cmd_embed(int argc, char **argv) {
          "detector upsampling; auto (default): 1 for photos up to 1 megapixel, else 0"},
         {"min-face", NULL, SBF_OPT_INT, &min_face, "PX",
          "smallest face to look for in big photos; default: automatic above 4.2 megapixels (see README)"},
-        {"align", NULL, SBF_OPT_STRING, &align_s, "eyes|box", "face alignment before FaceNet (default eyes)"},
+        {"align", NULL, SBF_OPT_STRING, &align_s, "eyes|box", "face alignment before FaceNet: box (default) or eyes; see README"},
         {"max-pixels", NULL, SBF_OPT_INT, &max_pixels, "N", "refuse images with more pixels (default 100000000)"},
         {"f16", NULL, SBF_OPT_FLAG, &f16, NULL, "store embeddings as float16 (half the size)"},
         {"landmarks-model", NULL, SBF_OPT_STRING, &lm, "FILE", "dlib 68-point model (default: Debian's libdlib-data file)"},
@@ -120,7 +120,7 @@ int sbf_cmd_embed(int argc, char **argv) {
         }
         po.upsample = (int)u;
     }
-    if (sbf_align_parse(align_s, &po.align)) {
+    if (align_s && sbf_align_parse(align_s, &po.align)) {
         fprintf(stderr, "sortbyface embed: --align must be eyes or box (got '%s')\n", align_s);
         return 2;
     }

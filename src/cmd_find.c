@@ -19,7 +19,7 @@ static int same_file(const char *a, const char *b) {
 }
 
 int sbf_cmd_find(int argc, char **argv) {
-    const char *src = NULL, *dest = NULL, *db = SBF_DEFAULT_DB, *align_s = "eyes", *lm = NULL, *model = NULL,
+    const char *src = NULL, *dest = NULL, *db = SBF_DEFAULT_DB, *align_s = NULL, *lm = NULL, *model = NULL,
                *upsample_s = "auto";
     double t = SBF_DEFAULT_THRESHOLD;
     int itr = SBF_DEFAULT_ITERATIONS, copy = 0, link = 0, symlink = 0, threads = 0;
@@ -34,7 +34,7 @@ int sbf_cmd_find(int argc, char **argv) {
         {"copy", NULL, SBF_OPT_FLAG, &copy, NULL, "copy the photos (default)"},
         {"link", NULL, SBF_OPT_FLAG, &link, NULL, "hard-link instead of copying"},
         {"symlink", NULL, SBF_OPT_FLAG, &symlink, NULL, "symlink instead of copying"},
-        {"align", NULL, SBF_OPT_STRING, &align_s, "eyes|box", "alignment; must match the one embed used (default eyes)"},
+        {"align", NULL, SBF_OPT_STRING, &align_s, "eyes|box", "alignment: box (default) or eyes; must match the one embed used"},
         {"upsample", NULL, SBF_OPT_STRING, &upsample_s, "N|auto", "detector upsampling for the query (default auto)"},
         {"threads", NULL, SBF_OPT_INT, &threads, "N", "threads (default: all cores)"},
         {"landmarks-model", NULL, SBF_OPT_STRING, &lm, "FILE", "dlib 68-point model"},
@@ -71,7 +71,7 @@ int sbf_cmd_find(int argc, char **argv) {
     }
     sbf_pipeline_opts po;
     sbf_pipeline_defaults(&po);
-    if (sbf_align_parse(align_s, &po.align)) { fprintf(stderr, "sortbyface find: --align must be eyes or box\n"); return 2; }
+    if (align_s && sbf_align_parse(align_s, &po.align)) { fprintf(stderr, "sortbyface find: --align must be eyes or box\n"); return 2; }
     if (strcmp(upsample_s, "auto") != 0) {
         char *end;
         long u = strtol(upsample_s, &end, 10);
