@@ -4,6 +4,7 @@
 #pragma GCC optimize("fp-contract=off")
 #include <immintrin.h>
 #include <math.h>
+#include <string.h>
 #include "src/hog.h"
 
 static inline void grad8(const uint8_t *prev, const uint8_t *row, const uint8_t *next, int x, uint8_t *bin, float *mag) {
@@ -141,10 +142,35 @@ static void sep2d_avx2(const float *plane, float *scratch, float *sal, long stri
     __m256 fr[16], fc[16];
     for (int t = 0; t < lr && t < 16; t++) fr[t] = _mm256_set1_ps(rf[t]);
     for (int t = 0; t < lc && t < 16; t++) fc[t] = _mm256_set1_ps(cf[t]);
-    for (int r = ra; r < rb; r++)
-        pass_row(plane + (size_t)r * stride + c0 - lr / 2, 1, rf, fr, lr, n, nsplit, scratch + (size_t)r * stride + c0, 0);
-    for (int r = r0; r < r1; r++)
-        pass_row(scratch + (size_t)(r - r0) * stride + c0, stride, cf, fc, lc, n, nsplit, sal + (size_t)r * stride + c0, 1);
+    const int nr = rb + (lc - 1) / 2 + 1; /* plane rows (features end at rb, then zero rows) */
+    if (lc > 16 || nr < 40) {
+        /* small planes: whole row pass, then whole column pass (everything stays in cache) */
+        for (int r = ra; r < rb; r++)
+            pass_row(plane + (size_t)r * stride + c0 - lr / 2, 1, rf, fr, lr, n, nsplit, scratch + (size_t)r * stride + c0, 0);
+        for (int r = r0; r < r1; r++)
+            pass_row(scratch + (size_t)(r - r0) * stride + c0, stride, cf, fc, lc, n, nsplit, sal + (size_t)r * stride + c0, 1);
+        return;
+    }
+    /* big planes: the row pass runs just ahead of the column pass through a ring of 16 rows, each
+     * row stored twice (slots s and s+16) so any lc consecutive rows are contiguous; the values
+     * are the same as with a whole scratch plane, but the working set stays in L1/L2. */
+    const int half = lc / 2;
+    int next = r0 - half; /* next plane row to produce */
+    for (int r = r0; r < r1; r++) {
+        for (; next <= r - half + lc - 1; next++) {
+            const int slot = next & 15;
+            float *d1 = scratch + (size_t)slot * stride + c0, *d2 = scratch + (size_t)(slot + 16) * stride + c0;
+            if (next < ra || next >= rb) {
+                memset(d1, 0, sizeof(float) * (size_t)n);
+                memset(d2, 0, sizeof(float) * (size_t)n);
+            } else {
+                pass_row(plane + (size_t)next * stride + c0 - lr / 2, 1, rf, fr, lr, n, nsplit, d1, 0);
+                memcpy(d2, d1, sizeof(float) * (size_t)n);
+            }
+        }
+        const int base = (r - half) & 15;
+        pass_row(scratch + (size_t)base * stride + c0, stride, cf, fc, lc, n, nsplit, sal + (size_t)r * stride + c0, 1);
+    }
 }
 
 static void resize_row_avx2(const uint8_t *rt, const uint8_t *rb, const int32_t *left, const float *frac, int n,

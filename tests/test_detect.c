@@ -152,18 +152,28 @@ static void test_kernels(void **st) {
     sbf_hog_scalar.grad_row(img[0], img[1], img[2], 1, 117, b2, m2);
     assert_memory_equal(b1 + 1, b2 + 1, 116);
     assert_memory_equal(m1 + 1, m2 + 1, 116 * sizeof(float));
-    /* separable filtering on a random plane with zero padding rows */
-    enum { NR = 30, STRIDE = 64, NC = 41 };
-    static float plane[NR * STRIDE + 64], s1[NR * STRIDE + 64], s2[NR * STRIDE + 64], o1[NR * STRIDE + 64],
-        o2[NR * STRIDE + 64];
-    for (int r = 4; r < NR - 5; r++)
-        for (int c = 4; c < NC - 5; c++) plane[r * STRIDE + c] = (float)RND() / 65536.0f - 0.3f;
+    /* separable filtering on random planes with zero padding rows (small: two whole passes; tall:
+     * the AVX2 ring-buffer path) */
+    enum { MAXR = 64, STRIDE = 64, NC = 41 };
+    static float plane[MAXR * STRIDE + 64], s1[MAXR * STRIDE + 64], s2[MAXR * STRIDE + 64], o1[MAXR * STRIDE + 64],
+        o2[MAXR * STRIDE + 64];
     float rf[10], cf[10];
     for (int i = 0; i < 10; i++) { rf[i] = (float)RND() / 30000.0f - 1; cf[i] = (float)RND() / 30000.0f - 1; }
-    const int n = NC - 9, nsplit = 24; /* 8-wide part and a tail, as dlib splits 32 columns */
-    K->sep2d(plane, s1, o1, STRIDE, 4, NR - 5, 5, NR - 4, 5, n, nsplit, rf, 10, cf, 10);
-    sbf_hog_scalar.sep2d(plane, s2, o2, STRIDE, 4, NR - 5, 5, NR - 4, 5, n, nsplit, rf, 10, cf, 10);
-    for (int r = 5; r < NR - 4; r++) assert_memory_equal(o1 + r * STRIDE + 5, o2 + r * STRIDE + 5, n * sizeof(float));
+    const int nrs[2] = {30, 64};
+    for (int z = 0; z < 2; z++) {
+        const int NR = nrs[z];
+        memset(plane, 0, sizeof plane);
+        memset(o1, 0, sizeof o1);
+        memset(o2, 0, sizeof o2);
+        memset(s1, 0, sizeof s1);
+        memset(s2, 0, sizeof s2);
+        for (int r = 4; r < NR - 5; r++)
+            for (int c = 4; c < NC - 5; c++) plane[r * STRIDE + c] = (float)RND() / 65536.0f - 0.3f;
+        const int n = NC - 9, nsplit = 24; /* 8-wide part and a tail, as dlib splits 32 columns */
+        K->sep2d(plane, s1, o1, STRIDE, 4, NR - 5, 5, NR - 4, 5, n, nsplit, rf, 10, cf, 10);
+        sbf_hog_scalar.sep2d(plane, s2, o2, STRIDE, 4, NR - 5, 5, NR - 4, 5, n, nsplit, rf, 10, cf, 10);
+        for (int r = 5; r < NR - 4; r++) assert_memory_equal(o1 + r * STRIDE + 5, o2 + r * STRIDE + 5, n * sizeof(float));
+    }
     /* features from random histograms */
     static float hist[18][64], nn[4][64], ni[4][64], d1[31][64], d2[31][64];
     const float *hp[18], *nnp[4], *nip[4];

@@ -1,8 +1,8 @@
 // tools/bench-detect.cpp — speed of our face detector against dlib's, same images, same run.
 //
-// Images are decoded once (our decoder) and converted to gray; then each configuration runs over
-// the whole set R times and the fastest round counts (the machine is shared; the minimum is the
-// least disturbed measurement):
+// Images are decoded once (our decoder) and converted to gray; each image goes through the three
+// configurations back to back, R times, and the fastest run of each (image, configuration) counts
+// (the machine is shared; the minimum is the least disturbed measurement):
 //   dlib      get_frontal_face_detector() in this process, 1 thread (its header code compiled
 //             with g++ -O2, as a program using Debian's libdlib-dev gets by default)
 //   ours x1   sbf_detect(), 1 thread
@@ -112,14 +112,16 @@ int main(int argc, char **argv) {
     nn_pool *pool2 = nn_pool_new(2);
     frontal_face_detector det = get_frontal_face_detector();
     pyramid_down<2> pyr;
-    double best[3] = {1e30, 1e30, 1e30};
+    /* per image and configuration the fastest of R runs; the three configurations run back to back
+     * on each image so that they see the same machine load */
+    std::vector<double> tbest(set.size() * 3, 1e30);
     long faces[3] = {0, 0, 0}, mismatch = 0;
     std::vector<std::vector<rectangle> > ref(set.size());
     for (int r = 0; r < reps; r++) {
-        for (int cfg = 0; cfg < 3; cfg++) {
-            long nf = 0;
-            double t0 = now();
-            for (size_t i = 0; i < set.size(); i++) {
+        for (size_t i = 0; i < set.size(); i++) {
+            for (int cfg = 0; cfg < 3; cfg++) {
+                const double t0 = now();
+                long nf;
                 if (cfg == 0) {
                     std::vector<rect_detection> d;
                     if (up == 0) det(set[i].g, d);
@@ -130,7 +132,8 @@ int main(int argc, char **argv) {
                         det(t, d);
                         for (auto &x : d) x.rect = pyr.rect_down(x.rect, up);
                     }
-                    nf += (long)d.size();
+                    tbest[i * 3] = std::min(tbest[i * 3], now() - t0);
+                    nf = (long)d.size();
                     if (r == 0) {
                         ref[i].clear();
                         for (auto &x : d) ref[i].push_back(x.rect);
@@ -138,7 +141,8 @@ int main(int argc, char **argv) {
                 } else {
                     sbf_box *b = nullptr;
                     int n = sbf_detect(ours, set[i].gray.data(), set[i].w, set[i].h, up, cfg == 2 ? pool2 : nullptr, &b);
-                    nf += n;
+                    tbest[i * 3 + cfg] = std::min(tbest[i * 3 + cfg], now() - t0);
+                    nf = n;
                     if (r == 0) {
                         bool same = n == (int)ref[i].size();
                         for (int k = 0; same && k < n; k++)
@@ -148,13 +152,15 @@ int main(int argc, char **argv) {
                     }
                     free(b);
                 }
+                if (r == 0) faces[cfg] += nf;
             }
-            best[cfg] = std::min(best[cfg], now() - t0);
-            faces[cfg] = nf;
         }
     }
+    double best[3] = {0, 0, 0};
+    for (size_t i = 0; i < set.size(); i++)
+        for (int cfg = 0; cfg < 3; cfg++) best[cfg] += tbest[i * 3 + cfg];
     const double n = (double)set.size();
-    printf("bench-detect: %zu images (%.2f Mpixel in all), upsample %d, best of %d rounds\n", set.size(), pixels / 1e6, up, reps);
+    printf("bench-detect: %zu images (%.2f Mpixel in all), upsample %d, fastest of %d runs per image\n", set.size(), pixels / 1e6, up, reps);
     printf("  dlib     1 thread : %8.2f ms/image  (%ld faces)\n", best[0] / n * 1e3, faces[0]);
     printf("  ours     1 thread : %8.2f ms/image  (%ld faces)  %.2fx dlib\n", best[1] / n * 1e3, faces[1], best[0] / best[1]);
     printf("  ours     2 threads: %8.2f ms/image  (%ld faces)  %.2fx dlib\n", best[2] / n * 1e3, faces[2], best[0] / best[2]);
