@@ -226,6 +226,12 @@ static void feat_row_scalar(const float *const *h, const float *const *nn, const
 const sbf_hog_kernels sbf_hog_scalar = {grad_row_scalar, votes_row_scalar, sep_scalar, sep2d_scalar, resize_row_scalar, feat_row_scalar};
 
 const sbf_hog_kernels *sbf_hog_kernels_get(void) {
+    static int forced = -1; /* SBF_HOG_KERNELS=scalar: reference kernels (tests, debugging) */
+    if (forced < 0) {
+        const char *e = getenv("SBF_HOG_KERNELS");
+        forced = e && strcmp(e, "scalar") == 0;
+    }
+    if (forced) return &sbf_hog_scalar;
 #if defined(__x86_64__)
     static int have = -1;
     if (have < 0) {

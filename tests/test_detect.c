@@ -231,7 +231,7 @@ static void test_golden(void **st) {
     sbf_detector *d = sbf_detector_new(err, sizeof err);
     assert_non_null(d);
     nn_pool *pool = nn_pool_new(2);
-    for (size_t i = 0; i < sizeof G / sizeof G[0]; i++) {
+    for (size_t i = 0; i < (cross() ? 1 : sizeof G / sizeof G[0]); i++) {
         sbf_image im;
         if (load_gray(G[i].rel, &im)) continue;
         for (int up = 0; up <= (cross() ? 0 : 1); up++)
@@ -256,7 +256,7 @@ static void test_small_and_blank(void **st) {
     static uint8_t blank[300 * 300];
     memset(blank, 128, sizeof blank);
     const int sizes[][2] = {{0, 0}, {1, 1}, {3, 2}, {10, 10}, {19, 40}, {20, 20}, {79, 80}, {300, 300}};
-    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0] - (cross() ? 1 : 0); i++)
         for (int up = 0; up <= (cross() ? 0 : 2); up++) {
             sbf_box *b = (sbf_box *)1;
             int n = sbf_detect(d, blank, sizes[i][0], sizes[i][1], up, NULL, &b);
