@@ -66,7 +66,7 @@ static void maxrow_scalar(const float *const *rows, int in_ld, int ow, int ch, f
     }
 }
 
-static const nn_kernels k_scalar = {"scalar", gemm_scalar, gemm_scalar_f16, maxrow_scalar, NULL};
+static const nn_kernels k_scalar = {"scalar", gemm_scalar, gemm_scalar_f16, maxrow_scalar, NULL, NULL};
 const nn_kernels *nn_kernels_scalar(void) { return &k_scalar; }
 
 static const nn_kernels *g_kern;

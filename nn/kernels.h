@@ -25,7 +25,7 @@ typedef void (*nn_ukernel_fn)(int ntaps, int cin, const float *const *a, const v
  * rows[3] point to the three input rows (pixel stride in_ld floats). */
 typedef void (*nn_maxrow_fn)(const float *const *rows, int in_ld, int ow, int ch, float *out, int out_ld);
 
-/* Two adjacent float32 panels at once (columns 0..31, nr <= 32); the second panel starts pstride bytes
+/* Two adjacent panels at once (columns 0..31, nr <= 32); the second panel starts pstride bytes
  * after the first.  Same contract as nn_ukernel_fn otherwise. */
 typedef void (*nn_ukernel2_fn)(int ntaps, int cin, const float *const *a, const void *b, size_t pstride,
                                const float *bias, float *c, size_t ldc, int mr, int nr, int flags);
@@ -36,6 +36,7 @@ typedef struct {
     nn_ukernel_fn gemm_f16;  /* binary16 panels (NULL: not available) */
     nn_maxrow_fn maxrow;
     nn_ukernel2_fn gemm2;    /* optional: two float32 panels per call (AVX-512: 12 accumulators) */
+    nn_ukernel2_fn gemm2_f16; /* optional: the same for binary16 panels */
 } nn_kernels;
 
 /* The selected kernel table (initialised on first use to the best available ISA). */

@@ -99,7 +99,7 @@ static void maxrow_avx2(const float *const *rows, int in_ld, int ow, int ch, flo
     }
 }
 
-static const nn_kernels k_avx2 = {"avx2", gemm_avx2, gemm_avx2_f16, maxrow_avx2, 0};
+static const nn_kernels k_avx2 = {"avx2", gemm_avx2, gemm_avx2_f16, maxrow_avx2, 0, 0};
 
 const nn_kernels *nn_kernels_avx2(void) {
     __builtin_cpu_init();
