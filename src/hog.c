@@ -78,8 +78,6 @@ int sbf_hog_resize_rows(const uint8_t *in, int iw, int ih, uint8_t *out, int ow,
         csimd += 4;
     }
     const sbf_hog_kernels *K = sbf_hog_kernels_get();
-    int gather_n = 0; /* columns whose 4 source bytes stay inside the last row */
-    while (gather_n < csimd && left[gather_n] + 3 < iw) gather_n++;
     double y = -y_scale; /* dlib accumulates y row by row; replay that up to row r0 */
     for (int r = 0; r < r0; r++) y += y_scale;
     for (int r = r0; r < r1; r++) {
@@ -90,7 +88,7 @@ int sbf_hog_resize_rows(const uint8_t *in, int iw, int ih, uint8_t *out, int ow,
         const float tb = (float)tb_frac, itb = (float)(1 - tb_frac);
         const uint8_t *rt = in + (size_t)top * iw, *rb = in + (size_t)bottom * iw;
         uint8_t *o = out + (size_t)r * ow;
-        K->resize_row(rt, rb, left, frac, csimd, bottom < ih - 1 ? csimd : gather_n, tb, itb, o);
+        K->resize_row(rt, rb, left, frac, csimd, (long)(ih - bottom) * iw, tb, itb, o); /* bytes readable from rb on */
         double x = -x_scale + csimd * x_scale;
         for (int c = csimd; c < ow; c++) {
             x += x_scale;
@@ -155,8 +153,8 @@ static void sep_scalar(const float *in, long step, const float *f, int len, int 
 }
 
 static void resize_row_scalar(const uint8_t *rt, const uint8_t *rb, const int32_t *left, const float *frac, int n,
-                              int gather_n, float tb, float itb, uint8_t *o) {
-    (void)gather_n;
+                              long avail, float tb, float itb, uint8_t *o) {
+    (void)avail;
     for (int c = 0; c < n; c++) {
         const int lf = left[c];
         const float lr = frac[c], ilr = 1.0f - lr;

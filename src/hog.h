@@ -92,8 +92,9 @@ typedef struct {
                   int n, int nsplit, const float *rf, int lr, const float *cf, int lc);
     /* dlib's 4-wide bilinear resize inner loop for output columns [0, n): source columns left[c],
      * left[c]+1 of rows rt and rb, weights from frac[c] and the row fraction (tb, itb = float(1-tb));
-     * rounds with +0.5.  gather_n: columns whose source bytes left[c]..left[c]+3 may be read. */
-    void (*resize_row)(const uint8_t *rt, const uint8_t *rb, const int32_t *left, const float *frac, int n, int gather_n,
+     * rounds with +0.5.  avail: bytes that may be read from rb onwards (rt <= rb has at least as
+     * many); SIMD versions read a little past left[c]+1 within that bound. */
+    void (*resize_row)(const uint8_t *rt, const uint8_t *rb, const int32_t *left, const float *frac, int n, long avail,
                        float tb, float itb, uint8_t *out);
     /* One row of fHOG features for cells x in [x0, x1): h[o][x] = histogram bin o (18 rows),
      * nn[k][x] / ni[k][x] = the 4 block normalisers (0.2*sqrt(energy+eps), 0.1/that) of lane k,

@@ -174,14 +174,29 @@ static void sep2d_avx2(const float *plane, float *scratch, float *sal, long stri
 }
 
 static void resize_row_avx2(const uint8_t *rt, const uint8_t *rb, const int32_t *left, const float *frac, int n,
-                            int gather_n, float tb, float itb, uint8_t *o) {
+                            long avail, float tb, float itb, uint8_t *o) {
     const __m256 vtb = _mm256_set1_ps(tb), vitb = _mm256_set1_ps(itb), one = _mm256_set1_ps(1.0f), half = _mm256_set1_ps(0.5f);
-    const __m256i ff = _mm256_set1_epi32(0xff);
+    const __m256i ff = _mm256_set1_epi32(0xff), one_i = _mm256_set1_epi32(1), hi80 = _mm256_set1_epi32((int)0x80800000u);
     int c = 0;
-    for (; c + 8 <= gather_n; c += 8) {
+    for (; c + 8 <= n; c += 8) {
+        const int base = left[c], last = left[c + 7];
+        __m256i gt, gb;
         const __m256i idx = _mm256_loadu_si256((const __m256i *)(left + c));
-        const __m256i gt = _mm256_i32gather_epi32((const int *)rt, idx, 1);
-        const __m256i gb = _mm256_i32gather_epi32((const int *)rb, idx, 1);
+        if (last + 1 - base <= 15 && base + 16 <= avail) {
+            /* the 8 source pairs lie within 16 bytes: one load and a byte shuffle per row; the
+             * shuffle puts tl in byte 0 and tr in byte 1 of each 32-bit lane, zeros above */
+            const __m256i rel = _mm256_sub_epi32(idx, _mm256_set1_epi32(base));
+            const __m256i m = _mm256_or_si256(_mm256_or_si256(rel, _mm256_slli_epi32(_mm256_add_epi32(rel, one_i), 8)), hi80);
+            const __m128i mlo = _mm256_castsi256_si128(m), mhi = _mm256_extracti128_si256(m, 1);
+            const __m128i t16 = _mm_loadu_si128((const __m128i *)(rt + base)), b16 = _mm_loadu_si128((const __m128i *)(rb + base));
+            gt = _mm256_set_m128i(_mm_shuffle_epi8(t16, mhi), _mm_shuffle_epi8(t16, mlo));
+            gb = _mm256_set_m128i(_mm_shuffle_epi8(b16, mhi), _mm_shuffle_epi8(b16, mlo));
+        } else if (last + 4 <= avail) {
+            gt = _mm256_i32gather_epi32((const int *)rt, idx, 1);
+            gb = _mm256_i32gather_epi32((const int *)rb, idx, 1);
+        } else {
+            break;
+        }
         const __m256 tl = _mm256_cvtepi32_ps(_mm256_and_si256(gt, ff));
         const __m256 tr = _mm256_cvtepi32_ps(_mm256_and_si256(_mm256_srli_epi32(gt, 8), ff));
         const __m256 bl = _mm256_cvtepi32_ps(_mm256_and_si256(gb, ff));

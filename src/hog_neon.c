@@ -145,8 +145,8 @@ static void feat_row_neon(const float *const *h, const float *const *nn, const f
 }
 
 static void resize_row_neon(const uint8_t *rt, const uint8_t *rb, const int32_t *left, const float *frac, int n,
-                            int gather_n, float tb, float itb, uint8_t *o) {
-    sbf_hog_scalar.resize_row(rt, rb, left, frac, n, gather_n, tb, itb, o);
+                            long avail, float tb, float itb, uint8_t *o) {
+    sbf_hog_scalar.resize_row(rt, rb, left, frac, n, avail, tb, itb, o);
 }
 
 const sbf_hog_kernels sbf_hog_neon = {grad_row_neon, votes_row_neon, sep_neon, sep2d_neon, resize_row_neon, feat_row_neon};
