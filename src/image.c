@@ -227,19 +227,22 @@ static const char *stb_header_checks(const unsigned char *buf, size_t len) {
     return NULL;
 }
 
-/* A copy of a PNG whose short PLTE chunks are padded to 256 entries (black), or NULL when none is short.
- * stb 2.27 keeps the palette in an uninitialised stack array: a pixel index past the PLTE entries
- * (possible in any corrupt file) came out as stack garbage (MSan, fuzz/fuzz_image.c), so the same
- * file could give different pixels.  Call after png_chunks_ok. */
-static unsigned char *png_pad_palette(const unsigned char *b, size_t n, size_t *outlen) {
+/* A copy of a PNG whose short PLTE chunks are padded to 256 entries (black) and without empty IDAT
+ * chunks, or NULL when there is nothing to change.  stb 2.27 keeps the palette in an uninitialised
+ * stack array: a pixel index past the PLTE entries (possible in any corrupt file) came out as stack
+ * garbage (MSan), so the same file could give different pixels; an empty first IDAT makes it memcpy
+ * to NULL (UBSan).  Both found by fuzz/fuzz_image.c.  Call after png_chunks_ok. */
+static unsigned char *png_sanitize(const unsigned char *b, size_t n, size_t *outlen) {
     size_t p = 8, extra = 0;
+    int drop = 0;
     while (n - p >= 12) {
         unsigned long l = (unsigned long)b[p] << 24 | (unsigned long)b[p + 1] << 16 | (unsigned long)b[p + 2] << 8 | b[p + 3];
         if (!memcmp(b + p + 4, "PLTE", 4) && l > 0 && l < 768 && l % 3 == 0) extra += 768 - l;
+        if (!memcmp(b + p + 4, "IDAT", 4) && l == 0) drop = 1;
         if (!memcmp(b + p + 4, "IEND", 4)) break;
         p += 12 + l;
     }
-    if (!extra) return NULL;
+    if (!extra && !drop) return NULL;
     unsigned char *o = malloc(n + extra);
     if (!o) return NULL;
     size_t q = 0;
@@ -255,6 +258,8 @@ static unsigned char *png_pad_palette(const unsigned char *b, size_t n, size_t *
             uint32_t crc = nnw_crc32(0, o + q + 4, 4 + 768);
             for (int k = 0; k < 4; k++) o[q + 8 + 768 + k] = (unsigned char)(crc >> (24 - 8 * k));
             q += 12 + 768;
+        } else if (!memcmp(b + p + 4, "IDAT", 4) && l == 0) {
+            /* dropped */
         } else {
             memcpy(o + q, b + p, 12 + l);
             q += 12 + l;
@@ -316,6 +321,7 @@ static const char *stb_reason(char *out, size_t n) {
     if (!r) r = "unknown";
     for (size_t i = 0; r[i] && k + 1 < n; i++) out[k++] = (r[i] >= 0x20 && r[i] < 0x7f) ? r[i] : '?';
     out[k] = 0;
+    if (!k) snprintf(out, n, "unknown");
     return out;
 }
 
@@ -368,7 +374,7 @@ static int decode(const unsigned char *buf, size_t len, int allow_tga, long long
     /* stb 2.27 converts 16-bit PNM channels with its 8-bit routine (heap overflow on a 16-bit PGM asked
      * for 3 channels; found by fuzz/fuzz_image.c): take PNM in its own channel count, expand here. */
     size_t plen = 0;
-    unsigned char *padded = is_png ? png_pad_palette(buf, len, &plen) : NULL;
+    unsigned char *padded = is_png ? png_sanitize(buf, len, &plen) : NULL;
     unsigned char *px = padded && plen <= 0x7fffffff ? stbi_load_from_memory(padded, (int)plen, &dw, &dh, &dc, 3)
                                                       : stbi_load_from_memory(buf, (int)len, &dw, &dh, &dc, is_pnm ? 0 : 3);
     free(padded);
