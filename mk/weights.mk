@@ -15,10 +15,11 @@ build/native/tools/npy2sbfw: $(NPY2SBFW_SRCS) nn/weights.h nn/half.h src/util.h
 $(FACENET_NPY_DIR)/.verified: weights/facenet-20180402-114759.sha256
 	sh tools/fetch-facenet.sh $< $(SHARED)/weights/facenet-20180402-114759 $(FACENET_NPY_DIR)
 
-weights/facenet-20180402.sbfw: $(FACENET_NPY_DIR)/.verified build/native/tools/npy2sbfw
+# The converter is order-only: rebuilding it (e.g. after a src/util.c change) does not redo the 94 MB file.
+weights/facenet-20180402.sbfw: $(FACENET_NPY_DIR)/.verified | build/native/tools/npy2sbfw
 	build/native/tools/npy2sbfw $(FACENET_META) $(FACENET_NPY_DIR) $@
 
-weights/facenet-20180402-f16.sbfw: $(FACENET_NPY_DIR)/.verified build/native/tools/npy2sbfw
+weights/facenet-20180402-f16.sbfw: $(FACENET_NPY_DIR)/.verified | build/native/tools/npy2sbfw
 	build/native/tools/npy2sbfw --f16 $(FACENET_META) $(FACENET_NPY_DIR) $@
 
 build/native/tools/sbfw-info: tools/sbfw-info.c nn/weights.c src/util.c nn/weights.h src/util.h
