@@ -17,11 +17,11 @@ build/native/tools/shape-convert: $(SHAPE_CONVERT_SRCS) $(SHAPE_CONVERT_AVX2) sr
 	@mkdir -p $(dir $@)
 	gcc $(CFLAGS_COMMON) -o $@ $(SHAPE_CONVERT_SRCS) $(SHAPE_CONVERT_AVX2) -lm
 
-weights/shape-68-f16.sbfw: $(DLIB_SHAPE_DAT) build/native/tools/shape-convert
+weights/shape-68-f16.sbfw: $(DLIB_SHAPE_DAT) | build/native/tools/shape-convert
 	build/native/tools/shape-convert --f16 $< $@
 
 WEIGHT_FILES += weights/shape-68.sbfw
-weights/shape-68.sbfw: $(DLIB_SHAPE_DAT) build/native/tools/shape-convert
+weights/shape-68.sbfw: $(DLIB_SHAPE_DAT) | build/native/tools/shape-convert
 	build/native/tools/shape-convert $< $@
 
 ifneq ($(filter native asan,$(V)),)
