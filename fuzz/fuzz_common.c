@@ -32,6 +32,7 @@ const char *sbf_fuzz_tmpdir(void) {
     if (fuzz_dir[0]) return fuzz_dir;
     const char *base = getenv("TMPDIR");
     struct stat st;
+    memset(&st, 0, sizeof st); /* (MSan does not see glibc 2.36's stat fill it) */
     if (!base || !*base) base = (stat("/dev/shm", &st) == 0 && S_ISDIR(st.st_mode) && access("/dev/shm", W_OK) == 0) ? "/dev/shm" : "/tmp";
     snprintf(fuzz_dir, sizeof fuzz_dir, "%s/sbf-fuzz-XXXXXX", base);
     if (!mkdtemp(fuzz_dir)) {
