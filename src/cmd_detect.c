@@ -6,25 +6,34 @@
 #include "src/cli.h"
 #include "src/detect.h"
 #include "src/image.h"
+#include "src/landmarks.h"
 #include "src/util.h"
 #include "src/verbs.h"
 
-static void print_faces(const char *path, const sbf_image *im, const sbf_box *b, int n) {
+static void print_faces(const char *path, const sbf_image *im, const sbf_box *b, int n, const sbf_shape_model *sm) {
     fputs("{\"path\":", stdout);
     sbf_json_string(stdout, path);
     printf(",\"width\":%d,\"height\":%d,\"faces\":[", im->w, im->h);
     for (int i = 0; i < n; i++) {
         printf("%s{\"box\":[%ld,%ld,%ld,%ld],\"score\":", i ? "," : "", b[i].left, b[i].top, b[i].right, b[i].bottom);
         sbf_json_float(stdout, b[i].score);
-        /* --landmarks (shape predictor) adds its "landmarks" member here. */
+        if (sm) { /* --landmarks */
+            float p[SBF_LANDMARKS][2];
+            sbf_shape_predict(sm, im->gray, im->w, im->h, &b[i], p);
+            sbf_landmarks_print_json(stdout, (const float(*)[2])p);
+        }
         putchar('}');
     }
     fputs("]}\n", stdout);
 }
 
 int sbf_cmd_detect(int argc, char **argv) {
-    int upsample = 0, threads = 0, min_face = -1, max_pixels = (int)SBF_DEFAULT_MAX_PIXELS;
+    int upsample = 0, threads = 0, min_face = -1, max_pixels = (int)SBF_DEFAULT_MAX_PIXELS, landmarks = 0;
+    const char *lm_path = NULL;
     const sbf_opt opts[] = {
+        {"landmarks", NULL, SBF_OPT_FLAG, &landmarks, NULL, "add dlib's 68 landmarks per face (\"landmarks\":[[x,y],...])"},
+        {"landmarks-model", NULL, SBF_OPT_STRING, &lm_path, "FILE",
+         "68-point model (.dat or .sbfw; default weights/shape-68.sbfw, else Debian's libdlib-data file)"},
         {"upsample", NULL, SBF_OPT_INT, &upsample, "N", "upsample the image N times first, like dlib's detector(img, N) (default 0)"},
         {"threads", NULL, SBF_OPT_INT, &threads, "N", "threads per image (default 0 = all cores)"},
         {"min-face", NULL, SBF_OPT_INT, &min_face, "PX",
@@ -36,8 +45,11 @@ int sbf_cmd_detect(int argc, char **argv) {
         "Finds faces with dlib's HOG frontal face detector, reimplemented: same boxes, scores and order as\n"
         "dlib's get_frontal_face_detector() on the same pixels.  One line per image:\n"
         "  {\"path\":P,\"width\":W,\"height\":H,\"faces\":[{\"box\":[left,top,right,bottom],\"score\":S},...]}\n"
+
         "boxes in dlib's convention (right/bottom inclusive) in the EXIF-rotated image; an unreadable image\n"
-        "gives {\"path\":P,\"error\":REASON} and exit status 1.\n\n"
+        "gives {\"path\":P,\"error\":REASON} and exit status 1.\n"
+        "With --landmarks each face also has \"landmarks\":[[x,y],...] (68 points, dlib's order, as dlib's\n"
+        "shape_predictor computes them before rounding to whole pixels).\n\n"
         "Big photos (--min-face): dlib scans an image pyramid (5/6 per level) with an 80x80 window, so its\n"
         "level L only finds faces of about 80*1.2^L pixels.  With --min-face PX the levels whose window is\n"
         "smaller than PX are skipped: every box reported is a window dlib scores identically (same box,\n"
@@ -65,6 +77,16 @@ int sbf_cmd_detect(int argc, char **argv) {
         free(pos);
         return 3;
     }
+    sbf_shape_model *sm = NULL;
+    if (landmarks || lm_path) {
+        const char *path = lm_path ? lm_path : sbf_landmarks_default_path();
+        if (!(sm = sbf_shape_load(path, err, sizeof err))) {
+            sbf_file_error(path, err);
+            sbf_detector_free(det);
+            free(pos);
+            return 3;
+        }
+    }
     nn_pool *pool = nn_pool_new(threads);
     int failed = 0;
     for (int i = 0; i < npos; i++) {
@@ -89,13 +111,14 @@ int sbf_cmd_detect(int argc, char **argv) {
             sbf_file_error(pos[i], "out of memory");
             failed = 1;
         } else {
-            print_faces(pos[i], &im, b, n);
+            print_faces(pos[i], &im, b, n, sm);
         }
         fflush(stdout);
         free(b);
         sbf_image_free(&im);
     }
     nn_pool_free(pool);
+    sbf_shape_free(sm);
     sbf_detector_free(det);
     free(pos);
     return failed ? 1 : 0;
