@@ -1,8 +1,19 @@
-/* nn/threadpool.c — fixed pthread pool; tasks are claimed with an atomic counter. */
+/* nn/threadpool.c — fixed pthread pool.  A run is a struct on the caller's stack that workers join
+ * while it is open; tasks are claimed with an atomic counter.  The caller works too and, once every
+ * task is claimed, waits only for the workers that joined — never for a sleeping thread to wake up
+ * (on a busy machine that wake-up can cost milliseconds per run). */
 #include "nn/threadpool.h"
 #include <pthread.h>
 #include <stdlib.h>
 #include <unistd.h>
+
+typedef struct {
+    nn_task_fn fn;
+    void *ctx;
+    int ntasks;
+    int next;  /* atomic task counter */
+    int refs;  /* workers inside this run (under the pool mutex) */
+} run_t;
 
 struct nn_pool {
     int n;                 /* threads including the caller */
@@ -10,24 +21,24 @@ struct nn_pool {
     pthread_mutex_t mu;
     pthread_cond_t go, done;
     unsigned long gen;     /* bumped per run */
-    int quit, busy;        /* workers still running the current generation */
-    nn_task_fn fn; void *ctx; int ntasks;
-    int next;              /* atomic task counter */
+    run_t *cur;            /* the open run, NULL between runs */
+    int quit;
 };
 
 typedef struct { nn_pool *p; int id; } worker_arg;
 
-static void drain(nn_pool *p, int id) {
+static void drain(run_t *r, int id) {
     for (;;) {
-        int t = __atomic_fetch_add(&p->next, 1, __ATOMIC_RELAXED);
-        if (t >= p->ntasks) break;
-        p->fn(p->ctx, t, id);
+        int t = __atomic_fetch_add(&r->next, 1, __ATOMIC_RELAXED);
+        if (t >= r->ntasks) break;
+        r->fn(r->ctx, t, id);
     }
 }
 
 static void *worker(void *a) {
     worker_arg *wa = a;
-    nn_pool *p = wa->p; int id = wa->id;
+    nn_pool *p = wa->p;
+    int id = wa->id;
     free(wa);
     unsigned long seen = 0;
     pthread_mutex_lock(&p->mu);
@@ -35,10 +46,13 @@ static void *worker(void *a) {
         while (!p->quit && p->gen == seen) pthread_cond_wait(&p->go, &p->mu);
         if (p->quit) break;
         seen = p->gen;
+        run_t *r = p->cur;
+        if (!r) continue; /* woke after that run closed: nothing to do */
+        r->refs++;
         pthread_mutex_unlock(&p->mu);
-        drain(p, id);
+        drain(r, id);
         pthread_mutex_lock(&p->mu);
-        if (--p->busy == 0) pthread_cond_signal(&p->done);
+        if (--r->refs == 0) pthread_cond_broadcast(&p->done);
     }
     pthread_mutex_unlock(&p->mu);
     return NULL;
@@ -82,15 +96,16 @@ void nn_pool_run(nn_pool *p, int ntasks, nn_task_fn fn, void *ctx) {
         for (int t = 0; t < ntasks; t++) fn(ctx, t, 0);
         return;
     }
+    run_t r = {fn, ctx, ntasks, 0, 0};
     pthread_mutex_lock(&p->mu);
-    p->fn = fn; p->ctx = ctx; p->ntasks = ntasks; p->next = 0;
-    p->busy = p->n - 1;
+    p->cur = &r;
     p->gen++;
     pthread_cond_broadcast(&p->go);
     pthread_mutex_unlock(&p->mu);
-    drain(p, 0);
+    drain(&r, 0);
     pthread_mutex_lock(&p->mu);
-    while (p->busy > 0) pthread_cond_wait(&p->done, &p->mu);
+    p->cur = NULL; /* late wakers skip it; r lives until the joined ones leave */
+    while (r.refs > 0) pthread_cond_wait(&p->done, &p->mu);
     pthread_mutex_unlock(&p->mu);
 }
 
@@ -102,8 +117,8 @@ void nn_pool_free(nn_pool *p) {
     pthread_mutex_unlock(&p->mu);
     for (int i = 1; i < p->n; i++) pthread_join(p->th[i - 1], NULL);
     pthread_mutex_destroy(&p->mu);
-    pthread_cond_destroy(&p->go);
     pthread_cond_destroy(&p->done);
+    pthread_cond_destroy(&p->go);
     free(p->th);
     free(p);
 }
