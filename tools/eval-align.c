@@ -4,7 +4,9 @@
  * usage: eval-align [--pairs FILE] [--lfw DIR] [--facenet FILE] [--landmarks-model FILE] [--threads N]
  *                   [--limit N] [--upsample N] [VARIANT...]
  * VARIANT: eyes (the eyes rule as shipped), box (box rule as shipped), eyes:EX:EY (eye at EX*w,EY*h),
- *          box:SCALE (box enlarged SCALE times).  Default: eyes box.
+ *          box:SCALE (box enlarged SCALE times), box:SCALE:DY (and its centre moved DY x side down).
+ *          A "+flip" suffix adds the embedding of the mirrored crop (test-time augmentation).
+ *          Default: eyes box.
  * Faces: dlib's detector (ours) on each image with --upsample (default 1); of several faces the one nearest
  * the image centre (LFW's convention); images with no detection use a centred box of dlib's typical LFW
  * size and are counted.  Scores: cosine similarity of the L2-normalised embeddings. */
@@ -41,18 +43,25 @@ static int find_or_add(imgref **imgs, int *n, int *cap, const char *name, int id
     return (*n)++;
 }
 
-static int crop_variant(const char *v, const sbf_image *im, const faceinfo *f, unsigned char *out)
+static int crop_variant(const char *vfull, const sbf_image *im, const faceinfo *f, unsigned char *out)
 {
     double a[6];
     int rc;
+    char v[64]; /* the rule without a "+flip" suffix */
+    snprintf(v, sizeof v, "%s", vfull);
+    char *plus = strstr(v, "+flip");
+    if (plus) *plus = 0;
     if (strcmp(v, "eyes") == 0) rc = sbf_align_transform(&f->box, f->pts, SBF_ALIGN_EYES, a);
     else if (strcmp(v, "box") == 0) rc = sbf_align_transform(&f->box, f->pts, SBF_ALIGN_BOX, a);
     else if (strncmp(v, "eyes:", 5) == 0) {
         double ex = 0, ey = 0;
         if (sscanf(v + 5, "%lf:%lf", &ex, &ey) != 2) return -1;
         rc = sbf_align_eyes_transform(f->pts, ex, ey, a);
-    } else if (strncmp(v, "box:", 4) == 0) {
-        rc = sbf_align_box_transform(&f->box, atof(v + 4), a);
+    } else if (strncmp(v, "box:", 4) == 0) { /* box:SCALE or box:SCALE:DY (DY: centre shift, fraction of the side) */
+        double scale = 0, dy = 0;
+        if (sscanf(v + 4, "%lf:%lf", &scale, &dy) < 1) return -1;
+        rc = sbf_align_box_transform(&f->box, scale, a);
+        a[5] += dy * SBF_CROP * a[4];
     } else return -1;
     if (rc) return rc;
     sbf_warp_rgb(im->rgb, im->w, im->h, a, out, SBF_CROP, SBF_CROP);
@@ -175,9 +184,26 @@ int main(int argc, char **argv)
         if (nb == BATCH || (i == nimg && nb > 0)) {
             double te = sbf_now();
             for (int v = 0; v < nvar; v++) {
-                if (nn_facenet_embed(net, batch + (size_t)v * BATCH * SBF_CROP * SBF_CROP * 3, nb, bout) != 0) {
+                unsigned char *crops = batch + (size_t)v * BATCH * SBF_CROP * SBF_CROP * 3;
+                if (nn_facenet_embed(net, crops, nb, bout) != 0) {
                     fprintf(stderr, "eval-align: embedding failed\n");
                     return 1;
+                }
+                if (strstr(vars[v], "+flip")) { /* add the embedding of the mirrored crop */
+                    for (int k = 0; k < nb; k++)
+                        for (int y = 0; y < SBF_CROP; y++) {
+                            unsigned char *row = crops + ((size_t)k * SBF_CROP + y) * SBF_CROP * 3;
+                            for (int x = 0; x < SBF_CROP / 2; x++)
+                                for (int c = 0; c < 3; c++) {
+                                    unsigned char t = row[3 * x + c];
+                                    row[3 * x + c] = row[3 * (SBF_CROP - 1 - x) + c];
+                                    row[3 * (SBF_CROP - 1 - x) + c] = t;
+                                }
+                        }
+                    float *b2 = malloc(sizeof(float) * SBF_EMBED_DIM * nb);
+                    if (!b2 || nn_facenet_embed(net, crops, nb, b2) != 0) { fprintf(stderr, "eval-align: embedding failed\n"); return 1; }
+                    for (int k = 0; k < nb * SBF_EMBED_DIM; k++) bout[k] += b2[k];
+                    free(b2);
                 }
                 for (int k = 0; k < nb; k++) {
                     float *e = emb + ((size_t)v * nimg + bidx[k]) * SBF_EMBED_DIM;
