@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,7 +31,7 @@ struct nnw_file {
 
 /* ---- CRC32 (IEEE, reflected), slicing-by-8 ------------------------------------------------- */
 static uint32_t crc_tab[8][256];
-static int crc_ready;
+static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
 static void crc_init(void) {
     for (uint32_t i = 0; i < 256; i++) {
         uint32_t c = i;
@@ -39,11 +40,10 @@ static void crc_init(void) {
     }
     for (uint32_t i = 0; i < 256; i++)
         for (int t = 1; t < 8; t++) crc_tab[t][i] = (crc_tab[t - 1][i] >> 8) ^ crc_tab[0][crc_tab[t - 1][i] & 0xff];
-    __atomic_store_n(&crc_ready, 1, __ATOMIC_RELEASE);
 }
 
 uint32_t nnw_crc32(uint32_t crc, const void *data, size_t len) {
-    if (!__atomic_load_n(&crc_ready, __ATOMIC_ACQUIRE)) crc_init(); /* idempotent: same table either way */
+    pthread_once(&crc_once, crc_init);
     const unsigned char *p = data;
     crc = ~crc;
     while (len && ((uintptr_t)p & 7)) { crc = crc_tab[0][(crc ^ *p++) & 0xff] ^ (crc >> 8); len--; }

@@ -1,12 +1,12 @@
 /* src/store.c — the embeddings database: see src/store.h and docs/DATABASE.md. */
 #include "src/store.h"
 #include "nn/half.h"
+#include "nn/weights.h"
 #include "src/util.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,51 +34,11 @@
 #define MAX_FACES_PER_PHOTO 100000u
 #define MAX_PATH_BYTES 65535u
 
-/* ---- CRC-32 (reflected 0xEDB88320), slicing by 8 ------------------------------------------------ */
-static uint32_t crc_tab[8][256];
-static void crc_init_once(void) {
-    static int done = 0;
-    if (__atomic_load_n(&done, __ATOMIC_ACQUIRE)) return;
-    uint32_t t[8][256];
-    for (uint32_t i = 0; i < 256; i++) {
-        uint32_t c = i;
-        for (int k = 0; k < 8; k++) c = (c & 1) ? (c >> 1) ^ 0xEDB88320u : c >> 1;
-        t[0][i] = c;
-    }
-    for (uint32_t i = 0; i < 256; i++)
-        for (int s = 1; s < 8; s++) t[s][i] = (t[s - 1][i] >> 8) ^ t[0][t[s - 1][i] & 0xff];
-    memcpy(crc_tab, t, sizeof t); /* idempotent: racing threads write identical values */
-    __atomic_store_n(&done, 1, __ATOMIC_RELEASE);
-}
-
-uint32_t sbf_crc32(uint32_t crc, const void *data, size_t len) {
-    crc_init_once();
-    const unsigned char *p = data;
-    crc = ~crc;
-    while (len >= 8) {
-        uint32_t a, b;
-        memcpy(&a, p, 4);
-        memcpy(&b, p + 4, 4);
-        a ^= crc;
-        crc = crc_tab[7][a & 0xff] ^ crc_tab[6][(a >> 8) & 0xff] ^ crc_tab[5][(a >> 16) & 0xff] ^
-              crc_tab[4][a >> 24] ^ crc_tab[3][b & 0xff] ^ crc_tab[2][(b >> 8) & 0xff] ^
-              crc_tab[1][(b >> 16) & 0xff] ^ crc_tab[0][b >> 24];
-        p += 8;
-        len -= 8;
-    }
-    while (len--) crc = (crc >> 8) ^ crc_tab[0][(crc ^ *p++) & 0xff];
-    return ~crc;
-}
+/* ---- CRC-32: the same IEEE CRC as the weight files (nn/weights.c) ----------------------------- */
+uint32_t sbf_crc32(uint32_t crc, const void *data, size_t len) { return nnw_crc32(crc, data, len); }
 
 /* ---- little helpers ---------------------------------------------------------------------------- */
-static void seterr(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void seterr(char *err, size_t errlen, const char *fmt, ...) {
-    if (!err || !errlen) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
+#define seterr sbf_seterr
 static uint16_t rd16(const unsigned char *p) { uint16_t v; memcpy(&v, p, 2); return v; }
 static uint32_t rd32(const unsigned char *p) { uint32_t v; memcpy(&v, p, 4); return v; }
 static int64_t rd64(const unsigned char *p) { int64_t v; memcpy(&v, p, 8); return v; }

@@ -11,6 +11,14 @@
 #include <time.h>
 #include <unistd.h>
 
+void sbf_seterr(char *err, size_t errlen, const char *fmt, ...) {
+    if (!err || !errlen) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
 void sbf_error(const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);

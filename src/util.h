@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdarg.h>
 
+/* Formats a one-line reason into err (no-op when err is NULL or errlen 0). */
+void sbf_seterr(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* "sortbyface: <msg>\n" on stderr. */
 void sbf_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "sortbyface: <path>: <reason>\n" on stderr (path printed safely even if not UTF-8). */
