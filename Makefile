@@ -12,7 +12,9 @@
 
 SHARED ?= ../shared
 # Build in parallel on every core (tests themselves run one after another in tests/run-suite.sh).
+ifeq ($(MAKELEVEL),0)
 MAKEFLAGS += -j$(shell nproc) --output-sync=target
+endif
 ARCH ?= aarch64
 V ?= native
 export SBF_SHARED := $(abspath $(SHARED))
