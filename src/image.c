@@ -274,6 +274,37 @@ static unsigned char *png_sanitize(const unsigned char *b, size_t n, size_t *out
     return o;
 }
 
+/* A copy of a paletted BMP whose palette is padded to 256 entries (black), or NULL when nothing to
+ * change (*outlen set to 0 when the file must be refused: palette size below zero): stb 2.27 keeps the BMP palette in an uninitialised stack array too, so indices past the
+ * file's entries gave stack garbage (MSan, fuzz/fuzz_image.c).  The entries are inserted where stb's
+ * palette read ends and the pixel-data offset moved by as much, which is how stb sizes the palette. */
+static unsigned char *bmp_sanitize(const unsigned char *b, size_t n, size_t *outlen) {
+    if (n < 30) return NULL;
+    long long off = (long long)b[10] | (long long)b[11] << 8 | (long long)b[12] << 16 | (long long)b[13] << 24;
+    long long hsz = (long long)b[14] | (long long)b[15] << 8 | (long long)b[16] << 16 | (long long)b[17] << 24;
+    long long psize, ent;
+    if (hsz == 12) {
+        if ((b[24] | b[25] << 8) >= 24) return NULL;
+        psize = (off - 14 - 24) / 3; ent = 3;
+    } else {
+        if ((b[28] | b[29] << 8) >= 16) return NULL;
+        psize = (off - 14 - hsz) >> 2; ent = 4;
+    }
+    if (psize < 0) { *outlen = 0; return NULL; } /* pixel offset inside the header: stb reads no palette at all */
+    if (psize == 0 || psize >= 256 || off > 0x7fffffff - 1024) return NULL; /* stb refuses or nothing to pad */
+    long long at = 14 + hsz + psize * ent, add = (256 - psize) * ent;
+    if (at > (long long)n) return NULL; /* palette cut short: stb reads the missing bytes as 0 */
+    unsigned char *o = malloc(n + (size_t)add);
+    if (!o) return NULL;
+    memcpy(o, b, (size_t)at);
+    memset(o + at, 0, (size_t)add);
+    memcpy(o + at + add, b + at, n - (size_t)at);
+    off += add;
+    for (int k = 0; k < 4; k++) o[10 + k] = (unsigned char)(off >> (8 * k));
+    *outlen = n + (size_t)add;
+    return o;
+}
+
 int sbf_apply_orientation(uint8_t **pix, int *w, int *h, int c, int o) {
     if (o <= 1 || o > 8) return 0;
     int sw = *w, sh = *h, dw = o >= 5 ? sh : sw, dh = o >= 5 ? sw : sh;
@@ -373,8 +404,10 @@ static int decode(const unsigned char *buf, size_t len, int allow_tga, long long
     int dw, dh, dc;
     /* stb 2.27 converts 16-bit PNM channels with its 8-bit routine (heap overflow on a 16-bit PGM asked
      * for 3 channels; found by fuzz/fuzz_image.c): take PNM in its own channel count, expand here. */
-    size_t plen = 0;
-    unsigned char *padded = is_png ? png_sanitize(buf, len, &plen) : NULL;
+    size_t plen = 1;
+    int is_bmp = len >= 2 && buf[0] == 'B' && buf[1] == 'M';
+    unsigned char *padded = is_png ? png_sanitize(buf, len, &plen) : is_bmp ? bmp_sanitize(buf, len, &plen) : NULL;
+    if (!plen) { sbf_stbi_alloc_limit = 0; snprintf(err, errlen, "corrupt BMP (pixel data offset inside the header)"); return -1; }
     unsigned char *px = padded && plen <= 0x7fffffff ? stbi_load_from_memory(padded, (int)plen, &dw, &dh, &dc, 3)
                                                       : stbi_load_from_memory(buf, (int)len, &dw, &dh, &dc, is_pnm ? 0 : 3);
     free(padded);
