@@ -26,9 +26,6 @@ FUZZ_BINS := $(FUZZ_TARGETS:%=$(FUZZ_B)/fuzz_%)
 # On corrupt input it also overflows signed ints (DC x dequant in a JPEG block, found by fuzz_image):
 # -fwrapv makes that defined wrap-around, which is what stb expects.
 FUZZ_STB_FLAGS := -fno-sanitize=shift -fwrapv
-# The same for the normal builds (asan would abort on it in tests/test_fuzz_regress); this belongs
-# next to the -fno-sanitize=shift rule in the top Makefile.
-$(B)/src/stb_impl.o: CFLAGS += -fwrapv
 
 .PHONY: fuzz fuzz-ci fuzz-build fuzz-afl fuzz-corpus
 

@@ -130,9 +130,9 @@ static void test_sort(void **st) {
         w[i].filter = i;
     }
     sbf_hog_sort_desc(w, 300);
-    unsigned long hsum = 0;
-    for (int i = 0; i < 300; i++) hsum = hsum * 31 + (unsigned long)w[i].filter;
-    assert_true(hsum == 9137995191060596000UL);
+    uint64_t hsum = 0;
+    for (int i = 0; i < 300; i++) hsum = hsum * 31 + (uint64_t)w[i].filter;
+    assert_true(hsum == 9137995191060596000ULL);
     free(w);
 }
 
