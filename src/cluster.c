@@ -233,6 +233,11 @@ static int build_csr(int n, edge_buf *bufs, int nbufs, sbf_graph *g) {
 
 static int graph_build_approx(const float *emb, int n, int dim, const sbf_graph_opts *opt, sbf_graph *g);
 
+/* The dot-product tile kernel of a resolved kernel choice. */
+static sbf_tile_fn tile_for(sbf_kernel k) {
+    return k == SBF_KERNEL_AVX2 ? sbf_tile_avx2 : k == SBF_KERNEL_NEON ? sbf_tile_neon : tile_scalar;
+}
+
 int sbf_graph_build(const float *emb, int n, int dim, const sbf_graph_opts *opt, sbf_graph *g) {
     memset(g, 0, sizeof *g);
     if (n < 0 || dim <= 0) return -1;
@@ -244,7 +249,7 @@ int sbf_graph_build(const float *emb, int n, int dim, const sbf_graph_opts *opt,
     c.n = n;
     c.dim = dim;
     c.thr = (float)opt->threshold;
-    c.tile = k == SBF_KERNEL_AVX2 ? sbf_tile_avx2 : k == SBF_KERNEL_NEON ? sbf_tile_neon : tile_scalar;
+    c.tile = tile_for(k);
     c.npanels = (n + SBF_TILE_N - 1) / SBF_TILE_N;
     nn_pool *pool = nn_pool_new(opt->threads);
     if (!pool) return -1;
@@ -554,7 +559,7 @@ static int graph_build_approx(const float *emb, int n, int dim, const sbf_graph_
     c.n = n;
     c.dim = dim;
     c.thr = (float)opt->threshold;
-    c.tile = k == SBF_KERNEL_AVX2 ? sbf_tile_avx2 : k == SBF_KERNEL_NEON ? sbf_tile_neon : tile_scalar;
+    c.tile = tile_for(k);
     int nc = (int)lround(sqrt((double)n));
     if (nc < 16) nc = 16;
     if (nc > 4096) nc = 4096;
