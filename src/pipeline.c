@@ -88,6 +88,12 @@ static void analyse(sbf_pipeline *p, sbf_photo_job *j) {
     int mf = p->o.min_face >= 0 ? p->o.min_face : sbf_detect_auto_min_face(p->det, im.w, im.h, up);
     sbf_box *boxes = NULL;
     int n = sbf_detect_policy(p->det, im.gray, im.w, im.h, up, mf, NULL, &boxes);
+    if (n == 0 && p->o.upsample < 0 && up == 1 && (long long)im.w * im.h <= SBF_AUTO_RETRY_MAX_PIXELS) {
+        /* automatic policy: a small photo with no face at upsample 1 gets one more, finer look */
+        free(boxes);
+        boxes = NULL;
+        n = sbf_detect_policy(p->det, im.gray, im.w, im.h, 2, 0, NULL, &boxes);
+    }
     if (n < 0) { snprintf(j->err, sizeof j->err, "out of memory in face detection"); j->failed = 1; goto out; }
     if (n > 0) {
         j->faces = calloc((size_t)n, sizeof *j->faces);

@@ -92,6 +92,13 @@ grep -q "warning: the face is only" ferr || fail "find: a small query face shoul
 [ ! -e x ] || fail "a failed find must not create its folder"
 "$BIN" sort --db missing.db >/dev/null 2>merr; rc=$?
 [ $rc = 3 ] && grep -q "missing.db" merr || { fail "sort on a missing database: clear error"; cat merr; }
+# ---- automatic detection policy: a small photo with no face at upsample 1 is searched at upsample 2 ----
+mkdir -p retry && cp "$L/Bill_Clinton/Bill_Clinton_0022.jpg" retry/
+"$BIN" detect --upsample 1 retry/Bill_Clinton_0022.jpg | grep -q '"faces":\[\]' || fail "retry photo should have no face at upsample 1"
+"$BIN" embed -src retry --db r.db -q 2>/dev/null
+"$BIN" info --db r.db | grep -q "1 photos, 1 faces" || fail "embed's automatic policy should find the face at upsample 2"
+"$BIN" embed -src retry --db r2.db --upsample 1 -q 2>/dev/null
+"$BIN" info --db r2.db | grep -q "1 photos, 0 faces" || fail "an explicit --upsample 1 must not retry"
 # ---- nothing changed in the library (brick.png was removed by the test itself) -------------------
 grep -v brick.png before.sha > before2.sha
 (find lib -type f ! -name Serena_Williams_0004.jpg -exec sha256sum {} + | sort) > after.sha
