@@ -25,5 +25,6 @@ for t in "$@"; do
   rc=$?
   if [ $rc -eq 0 ]; then pass=$((pass+1)); else fail=$((fail+1)); failed="$failed $name"; echo "--- FAILED: $name (exit $rc)"; fi
 done
-echo "[$build] suites: $pass passed, $fail failed"
+echo "[$build] all suites run"
+echo "suites: $pass passed, $fail failed"
 [ $fail -eq 0 ] || { echo "failed:$failed"; exit 1; }
