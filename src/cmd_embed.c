@@ -111,19 +111,7 @@ int sbf_cmd_embed(int argc, char **argv) {
     if (max_pixels < 1) return sbf_check_range_int("embed", "max-pixels", max_pixels, 1, 2147483647);
     sbf_pipeline_opts po;
     sbf_pipeline_defaults(&po);
-    if (strcmp(upsample_s, "auto") != 0) {
-        char *end;
-        long u = strtol(upsample_s, &end, 10);
-        if (*end || end == upsample_s || u < 0 || u > 3) {
-            fprintf(stderr, "sortbyface embed: --upsample must be auto or 0..3 (got '%s')\n", upsample_s);
-            return 2;
-        }
-        po.upsample = (int)u;
-    }
-    if (align_s && sbf_align_parse(align_s, &po.align)) {
-        fprintf(stderr, "sortbyface embed: --align must be eyes or box (got '%s')\n", align_s);
-        return 2;
-    }
+    if ((rc = sbf_pipeline_set_flags(&po, "embed", upsample_s, align_s))) return rc;
     po.min_face = min_face;
     po.max_pixels = max_pixels;
     po.threads = threads;

@@ -71,13 +71,7 @@ int sbf_cmd_find(int argc, char **argv) {
     }
     sbf_pipeline_opts po;
     sbf_pipeline_defaults(&po);
-    if (align_s && sbf_align_parse(align_s, &po.align)) { fprintf(stderr, "sortbyface find: --align must be eyes or box\n"); return 2; }
-    if (strcmp(upsample_s, "auto") != 0) {
-        char *end;
-        long u = strtol(upsample_s, &end, 10);
-        if (*end || end == upsample_s || u < 0 || u > 3) { fprintf(stderr, "sortbyface find: --upsample must be auto or 0..3\n"); return 2; }
-        po.upsample = (int)u;
-    }
+    if ((rc = sbf_pipeline_set_flags(&po, "find", upsample_s, align_s))) return rc;
     po.threads = threads;
     po.landmarks_model = lm;
     po.facenet_model = model;

@@ -28,6 +28,23 @@ void sbf_pipeline_defaults(sbf_pipeline_opts *o) {
     o->embed = 1;
 }
 
+int sbf_pipeline_set_flags(sbf_pipeline_opts *o, const char *verb, const char *upsample, const char *align) {
+    if (upsample && strcmp(upsample, "auto") != 0) {
+        char *end;
+        long u = strtol(upsample, &end, 10);
+        if (*end || end == upsample || u < 0 || u > 3) {
+            fprintf(stderr, "sortbyface %s: --upsample must be auto or 0..3 (got '%s')\n", verb, upsample);
+            return 2;
+        }
+        o->upsample = (int)u;
+    }
+    if (align && sbf_align_parse(align, &o->align)) {
+        fprintf(stderr, "sortbyface %s: --align must be eyes or box (got '%s')\n", verb, align);
+        return 2;
+    }
+    return 0;
+}
+
 int sbf_pipeline_upsample(const sbf_pipeline_opts *o, int w, int h) {
     if (o->upsample >= 0) return o->upsample;
     return (long long)w * h <= SBF_AUTO_UPSAMPLE_MAX_PIXELS ? 1 : 0;

@@ -28,6 +28,9 @@ typedef struct {
 } sbf_pipeline_opts;
 
 void sbf_pipeline_defaults(sbf_pipeline_opts *o);
+/* Applies the verbs' --upsample (auto or 0..3) and --align (eyes|box; NULL keeps the default) flags;
+ * 0, or 2 after a one-line usage error naming the verb. */
+int sbf_pipeline_set_flags(sbf_pipeline_opts *o, const char *verb, const char *upsample, const char *align);
 /* Upsampling for a w x h photo under opts (resolves -1). */
 int sbf_pipeline_upsample(const sbf_pipeline_opts *o, int w, int h);
 

@@ -23,5 +23,9 @@ for v in embed sort find detect align represent info; do
   check "$v unknown flag" 2 "$BIN" $v --no-such-flag
   grep -q "unknown option '--no-such-flag'" /tmp/sbf-cli.err || { echo "FAIL: $v unknown flag message"; cat /tmp/sbf-cli.err; fails=$((fails+1)); }
 done
+check "embed bad --upsample" 2 "$BIN" embed -src . --upsample 9
+grep -q "embed: --upsample must be auto or 0..3 (got '9')" /tmp/sbf-cli.err || { echo "FAIL: --upsample message"; fails=$((fails+1)); }
+check "find bad --align" 2 "$BIN" find -src a.jpg -dest out --align sideways
+grep -q "find: --align must be eyes or box (got 'sideways')" /tmp/sbf-cli.err || { echo "FAIL: --align message"; fails=$((fails+1)); }
 rm -f /tmp/sbf-cli.out /tmp/sbf-cli.err
 [ $fails -eq 0 ] && echo "e2e_cli: ok" || { echo "e2e_cli: $fails failure(s)"; exit 1; }
