@@ -30,11 +30,14 @@ static void print_faces(const char *path, const sbf_image *im, const sbf_box *b,
 int sbf_cmd_detect(int argc, char **argv) {
     int upsample = 0, threads = 0, min_face = -1, max_pixels = (int)SBF_DEFAULT_MAX_PIXELS, landmarks = 0;
     const char *lm_path = NULL;
+    double adjust = 0;
     const sbf_opt opts[] = {
         {"landmarks", NULL, SBF_OPT_FLAG, &landmarks, NULL, "add dlib's 68 landmarks per face (\"landmarks\":[[x,y],...])"},
         {"landmarks-model", NULL, SBF_OPT_STRING, &lm_path, "FILE",
          "68-point model (.dat or .sbfw; default weights/shape-68.sbfw, else Debian's libdlib-data file)"},
         {"upsample", NULL, SBF_OPT_INT, &upsample, "N", "upsample the image N times first, like dlib's detector(img, N) (default 0)"},
+        {"adjust-threshold", NULL, SBF_OPT_DOUBLE, &adjust, "S",
+         "also report weaker faces, scoring down to S, like dlib's detector(img, N, S) (default 0)"},
         {"threads", NULL, SBF_OPT_INT, &threads, "N", "threads per image (default 0 = all cores)"},
         {"min-face", NULL, SBF_OPT_INT, &min_face, "PX",
          "smallest face to look for, in pixels; 0 = every size, exactly as dlib (default: auto, see below)"},
@@ -70,6 +73,11 @@ int sbf_cmd_detect(int argc, char **argv) {
         free(pos);
         return rc;
     }
+    if (!(adjust >= -5 && adjust <= 5)) {
+        fprintf(stderr, "sortbyface detect: --adjust-threshold must be between -5 and 5 (got %g)\n", adjust);
+        free(pos);
+        return 2;
+    }
     char err[256];
     sbf_detector *det = sbf_detector_new(err, sizeof err);
     if (!det) {
@@ -103,7 +111,7 @@ int sbf_cmd_detect(int argc, char **argv) {
         }
         const int mf = min_face >= 0 ? min_face : sbf_detect_auto_min_face(det, im.w, im.h, upsample);
         sbf_box *b = NULL;
-        const int n = sbf_detect_policy(det, im.gray, im.w, im.h, upsample, mf, pool, &b);
+        const int n = sbf_detect_ex(det, im.gray, im.w, im.h, upsample, mf, adjust, pool, &b);
         if (n < 0) {
             fputs("{\"path\":", stdout);
             sbf_json_string(stdout, pos[i]);

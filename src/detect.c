@@ -183,6 +183,7 @@ typedef struct {
     int next;       /* atomic: next level to scan */
     int failed;     /* atomic */
     detlist *raw;   /* [level * nfilt + filter] */
+    double adjust;  /* dlib's adjust_threshold: keep windows scoring at least this */
 } run_ctx;
 
 typedef struct {
@@ -217,7 +218,7 @@ static int scan_level(run_ctx *C, workspace *W, int l) {
         for (int r = first_row; r < last_row; r++) {
             const float *row = W->sal + (size_t)r * f->stride;
             for (int c = first_col; c < last_col; c++) {
-                if (!((double)row[c] >= flt->thresh)) continue;
+                if (!((double)row[c] >= flt->thresh + C->adjust)) continue;
                 /* centered_rect(point(c,r), box_w, box_h) -> fhog_to_image -> rect_up(l) */
                 rect fr = {c - d->box_w / 2, r - d->box_h / 2, 0, 0};
                 fr.r = fr.l + d->box_w - 1;
@@ -262,8 +263,8 @@ static void worker(void *vctx, int task, int thread) {
 }
 
 /* Detection on one image at its own scale, scanning pyramid levels >= skip. */
-static int detect_core(const sbf_detector *d, const uint8_t *img, int w, int h, int skip, nn_pool *pool,
-                       sbf_hog_det **res, long *nres) {
+static int detect_core(const sbf_detector *d, const uint8_t *img, int w, int h, int skip, double adjust,
+                       nn_pool *pool, sbf_hog_det **res, long *nres) {
     *res = NULL;
     *nres = 0;
     const int nlev = sbf_hog_num_levels(w, h, d->min_lw, d->min_lh, d->max_levels);
@@ -277,7 +278,7 @@ static int detect_core(const sbf_detector *d, const uint8_t *img, int w, int h, 
     ws[0] = w;
     hs[0] = h;
     ready[0] = 1;
-    run_ctx C = {d, nlev, skip, imgs, ws, hs, ready, skip, 0, raw};
+    run_ctx C = {d, nlev, skip, imgs, ws, hs, ready, skip, 0, raw, adjust};
     const int nw = nn_pool_threads(pool);
     if (nw > 1) nn_pool_run(pool, nw, worker, &C);
     else worker(&C, 0, 0);
@@ -362,8 +363,8 @@ static void up_task(void *vctx, int task, int thread) {
     if (sbf_hog_resize_rows(U->in, U->iw, U->ih, U->out, U->ow, U->oh, r0, r1)) U->failed = 1;
 }
 
-int sbf_detect_policy(const sbf_detector *d, const unsigned char *gray, int w, int h, int upsample,
-                      int min_face, nn_pool *pool, sbf_box **out) {
+int sbf_detect_ex(const sbf_detector *d, const unsigned char *gray, int w, int h, int upsample, int min_face,
+                  double adjust, nn_pool *pool, sbf_box **out) {
     *out = NULL;
     if (w <= 0 || h <= 0 || !gray) return 0;
     if (upsample < 0) upsample = 0;
@@ -389,7 +390,7 @@ int sbf_detect_policy(const sbf_detector *d, const unsigned char *gray, int w, i
     sbf_hog_det *res;
     long n;
     const int skip = sbf_detect_skip_levels(d, upsample, min_face);
-    const int rc = detect_core(d, img, iw, ih, skip, pool, &res, &n);
+    const int rc = detect_core(d, img, iw, ih, skip, adjust, pool, &res, &n);
     free(own);
     if (rc) return -1;
     if (n == 0) { free(res); return 0; }
@@ -408,6 +409,11 @@ int sbf_detect_policy(const sbf_detector *d, const unsigned char *gray, int w, i
     free(res);
     *out = b;
     return (int)n;
+}
+
+int sbf_detect_policy(const sbf_detector *d, const unsigned char *gray, int w, int h, int upsample,
+                      int min_face, nn_pool *pool, sbf_box **out) {
+    return sbf_detect_ex(d, gray, w, h, upsample, min_face, 0.0, pool, out);
 }
 
 int sbf_detect(const sbf_detector *d, const unsigned char *gray, int w, int h, int upsample, nn_pool *pool,

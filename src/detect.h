@@ -33,6 +33,11 @@ int sbf_detect(const sbf_detector *d, const unsigned char *gray, int w, int h, i
 int sbf_detect_policy(const sbf_detector *d, const unsigned char *gray, int w, int h, int upsample,
                       int min_face, struct nn_pool *pool, sbf_box **out);
 
+/* sbf_detect_policy with dlib's adjust_threshold: windows whose score (saliency minus the filter's
+ * bias, the reported score) is at least `adjust` are kept (0: dlib's default; negative finds weaker,
+ * less certain faces).  Scores, boxes and order are dlib's detector(img, upsample, adjust). */
+int sbf_detect_ex(const sbf_detector *d, const unsigned char *gray, int w, int h, int upsample, int min_face,
+                  double adjust, struct nn_pool *pool, sbf_box **out);
 /* The default min_face for an image of w x h with `upsample`: 0 (native, dlib-identical) when the
  * scanned image has at most SBF_DETECT_NATIVE_PIXELS pixels; otherwise the face size whose level
  * is the first one at or below that many pixels.  See cmd_detect.c --help. */

@@ -37,5 +37,19 @@ for up in 0 1; do
     echo "oracle_detect: FAIL: detect --upsample $up output differs from dlib's:"; diff "$tmp/ref$up.jsonl" "$tmp/ours$up.jsonl" | head -10; fail=1
   fi
 done
+# 4. with dlib's adjust_threshold (embed's weak-face look: upsample 2, -0.6) on small photos: LFW pictures
+# in which dlib finds no face at upsample 2, and no-face pictures
+set -- "$SBF_SHARED"/data/lfw-dev/Queen_Elizabeth_II/Queen_Elizabeth_II_0008.jpg \
+       "$SBF_SHARED"/data/lfw-dev/Yasser_Arafat/Yasser_Arafat_0007.jpg \
+       "$SBF_SHARED"/data/lfw-dev/Tung_Chee-hwa/Tung_Chee-hwa_0001.jpg \
+       "$SBF_SHARED"/data/negatives/coins.png "$SBF_SHARED"/data/negatives/page.png "$SBF_SHARED"/data/negatives/text.png
+"$SBF_BUILD/tools/oracle-detect" --json --upsample 2 --adjust-threshold -0.6 "$@" >"$tmp/refw.jsonl" || fail=1
+"$SBF_BIN" detect --upsample 2 --adjust-threshold -0.6 --min-face 0 --threads 2 "$@" >"$tmp/oursw.jsonl" || fail=1
+if [ "$(grep -c '"score":-' "$tmp/refw.jsonl")" -ge 3 ] && cmp -s "$tmp/refw.jsonl" "$tmp/oursw.jsonl"; then
+  echo "oracle_detect: detect --upsample 2 --adjust-threshold -0.6 prints dlib's weak faces exactly ($# photos)"
+else
+  echo "oracle_detect: FAIL: --adjust-threshold output differs from dlib's (or has no weak face):"
+  diff "$tmp/refw.jsonl" "$tmp/oursw.jsonl" | head -10; fail=1
+fi
 [ $fail = 0 ] && echo "oracle_detect: PASS" || echo "oracle_detect: FAIL"
 exit $fail

@@ -12,7 +12,7 @@
 //   --max-mpix M: skip images above M megapixels (the ASan run uses it to stay short)
 //   default images: every photo under DIR/data/photos and DIR/data/negatives plus N (default 300)
 //   LFW dev images chosen deterministically (every k-th of the sorted list).
-//   --json [--upsample N]: only print dlib's detections, in the exact format of 'sortbyface detect'
+//   --json [--upsample N] [--adjust-threshold S]: only print dlib's detections (detector(img, N, S)), in the exact format of 'sortbyface detect'
 //   (tests/oracle_detect.sh compares the two outputs byte for byte).
 // Exit status 0 when at least R (default 0.995) of the images match for upsample 0 and 1, every
 // negative photo matches, the building blocks are bit-exact and thread runs agree; 1 otherwise.
@@ -59,17 +59,18 @@ static void list_dir(const std::string &dir, bool recurse, std::vector<std::stri
 }
 
 // dlib's Python detector(img, upsample) (run_detector_with_upscale1)
-static std::vector<rect_detection> dlib_detect(frontal_face_detector &det, const array2d<unsigned char> &img, int up) {
+static std::vector<rect_detection> dlib_detect(frontal_face_detector &det, const array2d<unsigned char> &img, int up,
+                                               double adjust = 0) {
     std::vector<rect_detection> dets;
     if (up == 0) {
-        det(img, dets);
+        det(img, dets, adjust);
         return dets;
     }
     pyramid_down<2> pyr;
     array2d<unsigned char> temp;
     pyramid_up(img, temp, pyr);
     for (int i = 1; i < up; i++) pyramid_up(temp);
-    det(temp, dets);
+    det(temp, dets, adjust);
     for (auto &d : dets) d.rect = pyr.rect_down(d.rect, up);
     return dets;
 }
@@ -85,6 +86,7 @@ int main(int argc, char **argv) {
     double min_rate = 0.995, max_mpix = 1e9;
     bool verbose = false, json = false;
     int json_up = 0;
+    double json_adjust = 0;
     std::vector<std::string> imgs;
     for (int i = 1; i < argc; i++) {
         std::string a = argv[i];
@@ -95,6 +97,7 @@ int main(int argc, char **argv) {
         else if (a == "--verbose") verbose = true;
         else if (a == "--json") json = true;
         else if (a == "--upsample" && i + 1 < argc) json_up = atoi(argv[++i]);
+        else if (a == "--adjust-threshold" && i + 1 < argc) json_adjust = atof(argv[++i]);
         else if (a[0] == '-') { fprintf(stderr, "oracle-detect: unknown option %s\n", a.c_str()); return 2; }
         else imgs.push_back(a);
     }
@@ -139,7 +142,7 @@ int main(int argc, char **argv) {
         array2d<unsigned char> g(im.h, im.w);
         for (int y = 0; y < im.h; y++) memcpy(&g[y][0], im.gray + (size_t)y * im.w, (size_t)im.w);
         if (json) { // dlib's detections in exactly the format of 'sortbyface detect'
-            std::vector<rect_detection> ref = dlib_detect(det, g, json_up);
+            std::vector<rect_detection> ref = dlib_detect(det, g, json_up, json_adjust);
             fputs("{\"path\":", stdout);
             sbf_json_string(stdout, path.c_str());
             printf(",\"width\":%d,\"height\":%d,\"faces\":[", im.w, im.h);
