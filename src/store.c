@@ -28,6 +28,10 @@
 #define REC_TRAILER 4u
 #define REC_PUT 1u
 #define REC_FORGET 2u
+#define REC_SETTING 3u        /* u16 key length, u16 value length, key, value */
+#define MAX_SETTINGS 16
+#define MAX_KEY 31u
+#define MAX_VALUE 255u
 #define PUT_FIXED 32u         /* u16 pathlen, u16 dtype, u32 nfaces, i64 size, i64 mtime, i32 w, i32 h */
 #define FACE_FIXED 32u        /* i32 index, 4 x i32 box, i32 filter, f64 score */
 #define LM_BYTES (SBF_LANDMARKS * 2 * 4)
@@ -96,6 +100,10 @@ struct sbf_store {
     unsigned long long file_bytes, live_bytes, torn_bytes;
     double last_sync;
     int dirty;
+    int nsettings;             /* settings: the last SETTING record of each key */
+    char skey[MAX_SETTINGS][MAX_KEY + 1], sval[MAX_SETTINGS][MAX_VALUE + 1];
+    unsigned long long setting_bytes; /* bytes of the records that hold the current settings */
+    unsigned long long srec[MAX_SETTINGS];
 };
 
 static uint32_t hash_path(const char *p) {
@@ -190,6 +198,13 @@ static void make_rec_header(unsigned char *h, uint32_t type, uint32_t plen) {
 
 /* Structural check of a PUT/FORGET payload whose CRC matched.  Returns NULL or a reason. */
 static const char *check_payload(uint32_t type, const unsigned char *p, uint32_t plen, int dim) {
+    if (type == REC_SETTING) {
+        if (plen < 4) return "short setting record";
+        uint32_t kl = rd16(p), vl = rd16(p + 2);
+        if (kl == 0 || kl > MAX_KEY || vl > MAX_VALUE || 4u + kl + vl != plen) return "bad setting record length";
+        if (memchr(p + 4, 0, kl + vl)) return "NUL byte in setting";
+        return NULL;
+    }
     if (type == REC_FORGET) {
         if (plen < 4) return "short forget record";
         uint32_t pl = rd16(p);
@@ -207,6 +222,24 @@ static const char *check_payload(uint32_t type, const unsigned char *p, uint32_t
     if (want != plen) return "photo record length does not match its face count";
     if (memchr(p + PUT_FIXED, 0, pl)) return "NUL byte in path";
     return NULL;
+}
+
+/* Records a setting in memory (the record holding it is `bytes` long); -1 when there are too many keys. */
+static int set_setting_mem(sbf_store *s, const char *key, size_t kl, const char *val, size_t vl, unsigned long long bytes) {
+    int i = 0;
+    while (i < s->nsettings && !(strlen(s->skey[i]) == kl && memcmp(s->skey[i], key, kl) == 0)) i++;
+    if (i == s->nsettings) {
+        if (i == MAX_SETTINGS) return -1;
+        memcpy(s->skey[i], key, kl);
+        s->skey[i][kl] = 0;
+        s->srec[i] = 0;
+        s->nsettings++;
+    }
+    memcpy(s->sval[i], val, vl);
+    s->sval[i][vl] = 0;
+    s->setting_bytes += bytes - s->srec[i];
+    s->srec[i] = bytes;
+    return 0;
 }
 
 static int all_zero(const unsigned char *p, size_t n) {
@@ -262,7 +295,14 @@ static int parse_log(sbf_store *s, size_t *good_end, char *err, size_t errlen) {
             seterr(err, errlen, "invalid database: record %llu at byte %zu: %s", nrec + 1, off, why);
             return -1;
         }
-        if (type == REC_PUT) {
+        if (type == REC_SETTING) {
+            if (set_setting_mem(s, (const char *)p + 4, rd16(p), (const char *)p + 4 + rd16(p), rd16(p + 2),
+                                REC_HDR + plen + REC_TRAILER)) {
+                seterr(err, errlen, "invalid database: record %llu at byte %zu: more than %d settings", nrec + 1, off,
+                       MAX_SETTINGS);
+                return -1;
+            }
+        } else if (type == REC_PUT) {
             entry *e = get_entry(s, (const char *)p + PUT_FIXED, rd16(p), 1);
             if (!e) { seterr(err, errlen, "out of memory"); return -1; }
             entry_set(s, e, p, plen, NULL);
@@ -484,6 +524,28 @@ static int append_record(sbf_store *s, uint32_t type, const unsigned char *paylo
     return 0;
 }
 
+const char *sbf_store_get_setting(const sbf_store *s, const char *key) {
+    for (int i = 0; i < s->nsettings; i++)
+        if (strcmp(s->skey[i], key) == 0) return s->sval[i];
+    return NULL;
+}
+
+int sbf_store_set_setting(sbf_store *s, const char *key, const char *value, char *err, size_t errlen) {
+    size_t kl = strlen(key), vl = strlen(value);
+    if (kl == 0 || kl > MAX_KEY || vl > MAX_VALUE) { seterr(err, errlen, "setting '%s' not storable", key); return -1; }
+    const char *cur = sbf_store_get_setting(s, key);
+    if (cur && strcmp(cur, value) == 0) return 0;
+    if (!cur && s->nsettings == MAX_SETTINGS) { seterr(err, errlen, "too many settings"); return -1; }
+    unsigned char p[4 + MAX_KEY + MAX_VALUE];
+    wr16(p, (uint16_t)kl);
+    wr16(p + 2, (uint16_t)vl);
+    memcpy(p + 4, key, kl);
+    memcpy(p + 4 + kl, value, vl);
+    if (append_record(s, REC_SETTING, p, (uint32_t)(4 + kl + vl), err, errlen)) return -1;
+    set_setting_mem(s, key, kl, value, vl, REC_HDR + 4 + kl + vl + REC_TRAILER);
+    return 0;
+}
+
 int sbf_store_put(sbf_store *s, const sbf_photo_meta *m, int nfaces, const sbf_face_rec *faces, char *err, size_t errlen) {
     size_t pl = strlen(m->path);
     if (pl == 0 || pl > MAX_PATH_BYTES) { seterr(err, errlen, "path length %zu not storable", pl); return -1; }
@@ -573,6 +635,18 @@ int sbf_store_compact(sbf_store *s, char *err, size_t errlen) {
     int bad = !out;
     unsigned long long total = FILE_HDR;
     if (!bad) { make_file_header(out); used = FILE_HDR; }
+    for (int i = 0; i < s->nsettings && !bad; i++) { /* settings first (small: they fit the buffer) */
+        size_t kl = strlen(s->skey[i]), vl = strlen(s->sval[i]), plen = 4 + kl + vl;
+        unsigned char *q = out + used + REC_HDR;
+        make_rec_header(out + used, REC_SETTING, (uint32_t)plen);
+        wr16(q, (uint16_t)kl);
+        wr16(q + 2, (uint16_t)vl);
+        memcpy(q + 4, s->skey[i], kl);
+        memcpy(q + 4 + kl, s->sval[i], vl);
+        wr32(q + plen, sbf_crc32(0, q, plen));
+        used += REC_HDR + plen + REC_TRAILER;
+        total += REC_HDR + plen + REC_TRAILER;
+    }
     for (size_t i = 0; i < s->live && !bad; i++) {
         entry *e = v[i];
         size_t tot = REC_HDR + (size_t)e->plen + REC_TRAILER;
@@ -619,7 +693,7 @@ int sbf_store_compact(sbf_store *s, char *err, size_t errlen) {
 
 int sbf_store_maybe_compact(sbf_store *s, char *err, size_t errlen) {
     if (s->fd < 0) return 0;
-    unsigned long long dead = s->file_bytes - FILE_HDR - s->live_bytes;
+    unsigned long long dead = s->file_bytes - FILE_HDR - s->live_bytes - s->setting_bytes;
     if (dead > 4096 && dead * 2 > s->file_bytes) return sbf_store_compact(s, err, errlen);
     return 0;
 }
@@ -628,7 +702,7 @@ void sbf_store_get_stats(const sbf_store *s, sbf_store_stats *st) {
     st->photos = s->live;
     st->faces = s->live_faces;
     st->file_bytes = s->file_bytes;
-    st->dead_bytes = s->file_bytes - FILE_HDR - s->live_bytes;
+    st->dead_bytes = s->file_bytes - FILE_HDR - s->live_bytes - s->setting_bytes;
     st->torn_bytes = s->torn_bytes;
 }
 

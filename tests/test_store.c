@@ -78,6 +78,66 @@ static int teardown(void **state) {
     return system(cmd) == 0 ? 0 : -1;
 }
 
+/* Settings: set/get, only changes are appended, the last value wins on reopen, compaction keeps them and
+ * does not count them as dead bytes, bad keys and too many keys are refused, a damaged one is detected. */
+static void test_settings(void **state) {
+    (void)state;
+    char p[300], err[256];
+    dbpath(p, sizeof p, "set.db");
+    sbf_store *s = sbf_store_open(p, SBF_STORE_WRITE, err, sizeof err);
+    assert_non_null(s);
+    assert_null(sbf_store_get_setting(s, "align"));
+    assert_int_equal(sbf_store_set_setting(s, "align", "box", err, sizeof err), 0);
+    assert_int_equal(put_version(s, "a.jpg", 1, 1), 0);
+    sbf_store_stats st0, st1;
+    sbf_store_get_stats(s, &st0);
+    assert_int_equal(sbf_store_set_setting(s, "align", "box", err, sizeof err), 0); /* unchanged: nothing appended */
+    sbf_store_get_stats(s, &st1);
+    assert_int_equal(st1.file_bytes, st0.file_bytes);
+    assert_int_equal(st1.dead_bytes, 0);
+    assert_int_equal(sbf_store_set_setting(s, "align", "mtcnn", err, sizeof err), 0);
+    assert_int_equal(sbf_store_set_setting(s, "note", "", err, sizeof err), 0);
+    assert_string_equal(sbf_store_get_setting(s, "align"), "mtcnn");
+    assert_int_equal(sbf_store_set_setting(s, "", "x", err, sizeof err), -1);
+    assert_int_equal(sbf_store_set_setting(s, "a-key-that-is-longer-than-31-bytes", "x", err, sizeof err), -1);
+    sbf_store_close(s);
+    s = sbf_store_open(p, SBF_STORE_READ, err, sizeof err);
+    assert_non_null(s);
+    assert_string_equal(sbf_store_get_setting(s, "align"), "mtcnn");
+    assert_string_equal(sbf_store_get_setting(s, "note"), "");
+    sbf_store_get_stats(s, &st1);
+    assert_true(st1.dead_bytes > 0 && st1.dead_bytes < 100); /* only the replaced "box" record */
+    sbf_store_close(s);
+    s = sbf_store_open(p, SBF_STORE_WRITE, err, sizeof err);
+    assert_int_equal(sbf_store_compact(s, err, sizeof err), 0);
+    sbf_store_close(s);
+    s = sbf_store_open(p, SBF_STORE_WRITE, err, sizeof err);
+    assert_non_null(s);
+    assert_string_equal(sbf_store_get_setting(s, "align"), "mtcnn");
+    assert_string_equal(sbf_store_get_setting(s, "note"), "");
+    assert_int_equal(sbf_store_lookup(s, "a.jpg", NULL, NULL), 1);
+    sbf_store_get_stats(s, &st1);
+    assert_int_equal(st1.dead_bytes, 0);
+    for (int i = 0; i < 14; i++) {
+        char k[16];
+        snprintf(k, sizeof k, "k%d", i);
+        assert_int_equal(sbf_store_set_setting(s, k, "v", err, sizeof err), 0);
+    }
+    assert_int_equal(sbf_store_set_setting(s, "one-too-many", "v", err, sizeof err), -1);
+    sbf_store_close(s);
+    /* flip a byte of the first setting's value: detected by its checksum, file left alone */
+    FILE *f = fopen(p, "r+b");
+    assert_non_null(f);
+    assert_int_equal(fseek(f, 32 + 16 + 4 + 5, SEEK_SET), 0); /* header, record header, lengths, "align" */
+    int c = fgetc(f);
+    assert_int_equal(c, 'm');
+    fseek(f, 32 + 16 + 4 + 5, SEEK_SET);
+    fputc('M', f);
+    fclose(f);
+    assert_null(sbf_store_open(p, SBF_STORE_READ, err, sizeof err));
+    assert_non_null(strstr(err, "fails its checksum"));
+}
+
 static void test_crc32_known(void **state) {
     (void)state;
     assert_int_equal(sbf_crc32(0, "123456789", 9), 0xCBF43926u);
@@ -490,6 +550,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_crc32_known),
         cmocka_unit_test(test_roundtrip),
+        cmocka_unit_test(test_settings),
         cmocka_unit_test(test_f16),
         cmocka_unit_test(test_torn_tail_every_byte),
         cmocka_unit_test(test_damage_detected),
