@@ -42,6 +42,6 @@ endif
 
 # tools/eval-align: LFW pairsDevTrain verification accuracy per alignment rule (needs FaceNet weights).
 TOOLS += build/native/tools/eval-align
-build/native/tools/eval-align: tools/eval-align.c build/native/libsbf.a
+build/native/tools/eval-align: tools/eval-align.c tools/align-variants.h build/native/libsbf.a
 	@mkdir -p $(dir $@)
 	gcc $(CFLAGS_COMMON) -o $@ $< build/native/libsbf.a -lm -pthread

@@ -15,3 +15,11 @@ $(B)/tests/e2e_sort_mkdb: tests/e2e_sort_mkdb.c $(B)/libsbf.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(B)/libsbf.a $(LDFLAGS_V_$(V):-static=) $(LDLIBS)
 check: $(B)/tests/e2e_sort_mkdb
+
+# tools/realign: re-embed a database's faces with another alignment rule (stored boxes + landmarks).
+ifeq ($(V),native)
+TOOLS += $(B)/tools/realign
+$(B)/tools/realign: tools/realign.c tools/align-variants.h $(B)/libsbf.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(B)/libsbf.a $(LDFLAGS_V_$(V):-static=) $(LDLIBS)
+endif

@@ -9,19 +9,67 @@ int sbf_align_parse(const char *name, sbf_align_method *m)
     if (!name) return -1;
     if (strcmp(name, "eyes") == 0) { *m = SBF_ALIGN_EYES; return 0; }
     if (strcmp(name, "box") == 0) { *m = SBF_ALIGN_BOX; return 0; }
+    if (strcmp(name, "mtcnn") == 0) { *m = SBF_ALIGN_MTCNN; return 0; }
     return -1;
 }
 
 const char *sbf_align_name(sbf_align_method m)
 {
-    return m == SBF_ALIGN_BOX ? "box" : "eyes";
+    return m == SBF_ALIGN_BOX ? "box" : m == SBF_ALIGN_MTCNN ? "mtcnn" : "eyes";
 }
 
 int sbf_align_transform(const sbf_box *box, const float pts[68][2], sbf_align_method method, double a[6])
 {
     if (method == SBF_ALIGN_EYES) return sbf_align_eyes_transform(pts, SBF_ALIGN_EYE_X, SBF_ALIGN_EYE_Y, a);
     if (method == SBF_ALIGN_BOX) return sbf_align_box_transform(box, SBF_ALIGN_BOX_SCALE, a);
+    if (method == SBF_ALIGN_MTCNN) return sbf_align_mtcnn_transform(pts, SBF_ALIGN_MTCNN_SCALE_X, SBF_ALIGN_MTCNN_SCALE_Y, a);
     return -1;
+}
+
+/* Where our 68 landmarks (detector + shape predictor, upsample 1) fall in MTCNN-aligned 160x160 crops with
+ * no margin: the mean over the five crops of ../shared/data/aligned-golden (made by facenet-pytorch's
+ * MTCNN), each padded with 120 grey pixels to be found, averaged with its mirror image (point i with its
+ * mirror partner, x -> 159 - x) so the template is left-right symmetric. */
+const float sbf_align_mtcnn_template[68][2] = {
+{0.4f, 67.9f}, {1.3f, 85.6f}, {3.5f, 102.7f}, {7.0f, 119.5f}, {14.2f, 134.8f}, {27.0f, 146.7f},
+{43.8f, 154.6f}, {60.8f, 162.2f}, {79.5f, 164.2f}, {98.2f, 162.2f}, {115.2f, 154.6f}, {132.0f, 146.7f},
+{144.8f, 134.8f}, {152.0f, 119.5f}, {155.5f, 102.7f}, {157.7f, 85.6f}, {158.6f, 67.9f}, {12.1f, 59.5f},
+{23.2f, 52.0f}, {37.5f, 50.3f}, {51.8f, 52.4f}, {65.9f, 56.9f}, {93.1f, 56.9f}, {107.2f, 52.4f},
+{121.5f, 50.3f}, {135.8f, 52.0f}, {146.9f, 59.5f}, {79.5f, 66.5f}, {79.5f, 77.0f}, {79.5f, 87.5f},
+{79.5f, 98.4f}, {63.9f, 105.7f}, {71.4f, 107.7f}, {79.5f, 109.7f}, {87.6f, 107.7f}, {95.1f, 105.7f},
+{29.5f, 68.6f}, {38.5f, 64.8f}, {48.2f, 64.6f}, {57.0f, 69.9f}, {47.6f, 70.7f}, {38.0f, 70.7f},
+{102.0f, 69.9f}, {110.8f, 64.6f}, {120.5f, 64.8f}, {129.5f, 68.6f}, {121.0f, 70.7f}, {111.4f, 70.7f},
+{47.0f, 123.5f}, {60.0f, 121.9f}, {71.6f, 120.4f}, {79.5f, 122.1f}, {87.4f, 120.4f}, {99.0f, 121.9f},
+{112.0f, 123.5f}, {99.4f, 130.5f}, {87.9f, 133.5f}, {79.5f, 134.1f}, {71.1f, 133.5f}, {59.6f, 130.5f},
+{51.7f, 124.4f}, {71.4f, 126.2f}, {79.5f, 127.0f}, {87.6f, 126.2f}, {107.3f, 124.4f}, {87.6f, 124.8f},
+{79.5f, 125.5f}, {71.4f, 124.8f}
+};
+
+int sbf_align_mtcnn_transform(const float pts[68][2], double scale_x, double scale_y, double a[6])
+{
+    if (!pts || !(scale_x > 0.2 && scale_x < 5) || !(scale_y > 0.2 && scale_y < 5)) return -1;
+    /* least squares, separately per axis: image x = sx * u + tx over the 68 pairs (template u scaled
+     * about the crop centre by 1/scale_x), same for y; no rotation (MTCNN crops are not rotated). */
+    double u[68], v[68], ub = 0, vb = 0, xb = 0, yb = 0;
+    for (int i = 0; i < 68; i++) {
+        if (!isfinite(pts[i][0]) || !isfinite(pts[i][1])) return -1;
+        u[i] = 79.5 + (sbf_align_mtcnn_template[i][0] - 79.5) / scale_x;
+        v[i] = 79.5 + (sbf_align_mtcnn_template[i][1] - 79.5) / scale_y;
+        ub += u[i]; vb += v[i]; xb += pts[i][0]; yb += pts[i][1];
+    }
+    ub /= 68; vb /= 68; xb /= 68; yb /= 68;
+    double suu = 0, svv = 0, sux = 0, svy = 0;
+    for (int i = 0; i < 68; i++) {
+        suu += (u[i] - ub) * (u[i] - ub);
+        svv += (v[i] - vb) * (v[i] - vb);
+        sux += (u[i] - ub) * (pts[i][0] - xb);
+        svy += (v[i] - vb) * (pts[i][1] - yb);
+    }
+    const double sx = sux / suu, sy = svy / svv;
+    if (!(sx > 1e-6) || !(sy > 1e-6) || !isfinite(sx) || !isfinite(sy)) return -1; /* collapsed or mirrored */
+    a[0] = sx; a[1] = 0; a[2] = xb - sx * ub;
+    a[3] = 0; a[4] = sy; a[5] = yb - sy * vb;
+    return 0;
 }
 
 int sbf_align_eyes_transform(const float pts[68][2], double eye_x, double eye_y, double a[6])

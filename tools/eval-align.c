@@ -3,8 +3,7 @@
  *
  * usage: eval-align [--pairs FILE] [--lfw DIR] [--facenet FILE] [--landmarks-model FILE] [--threads N]
  *                   [--limit N] [--upsample N] [VARIANT...]
- * VARIANT: eyes (the eyes rule as shipped), box (box rule as shipped), eyes:EX:EY (eye at EX*w,EY*h),
- *          box:SCALE (box enlarged SCALE times), box:SCALE:DY (and its centre moved DY x side down).
+ * VARIANT: see tools/align-variants.h (eyes, box, eyes:EX:EY, box:SCALE[:DY], tmpl:M, tmplr:M, tmpls:M).
  *          A "+flip" suffix adds the embedding of the mirrored crop (test-time augmentation).
  *          Default: eyes box.
  * Faces: dlib's detector (ours) on each image with --upsample (default 1); of several faces the one nearest
@@ -24,6 +23,7 @@
 #include "src/metrics.h"
 #include "src/models.h"
 #include "src/util.h"
+#include "tools/align-variants.h"
 
 typedef struct { char name[128]; int idx; } imgref;
 typedef struct { int a, b, same; } pair;
@@ -43,27 +43,10 @@ static int find_or_add(imgref **imgs, int *n, int *cap, const char *name, int id
     return (*n)++;
 }
 
-static int crop_variant(const char *vfull, const sbf_image *im, const faceinfo *f, unsigned char *out)
+static int crop_variant(const char *v, const sbf_image *im, const faceinfo *f, unsigned char *out)
 {
     double a[6];
-    int rc;
-    char v[64]; /* the rule without a "+flip" suffix */
-    snprintf(v, sizeof v, "%s", vfull);
-    char *plus = strstr(v, "+flip");
-    if (plus) *plus = 0;
-    if (strcmp(v, "eyes") == 0) rc = sbf_align_transform(&f->box, f->pts, SBF_ALIGN_EYES, a);
-    else if (strcmp(v, "box") == 0) rc = sbf_align_transform(&f->box, f->pts, SBF_ALIGN_BOX, a);
-    else if (strncmp(v, "eyes:", 5) == 0) {
-        double ex = 0, ey = 0;
-        if (sscanf(v + 5, "%lf:%lf", &ex, &ey) != 2) return -1;
-        rc = sbf_align_eyes_transform(f->pts, ex, ey, a);
-    } else if (strncmp(v, "box:", 4) == 0) { /* box:SCALE or box:SCALE:DY (DY: centre shift, fraction of the side) */
-        double scale = 0, dy = 0;
-        if (sscanf(v + 4, "%lf:%lf", &scale, &dy) < 1) return -1;
-        rc = sbf_align_box_transform(&f->box, scale, a);
-        a[5] += dy * SBF_CROP * a[4];
-    } else return -1;
-    if (rc) return rc;
+    if (av_transform(v, &f->box, f->pts, a)) return -1;
     sbf_warp_rgb(im->rgb, im->w, im->h, a, out, SBF_CROP, SBF_CROP);
     return 0;
 }
@@ -190,16 +173,7 @@ int main(int argc, char **argv)
                     return 1;
                 }
                 if (strstr(vars[v], "+flip")) { /* add the embedding of the mirrored crop */
-                    for (int k = 0; k < nb; k++)
-                        for (int y = 0; y < SBF_CROP; y++) {
-                            unsigned char *row = crops + ((size_t)k * SBF_CROP + y) * SBF_CROP * 3;
-                            for (int x = 0; x < SBF_CROP / 2; x++)
-                                for (int c = 0; c < 3; c++) {
-                                    unsigned char t = row[3 * x + c];
-                                    row[3 * x + c] = row[3 * (SBF_CROP - 1 - x) + c];
-                                    row[3 * (SBF_CROP - 1 - x) + c] = t;
-                                }
-                        }
+                    av_mirror_crops(crops, nb);
                     float *b2 = malloc(sizeof(float) * SBF_EMBED_DIM * nb);
                     if (!b2 || nn_facenet_embed(net, crops, nb, b2) != 0) { fprintf(stderr, "eval-align: embedding failed\n"); return 1; }
                     for (int k = 0; k < nb * SBF_EMBED_DIM; k++) bout[k] += b2[k];
