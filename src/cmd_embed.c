@@ -80,7 +80,7 @@ int sbf_cmd_embed(int argc, char **argv) {
          "detector upsampling; auto (default): 1 for photos up to 1 megapixel, else 0"},
         {"min-face", NULL, SBF_OPT_INT, &min_face, "PX",
          "smallest face to look for in big photos; default: automatic above 4.2 megapixels (see README)"},
-        {"align", NULL, SBF_OPT_STRING, &align_s, "eyes|box", "face alignment before FaceNet: box (default) or eyes; see README"},
+        {"align", NULL, SBF_OPT_STRING, &align_s, "eyes|box|mtcnn", "face alignment before FaceNet: mtcnn (default), box or eyes; see README"},
         {"max-pixels", NULL, SBF_OPT_INT, &max_pixels, "N", "refuse images with more pixels (default 100000000)"},
         {"f16", NULL, SBF_OPT_FLAG, &f16, NULL, "store embeddings as float16 (half the size)"},
         {"landmarks-model", NULL, SBF_OPT_STRING, &lm, "FILE", "dlib 68-point model (default: Debian's libdlib-data file)"},
@@ -125,6 +125,17 @@ int sbf_cmd_embed(int argc, char **argv) {
     qsort(w.files, (size_t)w.n, sizeof *w.files, cmp_walk);
     sbf_store *st = sbf_store_open(db, SBF_STORE_WRITE | (f16 ? SBF_STORE_F16 : 0), err, sizeof err);
     if (!st) { sbf_file_error(db, err); sbf_walk_free(&w); return 3; }
+    /* an existing database keeps its alignment rule; a new one records the run's */
+    if ((rc = sbf_pipeline_db_align(&po, st, "embed", db, align_s)) == 0 &&
+        sbf_store_set_setting(st, SBF_SETTING_ALIGN, sbf_align_name(po.align), err, sizeof err)) {
+        sbf_file_error(db, err);
+        rc = 3;
+    }
+    if (rc) {
+        sbf_store_close(st);
+        sbf_walk_free(&w);
+        return rc;
+    }
 
     /* What needs work: new or changed files that are images by content. */
     int *todo = malloc(sizeof(int) * (w.n ? w.n : 1));

@@ -34,7 +34,7 @@ int sbf_cmd_find(int argc, char **argv) {
         {"copy", NULL, SBF_OPT_FLAG, &copy, NULL, "copy the photos (default)"},
         {"link", NULL, SBF_OPT_FLAG, &link, NULL, "hard-link instead of copying"},
         {"symlink", NULL, SBF_OPT_FLAG, &symlink, NULL, "symlink instead of copying"},
-        {"align", NULL, SBF_OPT_STRING, &align_s, "eyes|box", "alignment: box (default) or eyes; must match the one embed used"},
+        {"align", NULL, SBF_OPT_STRING, &align_s, "eyes|box|mtcnn", "alignment: mtcnn (default), box or eyes; must match the one embed used"},
         {"upsample", NULL, SBF_OPT_STRING, &upsample_s, "N|auto", "detector upsampling for the query (default auto)"},
         {"threads", NULL, SBF_OPT_INT, &threads, "N", "threads (default: all cores)"},
         {"landmarks-model", NULL, SBF_OPT_STRING, &lm, "FILE", "dlib 68-point model"},
@@ -79,6 +79,7 @@ int sbf_cmd_find(int argc, char **argv) {
     char err[512];
     sbf_store *st = sbf_store_open(db, SBF_STORE_READ, err, sizeof err);
     if (!st) { sbf_file_error(db, err); return 3; }
+    if ((rc = sbf_pipeline_db_align(&po, st, "find", db, align_s))) { sbf_store_close(st); return rc; }
     sbf_faceset fs;
     if (sbf_store_faceset(st, &fs, err, sizeof err)) { sbf_file_error(db, err); sbf_store_close(st); return 3; }
     sbf_store_close(st);

@@ -39,9 +39,35 @@ int sbf_pipeline_set_flags(sbf_pipeline_opts *o, const char *verb, const char *u
         o->upsample = (int)u;
     }
     if (align && sbf_align_parse(align, &o->align)) {
-        fprintf(stderr, "sortbyface %s: --align must be eyes or box (got '%s')\n", verb, align);
+        fprintf(stderr, "sortbyface %s: --align must be mtcnn, box or eyes (got '%s')\n", verb, align);
         return 2;
     }
+    return 0;
+}
+
+int sbf_pipeline_db_align(sbf_pipeline_opts *o, const sbf_store *st, const char *verb, const char *db,
+                          const char *align_flag) {
+    const char *rec = sbf_store_get_setting(st, SBF_SETTING_ALIGN);
+    sbf_store_stats ss;
+    sbf_store_get_stats(st, &ss);
+    if (!rec && ss.photos > 0) rec = "box"; /* written before the setting existed, when box was the default */
+    sbf_align_method m;
+    if (!rec || sbf_align_parse(rec, &m)) {
+        if (rec) {
+            fprintf(stderr, "sortbyface %s: %s: made with an alignment rule this version does not know ('%s')\n", verb,
+                    db, rec);
+            return 3;
+        }
+        return 0; /* a new, empty database: the run's rule */
+    }
+    if (align_flag && m != o->align) {
+        fprintf(stderr,
+                "sortbyface %s: %s: its faces were aligned with --align %s, not %s, and embeddings of two rules do "
+                "not compare (leave --align out, or use another --db)\n",
+                verb, db, rec, sbf_align_name(o->align));
+        return 2;
+    }
+    o->align = m;
     return 0;
 }
 
@@ -106,10 +132,23 @@ static void analyse(sbf_pipeline *p, sbf_photo_job *j) {
     sbf_box *boxes = NULL;
     int n = sbf_detect_policy(p->det, im.gray, im.w, im.h, up, mf, NULL, &boxes);
     if (n == 0 && p->o.upsample < 0 && up == 1 && (long long)im.w * im.h <= SBF_AUTO_RETRY_MAX_PIXELS) {
-        /* automatic policy: a small photo with no face at upsample 1 gets one more, finer look */
+        /* automatic policy: a small photo with no face at upsample 1 gets one more, finer look, that
+         * also sees weak windows; windows of positive score are dlib's detections at upsample 2 (the
+         * weaker ones come after them and cannot suppress them), else one big weak face is kept */
         free(boxes);
         boxes = NULL;
-        n = sbf_detect_policy(p->det, im.gray, im.w, im.h, 2, 0, NULL, &boxes);
+        n = sbf_detect_ex(p->det, im.gray, im.w, im.h, 2, 0, SBF_AUTO_WEAK_SCORE, NULL, &boxes);
+        int strong = 0;
+        while (strong < n && boxes[strong].score >= 0) strong++;
+        for (int k = 0; strong == 0 && k < n; k++) { /* in score order: the best big one */
+            const long side = im.w < im.h ? im.w : im.h, bw = boxes[k].right - boxes[k].left + 1,
+                       bh = boxes[k].bottom - boxes[k].top + 1;
+            if ((bw < bh ? bw : bh) >= SBF_AUTO_WEAK_MIN_SIDE * (double)side) {
+                boxes[0] = boxes[k];
+                strong = 1;
+            }
+        }
+        if (n > 0) n = strong;
     }
     if (n < 0) { snprintf(j->err, sizeof j->err, "out of memory in face detection"); j->failed = 1; goto out; }
     if (n > 0) {

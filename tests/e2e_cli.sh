@@ -26,6 +26,6 @@ done
 check "embed bad --upsample" 2 "$BIN" embed -src . --upsample 9
 grep -q "embed: --upsample must be auto or 0..3 (got '9')" /tmp/sbf-cli.err || { echo "FAIL: --upsample message"; fails=$((fails+1)); }
 check "find bad --align" 2 "$BIN" find -src a.jpg -dest out --align sideways
-grep -q "find: --align must be eyes or box (got 'sideways')" /tmp/sbf-cli.err || { echo "FAIL: --align message"; fails=$((fails+1)); }
+grep -q "find: --align must be mtcnn, box or eyes (got 'sideways')" /tmp/sbf-cli.err || { echo "FAIL: --align message"; fails=$((fails+1)); }
 rm -f /tmp/sbf-cli.out /tmp/sbf-cli.err
 [ $fails -eq 0 ] && echo "e2e_cli: ok" || { echo "e2e_cli: $fails failure(s)"; exit 1; }

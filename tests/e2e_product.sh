@@ -99,6 +99,32 @@ mkdir -p retry && cp "$L/Bill_Clinton/Bill_Clinton_0022.jpg" retry/
 "$BIN" info --db r.db | grep -q "1 photos, 1 faces" || fail "embed's automatic policy should find the face at upsample 2"
 "$BIN" embed -src retry --db r2.db --upsample 1 -q 2>/dev/null
 "$BIN" info --db r2.db | grep -q "1 photos, 0 faces" || fail "an explicit --upsample 1 must not retry"
+# ... and if upsample 2 finds nothing either, the best big weak window (dlib score >= -0.6) is the face:
+# Queen_Elizabeth_II_0008 has no detection at upsample 2; it must be found and match her other photos
+# (find from another photo of her copies it), while none of the 16 photos without a face gets a face.
+mkdir -p weak/q weak/others && cp "$L/Queen_Elizabeth_II/Queen_Elizabeth_II_0008.jpg" weak/q/
+cp "$L/Hugo_Chavez/Hugo_Chavez_0001.jpg" "$L/Serena_Williams/Serena_Williams_0001.jpg" "$L/Colin_Powell/Colin_Powell_0001.jpg" weak/others/
+"$BIN" detect --upsample 2 weak/q/Queen_Elizabeth_II_0008.jpg | grep -q '"faces":\[\]' || fail "weak photo should have no face at upsample 2"
+"$BIN" embed -src weak --db w.db -q 2>/dev/null
+"$BIN" info --db w.db | grep -q "4 photos, 4 faces" || fail "embed's automatic policy should take the weak face"
+"$BIN" find -src "$L/Queen_Elizabeth_II/Queen_Elizabeth_II_0001.jpg" -dest wq --db w.db >/dev/null 2>&1
+[ "$(ls wq 2>/dev/null)" = "Queen_Elizabeth_II_0008.jpg" ] || { fail "the weak face should be found as the Queen: $(ls wq 2>&1)"; }
+"$BIN" embed -src "$S/data/negatives" --db n.db -q 2>/dev/null
+"$BIN" info --db n.db | grep -q "16 photos, 0 faces" || fail "no photo without a face may get a face"
+# ---- the database records its alignment rule; embed keeps to it, find embeds the query with it -------
+mkdir -p al && cp "$L/Hugo_Chavez/Hugo_Chavez_0001.jpg" "$L/Hugo_Chavez/Hugo_Chavez_0002.jpg" al/
+"$BIN" embed -src al --db a.db --align box -q 2>/dev/null
+"$BIN" info --db a.db | grep -q "alignment box$" || fail "info should show the database's rule"
+"$BIN" embed -src al --db a.db --align mtcnn -q 2>aerr; rc=$?
+[ $rc = 2 ] && grep -q "a.db: its faces were aligned with --align box, not mtcnn" aerr || { fail "a second rule must be refused (got $rc)"; cat aerr; }
+cp "$L/Hugo_Chavez/Hugo_Chavez_0003.jpg" al/
+"$BIN" embed -src al --db a.db -q 2>/dev/null && "$BIN" info --db a.db | grep -q "3 photos, 3 faces.*alignment box$" \
+  || fail "embed without --align continues a database with its rule"
+"$BIN" find -src "$L/Hugo_Chavez/Hugo_Chavez_0004.jpg" -dest aq --db a.db >/dev/null 2>&1
+[ "$(ls aq 2>/dev/null | wc -l)" = 3 ] || fail "find on a box database finds the 3 photos"
+"$BIN" find -src "$L/Hugo_Chavez/Hugo_Chavez_0004.jpg" -dest aq2 --db a.db --align eyes >/dev/null 2>aerr; rc=$?
+[ $rc = 2 ] && [ ! -e aq2 ] || fail "find with another --align than the database's is refused (got $rc)"
+"$BIN" embed -src al --db m.db -q 2>/dev/null && "$BIN" info --db m.db | grep -q "alignment mtcnn$" || fail "a new database records the default rule"
 # ---- nothing changed in the library (brick.png was removed by the test itself) -------------------
 grep -v brick.png before.sha > before2.sha
 (find lib -type f ! -name Serena_Williams_0004.jpg -exec sha256sum {} + | sort) > after.sha
