@@ -21,8 +21,8 @@
 #include "src/align.h"
 
 /* Fit of the landmarks to src/align.c's MTCNN template (sbf_align_mtcnn_template) shrunk m (x) and my (y)
- * times: mode 0: one scale + shift, 1: similarity with rotation, 2: separate x/y scales (the shipped
- * "mtcnn" rule, sbf_align_mtcnn_transform, written independently here as a cross-check). */
+ * times: mode 0: one scale + shift, 1: similarity with rotation, 3: x from the jaw line's extent, y by
+ * least squares.  (Separate x/y scales by least squares, "tmpls", is the shipped sbf_align_mtcnn_transform.) */
 static void av_fit_template(const float pts[68][2], double m, double my, int mode, double a[6])
 {
     double ub = 0, vb = 0, xb = 0, yb = 0, u[68], v[68];
@@ -53,8 +53,8 @@ static void av_fit_template(const float pts[68][2], double m, double my, int mod
         a[5] = yb - sy * vb;
         return;
     }
-    if (mode == 2) { sx = sux / suu; sy = svy / svv; }
-    else { sx = sy = (sux + svy) / (suu + svv); if (mode == 1) rb = (suy - svx) / (suu + svv); }
+    sx = sy = (sux + svy) / (suu + svv);
+    if (mode == 1) rb = (suy - svx) / (suu + svv);
     a[0] = sx; a[1] = -rb; a[3] = rb; a[4] = sy;
     a[2] = xb - a[0] * ub - a[1] * vb;
     a[5] = yb - a[3] * ub - a[4] * vb;
@@ -91,6 +91,7 @@ static int av_transform(const char *vfull, const sbf_box *box, const float pts[6
     if (got < 1 || !(p > 0.2 && p < 5)) return -1;
     if (got < 2) q = p;
     if (!(q > 0.2 && q < 5)) return -1;
+    if (mode == 2) return sbf_align_mtcnn_transform(pts, p, q, a);
     av_fit_template(pts, p, q, mode, a);
     return (a[0] * a[4] - a[1] * a[3]) > 1e-6 ? 0 : -1;
 }

@@ -109,8 +109,8 @@ int main(int argc, char **argv)
     fprintf(stderr, "\n");
     sbf_store_close(dst);
     nn_facenet_free(net);
-    sbf_faceset_free(&fs);
     printf("realign: %s -> %s with %s: %d photos, %ld faces, %ld unreadable, %.0f s\n", in, out, variant, fs.nphotos,
            faces_done, bad, sbf_now() - t0);
+    sbf_faceset_free(&fs);
     return bad ? 1 : 0;
 }
