@@ -77,10 +77,13 @@ int sbf_cmd_embed(int argc, char **argv) {
         {"threads", NULL, SBF_OPT_INT, &threads, "N", "worker threads (default: all cores)"},
         {"processes", NULL, SBF_OPT_INT, &processes, "N", "same as --threads (embedder.py's flag)"},
         {"upsample", NULL, SBF_OPT_STRING, &upsample_s, "N|auto",
-         "detector upsampling; auto (default): 1 for photos up to 1 megapixel, else 0"},
+         "detector upsampling; auto (default): 1 for photos up to 1 megapixel, else 0; a photo of up to 0.25 MP "
+         "with no face gets a second look at 2, then the best big weak face (see README)"},
         {"min-face", NULL, SBF_OPT_INT, &min_face, "PX",
          "smallest face to look for in big photos; default: automatic above 4.2 megapixels (see README)"},
-        {"align", NULL, SBF_OPT_STRING, &align_s, "eyes|box|mtcnn", "face alignment before FaceNet: mtcnn (default), box or eyes; see README"},
+        {"align", NULL, SBF_OPT_STRING, &align_s, "mtcnn|box|eyes",
+         "face alignment before FaceNet: mtcnn (default) for a new database; an existing one keeps the rule it was "
+         "made with (see README)"},
         {"max-pixels", NULL, SBF_OPT_INT, &max_pixels, "N", "refuse images with more pixels (default 100000000)"},
         {"f16", NULL, SBF_OPT_FLAG, &f16, NULL, "store embeddings as float16 (half the size)"},
         {"landmarks-model", NULL, SBF_OPT_STRING, &lm, "FILE", "dlib 68-point model (default: Debian's libdlib-data file)"},
