@@ -35,7 +35,7 @@ int sbf_cmd_info(int argc, char **argv) {
     sbf_store_stats ss;
     sbf_store_get_stats(st, &ss);
     if (!faces) {
-        const char *al = sbf_store_get_setting(st, "align");
+        const char *al = sbf_store_get_setting(st, SBF_SETTING_ALIGN);
         printf("%s: %zu photos, %zu faces, %llu bytes (%llu in replaced records%s); alignment %s\n", db, ss.photos,
                ss.faces, ss.file_bytes, ss.dead_bytes, ss.torn_bytes ? "; an interrupted last record is ignored" : "",
                al ? al : ss.photos ? "box (not recorded)" : "not yet chosen");

@@ -42,7 +42,6 @@ int sbf_pipeline_set_flags(sbf_pipeline_opts *o, const char *verb, const char *u
  * mixes embeddings of two rules and find embeds its query like the database.  An explicit --align
  * (align_flag != NULL) that differs is a usage error (2); an unknown recorded rule is 3.  0 for an
  * empty database (the run's rule stays). */
-#define SBF_SETTING_ALIGN "align"
 int sbf_pipeline_db_align(sbf_pipeline_opts *o, const sbf_store *st, const char *verb, const char *db,
                           const char *align_flag);
 /* Upsampling for a w x h photo under opts (resolves -1). */

@@ -56,6 +56,7 @@ int sbf_store_forget(sbf_store *s, const char *path, char *err, size_t errlen);
 /* Settings: small key -> value strings that describe the whole database (key 1-31 bytes, value 0-255,
  * at most 16 keys), e.g. "align" -> "mtcnn", the alignment rule its embeddings were made with.  set
  * appends a SETTING record only when the value changes; get returns NULL for a key never set. */
+#define SBF_SETTING_ALIGN "align"
 const char *sbf_store_get_setting(const sbf_store *s, const char *key);
 int sbf_store_set_setting(sbf_store *s, const char *key, const char *value, char *err, size_t errlen);
 int sbf_store_sync(sbf_store *s, char *err, size_t errlen);

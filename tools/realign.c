@@ -53,7 +53,7 @@ int main(int argc, char **argv)
     sbf_store *dst = sbf_store_open(out, SBF_STORE_WRITE, err, sizeof err);
     if (!dst) { fprintf(stderr, "realign: %s: %s\n", out, err); return 1; }
     /* the rule as the database's "align" setting: find/embed then refuse it unless it is a shipped rule */
-    if (sbf_store_set_setting(dst, "align", variant, err, sizeof err)) { fprintf(stderr, "realign: %s: %s\n", out, err); return 1; }
+    if (sbf_store_set_setting(dst, SBF_SETTING_ALIGN, variant, err, sizeof err)) { fprintf(stderr, "realign: %s: %s\n", out, err); return 1; }
 
     double t0 = sbf_now();
     long faces_done = 0, bad = 0;
