@@ -25,6 +25,9 @@ for v in embed sort find detect align represent info; do
 done
 check "embed bad --upsample" 2 "$BIN" embed -src . --upsample 9
 grep -q "embed: --upsample must be auto or 0..3 (got '9')" /tmp/sbf-cli.err || { echo "FAIL: --upsample message"; fails=$((fails+1)); }
+check "detect bad --adjust-threshold" 2 "$BIN" detect --adjust-threshold 9 a.jpg
+grep -q "detect: --adjust-threshold must be between -5 and 5 (got 9)" /tmp/sbf-cli.err || { echo "FAIL: --adjust-threshold message"; fails=$((fails+1)); }
+check "detect non-number --adjust-threshold" 2 "$BIN" detect --adjust-threshold low a.jpg
 check "find bad --align" 2 "$BIN" find -src a.jpg -dest out --align sideways
 grep -q "find: --align must be mtcnn, box or eyes (got 'sideways')" /tmp/sbf-cli.err || { echo "FAIL: --align message"; fails=$((fails+1)); }
 rm -f /tmp/sbf-cli.out /tmp/sbf-cli.err
