@@ -1,6 +1,9 @@
 /* src/main.c — the sortbyface command: global help/version and verb dispatch. */
 #include <stdio.h>
 #include <string.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include "src/verbs.h"
 
 #define SBF_VERSION "0.1.0"
@@ -36,6 +39,14 @@ static void usage(FILE *out) {
 }
 
 int main(int argc, char **argv) {
+#ifdef __GLIBC__
+    /* Buffers of 256 KiB and more (decoded photos, detector pyramids, crop batches) come from mmap and go
+     * back to the system when freed.  glibc otherwise raises this threshold after the first such free and
+     * serves them from the heaps, whose free holes then pile up: embed over lfw-dev peaked at 400-505 MB
+     * RSS with 62 MB of live heap, and at 216 MB with this, for about 8 % more time (README, Measured
+     * figures; a 1 MiB threshold was worse: 739 MB). */
+    mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+#endif
     if (argc < 2) {
         usage(stderr);
         return 2;
