@@ -69,14 +69,10 @@ int sbf_cmd_detect(int argc, char **argv) {
     if ((rc = sbf_check_range_int("detect", "upsample", upsample, 0, 4)) ||
         (rc = sbf_check_range_int("detect", "threads", threads, 0, 256)) ||
         (rc = sbf_check_range_int("detect", "min-face", min_face, -1, 1000000)) ||
-        (rc = sbf_check_range_int("detect", "max-pixels", max_pixels, 1, 2147483647))) {
+        (rc = sbf_check_range_int("detect", "max-pixels", max_pixels, 1, 2147483647)) ||
+        (rc = sbf_check_range_double("detect", "adjust-threshold", adjust, -5, 5))) {
         free(pos);
         return rc;
-    }
-    if (!(adjust >= -5 && adjust <= 5)) {
-        fprintf(stderr, "sortbyface detect: --adjust-threshold must be between -5 and 5 (got %g)\n", adjust);
-        free(pos);
-        return 2;
     }
     char err[256];
     sbf_detector *det = sbf_detector_new(err, sizeof err);

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include "src/cli.h"
+#include "src/pipeline.h"
 #include "src/store.h"
 #include "src/util.h"
 #include "src/verbs.h"
@@ -35,10 +36,11 @@ int sbf_cmd_info(int argc, char **argv) {
     sbf_store_stats ss;
     sbf_store_get_stats(st, &ss);
     if (!faces) {
-        const char *al = sbf_store_get_setting(st, SBF_SETTING_ALIGN);
-        printf("%s: %zu photos, %zu faces, %llu bytes (%llu in replaced records%s); alignment %s\n", db, ss.photos,
+        int recorded;
+        const char *al = sbf_pipeline_db_rule(st, &recorded);
+        printf("%s: %zu photos, %zu faces, %llu bytes (%llu in replaced records%s); alignment %s%s\n", db, ss.photos,
                ss.faces, ss.file_bytes, ss.dead_bytes, ss.torn_bytes ? "; an interrupted last record is ignored" : "",
-               al ? al : ss.photos ? "box (not recorded)" : "not yet chosen");
+               al ? al : "not yet chosen", al && !recorded ? " (not recorded)" : "");
         sbf_store_close(st);
         return 0;
     }

@@ -45,12 +45,18 @@ int sbf_pipeline_set_flags(sbf_pipeline_opts *o, const char *verb, const char *u
     return 0;
 }
 
-int sbf_pipeline_db_align(sbf_pipeline_opts *o, const sbf_store *st, const char *verb, const char *db,
-                          const char *align_flag) {
+const char *sbf_pipeline_db_rule(const sbf_store *st, int *recorded) {
     const char *rec = sbf_store_get_setting(st, SBF_SETTING_ALIGN);
     sbf_store_stats ss;
     sbf_store_get_stats(st, &ss);
+    if (recorded) *recorded = rec != NULL;
     if (!rec && ss.photos > 0) rec = "box"; /* written before the setting existed, when box was the default */
+    return rec;
+}
+
+int sbf_pipeline_db_align(sbf_pipeline_opts *o, const sbf_store *st, const char *verb, const char *db,
+                          const char *align_flag) {
+    const char *rec = sbf_pipeline_db_rule(st, NULL);
     sbf_align_method m;
     if (!rec || sbf_align_parse(rec, &m)) {
         if (rec) {

@@ -44,6 +44,9 @@ int sbf_pipeline_set_flags(sbf_pipeline_opts *o, const char *verb, const char *u
  * empty database (the run's rule stays). */
 int sbf_pipeline_db_align(sbf_pipeline_opts *o, const sbf_store *st, const char *verb, const char *db,
                           const char *align_flag);
+/* The database's rule as above ("box" for an old database with photos), NULL for a new, empty one;
+ * *recorded (may be NULL) says whether the database itself names it. */
+const char *sbf_pipeline_db_rule(const sbf_store *st, int *recorded);
 /* Upsampling for a w x h photo under opts (resolves -1). */
 int sbf_pipeline_upsample(const sbf_pipeline_opts *o, int w, int h);
 
