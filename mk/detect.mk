@@ -18,11 +18,11 @@ $(B)/tools/hog-convert: tools/hog-convert.cpp $(B)/libsbf.a nn/weights.h
 
 # The dlib side of the oracle and the benchmark is compiled the way a user compiles dlib's headers
 # by default (g++ -O2, x86-64 baseline SSE2); our side is libsbf.a.
-$(B)/tools/oracle-detect: tools/oracle-detect.cpp $(B)/libsbf.a src/detect.h src/hog.h src/image.h
+$(B)/tools/oracle-detect: tools/oracle-detect.cpp tools/image-list.h $(B)/libsbf.a src/detect.h src/hog.h src/image.h src/walk.h
 	@mkdir -p $(dir $@)
 	g++ -O2 -std=c++14 -I. $(DETECT_SAN_$(V)) -o $@ $< $(B)/libsbf.a $(DETECT_DLIB_LIBS) -lm -pthread
 
-$(B)/tools/bench-detect: tools/bench-detect.cpp $(B)/libsbf.a src/detect.h src/image.h
+$(B)/tools/bench-detect: tools/bench-detect.cpp tools/image-list.h $(B)/libsbf.a src/detect.h src/image.h src/walk.h
 	@mkdir -p $(dir $@)
 	g++ -O2 -std=c++14 -I. -o $@ $< $(B)/libsbf.a $(DETECT_DLIB_LIBS) -lm -pthread
 

@@ -13,8 +13,6 @@
 //   default: N=100 LFW dev images (every k-th of the sorted list) plus, with --photos, the
 //   shared example photos.
 #include <dlib/image_processing/frontal_face_detector.h>
-#include <dirent.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <algorithm>
 #include <cstdio>
@@ -22,6 +20,7 @@
 #include <cstring>
 #include <string>
 #include <vector>
+#include "tools/image-list.h"
 extern "C" {
 #include "nn/threadpool.h"
 #include "src/detect.h"
@@ -40,24 +39,6 @@ static double now() {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static void list_dir(const std::string &dir, bool recurse, std::vector<std::string> &out) {
-    DIR *d = opendir(dir.c_str());
-    if (!d) return;
-    std::vector<std::string> names;
-    while (struct dirent *e = readdir(d))
-        if (e->d_name[0] != '.') names.push_back(e->d_name);
-    closedir(d);
-    std::sort(names.begin(), names.end());
-    for (auto &n : names) {
-        std::string p = dir + "/" + n;
-        struct stat st;
-        if (stat(p.c_str(), &st)) continue;
-        if (S_ISDIR(st.st_mode)) {
-            if (recurse) list_dir(p, recurse, out);
-        } else if (sbf_is_image_file(p.c_str())) out.push_back(p);
-    }
 }
 
 struct img {
@@ -85,11 +66,11 @@ int main(int argc, char **argv) {
     }
     if (paths.empty()) {
         std::vector<std::string> lfw;
-        list_dir(shared + "/data/lfw-dev", true, lfw);
+        tool_list_images(shared + "/data/lfw-dev", lfw);
         if (lfw.empty() && nlfw > 0) { fprintf(stderr, "bench-detect: no LFW images under %s\n", shared.c_str()); return 1; }
         const size_t step = std::max<size_t>(1, lfw.size() / (size_t)std::max(1L, nlfw));
         for (size_t i = 0; i < lfw.size() && (long)(i / step) < nlfw; i += step) paths.push_back(lfw[i]);
-        if (photos) list_dir(shared + "/data/photos", true, paths);
+        if (photos) tool_list_images(shared + "/data/photos", paths);
     }
     std::vector<img> set;
     long pixels = 0;

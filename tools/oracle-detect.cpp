@@ -17,8 +17,6 @@
 // Exit status 0 when at least R (default 0.995) of the images match for upsample 0 and 1, every
 // negative photo matches, the building blocks are bit-exact and thread runs agree; 1 otherwise.
 #include <dlib/image_processing/frontal_face_detector.h>
-#include <dirent.h>
-#include <sys/stat.h>
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -26,6 +24,7 @@
 #include <cstring>
 #include <string>
 #include <vector>
+#include "tools/image-list.h"
 extern "C" {
 #include "nn/threadpool.h"
 #include "src/detect.h"
@@ -35,28 +34,6 @@ extern "C" {
 }
 
 using namespace dlib;
-
-static void list_dir(const std::string &dir, bool recurse, std::vector<std::string> &out) {
-    DIR *d = opendir(dir.c_str());
-    if (!d) return;
-    std::vector<std::string> names;
-    while (struct dirent *e = readdir(d)) {
-        if (e->d_name[0] == '.') continue;
-        names.push_back(e->d_name);
-    }
-    closedir(d);
-    std::sort(names.begin(), names.end());
-    for (auto &n : names) {
-        std::string p = dir + "/" + n;
-        struct stat st;
-        if (stat(p.c_str(), &st)) continue;
-        if (S_ISDIR(st.st_mode)) {
-            if (recurse) list_dir(p, recurse, out);
-        } else if (sbf_is_image_file(p.c_str())) {
-            out.push_back(p);
-        }
-    }
-}
 
 // dlib's Python detector(img, upsample) (run_detector_with_upscale1)
 static std::vector<rect_detection> dlib_detect(frontal_face_detector &det, const array2d<unsigned char> &img, int up,
@@ -104,9 +81,9 @@ int main(int argc, char **argv) {
     std::vector<std::string> negs;
     if (imgs.empty()) {
         std::vector<std::string> photos, lfw;
-        list_dir(shared + "/data/photos", true, photos);
-        list_dir(shared + "/data/negatives", false, negs);
-        list_dir(shared + "/data/lfw-dev", true, lfw);
+        tool_list_images(shared + "/data/photos", photos);
+        tool_list_images(shared + "/data/negatives", negs);
+        tool_list_images(shared + "/data/lfw-dev", lfw);
         if (photos.empty() || negs.empty() || lfw.empty()) {
             fprintf(stderr, "oracle-detect: FAIL: shared data missing under %s (photos %zu, negatives %zu, lfw %zu)\n",
                     shared.c_str(), photos.size(), negs.size(), lfw.size());
