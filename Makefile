@@ -103,7 +103,7 @@ $(B)/%.o: %.S
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
-$(B)/tests/%: tests/%.c $(B)/libsbf.a $(TEST_HELPER_OBJS)
+$(B)/tests/%: tests/%.c $(B)/libsbf.a $(TEST_HELPER_OBJS) $(wildcard tests/helpers/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(TEST_HELPER_OBJS) $(B)/libsbf.a $(TESTLD_V_$(V)) -lcmocka $(LDFLAGS_V_$(V):-static=) $(LDLIBS)
 

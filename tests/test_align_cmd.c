@@ -18,6 +18,7 @@
 #include "src/landmarks.h"
 #include "src/util.h"
 #include "src/verbs.h"
+#include "tests/helpers/testdir.h"
 
 static char g_dir[256], err_buf[256];
 static char g_two[4096], g_lfw[4096];
@@ -33,16 +34,13 @@ static int setup(void **state)
         fprintf(stderr, "shared data missing: %s, %s\n", g_two, g_lfw);
         return -1;
     }
-    snprintf(g_dir, sizeof g_dir, "/tmp/sbf-align-XXXXXX");
-    return mkdtemp(g_dir) ? 0 : -1;
+    return testdir_make(g_dir, sizeof g_dir, "align");
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return testdir_remove(g_dir);
 }
 
 static int run(int n, ...)

@@ -15,19 +15,17 @@
 #include <unistd.h>
 
 #include "src/output.h"
+#include "tests/helpers/testdir.h"
 
 static char dir[256];
 
 static int setup(void **state) {
     (void)state;
-    snprintf(dir, sizeof dir, "/tmp/sbf-test-output-XXXXXX");
-    return mkdtemp(dir) ? 0 : -1;
+    return testdir_make(dir, sizeof dir, "test-output");
 }
 static int teardown(void **state) {
     (void)state;
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return testdir_remove(dir);
 }
 
 static void write_file(const char *path, const char *content) {

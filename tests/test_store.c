@@ -20,6 +20,7 @@
 
 #include "nn/half.h"
 #include "src/store.h"
+#include "tests/helpers/testdir.h"
 
 static char dir[256];
 
@@ -68,14 +69,11 @@ static int put_version(sbf_store *s, const char *path, long v, int nfaces) {
 
 static int setup(void **state) {
     (void)state;
-    snprintf(dir, sizeof dir, "/tmp/sbf-test-store-XXXXXX");
-    return mkdtemp(dir) ? 0 : -1;
+    return testdir_make(dir, sizeof dir, "test-store");
 }
 static int teardown(void **state) {
     (void)state;
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return testdir_remove(dir);
 }
 
 /* Settings: set/get, only changes are appended, the last value wins on reopen, compaction keeps them and

@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "src/walk.h"
+#include "tests/helpers/testdir.h"
 
 static char root[64];
 
@@ -37,15 +38,11 @@ static void ln(const char *target, const char *rel) {
 
 static int setup(void **state) {
     (void)state;
-    strcpy(root, "/tmp/sbf-walk-XXXXXX");
-    if (!mkdtemp(root)) return -1;
-    return 0;
+    return testdir_make(root, sizeof root, "walk");
 }
 static int teardown(void **state) {
     (void)state;
-    char cmd[256];
-    snprintf(cmd, sizeof cmd, "chmod -R u+rwx %s; rm -rf %s", root, root);
-    return system(cmd) == 0 ? 0 : -1;
+    return testdir_remove(root);
 }
 
 static void test_walk(void **state) {
