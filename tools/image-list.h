@@ -1,9 +1,8 @@
 // tools/image-list.h — owns the C++ tools' "every image under a folder": src/walk.c's recursive,
 // sorted walk filtered by src/image.h's content sniffing, so the oracle and benchmark programs see
-// exactly the files `sortbyface embed` would take (dot-files aside, which the tools skip).
+// exactly the files `sortbyface embed` would take.
 #ifndef TOOLS_IMAGE_LIST_H
 #define TOOLS_IMAGE_LIST_H
-#include <cstring>
 #include <string>
 #include <vector>
 extern "C" {
@@ -17,11 +16,8 @@ static inline void tool_list_images(const std::string &dir, std::vector<std::str
     sbf_walk w = {};
     char err[256];
     if (sbf_walk_tree(&w, dir.c_str(), err, sizeof err) == 0) {
-        for (int i = 0; i < w.n; i++) {
-            const char *base = strrchr(w.files[i].path, '/');
-            if ((base ? base[1] : w.files[i].path[0]) == '.') continue;
+        for (int i = 0; i < w.n; i++)
             if (sbf_is_image_file(w.files[i].path)) out.push_back(w.files[i].path);
-        }
     }
     sbf_walk_free(&w);
 }
