@@ -2,7 +2,7 @@
  * per person, e.g. ../shared/data/lfw-dev), from a database written by 'sortbyface embed'.
  *
  *   eval-lfw --db FILE [--pairs PAIRS.txt] [-t T | --sweep LO:HI:STEP] [--itr N] [--seed S]
- *            [--threads N] [--approx]
+ *            [--threads N] [--approx] [--ideal]
  *
  * Labels: the name of each photo's parent folder.  When a photo holds several faces the labelled one
  * is the face whose box centre is nearest the image centre; the others are clustered (as sort does)
@@ -10,7 +10,11 @@
  * its own (it cannot join its person), and counted.
  * Prints pairwise P/R/F, BCubed P/R/F, clusters vs identities for each T, the T maximising
  * min(pairwise F, BCubed F), and the 10-fold verification accuracy on an LFW pairs file
- * (fold = pair index mod 10; score = cosine similarity; a pair with a missing face scores -1). */
+ * (fold = pair index mod 10; score = cosine similarity; a pair with a missing face scores -1).
+ * --ideal adds, for each T, what the graph itself allows: the BCubed recall and F of the ideal clustering
+ * that never mixes two people and keeps together every chain of same-person edges above T (the connected
+ * components of the graph's same-person edges, labelled faces only), and the number of edges above T
+ * between the labelled faces of two different people. */
 #include "src/cluster.h"
 #include "src/metrics.h"
 #include "src/store.h"
@@ -22,7 +26,7 @@
 #include <string.h>
 
 static const char *usage_text =
-    "usage: eval-lfw --db FILE [--pairs PAIRS.txt] [-t T | --sweep LO:HI:STEP] [--itr N] [--seed S] [--threads N] [--approx]\n";
+    "usage: eval-lfw --db FILE [--pairs PAIRS.txt] [-t T | --sweep LO:HI:STEP] [--itr N] [--seed S] [--threads N] [--approx] [--ideal]\n";
 
 /* parent folder name of path into out */
 static void parent_name(const char *path, char *out, size_t n) {
@@ -40,6 +44,34 @@ static void stem(const char *path, char *out, size_t n) {
     snprintf(out, n, "%.*s", (int)(dot ? dot - b : (long)strlen(b)), b);
 }
 
+/* union-find root with path halving */
+static int root(int *up, int i) {
+    while (up[i] != i) { up[i] = up[up[i]]; i = up[i]; }
+    return i;
+}
+
+/* --ideal: BCubed of the same-person components of g (labelled faces only) into *bc; returns the number
+ * of edges between labelled faces of two different people.  face_photo[f]: photo of labelled face f, or -1. */
+static long ideal_clustering(const sbf_graph *g, const int *face_photo, const int *photo_face, const int *photo_id, int np,
+                             int *pred, sbf_prf *bc) {
+    int *up = malloc((size_t)(g->n ? g->n : 1) * sizeof *up);
+    long impostor = 0;
+    for (int i = 0; i < g->n; i++) up[i] = i;
+    for (int i = 0; i < g->n; i++) {
+        if (face_photo[i] < 0) continue;
+        for (int64_t e = g->rowptr[i]; e < g->rowptr[i + 1]; e++) {
+            int j = g->col[e];
+            if (j <= i || face_photo[j] < 0) continue;
+            if (photo_id[face_photo[i]] != photo_id[face_photo[j]]) impostor++;
+            else up[root(up, i)] = root(up, j);
+        }
+    }
+    for (int p = 0; p < np; p++) pred[p] = photo_face[p] >= 0 ? root(up, photo_face[p]) : g->n + p;
+    sbf_bcubed_prf(pred, photo_id, np, bc);
+    free(up);
+    return impostor;
+}
+
 typedef struct { char *key; int val; } kv;
 static int cmp_kv(const void *a, const void *b) { return strcmp(((const kv *)a)->key, ((const kv *)b)->key); }
 static int lookup(const kv *v, int n, const char *key) {
@@ -51,7 +83,7 @@ static int lookup(const kv *v, int n, const char *key) {
 int main(int argc, char **argv) {
     const char *db = NULL, *pairs = NULL;
     double t_single = SBF_DEFAULT_THRESHOLD, lo = 0, hi = 0, step = 0;
-    int sweep = 0, itr = SBF_DEFAULT_ITERATIONS, threads = 0, approx = 0;
+    int sweep = 0, itr = SBF_DEFAULT_ITERATIONS, threads = 0, approx = 0, ideal = 0;
     unsigned long long seed = SBF_DEFAULT_SEED;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -66,6 +98,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--seed") && more) seed = strtoull(argv[++i], NULL, 10);
         else if (!strcmp(a, "--threads") && more) threads = atoi(argv[++i]);
         else if (!strcmp(a, "--approx")) approx = 1;
+        else if (!strcmp(a, "--ideal")) ideal = 1;
         else { fputs(usage_text, stderr); return 2; }
     }
     if (!db) { fputs(usage_text, stderr); return 2; }
@@ -105,6 +138,10 @@ int main(int argc, char **argv) {
         if (ph->nfaces == 0) noface++;
         else extra += ph->nfaces - 1;
     }
+    int *face_photo = malloc((size_t)(fs.nfaces ? fs.nfaces : 1) * sizeof *face_photo);
+    for (int f = 0; f < fs.nfaces; f++) face_photo[f] = -1;
+    for (int p = 0; p < np; p++)
+        if (photo_face[p] >= 0) face_photo[photo_face[p]] = p;
     printf("eval-lfw: %s: %d photos of %d identities, %d faces; %d photos without a face (scored as singletons), %d extra faces not scored\n",
            db, np, nid, fs.nfaces, noface, extra);
 
@@ -113,8 +150,8 @@ int main(int argc, char **argv) {
     int *pred = malloc((size_t)(np ? np : 1) * sizeof *pred);
     double best_t = t_single, best_min = -1;
     int nsteps = sweep ? (int)floor((hi - lo) / step + 1e-9) + 1 : 1;
-    printf("%-6s %8s %9s %7s %7s %7s %7s %7s %7s %7s %8s %8s\n", "T", "clusters", "identities", "pairP", "pairR", "pairF", "bcubP",
-           "bcubR", "bcubF", "minF", "graph_s", "cw_s");
+    printf("%-6s %8s %9s %7s %7s %7s %7s %7s %7s %7s %8s %8s%s\n", "T", "clusters", "identities", "pairP", "pairR", "pairF", "bcubP",
+           "bcubR", "bcubF", "minF", "graph_s", "cw_s", ideal ? "  idealR  idealF impostor_edges" : "");
     /* The graph is built once at the lowest threshold; each T keeps the edges with weight > T. */
     sbf_graph base = {0}, g = {0};
     double tg = 0;
@@ -128,6 +165,8 @@ int main(int argc, char **argv) {
         double t = sweep ? lo + si * step : t_single;
         int k = 0;
         double tc = 0;
+        sbf_prf ib = {0};
+        long imp = 0;
         if (fs.nfaces) {
             g.n = base.n;
             g.rowptr = malloc(((size_t)base.n + 1) * sizeof *g.rowptr);
@@ -143,6 +182,7 @@ int main(int argc, char **argv) {
             double t0 = sbf_now();
             k = sbf_chinese_whispers(&g, itr, seed, labels);
             tc = sbf_now() - t0;
+            if (ideal) imp = ideal_clustering(&g, face_photo, photo_face, photo_id, np, pred, &ib);
             sbf_graph_free(&g);
         }
         if (k < 0) { fprintf(stderr, "eval-lfw: clustering failed\n"); return 1; }
@@ -152,8 +192,10 @@ int main(int argc, char **argv) {
         sbf_bcubed_prf(pred, photo_id, np, &bc);
         int nclu = sbf_count_distinct(pred, np);
         double mf = fmin(pw.f, bc.f);
-        printf("%-6.3f %8d %9d %7.4f %7.4f %7.4f %7.4f %7.4f %7.4f %7.4f %8.3f %8.3f\n", t, nclu, nid, pw.p, pw.r, pw.f, bc.p, bc.r,
+        printf("%-6.3f %8d %9d %7.4f %7.4f %7.4f %7.4f %7.4f %7.4f %7.4f %8.3f %8.3f", t, nclu, nid, pw.p, pw.r, pw.f, bc.p, bc.r,
                bc.f, mf, tg, tc);
+        if (ideal) printf(" %7.4f %7.4f %14ld", ib.r, ib.f, imp);
+        printf("\n");
         fflush(stdout);
         if (mf > best_min) { best_min = mf; best_t = t; }
         tg = 0; /* graph time is reported once, on the first row */
@@ -230,6 +272,7 @@ int main(int argc, char **argv) {
     free(ids);
     free(photo_id);
     free(photo_face);
+    free(face_photo);
     free(labels);
     free(pred);
     sbf_faceset_free(&fs);
