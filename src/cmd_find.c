@@ -28,7 +28,7 @@ int sbf_cmd_find(int argc, char **argv) {
         {"src", NULL, SBF_OPT_STRING, &src, "ME.jpg", "photo showing exactly one face: the person to find"},
         {"dest", NULL, SBF_OPT_STRING, &dest, "DIR", "folder to create for the matches (never overwritten)"},
         {"db", NULL, SBF_OPT_STRING, &db, "FILE", "database written by embed (default embeddings.db)"},
-        {"t", "threshold", SBF_OPT_DOUBLE, &t, "T", "cosine-similarity threshold for an edge (default: sort's)"},
+        {"threshold", "t", SBF_OPT_DOUBLE, &t, "T", "cosine-similarity threshold for an edge (default: sort's)"},
         {"itr", "iterations", SBF_OPT_INT, &itr, "N", "Chinese Whispers iterations (default 30)"},
         {"seed", NULL, SBF_OPT_STRING, &seed_s, "S", "random seed (default fixed, so runs repeat)"},
         {"copy", NULL, SBF_OPT_FLAG, &copy, NULL, "copy the photos (default)"},
@@ -57,7 +57,7 @@ int sbf_cmd_find(int argc, char **argv) {
         fprintf(stderr, "sortbyface find: missing %s\nusage: sortbyface %s\n", !src ? "-src ME.jpg" : "-dest DIR", spec.usage);
         return 2;
     }
-    if ((rc = sbf_check_range_double("find", "t", t, -1.0, 1.0)) || (rc = sbf_check_range_int("find", "itr", itr, 1, 100000)))
+    if ((rc = sbf_check_range_double("find", "threshold", t, -1.0, 1.0)) || (rc = sbf_check_range_int("find", "itr", itr, 1, 100000)))
         return rc;
     if (copy + link + symlink > 1) { fprintf(stderr, "sortbyface find: choose one of --copy, --link, --symlink\n"); return 2; }
     sbf_cluster_opts co;
@@ -79,7 +79,7 @@ int sbf_cmd_find(int argc, char **argv) {
 
     char err[512];
     sbf_store *st = sbf_store_open(db, SBF_STORE_READ, err, sizeof err);
-    if (!st) { sbf_file_error(db, err); return 3; }
+    if (!st) { sbf_db_open_error(db, err); return 3; }
     if ((rc = sbf_pipeline_db_align(&po, st, "find", db, align_s))) { sbf_store_close(st); return rc; }
     sbf_faceset fs;
     if (sbf_store_faceset(st, &fs, err, sizeof err)) { sbf_file_error(db, err); sbf_store_close(st); return 3; }

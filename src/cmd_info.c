@@ -32,7 +32,7 @@ int sbf_cmd_info(int argc, char **argv) {
     if (rc) return rc == 1 ? 0 : rc;
     char err[512];
     sbf_store *st = sbf_store_open(db, SBF_STORE_READ, err, sizeof err);
-    if (!st) { sbf_file_error(db, err); return 3; }
+    if (!st) { sbf_db_open_error(db, err); return 3; }
     sbf_store_stats ss;
     sbf_store_get_stats(st, &ss);
     if (!faces) {

@@ -24,7 +24,7 @@ int sbf_cmd_sort(int argc, char **argv) {
     const sbf_opt opts[] = {
         {"db", NULL, SBF_OPT_STRING, &db, "FILE", "embeddings database (default " SBF_DEFAULT_DB ")"},
         {"threshold", "t", SBF_OPT_DOUBLE, &thr, "T", thelp},
-        {"itr", NULL, SBF_OPT_INT, &itr, "N", "Chinese Whispers iterations (default 30)"},
+        {"itr", "iterations", SBF_OPT_INT, &itr, "N", "Chinese Whispers iterations (default 30)"},
         {"dest", NULL, SBF_OPT_STRING, &dest, "DIR", "output folder (default " DEFAULT_DEST "; if it exists, DIR-2, DIR-3, ... is used)"},
         {"seed", NULL, SBF_OPT_INT, &seed, "S", shelp},
         {"copy", NULL, SBF_OPT_FLAG, &copy, NULL, "copy photos into the person folders (default)"},
@@ -62,8 +62,7 @@ int sbf_cmd_sort(int argc, char **argv) {
     char err[1024];
     sbf_store *s = sbf_store_open(db, SBF_STORE_READ, err, sizeof err);
     if (!s) {
-        sbf_file_error(db, err);
-        if (strstr(err, "No such file")) sbf_error("no database yet: run 'sortbyface embed -src DIR' first");
+        sbf_db_open_error(db, err);
         return 3;
     }
     sbf_faceset fs;

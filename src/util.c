@@ -43,6 +43,12 @@ void sbf_file_error(const char *path, const char *reason) {
     fprintf(stderr, ": %s\n", reason);
 }
 
+void sbf_db_open_error(const char *db, const char *reason) {
+    if (strstr(reason, "No such file"))
+        reason = "no database here yet (run 'sortbyface embed -src DIR' first, or name one with --db FILE)";
+    sbf_file_error(db, reason);
+}
+
 /* Length of a valid UTF-8 sequence at s (1..4), or 0 if invalid. */
 static int utf8_len(const unsigned char *s) {
     unsigned c = s[0];

@@ -11,6 +11,9 @@ void sbf_seterr(char *err, size_t errlen, const char *fmt, ...) __attribute__((f
 void sbf_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "sortbyface: <path>: <reason>\n" on stderr (path printed safely even if not UTF-8). */
 void sbf_file_error(const char *path, const char *reason);
+/* Like sbf_file_error for a database that could not be opened for reading; a missing one is reported as
+ * "no database here yet" with the embed command that makes it, on the same line. */
+void sbf_db_open_error(const char *db, const char *reason);
 /* Writes s as a JSON string literal (quotes included); bytes that are not valid UTF-8 become \u00XX
  * escapes of the raw byte so the line stays valid JSON. */
 void sbf_json_string(FILE *out, const char *s);

@@ -90,6 +90,11 @@ grep -q "warning: the face is only" ferr || fail "find: a small query face shoul
 "$BIN" find -src lib/people/obama_and_biden.jpg -dest x --db e.db >/dev/null 2>ferr3; rc=$?
 [ $rc = 1 ] && grep -q "faces found; the query photo must show exactly one face" ferr3 || { fail "find with several faces"; cat ferr3; }
 [ ! -e x ] || fail "a failed find must not create its folder"
+"$BIN" find -src "$P/obama_small.jpg" -dest x --db nope.db >/dev/null 2>ferr4; rc=$?
+[ $rc = 3 ] && [ "$(wc -l < ferr4)" = 1 ] && grep -q "nope.db: no database here yet" ferr4 && [ ! -e x ] ||
+  { fail "find with a missing database: one line, exit 3, no folder (got $rc)"; cat ferr4; }
+"$BIN" find -src "$P/obama_small.jpg" -dest x --db e.db --threshold 1.5 >/dev/null 2>ferr5; rc=$?
+[ $rc = 2 ] && grep -q "find: --threshold must be between -1 and 1 (got 1.5)" ferr5 || { fail "find --threshold range"; cat ferr5; }
 "$BIN" sort --db missing.db >/dev/null 2>merr; rc=$?
 [ $rc = 3 ] && grep -q "missing.db" merr || { fail "sort on a missing database: clear error"; cat merr; }
 # ---- automatic detection policy: a small photo with no face at upsample 1 is searched at upsample 2 ----

@@ -98,7 +98,7 @@ check 'grep -q "into 14 people (0 with more than one face)" out4.txt' "-t 0.999:
 
 # 4. errors: missing database, damaged database, bad options, conflicting modes
 "$BIN" sort --db nope.db -dest x > o.txt 2> e.txt; rc=$?
-check '[ $rc -eq 3 ] && grep -q "nope.db" e.txt && grep -q "embed -src" e.txt' "missing db: rc $rc $(cat e.txt)"
+check '[ $rc -eq 3 ] && [ "$(wc -l < e.txt)" -eq 1 ] && grep -q "nope.db: no database here yet (run .sortbyface embed -src DIR. first" e.txt' "missing db: one line, rc 3: rc $rc $(cat e.txt)"
 cp embeddings.db bad.db
 printf '\377' | dd of=bad.db bs=1 seek=3000 conv=notrunc 2>/dev/null
 "$BIN" sort --db bad.db -dest x > o.txt 2> e.txt; rc=$?
