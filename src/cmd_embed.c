@@ -39,10 +39,9 @@ static void show_progress(progress *pr, int final) {
 
 /* 1 image, 0 not an image (skipped silently), -1 unreadable (reason in err: listed as a failure). */
 static int sniff(const char *path, char *err, size_t errlen) {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) { snprintf(err, errlen, "cannot open: %s", strerror(errno)); return -1; }
-    close(fd);
-    return sbf_is_image_file(path);
+    int k = sbf_is_image_file(path);
+    if (k < 0) snprintf(err, errlen, "cannot open: %s", strerror(errno));
+    return k;
 }
 
 typedef struct { char **paths; int n, cap; } pathlist;
@@ -60,19 +59,18 @@ static int cmp_walk(const void *a, const void *b) {
     return strcmp(((const sbf_walk_file *)a)->path, ((const sbf_walk_file *)b)->path);
 }
 
-/* 1 when path lies under root (as spelled), i.e. root itself or root + '/' + ... */
-static int under_root(const char *path, const char *root) {
-    size_t rl = strlen(root);
-    while (rl > 1 && root[rl - 1] == '/') rl--;
-    if (strncmp(path, root, rl) != 0) return 0;
-    return path[rl] == 0 || path[rl] == '/' || (rl == 1 && root[0] == '/');
+/* 1 when path lies under one of the roots. */
+static int under_any(const char *path, char *const *roots, int n) {
+    for (int i = 0; i < n; i++)
+        if (roots[i] && sbf_path_under(path, roots[i])) return 1;
+    return 0;
 }
 
 int sbf_cmd_embed(int argc, char **argv) {
     const char *src = NULL, *db = SBF_DEFAULT_DB, *upsample_s = "auto", *align_s = NULL, *lm = NULL, *model = NULL;
     int threads = 0, processes = 0, min_face = -1, f16 = 0, quiet = 0, max_pixels = 100000000;
     const sbf_opt opts[] = {
-        {"src", NULL, SBF_OPT_STRING, &src, "DIR", "folder of photos to embed (also accepted as a plain argument)"},
+        {"src", NULL, SBF_OPT_STRING, &src, "DIR", "folder of photos to embed (also accepted as plain arguments, several allowed)"},
         {"db", NULL, SBF_OPT_STRING, &db, "FILE", "database to create or update (default embeddings.db)"},
         {"threads", NULL, SBF_OPT_INT, &threads, "N", "worker threads (default: all cores)"},
         {"processes", NULL, SBF_OPT_INT, &processes, "N", "same as --threads (embedder.py's flag)"},
@@ -92,29 +90,49 @@ int sbf_cmd_embed(int argc, char **argv) {
         {0},
     };
     const sbf_cmd_spec spec = {
-        "embed", "embed -src DIR [OPTIONS]",
+        "embed", "embed -src DIR [DIR...] [OPTIONS]",
         "Finds, aligns and embeds every face in the photos under DIR (recursively) into the database.",
         "Photos are recognised by content. A second run embeds only new or changed files (path, size,\n"
-        "modification time) and forgets photos that were deleted from DIR. The database stays valid if the\n"
-        "run is interrupted at any moment; the next run redoes only the photos that were in flight.\n"
+        "modification time) and forgets photos that were deleted from DIR; photos in folders or files it\n"
+        "cannot read are kept as they were. The database stays valid if the run is interrupted at any\n"
+        "moment; the next run redoes only the photos that were in flight.  Several folders may be given.\n"
         "Per-file problems are listed on stderr and the run goes on; exit status 1 when any photo failed.",
-        opts, 0, 1};
+        opts, 0, -1};
     int npos;
     char **pos;
     int rc = sbf_parse(&spec, argc, argv, &npos, &pos);
     if (rc) return rc == 1 ? 0 : rc;
-    if (npos == 1) {
-        if (src) { free(pos); fprintf(stderr, "sortbyface embed: give the folder once (-src DIR or DIR)\n"); return 2; }
-        src = pos[0];
+    /* the folders: -src DIR and any plain arguments, each once */
+    char **roots = malloc(sizeof *roots * (size_t)(npos + 1));
+    int nroots = 0;
+    if (!roots) { free(pos); sbf_error("out of memory"); return 3; }
+    for (int i = -1; i < npos; i++) {
+        char *r = i < 0 ? (char *)src : pos[i];
+        if (!r) continue;
+        int dup = 0;
+        for (int k = 0; k < nroots; k++) dup |= !strcmp(roots[k], r);
+        if (!dup) roots[nroots++] = r;
     }
     free(pos);
-    if (!src) { fprintf(stderr, "sortbyface embed: missing -src DIR\nusage: sortbyface %s\n", spec.usage); return 2; }
+    int kept = 0; /* a folder inside another one given is walked with it */
+    for (int i = 0; i < nroots; i++) {
+        int inside = 0;
+        for (int k = 0; k < nroots && !inside; k++) /* "lib" and "lib/" are inside each other: keep the first */
+            inside = k != i && sbf_path_under(roots[i], roots[k]) && (k < i || !sbf_path_under(roots[k], roots[i]));
+        if (!inside) roots[kept++] = roots[i];
+    }
+    nroots = kept;
+    if (!nroots) {
+        free(roots);
+        fprintf(stderr, "sortbyface embed: missing -src DIR\nusage: sortbyface %s\n", spec.usage);
+        return 2;
+    }
     if (processes && !threads) threads = processes;
-    if (threads < 0 || threads > 256) return sbf_check_range_int("embed", "threads", threads, 0, 256);
-    if (max_pixels < 1) return sbf_check_range_int("embed", "max-pixels", max_pixels, 1, 2147483647);
+    if (threads < 0 || threads > 256) rc = sbf_check_range_int("embed", "threads", threads, 0, 256);
+    else if (max_pixels < 1) rc = sbf_check_range_int("embed", "max-pixels", max_pixels, 1, 2147483647);
     sbf_pipeline_opts po;
     sbf_pipeline_defaults(&po);
-    if ((rc = sbf_pipeline_set_flags(&po, "embed", upsample_s, align_s))) return rc;
+    if (rc || (rc = sbf_pipeline_set_flags(&po, "embed", upsample_s, align_s))) { free(roots); return rc; }
     po.min_face = min_face;
     po.max_pixels = max_pixels;
     po.threads = threads;
@@ -124,10 +142,29 @@ int sbf_cmd_embed(int argc, char **argv) {
     char err[512];
     double t0 = sbf_now();
     sbf_walk w = {0};
-    if (sbf_walk_tree(&w, src, err, sizeof err)) { sbf_file_error(src, err); return 1; }
-    qsort(w.files, (size_t)w.n, sizeof *w.files, cmp_walk);
-    sbf_store *st = sbf_store_open(db, SBF_STORE_WRITE | (f16 ? SBF_STORE_F16 : 0), err, sizeof err);
-    if (!st) { sbf_file_error(db, err); sbf_walk_free(&w); return 3; }
+    int walked = 0; /* roots that could not be read are reported and left out of forgetting */
+    for (int i = 0; i < nroots; i++) {
+        if (sbf_walk_tree(&w, roots[i], err, sizeof err) == 0) { walked++; continue; }
+        sbf_file_error(roots[i], err);
+        roots[i] = NULL;
+    }
+    int root_failed = nroots - walked;
+    if (!walked) { free(roots); sbf_walk_free(&w); return 1; }
+    if (w.n) qsort(w.files, (size_t)w.n, sizeof *w.files, cmp_walk);
+    int nu = 0; /* the same file given twice (a file and its folder) */
+    for (int i = 0; i < w.n; i++) {
+        if (nu && !strcmp(w.files[nu - 1].path, w.files[i].path)) free(w.files[i].path);
+        else w.files[nu++] = w.files[i];
+    }
+    w.n = nu;
+    signed char *kind = malloc((size_t)(w.n ? w.n : 1));
+    int *todo = malloc(sizeof(int) * (w.n ? w.n : 1));
+    sbf_store *st = kind && todo ? sbf_store_open(db, SBF_STORE_WRITE | (f16 ? SBF_STORE_F16 : 0), err, sizeof err) : NULL;
+    if (!st) {
+        sbf_file_error(db, kind && todo ? err : "out of memory");
+        free(kind); free(todo); free(roots); sbf_walk_free(&w);
+        return 3;
+    }
     /* an existing database keeps its alignment rule; a new one records the run's */
     if ((rc = sbf_pipeline_db_align(&po, st, "embed", db, align_s)) == 0 &&
         sbf_store_set_setting(st, SBF_SETTING_ALIGN, sbf_align_name(po.align), err, sizeof err)) {
@@ -137,36 +174,45 @@ int sbf_cmd_embed(int argc, char **argv) {
     if (rc) {
         sbf_store_close(st);
         sbf_walk_free(&w);
+        free(kind); free(todo); free(roots);
         return rc;
     }
 
-    /* What needs work: new or changed files that are images by content. */
-    int *todo = malloc(sizeof(int) * (w.n ? w.n : 1));
+    /* What needs work: new or changed files that are images by content.  A file that cannot be read is
+     * listed and keeps whatever the database had for it. */
     int ntodo = 0, unchanged = 0, not_images = 0, failed = 0;
     for (int i = 0; i < w.n; i++) {
         long long sz, mt;
-        if (sbf_store_lookup(st, w.files[i].path, &sz, &mt) && sz == w.files[i].size && mt == w.files[i].mtime_ns) {
-            unchanged++;
+        int known_file = sbf_store_lookup(st, w.files[i].path, &sz, &mt);
+        kind[i] = (signed char)sniff(w.files[i].path, err, sizeof err);
+        if (kind[i] < 0) {
+            if (known_file) strncat(err, " (its faces from an earlier run are kept)", sizeof err - strlen(err) - 1);
+            sbf_file_error(w.files[i].path, err);
+            failed++;
             continue;
         }
-        int kind = sniff(w.files[i].path, err, sizeof err);
-        if (kind < 0) { sbf_file_error(w.files[i].path, err); failed++; continue; }
-        if (kind == 0) {
+        if (kind[i] == 0) {
             not_images++;
             /* a file that was a photo and is not one any more is forgotten below */
             continue;
         }
+        if (known_file && sz == w.files[i].size && mt == w.files[i].mtime_ns) {
+            unchanged++;
+            continue;
+        }
         todo[ntodo++] = i;
     }
-    /* Forget photos under src that are gone, or no longer images. */
+    /* Forget photos under the folders walked that are gone, or no longer images; never those under a
+     * folder that could not be read. */
     pathlist known = {0};
     sbf_store_each_path(st, collect_path, &known);
     int forgotten = 0;
     for (int i = 0; i < known.n; i++) {
-        if (!under_root(known.paths[i], src)) continue;
+        if (!under_any(known.paths[i], roots, nroots) || under_any(known.paths[i], w.unreadable, w.nunreadable))
+            continue;
         sbf_walk_file key = {known.paths[i], 0, 0};
-        sbf_walk_file *hit = bsearch(&key, w.files, (size_t)w.n, sizeof *w.files, cmp_walk);
-        if (hit && sbf_is_image_file(hit->path)) continue;
+        sbf_walk_file *hit = w.n ? bsearch(&key, w.files, (size_t)w.n, sizeof *w.files, cmp_walk) : NULL;
+        if (hit && kind[hit - w.files] != 0) continue;
         if (sbf_store_forget(st, known.paths[i], err, sizeof err) == 0) forgotten++;
         else sbf_file_error(db, err);
     }
@@ -178,7 +224,13 @@ int sbf_cmd_embed(int argc, char **argv) {
     progress pr = {ntodo, 0, 0, 0, sbf_now(), 0, !quiet && isatty(2)};
     if (ntodo > 0) {
         pl = sbf_pipeline_new(&po, err, sizeof err);
-        if (!pl) { sbf_error("%s", err); sbf_store_close(st); sbf_walk_free(&w); free(todo); return 3; }
+        if (!pl) {
+            sbf_error("%s", err);
+            sbf_store_close(st);
+            sbf_walk_free(&w);
+            free(todo); free(kind); free(roots);
+            return 3;
+        }
         int batch = 4 * sbf_pipeline_threads(pl);
         if (batch < 8) batch = 8;
         sbf_photo_job *jobs = calloc((size_t)batch, sizeof *jobs);
@@ -228,13 +280,13 @@ int sbf_cmd_embed(int argc, char **argv) {
                 "sortbyface embed: %d photos embedded (%d faces), %d unchanged, %d failed, %d forgotten, %d other files "
                 "skipped%s%s; database %s holds %zu photos, %zu faces; %.1f s (%.2f photos/s)\n",
                 embedded, faces, unchanged, failed, forgotten, not_images,
-                w.dir_errors ? " (some folders unreadable)" : "",
+                w.dir_errors || root_failed ? " (some folders unreadable: what the database had from them is kept)" : "",
                 write_failed ? "; STOPPED EARLY: the database could not be written (see above)" : "", db, ss.photos,
                 ss.faces, el,
                 el > 0 ? embedded / el : 0.0);
     int dir_errors = w.dir_errors;
     sbf_walk_free(&w);
-    free(todo);
+    free(todo); free(kind); free(roots);
     if (write_failed) return 3;
-    return failed || dir_errors ? 1 : 0;
+    return failed || dir_errors || root_failed ? 1 : 0;
 }

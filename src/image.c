@@ -33,7 +33,7 @@ static int tga_by_name(const char *path, const unsigned char *h, size_t n) {
 
 int sbf_is_image_file(const char *path) {
     FILE *f = fopen(path, "rb");
-    if (!f) return 0;
+    if (!f) return -1;
     unsigned char h[64];
     size_t n = fread(h, 1, sizeof h, f);
     fclose(f);

@@ -26,6 +26,7 @@ int sbf_exif_orientation(const unsigned char *buf, size_t len);
 int sbf_apply_orientation(uint8_t **pix, int *w, int *h, int c, int orientation);
 /* 1 when the first bytes look like a format we decode (by magic, not extension). */
 int sbf_sniff_image(const unsigned char *head, size_t n);
+/* The same for a file: 1 image, 0 not one, -1 cannot be opened (errno set). */
 int sbf_is_image_file(const char *path);
 /* Fills img->gray from img->rgb. */
 void sbf_image_make_gray(sbf_image *img);

@@ -70,6 +70,11 @@ static void walk_dir(sbf_walk *w, dirset *seen, pathq *links, const char *dir) {
         snprintf(reason, sizeof reason, "cannot read folder: %s", strerror(errno));
         sbf_file_error(dir, reason);
         w->dir_errors++;
+        char **u = realloc(w->unreadable, sizeof *u * (size_t)(w->nunreadable + 1));
+        if (u) {
+            w->unreadable = u;
+            if ((u[w->nunreadable] = strdup(dir))) w->nunreadable++;
+        }
         return;
     }
     char **names = NULL;
@@ -87,7 +92,7 @@ static void walk_dir(sbf_walk *w, dirset *seen, pathq *links, const char *dir) {
         n++;
     }
     closedir(d);
-    qsort(names, (size_t)n, sizeof *names, cmpstr);
+    if (n) qsort(names, (size_t)n, sizeof *names, cmpstr); /* names is NULL for an empty folder */
     for (int i = 0; i < n; i++) {
         char *p = sbf_path_join(dir, names[i]);
         free(names[i]);
@@ -138,5 +143,14 @@ int sbf_walk_tree(sbf_walk *w, const char *root, char *err, size_t errlen) {
 void sbf_walk_free(sbf_walk *w) {
     for (int i = 0; i < w->n; i++) free(w->files[i].path);
     free(w->files);
+    for (int i = 0; i < w->nunreadable; i++) free(w->unreadable[i]);
+    free(w->unreadable);
     memset(w, 0, sizeof *w);
+}
+
+int sbf_path_under(const char *path, const char *root) {
+    size_t rl = strlen(root);
+    while (rl > 1 && root[rl - 1] == '/') rl--;
+    if (strncmp(path, root, rl) != 0) return 0;
+    return path[rl] == 0 || path[rl] == '/' || (rl == 1 && root[0] == '/');
 }

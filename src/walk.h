@@ -11,12 +11,16 @@ typedef struct {
     sbf_walk_file *files;
     int n, cap;
     int dir_errors;        /* folders that could not be read (each reported on stderr) */
+    char **unreadable;     /* their paths, as walked */
+    int nunreadable;       /* = dir_errors unless memory ran out */
     int loops;             /* symlinked folders skipped because they were already visited */
 } sbf_walk;
-/* Walks root (a folder, or a single file) appending every regular file.  0, or -1 when root itself
- * cannot be read (reason in err). */
+/* Walks root (a folder, or a single file) appending every regular file; call it again to add another
+ * root.  0, or -1 when root itself cannot be read (reason in err). */
 int sbf_walk_tree(sbf_walk *w, const char *root, char *err, size_t errlen);
 void sbf_walk_free(sbf_walk *w);
+/* 1 when path lies under root as spelled (root itself, or root + '/' + ...). */
+int sbf_path_under(const char *path, const char *root);
 /* Joins a folder and a name with exactly one '/', as the user spelled the folder. */
 char *sbf_path_join(const char *dir, const char *name);
 #endif

@@ -63,6 +63,42 @@ chown -R 65534:65534 perm; chmod 0 perm/lib/locked perm/lib/open/secret.jpg
 grep -q "lib/locked: cannot read folder: Permission denied" err && ok || { fail "locked folder message"; cat err; }
 grep -q "lib/open/secret.jpg: " err && ok || { fail "unreadable file message"; cat err; }
 "$BIN" info --db perm/p.db | grep -q "1 photos, 1 faces" && ok || fail "the readable photo should be embedded"
+# ... once embedded, a folder or file that turns unreadable keeps its faces (a permission slip or a share that is
+# not mounted must not empty the database); a deleted photo is still forgotten
+chmod 755 perm/lib/locked; chmod 644 perm/lib/open/secret.jpg
+cp "$L/Tony_Blair/Tony_Blair_0004.jpg" perm/lib/open/gone.jpg; chown 65534:65534 perm/lib/open/gone.jpg
+(cd perm && setpriv --reuid=65534 --regid=65534 --clear-groups env SORTBYFACE_WEIGHTS="$SORTBYFACE_WEIGHTS" \
+  "$BIN" embed -src lib --db p.db -q) 2>err
+"$BIN" info --db perm/p.db | grep -q "4 photos, 4 faces" && ok || fail "all 4 photos embedded once readable"
+chmod 0 perm/lib/locked perm/lib/open/secret.jpg; rm perm/lib/open/gone.jpg
+(cd perm && setpriv --reuid=65534 --regid=65534 --clear-groups env SORTBYFACE_WEIGHTS="$SORTBYFACE_WEIGHTS" \
+  "$BIN" embed -src lib --db p.db) 2>err; rc=$?
+[ $rc = 1 ] && ok || fail "unreadable again: exit $rc, want 1"
+grep -q "lib/open/secret.jpg: cannot open: Permission denied (its faces from an earlier run are kept)" err && ok ||
+  { fail "unreadable known file message"; cat err; }
+grep -q "1 unchanged, 1 failed, 1 forgotten.*what the database had from them is kept" err && ok || { fail "summary"; cat err; }
+"$BIN" info --db perm/p.db --faces | grep -c '"path"' | grep -qx 3 && ok || fail "3 photos kept (1 deleted forgotten)"
+"$BIN" info --db perm/p.db --faces | grep -q 'lib/locked/Tony_Blair_0003.jpg' && ok || fail "the locked folder's photo kept"
+"$BIN" info --db perm/p.db --faces | grep -q 'gone.jpg' && fail "the deleted photo should be forgotten" || ok
+
+# ---- several folders in one run: each walked once, a missing one listed, forgetting only under those walked
+mkdir -p multi/x/in multi/y
+cp "$L/Hugo_Chavez/Hugo_Chavez_0001.jpg" multi/x/in/
+cp "$L/Hugo_Chavez/Hugo_Chavez_0002.jpg" multi/y/
+"$BIN" embed multi/x/in -src multi/x multi/y/ multi/y missing-folder --db m.db 2>err; rc=$?
+[ $rc = 1 ] && ok || fail "several folders, one missing: exit $rc, want 1"
+grep -q "missing-folder: No such file or directory" err && ok || { fail "missing folder message"; cat err; }
+grep -q "2 photos embedded (2 faces)" err && ok || { fail "several folders: each photo once"; cat err; }
+"$BIN" info --db m.db --faces | grep -q '"path":"multi/y/Hugo_Chavez_0002.jpg"' && ok || fail "paths as the first spelling"
+rm multi/y/Hugo_Chavez_0002.jpg
+"$BIN" embed multi/x --db m.db 2>err
+grep -q "0 forgotten" err && ok || { fail "a folder not given is not forgotten"; cat err; }
+"$BIN" embed multi/y multi/x --db m.db 2>err
+grep -q "1 unchanged, 0 failed, 1 forgotten" err && ok || { fail "deleted photo forgotten in a multi-folder run"; cat err; }
+rm multi/x/in/Hugo_Chavez_0001.jpg   # only empty folders left: everything under them is forgotten
+"$BIN" embed multi --db m.db 2>err; rc=$?
+[ $rc = 0 ] && grep -q "0 photos embedded (0 faces), 0 unchanged, 0 failed, 1 forgotten.*holds 0 photos" err && ok ||
+  { fail "emptied folders: exit $rc"; cat err; }
 
 # ---- 10,000 files in one folder -----------------------------------------------------------------
 mkdir many

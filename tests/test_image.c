@@ -168,6 +168,7 @@ static void test_not_images(void **state) {
     assert_int_equal(sbf_image_load(path, SBF_DEFAULT_MAX_PIXELS, &im, err, sizeof err), -1);
     assert_non_null(strstr(err, "not a supported image"));
     unlink(path);
+    assert_int_equal(sbf_is_image_file(path), -1); /* cannot be opened: not "not an image" */
     assert_int_equal(sbf_image_load(path, SBF_DEFAULT_MAX_PIXELS, &im, err, sizeof err), -1);
     assert_non_null(strstr(err, "cannot open"));
     assert_int_equal(sbf_image_load("/tmp", SBF_DEFAULT_MAX_PIXELS, &im, err, sizeof err), -1);

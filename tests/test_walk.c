@@ -101,6 +101,9 @@ static void test_unreadable(void **state) {
         if (sbf_walk_tree(&w, root, err, sizeof err) != 0) _exit(11);
         if (w.n != 1 || w.dir_errors != 1) _exit(12);
         if (!strstr(w.files[0].path, "ok/1.jpg")) _exit(13);
+        /* ... and named, so embed keeps what the database had from it */
+        if (w.nunreadable != 1 || strcmp(w.unreadable[0], p) != 0) _exit(15);
+        if (!sbf_path_under("x/locked/2.jpg", "x/locked/") || sbf_path_under("x/locked2/2.jpg", "x/locked")) _exit(16);
         sbf_walk_free(&w);
         /* the root itself unreadable: an error, not a silent empty walk */
         if (sbf_walk_tree(&w, p, err, sizeof err) != -1 || !strstr(err, "cannot read folder")) _exit(14);

@@ -17,7 +17,7 @@ static inline void tool_list_images(const std::string &dir, std::vector<std::str
     char err[256];
     if (sbf_walk_tree(&w, dir.c_str(), err, sizeof err) == 0) {
         for (int i = 0; i < w.n; i++)
-            if (sbf_is_image_file(w.files[i].path)) out.push_back(w.files[i].path);
+            if (sbf_is_image_file(w.files[i].path) == 1) out.push_back(w.files[i].path);
     }
     sbf_walk_free(&w);
 }
