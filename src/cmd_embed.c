@@ -37,11 +37,31 @@ static void show_progress(progress *pr, int final) {
     fflush(stderr);
 }
 
-/* 1 image, 0 not an image (skipped silently), -1 unreadable (reason in err: listed as a failure). */
-static int sniff(const char *path, char *err, size_t errlen) {
-    int k = sbf_is_image_file(path);
+/* 1 image, 0 not an image (skipped silently; *unsup names a photo format we cannot decode), -1 unreadable
+ * (reason in err: listed as a failure). */
+static int sniff(const char *path, const char **unsup, char *err, size_t errlen) {
+    int k = sbf_sniff_file(path, unsup);
     if (k < 0) snprintf(err, errlen, "cannot open: %s", strerror(errno));
     return k;
+}
+
+/* Photos in formats we cannot decode, counted by format for the summary. */
+typedef struct { const char *name[8]; int count[8], n, total; } unsupported_tally;
+static void tally(unsupported_tally *t, const char *name) {
+    if (!name) return;
+    t->total++;
+    for (int i = 0; i < t->n; i++)
+        if (!strcmp(t->name[i], name)) { t->count[i]++; return; }
+    if (t->n < 8) { t->name[t->n] = name; t->count[t->n++] = 1; }
+}
+/* " (3 of them photos it cannot decode: 2 HEIC, 1 WebP; convert them to JPEG to include them)" or "". */
+static void tally_text(const unsupported_tally *t, char *out, size_t len) {
+    out[0] = 0;
+    if (!t->total) return;
+    size_t k = (size_t)snprintf(out, len, " (%d of them photos it cannot decode:", t->total);
+    for (int i = 0; i < t->n && k < len; i++)
+        k += (size_t)snprintf(out + k, len - k, "%s %d %s", i ? "," : "", t->count[i], t->name[i]);
+    if (k < len) snprintf(out + k, len - k, "; convert them to JPEG to include them)");
 }
 
 typedef struct { char **paths; int n, cap; } pathlist;
@@ -181,10 +201,12 @@ int sbf_cmd_embed(int argc, char **argv) {
     /* What needs work: new or changed files that are images by content.  A file that cannot be read is
      * listed and keeps whatever the database had for it. */
     int ntodo = 0, unchanged = 0, not_images = 0, failed = 0;
+    unsupported_tally unsup = {0};
     for (int i = 0; i < w.n; i++) {
         long long sz, mt;
         int known_file = sbf_store_lookup(st, w.files[i].path, &sz, &mt);
-        kind[i] = (signed char)sniff(w.files[i].path, err, sizeof err);
+        const char *fmt;
+        kind[i] = (signed char)sniff(w.files[i].path, &fmt, err, sizeof err);
         if (kind[i] < 0) {
             if (known_file) strncat(err, " (its faces from an earlier run are kept)", sizeof err - strlen(err) - 1);
             sbf_file_error(w.files[i].path, err);
@@ -193,6 +215,7 @@ int sbf_cmd_embed(int argc, char **argv) {
         }
         if (kind[i] == 0) {
             not_images++;
+            tally(&unsup, fmt);
             /* a file that was a photo and is not one any more is forgotten below */
             continue;
         }
@@ -275,11 +298,13 @@ int sbf_cmd_embed(int argc, char **argv) {
     sbf_store_close(st);
     sbf_pipeline_free(pl);
     double el = sbf_now() - t0;
+    char unsup_text[256];
+    tally_text(&unsup, unsup_text, sizeof unsup_text);
     if (!quiet)
         fprintf(stderr,
                 "sortbyface embed: %d photos embedded (%d faces), %d unchanged, %d failed, %d forgotten, %d other files "
-                "skipped%s%s; database %s holds %zu photos, %zu faces; %.1f s (%.2f photos/s)\n",
-                embedded, faces, unchanged, failed, forgotten, not_images,
+                "skipped%s%s%s; database %s holds %zu photos, %zu faces; %.1f s (%.2f photos/s)\n",
+                embedded, faces, unchanged, failed, forgotten, not_images, unsup_text,
                 w.dir_errors || root_failed ? " (some folders unreadable: what the database had from them is kept)" : "",
                 write_failed ? "; STOPPED EARLY: the database could not be written (see above)" : "", db, ss.photos,
                 ss.faces, el,

@@ -31,14 +31,36 @@ static int tga_by_name(const char *path, const unsigned char *h, size_t n) {
     return stbi_info_from_memory(h, (int)n, &w, &hh, &c);
 }
 
-int sbf_is_image_file(const char *path) {
+const char *sbf_sniff_unsupported(const unsigned char *h, size_t n) {
+    if (n >= 12 && memcmp(h + 4, "ftyp", 4) == 0) { /* ISO base media: HEIF/HEIC/AVIF stills */
+        static const char *const heif[] = {"heic", "heix", "hevc", "hevx", "heim", "heis", "hevm", "hevs", "mif1", "msf1"};
+        if (memcmp(h + 8, "avif", 4) == 0 || memcmp(h + 8, "avis", 4) == 0) return "AVIF";
+        for (size_t i = 0; i < sizeof heif / sizeof *heif; i++)
+            if (memcmp(h + 8, heif[i], 4) == 0) return "HEIC";
+        return NULL;
+    }
+    if (n >= 12 && memcmp(h, "RIFF", 4) == 0 && memcmp(h + 8, "WEBP", 4) == 0) return "WebP";
+    if (n >= 4 && (memcmp(h, "II*\0", 4) == 0 || memcmp(h, "MM\0*", 4) == 0)) return "TIFF/raw"; /* also CR2, NEF, DNG, ARW */
+    if (n >= 12 && memcmp(h, "\0\0\0\x0CjP  \r\n\x87\n", 12) == 0) return "JPEG 2000";
+    if ((n >= 2 && h[0] == 0xFF && h[1] == 0x0A) || (n >= 12 && memcmp(h, "\0\0\0\x0CJXL \r\n\x87\n", 12) == 0))
+        return "JPEG XL";
+    if (n >= 4 && memcmp(h, "8BPS", 4) == 0) return "PSD";
+    return NULL;
+}
+
+int sbf_sniff_file(const char *path, const char **unsupported) {
+    if (unsupported) *unsupported = NULL;
     FILE *f = fopen(path, "rb");
     if (!f) return -1;
     unsigned char h[64];
     size_t n = fread(h, 1, sizeof h, f);
     fclose(f);
-    return sbf_sniff_image(h, n) || tga_by_name(path, h, n);
+    if (sbf_sniff_image(h, n) || tga_by_name(path, h, n)) return 1;
+    if (unsupported) *unsupported = sbf_sniff_unsupported(h, n);
+    return 0;
 }
+
+int sbf_is_image_file(const char *path) { return sbf_sniff_file(path, NULL); }
 
 /* ---- EXIF ----------------------------------------------------------------------------------- */
 static unsigned rd16(const unsigned char *p, int le) { return le ? (unsigned)(p[0] | p[1] << 8) : (unsigned)(p[0] << 8 | p[1]); }

@@ -26,8 +26,14 @@ int sbf_exif_orientation(const unsigned char *buf, size_t len);
 int sbf_apply_orientation(uint8_t **pix, int *w, int *h, int c, int orientation);
 /* 1 when the first bytes look like a format we decode (by magic, not extension). */
 int sbf_sniff_image(const unsigned char *head, size_t n);
-/* The same for a file: 1 image, 0 not one, -1 cannot be opened (errno set). */
-int sbf_is_image_file(const char *path);
+/* The name of a common photo format we do not decode ("HEIC", "AVIF", "WebP", "TIFF/raw", "JPEG 2000",
+ * "JPEG XL", "PSD") when the first bytes show one, else NULL.  Such files are skipped like any other
+ * non-image, but embed counts them so the user knows photos were left out. */
+const char *sbf_sniff_unsupported(const unsigned char *head, size_t n);
+/* The same for a file: 1 image, 0 not one, -1 cannot be opened (errno set).  With unsupported non-NULL,
+ * a file that is not one we decode gets sbf_sniff_unsupported's answer there (NULL otherwise). */
+int sbf_sniff_file(const char *path, const char **unsupported);
+int sbf_is_image_file(const char *path); /* sbf_sniff_file(path, NULL) */
 /* Fills img->gray from img->rgb. */
 void sbf_image_make_gray(sbf_image *img);
 #endif

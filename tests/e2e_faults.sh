@@ -95,6 +95,16 @@ rm multi/y/Hugo_Chavez_0002.jpg
 grep -q "0 forgotten" err && ok || { fail "a folder not given is not forgotten"; cat err; }
 "$BIN" embed multi/y multi/x --db m.db 2>err
 grep -q "1 unchanged, 0 failed, 1 forgotten" err && ok || { fail "deleted photo forgotten in a multi-folder run"; cat err; }
+# photos in formats it cannot decode are skipped without a line each, but counted by format in the summary
+mkdir fmts
+printf '\0\0\0\030ftypheic\0\0\0\0mif1heic' > fmts/IMG_0001.HEIC
+printf '\0\0\0\030ftypheic\0\0\0\0mif1heic' > fmts/IMG_0002.HEIC
+printf 'RIFF\044\0\0\0WEBPVP8 ' > fmts/pic.webp
+printf 'hello\n' > fmts/notes.txt
+"$BIN" embed fmts --db f.db 2>err; rc=$?
+[ $rc = 0 ] && [ "$(wc -l < err)" = 1 ] &&
+  grep -q "4 other files skipped (3 of them photos it cannot decode: 2 HEIC, 1 WebP; convert them to JPEG" err && ok ||
+  { fail "unsupported formats summary: exit $rc"; cat err; }
 rm multi/x/in/Hugo_Chavez_0001.jpg   # only empty folders left: everything under them is forgotten
 "$BIN" embed multi --db m.db 2>err; rc=$?
 [ $rc = 0 ] && grep -q "0 photos embedded (0 faces), 0 unchanged, 0 failed, 1 forgotten.*holds 0 photos" err && ok ||

@@ -271,11 +271,58 @@ static void test_other_formats(void **state) {
     free(t.b);
 }
 
+/* Photo formats we do not decode are named (so embed can say how many photos it left out); videos,
+ * text and the formats we decode are not.  Headers as their specifications give them. */
+static void test_unsupported_formats(void **state) {
+    (void)state;
+    static const struct { const char *bytes; size_t n; const char *want; } cases[] = {
+        {"\0\0\0\x18" "ftypheic\0\0\0\0mif1heic", 24, "HEIC"},   /* iPhone photo */
+        {"\0\0\0\x1c" "ftypmif1\0\0\0\0mif1heic", 24, "HEIC"},   /* HEIF still, generic brand */
+        {"\0\0\0\x20" "ftypavif\0\0\0\0avifmif1", 24, "AVIF"},
+        {"RIFF\x24\0\0\0WEBPVP8 ", 16, "WebP"},
+        {"II*\0\x08\0\0\0", 8, "TIFF/raw"},                             /* little-endian TIFF, DNG, CR2 */
+        {"MM\0*\0\0\0\x08", 8, "TIFF/raw"},                             /* big-endian TIFF, NEF */
+        {"\0\0\0\x0CjP  \r\n\x87\n", 12, "JPEG 2000"},
+        {"\xFF\x0A\xFA\x7F", 4, "JPEG XL"},                               /* codestream */
+        {"\0\0\0\x0CJXL \r\n\x87\n", 12, "JPEG XL"},                  /* container */
+        {"8BPS\0\x01", 6, "PSD"},
+        {"\0\0\0\x18" "ftypisom\0\0\x02\0isomiso2", 24, NULL},       /* MP4 video: not a photo */
+        {"RIFF\x24\0\0\0WAVEfmt ", 16, NULL},                             /* WAV */
+        {"\xFF\xD8\xFF\xE0", 4, NULL},                                     /* JPEG: decoded, not "unsupported" */
+        {"hello world\n", 12, NULL},
+        {"II", 2, NULL},                                                      /* too short to tell */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        const char *got = sbf_sniff_unsupported((const unsigned char *)cases[i].bytes, cases[i].n);
+        if (cases[i].want) {
+            assert_non_null(got);
+            assert_string_equal(got, cases[i].want);
+            assert_int_equal(sbf_sniff_image((const unsigned char *)cases[i].bytes, cases[i].n), 0);
+        } else {
+            assert_null(got);
+        }
+    }
+    /* through the file API: skipped as not an image, with the format named */
+    char path[] = "/tmp/sbf-img-XXXXXX.heic";
+    int fd = mkstemps(path, 5);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, cases[0].bytes, cases[0].n), (ssize_t)cases[0].n);
+    close(fd);
+    const char *fmt = "x";
+    assert_int_equal(sbf_sniff_file(path, &fmt), 0);
+    assert_non_null(fmt);
+    assert_string_equal(fmt, "HEIC");
+    unlink(path);
+    assert_int_equal(sbf_sniff_file(path, &fmt), -1);
+    assert_null(fmt);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_exif_orientations), cmocka_unit_test(test_truncated_and_corrupt),
         cmocka_unit_test(test_not_images),        cmocka_unit_test(test_huge_header),
         cmocka_unit_test(test_gray_rgba_tiny),    cmocka_unit_test(test_other_formats),
+        cmocka_unit_test(test_unsupported_formats),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
