@@ -115,7 +115,8 @@ int sbf_cmd_embed(int argc, char **argv) {
         "Photos are recognised by content. A second run embeds only new or changed files (path, size,\n"
         "modification time) and forgets photos that were deleted from DIR; photos in folders or files it\n"
         "cannot read are kept as they were. The database stays valid if the run is interrupted at any\n"
-        "moment; the next run redoes only the photos that were in flight.  Several folders may be given.\n"
+        "moment; the next run redoes only the photos that were in flight.  Several folders may be given;\n"
+        "folders written by sort and find (they hold a .sortbyface-output note) are not searched.\n"
         "Per-file problems are listed on stderr and the run goes on; exit status 1 when any photo failed.",
         opts, 0, -1};
     int npos;
@@ -298,8 +299,13 @@ int sbf_cmd_embed(int argc, char **argv) {
     sbf_store_close(st);
     sbf_pipeline_free(pl);
     double el = sbf_now() - t0;
-    char unsup_text[256];
+    char unsup_text[320];
     tally_text(&unsup, unsup_text, sizeof unsup_text);
+    if (w.outputs) {
+        size_t k = strlen(unsup_text);
+        snprintf(unsup_text + k, sizeof unsup_text - k, ", %d of its own output folder%s not searched", w.outputs,
+                 w.outputs == 1 ? "" : "s");
+    }
     if (!quiet)
         fprintf(stderr,
                 "sortbyface embed: %d photos embedded (%d faces), %d unchanged, %d failed, %d forgotten, %d other files "

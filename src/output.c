@@ -1,6 +1,7 @@
 /* src/output.c — output folders and photo placement; see src/output.h. */
 #include "src/output.h"
 #include "src/util.h"
+#include "src/walk.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +23,19 @@ int sbf_output_fresh_dir(const char *dest, char *chosen, size_t chosen_len, int 
         else snprintf(chosen, chosen_len, "%.*s-%d", (int)dl, dest, k);
         if (mkdir(chosen, 0755) == 0) {
             if (renamed) *renamed = k > 1;
+            /* the mark that keeps 'embed' from taking these copies for new photos */
+            static const char note[] =
+                "This folder was written by sortbyface (sort or find). 'sortbyface embed' does not look for photos\n"
+                "in it unless it is named as the folder to embed; delete this file to have it searched.\n";
+            char *m = sbf_path_join(chosen, SBF_OUTPUT_MARKER), why[256];
+            if (!m || sbf_write_file_atomic(m, note, sizeof note - 1, 0, why, sizeof why)) {
+                seterr(err, errlen, "cannot write %s/%s: %s", chosen, SBF_OUTPUT_MARKER, m ? why : "out of memory");
+                if (m) unlink(m);
+                free(m);
+                rmdir(chosen);
+                return -1;
+            }
+            free(m);
             return 0;
         }
         if (errno != EEXIST) {

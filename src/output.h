@@ -10,6 +10,7 @@ typedef enum { SBF_PLACE_COPY = 0, SBF_PLACE_LINK = 1, SBF_PLACE_SYMLINK = 2 } s
 
 /* Creates a fresh folder: dest itself when it does not exist, else "dest-2", "dest-3", ... (the first
  * free name; mkdir is the atomic claim, so an existing folder is never reused).  Parents must exist.
+ * The folder gets an SBF_OUTPUT_MARKER file (src/walk.h) so that embed does not walk into it.
  * *chosen gets the folder made; *renamed = 1 when it is not dest.  0 on success, -1 with reason. */
 int sbf_output_fresh_dir(const char *dest, char *chosen, size_t chosen_len, int *renamed, char *err, size_t errlen);
 

@@ -63,6 +63,14 @@ static void defer(pathq *q, char *p) {
     q->v[q->n++] = p;
 }
 
+static int is_output_dir(const char *dir) {
+    char *m = sbf_path_join(dir, SBF_OUTPUT_MARKER);
+    struct stat st;
+    int yes = m && lstat(m, &st) == 0;
+    free(m);
+    return yes;
+}
+
 static void walk_dir(sbf_walk *w, dirset *seen, pathq *links, const char *dir) {
     DIR *d = opendir(dir);
     if (!d) {
@@ -103,6 +111,7 @@ static void walk_dir(sbf_walk *w, dirset *seen, pathq *links, const char *dir) {
             continue;
         }
         if (S_ISDIR(st.st_mode)) {
+            if (is_output_dir(p)) { w->outputs++; free(p); continue; }
             if (S_ISLNK(lst.st_mode)) { defer(links, p); continue; }
             if (seen_dir(seen, &st)) { w->loops++; free(p); continue; }
             walk_dir(w, seen, links, p);

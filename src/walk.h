@@ -1,8 +1,13 @@
 /* src/walk.h — owns finding photos: a recursive folder walk that follows symlinks without looping,
- * reports unreadable folders, and returns regular files in a stable (sorted) order. */
+ * reports unreadable folders, leaves out sortbyface's own output folders, and returns regular files in
+ * a stable (sorted) order. */
 #ifndef SRC_WALK_H
 #define SRC_WALK_H
 #include <stddef.h>
+/* sort and find put this file in every folder they create; the walk does not enter a folder holding it
+ * (unless it is the root itself), so a library's own Sorted-pictures/ is never embedded again. */
+#define SBF_OUTPUT_MARKER ".sortbyface-output"
+
 typedef struct {
     char *path;            /* root joined with the relative path, as the user spelled the root */
     long long size, mtime_ns;
@@ -14,6 +19,7 @@ typedef struct {
     char **unreadable;     /* their paths, as walked */
     int nunreadable;       /* = dir_errors unless memory ran out */
     int loops;             /* symlinked folders skipped because they were already visited */
+    int outputs;           /* sortbyface output folders (SBF_OUTPUT_MARKER) not entered */
 } sbf_walk;
 /* Walks root (a folder, or a single file) appending every regular file; call it again to add another
  * root.  0, or -1 when root itself cannot be read (reason in err). */

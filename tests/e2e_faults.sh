@@ -95,6 +95,16 @@ rm multi/y/Hugo_Chavez_0002.jpg
 grep -q "0 forgotten" err && ok || { fail "a folder not given is not forgotten"; cat err; }
 "$BIN" embed multi/y multi/x --db m.db 2>err
 grep -q "1 unchanged, 0 failed, 1 forgotten" err && ok || { fail "deleted photo forgotten in a multi-folder run"; cat err; }
+# sort and find inside the library itself (cd ~/Pictures; embed -src .; sort): the next embed leaves the copies out
+mkdir own
+cp "$L"/Serena_Williams/Serena_Williams_000[123].jpg own/
+(cd own && "$BIN" embed -src . -q && "$BIN" sort >/dev/null 2>&1 && "$BIN" find -src Serena_Williams_0001.jpg -dest me \
+  >/dev/null 2>&1 && "$BIN" embed -src .) 2>err; rc=$?
+[ $rc = 0 ] && [ -f own/me/Serena_Williams_0002.jpg ] && grep -q "0 photos embedded (0 faces), 3 unchanged.*, 2 of its own output folders not searched; database embeddings.db holds 3 photos, 3 faces" err && ok ||
+  { fail "own output folders must not be embedded again: exit $rc"; cat err; }
+(cd own && "$BIN" embed Sorted-pictures --db o.db) 2>err   # named explicitly, it is searched
+grep -q "3 photos embedded (3 faces)" err && ok || { fail "an output folder named as the root is embedded"; cat err; }
+
 # photos in formats it cannot decode are skipped without a line each, but counted by format in the summary
 mkdir fmts
 printf '\0\0\0\030ftypheic\0\0\0\0mif1heic' > fmts/IMG_0001.HEIC

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "src/output.h"
+#include "src/walk.h"
 #include "tests/helpers/testdir.h"
 
 static char dir[256];
@@ -69,6 +70,10 @@ static void test_fresh_dir(void **state) {
     assert_int_equal(sbf_output_fresh_dir(dslash, got, sizeof got, &renamed, err, sizeof err), 0);
     snprintf(want, sizeof want, "%s-4", dest);
     assert_string_equal(got, want);
+    /* each made folder carries the mark that keeps embed out of it */
+    char mark[450];
+    snprintf(mark, sizeof mark, "%s/%s", got, SBF_OUTPUT_MARKER);
+    assert_true(exists(mark));
     /* missing parent: a clear error */
     snprintf(dest, sizeof dest, "%s/no/such/parent", dir);
     assert_int_equal(sbf_output_fresh_dir(dest, got, sizeof got, &renamed, err, sizeof err), -1);

@@ -1,5 +1,6 @@
 /* tests/test_walk.c — the folder walk: sorted order, paths as the user spelled the root, symlink loops
- * and symlinked duplicates visited once, dangling links ignored, odd names, unreadable folders. */
+ * and symlinked duplicates visited once, dangling links ignored, odd names, unreadable folders, our own
+ * output folders left out unless named as the root. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -115,10 +116,36 @@ static void test_unreadable(void **state) {
     assert_int_equal(WEXITSTATUS(status), 0);
 }
 
+/* A folder holding SBF_OUTPUT_MARKER (sort's and find's output) is not entered, directly or through a
+ * symlink, and is counted; named as the root itself, it is walked. */
+static void test_output_folders(void **state) {
+    (void)state;
+    mk("lib"); mk("lib/Sorted-pictures"); mk("lib/Sorted-pictures/Person 1"); mk("lib/keep");
+    touch("lib/a.jpg", "1"); touch("lib/keep/b.jpg", "2");
+    touch("lib/Sorted-pictures/" SBF_OUTPUT_MARKER, "x"); touch("lib/Sorted-pictures/Person 1/a.jpg", "1");
+    ln("Sorted-pictures", "lib/via-link");
+    char p[512];
+    snprintf(p, sizeof p, "%s/lib", root);
+    sbf_walk w = {0};
+    char err[256];
+    assert_int_equal(sbf_walk_tree(&w, p, err, sizeof err), 0);
+    assert_int_equal(w.n, 2);
+    assert_non_null(strstr(w.files[0].path, "lib/a.jpg"));
+    assert_non_null(strstr(w.files[1].path, "lib/keep/b.jpg"));
+    assert_int_equal(w.outputs, 2);
+    sbf_walk_free(&w);
+    snprintf(p, sizeof p, "%s/lib/Sorted-pictures", root);
+    assert_int_equal(sbf_walk_tree(&w, p, err, sizeof err), 0);
+    assert_int_equal(w.n, 2); /* the marker and Person 1/a.jpg */
+    assert_int_equal(w.outputs, 0);
+    sbf_walk_free(&w);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_walk, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unreadable, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_output_folders, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
