@@ -383,7 +383,11 @@ static int decode(const unsigned char *buf, size_t len, int allow_tga, long long
     memset(out, 0, sizeof *out);
     if (len == 0) { snprintf(err, errlen, "empty file (0 bytes)"); return -1; }
     if (!sbf_sniff_image(buf, len) && !allow_tga) {
-        snprintf(err, errlen, "not a supported image (content is not JPEG, PNG, BMP, GIF, PNM or TGA)");
+        const char *fmt = sbf_sniff_unsupported(buf, len);
+        if (fmt)
+            snprintf(err, errlen, "not a supported image (a %s photo: convert it to JPEG or PNG)", fmt);
+        else
+            snprintf(err, errlen, "not a supported image (content is not JPEG, PNG, BMP, GIF, PNM or TGA)");
         return -1;
     }
     if (len > (size_t)0x7fffffff) { snprintf(err, errlen, "file too large to decode"); return -1; }

@@ -312,6 +312,10 @@ static void test_unsupported_formats(void **state) {
     assert_int_equal(sbf_sniff_file(path, &fmt), 0);
     assert_non_null(fmt);
     assert_string_equal(fmt, "HEIC");
+    sbf_image im;
+    char err[256];
+    assert_int_equal(sbf_image_load(path, SBF_DEFAULT_MAX_PIXELS, &im, err, sizeof err), -1);
+    assert_string_equal(err, "not a supported image (a HEIC photo: convert it to JPEG or PNG)");
     unlink(path);
     assert_int_equal(sbf_sniff_file(path, &fmt), -1);
     assert_null(fmt);
