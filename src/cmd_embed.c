@@ -2,6 +2,7 @@
  * database, forget deleted ones, with progress on a terminal and a summary line. */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +44,21 @@ static int sniff(const char *path, const char **unsup, char *err, size_t errlen)
     int k = sbf_sniff_file(path, unsup);
     if (k < 0) snprintf(err, errlen, "cannot open: %s", strerror(errno));
     return k;
+}
+
+/* Ctrl-C / SIGTERM: the first one finishes the photos in flight, writes them and the summary and stops
+ * (exit 130; the next run goes on from there); a second one ends the process at once (the database is
+ * valid either way). */
+static volatile sig_atomic_t interrupted;
+static void on_interrupt(int sig) {
+    if (interrupted) {
+        signal(sig, SIG_DFL);
+        raise(sig);
+        return;
+    }
+    interrupted = sig;
+    static const char msg[] = "\nsortbyface embed: stopping after the photos in flight (press Ctrl-C again to quit now)\n";
+    if (write(2, msg, sizeof msg - 1) < 0) { /* nothing to do */ }
 }
 
 /* Photos in formats we cannot decode, counted by format for the summary. */
@@ -114,9 +130,10 @@ int sbf_cmd_embed(int argc, char **argv) {
         "Finds, aligns and embeds every face in the photos under DIR (recursively) into the database.",
         "Photos are recognised by content. A second run embeds only new or changed files (path, size,\n"
         "modification time) and forgets photos that were deleted from DIR; photos in folders or files it\n"
-        "cannot read are kept as they were. The database stays valid if the run is interrupted at any\n"
-        "moment; the next run redoes only the photos that were in flight.  Several folders may be given;\n"
-        "folders written by sort and find (they hold a .sortbyface-output note) are not searched.\n"
+        "cannot read are kept as they were. Ctrl-C stops after the photos in flight (exit 130). The database\n"
+        "stays valid if the run is killed at any moment; the next run redoes only the photos that were in\n"
+        "flight.  Several folders may be given; folders written by sort and find (they hold a\n"
+        ".sortbyface-output note) are not searched.\n"
         "Per-file problems are listed on stderr and the run goes on; exit status 1 when any photo failed.",
         opts, 0, -1};
     int npos;
@@ -259,7 +276,13 @@ int sbf_cmd_embed(int argc, char **argv) {
         if (batch < 8) batch = 8;
         sbf_photo_job *jobs = calloc((size_t)batch, sizeof *jobs);
         show_progress(&pr, 0);
-        for (int b = 0; b < ntodo && !write_failed; b += batch) {
+        struct sigaction sa = {0}, old_int, old_term;
+        sa.sa_handler = on_interrupt;
+        sa.sa_flags = SA_RESTART;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGINT, &sa, &old_int);
+        sigaction(SIGTERM, &sa, &old_term);
+        for (int b = 0; b < ntodo && !write_failed && !interrupted; b += batch) {
             int n = ntodo - b < batch ? ntodo - b : batch;
             for (int k = 0; k < n; k++) jobs[k].path = w.files[todo[b + k]].path;
             if (sbf_pipeline_run(pl, jobs, n, err, sizeof err)) { sbf_error("%s", err); write_failed = 1; break; }
@@ -291,6 +314,8 @@ int sbf_cmd_embed(int argc, char **argv) {
         for (int k = 0; k < batch; k++) sbf_photo_job_clear(&jobs[k]);
         free(jobs);
         show_progress(&pr, 1);
+        sigaction(SIGINT, &old_int, NULL);
+        sigaction(SIGTERM, &old_term, NULL);
     }
     if (!write_failed && sbf_store_sync(st, err, sizeof err)) { sbf_file_error(db, err); write_failed = 1; }
     if (!write_failed && sbf_store_maybe_compact(st, err, sizeof err)) sbf_file_error(db, err);
@@ -312,12 +337,16 @@ int sbf_cmd_embed(int argc, char **argv) {
                 "skipped%s%s%s; database %s holds %zu photos, %zu faces; %.1f s (%.2f photos/s)\n",
                 embedded, faces, unchanged, failed, forgotten, not_images, unsup_text,
                 w.dir_errors || root_failed ? " (some folders unreadable: what the database had from them is kept)" : "",
-                write_failed ? "; STOPPED EARLY: the database could not be written (see above)" : "", db, ss.photos,
+                write_failed  ? "; STOPPED EARLY: the database could not be written (see above)"
+                : interrupted ? "; INTERRUPTED: run it again to embed the rest"
+                              : "",
+                db, ss.photos,
                 ss.faces, el,
                 el > 0 ? embedded / el : 0.0);
     int dir_errors = w.dir_errors;
     sbf_walk_free(&w);
     free(todo); free(kind); free(roots);
     if (write_failed) return 3;
+    if (interrupted) return 128 + interrupted;
     return failed || dir_errors || root_failed ? 1 : 0;
 }

@@ -170,6 +170,20 @@ done
 "$BIN" info --db k.db --faces > k.json
 cmp -s ref.json k.json && ok || fail "after 20 kills the database differs from an uninterrupted run's"
 
+# ---- Ctrl-C during embed: the photos in flight are written, a summary says INTERRUPTED, exit 130; the
+# next run embeds the rest.  The signal is sent once the first batch is in the database.
+mkdir -p intr
+for d in "$L"/Al*; do cp "$d"/*.jpg intr/; done   # 189 photos: many batches
+total=$(ls intr | wc -l)
+"$BIN" embed -src intr --db i.db --threads 2 2>err & pid=$!
+for w in $(seq 1 600); do [ "$(stat -c %s i.db 2>/dev/null || echo 0)" -gt 4000 ] && break; sleep 0.1; done
+kill -INT $pid; wait $pid; rc=$?
+n=$(sed -n 's/.*embed: \([0-9]*\) photos embedded.*INTERRUPTED: run it again to embed the rest.*/\1/p' err)
+[ $rc = 130 ] && [ -n "$n" ] && [ "$n" -gt 0 ] && [ "$n" -lt "$total" ] && grep -q "stopping after the photos in flight" err &&
+  "$BIN" info --db i.db | grep -q "^i.db: $n photos" && ok || { fail "Ctrl-C: exit $rc, $n of $total photos"; cat err; }
+"$BIN" embed -src intr --db i.db 2>err; rc=$?
+[ $rc = 0 ] && grep -q "$((total - n)) photos embedded .*, $n unchanged" err && ok || { fail "after Ctrl-C: the rest"; cat err; }
+
 # ---- SIGKILL during sort, 20 times: the next sort equals an uninterrupted one ---------------------
 for i in $(seq 1 20); do
   "$BIN" sort --db ref.db -dest ks >/dev/null 2>&1 & pid=$!
