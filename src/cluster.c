@@ -12,6 +12,7 @@
 #include "src/util.h"
 
 #include <math.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -117,6 +118,15 @@ typedef struct {
     sbf_tile_fn tile;
     edge_buf *bufs; /* per thread */
     float **apack;  /* per thread */
+    const sbf_graph_opts *opt;
+    _Atomic long long pairs_done; /* for opt->progress */
+    long long pairs_total;
+    _Atomic long long nedges;     /* the memory guard: edges so far ... */
+    long long max_edges;          /* ... and the limit */
+    _Atomic int overflow;         /* the limit was passed: stop, rebuild capped */
+    int cap;                      /* capped build: each row keeps its `cap` best edges (heaps per thread) */
+    float **heapw;
+    int **heapj;
 } graph_ctx;
 
 static void push_edge(edge_buf *b, int i, int j, float w) {
@@ -161,6 +171,8 @@ static void graph_task(void *vctx, int task, int thread) {
         pack_rows(c->emb, i1, c->dim, i0 + m * SBF_TILE_M, SBF_TILE_M, ap + (size_t)m * c->dim * SBF_TILE_M);
     int p_first = i0 / SBF_TILE_N;
     for (int pc = p_first; pc < c->npanels; pc += CHUNK_PANELS) {
+        if (atomic_load_explicit(&c->overflow, memory_order_relaxed)) return;
+        size_t before = eb->n;
         int pe = pc + CHUNK_PANELS < c->npanels ? pc + CHUNK_PANELS : c->npanels;
         for (int m = 0; m < nmicro; m++) {
             int ri = i0 + m * SBF_TILE_M;
@@ -181,6 +193,91 @@ static void graph_task(void *vctx, int task, int thread) {
                 }
             }
         }
+        long long added = (long long)(eb->n - before);
+        if (atomic_fetch_add_explicit(&c->nedges, added, memory_order_relaxed) + added > c->max_edges)
+            atomic_store(&c->overflow, 1);
+    }
+    if (c->opt->progress) { /* rows i0..i1-1 each met the faces after them */
+        long long pairs = (long long)(i1 - i0) * (c->n - i0) - (long long)(i1 - i0) * (i1 - i0 + 1) / 2;
+        long long done = atomic_fetch_add(&c->pairs_done, pairs) + pairs;
+        if (thread == 0) c->opt->progress(c->opt->progress_ctx, (double)done / (double)c->pairs_total);
+    }
+}
+
+/* Min-heap of a row's best edges (weakest on top; at equal weight the larger column is weaker, so the
+ * result does not depend on the order columns arrive in). */
+static int heap_weaker(const float *w, const int *j, int a, int b) {
+    return w[a] < w[b] || (w[a] == w[b] && j[a] > j[b]);
+}
+static void heap_offer(float *w, int *j, int *n, int cap, float v, int col) {
+    int k;
+    if (*n < cap) {
+        k = (*n)++;
+        w[k] = v; j[k] = col;
+        while (k > 0 && heap_weaker(w, j, k, (k - 1) / 2)) { /* sift up */
+            int p = (k - 1) / 2;
+            float tw = w[k]; w[k] = w[p]; w[p] = tw;
+            int tj = j[k]; j[k] = j[p]; j[p] = tj;
+            k = p;
+        }
+        return;
+    }
+    if (v < w[0] || (v == w[0] && col > j[0])) return; /* not better than the weakest kept */
+    w[0] = v; j[0] = col;
+    for (k = 0;;) { /* sift down */
+        int l = 2 * k + 1, r = l + 1, m = k;
+        if (l < *n && heap_weaker(w, j, l, m)) m = l;
+        if (r < *n && heap_weaker(w, j, r, m)) m = r;
+        if (m == k) break;
+        float tw = w[k]; w[k] = w[m]; w[m] = tw;
+        int tj = j[k]; j[k] = j[m]; j[m] = tj;
+        k = m;
+    }
+}
+
+/* The capped build: rows i0..i1 against every face (not only later ones: a row needs all of its
+ * candidates), keeping each row's c->cap best edges; each is emitted as an undirected edge, and
+ * build_csr merges the two copies of an edge both ends kept. */
+static void graph_task_capped(void *vctx, int task, int thread) {
+    graph_ctx *c = vctx;
+    edge_buf *eb = &c->bufs[thread];
+    float *ap = c->apack[thread], *hw = c->heapw[thread];
+    int *hj = c->heapj[thread], hn[ROWS_PER_TASK] = {0};
+    int i0 = task * ROWS_PER_TASK, i1 = i0 + ROWS_PER_TASK;
+    if (i1 > c->n) i1 = c->n;
+    float out[SBF_TILE_M * SBF_TILE_N];
+    int nmicro = (i1 - i0 + SBF_TILE_M - 1) / SBF_TILE_M;
+    for (int m = 0; m < nmicro; m++)
+        pack_rows(c->emb, i1, c->dim, i0 + m * SBF_TILE_M, SBF_TILE_M, ap + (size_t)m * c->dim * SBF_TILE_M);
+    for (int pc = 0; pc < c->npanels; pc += CHUNK_PANELS) {
+        int pe = pc + CHUNK_PANELS < c->npanels ? pc + CHUNK_PANELS : c->npanels;
+        for (int m = 0; m < nmicro; m++) {
+            int ri = i0 + m * SBF_TILE_M;
+            const float *am = ap + (size_t)m * c->dim * SBF_TILE_M;
+            for (int p = pc; p < pe; p++) {
+                int j0 = p * SBF_TILE_N;
+                c->tile(am, c->bpack + (size_t)p * c->dim * SBF_TILE_N, c->dim, out);
+                int cend = c->n - j0 < SBF_TILE_N ? c->n - j0 : SBF_TILE_N;
+                for (int r = 0; r < SBF_TILE_M; r++) {
+                    int i = ri + r, lr = i - i0;
+                    if (i >= i1) break;
+                    const float *o = out + r * SBF_TILE_N;
+                    for (int cc = 0; cc < cend; cc++)
+                        if (o[cc] > c->thr && j0 + cc != i)
+                            heap_offer(hw + (size_t)lr * c->cap, hj + (size_t)lr * c->cap, &hn[lr], c->cap, o[cc], j0 + cc);
+                }
+            }
+        }
+    }
+    for (int i = i0; i < i1; i++) {
+        const float *w = hw + (size_t)(i - i0) * c->cap;
+        const int *j = hj + (size_t)(i - i0) * c->cap;
+        for (int k = 0; k < hn[i - i0]; k++) push_edge(eb, i < j[k] ? i : j[k], i < j[k] ? j[k] : i, w[k]);
+    }
+    if (c->opt->progress) {
+        long long pairs = (long long)(i1 - i0) * c->n;
+        long long done = atomic_fetch_add(&c->pairs_done, pairs) + pairs;
+        if (thread == 0) c->opt->progress(c->opt->progress_ctx, (double)done / (double)c->pairs_total);
     }
 }
 
@@ -218,14 +315,18 @@ static int build_csr(int n, edge_buf *bufs, int nbufs, sbf_graph *g) {
             tmp[fill[e->i]++] = (nb){e->j, e->w};
             tmp[fill[e->j]++] = (nb){e->i, e->w};
         }
+    int64_t o = 0; /* rows are compacted in place: an edge both ends kept (capped build) arrives twice */
     for (int i = 0; i < n; i++) {
-        int64_t a = g->rowptr[i], b = g->rowptr[i + 1];
+        int64_t a = i ? fill[i - 1] : 0, b = fill[i]; /* after filling, fill[i] is the old end of row i */
         if (b - a > 1) qsort(tmp + a, (size_t)(b - a), sizeof *tmp, cmp_nb);
+        g->rowptr[i] = o;
         for (int64_t k = a; k < b; k++) {
-            g->col[k] = tmp[k].col;
-            g->w[k] = tmp[k].w;
+            if (k > a && tmp[k].col == tmp[k - 1].col) continue;
+            g->col[o] = tmp[k].col;
+            g->w[o++] = tmp[k].w;
         }
     }
+    g->rowptr[n] = o;
     free(tmp);
     free(fill);
     return 0;
@@ -238,10 +339,22 @@ static sbf_tile_fn tile_for(sbf_kernel k) {
     return k == SBF_KERNEL_AVX2 ? sbf_tile_avx2 : k == SBF_KERNEL_NEON ? sbf_tile_neon : tile_scalar;
 }
 
+static int graph_build_exact(const float *emb, int n, int dim, const sbf_graph_opts *opt, sbf_graph *g, int capped_only);
+
 int sbf_graph_build(const float *emb, int n, int dim, const sbf_graph_opts *opt, sbf_graph *g) {
     memset(g, 0, sizeof *g);
     if (n < 0 || dim <= 0) return -1;
-    if (opt->approx && n >= APPROX_MIN_N) return graph_build_approx(emb, n, dim, opt, g);
+    if (opt->approx && n >= APPROX_MIN_N) {
+        int rc = graph_build_approx(emb, n, dim, opt, g);
+        if (rc != 1) return rc;
+        memset(g, 0, sizeof *g); /* 1: over the edge limit, so the capped graph */
+        return graph_build_exact(emb, n, dim, opt, g, 1);
+    }
+    return graph_build_exact(emb, n, dim, opt, g, 0);
+}
+
+/* The exact graph, or (capped_only, or when it passes the edge limit) the capped one. */
+static int graph_build_exact(const float *emb, int n, int dim, const sbf_graph_opts *opt, sbf_graph *g, int capped_only) {
     sbf_kernel k = resolve(opt->kernel);
     if (!sbf_kernel_available(k)) return -1;
     graph_ctx c = {0};
@@ -251,6 +364,12 @@ int sbf_graph_build(const float *emb, int n, int dim, const sbf_graph_opts *opt,
     c.thr = (float)opt->threshold;
     c.tile = tile_for(k);
     c.npanels = (n + SBF_TILE_N - 1) / SBF_TILE_N;
+    c.opt = opt;
+    atomic_init(&c.pairs_done, 0);
+    c.pairs_total = (long long)n * (n - 1) / 2 > 0 ? (long long)n * (n - 1) / 2 : 1;
+    c.max_edges = opt->max_edges > 0 ? opt->max_edges : SBF_GRAPH_MAX_EDGES;
+    atomic_init(&c.nedges, 0);
+    atomic_init(&c.overflow, capped_only);
     nn_pool *pool = nn_pool_new(opt->threads);
     if (!pool) return -1;
     int nt = nn_pool_threads(pool);
@@ -265,11 +384,34 @@ int sbf_graph_build(const float *emb, int n, int dim, const sbf_graph_opts *opt,
         if (!c.apack[t]) goto out;
     }
     nn_pool_run(pool, c.npanels, pack_task, &c);
-    nn_pool_run(pool, (n + ROWS_PER_TASK - 1) / ROWS_PER_TASK, graph_task, &c);
+    if (!capped_only) nn_pool_run(pool, (n + ROWS_PER_TASK - 1) / ROWS_PER_TASK, graph_task, &c);
+    if (atomic_load(&c.overflow)) { /* too many edges: start again keeping each face's best ones */
+        c.cap = opt->cap_degree > 0 ? opt->cap_degree : SBF_GRAPH_CAP_DEGREE;
+        c.heapw = calloc((size_t)nt, sizeof *c.heapw);
+        c.heapj = calloc((size_t)nt, sizeof *c.heapj);
+        if (!c.heapw || !c.heapj) goto out;
+        for (int t = 0; t < nt; t++) {
+            free(c.bufs[t].e);
+            c.bufs[t] = (edge_buf){0};
+            c.heapw[t] = malloc((size_t)ROWS_PER_TASK * c.cap * sizeof **c.heapw);
+            c.heapj[t] = malloc((size_t)ROWS_PER_TASK * c.cap * sizeof **c.heapj);
+            if (!c.heapw[t] || !c.heapj[t]) goto out;
+        }
+        atomic_store(&c.pairs_done, 0);
+        c.pairs_total = (long long)n * n;
+        nn_pool_run(pool, (n + ROWS_PER_TASK - 1) / ROWS_PER_TASK, graph_task_capped, &c);
+    }
     for (int t = 0; t < nt; t++)
         if (c.bufs[t].oom) goto out;
     rc = build_csr(n, c.bufs, nt, g);
+    if (rc == 0) g->capped = c.cap;
 out:
+    for (int t = 0; t < nt; t++) {
+        if (c.heapw) free(c.heapw[t]);
+        if (c.heapj) free(c.heapj[t]);
+    }
+    free(c.heapw);
+    free(c.heapj);
     if (c.apack)
         for (int t = 0; t < nt; t++) free(c.apack[t]);
     if (c.bufs)
@@ -367,16 +509,15 @@ void sbf_cluster_opts_default(sbf_cluster_opts *o) {
     o->seed = SBF_DEFAULT_SEED;
 }
 
-int sbf_cluster(const float *emb, int n, int dim, const sbf_cluster_opts *o, int *labels, double *sg, double *scw) {
+int sbf_cluster(const float *emb, int n, int dim, const sbf_cluster_opts *o, int *labels, sbf_cluster_info *info) {
     sbf_graph g;
     double t0 = sbf_now();
     if (sbf_graph_build(emb, n, dim, &o->graph, &g)) return -1;
     double t1 = sbf_now();
     int k = sbf_chinese_whispers(&g, o->iterations, o->seed, labels);
     double t2 = sbf_now();
+    if (info) *info = (sbf_cluster_info){t1 - t0, t2 - t1, (long long)(g.rowptr[n] / 2), g.capped};
     sbf_graph_free(&g);
-    if (sg) *sg = t1 - t0;
-    if (scw) *scw = t2 - t1;
     return k;
 }
 
@@ -387,7 +528,7 @@ int sbf_cluster_query(const float *emb, int n, int dim, const float *query, cons
     if (!all || !labels) { free(all); free(labels); return -1; }
     if (n) memcpy(all, emb, (size_t)n * dim * sizeof *all);
     memcpy(all + (size_t)n * dim, query, (size_t)dim * sizeof *all);
-    int k = sbf_cluster(all, n + 1, dim, o, labels, NULL, NULL);
+    int k = sbf_cluster(all, n + 1, dim, o, labels, NULL);
     free(all);
     if (k < 0) { free(labels); return -1; }
     int cnt = 0;
@@ -451,6 +592,9 @@ typedef struct {
     /* cells: home members and probing points, CSR by cell */
     const int *home_start, *home_mem, *probe_start, *probe_mem, *cell_order;
     edge_buf *bufs;
+    _Atomic long long nedges; /* the memory guard, as for the exact graph */
+    long long max_edges;
+    _Atomic int overflow;
 } approx_ctx;
 
 static void assign_task(void *vctx, int task, int thread) {
@@ -501,6 +645,8 @@ static void cell_task(void *vctx, int task, int thread) {
         pack_idx(c->emb, c->dim, home, mh, p * SBF_TILE_N, SBF_TILE_N, bp + (size_t)p * c->dim * SBF_TILE_N);
     float *ap = c->apack[thread];
     for (int r0 = 0; r0 < mq; r0 += ROWS_PER_TASK) {
+        if (atomic_load_explicit(&c->overflow, memory_order_relaxed)) break;
+        size_t before = eb->n;
         int nr = mq - r0 < ROWS_PER_TASK ? mq - r0 : ROWS_PER_TASK;
         int nmicro = (nr + SBF_TILE_M - 1) / SBF_TILE_M;
         for (int mm = 0; mm < nmicro; mm++)
@@ -519,6 +665,9 @@ static void cell_task(void *vctx, int task, int thread) {
                 push_edge(eb, a < b ? a : b, a < b ? b : a, row[hj]);
             }
         }
+        long long added = (long long)(eb->n - before);
+        if (atomic_fetch_add_explicit(&c->nedges, added, memory_order_relaxed) + added > c->max_edges)
+            atomic_store(&c->overflow, 1);
     }
     free(bp);
     free(d);
@@ -642,7 +791,11 @@ static int graph_build_approx(const float *emb, int n, int dim, const sbf_graph_
     for (int q = 0; q < nc; q++) corder[q] = q;
     qsort_r(corder, (size_t)nc, sizeof *corder, cmp_cell_cost, &c); /* costliest cells first */
     c.cell_order = corder;
+    c.max_edges = opt->max_edges > 0 ? opt->max_edges : SBF_GRAPH_MAX_EDGES;
+    atomic_init(&c.nedges, 0);
+    atomic_init(&c.overflow, 0);
     nn_pool_run(pool, nc, cell_task, &c);
+    if (atomic_load(&c.overflow)) { rc = 1; goto out; } /* the caller builds the capped graph */
     for (int t = 0; t < nt; t++)
         if (c.bufs[t].oom) goto out;
     rc = build_csr(n, c.bufs, nt, g);

@@ -22,6 +22,7 @@ typedef struct {
     int64_t *rowptr; /* n + 1 */
     int *col;
     float *w;
+    int capped;      /* set by sbf_graph_build: 0, or K when the graph keeps only each face's K best edges */
 } sbf_graph;
 
 typedef enum {
@@ -41,7 +42,19 @@ typedef struct {
     int threads;       /* <= 0: all cores */
     sbf_kernel kernel;
     int approx;        /* 0 exact all pairs; 1 approximate neighbours (inverted-file probe), for very large sets */
+    /* optional: called now and then while the exact graph is built, always from the same thread, with
+     * the fraction of the pairs compared so far (for a progress line on long runs) */
+    void (*progress)(void *ctx, double fraction);
+    void *progress_ctx;
+    /* Memory guard of the exact graph: when it would hold more than max_edges edges (0: SBF_GRAPH_MAX_EDGES),
+     * as when thousands of photos show one person (every pair of them an edge), it is rebuilt keeping
+     * for every face only its cap_degree (0: SBF_GRAPH_CAP_DEGREE) most similar neighbours above the
+     * threshold, and the edges either side kept; g->capped tells.  Graphs under the limit are exact. */
+    long long max_edges;
+    int cap_degree;
 } sbf_graph_opts;
+#define SBF_GRAPH_MAX_EDGES 16000000LL /* ~0.7 GB while the graph is built */
+#define SBF_GRAPH_CAP_DEGREE 128
 
 /* Builds the graph of n L2-normalised embeddings (row-major n x dim, any alignment).
  * 0 on success, -1 on allocation failure or an unavailable kernel. */
@@ -56,15 +69,20 @@ void sbf_graph_free(sbf_graph *g);
  * comes first).  Returns k, or -1 on allocation failure. */
 int sbf_chinese_whispers(const sbf_graph *g, int iterations, uint64_t seed, int *labels);
 
-/* Graph + Chinese Whispers in one call; *seconds_graph / *seconds_cw may be NULL. */
+/* Graph + Chinese Whispers in one call; info (may be NULL) gets the timings, the edge count and whether
+ * the graph was capped. */
 typedef struct {
     sbf_graph_opts graph;
     int iterations;
     uint64_t seed;
 } sbf_cluster_opts;
+typedef struct {
+    double seconds_graph, seconds_cw;
+    long long edges; /* undirected */
+    int capped;      /* sbf_graph.capped */
+} sbf_cluster_info;
 void sbf_cluster_opts_default(sbf_cluster_opts *o);
-int sbf_cluster(const float *emb, int n, int dim, const sbf_cluster_opts *o, int *labels,
-                double *seconds_graph, double *seconds_cw);
+int sbf_cluster(const float *emb, int n, int dim, const sbf_cluster_opts *o, int *labels, sbf_cluster_info *info);
 
 /* For `find`: clusters the n database embeddings together with one query embedding (treated as node
  * n) and returns the database faces in the query's cluster: *members (malloc'ed, ascending face

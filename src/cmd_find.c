@@ -106,7 +106,12 @@ int sbf_cmd_find(int argc, char **argv) {
         sbf_file_error(src, m);
     }
     int *members = NULL;
+    sbf_progress prog;
+    sbf_progress_start(&prog, "sortbyface find: comparing faces");
+    co.graph.progress = sbf_progress_update;
+    co.graph.progress_ctx = &prog;
     int nm = sbf_cluster_query(fs.emb, fs.nfaces, fs.dim, job.faces[0].emb, &co, &members);
+    sbf_progress_end(&prog);
     if (nm < 0) { sbf_error("out of memory while clustering"); rc = 3; goto out; }
     /* photos of the matching faces, once each, never the query photo itself */
     char *take = calloc((size_t)fs.nphotos + 1, 1);

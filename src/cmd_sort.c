@@ -84,7 +84,7 @@ int sbf_cmd_sort(int argc, char **argv) {
     }
 
     if (fs.nfaces > 50000 && !approx)
-        fprintf(stderr, "sortbyface sort: comparing all pairs of %d faces (can take minutes; --approx is about 10x faster)\n", fs.nfaces);
+        fprintf(stderr, "sortbyface sort: comparing all pairs of %d faces (takes a while; --approx is about 10x faster)\n", fs.nfaces);
     sbf_cluster_opts co;
     sbf_cluster_opts_default(&co);
     co.graph.threshold = thr;
@@ -93,8 +93,13 @@ int sbf_cmd_sort(int argc, char **argv) {
     co.iterations = itr;
     co.seed = (uint64_t)(unsigned)seed;
     int *labels = malloc((size_t)fs.nfaces * sizeof *labels);
-    double tg = 0, tc = 0;
-    int k = labels ? sbf_cluster(fs.emb, fs.nfaces, fs.dim, &co, labels, &tg, &tc) : -1;
+    sbf_cluster_info ci = {0};
+    sbf_progress prog;
+    sbf_progress_start(&prog, "sortbyface sort: comparing faces");
+    co.graph.progress = sbf_progress_update;
+    co.graph.progress_ctx = &prog;
+    int k = labels ? sbf_cluster(fs.emb, fs.nfaces, fs.dim, &co, labels, &ci) : -1;
+    sbf_progress_end(&prog);
     if (k < 0) {
         sbf_error("out of memory clustering %d faces", fs.nfaces);
         free(labels);
@@ -133,8 +138,11 @@ int sbf_cmd_sort(int argc, char **argv) {
     static const char *verb[] = {"copied", "hard-linked", "symlinked"};
     printf("sorted %d faces from %d photos into %d people (%d with more than one face); %s %d files into %s/\n",
            fs.nfaces, fs.nphotos, k, multi, verb[mode], st.placed, outdir);
-    fprintf(stderr, "sortbyface sort: threshold %.2f, %d iterations, seed %u; graph %.3f s, clustering %.3f s, writing %.2f s%s\n",
-            thr, itr, (unsigned)seed, tg, tc, tw, approx ? " (approximate graph)" : "");
+    fprintf(stderr, "sortbyface sort: threshold %.2f, %d iterations, seed %u; graph %.3f s (%lld edges), clustering %.3f s, writing %.2f s%s\n",
+            thr, itr, (unsigned)seed, ci.seconds_graph, ci.edges, ci.seconds_cw, tw, approx ? " (approximate graph)" : "");
+    if (ci.capped)
+        fprintf(stderr, "sortbyface sort: so many faces are alike (over %lld pairs above the threshold) that each face kept only "
+                        "its %d most similar neighbours, to bound memory\n", (long long)SBF_GRAPH_MAX_EDGES, ci.capped);
     if (st.failed) fprintf(stderr, "sortbyface sort: %d files could not be placed (listed above)\n", st.failed);
     free(labels);
     sbf_faceset_free(&fs);

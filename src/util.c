@@ -184,3 +184,29 @@ const char *sbf_exe_dir(void) {
     }
     return dir;
 }
+
+void sbf_progress_start(sbf_progress *p, const char *label) {
+    p->label = label;
+    p->t0 = p->last = sbf_now();
+    p->tty = isatty(2);
+    p->shown = 0;
+}
+
+void sbf_progress_update(void *vp, double fraction) {
+    sbf_progress *p = vp;
+    double now = sbf_now();
+    if (!p->tty || now - p->t0 < 0.5 || (p->shown && now - p->last < 0.25) || fraction <= 0) return;
+    if (fraction > 1) fraction = 1;
+    int left = (int)((now - p->t0) * (1 - fraction) / fraction + 0.5);
+    fprintf(stderr, "\r%s: %3d%%, about %d:%02d left  ", p->label, (int)(fraction * 100), left / 60, left % 60);
+    fflush(stderr);
+    p->last = now;
+    p->shown = 1;
+}
+
+void sbf_progress_end(sbf_progress *p) {
+    if (!p->shown) return;
+    fprintf(stderr, "\r%*s\r", (int)strlen(p->label) + 30, "");
+    fflush(stderr);
+    p->shown = 0;
+}

@@ -24,6 +24,14 @@ void sbf_json_float(FILE *out, double v);
 int sbf_write_file_atomic(const char *path, const void *data, size_t len, int overwrite, char *err, size_t errlen);
 /* Reads a whole file into a malloc'ed buffer (NUL-terminated extra byte). */
 void *sbf_read_file(const char *path, size_t *len, size_t max_len, char *err, size_t errlen);
+/* A one-line progress display on stderr for long steps ("LABEL: 45%, about 0:12 left"), redrawn in place;
+ * silent unless stderr is a terminal and the step has run for half a second.  Start with
+ * sbf_progress_start, pass sbf_progress_update as a callback (ctx = the struct), end with
+ * sbf_progress_end, which wipes the line. */
+typedef struct { const char *label; double t0, last; int tty, shown; } sbf_progress;
+void sbf_progress_start(sbf_progress *p, const char *label);
+void sbf_progress_update(void *p, double fraction);
+void sbf_progress_end(sbf_progress *p);
 /* Monotonic seconds. */
 double sbf_now(void);
 /* Directory holding the running executable ("" if unknown). */

@@ -112,7 +112,7 @@ static void test_graph_kernels(void **state) {
             if (!sbf_kernel_available(kernels[ki])) continue;
             if (kernels[ki] == SBF_KERNEL_AVX2 || kernels[ki] == SBF_KERNEL_NEON) tested_simd = 1;
             for (int threads = 1; threads <= 3; threads += 2) {
-                sbf_graph_opts o = {thr, threads, kernels[ki], 0};
+                sbf_graph_opts o = {.threshold = thr, .threads = threads, .kernel = kernels[ki]};
                 sbf_graph g;
                 assert_int_equal(sbf_graph_build(e, n, DIM, &o, &g), 0);
                 assert_int_equal(g.n, n);
@@ -186,7 +186,7 @@ static void test_recovers_identities(void **state) {
     sbf_cluster_opts_default(&o);
     o.graph.threshold = 0.4;
     int *lab = malloc((size_t)n * sizeof *lab), *lab2 = malloc((size_t)n * sizeof *lab2);
-    int k = sbf_cluster(e, n, DIM, &o, lab, NULL, NULL);
+    int k = sbf_cluster(e, n, DIM, &o, lab, NULL);
     assert_int_equal(k, 40);
     assert_true(same_partition(lab, truth, n));
     /* numbering: 0 is the largest cluster, sizes non-increasing, ties by first member */
@@ -203,18 +203,18 @@ static void test_recovers_identities(void **state) {
     }
     /* reproducible: same seed -> same labels, whatever the thread count */
     o.graph.threads = 1;
-    assert_int_equal(sbf_cluster(e, n, DIM, &o, lab2, NULL, NULL), k);
+    assert_int_equal(sbf_cluster(e, n, DIM, &o, lab2, NULL), k);
     assert_memory_equal(lab, lab2, (size_t)n * sizeof *lab);
     o.graph.threads = 3;
-    assert_int_equal(sbf_cluster(e, n, DIM, &o, lab2, NULL, NULL), k);
+    assert_int_equal(sbf_cluster(e, n, DIM, &o, lab2, NULL), k);
     assert_memory_equal(lab, lab2, (size_t)n * sizeof *lab);
     /* a different seed still recovers the same partition on well separated data */
     o.seed = 5;
-    assert_int_equal(sbf_cluster(e, n, DIM, &o, lab2, NULL, NULL), k);
+    assert_int_equal(sbf_cluster(e, n, DIM, &o, lab2, NULL), k);
     assert_true(same_partition(lab2, truth, n));
     /* a threshold above every similarity leaves only singletons; below all of them, one cluster */
     o.graph.threshold = 0.99;
-    assert_int_equal(sbf_cluster(e, n, DIM, &o, lab2, NULL, NULL), n);
+    assert_int_equal(sbf_cluster(e, n, DIM, &o, lab2, NULL), n);
     for (int i = 0; i < n; i++) assert_int_equal(lab2[i], i); /* equal sizes: ordered by member */
 
     /* find: the query (a fresh noisy copy of identity 7) joins exactly identity 7 */
@@ -258,7 +258,7 @@ static void test_whispers_rule(void **state) {
     int64_t rp[] = {0, 2, 4, 7, 9, 10, 10};
     int col[] = {1, 2, 0, 2, 0, 1, 3, 2, 4, 3};
     float w[] = {.9f, .9f, .9f, .9f, .9f, .9f, .1f, .1f, .9f, .9f};
-    sbf_graph g = {6, rp, col, w};
+    sbf_graph g = {.n = 6, .rowptr = rp, .col = col, .w = w};
     int lab[6];
     for (uint64_t seed = 0; seed < 50; seed++) {
         assert_int_equal(sbf_chinese_whispers(&g, 30, seed, lab), 3);
@@ -270,7 +270,7 @@ static void test_whispers_rule(void **state) {
     int64_t rp2[] = {0, 1, 3, 4};
     int col2[] = {1, 0, 2, 1};
     float w2[] = {.5f, .5f, .5f, .5f};
-    sbf_graph p = {3, rp2, col2, w2};
+    sbf_graph p = {.n = 3, .rowptr = rp2, .col = col2, .w = w2};
     int seen_join_left = 0, seen_join_right = 0, seen_all = 0;
     for (uint64_t seed = 0; seed < 400; seed++) {
         int k = sbf_chinese_whispers(&p, 1, seed, lab);
@@ -290,7 +290,7 @@ static void test_whispers_rule(void **state) {
     assert_int_equal(sbf_chinese_whispers(&g, 0, 1, lab), 6);
     for (int i = 0; i < 6; i++) assert_int_equal(lab[i], i);
     /* empty graph */
-    sbf_graph e0 = {0, rp, col, w};
+    sbf_graph e0 = {.n = 0, .rowptr = rp, .col = col, .w = w};
     assert_int_equal(sbf_chinese_whispers(&e0, 5, 1, lab), 0);
 }
 
@@ -318,7 +318,7 @@ static void test_approx_graph(void **state) {
     int *truth, n;
     float *e = synth(200, sizes, 0.035, 77, &truth, &n);
     assert_true(n >= 1024); /* the approximate path is taken from 1024 faces on */
-    sbf_graph_opts o = {0.4, 0, SBF_KERNEL_AUTO, 0};
+    sbf_graph_opts o = {.threshold = 0.4, .kernel = SBF_KERNEL_AUTO};
     sbf_graph ex, ap;
     assert_int_equal(sbf_graph_build(e, n, DIM, &o, &ex), 0);
     o.approx = 1;
@@ -345,6 +345,139 @@ static void test_approx_graph(void **state) {
     free(e);
 }
 
+/* The progress callback of the exact graph: called from one thread, fractions rising within (0, 1],
+ * reaching 1 on one thread; the graph is the same with or without it. */
+typedef struct { int calls, bad; double last; } progress_log;
+static void log_progress(void *ctx, double f) {
+    progress_log *l = ctx;
+    if (!(f > 0 && f <= 1.0 + 1e-12) || f < l->last) l->bad++;
+    l->last = f;
+    l->calls++;
+}
+static void test_graph_progress(void **state) {
+    (void)state;
+    int sizes[100];
+    for (int c = 0; c < 100; c++) sizes[c] = 1 + c % 9;
+    int *truth, n;
+    float *e = synth(100, sizes, 0.035, 78, &truth, &n);
+    for (int threads = 1; threads <= 2; threads++) {
+        progress_log log = {0};
+        sbf_graph_opts o = {.threshold = 0.4, .threads = threads, .kernel = SBF_KERNEL_AUTO};
+        sbf_graph plain, watched;
+        assert_int_equal(sbf_graph_build(e, n, DIM, &o, &plain), 0);
+        o.progress = log_progress;
+        o.progress_ctx = &log;
+        assert_int_equal(sbf_graph_build(e, n, DIM, &o, &watched), 0);
+        assert_true(log.calls >= (threads == 1 ? (n + 95) / 96 : 1)); /* every block of rows on one thread */
+        assert_int_equal(log.bad, 0);
+        if (threads == 1) assert_true(fabs(log.last - 1.0) < 1e-12);
+        assert_true(plain.rowptr[n] == watched.rowptr[n]);
+        assert_memory_equal(plain.col, watched.col, (size_t)plain.rowptr[n] * sizeof *plain.col);
+        sbf_graph_free(&plain);
+        sbf_graph_free(&watched);
+    }
+    free(truth);
+    free(e);
+}
+
+/* The memory guard: a graph over max_edges is rebuilt keeping each face's cap_degree best edges above
+ * T (and an edge when either end keeps it) — checked against a brute-force top-K oracle — and Chinese
+ * Whispers on it still finds the identities.  Under the limit the graph stays exact. */
+static int cmp_desc(const void *a, const void *b) {
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x < y) - (x > y);
+}
+static void test_graph_capped(void **state) {
+    (void)state;
+    enum { NBIG = 3, NSMALL = 60, K = 16 };
+    int sizes[NBIG + NSMALL];
+    for (int c = 0; c < NBIG; c++) sizes[c] = 300;
+    for (int c = 0; c < NSMALL; c++) sizes[NBIG + c] = 1 + c % 5;
+    int *truth, n;
+    float *e = synth(NBIG + NSMALL, sizes, 0.035, 91, &truth, &n);
+    const float thr = 0.4f;
+    for (int threads = 1; threads <= 2; threads++) {
+        sbf_graph_opts o = {.threshold = thr, .threads = threads, .kernel = SBF_KERNEL_AUTO, .max_edges = 10000, .cap_degree = K};
+        sbf_graph g, ex;
+        assert_int_equal(sbf_graph_build(e, n, DIM, &o, &g), 0);
+        assert_int_equal(g.capped, K);
+        /* --approx over the limit falls back to the same capped graph */
+        assert_true(n >= 1024);
+        sbf_graph ga;
+        o.approx = 1;
+        assert_int_equal(sbf_graph_build(e, n, DIM, &o, &ga), 0);
+        assert_int_equal(ga.capped, K);
+        assert_true(ga.rowptr[n] == g.rowptr[n]);
+        assert_memory_equal(ga.col, g.col, (size_t)g.rowptr[n] * sizeof *g.col);
+        assert_memory_equal(ga.w, g.w, (size_t)g.rowptr[n] * sizeof *g.w);
+        sbf_graph_free(&ga);
+        o.approx = 0;
+        o.max_edges = 100000000;
+        assert_int_equal(sbf_graph_build(e, n, DIM, &o, &ex), 0);
+        assert_int_equal(ex.capped, 0);
+        assert_true(ex.rowptr[n] / 2 > 10 * 10000); /* the exact graph: far over the limit */
+        /* oracle: each row's K-th best similarity above T (or -inf when it has fewer) */
+        float *kth = malloc((size_t)n * sizeof *kth), *row = malloc((size_t)n * sizeof *row);
+        for (int i = 0; i < n; i++) {
+            int m = 0;
+            for (int j = 0; j < n; j++) {
+                if (j == i) continue;
+                double d = 0;
+                for (int k = 0; k < DIM; k++) d += (double)e[(size_t)i * DIM + k] * e[(size_t)j * DIM + k];
+                if (d > thr) row[m++] = (float)d;
+            }
+            qsort(row, (size_t)m, sizeof *row, cmp_desc);
+            kth[i] = m >= K ? row[K - 1] : -1e30f;
+        }
+        long checked = 0;
+        for (int i = 0; i < n; i++) {
+            int kept_own = 0;
+            for (int64_t a = g.rowptr[i]; a < g.rowptr[i + 1]; a++) {
+                int j = g.col[a];
+                float w = g.w[a];
+                if (a > g.rowptr[i]) assert_true(g.col[a - 1] < j); /* sorted, no duplicates */
+                assert_true(w > thr);
+                /* kept by i or by j (a tie at the K-th value within rounding may go either way) */
+                assert_true(w >= kth[i] - 1e-5f || w >= kth[j] - 1e-5f);
+                kept_own += w >= kth[i] + 1e-5f;
+                /* symmetric, same weight */
+                int found = 0;
+                for (int64_t q = g.rowptr[j]; q < g.rowptr[j + 1]; q++) found |= g.col[q] == i && g.w[q] == w;
+                assert_true(found);
+                checked++;
+            }
+            /* every edge clearly in i's top K is there: count those in the exact graph */
+            int want = 0;
+            for (int64_t a = ex.rowptr[i]; a < ex.rowptr[i + 1]; a++) want += ex.w[a] >= kth[i] + 1e-5f;
+            assert_int_equal(kept_own, want);
+            assert_true(want <= K);
+        }
+        assert_true(checked > 2 * 3 * 300); /* the big identities kept plenty of edges */
+        assert_true(g.rowptr[n] <= 2 * (int64_t)n * K);
+        /* Chinese Whispers on the capped graph: each big identity is one cluster of its own */
+        int *lab = malloc((size_t)n * sizeof *lab);
+        assert_true(sbf_chinese_whispers(&g, 30, 7, lab) > 0);
+        for (int c = 0; c < NBIG; c++) {
+            int first = -1, same = 1;
+            for (int i = 0; i < n; i++)
+                if (truth[i] == c) {
+                    if (first < 0) first = lab[i];
+                    same &= lab[i] == first;
+                }
+            assert_true(same);
+            for (int i = 0; i < n; i++)
+                if (truth[i] != c) assert_int_not_equal(lab[i], first);
+        }
+        free(lab);
+        free(kth);
+        free(row);
+        sbf_graph_free(&g);
+        sbf_graph_free(&ex);
+    }
+    free(truth);
+    free(e);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rng),
@@ -352,6 +485,8 @@ int main(void) {
         cmocka_unit_test(test_graph_kernels),
         cmocka_unit_test(test_recovers_identities),
         cmocka_unit_test(test_approx_graph),
+        cmocka_unit_test(test_graph_progress),
+        cmocka_unit_test(test_graph_capped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
