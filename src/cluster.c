@@ -158,51 +158,23 @@ static void pack_task(void *vctx, int task, int thread) {
     pack_rows(c->emb, c->n, c->dim, task * SBF_TILE_N, SBF_TILE_N, c->bpack + (size_t)task * c->dim * SBF_TILE_N);
 }
 
-static void graph_task(void *vctx, int task, int thread) {
-    graph_ctx *c = vctx;
-    edge_buf *eb = &c->bufs[thread];
-    float *ap = c->apack[thread];
-    int i0 = task * ROWS_PER_TASK, i1 = i0 + ROWS_PER_TASK;
-    if (i1 > c->n) i1 = c->n;
-    float out[SBF_TILE_M * SBF_TILE_N];
-    int nmicro = (i1 - i0 + SBF_TILE_M - 1) / SBF_TILE_M;
-    /* pack all micro-panels of this block once */
+/* A task's block of rows [*i0, *i1), packed once into the thread's micro-panels; returns their count. */
+static int pack_block(const graph_ctx *c, int task, int thread, int *i0, int *i1) {
+    *i0 = task * ROWS_PER_TASK;
+    *i1 = *i0 + ROWS_PER_TASK < c->n ? *i0 + ROWS_PER_TASK : c->n;
+    int nmicro = (*i1 - *i0 + SBF_TILE_M - 1) / SBF_TILE_M;
     for (int m = 0; m < nmicro; m++)
-        pack_rows(c->emb, i1, c->dim, i0 + m * SBF_TILE_M, SBF_TILE_M, ap + (size_t)m * c->dim * SBF_TILE_M);
-    int p_first = i0 / SBF_TILE_N;
-    for (int pc = p_first; pc < c->npanels; pc += CHUNK_PANELS) {
-        if (atomic_load_explicit(&c->overflow, memory_order_relaxed)) return;
-        size_t before = eb->n;
-        int pe = pc + CHUNK_PANELS < c->npanels ? pc + CHUNK_PANELS : c->npanels;
-        for (int m = 0; m < nmicro; m++) {
-            int ri = i0 + m * SBF_TILE_M;
-            const float *am = ap + (size_t)m * c->dim * SBF_TILE_M;
-            for (int p = pc; p < pe; p++) {
-                int j0 = p * SBF_TILE_N;
-                if (j0 + SBF_TILE_N - 1 <= ri) continue; /* every j <= every i of the micro-block */
-                c->tile(am, c->bpack + (size_t)p * c->dim * SBF_TILE_N, c->dim, out);
-                for (int r = 0; r < SBF_TILE_M; r++) {
-                    int i = ri + r;
-                    if (i >= i1) break;
-                    int cstart = i + 1 - j0;
-                    if (cstart < 0) cstart = 0;
-                    int cend = c->n - j0 < SBF_TILE_N ? c->n - j0 : SBF_TILE_N;
-                    const float *o = out + r * SBF_TILE_N;
-                    for (int cc = cstart; cc < cend; cc++)
-                        if (o[cc] > c->thr) push_edge(eb, i, j0 + cc, o[cc]);
-                }
-            }
-        }
-        long long added = (long long)(eb->n - before);
-        if (atomic_fetch_add_explicit(&c->nedges, added, memory_order_relaxed) + added > c->max_edges)
-            atomic_store(&c->overflow, 1);
-    }
-    if (c->opt->progress) { /* rows i0..i1-1 each met the faces after them */
-        long long pairs = (long long)(i1 - i0) * (c->n - i0) - (long long)(i1 - i0) * (i1 - i0 + 1) / 2;
-        long long done = atomic_fetch_add(&c->pairs_done, pairs) + pairs;
-        if (thread == 0) c->opt->progress(c->opt->progress_ctx, (double)done / (double)c->pairs_total);
-    }
+        pack_rows(c->emb, *i1, c->dim, *i0 + m * SBF_TILE_M, SBF_TILE_M, c->apack[thread] + (size_t)m * c->dim * SBF_TILE_M);
+    return nmicro;
 }
+
+/* Adds a finished task's pairs to the count and, on thread 0 only, tells opt->progress. */
+static void report_pairs(graph_ctx *c, long long pairs, int thread) {
+    if (!c->opt->progress) return;
+    long long done = atomic_fetch_add(&c->pairs_done, pairs) + pairs;
+    if (thread == 0) c->opt->progress(c->opt->progress_ctx, (double)done / (double)c->pairs_total);
+}
+
 
 /* Min-heap of a row's best edges (weakest on top; at equal weight the larger column is weaker, so the
  * result does not depend on the order columns arrive in). */
@@ -235,50 +207,59 @@ static void heap_offer(float *w, int *j, int *n, int cap, float v, int col) {
     }
 }
 
-/* The capped build: rows i0..i1 against every face (not only later ones: a row needs all of its
- * candidates), keeping each row's c->cap best edges; each is emitted as an undirected edge, and
- * build_csr merges the two copies of an edge both ends kept. */
-static void graph_task_capped(void *vctx, int task, int thread) {
+/* One block of rows against the faces after them (exact: each pair once, every edge above T kept), or,
+ * in the capped build, against every face (a row needs all of its candidates), keeping each row's c->cap
+ * best edges; those are emitted as undirected edges, and build_csr merges the two copies of an edge both
+ * ends kept.  The exact build stops early once the edge limit is passed. */
+static void graph_task(void *vctx, int task, int thread) {
     graph_ctx *c = vctx;
     edge_buf *eb = &c->bufs[thread];
-    float *ap = c->apack[thread], *hw = c->heapw[thread];
-    int *hj = c->heapj[thread], hn[ROWS_PER_TASK] = {0};
-    int i0 = task * ROWS_PER_TASK, i1 = i0 + ROWS_PER_TASK;
-    if (i1 > c->n) i1 = c->n;
+    float *ap = c->apack[thread], *hw = c->cap ? c->heapw[thread] : NULL;
+    int *hj = c->cap ? c->heapj[thread] : NULL, hn[ROWS_PER_TASK] = {0};
+    int i0, i1;
     float out[SBF_TILE_M * SBF_TILE_N];
-    int nmicro = (i1 - i0 + SBF_TILE_M - 1) / SBF_TILE_M;
-    for (int m = 0; m < nmicro; m++)
-        pack_rows(c->emb, i1, c->dim, i0 + m * SBF_TILE_M, SBF_TILE_M, ap + (size_t)m * c->dim * SBF_TILE_M);
-    for (int pc = 0; pc < c->npanels; pc += CHUNK_PANELS) {
+    int nmicro = pack_block(c, task, thread, &i0, &i1);
+    for (int pc = c->cap ? 0 : i0 / SBF_TILE_N; pc < c->npanels; pc += CHUNK_PANELS) {
+        if (!c->cap && atomic_load_explicit(&c->overflow, memory_order_relaxed)) return;
+        size_t before = eb->n;
         int pe = pc + CHUNK_PANELS < c->npanels ? pc + CHUNK_PANELS : c->npanels;
         for (int m = 0; m < nmicro; m++) {
             int ri = i0 + m * SBF_TILE_M;
             const float *am = ap + (size_t)m * c->dim * SBF_TILE_M;
             for (int p = pc; p < pe; p++) {
                 int j0 = p * SBF_TILE_N;
+                if (!c->cap && j0 + SBF_TILE_N - 1 <= ri) continue; /* every j <= every i of the micro-block */
                 c->tile(am, c->bpack + (size_t)p * c->dim * SBF_TILE_N, c->dim, out);
                 int cend = c->n - j0 < SBF_TILE_N ? c->n - j0 : SBF_TILE_N;
                 for (int r = 0; r < SBF_TILE_M; r++) {
                     int i = ri + r, lr = i - i0;
                     if (i >= i1) break;
                     const float *o = out + r * SBF_TILE_N;
-                    for (int cc = 0; cc < cend; cc++)
-                        if (o[cc] > c->thr && j0 + cc != i)
-                            heap_offer(hw + (size_t)lr * c->cap, hj + (size_t)lr * c->cap, &hn[lr], c->cap, o[cc], j0 + cc);
+                    if (c->cap) {
+                        for (int cc = 0; cc < cend; cc++)
+                            if (o[cc] > c->thr && j0 + cc != i)
+                                heap_offer(hw + (size_t)lr * c->cap, hj + (size_t)lr * c->cap, &hn[lr], c->cap, o[cc], j0 + cc);
+                        continue;
+                    }
+                    for (int cc = i + 1 - j0 > 0 ? i + 1 - j0 : 0; cc < cend; cc++)
+                        if (o[cc] > c->thr) push_edge(eb, i, j0 + cc, o[cc]);
                 }
             }
         }
+        long long added = (long long)(eb->n - before);
+        if (!c->cap && atomic_fetch_add_explicit(&c->nedges, added, memory_order_relaxed) + added > c->max_edges)
+            atomic_store(&c->overflow, 1);
+    }
+    if (!c->cap) { /* rows i0..i1-1 each met the faces after them */
+        report_pairs(c, (long long)(i1 - i0) * (c->n - i0) - (long long)(i1 - i0) * (i1 - i0 + 1) / 2, thread);
+        return;
     }
     for (int i = i0; i < i1; i++) {
         const float *w = hw + (size_t)(i - i0) * c->cap;
         const int *j = hj + (size_t)(i - i0) * c->cap;
         for (int k = 0; k < hn[i - i0]; k++) push_edge(eb, i < j[k] ? i : j[k], i < j[k] ? j[k] : i, w[k]);
     }
-    if (c->opt->progress) {
-        long long pairs = (long long)(i1 - i0) * c->n;
-        long long done = atomic_fetch_add(&c->pairs_done, pairs) + pairs;
-        if (thread == 0) c->opt->progress(c->opt->progress_ctx, (double)done / (double)c->pairs_total);
-    }
+    report_pairs(c, (long long)(i1 - i0) * c->n, thread);
 }
 
 typedef struct { int col; float w; } nb;
@@ -399,7 +380,7 @@ static int graph_build_exact(const float *emb, int n, int dim, const sbf_graph_o
         }
         atomic_store(&c.pairs_done, 0);
         c.pairs_total = (long long)n * n;
-        nn_pool_run(pool, (n + ROWS_PER_TASK - 1) / ROWS_PER_TASK, graph_task_capped, &c);
+        nn_pool_run(pool, (n + ROWS_PER_TASK - 1) / ROWS_PER_TASK, graph_task, &c);
     }
     for (int t = 0; t < nt; t++)
         if (c.bufs[t].oom) goto out;
