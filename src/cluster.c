@@ -110,6 +110,23 @@ typedef struct {
     int oom;
 } edge_buf;
 
+/* The memory guard shared by the exact and the approximate build: edges so far across threads, the
+ * limit, and whether it was passed (then the build stops and the capped graph is made instead). */
+typedef struct {
+    _Atomic long long edges;
+    long long max;
+    _Atomic int passed;
+} edge_guard;
+static void guard_init(edge_guard *g, const sbf_graph_opts *opt, int passed) {
+    atomic_init(&g->edges, 0);
+    g->max = opt->max_edges > 0 ? opt->max_edges : SBF_GRAPH_MAX_EDGES;
+    atomic_init(&g->passed, passed);
+}
+static int guard_passed(edge_guard *g) { return atomic_load_explicit(&g->passed, memory_order_relaxed); }
+static void guard_add(edge_guard *g, long long added) {
+    if (atomic_fetch_add_explicit(&g->edges, added, memory_order_relaxed) + added > g->max) atomic_store(&g->passed, 1);
+}
+
 typedef struct {
     const float *emb;
     int n, dim, npanels;
@@ -121,9 +138,7 @@ typedef struct {
     const sbf_graph_opts *opt;
     _Atomic long long pairs_done; /* for opt->progress */
     long long pairs_total;
-    _Atomic long long nedges;     /* the memory guard: edges so far ... */
-    long long max_edges;          /* ... and the limit */
-    _Atomic int overflow;         /* the limit was passed: stop, rebuild capped */
+    edge_guard guard;
     int cap;                      /* capped build: each row keeps its `cap` best edges (heaps per thread) */
     float **heapw;
     int **heapj;
@@ -181,16 +196,18 @@ static void report_pairs(graph_ctx *c, long long pairs, int thread) {
 static int heap_weaker(const float *w, const int *j, int a, int b) {
     return w[a] < w[b] || (w[a] == w[b] && j[a] > j[b]);
 }
+static void heap_swap(float *w, int *j, int a, int b) {
+    float tw = w[a]; w[a] = w[b]; w[b] = tw;
+    int tj = j[a]; j[a] = j[b]; j[b] = tj;
+}
 static void heap_offer(float *w, int *j, int *n, int cap, float v, int col) {
     int k;
     if (*n < cap) {
         k = (*n)++;
         w[k] = v; j[k] = col;
         while (k > 0 && heap_weaker(w, j, k, (k - 1) / 2)) { /* sift up */
-            int p = (k - 1) / 2;
-            float tw = w[k]; w[k] = w[p]; w[p] = tw;
-            int tj = j[k]; j[k] = j[p]; j[p] = tj;
-            k = p;
+            heap_swap(w, j, k, (k - 1) / 2);
+            k = (k - 1) / 2;
         }
         return;
     }
@@ -201,8 +218,7 @@ static void heap_offer(float *w, int *j, int *n, int cap, float v, int col) {
         if (l < *n && heap_weaker(w, j, l, m)) m = l;
         if (r < *n && heap_weaker(w, j, r, m)) m = r;
         if (m == k) break;
-        float tw = w[k]; w[k] = w[m]; w[m] = tw;
-        int tj = j[k]; j[k] = j[m]; j[m] = tj;
+        heap_swap(w, j, k, m);
         k = m;
     }
 }
@@ -220,7 +236,7 @@ static void graph_task(void *vctx, int task, int thread) {
     float out[SBF_TILE_M * SBF_TILE_N];
     int nmicro = pack_block(c, task, thread, &i0, &i1);
     for (int pc = c->cap ? 0 : i0 / SBF_TILE_N; pc < c->npanels; pc += CHUNK_PANELS) {
-        if (!c->cap && atomic_load_explicit(&c->overflow, memory_order_relaxed)) return;
+        if (!c->cap && guard_passed(&c->guard)) return;
         size_t before = eb->n;
         int pe = pc + CHUNK_PANELS < c->npanels ? pc + CHUNK_PANELS : c->npanels;
         for (int m = 0; m < nmicro; m++) {
@@ -246,9 +262,7 @@ static void graph_task(void *vctx, int task, int thread) {
                 }
             }
         }
-        long long added = (long long)(eb->n - before);
-        if (!c->cap && atomic_fetch_add_explicit(&c->nedges, added, memory_order_relaxed) + added > c->max_edges)
-            atomic_store(&c->overflow, 1);
+        if (!c->cap) guard_add(&c->guard, (long long)(eb->n - before));
     }
     if (!c->cap) { /* rows i0..i1-1 each met the faces after them */
         report_pairs(c, (long long)(i1 - i0) * (c->n - i0) - (long long)(i1 - i0) * (i1 - i0 + 1) / 2, thread);
@@ -348,9 +362,7 @@ static int graph_build_exact(const float *emb, int n, int dim, const sbf_graph_o
     c.opt = opt;
     atomic_init(&c.pairs_done, 0);
     c.pairs_total = (long long)n * (n - 1) / 2 > 0 ? (long long)n * (n - 1) / 2 : 1;
-    c.max_edges = opt->max_edges > 0 ? opt->max_edges : SBF_GRAPH_MAX_EDGES;
-    atomic_init(&c.nedges, 0);
-    atomic_init(&c.overflow, capped_only);
+    guard_init(&c.guard, opt, capped_only);
     nn_pool *pool = nn_pool_new(opt->threads);
     if (!pool) return -1;
     int nt = nn_pool_threads(pool);
@@ -366,7 +378,7 @@ static int graph_build_exact(const float *emb, int n, int dim, const sbf_graph_o
     }
     nn_pool_run(pool, c.npanels, pack_task, &c);
     if (!capped_only) nn_pool_run(pool, (n + ROWS_PER_TASK - 1) / ROWS_PER_TASK, graph_task, &c);
-    if (atomic_load(&c.overflow)) { /* too many edges: start again keeping each face's best ones */
+    if (guard_passed(&c.guard)) { /* too many edges: start again keeping each face's best ones */
         c.cap = opt->cap_degree > 0 ? opt->cap_degree : SBF_GRAPH_CAP_DEGREE;
         c.heapw = calloc((size_t)nt, sizeof *c.heapw);
         c.heapj = calloc((size_t)nt, sizeof *c.heapj);
@@ -573,9 +585,7 @@ typedef struct {
     /* cells: home members and probing points, CSR by cell */
     const int *home_start, *home_mem, *probe_start, *probe_mem, *cell_order;
     edge_buf *bufs;
-    _Atomic long long nedges; /* the memory guard, as for the exact graph */
-    long long max_edges;
-    _Atomic int overflow;
+    edge_guard guard;
 } approx_ctx;
 
 static void assign_task(void *vctx, int task, int thread) {
@@ -626,7 +636,7 @@ static void cell_task(void *vctx, int task, int thread) {
         pack_idx(c->emb, c->dim, home, mh, p * SBF_TILE_N, SBF_TILE_N, bp + (size_t)p * c->dim * SBF_TILE_N);
     float *ap = c->apack[thread];
     for (int r0 = 0; r0 < mq; r0 += ROWS_PER_TASK) {
-        if (atomic_load_explicit(&c->overflow, memory_order_relaxed)) break;
+        if (guard_passed(&c->guard)) break;
         size_t before = eb->n;
         int nr = mq - r0 < ROWS_PER_TASK ? mq - r0 : ROWS_PER_TASK;
         int nmicro = (nr + SBF_TILE_M - 1) / SBF_TILE_M;
@@ -646,9 +656,7 @@ static void cell_task(void *vctx, int task, int thread) {
                 push_edge(eb, a < b ? a : b, a < b ? b : a, row[hj]);
             }
         }
-        long long added = (long long)(eb->n - before);
-        if (atomic_fetch_add_explicit(&c->nedges, added, memory_order_relaxed) + added > c->max_edges)
-            atomic_store(&c->overflow, 1);
+        guard_add(&c->guard, (long long)(eb->n - before));
     }
     free(bp);
     free(d);
@@ -772,11 +780,9 @@ static int graph_build_approx(const float *emb, int n, int dim, const sbf_graph_
     for (int q = 0; q < nc; q++) corder[q] = q;
     qsort_r(corder, (size_t)nc, sizeof *corder, cmp_cell_cost, &c); /* costliest cells first */
     c.cell_order = corder;
-    c.max_edges = opt->max_edges > 0 ? opt->max_edges : SBF_GRAPH_MAX_EDGES;
-    atomic_init(&c.nedges, 0);
-    atomic_init(&c.overflow, 0);
+    guard_init(&c.guard, opt, 0);
     nn_pool_run(pool, nc, cell_task, &c);
-    if (atomic_load(&c.overflow)) { rc = 1; goto out; } /* the caller builds the capped graph */
+    if (guard_passed(&c.guard)) { rc = 1; goto out; } /* the caller builds the capped graph */
     for (int t = 0; t < nt; t++)
         if (c.bufs[t].oom) goto out;
     rc = build_csr(n, c.bufs, nt, g);
