@@ -33,8 +33,8 @@ static void show_progress(progress *pr, int final) {
     for (int i = 0; i < width; i++) bar[i] = i < fill ? '#' : '.';
     bar[width] = 0;
     double eta = rate > 0 ? (pr->total - pr->done) / rate : 0;
-    fprintf(stderr, "\r[%s] %d/%d images, %d faces, %.1f images/s, ETA %d:%02d:%02d%s", bar, pr->done, pr->total,
-            pr->faces, rate, (int)(eta / 3600), (int)(eta / 60) % 60, (int)eta % 60, final ? "\n" : "  ");
+    fprintf(stderr, "\r[%s] %d/%d images, %d face%s, %.1f images/s, ETA %d:%02d:%02d%s", bar, pr->done, pr->total,
+            pr->faces, sbf_s(pr->faces), rate, (int)(eta / 3600), (int)(eta / 60) % 60, (int)eta % 60, final ? "\n" : "  ");
     fflush(stderr);
 }
 
@@ -70,14 +70,15 @@ static void tally(unsupported_tally *t, const char *name) {
         if (!strcmp(t->name[i], name)) { t->count[i]++; return; }
     if (t->n < 8) { t->name[t->n] = name; t->count[t->n++] = 1; }
 }
-/* " (3 of them photos it cannot decode: 2 HEIC, 1 WebP; convert them to JPEG to include them)" or "". */
+/* " (3 of them photos it cannot decode: 2 HEIC, 1 WebP; convert them to JPEG to include them)",
+ * " (1 of them a photo it cannot decode: 1 HEIC; convert it to JPEG to include it)" or "". */
 static void tally_text(const unsupported_tally *t, char *out, size_t len) {
     out[0] = 0;
     if (!t->total) return;
-    size_t k = (size_t)snprintf(out, len, " (%d of them photos it cannot decode:", t->total);
+    size_t k = (size_t)snprintf(out, len, " (%d of them %s it cannot decode:", t->total, t->total == 1 ? "a photo" : "photos");
     for (int i = 0; i < t->n && k < len; i++)
         k += (size_t)snprintf(out + k, len - k, "%s %d %s", i ? "," : "", t->count[i], t->name[i]);
-    if (k < len) snprintf(out + k, len - k, "; convert them to JPEG to include them)");
+    if (k < len) snprintf(out + k, len - k, "; convert %s to JPEG to include %s)", t->total == 1 ? "it" : "them", t->total == 1 ? "it" : "them");
 }
 
 typedef struct { char **paths; int n, cap; } pathlist;
@@ -333,15 +334,15 @@ int sbf_cmd_embed(int argc, char **argv) {
     }
     if (!quiet)
         fprintf(stderr,
-                "sortbyface embed: %d photos embedded (%d faces), %d unchanged, %d failed, %d forgotten, %d other files "
-                "skipped%s%s%s; database %s holds %zu photos, %zu faces; %.1f s (%.2f photos/s)\n",
-                embedded, faces, unchanged, failed, forgotten, not_images, unsup_text,
+                "sortbyface embed: %d photo%s embedded (%d face%s), %d unchanged, %d failed, %d forgotten, %d other file%s "
+                "skipped%s%s%s; database %s holds %zu photo%s, %zu face%s; %.1f s (%.2f photos/s)\n",
+                embedded, sbf_s(embedded), faces, sbf_s(faces), unchanged, failed, forgotten, not_images, sbf_s(not_images), unsup_text,
                 w.dir_errors || root_failed ? " (some folders unreadable: what the database had from them is kept)" : "",
                 write_failed  ? "; STOPPED EARLY: the database could not be written (see above)"
                 : interrupted ? "; INTERRUPTED: run it again to embed the rest"
                               : "",
-                db, ss.photos,
-                ss.faces, el,
+                db, ss.photos, sbf_s((long long)ss.photos),
+                ss.faces, sbf_s((long long)ss.faces), el,
                 el > 0 ? embedded / el : 0.0);
     int dir_errors = w.dir_errors;
     sbf_walk_free(&w);

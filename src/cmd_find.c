@@ -122,7 +122,8 @@ int sbf_cmd_find(int argc, char **argv) {
     }
     free(members);
     if (nphotos == 0) {
-        fprintf(stderr, "sortbyface find: no other photo of this person in %s (%d faces searched); nothing written\n", db, fs.nfaces);
+        fprintf(stderr, "sortbyface find: no other photo of this person in %s (%d face%s searched); nothing written\n", db, fs.nfaces,
+                sbf_s(fs.nfaces));
         free(take);
         goto out;
     }
@@ -147,7 +148,7 @@ int sbf_cmd_find(int argc, char **argv) {
     free(take);
     printf("%s %d photo%s of the person in %s to %s%s\n",
            mode == SBF_PLACE_COPY ? "copied" : mode == SBF_PLACE_LINK ? "linked" : "symlinked", placed,
-           placed == 1 ? "" : "s", src, chosen, failed ? " (some failed, see above)" : "");
+           sbf_s(placed), src, chosen, failed ? " (some failed, see above)" : "");
     rc = failed ? 1 : 0;
 out:
     sbf_photo_job_clear(&job);

@@ -38,8 +38,8 @@ int sbf_cmd_info(int argc, char **argv) {
     if (!faces) {
         int recorded;
         const char *al = sbf_pipeline_db_rule(st, &recorded);
-        printf("%s: %zu photos, %zu faces, %llu bytes (%llu in replaced records%s); alignment %s%s\n", db, ss.photos,
-               ss.faces, ss.file_bytes, ss.dead_bytes, ss.torn_bytes ? "; an interrupted last record is ignored" : "",
+        printf("%s: %zu photo%s, %zu face%s, %llu bytes (%llu in replaced records%s); alignment %s%s\n", db, ss.photos,
+               sbf_s((long long)ss.photos), ss.faces, sbf_s((long long)ss.faces), ss.file_bytes, ss.dead_bytes, ss.torn_bytes ? "; an interrupted last record is ignored" : "",
                al ? al : "not yet chosen", al && !recorded ? " (not recorded)" : "");
         sbf_store_close(st);
         return 0;

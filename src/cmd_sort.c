@@ -78,7 +78,8 @@ int sbf_cmd_sort(int argc, char **argv) {
         fprintf(stderr, "sortbyface sort: %s: ignoring an unfinished last record (%llu bytes; an embed run was interrupted or is running)\n",
                 db, sst.torn_bytes);
     if (fs.nfaces == 0) {
-        fprintf(stderr, "sortbyface sort: no faces in %s (%d photos processed); nothing to sort\n", db, fs.nphotos);
+        fprintf(stderr, "sortbyface sort: no faces in %s (%d photo%s processed); nothing to sort\n", db, fs.nphotos,
+                sbf_s(fs.nphotos));
         sbf_faceset_free(&fs);
         return 1;
     }
@@ -136,14 +137,15 @@ int sbf_cmd_sort(int argc, char **argv) {
         }
     }
     static const char *verb[] = {"copied", "hard-linked", "symlinked"};
-    printf("sorted %d faces from %d photos into %d people (%d with more than one face); %s %d files into %s/\n",
-           fs.nfaces, fs.nphotos, k, multi, verb[mode], st.placed, outdir);
+    printf("sorted %d face%s from %d photo%s into %d %s (%d with more than one face); %s %d file%s into %s/\n",
+           fs.nfaces, sbf_s(fs.nfaces), fs.nphotos, sbf_s(fs.nphotos), k, k == 1 ? "person" : "people", multi, verb[mode],
+           st.placed, sbf_s(st.placed), outdir);
     fprintf(stderr, "sortbyface sort: threshold %.2f, %d iterations, seed %u; graph %.3f s (%lld edges), clustering %.3f s, writing %.2f s%s\n",
             thr, itr, (unsigned)seed, ci.seconds_graph, ci.edges, ci.seconds_cw, tw, approx ? " (approximate graph)" : "");
     if (ci.capped)
         fprintf(stderr, "sortbyface sort: so many faces are alike (over %lld pairs above the threshold) that each face kept only "
                         "its %d most similar neighbours, to bound memory\n", (long long)SBF_GRAPH_MAX_EDGES, ci.capped);
-    if (st.failed) fprintf(stderr, "sortbyface sort: %d files could not be placed (listed above)\n", st.failed);
+    if (st.failed) fprintf(stderr, "sortbyface sort: %d file%s could not be placed (listed above)\n", st.failed, sbf_s(st.failed));
     free(labels);
     sbf_faceset_free(&fs);
     return st.failed ? 1 : 0;

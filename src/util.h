@@ -14,6 +14,8 @@ void sbf_file_error(const char *path, const char *reason);
 /* Like sbf_file_error for a database that could not be opened for reading; a missing one is reported as
  * "no database here yet" with the embed command that makes it, on the same line. */
 void sbf_db_open_error(const char *db, const char *reason);
+/* Plural ending for counts in messages: printf("%d photo%s", n, sbf_s(n)) -> "1 photo", "0 photos", "2 photos". */
+static inline const char *sbf_s(long long n) { return n == 1 ? "" : "s"; }
 /* Writes s as a JSON string literal (quotes included); bytes that are not valid UTF-8 become \u00XX
  * escapes of the raw byte so the line stays valid JSON. */
 void sbf_json_string(FILE *out, const char *s);

@@ -62,7 +62,7 @@ chown -R 65534:65534 perm; chmod 0 perm/lib/locked perm/lib/open/secret.jpg
 [ $rc = 1 ] && ok || fail "permissions: exit $rc, want 1"
 grep -q "lib/locked: cannot read folder: Permission denied" err && ok || { fail "locked folder message"; cat err; }
 grep -q "lib/open/secret.jpg: " err && ok || { fail "unreadable file message"; cat err; }
-"$BIN" info --db perm/p.db | grep -q "1 photos, 1 faces" && ok || fail "the readable photo should be embedded"
+"$BIN" info --db perm/p.db | grep -q "1 photo, 1 face" && ok || fail "the readable photo should be embedded"
 # ... once embedded, a folder or file that turns unreadable keeps its faces (a permission slip or a share that is
 # not mounted must not empty the database); a deleted photo is still forgotten
 chmod 755 perm/lib/locked; chmod 644 perm/lib/open/secret.jpg
@@ -115,6 +115,10 @@ printf 'hello\n' > fmts/notes.txt
 [ $rc = 0 ] && [ "$(wc -l < err)" = 1 ] &&
   grep -q "4 other files skipped (3 of them photos it cannot decode: 2 HEIC, 1 WebP; convert them to JPEG" err && ok ||
   { fail "unsupported formats summary: exit $rc"; cat err; }
+mkdir fmt1 && cp fmts/pic.webp fmt1/   # counts of one read as English ("1 photo", not "1 photos")
+"$BIN" embed fmt1 --db f1.db 2>err; rc=$?
+[ $rc = 0 ] && grep -q "0 photos embedded (0 faces), 0 unchanged, 0 failed, 0 forgotten, 1 other file skipped (1 of them a photo it cannot decode: 1 WebP; convert it to JPEG to include it); database f1.db holds 0 photos, 0 faces" err && ok ||
+  { fail "one unsupported photo summary: exit $rc"; cat err; }
 rm multi/x/in/Hugo_Chavez_0001.jpg   # only empty folders left: everything under them is forgotten
 "$BIN" embed multi --db m.db 2>err; rc=$?
 [ $rc = 0 ] && grep -q "0 photos embedded (0 faces), 0 unchanged, 0 failed, 1 forgotten.*holds 0 photos" err && ok ||

@@ -35,14 +35,14 @@ cd "$T"
 grep -Eq "^sortbyface: lib/misc/broken.jpg: (truncated|corrupt)" err1 || { fail "no error line for broken.jpg"; cat err1; }
 [ "$(grep -c '^sortbyface: lib/' err1)" = 1 ] || { fail "exactly one per-file error expected"; cat err1; }
 grep -q "16 photos embedded" err1 || { fail "summary: 16 photos embedded"; cat err1; }
-grep -q "1 other files skipped" err1 || { fail "summary: the text file is skipped silently"; cat err1; }
+grep -q "1 other file skipped" err1 || { fail "summary: the text file is skipped silently"; cat err1; }
 # ---- incremental ---------------------------------------------------------------------------------
 "$BIN" embed -src lib --db e.db >out2 2>err2
 grep -q "0 photos embedded (0 faces), 16 unchanged" err2 || { fail "second embed must be incremental"; cat err2; }
 cp "$L/Serena_Williams/Serena_Williams_0004.jpg" lib/lfw/serena/
 rm lib/misc/brick.png
 "$BIN" embed -src lib --db e.db >out3 2>err3
-grep -q "1 photos embedded (1 faces), 15 unchanged, 1 failed, 1 forgotten" err3 || { fail "third embed: 1 new, 1 forgotten"; cat err3; }
+grep -q "1 photo embedded (1 face), 15 unchanged, 1 failed, 1 forgotten" err3 || { fail "third embed: 1 new, 1 forgotten"; cat err3; }
 # ---- sort ----------------------------------------------------------------------------------------
 "$BIN" sort --db e.db -dest sorted >sout 2>serr || { fail "sort failed"; cat serr; }
 [ -f sorted/clusters.tsv ] || fail "clusters.tsv missing"
@@ -101,9 +101,9 @@ grep -q "warning: the face is only" ferr || fail "find: a small query face shoul
 mkdir -p retry && cp "$L/Bill_Clinton/Bill_Clinton_0022.jpg" retry/
 "$BIN" detect --upsample 1 retry/Bill_Clinton_0022.jpg | grep -q '"faces":\[\]' || fail "retry photo should have no face at upsample 1"
 "$BIN" embed -src retry --db r.db -q 2>/dev/null
-"$BIN" info --db r.db | grep -q "1 photos, 1 faces" || fail "embed's automatic policy should find the face at upsample 2"
+"$BIN" info --db r.db | grep -q "1 photo, 1 face" || fail "embed's automatic policy should find the face at upsample 2"
 "$BIN" embed -src retry --db r2.db --upsample 1 -q 2>/dev/null
-"$BIN" info --db r2.db | grep -q "1 photos, 0 faces" || fail "an explicit --upsample 1 must not retry"
+"$BIN" info --db r2.db | grep -q "1 photo, 0 faces" || fail "an explicit --upsample 1 must not retry"
 # ... and if upsample 2 finds nothing either, the best big weak window (dlib score >= -0.6) is the face:
 # Queen_Elizabeth_II_0008 has no detection at upsample 2; it must be found and match her other photos
 # (find from another photo of her copies it), while none of the 16 photos without a face gets a face.

@@ -96,6 +96,9 @@ check '[ -L "sym/Person 2/dup-2.png" ] && [ "$(readlink "sym/Person 2/dup-2.png"
 # a threshold above every similarity: every face alone
 "$BIN" sort --dest alone -t 0.999 > out4.txt 2>&1
 check 'grep -q "into 14 people (0 with more than one face)" out4.txt' "-t 0.999: $(cat out4.txt)"
+printf '%s\n' "lib/kate/1.png	kate	21" | "$MKDB" one.db "$GOLD/embeddings.jsonl" 2>/dev/null || fail "mkdb one.db"
+"$BIN" sort --db one.db --dest one > out5.txt 2>&1
+check 'grep -q "sorted 1 face from 1 photo into 1 person (0 with more than one face); copied 1 file into one/" out5.txt' "one face: $(cat out5.txt)"
 
 # 4. errors: missing database, damaged database, bad options, conflicting modes
 "$BIN" sort --db nope.db -dest x > o.txt 2> e.txt; rc=$?
