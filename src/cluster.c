@@ -392,6 +392,7 @@ static int graph_build_exact(const float *emb, int n, int dim, const sbf_graph_o
         }
         atomic_store(&c.pairs_done, 0);
         c.pairs_total = (long long)n * n;
+        if (opt->progress && !capped_only) opt->progress(opt->progress_ctx, 0); /* starting over */
         nn_pool_run(pool, (n + ROWS_PER_TASK - 1) / ROWS_PER_TASK, graph_task, &c);
     }
     for (int t = 0; t < nt; t++)

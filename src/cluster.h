@@ -43,7 +43,8 @@ typedef struct {
     sbf_kernel kernel;
     int approx;        /* 0 exact all pairs; 1 approximate neighbours (inverted-file probe), for very large sets */
     /* optional: called now and then while the exact graph is built, always from the same thread, with
-     * the fraction of the pairs compared so far (for a progress line on long runs) */
+     * the fraction of the pairs compared so far (for a progress line on long runs); 0 when the work starts
+     * over (the memory guard below passed: the comparison is redone keeping each face's best edges) */
     void (*progress)(void *ctx, double fraction);
     void *progress_ctx;
     /* Memory guard of the exact graph: when it would hold more than max_edges edges (0: SBF_GRAPH_MAX_EDGES),

@@ -190,15 +190,22 @@ void sbf_progress_start(sbf_progress *p, const char *label) {
     p->t0 = p->last = sbf_now();
     p->tty = isatty(2);
     p->shown = 0;
+    p->again = 0;
 }
 
 void sbf_progress_update(void *vp, double fraction) {
     sbf_progress *p = vp;
     double now = sbf_now();
-    if (!p->tty || now - p->t0 < 0.5 || (p->shown && now - p->last < 0.25) || fraction <= 0) return;
+    if (fraction <= 0) { /* starting over: time the second pass on its own */
+        p->t0 = now;
+        p->again |= p->shown;
+        return;
+    }
+    if (!p->tty || now - p->t0 < 0.5 || (p->shown && now - p->last < 0.25)) return;
     if (fraction > 1) fraction = 1;
     int left = (int)((now - p->t0) * (1 - fraction) / fraction + 0.5);
-    fprintf(stderr, "\r%s: %3d%%, about %d:%02d left  ", p->label, (int)(fraction * 100), left / 60, left % 60);
+    fprintf(stderr, "\r%s%s: %3d%%, about %d:%02d left  ", p->label, p->again ? ", second pass" : "", (int)(fraction * 100),
+            left / 60, left % 60);
     fflush(stderr);
     p->last = now;
     p->shown = 1;
@@ -206,7 +213,7 @@ void sbf_progress_update(void *vp, double fraction) {
 
 void sbf_progress_end(sbf_progress *p) {
     if (!p->shown) return;
-    fprintf(stderr, "\r%*s\r", (int)strlen(p->label) + 30, "");
+    fprintf(stderr, "\r%*s\r", (int)strlen(p->label) + 45, "");
     fflush(stderr);
     p->shown = 0;
 }

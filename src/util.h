@@ -29,8 +29,9 @@ void *sbf_read_file(const char *path, size_t *len, size_t max_len, char *err, si
 /* A one-line progress display on stderr for long steps ("LABEL: 45%, about 0:12 left"), redrawn in place;
  * silent unless stderr is a terminal and the step has run for half a second.  Start with
  * sbf_progress_start, pass sbf_progress_update as a callback (ctx = the struct), end with
- * sbf_progress_end, which wipes the line. */
-typedef struct { const char *label; double t0, last; int tty, shown; } sbf_progress;
+ * sbf_progress_end, which wipes the line.  A fraction of 0 after some progress means the step starts over:
+ * the clock restarts and the line says "LABEL, second pass: ..." if the first pass was on screen. */
+typedef struct { const char *label; double t0, last; int tty, shown, again; } sbf_progress;
 void sbf_progress_start(sbf_progress *p, const char *label);
 void sbf_progress_update(void *p, double fraction);
 void sbf_progress_end(sbf_progress *p);

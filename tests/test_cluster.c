@@ -346,11 +346,13 @@ static void test_approx_graph(void **state) {
 }
 
 /* The progress callback of the exact graph: called from one thread, fractions rising within (0, 1],
- * reaching 1 on one thread; the graph is the same with or without it. */
-typedef struct { int calls, bad; double last; } progress_log;
+ * reaching 1 on one thread; the graph is the same with or without it.  Past the memory guard the
+ * comparison starts over: one 0, then rising again. */
+typedef struct { int calls, bad, restarts; double last; } progress_log;
 static void log_progress(void *ctx, double f) {
     progress_log *l = ctx;
-    if (!(f > 0 && f <= 1.0 + 1e-12) || f < l->last) l->bad++;
+    if (f == 0) l->restarts++;
+    else if (!(f > 0 && f <= 1.0 + 1e-12) || f < l->last) l->bad++;
     l->last = f;
     l->calls++;
 }
@@ -370,10 +372,22 @@ static void test_graph_progress(void **state) {
         assert_int_equal(sbf_graph_build(e, n, DIM, &o, &watched), 0);
         assert_true(log.calls >= (threads == 1 ? (n + 95) / 96 : 1)); /* every block of rows on one thread */
         assert_int_equal(log.bad, 0);
+        assert_int_equal(log.restarts, 0);
         if (threads == 1) assert_true(fabs(log.last - 1.0) < 1e-12);
         assert_true(plain.rowptr[n] == watched.rowptr[n]);
         assert_memory_equal(plain.col, watched.col, (size_t)plain.rowptr[n] * sizeof *plain.col);
         sbf_graph_free(&plain);
+        sbf_graph_free(&watched);
+        /* over the edge limit: the capped build reports its own pass after one 0 */
+        progress_log capped = {0};
+        o.max_edges = 50;
+        o.cap_degree = 3;
+        o.progress_ctx = &capped;
+        assert_int_equal(sbf_graph_build(e, n, DIM, &o, &watched), 0);
+        assert_int_equal(watched.capped, 3);
+        assert_int_equal(capped.restarts, 1);
+        assert_int_equal(capped.bad, 0);
+        if (threads == 1) assert_true(fabs(capped.last - 1.0) < 1e-12);
         sbf_graph_free(&watched);
     }
     free(truth);
