@@ -18,8 +18,8 @@ FUZZ_SECONDS ?= 600
 FUZZ_CI_SECONDS ?= 15
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_CFLAGS := -std=c11 -O1 -g $(WARN) -D_GNU_SOURCE -I. -pthread
-FUZZ_LIB_SRCS := src/image.c src/stb_impl.c src/util.c src/store.c nn/weights.c nn/half.c fuzz/fuzz_common.c
-FUZZ_HDRS := src/image.h src/util.h src/store.h src/face.h nn/weights.h nn/half.h fuzz/fuzz.h
+FUZZ_LIB_SRCS := src/image.c src/stb_impl.c src/util.c src/store.c src/walk.c nn/weights.c nn/half.c fuzz/fuzz_common.c
+FUZZ_HDRS := src/image.h src/util.h src/store.h src/walk.h src/face.h nn/weights.h nn/half.h fuzz/fuzz.h
 FUZZ_OBJS := $(FUZZ_LIB_SRCS:%.c=$(FUZZ_B)/obj/%.o)
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(FUZZ_B)/fuzz_%)
 # stb (Debian's header, third-party) does signed left shifts; same exemption as the main build.
@@ -73,7 +73,7 @@ fuzz-msan: $(FUZZ_B)/msan/fuzz_image
 .PHONY: fuzz-msan
 
 # Seed corpus generator (stb_image_write, the nnw writer, the store API; plain gcc).
-GEN_CORPUS_SRCS := fuzz/gen-corpus.c src/stb_impl.c src/store.c src/util.c nn/weights.c nn/half.c
+GEN_CORPUS_SRCS := fuzz/gen-corpus.c src/stb_impl.c src/store.c src/walk.c src/util.c nn/weights.c nn/half.c
 $(FUZZ_B)/gen-corpus: $(GEN_CORPUS_SRCS) $(FUZZ_HDRS)
 	@mkdir -p $(dir $@)
 	gcc $(CFLAGS_COMMON) -fwrapv -o $@ $(GEN_CORPUS_SRCS) -lm

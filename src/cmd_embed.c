@@ -2,14 +2,18 @@
  * database, forget deleted ones, with progress on a terminal and a summary line. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "nn/threadpool.h"
 #include "src/cli.h"
 #include "src/image.h"
+#include "src/landmarks.h"
+#include "src/models.h"
 #include "src/pipeline.h"
 #include "src/store.h"
 #include "src/util.h"
@@ -103,6 +107,75 @@ static int under_any(const char *path, char *const *roots, int n) {
     return 0;
 }
 
+static void note_relative(void *ctx, const char *path) {
+    if (path[0] != '/') *(int *)ctx = 1;
+}
+
+/* An absolute spelling of path, seen from the folder cwd, copied into buf. */
+static const char *absolute(const char *cwd, const char *path, char *buf, size_t n) {
+    snprintf(buf, n, "%s%s%s", path[0] == '/' ? "" : cwd, path[0] == '/' ? "" : "/", path);
+    return buf;
+}
+
+/* The database's base folder (SBF_SETTING_BASE), where its relative paths start.  A database without
+ * one records the current folder when it holds no relative path yet (new, or made before the setting
+ * with relative paths: those stay as they were); one whose base is gone (the library moved with its
+ * database) records the database's folder (sbf_store_base).  When the base is not the current folder,
+ * each relative root is renamed as seen from there (checked to be the same folder), the model paths
+ * are made absolute, and the run moves into the base, so a photo keeps one name whichever folder
+ * embed runs from (*moved is 1 then).  0, or an exit status after a one-line error. */
+static int use_db_base(sbf_store *st, const char *db, const char *cwd, char **roots, char **owned, int nroots,
+                       sbf_pipeline_opts *po, char *paths, size_t pathlen, int *moved) {
+    char err[512], bbuf[PATH_MAX];
+    const char *recorded = sbf_store_get_setting(st, SBF_SETTING_BASE);
+    const char *base = sbf_store_base(st, bbuf, sizeof bbuf);
+    *moved = 0;
+    if (!recorded) {
+        int relative = 0;
+        sbf_store_each_path(st, note_relative, &relative);
+        if (relative || strlen(cwd) > 255) return 0; /* paths relative to wherever it was used: as before */
+        base = cwd;
+    }
+    if (!base) return 0;
+    if ((!recorded || strcmp(recorded, base)) && strlen(base) <= 255 &&
+        sbf_store_set_setting(st, SBF_SETTING_BASE, base, err, sizeof err)) {
+        sbf_file_error(db, err);
+        return 3;
+    }
+    if (sbf_same_file(base, cwd)) return 0;
+    for (int i = 0; i < nroots; i++) {
+        if (!roots[i] || roots[i][0] == '/') continue;
+        char name[PATH_MAX], there[PATH_MAX];
+        if (!sbf_path_rebase(cwd, base, roots[i], name, sizeof name) ||
+            snprintf(there, sizeof there, "%s/%s", base, name) >= (int)sizeof there ||
+            !(sbf_same_file(roots[i], there) || (access(roots[i], F_OK) != 0 && access(there, F_OK) != 0))) {
+            fprintf(stderr, "sortbyface embed: %s: cannot name it from %s, where %s keeps its paths; run embed from "
+                            "there or give the folder as an absolute path\n", roots[i], base, db);
+            return 2;
+        }
+        if (!(owned[i] = strdup(name))) { sbf_error("out of memory"); return 3; }
+        roots[i] = owned[i];
+    }
+    /* models named relative to here: pin them before moving */
+    po->facenet_model = absolute(cwd, po->facenet_model ? po->facenet_model : sbf_model_path(SBF_FACENET_FILE), paths,
+                                 pathlen / 2);
+    po->landmarks_model = absolute(cwd, po->landmarks_model ? po->landmarks_model : sbf_landmarks_default_path(),
+                                   paths + pathlen / 2, pathlen / 2);
+    if (chdir(base) != 0) {
+        char why[300];
+        snprintf(why, sizeof why, "cannot enter the database's folder: %s", strerror(errno));
+        sbf_file_error(base, why);
+        return 3;
+    }
+    *moved = 1;
+    return 0;
+}
+
+static void free_roots(char **roots, int cap) {
+    for (int i = 0; roots && i < cap; i++) free(roots[cap + i]);
+    free(roots);
+}
+
 int sbf_cmd_embed(int argc, char **argv) {
     const char *src = NULL, *db = SBF_DEFAULT_DB, *upsample_s = "auto", *align_s = NULL, *lm = NULL, *model = NULL;
     int threads = 0, processes = 0, min_face = -1, f16 = 0, quiet = 0, max_pixels = 100000000;
@@ -134,7 +207,8 @@ int sbf_cmd_embed(int argc, char **argv) {
         "cannot read are kept as they were. Ctrl-C stops after the photos in flight (exit 130). The database\n"
         "stays valid if the run is killed at any moment; the next run redoes only the photos that were in\n"
         "flight.  Several folders may be given; folders written by sort and find (they hold a\n"
-        ".sortbyface-output note) are not searched.\n"
+        ".sortbyface-output note) are not searched.  Relative paths are kept from the folder the database\n"
+        "was made in, whichever folder embed runs from (see README, Paths).\n"
         "Per-file problems are listed on stderr and the run goes on; exit status 1 when any photo failed.",
         opts, 0, -1};
     int npos;
@@ -142,7 +216,8 @@ int sbf_cmd_embed(int argc, char **argv) {
     int rc = sbf_parse(&spec, argc, argv, &npos, &pos);
     if (rc) return rc == 1 ? 0 : rc;
     /* the folders: -src DIR and any plain arguments, each once */
-    char **roots = malloc(sizeof *roots * (size_t)(npos + 1));
+    int cap = npos + 1; /* roots[0..cap): the folders; roots[cap..2 cap): their renamed copies (see use_db_base) */
+    char **roots = calloc(2 * (size_t)cap, sizeof *roots);
     int nroots = 0;
     if (!roots) { free(pos); sbf_error("out of memory"); return 3; }
     for (int i = -1; i < npos; i++) {
@@ -162,7 +237,7 @@ int sbf_cmd_embed(int argc, char **argv) {
     }
     nroots = kept;
     if (!nroots) {
-        free(roots);
+        free_roots(roots, cap);
         fprintf(stderr, "sortbyface embed: missing -src DIR\nusage: sortbyface %s\n", spec.usage);
         return 2;
     }
@@ -171,7 +246,7 @@ int sbf_cmd_embed(int argc, char **argv) {
     else if (max_pixels < 1) rc = sbf_check_range_int("embed", "max-pixels", max_pixels, 1, 2147483647);
     sbf_pipeline_opts po;
     sbf_pipeline_defaults(&po);
-    if (rc || (rc = sbf_pipeline_set_flags(&po, "embed", upsample_s, align_s))) { free(roots); return rc; }
+    if (rc || (rc = sbf_pipeline_set_flags(&po, "embed", upsample_s, align_s))) { free_roots(roots, cap); return rc; }
     po.min_face = min_face;
     po.max_pixels = max_pixels;
     po.threads = threads;
@@ -180,6 +255,30 @@ int sbf_cmd_embed(int argc, char **argv) {
 
     char err[512];
     double t0 = sbf_now();
+    /* the database is opened by an absolute name: the run may move into its base folder */
+    char cwd[PATH_MAX], dbbuf[PATH_MAX + 256], models[2 * PATH_MAX + 512];
+    if (!getcwd(cwd, sizeof cwd)) {
+        sbf_error("cannot tell the current folder: %s", strerror(errno));
+        free_roots(roots, cap);
+        return 3;
+    }
+    const char *db_at = absolute(cwd, db, dbbuf, sizeof dbbuf);
+    int moved = 0;
+    const int store_flags = SBF_STORE_WRITE | (f16 ? SBF_STORE_F16 : 0);
+    sbf_store *st = NULL;
+    if (access(db_at, F_OK) == 0) { /* an existing database: its base folder names the roots */
+        st = sbf_store_open(db_at, store_flags, err, sizeof err);
+        if (!st) sbf_file_error(db, err);
+        rc = st ? use_db_base(st, db, cwd, roots, roots + cap, nroots, &po, models, sizeof models, &moved) : 3;
+        if (rc) {
+            if (st) sbf_store_close(st);
+            free_roots(roots, cap);
+            return rc;
+        }
+        char here[PATH_MAX];
+        if (moved && !quiet && getcwd(here, sizeof here))
+            fprintf(stderr, "sortbyface embed: working from %s, where %s keeps its photo paths\n", here, db);
+    }
     sbf_walk w = {0};
     int walked = 0; /* roots that could not be read are reported and left out of forgetting */
     for (int i = 0; i < nroots; i++) {
@@ -188,7 +287,12 @@ int sbf_cmd_embed(int argc, char **argv) {
         roots[i] = NULL;
     }
     int root_failed = nroots - walked;
-    if (!walked) { free(roots); sbf_walk_free(&w); return 1; }
+    if (!walked) {
+        if (st) sbf_store_close(st);
+        free_roots(roots, cap);
+        sbf_walk_free(&w);
+        return 1;
+    }
     if (w.n) qsort(w.files, (size_t)w.n, sizeof *w.files, cmp_walk);
     int nu = 0; /* the same file given twice (a file and its folder) */
     for (int i = 0; i < w.n; i++) {
@@ -198,10 +302,16 @@ int sbf_cmd_embed(int argc, char **argv) {
     w.n = nu;
     signed char *kind = malloc((size_t)(w.n ? w.n : 1));
     int *todo = malloc(sizeof(int) * (w.n ? w.n : 1));
-    sbf_store *st = kind && todo ? sbf_store_open(db, SBF_STORE_WRITE | (f16 ? SBF_STORE_F16 : 0), err, sizeof err) : NULL;
-    if (!st) {
+    if (!st && kind && todo && (st = sbf_store_open(db_at, store_flags, err, sizeof err)) &&
+        (rc = use_db_base(st, db, cwd, roots, roots + cap, nroots, &po, models, sizeof models, &moved))) {
+        sbf_store_close(st); /* a new database: it only records where it is made */
+        free(kind); free(todo); free_roots(roots, cap); sbf_walk_free(&w);
+        return rc;
+    }
+    if (!st || !kind || !todo) {
+        if (st) sbf_store_close(st);
         sbf_file_error(db, kind && todo ? err : "out of memory");
-        free(kind); free(todo); free(roots); sbf_walk_free(&w);
+        free(kind); free(todo); free_roots(roots, cap); sbf_walk_free(&w);
         return 3;
     }
     /* an existing database keeps its alignment rule; a new one records the run's */
@@ -213,7 +323,7 @@ int sbf_cmd_embed(int argc, char **argv) {
     if (rc) {
         sbf_store_close(st);
         sbf_walk_free(&w);
-        free(kind); free(todo); free(roots);
+        free(kind); free(todo); free_roots(roots, cap);
         return rc;
     }
 
@@ -270,7 +380,7 @@ int sbf_cmd_embed(int argc, char **argv) {
             sbf_error("%s", err);
             sbf_store_close(st);
             sbf_walk_free(&w);
-            free(todo); free(kind); free(roots);
+            free(todo); free(kind); free_roots(roots, cap);
             return 3;
         }
         int batch = 4 * sbf_pipeline_threads(pl);
@@ -346,7 +456,7 @@ int sbf_cmd_embed(int argc, char **argv) {
                 el > 0 ? embedded / el : 0.0);
     int dir_errors = w.dir_errors;
     sbf_walk_free(&w);
-    free(todo); free(kind); free(roots);
+    free(todo); free(kind); free_roots(roots, cap);
     if (write_failed) return 3;
     if (interrupted) return 128 + interrupted;
     return failed || dir_errors || root_failed ? 1 : 0;

@@ -38,9 +38,12 @@ int sbf_cmd_info(int argc, char **argv) {
     if (!faces) {
         int recorded;
         const char *al = sbf_pipeline_db_rule(st, &recorded);
-        printf("%s: %zu photo%s, %zu face%s, %llu bytes (%llu in replaced records%s); alignment %s%s\n", db, ss.photos,
-               sbf_s((long long)ss.photos), ss.faces, sbf_s((long long)ss.faces), ss.file_bytes, ss.dead_bytes, ss.torn_bytes ? "; an interrupted last record is ignored" : "",
-               al ? al : "not yet chosen", al && !recorded ? " (not recorded)" : "");
+        char bbuf[4096];
+        const char *base = sbf_store_base(st, bbuf, sizeof bbuf);
+        printf("%s: %zu photo%s, %zu face%s, %llu bytes (%llu in replaced records%s); alignment %s%s%s%s\n", db,
+               ss.photos, sbf_s((long long)ss.photos), ss.faces, sbf_s((long long)ss.faces), ss.file_bytes,
+               ss.dead_bytes, ss.torn_bytes ? "; an interrupted last record is ignored" : "", al ? al : "not yet chosen",
+               al && !recorded ? " (not recorded)" : "", base ? "; relative paths start in " : "", base ? base : "");
         sbf_store_close(st);
         return 0;
     }

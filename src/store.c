@@ -3,6 +3,7 @@
 #include "nn/half.h"
 #include "nn/weights.h"
 #include "src/util.h"
+#include "src/walk.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -773,7 +774,30 @@ void sbf_faceset_free(sbf_faceset *fs) {
     memset(fs, 0, sizeof *fs);
 }
 
+static int is_dir(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+const char *sbf_store_base(const sbf_store *s, char *buf, size_t n) {
+    const char *base = sbf_store_get_setting(s, SBF_SETTING_BASE);
+    if (!base) return NULL;
+    if (is_dir(base)) {
+        snprintf(buf, n, "%s", base);
+        return buf;
+    }
+    const char *slash = strrchr(s->path, '/');
+    char dir[4096], real[PATH_MAX];
+    snprintf(dir, sizeof dir, "%.*s", !slash ? 1 : slash == s->path ? 1 : (int)(slash - s->path), !slash ? "." : s->path);
+    if (!realpath(dir, real) || strlen(real) >= n) return NULL;
+    memcpy(buf, real, strlen(real) + 1);
+    return buf;
+}
+
 int sbf_store_faceset(const sbf_store *s, sbf_faceset *fs, char *err, size_t errlen) {
+    char bbuf[4096];
+    const char *base = sbf_store_base(s, bbuf, sizeof bbuf);
+    if (base && sbf_same_file(base, ".")) base = NULL;
     entry **v = sorted_live(s);
     if (!v || sbf_faceset_alloc(fs, (int)s->live, (int)s->live_faces, SBF_EMBED_DIM)) {
         free(v);
@@ -785,7 +809,7 @@ int sbf_store_faceset(const sbf_store *s, sbf_faceset *fs, char *err, size_t err
         const unsigned char *p = v[i]->payload;
         sbf_photo *ph = &fs->photos[i];
         uint32_t pl = rd16(p), dtype = rd16(p + 2), nf = rd32(p + 4);
-        ph->path = strdup(v[i]->path);
+        ph->path = base && v[i]->path[0] != '/' ? sbf_path_join(base, v[i]->path) : strdup(v[i]->path);
         if (!ph->path) { free(v); sbf_faceset_free(fs); seterr(err, errlen, "out of memory"); return -1; }
         ph->size = rd64(p + 8);
         ph->mtime_ns = rd64(p + 16);

@@ -57,6 +57,13 @@ int sbf_store_forget(sbf_store *s, const char *path, char *err, size_t errlen);
  * at most 16 keys), e.g. "align" -> "mtcnn", the alignment rule its embeddings were made with.  set
  * appends a SETTING record only when the value changes; get returns NULL for a key never set. */
 #define SBF_SETTING_ALIGN "align"
+/* "base": the folder (absolute, as getcwd spells it) the database's relative photo paths start from;
+ * embed records it when it makes the database, so sort and find work from any folder. */
+#define SBF_SETTING_BASE "base"
+/* Where the relative paths start now: the recorded base when that folder exists, else (the library
+ * moved, its database with it) the database file's own folder, absolute, in buf; NULL when the
+ * database records no base (made before the setting: its paths are relative to where it was used). */
+const char *sbf_store_base(const sbf_store *s, char *buf, size_t n);
 const char *sbf_store_get_setting(const sbf_store *s, const char *key);
 int sbf_store_set_setting(sbf_store *s, const char *key, const char *value, char *err, size_t errlen);
 int sbf_store_sync(sbf_store *s, char *err, size_t errlen);
@@ -102,7 +109,9 @@ typedef struct {
     int dim;
 } sbf_faceset;
 
-/* Builds the snapshot (allocates); 0 on success. */
+/* Builds the snapshot (allocates); 0 on success.  Paths are as stored, except that relative ones are
+ * prefixed with sbf_store_base when that is not the current folder, so every path opens from where
+ * the program runs. */
 int sbf_store_faceset(const sbf_store *s, sbf_faceset *fs, char *err, size_t errlen);
 /* Empty set with room for the given counts (for tools/tests that build sets by hand); paths NULL. */
 int sbf_faceset_alloc(sbf_faceset *fs, int nphotos, int nfaces, int dim);

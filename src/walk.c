@@ -37,6 +37,65 @@ char *sbf_path_join(const char *dir, const char *name) {
     return p;
 }
 
+/* Folds path (absolute) into its components: "." dropped, ".." removes the previous one. */
+static int split_abs(const char *path, const char **comp, int *len, int max) {
+    int k = 0;
+    for (const char *p = path; *p;) {
+        while (*p == '/') p++;
+        const char *e = p;
+        while (*e && *e != '/') e++;
+        int l = (int)(e - p);
+        if (l == 0 || (l == 1 && p[0] == '.')) { /* nothing */
+        } else if (l == 2 && p[0] == '.' && p[1] == '.') {
+            if (k) k--;
+        } else {
+            if (k == max) return -1;
+            comp[k] = p;
+            len[k++] = l;
+        }
+        p = e;
+    }
+    return k;
+}
+
+char *sbf_path_rebase(const char *from, const char *to, const char *path, char *out, size_t n) {
+    enum { MAXC = 512 };
+    static _Thread_local const char *pc[MAXC], *tc[MAXC];
+    static _Thread_local int pl[MAXC], tl[MAXC];
+    char *full = path[0] == '/' ? strdup(path) : sbf_path_join(from, path);
+    if (!full) return NULL;
+    int np = split_abs(full, pc, pl, MAXC), nt = split_abs(to, tc, tl, MAXC);
+    char *ret = NULL;
+    if (np >= 0 && nt >= 0) {
+        int common = 0;
+        while (common < np && common < nt && pl[common] == tl[common] && !memcmp(pc[common], tc[common], (size_t)pl[common]))
+            common++;
+        size_t k = 0;
+        int ok = 1;
+        for (int i = common; i < nt && ok; i++) {
+            ok = k + 3 < n;
+            if (ok) { memcpy(out + k, "../", 3); k += 3; }
+        }
+        for (int i = common; i < np && ok; i++) {
+            ok = k + (size_t)pl[i] + 1 < n;
+            if (ok) { memcpy(out + k, pc[i], (size_t)pl[i]); k += (size_t)pl[i]; out[k++] = '/'; }
+        }
+        if (ok && n > 1) {
+            if (k == 0) out[k++] = '.';  /* the folder itself */
+            else k--;                    /* drop the last '/' */
+            out[k] = 0;
+            ret = out;
+        }
+    }
+    free(full);
+    return ret;
+}
+
+int sbf_same_file(const char *a, const char *b) {
+    struct stat sa, sb;
+    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
 static int add_file(sbf_walk *w, char *path, const struct stat *st) {
     if (w->n == w->cap) {
         int nc = w->cap ? 2 * w->cap : 256;

@@ -29,4 +29,10 @@ void sbf_walk_free(sbf_walk *w);
 int sbf_path_under(const char *path, const char *root);
 /* Joins a folder and a name with exactly one '/', as the user spelled the folder. */
 char *sbf_path_join(const char *dir, const char *name);
+/* Names path (relative to the absolute folder from, or absolute) relative to the absolute folder to,
+ * by spelling alone ("." and ".." folded, no symlink resolved): from /a/b, "../c/x.jpg" seen from /a
+ * is "c/x.jpg", seen from /a/d "../c/x.jpg".  Returns out (room n), or NULL when it does not fit. */
+char *sbf_path_rebase(const char *from, const char *to, const char *path, char *out, size_t n);
+/* 1 when a and b name the same existing file or folder (same device and inode). */
+int sbf_same_file(const char *a, const char *b);
 #endif

@@ -141,11 +141,42 @@ static void test_output_folders(void **state) {
     sbf_walk_free(&w);
 }
 
+/* Naming a path from another folder, by spelling (embed run away from a database's base folder). */
+static void test_path_rebase(void **state) {
+    (void)state;
+    static const struct { const char *from, *to, *path, *want; } cases[] = {
+        {"/a/b", "/a", "../c/x.jpg", "c/x.jpg"},
+        {"/a/b", "/a/d", "../c/x.jpg", "../c/x.jpg"},
+        {"/a/b", "/a/b", "./lib//x.jpg", "lib/x.jpg"},
+        {"/a/b", "/a/b/", "lib/", "lib"},
+        {"/a/b", "/a/b", ".", "."},
+        {"/a/b", "/a", ".", "b"},
+        {"/a/b", "/a/b/c/d", "..", "../../.."},
+        {"/x", "/a/b", "/a/c/x.jpg", "../c/x.jpg"},
+        {"/a", "/", "x", "a/x"},
+        {"/", "/a", "x", "../x"},
+        {"/a", "/a", "../../x", "../x"},           /* ".." stops at the root */
+        {"/a/bc", "/a/b", "x", "../bc/x"},         /* components compare whole, not by prefix */
+        {"/a/b", "/a", "c/../../b/./y", "b/y"},
+    };
+    char out[64];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *got = sbf_path_rebase(cases[i].from, cases[i].to, cases[i].path, out, sizeof out);
+        if (!got || strcmp(got, cases[i].want)) fail_msg("%s from %s seen from %s: got %s, want %s", cases[i].path,
+                                                         cases[i].from, cases[i].to, got ? got : "NULL", cases[i].want);
+    }
+    char small[6];
+    assert_non_null(sbf_path_rebase("/a", "/a", "abcd", small, sizeof small));
+    assert_null(sbf_path_rebase("/a", "/a", "abcde/f", small, sizeof small));
+    assert_null(sbf_path_rebase("/a/b/c", "/a/x/y/z", "q", small, sizeof small));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_walk, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unreadable, setup, teardown),
         cmocka_unit_test_setup_teardown(test_output_folders, setup, teardown),
+        cmocka_unit_test(test_path_rebase),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
