@@ -99,6 +99,15 @@ check 'grep -q "into 14 people (0 with more than one face)" out4.txt' "-t 0.999:
 printf '%s\n' "lib/kate/1.png	kate	21" | "$MKDB" one.db "$GOLD/embeddings.jsonl" 2>/dev/null || fail "mkdb one.db"
 "$BIN" sort --db one.db --dest one > out5.txt 2>&1
 check 'grep -q "sorted 1 face from 1 photo into 1 person (0 with more than one face); copied 1 file into one/" out5.txt' "one face: $(cat out5.txt)"
+# memory guard: 6,000 photos of one person are 18 M edges, over the 16 M limit; each face keeps its best
+# 128 and sort says so (same person, every photo placed)
+mkdir many && (cd many && seq 1 6000 | sed 's/$/.jpg/' | xargs touch)
+seq 1 6000 | awk '{ printf "many/%d.jpg\tangelina\t%d\n", $1, $1 + 100 }' | "$MKDB" many.db "$GOLD/embeddings.jsonl" 2>/dev/null ||
+  fail "mkdb many.db"
+"$BIN" sort --db many.db --dest manyout --link > out6.txt 2> err6.txt; rc=$?
+check '[ $rc -eq 0 ] && grep -q "sorted 6000 faces from 6000 photos into 1 person" out6.txt' "6,000 alike: rc $rc $(cat out6.txt err6.txt)"
+check 'grep -q "so many faces are alike (over 16000000 pairs above the threshold) that each face kept only its 128 most similar neighbours" err6.txt' "capped note: $(cat err6.txt)"
+check '[ "$(ls "manyout/Person 1" | wc -l)" -eq 6000 ]' "6,000 alike: $(ls "manyout/Person 1" | wc -l) placed"
 
 # 4. errors: missing database, damaged database, bad options, conflicting modes
 "$BIN" sort --db nope.db -dest x > o.txt 2> e.txt; rc=$?
