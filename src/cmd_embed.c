@@ -143,6 +143,7 @@ static int use_db_base(sbf_store *st, const char *db, const char *cwd, char **ro
         return 3;
     }
     if (sbf_same_file(base, cwd)) return 0;
+    int renamed = 0;
     for (int i = 0; i < nroots; i++) {
         if (!roots[i] || roots[i][0] == '/') continue;
         char name[PATH_MAX], there[PATH_MAX];
@@ -155,7 +156,9 @@ static int use_db_base(sbf_store *st, const char *db, const char *cwd, char **ro
         }
         if (!(owned[i] = strdup(name))) { sbf_error("out of memory"); return 3; }
         roots[i] = owned[i];
+        renamed++;
     }
+    if (!renamed) return 0; /* absolute folders only: nothing to rename, no need to move */
     /* models named relative to here: pin them before moving */
     po->facenet_model = absolute(cwd, po->facenet_model ? po->facenet_model : sbf_model_path(SBF_FACENET_FILE), paths,
                                  pathlen / 2);

@@ -111,6 +111,10 @@ grep -q "^$TP/lib/people/obama.jpg	0	" far/clusters.tsv || fail "clusters.tsv fr
 "$BIN" embed -src ../../lib --db ../../e.db >/dev/null 2>err6
 grep -q "working from $TP, where ../../e.db keeps its photo paths" err6 && grep -q "0 photos embedded (0 faces), 16 unchanged" err6 ||
   { fail "embed from another folder: the same photos, unchanged"; cat err6; }
+cp ../../e.db ../../e2.db   # an absolute folder is stored as given and needs no move
+"$BIN" embed -src "$T/lib/lfw/chavez" --db ../../e2.db >/dev/null 2>err8
+! grep -q "working from" err8 && grep -q "2 photos embedded (2 faces), 0 unchanged" err8 ||
+  { fail "embed of an absolute folder from another folder"; cat err8; }
 ln -s ../../lib/lfw link
 "$BIN" embed -src link/../2019 --db ../../e.db >/dev/null 2>err7; rc=$?
 [ $rc = 2 ] && [ "$(wc -l < err7)" = 1 ] && grep -q "link/../2019: cannot name it from $TP" err7 ||
