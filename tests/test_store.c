@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -134,6 +135,50 @@ static void test_settings(void **state) {
     fclose(f);
     assert_null(sbf_store_open(p, SBF_STORE_READ, err, sizeof err));
     assert_non_null(strstr(err, "fails its checksum"));
+}
+
+/* The base folder: the face set's relative paths open from anywhere (prefixed with the base unless it is
+ * the current folder), absolute ones are left alone; a base that is gone falls back to the database's own
+ * folder; a database without one is read as stored. */
+static void test_base_paths(void **state) {
+    (void)state;
+    char p[300], err[256], sub[300], real[PATH_MAX], got[PATH_MAX], old[PATH_MAX];
+    dbpath(p, sizeof p, "base.db");
+    snprintf(sub, sizeof sub, "%s/photos", dir);
+    assert_int_equal(mkdir(sub, 0755), 0);
+    assert_non_null(realpath(sub, real));
+    assert_non_null(getcwd(old, sizeof old));
+    sbf_store *s = sbf_store_open(p, SBF_STORE_WRITE, err, sizeof err);
+    assert_non_null(s);
+    assert_int_equal(put_version(s, "a/1.jpg", 1, 1), 0);
+    assert_int_equal(put_version(s, "/abs/2.jpg", 2, 1), 0);
+    assert_null(sbf_store_base(s, got, sizeof got));
+    sbf_faceset fs;
+    assert_int_equal(sbf_store_faceset(s, &fs, err, sizeof err), 0); /* no base: as stored */
+    assert_string_equal(fs.photos[1].path, "a/1.jpg");
+    sbf_faceset_free(&fs);
+    assert_int_equal(sbf_store_set_setting(s, SBF_SETTING_BASE, real, err, sizeof err), 0);
+    assert_string_equal(sbf_store_base(s, got, sizeof got), real);
+    assert_int_equal(sbf_store_faceset(s, &fs, err, sizeof err), 0); /* run from elsewhere (the test's folder) */
+    char want[PATH_MAX + 16];
+    snprintf(want, sizeof want, "%s/a/1.jpg", real);
+    assert_string_equal(fs.photos[0].path, "/abs/2.jpg");
+    assert_string_equal(fs.photos[1].path, want);
+    sbf_faceset_free(&fs);
+    assert_int_equal(chdir(real), 0); /* run from the base: as stored */
+    assert_int_equal(sbf_store_faceset(s, &fs, err, sizeof err), 0);
+    assert_string_equal(fs.photos[1].path, "a/1.jpg");
+    sbf_faceset_free(&fs);
+    assert_int_equal(chdir(old), 0);
+    assert_int_equal(sbf_store_set_setting(s, SBF_SETTING_BASE, "/no/such/folder/anywhere", err, sizeof err), 0);
+    char dreal[PATH_MAX];
+    assert_non_null(realpath(dir, dreal));
+    assert_string_equal(sbf_store_base(s, got, sizeof got), dreal); /* moved: the database's folder */
+    assert_int_equal(sbf_store_faceset(s, &fs, err, sizeof err), 0);
+    snprintf(want, sizeof want, "%s/a/1.jpg", dreal);
+    assert_string_equal(fs.photos[1].path, want);
+    sbf_faceset_free(&fs);
+    sbf_store_close(s);
 }
 
 static void test_crc32_known(void **state) {
@@ -549,6 +594,7 @@ int main(void) {
         cmocka_unit_test(test_crc32_known),
         cmocka_unit_test(test_roundtrip),
         cmocka_unit_test(test_settings),
+        cmocka_unit_test(test_base_paths),
         cmocka_unit_test(test_f16),
         cmocka_unit_test(test_torn_tail_every_byte),
         cmocka_unit_test(test_damage_detected),
