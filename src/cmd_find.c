@@ -1,6 +1,5 @@
 /* src/cmd_find.c — the 'find' verb (get_individual.py): the person in one query photo, clustered with
  * the database; every photo of that cluster is copied (or linked) into a fresh folder. */
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,12 +10,7 @@
 #include "src/store.h"
 #include "src/util.h"
 #include "src/verbs.h"
-
-static int same_file(const char *a, const char *b) {
-    char ra[PATH_MAX], rb[PATH_MAX];
-    if (!realpath(a, ra) || !realpath(b, rb)) return strcmp(a, b) == 0;
-    return strcmp(ra, rb) == 0;
-}
+#include "src/walk.h"
 
 int sbf_cmd_find(int argc, char **argv) {
     const char *src = NULL, *dest = NULL, *db = SBF_DEFAULT_DB, *align_s = NULL, *lm = NULL, *model = NULL,
@@ -118,7 +112,7 @@ int sbf_cmd_find(int argc, char **argv) {
     int nphotos = 0;
     for (int i = 0; i < nm; i++) {
         int ph = fs.face_photo[members[i]];
-        if (!take[ph] && !same_file(fs.photos[ph].path, src)) { take[ph] = 1; nphotos++; }
+        if (!take[ph] && !sbf_same_file(fs.photos[ph].path, src) && strcmp(fs.photos[ph].path, src)) { take[ph] = 1; nphotos++; }
     }
     free(members);
     if (nphotos == 0) {
