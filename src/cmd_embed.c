@@ -376,7 +376,7 @@ int sbf_cmd_embed(int argc, char **argv) {
 
     sbf_pipeline *pl = NULL;
     int faces = 0, embedded = 0, write_failed = 0;
-    progress pr = {ntodo, 0, 0, 0, sbf_now(), 0, !quiet && isatty(2)};
+    progress pr = {ntodo, 0, 0, 0, sbf_now(), 0, !quiet && sbf_progress_wanted()};
     if (ntodo > 0) {
         pl = sbf_pipeline_new(&po, err, sizeof err);
         if (!pl) {

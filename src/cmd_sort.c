@@ -119,7 +119,11 @@ int sbf_cmd_sort(int argc, char **argv) {
     if (renamed) fprintf(stderr, "sortbyface sort: %s already exists; writing to %s instead\n", dest, outdir);
     sbf_sort_stats st;
     double t0 = sbf_now();
-    rc = sbf_write_sorted(&fs, labels, k, outdir, mode, &st, err, sizeof err);
+    static const char *const writing[] = {"sortbyface sort: copying photos", "sortbyface sort: linking photos",
+                                          "sortbyface sort: symlinking photos"};
+    sbf_progress_start(&prog, writing[mode]);
+    rc = sbf_write_sorted(&fs, labels, k, outdir, mode, &st, sbf_progress_update, &prog, err, sizeof err);
+    sbf_progress_end(&prog);
     double tw = sbf_now() - t0;
     if (rc) {
         sbf_error("%s", err);

@@ -139,7 +139,8 @@ void sbf_tsv_escape(FILE *f, const char *s) {
 }
 
 int sbf_write_sorted(const sbf_faceset *fs, const int *labels, int nclusters, const char *dir, sbf_place_mode mode,
-                     sbf_sort_stats *st, char *err, size_t errlen) {
+                     sbf_sort_stats *st, void (*progress)(void *ctx, double fraction), void *progress_ctx, char *err,
+                     size_t errlen) {
     memset(st, 0, sizeof *st);
     int n = fs->nfaces;
     /* faces grouped by cluster (counting sort keeps face order = photo path order) */
@@ -172,6 +173,7 @@ int sbf_write_sorted(const sbf_faceset *fs, const int *labels, int nclusters, co
         int prev_photo = -1;
         const char *prev_name = NULL;
         for (int k = start[c]; k < start[c + 1]; k++) {
+            if (progress) progress(progress_ctx, (double)(k + 1) / n);
             int f = byc[k], ph = fs->face_photo[f];
             if (ph == prev_photo) { /* same photo again in this person: already placed */
                 placed[f] = prev_name ? strdup(prev_name) : NULL;

@@ -32,9 +32,11 @@ typedef struct {
  *   path <TAB> face <TAB> left <TAB> top <TAB> right <TAB> bottom <TAB> person <TAB> file
  * one line per face after a header line; file is the placed name relative to dir; tab, newline,
  * carriage return and backslash in paths are written as \t \n \r \\.  Per-file failures are
- * reported on stderr and counted; returns -1 only when dir or clusters.tsv cannot be written. */
+ * reported on stderr and counted; returns -1 only when dir or clusters.tsv cannot be written.
+ * progress (may be NULL) is called after each face with the fraction of faces done. */
 int sbf_write_sorted(const sbf_faceset *fs, const int *labels, int nclusters, const char *dir, sbf_place_mode mode,
-                     sbf_sort_stats *st, char *err, size_t errlen);
+                     sbf_sort_stats *st, void (*progress)(void *ctx, double fraction), void *progress_ctx, char *err,
+                     size_t errlen);
 
 /* Writes s to f with the clusters.tsv escaping. */
 void sbf_tsv_escape(FILE *f, const char *s);

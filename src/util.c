@@ -19,9 +19,23 @@ void sbf_seterr(char *err, size_t errlen, const char *fmt, ...) {
     va_end(ap);
 }
 
+/* The progress line on screen (sbf_progress_update drew it last), wiped before an error line so the
+ * error starts a line of its own; the next update draws the progress again below it. */
+static sbf_progress *progress_on_screen;
+static void progress_wipe(sbf_progress *p) {
+    fprintf(stderr, "\r%*s\r", (int)strlen(p->label) + 45, "");
+    fflush(stderr);
+    p->shown = 0;
+    if (progress_on_screen == p) progress_on_screen = NULL;
+}
+static void wipe_progress_line(void) {
+    if (progress_on_screen && progress_on_screen->shown) progress_wipe(progress_on_screen);
+}
+
 void sbf_error(const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
+    wipe_progress_line();
     fputs("sortbyface: ", stderr);
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
@@ -38,6 +52,7 @@ static void put_path(FILE *out, const char *p) {
 }
 
 void sbf_file_error(const char *path, const char *reason) {
+    wipe_progress_line();
     fputs("sortbyface: ", stderr);
     put_path(stderr, path);
     fprintf(stderr, ": %s\n", reason);
@@ -185,10 +200,17 @@ const char *sbf_exe_dir(void) {
     return dir;
 }
 
+int sbf_progress_wanted(void) {
+    const char *e = getenv("SORTBYFACE_PROGRESS");
+    if (e && (!strcmp(e, "0") || !strcmp(e, "1"))) return e[0] == '1' ? 2 : 0;
+    return isatty(2);
+}
+
 void sbf_progress_start(sbf_progress *p, const char *label) {
     p->label = label;
-    p->t0 = p->last = sbf_now();
-    p->tty = isatty(2);
+    p->t0 = sbf_now();
+    p->tty = sbf_progress_wanted();
+    p->last = p->tty == 2 ? p->t0 - 1 : p->t0; /* forced: drawn from the first update */
     p->shown = 0;
     p->again = 0;
 }
@@ -201,7 +223,7 @@ void sbf_progress_update(void *vp, double fraction) {
         p->again |= p->shown;
         return;
     }
-    if (!p->tty || now - p->t0 < 0.5 || (p->shown && now - p->last < 0.25)) return;
+    if (!p->tty || (p->tty == 1 && now - p->t0 < 0.5) || now - p->last < 0.25) return;
     if (fraction > 1) fraction = 1;
     int left = (int)((now - p->t0) * (1 - fraction) / fraction + 0.5);
     fprintf(stderr, "\r%s%s: %3d%%, about %d:%02d left  ", p->label, p->again ? ", second pass" : "", (int)(fraction * 100),
@@ -209,11 +231,10 @@ void sbf_progress_update(void *vp, double fraction) {
     fflush(stderr);
     p->last = now;
     p->shown = 1;
+    progress_on_screen = p;
 }
 
 void sbf_progress_end(sbf_progress *p) {
-    if (!p->shown) return;
-    fprintf(stderr, "\r%*s\r", (int)strlen(p->label) + 45, "");
-    fflush(stderr);
-    p->shown = 0;
+    if (p->shown) progress_wipe(p);
+    if (progress_on_screen == p) progress_on_screen = NULL;
 }

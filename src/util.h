@@ -26,12 +26,16 @@ void sbf_json_float(FILE *out, double v);
 int sbf_write_file_atomic(const char *path, const void *data, size_t len, int overwrite, char *err, size_t errlen);
 /* Reads a whole file into a malloc'ed buffer (NUL-terminated extra byte). */
 void *sbf_read_file(const char *path, size_t *len, size_t max_len, char *err, size_t errlen);
-/* A one-line progress display on stderr for long steps ("LABEL: 45%, about 0:12 left"), redrawn in place;
- * silent unless stderr is a terminal and the step has run for half a second.  Start with
- * sbf_progress_start, pass sbf_progress_update as a callback (ctx = the struct), end with
- * sbf_progress_end, which wipes the line.  A fraction of 0 after some progress means the step starts over:
+/* A one-line progress display on stderr for long steps ("LABEL: 45%, about 0:12 left"), redrawn in place
+ * at most 4 times a second; silent unless stderr is a terminal and the step has run for half a second.
+ * Start with sbf_progress_start, pass sbf_progress_update as a callback (ctx = the struct), end with
+ * sbf_progress_end, which wipes the line; sbf_error and sbf_file_error wipe it too before their line,
+ * so errors are never glued to it.  A fraction of 0 after some progress means the step starts over:
  * the clock restarts and the line says "LABEL, second pass: ..." if the first pass was on screen. */
-typedef struct { const char *label; double t0, last; int tty, shown, again; } sbf_progress;
+typedef struct { const char *label; double t0, last; int tty /* sbf_progress_wanted */, shown, again; } sbf_progress;
+/* Whether progress goes to stderr: 1 when it is a terminal; the environment variable SORTBYFACE_PROGRESS
+ * overrides it: "0" never, "1" always (e.g. into a log), then drawn from the start. */
+int sbf_progress_wanted(void); /* 0 no, 1 a terminal, 2 forced */
 void sbf_progress_start(sbf_progress *p, const char *label);
 void sbf_progress_update(void *p, double fraction);
 void sbf_progress_end(sbf_progress *p);

@@ -108,6 +108,19 @@ seq 1 6000 | awk '{ printf "many/%d.jpg\tangelina\t%d\n", $1, $1 + 100 }' | "$MK
 check '[ $rc -eq 0 ] && grep -q "sorted 6000 faces from 6000 photos into 1 person" out6.txt' "6,000 alike: rc $rc $(cat out6.txt err6.txt)"
 check 'grep -q "so many faces are alike (over 16000000 pairs above the threshold) that each face kept only its 128 most similar neighbours" err6.txt' "capped note: $(cat err6.txt)"
 check '[ "$(ls "manyout/Person 1" | wc -l)" -eq 6000 ]' "6,000 alike: $(ls "manyout/Person 1" | wc -l) placed"
+# progress lines (forced on, as on a terminal): comparing, its second pass after the memory guard, copying;
+# the error lines of photos gone since embed (the last ones placed) each start a line of their own
+mkdir gone && mv many/99*.jpg gone/
+SORTBYFACE_PROGRESS=1 "$BIN" sort --db many.db --dest manycopy > /dev/null 2> prog.txt; rc=$?
+tr '\r' '\n' < prog.txt > prog-lines.txt
+check '[ $rc -eq 1 ] && grep -q "^sortbyface sort: comparing faces: *[0-9]*%, about" prog-lines.txt &&
+  grep -q "^sortbyface sort: comparing faces, second pass: *[0-9]*%, about" prog-lines.txt &&
+  grep -q "^sortbyface sort: copying photos: *[0-9]*%, about" prog-lines.txt' "progress lines: rc $rc $(tail -3 prog-lines.txt)"
+check '[ "$(grep -c "^sortbyface: many/99[0-9]*.jpg: cannot" prog-lines.txt)" -eq 11 ] && ! grep -q "left  sortbyface:" prog.txt' \
+  "error lines glued to the progress line: $(grep "sortbyface: many/99" prog-lines.txt | head -2)"
+SORTBYFACE_PROGRESS=0 "$BIN" sort --db many.db --dest manycopy2 > /dev/null 2> prog0.txt
+check '! grep -q "%, about" prog0.txt' "SORTBYFACE_PROGRESS=0 still shows progress"
+mv gone/* many/
 
 # 4. errors: missing database, damaged database, bad options, conflicting modes
 "$BIN" sort --db nope.db -dest x > o.txt 2> e.txt; rc=$?

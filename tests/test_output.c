@@ -184,7 +184,7 @@ static void test_write_sorted(void **state) {
     snprintf(out, sizeof out, "%s/sorted", dir);
     mkdir(out, 0755);
     sbf_sort_stats st;
-    assert_int_equal(sbf_write_sorted(&fs, labels, 2, out, SBF_PLACE_COPY, &st, err, sizeof err), 0);
+    assert_int_equal(sbf_write_sorted(&fs, labels, 2, out, SBF_PLACE_COPY, &st, NULL, NULL, err, sizeof err), 0);
     assert_int_equal(st.persons, 2);
     assert_int_equal(st.placed, 4);
     assert_int_equal(st.failed, 1);
@@ -213,7 +213,7 @@ static void test_write_sorted(void **state) {
              base, base, base, base, base, base);
     assert_string_equal(slurp(path), want);
     /* writing again into the same folder refuses (Person 1 exists) rather than mixing results */
-    assert_int_equal(sbf_write_sorted(&fs, labels, 2, out, SBF_PLACE_COPY, &st, err, sizeof err), -1);
+    assert_int_equal(sbf_write_sorted(&fs, labels, 2, out, SBF_PLACE_COPY, &st, NULL, NULL, err, sizeof err), -1);
     assert_non_null(strstr(err, "Person 1"));
     sbf_faceset_free(&fs);
 }
