@@ -161,6 +161,8 @@ cp "$L/Hugo_Chavez/Hugo_Chavez_0003.jpg" al/
 [ "$(ls aq 2>/dev/null | wc -l)" = 3 ] || fail "find on a box database finds the 3 photos"
 "$BIN" find -src "$L/Hugo_Chavez/Hugo_Chavez_0004.jpg" -dest aq2 --db a.db --align eyes >/dev/null 2>aerr; rc=$?
 [ $rc = 2 ] && [ ! -e aq2 ] || fail "find with another --align than the database's is refused (got $rc)"
+SORTBYFACE_PROGRESS=1 "$BIN" embed -src al --db p.db 2>perr >/dev/null
+tr '\r' '\n' < perr | grep -q "^\[#*\.*\] 3/3 images, 3 faces, [0-9.]* images/s, ETA 0:00:00" || { fail "SORTBYFACE_PROGRESS=1: embed's bar"; cat perr; }
 "$BIN" embed -src al --db m.db -q 2>/dev/null && "$BIN" info --db m.db | grep -Eq "alignment mtcnn(;|$)" || fail "a new database records the default rule"
 # ---- nothing changed in the library (brick.png was removed by the test itself) -------------------
 grep -v brick.png before.sha > before2.sha
