@@ -443,20 +443,22 @@ int sbf_cmd_embed(int argc, char **argv) {
     if (w.outputs) {
         size_t k = strlen(unsup_text);
         snprintf(unsup_text + k, sizeof unsup_text - k, ", %d of its own output folder%s not searched", w.outputs,
-                 w.outputs == 1 ? "" : "s");
+                 sbf_s(w.outputs));
     }
+    char rate[48] = ""; /* only when something was embedded */
+    if (embedded && el > 0) snprintf(rate, sizeof rate, " (%.2f photos/s)", embedded / el);
     if (!quiet)
         fprintf(stderr,
                 "sortbyface embed: %d photo%s embedded (%d face%s), %d unchanged, %d failed, %d forgotten, %d other file%s "
-                "skipped%s%s%s; database %s holds %zu photo%s, %zu face%s; %.1f s (%.2f photos/s)\n",
-                embedded, sbf_s(embedded), faces, sbf_s(faces), unchanged, failed, forgotten, not_images, sbf_s(not_images), unsup_text,
+                "skipped%s%s%s; database %s holds %zu photo%s, %zu face%s; %.1f s%s\n",
+                embedded, sbf_s(embedded), faces, sbf_s(faces), unchanged, failed, forgotten, not_images,
+                sbf_s(not_images), unsup_text,
                 w.dir_errors || root_failed ? " (some folders unreadable: what the database had from them is kept)" : "",
                 write_failed  ? "; STOPPED EARLY: the database could not be written (see above)"
                 : interrupted ? "; INTERRUPTED: run it again to embed the rest"
                               : "",
                 db, ss.photos, sbf_s((long long)ss.photos),
-                ss.faces, sbf_s((long long)ss.faces), el,
-                el > 0 ? embedded / el : 0.0);
+                ss.faces, sbf_s((long long)ss.faces), el, rate);
     int dir_errors = w.dir_errors;
     sbf_walk_free(&w);
     free(todo); free(kind); free_roots(roots, cap);

@@ -39,6 +39,7 @@ grep -q "1 other file skipped" err1 || { fail "summary: the text file is skipped
 # ---- incremental ---------------------------------------------------------------------------------
 "$BIN" embed -src lib --db e.db >out2 2>err2
 grep -q "0 photos embedded (0 faces), 16 unchanged" err2 || { fail "second embed must be incremental"; cat err2; }
+grep -q " s ([0-9.]* photos/s)$" err1 && ! grep -q "photos/s" err2 || { fail "a rate only when something was embedded"; cat err1 err2; }
 cp "$L/Serena_Williams/Serena_Williams_0004.jpg" lib/lfw/serena/
 rm lib/misc/brick.png
 "$BIN" embed -src lib --db e.db >out3 2>err3
