@@ -112,7 +112,9 @@ int sbf_cmd_find(int argc, char **argv) {
     int nphotos = 0;
     for (int i = 0; i < nm; i++) {
         int ph = fs.face_photo[members[i]];
-        if (!take[ph] && !sbf_same_file(fs.photos[ph].path, src) && strcmp(fs.photos[ph].path, src)) { take[ph] = 1; nphotos++; }
+        if (take[ph] || sbf_same_file(fs.photos[ph].path, src) || !strcmp(fs.photos[ph].path, src)) continue;
+        take[ph] = 1;
+        nphotos++;
     }
     free(members);
     if (nphotos == 0) {
