@@ -67,12 +67,17 @@ static int write_all(int fd, const void *buf, size_t len) {
     return 0;
 }
 
+/* The folder holding path: "." for a bare name, "/" at the root. */
+static void dir_of(const char *path, char *dir, size_t n) {
+    const char *slash = strrchr(path, '/');
+    if (!slash) snprintf(dir, n, ".");
+    else if (slash == path) snprintf(dir, n, "/");
+    else snprintf(dir, n, "%.*s", (int)(slash - path), path);
+}
+
 static int fsync_dir_of(const char *path) {
     char dir[4096];
-    const char *slash = strrchr(path, '/');
-    if (!slash) snprintf(dir, sizeof dir, ".");
-    else if (slash == path) snprintf(dir, sizeof dir, "/");
-    else snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    dir_of(path, dir, sizeof dir);
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) return -1;
     int rc = fsync(fd);
@@ -786,9 +791,8 @@ const char *sbf_store_base(const sbf_store *s, char *buf, size_t n) {
         snprintf(buf, n, "%s", base);
         return buf;
     }
-    const char *slash = strrchr(s->path, '/');
     char dir[4096], real[PATH_MAX];
-    snprintf(dir, sizeof dir, "%.*s", !slash ? 1 : slash == s->path ? 1 : (int)(slash - s->path), !slash ? "." : s->path);
+    dir_of(s->path, dir, sizeof dir);
     if (!realpath(dir, real) || strlen(real) >= n) return NULL;
     memcpy(buf, real, strlen(real) + 1);
     return buf;
