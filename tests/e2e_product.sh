@@ -109,6 +109,10 @@ grep -q "^$TP/lib/people/obama.jpg	0	" far/clusters.tsv || fail "clusters.tsv fr
 "$BIN" find -src ../../lib/lfw/serena/Serena_Williams_0001.jpg -dest fs --db ../../e.db >fout6 2>/dev/null; rc=$?
 [ $rc = 0 ] && [ "$(ls fs | tr '\n' ' ')" = "Serena_Williams_0002.jpg Serena_Williams_0003.jpg Serena_Williams_0004.jpg " ] ||
   { fail "find from another folder (never the query itself): exit $rc, $(ls fs 2>&1 | tr '\n' ' ')"; cat fout6; }
+ln ../../lib/lfw/serena/Serena_Williams_0001.jpg q.jpg   # the query is a library photo under another name
+"$BIN" find -src q.jpg -dest fq --db ../../e.db >/dev/null 2>&1
+[ "$(ls fq | tr '\n' ' ')" = "Serena_Williams_0002.jpg Serena_Williams_0003.jpg Serena_Williams_0004.jpg " ] ||
+  fail "find: a hard link of the query is the query: $(ls fq 2>&1 | tr '\n' ' ')"
 "$BIN" embed -src ../../lib --db ../../e.db >/dev/null 2>err6
 grep -q "working from $TP, where ../../e.db keeps its photo paths" err6 && grep -q "0 photos embedded (0 faces), 16 unchanged" err6 ||
   { fail "embed from another folder: the same photos, unchanged"; cat err6; }
