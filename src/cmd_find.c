@@ -134,9 +134,9 @@ int sbf_cmd_find(int argc, char **argv) {
     if (renamed) fprintf(stderr, "sortbyface find: %s already exists; writing to %s instead\n", dest, chosen);
     sbf_place_mode mode = link ? SBF_PLACE_LINK : symlink ? SBF_PLACE_SYMLINK : SBF_PLACE_COPY;
     int placed = 0, failed = 0;
-    static const char *const writing[] = {"sortbyface find: copying photos", "sortbyface find: linking photos",
-                                          "sortbyface find: symlinking photos"};
-    sbf_progress_start(&prog, writing[mode]);
+    char writing[64];
+    snprintf(writing, sizeof writing, "sortbyface find: %s", sbf_place_doing(mode));
+    sbf_progress_start(&prog, writing);
     for (int p = 0; p < fs.nphotos; p++) {
         if (!take[p]) continue;
         if (sbf_place_file(fs.photos[p].path, chosen, mode, NULL, 0, err, sizeof err)) {

@@ -119,9 +119,9 @@ int sbf_cmd_sort(int argc, char **argv) {
     if (renamed) fprintf(stderr, "sortbyface sort: %s already exists; writing to %s instead\n", dest, outdir);
     sbf_sort_stats st;
     double t0 = sbf_now();
-    static const char *const writing[] = {"sortbyface sort: copying photos", "sortbyface sort: linking photos",
-                                          "sortbyface sort: symlinking photos"};
-    sbf_progress_start(&prog, writing[mode]);
+    char writing[64];
+    snprintf(writing, sizeof writing, "sortbyface sort: %s", sbf_place_doing(mode));
+    sbf_progress_start(&prog, writing);
     rc = sbf_write_sorted(&fs, labels, k, outdir, mode, &st, sbf_progress_update, &prog, err, sizeof err);
     sbf_progress_end(&prog);
     double tw = sbf_now() - t0;

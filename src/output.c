@@ -138,6 +138,10 @@ void sbf_tsv_escape(FILE *f, const char *s) {
     }
 }
 
+const char *sbf_place_doing(sbf_place_mode mode) {
+    return mode == SBF_PLACE_LINK ? "linking photos" : mode == SBF_PLACE_SYMLINK ? "symlinking photos" : "copying photos";
+}
+
 int sbf_write_sorted(const sbf_faceset *fs, const int *labels, int nclusters, const char *dir, sbf_place_mode mode,
                      sbf_sort_stats *st, void (*progress)(void *ctx, double fraction), void *progress_ctx, char *err,
                      size_t errlen) {

@@ -20,6 +20,8 @@ int sbf_output_fresh_dir(const char *dest, char *chosen, size_t chosen_len, int 
  * src's absolute path.  *placed (may be NULL) gets the final path.  0 on success, -1 with reason. */
 int sbf_place_file(const char *src, const char *dir, sbf_place_mode mode, char *placed, size_t placed_len,
                    char *err, size_t errlen);
+/* What placing is called on a progress line: "copying photos", "linking photos", "symlinking photos". */
+const char *sbf_place_doing(sbf_place_mode mode);
 
 typedef struct {
     int persons;        /* folders written */
