@@ -231,6 +231,12 @@ int sbf_cmd_embed(int argc, char **argv) {
         if (!dup) roots[nroots++] = r;
     }
     free(pos);
+    /* what the run owns, freed once at the end (done:) whichever way it ends */
+    sbf_store *st = NULL;
+    sbf_walk w = {0};
+    signed char *kind = NULL;
+    int *todo = NULL;
+    sbf_pipeline *pl = NULL;
     int kept = 0; /* a folder inside another one given is walked with it */
     for (int i = 0; i < nroots; i++) {
         int inside = 0;
@@ -240,16 +246,16 @@ int sbf_cmd_embed(int argc, char **argv) {
     }
     nroots = kept;
     if (!nroots) {
-        free_roots(roots, cap);
         fprintf(stderr, "sortbyface embed: missing -src DIR\nusage: sortbyface %s\n", spec.usage);
-        return 2;
+        rc = 2;
+        goto done;
     }
     if (processes && !threads) threads = processes;
     if (threads < 0 || threads > 256) rc = sbf_check_range_int("embed", "threads", threads, 0, 256);
     else if (max_pixels < 1) rc = sbf_check_range_int("embed", "max-pixels", max_pixels, 1, 2147483647);
     sbf_pipeline_opts po;
     sbf_pipeline_defaults(&po);
-    if (rc || (rc = sbf_pipeline_set_flags(&po, "embed", upsample_s, align_s))) { free_roots(roots, cap); return rc; }
+    if (rc || (rc = sbf_pipeline_set_flags(&po, "embed", upsample_s, align_s))) goto done;
     po.min_face = min_face;
     po.max_pixels = max_pixels;
     po.threads = threads;
@@ -262,27 +268,21 @@ int sbf_cmd_embed(int argc, char **argv) {
     char cwd[PATH_MAX], dbbuf[PATH_MAX + 256], models[2 * PATH_MAX + 512];
     if (!getcwd(cwd, sizeof cwd)) {
         sbf_error("cannot tell the current folder: %s", strerror(errno));
-        free_roots(roots, cap);
-        return 3;
+        rc = 3;
+        goto done;
     }
     const char *db_at = absolute(cwd, db, dbbuf, sizeof dbbuf);
     int moved = 0;
     const int store_flags = SBF_STORE_WRITE | (f16 ? SBF_STORE_F16 : 0);
-    sbf_store *st = NULL;
     if (access(db_at, F_OK) == 0) { /* an existing database: its base folder names the roots */
         st = sbf_store_open(db_at, store_flags, err, sizeof err);
         if (!st) sbf_file_error(db, err);
         rc = st ? use_db_base(st, db, cwd, roots, roots + cap, nroots, &po, models, sizeof models, &moved) : 3;
-        if (rc) {
-            if (st) sbf_store_close(st);
-            free_roots(roots, cap);
-            return rc;
-        }
+        if (rc) goto done;
         char here[PATH_MAX];
         if (moved && !quiet && getcwd(here, sizeof here))
             fprintf(stderr, "sortbyface embed: working from %s, where %s keeps its photo paths\n", here, db);
     }
-    sbf_walk w = {0};
     int walked = 0; /* roots that could not be read are reported and left out of forgetting */
     for (int i = 0; i < nroots; i++) {
         if (sbf_walk_tree(&w, roots[i], err, sizeof err) == 0) { walked++; continue; }
@@ -291,10 +291,8 @@ int sbf_cmd_embed(int argc, char **argv) {
     }
     int root_failed = nroots - walked;
     if (!walked) {
-        if (st) sbf_store_close(st);
-        free_roots(roots, cap);
-        sbf_walk_free(&w);
-        return 1;
+        rc = 1;
+        goto done;
     }
     if (w.n) qsort(w.files, (size_t)w.n, sizeof *w.files, cmp_walk);
     int nu = 0; /* the same file given twice (a file and its folder) */
@@ -303,19 +301,15 @@ int sbf_cmd_embed(int argc, char **argv) {
         else w.files[nu++] = w.files[i];
     }
     w.n = nu;
-    signed char *kind = malloc((size_t)(w.n ? w.n : 1));
-    int *todo = malloc(sizeof(int) * (w.n ? w.n : 1));
+    kind = malloc((size_t)(w.n ? w.n : 1));
+    todo = malloc(sizeof(int) * (w.n ? w.n : 1));
     if (!st && kind && todo && (st = sbf_store_open(db_at, store_flags, err, sizeof err)) &&
-        (rc = use_db_base(st, db, cwd, roots, roots + cap, nroots, &po, models, sizeof models, &moved))) {
-        sbf_store_close(st); /* a new database: it only records where it is made */
-        free(kind); free(todo); free_roots(roots, cap); sbf_walk_free(&w);
-        return rc;
-    }
+        (rc = use_db_base(st, db, cwd, roots, roots + cap, nroots, &po, models, sizeof models, &moved)))
+        goto done; /* a new database: it only records where it is made */
     if (!st || !kind || !todo) {
-        if (st) sbf_store_close(st);
         sbf_file_error(db, kind && todo ? err : "out of memory");
-        free(kind); free(todo); free_roots(roots, cap); sbf_walk_free(&w);
-        return 3;
+        rc = 3;
+        goto done;
     }
     /* an existing database keeps its alignment rule; a new one records the run's */
     if ((rc = sbf_pipeline_db_align(&po, st, "embed", db, align_s)) == 0 &&
@@ -323,12 +317,7 @@ int sbf_cmd_embed(int argc, char **argv) {
         sbf_file_error(db, err);
         rc = 3;
     }
-    if (rc) {
-        sbf_store_close(st);
-        sbf_walk_free(&w);
-        free(kind); free(todo); free_roots(roots, cap);
-        return rc;
-    }
+    if (rc) goto done;
 
     /* What needs work: new or changed files that are images by content.  A file that cannot be read is
      * listed and keeps whatever the database had for it. */
@@ -374,17 +363,14 @@ int sbf_cmd_embed(int argc, char **argv) {
     for (int i = 0; i < known.n; i++) free(known.paths[i]);
     free(known.paths);
 
-    sbf_pipeline *pl = NULL;
     int faces = 0, embedded = 0, write_failed = 0;
     progress pr = {ntodo, 0, 0, 0, sbf_now(), 0, !quiet && sbf_progress_wanted()};
     if (ntodo > 0) {
         pl = sbf_pipeline_new(&po, err, sizeof err);
         if (!pl) {
             sbf_error("%s", err);
-            sbf_store_close(st);
-            sbf_walk_free(&w);
-            free(todo); free(kind); free_roots(roots, cap);
-            return 3;
+            rc = 3;
+            goto done;
         }
         int batch = 4 * sbf_pipeline_threads(pl);
         if (batch < 8) batch = 8;
@@ -435,8 +421,6 @@ int sbf_cmd_embed(int argc, char **argv) {
     if (!write_failed && sbf_store_maybe_compact(st, err, sizeof err)) sbf_file_error(db, err);
     sbf_store_stats ss;
     sbf_store_get_stats(st, &ss);
-    sbf_store_close(st);
-    sbf_pipeline_free(pl);
     double el = sbf_now() - t0;
     char unsup_text[320];
     tally_text(&unsup, unsup_text, sizeof unsup_text);
@@ -459,10 +443,13 @@ int sbf_cmd_embed(int argc, char **argv) {
                               : "",
                 db, ss.photos, sbf_s((long long)ss.photos),
                 ss.faces, sbf_s((long long)ss.faces), el, rate);
-    int dir_errors = w.dir_errors;
+    rc = write_failed ? 3 : interrupted ? 128 + interrupted : failed || w.dir_errors || root_failed ? 1 : 0;
+done:
+    sbf_store_close(st);
+    sbf_pipeline_free(pl);
     sbf_walk_free(&w);
-    free(todo); free(kind); free_roots(roots, cap);
-    if (write_failed) return 3;
-    if (interrupted) return 128 + interrupted;
-    return failed || dir_errors || root_failed ? 1 : 0;
+    free(todo);
+    free(kind);
+    free_roots(roots, cap);
+    return rc;
 }
