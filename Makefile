@@ -67,15 +67,19 @@ E2E_TESTS := $(sort $(wildcard tests/e2e_*.sh))
 
 # Hooks filled by mk/*.mk fragments.
 SETUP_STEPS :=
+# Everything `make setup` installs on a fresh Debian 12 (proved by `make test-fresh`, which runs the README's two
+# commands in a minimal root): the build, the tests (mount: the full-disk checks), the fuzz targets (clang + its
+# runtime), the dlib oracles (DLIB_TOOL_LIBS in mk/detect.mk) and the cross builds with their qemu tests.
 SETUP_PACKAGES := build-essential pkg-config libstb-dev libcmocka-dev libdlib-dev libdlib-data \
                   gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf libc6-dev-arm64-cross libc6-dev-armhf-cross \
-                  qemu-user g++ clang
+                  qemu-user g++ clang libclang-rt-14-dev mount
 SETUP_CROSS_PACKAGES := libcmocka-dev:arm64 libcmocka-dev:armhf
 ORACLE_TESTS :=
 WEIGHT_FILES :=
 TOOLS :=
 
-.PHONY: all setup test test-unit test-e2e test-oracle cross test-cross clean tools lib bench bench-deps fuzz
+.PHONY: all setup weights test check cross test-cross clean tools lib bench bench-deps bench-deps-check fuzz \
+        dist test-dist test-fresh test-fresh-bench
 all: sortbyface
 
 -include mk/*.mk
@@ -120,6 +124,7 @@ weights: $(WEIGHT_FILES)
 test:
 	@$(MAKE) --no-print-directory V=native check
 	@$(MAKE) --no-print-directory V=asan check
+	@$(MAKE) --no-print-directory test-dist ARCH=x86_64
 	@echo "make test: all suites passed (native and asan)"
 
 check: $(B)/sortbyface $(TEST_BINS) $(ORACLE_TESTS)
@@ -132,6 +137,32 @@ cross:
 test-cross:
 	@$(MAKE) --no-print-directory V=$(ARCH) build/$(ARCH)/sortbyface $(addprefix build/$(ARCH)/tests/,$(notdir $(TEST_SRCS:.c=)))
 	@SBF_CROSS=1 sh tests/run-suite.sh "build/$(ARCH)" "$(RUN_V_$(ARCH))" $(addprefix build/$(ARCH)/tests/,$(notdir $(TEST_SRCS:.c=))) -- --
+	@$(MAKE) --no-print-directory test-dist ARCH=$(ARCH)
 
 clean:
-	rm -rf build sortbyface
+	rm -rf build sortbyface dist
+
+# ---- one archive for a board (or a PC) ---------------------------------------------------------------
+# make dist ARCH=aarch64|armv7|x86_64  ->  dist/sortbyface-VERSION-ARCH.tar.gz (tools/make-dist.sh says what is in it)
+VERSION := $(shell sed -n 's/^\#define SBF_VERSION "\(.*\)"/\1/p' src/main.c)
+DIST_V_x86_64  := native
+DIST_V_aarch64 := aarch64
+DIST_V_armv7   := armv7
+DIST_V := $(DIST_V_$(ARCH))
+DIST_TGZ := dist/sortbyface-$(VERSION)-$(ARCH).tar.gz
+dist:
+	@$(if $(DIST_V),,$(error ARCH must be x86_64, aarch64 or armv7))
+	@$(MAKE) --no-print-directory V=$(DIST_V) build/$(DIST_V)/sortbyface
+	@$(MAKE) --no-print-directory weights
+	@sh tools/make-dist.sh build/$(DIST_V)/sortbyface $(ARCH) $(VERSION) dist
+
+# The archive unpacked alone into an empty folder embeds and sorts (under qemu for ARM): part of `make test`
+# (x86_64) and of `make test-cross` (its ARCH).
+test-dist: dist
+	@sh tests/dist_check.sh $(DIST_TGZ) "$(RUN_V_$(DIST_V))"
+
+# ---- the README's two commands on a fresh Debian 12 root (tools/test-fresh.sh; needs root) ------------
+test-fresh:
+	@sh tools/test-fresh.sh
+test-fresh-bench:
+	@sh tools/test-fresh.sh --bench-deps

@@ -1,6 +1,5 @@
 # mk/landmarks.mk — 68-point shape predictor: .dat -> SBFW conversion, dlib oracle test, benchmark.
 DLIB_SHAPE_DAT := /usr/share/dlib/shape_predictor_68_face_landmarks.dat
-DLIB_LIBS := $(shell pkg-config --libs dlib-1 2>/dev/null || echo -ldlib)
 ORACLE_CXX := g++ -O2 -g -std=c++14 -I.
 
 # tools/shape-convert: dlib's .dat -> our SBFW (float32 leaves; --f16 for float16 leaves).  Built from sources
@@ -34,10 +33,10 @@ $(B)/tools/%-landmarks.o: tools/%-landmarks.cpp src/landmarks.h src/image.h src/
 	$(ORACLE_CXX) -c -o $@ $<
 
 $(B)/tools/oracle-landmarks: $(B)/tools/oracle-landmarks.o $(B)/libsbf.a
-	g++ -o $@ $^ $(DLIB_LIBS) $(LDFLAGS_V_$(V):-static=) -lm -pthread
+	g++ -o $@ $^ $(DLIB_TOOL_LIBS) $(LDFLAGS_V_$(V):-static=) -lm -pthread
 
 $(B)/tools/bench-landmarks: $(B)/tools/bench-landmarks.o $(B)/libsbf.a
-	g++ -o $@ $^ $(DLIB_LIBS) $(LDFLAGS_V_$(V):-static=) -lm -pthread
+	g++ -o $@ $^ $(DLIB_TOOL_LIBS) $(LDFLAGS_V_$(V):-static=) -lm -pthread
 endif
 
 # tools/eval-align: LFW pairsDevTrain verification accuracy per alignment rule (needs FaceNet weights).

@@ -16,10 +16,14 @@ bench-facenet: $(B)/tools/bench-facenet weights/facenet-20180402.sbfw
 
 bench: bench-facenet
 
+# What only the benchmarks need (never `make setup`); tools/test-fresh.sh --bench-deps (make test-fresh-bench)
+# proves it on a fresh Debian 12 root with bench-deps-check.
+BENCH_PACKAGES := python3-opencv python3-onnx python3-numpy
 bench-deps:
-	@dpkg -s python3-opencv python3-onnx python3-numpy >/dev/null 2>&1 || \
-	  { if [ "$$(id -u)" = 0 ]; then apt-get install -y python3-opencv python3-onnx python3-numpy; \
-	    else sudo apt-get install -y python3-opencv python3-onnx python3-numpy; fi; }
+	@sh tools/setup-packages.sh $(BENCH_PACKAGES) --
+
+bench-deps-check:
+	@python3 -c "import cv2, onnx, numpy; print('bench-deps: OpenCV', cv2.__version__, 'onnx', onnx.__version__, 'numpy', numpy.__version__)"
 
 # Bench only: nn/ as a shared library, so the OpenCV peer can time both engines face by face in one process.
 ifeq ($(V),native)

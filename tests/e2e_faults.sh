@@ -16,6 +16,14 @@ chmod 755 "$T"
 cleanup() { umount "$T/full" 2>/dev/null; chmod -R u+rwx "$T" 2>/dev/null; rm -rf "$T"; }
 trap cleanup EXIT
 cd "$T"
+# What 'nobody' runs must not depend on where the checkout lives (a home folder of mode 700 is not reachable by
+# other users): the binary and the weights it needs are copied into this world-readable scratch folder.
+mkdir -p nobody/weights
+cp "$BIN" nobody/sortbyface
+cp "$SORTBYFACE_WEIGHTS"/facenet-20180402.sbfw "$SORTBYFACE_WEIGHTS"/shape-68.sbfw nobody/weights/
+chmod -R a+rX nobody
+as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups env SORTBYFACE_WEIGHTS="$T/nobody/weights" "$T/nobody/sortbyface" "$@"; }
+as_nobody --help >/dev/null 2>&1 || { echo "e2e_faults: FAIL: user nobody cannot run $T/nobody/sortbyface"; exit 1; }
 fails=0; passed=0
 fail() { echo "FAIL: $*"; fails=$((fails+1)); }
 ok() { passed=$((passed+1)); }
@@ -57,8 +65,7 @@ cp "$L/Tony_Blair/Tony_Blair_0002.jpg" perm/lib/open/secret.jpg
 cp "$L/Tony_Blair/Tony_Blair_0003.jpg" perm/lib/locked/
 chmod 0 perm/lib/locked perm/lib/open/secret.jpg
 chown -R 65534:65534 perm; chmod 0 perm/lib/locked perm/lib/open/secret.jpg
-(cd perm && setpriv --reuid=65534 --regid=65534 --clear-groups env SORTBYFACE_WEIGHTS="$SORTBYFACE_WEIGHTS" \
-  "$BIN" embed -src lib --db p.db -q) 2>err; rc=$?
+(cd perm && as_nobody embed -src lib --db p.db -q) 2>err; rc=$?
 [ $rc = 1 ] && ok || fail "permissions: exit $rc, want 1"
 grep -q "lib/locked: cannot read folder: Permission denied" err && ok || { fail "locked folder message"; cat err; }
 grep -q "lib/open/secret.jpg: " err && ok || { fail "unreadable file message"; cat err; }
@@ -67,12 +74,10 @@ grep -q "lib/open/secret.jpg: " err && ok || { fail "unreadable file message"; c
 # not mounted must not empty the database); a deleted photo is still forgotten
 chmod 755 perm/lib/locked; chmod 644 perm/lib/open/secret.jpg
 cp "$L/Tony_Blair/Tony_Blair_0004.jpg" perm/lib/open/gone.jpg; chown 65534:65534 perm/lib/open/gone.jpg
-(cd perm && setpriv --reuid=65534 --regid=65534 --clear-groups env SORTBYFACE_WEIGHTS="$SORTBYFACE_WEIGHTS" \
-  "$BIN" embed -src lib --db p.db -q) 2>err
+(cd perm && as_nobody embed -src lib --db p.db -q) 2>err
 "$BIN" info --db perm/p.db | grep -q "4 photos, 4 faces" && ok || fail "all 4 photos embedded once readable"
 chmod 0 perm/lib/locked perm/lib/open/secret.jpg; rm perm/lib/open/gone.jpg
-(cd perm && setpriv --reuid=65534 --regid=65534 --clear-groups env SORTBYFACE_WEIGHTS="$SORTBYFACE_WEIGHTS" \
-  "$BIN" embed -src lib --db p.db) 2>err; rc=$?
+(cd perm && as_nobody embed -src lib --db p.db) 2>err; rc=$?
 [ $rc = 1 ] && ok || fail "unreadable again: exit $rc, want 1"
 grep -q "lib/open/secret.jpg: cannot open: Permission denied (its faces from an earlier run are kept)" err && ok ||
   { fail "unreadable known file message"; cat err; }
@@ -148,6 +153,7 @@ n=$("$BIN" info --db v.db | sed -n 's/.*: \([0-9]*\) photos.*/\1/p')
 [ "$n" = 9 ] && ok || fail "after the rerun the database should hold the 9 remaining photos (got $n)"
 
 # ---- full disk -----------------------------------------------------------------------------------
+command -v mount >/dev/null || { echo "e2e_faults: FAIL: no 'mount' command (Debian package 'mount'; make setup installs it)"; exit 1; }
 mkdir full && mount -t tmpfs -o size=8k tmpfs full || fail "cannot mount a small tmpfs (needs root)"
 "$BIN" embed -src lib --db full/e.db 2>err; rc=$?
 [ $rc = 3 ] && ok || fail "embed on a full disk: exit $rc, want 3"
