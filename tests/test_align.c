@@ -140,7 +140,7 @@ static void test_mtcnn_transform(void **state)
  * crop MTCNN made: its size within 12 %, its centre within 6 px of the golden crop's centre, except on
  * angelina_jolie, whose head is turned: the fit centres the features (eyes, nose, mouth), MTCNN's box the
  * outline, 20 px apart there (an outline-centred fit, tools/align-variants.h "tmple", measured no better
- * on lfw-dev, see README).  The template was made from these five crops, so this checks the fit and its
+ * on lfw-dev, see docs/MEASUREMENTS.md, "LFW").  The template was made from these five crops, so this checks the fit and its
  * scale convention, not how well the template generalises (the lfw-dev figures measure that). */
 static void test_mtcnn_golden(void **state)
 {

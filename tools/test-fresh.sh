@@ -87,7 +87,7 @@ in_root() {
 }
 
 # The README's commands: the first code block's lines that start with 'make', comments stripped.
-readme_cmds=$(awk '/^```/ { n++; next } n == 1 && /^make / { sub(/[ \t]*#.*/, ""); print }' README.md | head -2)
+readme_cmds=$(awk '/^```/ { n++; next } n == 1 && /^make / { sub(/[ \t]*#.*/, ""); print }' "$ROOT/root/w/main/README.md" | head -2)
 [ "$(printf '%s\n' "$readme_cmds" | grep -c .)" = 2 ] || { echo "test-fresh: FAIL: README.md's first code block lost its two make lines" >&2; exit 1; }
 
 if [ $MODE = bench ]; then
@@ -105,7 +105,7 @@ printf '%s\n' "$readme_cmds" | while IFS= read -r cmd; do
 done
 
 # ---- the main job: the README's third line on a folder of photos ---------------------------------------
-job=$(awk '/^```/ { n++; next } n == 1 && /^\.\/sortbyface / { sub(/[ \t]*#.*/, ""); print; exit }' README.md)
+job=$(awk '/^```/ { n++; next } n == 1 && /^\.\/sortbyface / { sub(/[ \t]*#.*/, ""); print; exit }' "$ROOT/root/w/main/README.md")
 case $job in *"-src photos/"*) ;; *) echo "test-fresh: FAIL: README.md's main-job line changed: '$job'" >&2; exit 1 ;; esac
 step "$job  (photos/ = ../shared/data/photos/people-examples)"
 in_root "rm -rf photos Sorted-pictures embeddings.db && cp -r ../shared/data/photos/people-examples photos && $job" ||
