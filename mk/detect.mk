@@ -18,19 +18,19 @@ ifneq ($(filter native asan,$(V)),)
 TOOLS += $(B)/tools/hog-convert $(B)/tools/oracle-detect $(B)/tools/bench-detect
 ORACLE_TESTS += tests/oracle_detect.sh
 
-$(B)/tools/hog-convert: tools/hog-convert.cpp $(B)/libsbf.a nn/weights.h
+$(B)/tools/hog-convert: tools/hog-convert.cpp $(B)/libsbf.a
 	@mkdir -p $(dir $@)
-	g++ -O2 -std=c++14 -I. $(DETECT_SAN_$(V)) -o $@ $< $(B)/libsbf.a $(DLIB_TOOL_LIBS)
+	g++ -O2 -std=c++14 -I. $(DEPFLAGS) $(DETECT_SAN_$(V)) -o $@ $< $(B)/libsbf.a $(DLIB_TOOL_LIBS)
 
 # The dlib side of the oracle and the benchmark is compiled the way a user compiles dlib's headers
 # by default (g++ -O2, x86-64 baseline SSE2); our side is libsbf.a.
-$(B)/tools/oracle-detect: tools/oracle-detect.cpp tools/image-list.h $(B)/libsbf.a src/detect.h src/hog.h src/image.h src/walk.h
+$(B)/tools/oracle-detect: tools/oracle-detect.cpp $(B)/libsbf.a
 	@mkdir -p $(dir $@)
-	g++ -O2 -std=c++14 -I. $(DETECT_SAN_$(V)) -o $@ $< $(B)/libsbf.a $(DLIB_TOOL_LIBS) -lm -pthread
+	g++ -O2 -std=c++14 -I. $(DEPFLAGS) $(DETECT_SAN_$(V)) -o $@ $< $(B)/libsbf.a $(DLIB_TOOL_LIBS) -lm -pthread
 
-$(B)/tools/bench-detect: tools/bench-detect.cpp tools/image-list.h $(B)/libsbf.a src/detect.h src/image.h src/walk.h
+$(B)/tools/bench-detect: tools/bench-detect.cpp $(B)/libsbf.a
 	@mkdir -p $(dir $@)
-	g++ -O2 -std=c++14 -I. -o $@ $< $(B)/libsbf.a $(DLIB_TOOL_LIBS) -lm -pthread
+	g++ -O2 -std=c++14 -I. $(DEPFLAGS) -o $@ $< $(B)/libsbf.a $(DLIB_TOOL_LIBS) -lm -pthread
 
 tests/oracle_detect.sh: $(B)/tools/oracle-detect $(B)/tools/hog-convert
 endif

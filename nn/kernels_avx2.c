@@ -1,6 +1,7 @@
 /* nn/kernels_avx2.c — AVX2+FMA (+F16C) kernels: 6x16 register-blocked conv/GEMM micro-kernel, max-pool row. */
 #include "nn/kernels.h"
 #if defined(__x86_64__)
+#include <cpuid.h>
 #include <immintrin.h>
 
 /* Stores the 6x16 accumulator tile with the epilogue (residual add, ReLU). */
@@ -103,8 +104,10 @@ static const nn_kernels k_avx2 = {"avx2", gemm_avx2, gemm_avx2_f16, maxrow_avx2,
 
 const nn_kernels *nn_kernels_avx2(void) {
     __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c"))
-        return &k_avx2;
+    /* F16C from CPUID leaf 1, ECX bit 29 (clang's __builtin_cpu_supports does not know "f16c") */
+    unsigned a, b, c, d;
+    int f16c = __get_cpuid(1, &a, &b, &c, &d) && (c & (1u << 29));
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && f16c) return &k_avx2;
     return 0;
 }
 #else

@@ -4,17 +4,11 @@
 # 10,000 files in one folder, files vanishing during a run, a full disk for the database and for the
 # output, and SIGKILL at random moments of embed and sort (20 times each): every run ends with a clear
 # message, the database stays valid, the results equal an uninterrupted run's and no photo changes.
-set -u
-BIN=$(cd "$(dirname "${SBF_BIN:?}")" && pwd)/$(basename "$SBF_BIN")
-S=${SBF_SHARED:?}
-[ -d "$S/data/lfw-dev" ] || { echo "e2e_faults: FAIL: $S/data/lfw-dev missing"; exit 1; }
-[ -f weights/facenet-20180402.sbfw ] || { echo "e2e_faults: FAIL: weights missing (run make setup)"; exit 1; }
-export SORTBYFACE_WEIGHTS=$(pwd)/weights
-TINY=$(pwd)/tests/fixtures/tiny-8x8.png
-T=$(mktemp -d /tmp/sbf-faults-XXXXXX)
-chmod 755 "$T"
-cleanup() { umount "$T/full" 2>/dev/null; chmod -R u+rwx "$T" 2>/dev/null; rm -rf "$T"; }
-trap cleanup EXIT
+. tests/helpers/e2e.sh
+need "$S/data/lfw-dev"
+need_weights
+TINY=$TOP/tests/fixtures/tiny-8x8.png
+e2e_on_exit='umount "$T/full" 2>/dev/null'
 cd "$T"
 # What 'nobody' runs must not depend on where the checkout lives (a home folder of mode 700 is not reachable by
 # other users): the binary and the weights it needs are copied into this world-readable scratch folder.
@@ -24,9 +18,6 @@ cp "$SORTBYFACE_WEIGHTS"/facenet-20180402.sbfw "$SORTBYFACE_WEIGHTS"/shape-68.sb
 chmod -R a+rX nobody
 as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups env SORTBYFACE_WEIGHTS="$T/nobody/weights" "$T/nobody/sortbyface" "$@"; }
 as_nobody --help >/dev/null 2>&1 || { echo "e2e_faults: FAIL: user nobody cannot run $T/nobody/sortbyface"; exit 1; }
-fails=0; passed=0
-fail() { echo "FAIL: $*"; fails=$((fails+1)); }
-ok() { passed=$((passed+1)); }
 L=$S/data/lfw-dev
 RANDOM=20261130
 
@@ -207,5 +198,4 @@ ls -d ks* >/dev/null 2>&1 && [ ! -e "ks/clusters.tsv.tmp" ] || true
 # ---- no photo changed ----------------------------------------------------------------------------
 find lib -type f -exec sha256sum {} + | sort > after.sha
 cmp -s before.sha after.sha && ok || fail "source photos changed"
-echo "e2e_faults: $passed checks passed, $fails failed"
-[ $fails -eq 0 ]
+finish

@@ -3,16 +3,9 @@
 # LFW people, portraits, a group photo, no-face photos, a corrupt file, a text file, nested folders and
 # the same file name in two folders.  Asserts folders and members (by content), error lines,
 # incremental re-runs, no-clobber output, and that no source file changed.
-set -u
-BIN=$(cd "$(dirname "${SBF_BIN:?}")" && pwd)/$(basename "$SBF_BIN")
-S=${SBF_SHARED:?}
-[ -d "$S/data/lfw-dev" ] || { echo "e2e_product: FAIL: $S/data/lfw-dev missing (shared data is required)"; exit 1; }
-[ -f weights/facenet-20180402.sbfw ] || { echo "e2e_product: FAIL: weights/facenet-20180402.sbfw missing (run make setup)"; exit 1; }
-export SORTBYFACE_WEIGHTS=$(pwd)/weights
-T=$(mktemp -d /tmp/sbf-e2e-XXXXXX)
-trap 'rm -rf "$T"' EXIT
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails+1)); }
+. tests/helpers/e2e.sh
+need "$S/data/lfw-dev" "$S/data/photos/people-examples" "$S/data/negatives"
+need_weights
 
 P=$S/data/photos/people-examples; L=$S/data/lfw-dev
 mkdir -p "$T/lib/lfw/chavez" "$T/lib/lfw/serena" "$T/lib/2019/summer" "$T/lib/2020" "$T/lib/people" "$T/lib/misc"
@@ -173,4 +166,4 @@ tr '\r' '\n' < perr | grep -q "^\[#*\.*\] 3/3 images, 3 faces, [0-9.]* images/s,
 grep -v brick.png before.sha > before2.sha
 (find lib -type f ! -name Serena_Williams_0004.jpg -exec sha256sum {} + | sort) > after.sha
 cmp -s before2.sha after.sha || { fail "source files changed"; diff before2.sha after.sha | head; }
-[ $fails -eq 0 ] && echo "e2e_product: ok" || { echo "e2e_product: $fails failure(s)"; exit 1; }
+finish
