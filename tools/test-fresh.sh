@@ -76,6 +76,11 @@ mkdir -p "$ROOT/root/w"
 git clone -q --no-hardlinks "$TOP" "$ROOT/root/w/main"
 cp -a "$SHARED" "$ROOT/root/w/shared"
 cp /etc/resolv.conf "$ROOT/etc/resolv.conf" 2>/dev/null || true
+# The root is made a private mount point of its own, so that inside the chroot '/' is a mount (tests that hide a
+# folder in a private mount namespace, like tests/dist_check.sh, need that) and nothing mounted below it
+# propagates to the host.
+mount --bind "$ROOT" "$ROOT"
+mount --make-private "$ROOT"
 mount -t proc proc "$ROOT/proc"
 mount --rbind /dev "$ROOT/dev"
 mount -t tmpfs -o mode=1777 tmpfs "$ROOT/tmp"
