@@ -5,7 +5,7 @@ ORACLE_CXX := g++ -O2 -g -std=c++14 -I.
 
 # tools/shape-convert: dlib's .dat -> our SBFW (float32 leaves; --f16 for float16 leaves).  Built from sources
 # (not libsbf.a) like npy2sbfw; the AVX2 kernel file alone gets the AVX2 flags (x86-64 hosts only).
-SHAPE_CONVERT_SRCS := tools/shape-convert.c src/landmarks.c src/models.c src/util.c nn/weights.c nn/half.c
+SHAPE_CONVERT_SRCS := tools/shape-convert.c src/landmarks.c src/models.c src/util.c nn/weights.c nn/half.c nn/cpu.c
 SHAPE_CONVERT_AVX2 := $(if $(filter x86_64,$(shell uname -m)),build/native/tools/shape-convert-avx2.o)
 TOOLS += build/native/tools/shape-convert
 build/native/tools/shape-convert-avx2.o: src/landmarks_avx2.c src/landmarks_impl.h src/landmarks.h
@@ -13,7 +13,7 @@ build/native/tools/shape-convert-avx2.o: src/landmarks_avx2.c src/landmarks_impl
 	gcc $(CFLAGS_COMMON) -mavx2 -mfma -mf16c -c -o $@ $<
 
 build/native/tools/shape-convert: $(SHAPE_CONVERT_SRCS) $(SHAPE_CONVERT_AVX2) src/landmarks.h src/landmarks_impl.h \
-                                  nn/weights.h nn/half.h src/util.h src/models.h
+                                  nn/weights.h nn/half.h nn/cpu.h src/util.h src/models.h
 	@mkdir -p $(dir $@)
 	gcc $(CFLAGS_COMMON) -o $@ $(SHAPE_CONVERT_SRCS) $(SHAPE_CONVERT_AVX2) -lm
 

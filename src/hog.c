@@ -1,5 +1,6 @@
 /* src/hog.c — dlib-exact pyramid resampling, fHOG features, separable filtering and std::sort
- * order (see hog.h).  Scalar reference kernels live here too; hog_avx2.c has the AVX2 ones. */
+ * order (see hog.h).  Scalar reference kernels live here too, with the table of kernels per ISA level;
+ * hog_avx2.c and hog_neon.c have the SIMD ones. */
 #include "src/hog.h"
 
 #include <math.h>
@@ -223,25 +224,24 @@ static void feat_row_scalar(const float *const *h, const float *const *nn, const
 
 const sbf_hog_kernels sbf_hog_scalar = {grad_row_scalar, votes_row_scalar, sep_scalar, sep2d_scalar, resize_row_scalar, feat_row_scalar};
 
-const sbf_hog_kernels *sbf_hog_kernels_get(void) {
-    static int forced = -1; /* SBF_HOG_KERNELS=scalar: reference kernels (tests, debugging) */
-    if (forced < 0) {
-        const char *e = getenv("SBF_HOG_KERNELS");
-        forced = e && strcmp(e, "scalar") == 0;
-    }
-    if (forced) return &sbf_hog_scalar;
+static const sbf_hog_kernels *const HOG_KERNELS[NN_ISA_COUNT] = {
+    [NN_ISA_SCALAR] = &sbf_hog_scalar,
 #if defined(__x86_64__)
-    static int have = -1;
-    if (have < 0) {
-        __builtin_cpu_init();
-        have = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    }
-    if (have) return &sbf_hog_avx2;
-#elif defined(__aarch64__) && defined(__ARM_NEON)
-    return &sbf_hog_neon;
+    [NN_ISA_AVX2] = &sbf_hog_avx2,
+    [NN_ISA_AVX512] = &sbf_hog_avx2,
 #endif
-    return &sbf_hog_scalar;
+#if defined(__aarch64__) && defined(__ARM_NEON)
+    [NN_ISA_NEON] = &sbf_hog_neon,
+#elif defined(__ARM_NEON)
+    [NN_ISA_NEON] = &sbf_hog_scalar,
+#endif
+};
+
+const sbf_hog_kernels *sbf_hog_kernels_for(nn_isa isa) {
+    return (unsigned)isa < NN_ISA_COUNT ? HOG_KERNELS[isa] : NULL;
 }
+
+const sbf_hog_kernels *sbf_hog_kernels_get(void) { return HOG_KERNELS[nn_isa_get()]; }
 
 void sbf_fhog_free(sbf_fhog *f) {
     free(f->data);

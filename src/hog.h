@@ -9,6 +9,7 @@
 #define SRC_HOG_H
 #include <stddef.h>
 #include <stdint.h>
+#include "nn/cpu.h"
 
 #define SBF_HOG_PLANES 31
 
@@ -103,12 +104,16 @@ typedef struct {
                      float *const *dst);
 } sbf_hog_kernels;
 extern const sbf_hog_kernels sbf_hog_scalar;
-const sbf_hog_kernels *sbf_hog_kernels_get(void); /* best for this CPU */
 #if defined(__x86_64__)
-extern const sbf_hog_kernels sbf_hog_avx2;
+extern const sbf_hog_kernels sbf_hog_avx2; /* hog_avx2.c */
 #endif
 #if defined(__aarch64__) && defined(__ARM_NEON)
-extern const sbf_hog_kernels sbf_hog_neon;
+extern const sbf_hog_kernels sbf_hog_neon; /* hog_neon.c */
 #endif
+/* The kernels of an ISA level (nn/cpu.h), NULL when this build cannot run it: avx2 and avx512 -> the AVX2
+ * kernels; neon -> the NEON ones on aarch64, the scalar ones on armv7 (its NEON unit flushes denormals to
+ * zero, which would break bit-exactness). */
+const sbf_hog_kernels *sbf_hog_kernels_for(nn_isa isa);
+const sbf_hog_kernels *sbf_hog_kernels_get(void); /* those of the level in force (nn_isa_get) */
 
 #endif
