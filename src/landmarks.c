@@ -471,10 +471,7 @@ static const sbf_shape_accum_fn ACCUM[NN_ISA_COUNT] = {
 
 sbf_shape_accum_fn sbf_shape_accum_for(nn_isa isa) { return (unsigned)isa < NN_ISA_COUNT ? ACCUM[isa] : NULL; }
 
-void sbf_shape_accum(float *cur, const void *leaves, int f16, const uint32_t *leaf_off, int n, int dim)
-{
-    ACCUM[nn_isa_get()](cur, leaves, f16, leaf_off, n, dim);
-}
+sbf_shape_accum_fn sbf_shape_accum_get(void) { return ACCUM[nn_isa_get()]; }
 
 /* dlib's find_similarity_transform (Umeyama) from the mean shape to the current shape, reduced to its
  * closed 2-D form: c*R = [[a,-b],[b,a]] / sigma_from with a = cov00+cov11, b = cov10-cov01, which is
@@ -531,7 +528,7 @@ int sbf_shape_predict(const sbf_shape_model *m, const unsigned char *gray, int w
     const double sx = (double)(box->right - box->left), sy = (double)(box->bottom - box->top);
     const double ox = (double)box->left, oy = (double)box->top;
     const size_t esz = m->f16 ? 2 : 4;
-    const sbf_shape_accum_fn accum = ACCUM[nn_isa_get()];
+    const sbf_shape_accum_fn accum = sbf_shape_accum_get();
     for (int c = 0; c < m->ncasc; c++) {
         float tf[4];
         similarity(m->initial, cur, P, tf);

@@ -381,7 +381,7 @@ static void test_simd_bit_identical(void **state)
     for (int f16 = 0; f16 < 2; f16++) {
         for (int i = 0; i < 37; i++) cur1[i] = cur2[i] = (float)i * 0.01f;
         sbf_shape_accum_scalar(cur1, f16 ? (const void *)hl : leaves, f16, off, 4, 37);
-        sbf_shape_accum(cur2, f16 ? (const void *)hl : leaves, f16, off, 4, 37);
+        sbf_shape_accum_get()(cur2, f16 ? (const void *)hl : leaves, f16, off, 4, 37);
         assert_memory_equal(cur1, cur2, sizeof cur1);
     }
     free(g);
