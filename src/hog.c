@@ -54,13 +54,8 @@ int sbf_hog_resize(const uint8_t *in, int iw, int ih, uint8_t *out, int ow, int 
     return sbf_hog_resize_rows(in, iw, ih, out, ow, oh, 0, oh);
 }
 
-int sbf_hog_resize_rows(const uint8_t *in, int iw, int ih, uint8_t *out, int ow, int oh, int r0, int r1) {
-    if (ow <= 0 || oh <= 0 || iw <= 0 || ih <= 0 || r0 >= r1) return 0;
+int sbf_hog_resize_cols(int iw, int ow, int32_t *left, float *frac) {
     const double x_scale = (iw - 1) / (double)(ow - 1 > 1 ? ow - 1 : 1);
-    const double y_scale = (ih - 1) / (double)(oh - 1 > 1 ? oh - 1 : 1);
-    int32_t *left = malloc(sizeof(int32_t) * ((size_t)ow + 4));
-    float *frac = malloc(sizeof(float) * ((size_t)ow + 4));
-    if (!left || !frac) { free(left); free(frac); return -1; }
     /* the SIMD part: lanes start at float(x + j*x_scale) with x = -4*x_scale, then += float(4*x_scale) */
     const double x0 = -4 * x_scale;
     float lane[4] = {(float)x0, (float)(x0 + x_scale), (float)(x0 + 2 * x_scale), (float)(x0 + 3 * x_scale)};
@@ -78,6 +73,17 @@ int sbf_hog_resize_rows(const uint8_t *in, int iw, int ih, uint8_t *out, int ow,
         for (int j = 0; j < 4; j++) { left[csimd + j] = lf[j]; frac[csimd + j] = fr[j]; }
         csimd += 4;
     }
+    return csimd;
+}
+
+int sbf_hog_resize_rows(const uint8_t *in, int iw, int ih, uint8_t *out, int ow, int oh, int r0, int r1) {
+    if (ow <= 0 || oh <= 0 || iw <= 0 || ih <= 0 || r0 >= r1) return 0;
+    const double x_scale = (iw - 1) / (double)(ow - 1 > 1 ? ow - 1 : 1);
+    const double y_scale = (ih - 1) / (double)(oh - 1 > 1 ? oh - 1 : 1);
+    int32_t *left = malloc(sizeof(int32_t) * ((size_t)ow + 4));
+    float *frac = malloc(sizeof(float) * ((size_t)ow + 4));
+    if (!left || !frac) { free(left); free(frac); return -1; }
+    const int csimd = sbf_hog_resize_cols(iw, ow, left, frac);
     const sbf_hog_kernels *K = sbf_hog_kernels_get();
     double y = -y_scale; /* dlib accumulates y row by row; replay that up to row r0 */
     for (int r = 0; r < r0; r++) y += y_scale;

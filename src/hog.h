@@ -23,6 +23,10 @@ void sbf_hog_up2_size(int w, int h, int *ow, int *oh);
 int sbf_hog_resize(const uint8_t *in, int iw, int ih, uint8_t *out, int ow, int oh);
 /* The same for output rows [r0, r1) only (for splitting the work between threads). */
 int sbf_hog_resize_rows(const uint8_t *in, int iw, int ih, uint8_t *out, int ow, int oh, int r0, int r1);
+/* The row-independent part of dlib's 4-wide resize loop for an iw -> ow row: source column left[c] and
+ * fraction frac[c] of each output column c below the returned count, where that loop stops (left and frac
+ * hold ow + 4); the kernels' resize_row takes them. */
+int sbf_hog_resize_cols(int iw, int ow, int32_t *left, float *frac);
 /* Number of pyramid levels dlib's scan_fhog_pyramid uses for an image (min layer 64x64). */
 int sbf_hog_num_levels(int w, int h, int min_w, int min_h, int max_levels);
 

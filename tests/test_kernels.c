@@ -402,27 +402,6 @@ static void test_hog_sep2d(void **state) {
     check_sep2d(3, 5, 10, 10);   /* fewer columns than one SIMD block */
 }
 
-/* The source columns and fractions sbf_hog_resize_rows hands the kernel (dlib's float running sum, 4 lanes). */
-static int resize_cols(int iw, int ow, int32_t *left, float *frac) {
-    const double x_scale = (iw - 1) / (double)(ow - 1 > 1 ? ow - 1 : 1), x0 = -4 * x_scale;
-    float lane[4] = {(float)x0, (float)(x0 + x_scale), (float)(x0 + 2 * x_scale), (float)(x0 + 3 * x_scale)};
-    const float step4 = (float)(4 * x_scale);
-    int n = 0;
-    for (;;) {
-        int32_t lf[4];
-        float fr[4];
-        for (int j = 0; j < 4; j++) {
-            lane[j] += step4;
-            lf[j] = (int32_t)lane[j];
-            fr[j] = lane[j] - (float)lf[j];
-        }
-        if (lf[3] + 1 >= iw || n + 3 >= ow) break;
-        for (int j = 0; j < 4; j++) { left[n + j] = lf[j]; frac[n + j] = fr[j]; }
-        n += 4;
-    }
-    return n;
-}
-
 static void test_hog_resize_row(void **state) {
     (void)state;
     /* downscale 5/6 (8 pairs within 16 bytes: byte shuffle), upscale ~2x, strong downscale (gather),
@@ -439,7 +418,7 @@ static void test_hog_resize_row(void **state) {
         uint8_t *o1 = malloc((size_t)ow), *o2 = malloc((size_t)ow);
         assert_true(img && left && frac && o1 && o2);
         for (int i = 0; i < 2 * iw; i++) img[i] = (uint8_t)(i % 29 == 0 ? 255 : urand() & 0xff);
-        const int n = resize_cols(iw, ow, left, frac);
+        const int n = sbf_hog_resize_cols(iw, ow, left, frac);
         assert_true(n > 0 || ow < 8);
         static const float tbs[] = {0.0f, 0.37f, 0.9990234f};
         for (size_t ti = 0; ti < sizeof tbs / sizeof *tbs; ti++) {
