@@ -1,6 +1,6 @@
 /* tests/test_detect.c — face detector unit tests.  Golden values come from dlib 19.24 (Debian
- * libdlib-dev) run on the same decoded pixels (tools/oracle-detect does the full comparison); the
- * SIMD kernels are checked bit for bit against the scalar reference. */
+ * libdlib-dev) run on the same decoded pixels (tools/oracle-detect does the full comparison).  The HOG
+ * kernels at every ISA level are checked bit for bit against the scalar ones in tests/test_kernels.c. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -136,64 +136,6 @@ static void test_sort(void **st) {
     free(w);
 }
 
-/* SIMD kernels equal the scalar reference bit for bit. */
-static void test_kernels(void **st) {
-    (void)st;
-    const sbf_hog_kernels *K = sbf_hog_kernels_get();
-    if (K == &sbf_hog_scalar) skip();
-    unsigned s = 7;
-#define RND() (s = s * 1664525u + 1013904223u, (s >> 8) & 0xffff)
-    uint8_t img[3][128];
-    for (int r = 0; r < 3; r++)
-        for (int i = 0; i < 128; i++) img[r][i] = (uint8_t)(RND() & 0xff);
-    uint8_t b1[128], b2[128];
-    float m1[128], m2[128];
-    K->grad_row(img[0], img[1], img[2], 1, 117, b1, m1);
-    sbf_hog_scalar.grad_row(img[0], img[1], img[2], 1, 117, b2, m2);
-    assert_memory_equal(b1 + 1, b2 + 1, 116);
-    assert_memory_equal(m1 + 1, m2 + 1, 116 * sizeof(float));
-    /* separable filtering on random planes with zero padding rows (small: two whole passes; tall:
-     * the AVX2 ring-buffer path) */
-    enum { MAXR = 64, STRIDE = 64, NC = 41 };
-    static float plane[MAXR * STRIDE + 64], s1[MAXR * STRIDE + 64], s2[MAXR * STRIDE + 64], o1[MAXR * STRIDE + 64],
-        o2[MAXR * STRIDE + 64];
-    float rf[10], cf[10];
-    for (int i = 0; i < 10; i++) { rf[i] = (float)RND() / 30000.0f - 1; cf[i] = (float)RND() / 30000.0f - 1; }
-    const int nrs[2] = {30, 64};
-    for (int z = 0; z < 2; z++) {
-        const int NR = nrs[z];
-        memset(plane, 0, sizeof plane);
-        memset(o1, 0, sizeof o1);
-        memset(o2, 0, sizeof o2);
-        memset(s1, 0, sizeof s1);
-        memset(s2, 0, sizeof s2);
-        for (int r = 4; r < NR - 5; r++)
-            for (int c = 4; c < NC - 5; c++) plane[r * STRIDE + c] = (float)RND() / 65536.0f - 0.3f;
-        const int n = NC - 9, nsplit = 24; /* 8-wide part and a tail, as dlib splits 32 columns */
-        K->sep2d(plane, s1, o1, STRIDE, 4, NR - 5, 5, NR - 4, 5, n, nsplit, rf, 10, cf, 10);
-        sbf_hog_scalar.sep2d(plane, s2, o2, STRIDE, 4, NR - 5, 5, NR - 4, 5, n, nsplit, rf, 10, cf, 10);
-        for (int r = 5; r < NR - 4; r++) assert_memory_equal(o1 + r * STRIDE + 5, o2 + r * STRIDE + 5, n * sizeof(float));
-    }
-    /* features from random histograms */
-    static float hist[18][64], nn[4][64], ni[4][64], d1[31][64], d2[31][64];
-    const float *hp[18], *nnp[4], *nip[4];
-    float *dp1[31], *dp2[31];
-    for (int o = 0; o < 18; o++) {
-        for (int x = 0; x < 64; x++) hist[o][x] = (float)RND() / 9000.0f;
-        hp[o] = hist[o];
-    }
-    for (int k = 0; k < 4; k++) {
-        for (int x = 0; x < 64; x++) { nn[k][x] = (float)RND() / 20000.0f + 0.01f; ni[k][x] = 0.1f / nn[k][x]; }
-        nnp[k] = nn[k];
-        nip[k] = ni[k];
-    }
-    for (int p = 0; p < 31; p++) { dp1[p] = d1[p]; dp2[p] = d2[p]; }
-    K->feat_row(hp, nnp, nip, 0, 45, dp1);
-    sbf_hog_scalar.feat_row(hp, nnp, nip, 0, 45, dp2);
-    for (int p = 0; p < 31; p++) assert_memory_equal(d1[p], d2[p], 45 * sizeof(float));
-#undef RND
-}
-
 typedef struct { long l, t, r, b; double score; int filter; } gold;
 
 static void check(const sbf_box *b, int n, const gold *g, int ng) {
@@ -318,7 +260,7 @@ static void test_policy(void **st) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_model),  cmocka_unit_test(test_sizes),  cmocka_unit_test(test_sort),
-        cmocka_unit_test(test_kernels), cmocka_unit_test(test_golden), cmocka_unit_test(test_small_and_blank),
+        cmocka_unit_test(test_golden), cmocka_unit_test(test_small_and_blank),
         cmocka_unit_test(test_policy),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
