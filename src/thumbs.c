@@ -1,6 +1,7 @@
 /* src/thumbs.c — face thumbnails for the people page; see src/thumbs.h. */
 #include "src/thumbs.h"
 #include "src/util.h"
+#include "src/walk.h"
 #include "nn/threadpool.h"
 
 #include <dirent.h>
@@ -266,6 +267,19 @@ int sbf_thumbs_write(const char *outdir, sbf_thumb_job *jobs, int n, int threads
         free(c.dir);
         return -1;
     }
+    /* the output folder's mark, so that embed never takes thumbnails for photos (even when the output folder
+     * itself is named as the folder to embed) */
+    char *mark = sbf_path_join(c.dir, SBF_OUTPUT_MARKER), why[256];
+    static const char note[] = "Thumbnails of sortbyface's people page (../index.html); 'sortbyface embed' does not "
+                               "look for photos here.\n";
+    struct stat mst;
+    if (!mark || (lstat(mark, &mst) != 0 && sbf_write_file_atomic(mark, note, sizeof note - 1, 0, why, sizeof why))) {
+        sbf_seterr(err, errlen, "cannot write %s/%s: %s", c.dir, SBF_OUTPUT_MARKER, mark ? why : "out of memory");
+        free(mark);
+        free(c.dir);
+        return -1;
+    }
+    free(mark);
     for (int i = 0; i < n; i++) sbf_thumb_name(&jobs[i], jobs[i].name);
     int *order = malloc((size_t)(n ? n : 1) * sizeof *order), *group = malloc((size_t)(n + 1) * sizeof *group);
     int *todo = malloc((size_t)(n ? n : 1) * sizeof *todo), ngroups = 0, ntodo = 0, rc = 0;
