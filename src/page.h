@@ -14,10 +14,11 @@
 #define SBF_PAGE_MAX_SHOWN 24  /* faces shown per section: the highest detector scores; "and N more" */
 #define SBF_PAGE_MAX_SIMILAR 3 /* other people named under "possibly the same person as" */
 /* TUNED-VALUE: the floor of "possibly the same person as": the cosine similarity of two people's mean
- * embeddings (each L2-normalised) above which the other person is named.  Chosen on lfw-dev clustered at
- * the default threshold: `build/native/tools/eval-similar --db lfw-dev.db` (docs/MEASUREMENTS.md, "The people
- * page (issue 20)").  Re-measure when the pipeline or the clustering threshold changes. */
-#define SBF_PAGE_SIMILAR_FLOOR 0.55
+ * embeddings (each L2-normalised) above which the other person is named.  On lfw-dev clustered at the default
+ * threshold (`build/native/tools/eval-similar --db lfw-dev.db [--min-faces 2]`), 0.70 is where the most similar
+ * other cluster becomes the same person about half the time, and above it lie most of the right suggestions
+ * (docs/MEASUREMENTS.md, "The people page (issue 20)").  Re-measure when the pipeline or the threshold changes. */
+#define SBF_PAGE_SIMILAR_FLOOR 0.70
 
 typedef struct {
     int face;                       /* index into the face set */
