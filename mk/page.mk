@@ -10,3 +10,11 @@ $(B)/tools/eval-similar: tools/eval-similar.c $(B)/libsbf.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(DEPFLAGS) -o $@ $< $(B)/libsbf.a $(LDFLAGS_V_$(V):-static=) $(LDLIBS)
 endif
+
+# tools/bench-page: size of the page and time to write it at N faces (docs/MEASUREMENTS.md).
+ifeq ($(V),native)
+TOOLS += $(B)/tools/bench-page
+$(B)/tools/bench-page: tools/bench-page.c $(B)/libsbf.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(DEPFLAGS) -o $@ $< $(B)/libsbf.a $(LDFLAGS_V_$(V):-static=) $(LDLIBS)
+endif

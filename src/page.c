@@ -284,13 +284,11 @@ static void render_person(const sbf_page *pg, const sbf_page_person *p, const ch
             fputs("\" title=\"", out);
         } else fputs("<span title=\"", out);
         sbf_html_text(out, ph->path, 1);
-        fprintf(out, ": face %d, box %ld,%ld,%ld,%ld, score %.2f\">", fs->face_index[f->face], b->left, b->top,
-                b->right, b->bottom, b->score);
+        fprintf(out, ", face %d, score %.2f\">", fs->face_index[f->face], b->score);
         if (f->thumb[0]) {
-            fprintf(out, "<img src=\"%s/%s\" width=\"%d\" height=\"%d\" loading=\"lazy\" alt=\"", SBF_THUMBS_DIR,
+            /* alt="": the caption next to it names the photo */
+            fprintf(out, "<img src=\"%s/%s\" width=\"%d\" height=\"%d\" loading=\"lazy\" alt=\"\">", SBF_THUMBS_DIR,
                     f->thumb, SBF_THUMB_SIDE, SBF_THUMB_SIDE);
-            sbf_html_text(out, shown_name, 1);
-            fputs("\">", out);
         } else fputs("<span class=\"none\"></span>", out);
         fputs(f->link ? "</a>" : "</span>", out);
         fputs("<span class=\"cap\">", out);
