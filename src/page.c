@@ -91,11 +91,11 @@ void sbf_page_free(sbf_page *pg) {
     memset(pg, 0, sizeof *pg);
 }
 
-static const sbf_faceset *cmp_fs;
-/* Higher detector score first; then photo path order (face index order), so the choice is reproducible. */
-static int by_score(const void *a, const void *b) {
+/* Higher detector score first; then face order (photo path order), so the choice is reproducible. */
+static int by_score(const void *a, const void *b, void *ctx) {
+    const sbf_faceset *fs = ctx;
     int x = *(const int *)a, y = *(const int *)b;
-    double sx = cmp_fs->boxes[x].score, sy = cmp_fs->boxes[y].score;
+    double sx = fs->boxes[x].score, sy = fs->boxes[y].score;
     if (sx != sy) return sx > sy ? -1 : 1;
     return (x > y) - (x < y);
 }
@@ -126,8 +126,7 @@ static int fill_person(sbf_page *pg, sbf_page_person *p, const char *title, cons
     qsort(tmp, (size_t)n, sizeof *tmp, by_int);
     for (int i = 0; i < n; i++) p->nphotos += i == 0 || tmp[i] != tmp[i - 1];
     memcpy(tmp, faces, (size_t)n * sizeof *faces);
-    cmp_fs = pg->fs;
-    qsort(tmp, (size_t)n, sizeof *tmp, by_score);
+    qsort_r(tmp, (size_t)n, sizeof *tmp, by_score, (void *)pg->fs);
     for (int i = 0; i < shown; i++) {
         p->shown[i].face = tmp[i];
         p->shown[i].link = pg->links ? pg->links[tmp[i]] : NULL;

@@ -204,9 +204,8 @@ static void make_group(void *vctx, int task, int thread) {
     pthread_mutex_unlock(&c->mu);
 }
 
-static const sbf_thumb_job *sort_jobs;
-static int by_photo(const void *a, const void *b) {
-    const sbf_thumb_job *x = &sort_jobs[*(const int *)a], *y = &sort_jobs[*(const int *)b];
+static int by_photo(const void *a, const void *b, void *ctx) {
+    const sbf_thumb_job *jobs = ctx, *x = &jobs[*(const int *)a], *y = &jobs[*(const int *)b];
     int r = strcmp(x->photo, y->photo);
     if (r) return r;
     if (x->size != y->size) return x->size < y->size ? -1 : 1;
@@ -289,8 +288,7 @@ int sbf_thumbs_write(const char *outdir, sbf_thumb_job *jobs, int n, int threads
         goto done;
     }
     for (int i = 0; i < n; i++) order[i] = i;
-    sort_jobs = jobs; /* qsort has no context argument; the page is written from one thread */
-    qsort(order, (size_t)n, sizeof *order, by_photo);
+    qsort_r(order, (size_t)n, sizeof *order, by_photo, jobs);
     for (int i = 0; i < n; i++) {
         const sbf_thumb_job *j = &jobs[order[i]], *p = i ? &jobs[order[i - 1]] : NULL;
         if (!p || strcmp(j->photo, p->photo) || j->size != p->size || j->mtime_ns != p->mtime_ns) group[ngroups++] = i;
