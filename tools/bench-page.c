@@ -10,7 +10,7 @@
  * at least 1); embeddings: a random unit vector per person plus noise (cosine ~0.75 to it), so the "possibly the
  * same person as" step works on a realistic spread.  The page is written twice into a fresh output folder: the
  * first run writes every thumbnail, the second reuses them.  Prints the people, faces, thumbnails shown, the size
- * of index.html and of .thumbs/, and the seconds of each step. */
+ * of index.html and of .thumbs/, the seconds of each step and the CPU seconds of the run (all threads). */
 #include "src/page.h"
 #include "src/cluster.h"
 #include "src/util.h"
@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -53,6 +54,13 @@ static double gauss(sbf_rng *r) {
     double u = ((double)(sbf_rng_next(r) >> 11) + 0.5) / 9007199254740992.0;
     double v = ((double)(sbf_rng_next(r) >> 11) + 0.5) / 9007199254740992.0;
     return sqrt(-2 * log(u)) * cos(6.283185307179586 * v);
+}
+
+/* CPU seconds of the process so far (all threads, user + system): the machine is shared, so wall time varies. */
+static double cpu(void) {
+    struct rusage u;
+    getrusage(RUSAGE_SELF, &u);
+    return u.ru_utime.tv_sec + u.ru_stime.tv_sec + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
 }
 
 static long long du(const char *dir) {
@@ -171,7 +179,7 @@ int main(int argc, char **argv) {
         sbf_page pg;
         sbf_page_stats st;
         char err[512];
-        double a = sbf_now();
+        double a = sbf_now(), cpu0 = cpu();
         sbf_page_init(&pg, &fs, (const char *const *)links, "bench");
         char title[32];
         for (int p = 0, f = 0; p < people; f += size[p++]) {
@@ -189,7 +197,7 @@ int main(int argc, char **argv) {
             fprintf(stderr, "bench-page: %s\n", err);
             return 1;
         }
-        double d = sbf_now();
+        double d = sbf_now(), cpu1 = cpu();
         int named = 0;
         for (int p = 0; p < pg.npeople; p++) named += pg.people[p].nsimilar > 0;
         snprintf(path, sizeof path, "%s/%s", out, SBF_THUMBS_DIR);
