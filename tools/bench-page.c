@@ -201,13 +201,11 @@ int main(int argc, char **argv) {
         int named = 0;
         for (int p = 0; p < pg.npeople; p++) named += pg.people[p].nsimilar > 0;
         snprintf(path, sizeof path, "%s/%s", out, SBF_THUMBS_DIR);
-        printf(
-            "run %d: %d thumbnails shown (%d written, %d reused, %d failed); index.html %zu bytes, .thumbs/ %lld "
-            "bytes; "
-            "sections %.3f s, possibly-the-same %.3f s (%d people name another), thumbnails %.3f s, index.html %.3f s, "
-            "total %.3f s\n",
-            run + 1, st.shown, st.thumbs.written, st.thumbs.reused, st.thumbs.failed, st.html_bytes, du(path), b - a,
-            c - b, named, st.seconds_thumbs, st.seconds_html, d - a);
+        printf("run %d: %d thumbnails shown (%d written, %d reused, %d failed); index.html %zu bytes, .thumbs/ %lld "
+               "bytes; sections %.3f s, possibly-the-same %.3f s (%d people name another), thumbnails %.3f s, "
+               "index.html %.3f s, total %.3f s (%.2f CPU s)\n",
+               run + 1, st.shown, st.thumbs.written, st.thumbs.reused, st.thumbs.failed, st.html_bytes, du(path), b - a,
+               c - b, named, st.seconds_thumbs, st.seconds_html, d - a, cpu1 - cpu0);
         sbf_page_free(&pg);
     }
     printf("(setting up the %d links: %.2f s, not counted)\n", n, t_links);
