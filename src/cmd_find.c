@@ -39,11 +39,11 @@ typedef struct {
 static void find_free(find_run *r) {
     sbf_photo_job_clear(&r->job);
     sbf_pipeline_free(r->pl);
+    for (int p = 0; r->placed_names && p < r->fs.nphotos; p++) free(r->placed_names[p]);
+    free(r->placed_names);
     sbf_faceset_free(&r->fs);
     free(r->take);
     free(r->members);
-    for (int p = 0; r->placed_names && p < r->fs.nphotos; p++) free(r->placed_names[p]);
-    free(r->placed_names);
 }
 
 static int find_args(find_run *r) {

@@ -119,13 +119,13 @@ static int fill_person(sbf_page *pg, sbf_page_person *p, const char *title, cons
         memset(p, 0, sizeof *p);
         return -1;
     }
-    memcpy(p->members, faces, (size_t)n * sizeof *faces);
+    for (int i = 0; i < n; i++) p->members[i] = faces[i]; /* (faces may be NULL when n is 0) */
     p->nfaces = n;
     /* distinct photos: the photo indices of the faces, sorted */
     for (int i = 0; i < n; i++) tmp[i] = pg->fs->face_photo[faces[i]];
     qsort(tmp, (size_t)n, sizeof *tmp, by_int);
     for (int i = 0; i < n; i++) p->nphotos += i == 0 || tmp[i] != tmp[i - 1];
-    memcpy(tmp, faces, (size_t)n * sizeof *faces);
+    for (int i = 0; i < n; i++) tmp[i] = faces[i];
     qsort_r(tmp, (size_t)n, sizeof *tmp, by_score, (void *)pg->fs);
     for (int i = 0; i < shown; i++) {
         p->shown[i].face = tmp[i];
