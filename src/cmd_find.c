@@ -73,7 +73,8 @@ static int find_args(find_run *r) {
         "find", "find -src ME.jpg -dest DIR [OPTIONS]",
         "Copies every photo of the person shown in ME.jpg (not ME.jpg itself) from the database into DIR.",
         "The query face is clustered together with the database faces (as sort does); the photos in its\n"
-        "cluster are placed in DIR. If DIR exists, DIR-2 (or the next free name) is used instead and said so.",
+        "cluster are placed in DIR. If DIR exists, DIR-2 (or the next free name) is used instead and said so.\n"
+        "DIR/index.html shows the person's faces: open it in a browser.",
         opts, 0, 0};
     int npos, rc;
     char **pos;

@@ -71,7 +71,8 @@ static int sort_args(sort_run *r) {
         "'Person N' (Person 1 has the most faces) holding every photo they appear in; a photo with two\n"
         "people goes into both folders.  Photos are copied by default, never moved or modified; equal\n"
         "file names from different folders get -2, -3 suffixes.  DIR/clusters.tsv lists every face\n"
-        "(path, face, box, person, placed file) for scripts.",
+        "(path, face, box, person, placed file) for scripts.  DIR/index.html shows the people: open it in a\n"
+        "browser (face thumbnails in DIR/.thumbs/).",
         opts, 0, 0};
     int npos, rc;
     char **pos = NULL;
