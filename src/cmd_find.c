@@ -7,6 +7,7 @@
 #include "src/cli.h"
 #include "src/cluster.h"
 #include "src/output.h"
+#include "src/page.h"
 #include "src/pipeline.h"
 #include "src/store.h"
 #include "src/util.h"
@@ -28,6 +29,8 @@ typedef struct {
     sbf_photo_job job;      /* the query photo */
     char *take;             /* take[p]: photo p of fs shows the person (never the query photo itself) */
     int ntake;
+    int *members, nm;       /* the faces of the query's cluster (for the people page) */
+    char **placed_names;    /* placed_names[p]: where photo p went, relative to chosen (for the people page) */
     char chosen[4096];      /* the folder written */
     int placed, failed;
     char err[512];
@@ -36,8 +39,11 @@ typedef struct {
 static void find_free(find_run *r) {
     sbf_photo_job_clear(&r->job);
     sbf_pipeline_free(r->pl);
+    for (int p = 0; r->placed_names && p < r->fs.nphotos; p++) free(r->placed_names[p]);
+    free(r->placed_names);
     sbf_faceset_free(&r->fs);
     free(r->take);
+    free(r->members);
 }
 
 static int find_args(find_run *r) {
@@ -67,7 +73,8 @@ static int find_args(find_run *r) {
         "find", "find -src ME.jpg -dest DIR [OPTIONS]",
         "Copies every photo of the person shown in ME.jpg (not ME.jpg itself) from the database into DIR.",
         "The query face is clustered together with the database faces (as sort does); the photos in its\n"
-        "cluster are placed in DIR. If DIR exists, DIR-2 (or the next free name) is used instead and said so.",
+        "cluster are placed in DIR. If DIR exists, DIR-2 (or the next free name) is used instead and said so.\n"
+        "DIR/index.html shows the person's faces: open it in a browser.",
         opts, 0, 0};
     int npos, rc;
     char **pos;
@@ -153,7 +160,8 @@ static int find_cluster(find_run *r) {
         r->take[ph] = 1;
         r->ntake++;
     }
-    free(members);
+    r->members = members;
+    r->nm = nm;
     if (r->ntake == 0) {
         fprintf(stderr, "sortbyface find: no other photo of this person in %s (%d face%s searched); nothing written\n", r->db,
                 fs->nfaces, sbf_s(fs->nfaces));
@@ -174,18 +182,59 @@ static int find_place(find_run *r) {
     char label[64];
     snprintf(label, sizeof label, "sortbyface find: %s", sbf_place_doing(r->mode));
     sbf_progress_start(&prog, label);
+    r->placed_names = calloc((size_t)r->fs.nphotos + 1, sizeof *r->placed_names);
+    char dst[4200];
+    size_t cl = strlen(r->chosen);
     for (int p = 0; p < r->fs.nphotos; p++) {
         if (!r->take[p]) continue;
         const char *path = r->fs.photos[p].path;
-        if (sbf_place_file(path, r->chosen, r->mode, NULL, 0, r->err, sizeof r->err)) {
+        if (sbf_place_file(path, r->chosen, r->mode, dst, sizeof dst, r->err, sizeof r->err)) {
             sbf_file_error(path, r->err);
             r->failed++;
-        } else r->placed++;
+        } else {
+            r->placed++;
+            if (r->placed_names) r->placed_names[p] = strdup(dst + cl + 1);
+        }
         sbf_progress_update(&prog, (double)(r->placed + r->failed) / r->ntake);
     }
     sbf_progress_end(&prog);
     return 0;
 }
+
+/* ---- the people page (issue 20) ---------------------------------------------------------------------------
+ * The same page as sort's for the one person found: a section over the output folder itself with the faces of
+ * the query's cluster in the photos placed (the query photo's own face is left out with its photo). */
+static int find_page(find_run *r) {
+    const sbf_faceset *fs = &r->fs;
+    const char **links = calloc((size_t)fs->nfaces + 1, sizeof *links);
+    int *faces = malloc((size_t)r->nm * sizeof *faces + 1), n = 0, rc = -1;
+    sbf_page pg;
+    sbf_page_stats ps;
+    if (links && faces && r->placed_names && !sbf_page_init(&pg, fs, links, r->chosen)) {
+        for (int i = 0; i < r->nm; i++) {
+            int f = r->members[i], p = fs->face_photo[f];
+            if (!r->take[p]) continue;
+            links[f] = r->placed_names[p]; /* NULL when it could not be placed: shown without a link */
+            faces[n++] = f;
+        }
+        const char *q = strrchr(r->src, '/');
+        char title[300];
+        snprintf(title, sizeof title, "The person in %s", q ? q + 1 : r->src);
+        if (sbf_page_add_person(&pg, title, "", faces, n)) snprintf(r->err, sizeof r->err, "out of memory");
+        else rc = sbf_page_write(&pg, r->chosen, r->po.threads, 1, &ps, r->err, sizeof r->err);
+        sbf_page_free(&pg);
+    } else snprintf(r->err, sizeof r->err, "out of memory");
+    free(links);
+    free(faces);
+    if (rc) {
+        sbf_error("no people page: %s", r->err);
+        return 3;
+    }
+    fprintf(stderr, "sortbyface find: people page %s/%s: %d thumbnail%s, %.2f s\n", r->chosen, SBF_PAGE_FILE, ps.shown,
+            sbf_s(ps.shown), ps.seconds_thumbs + ps.seconds_html);
+    return 0;
+}
+/* ---- end of the people page ------------------------------------------------------------------------------------ */
 
 /* The result on stdout; exit status 1 when a photo could not be placed. */
 static int find_report(find_run *r) {
@@ -196,7 +245,7 @@ static int find_report(find_run *r) {
 }
 
 int sbf_cmd_find(int argc, char **argv) {
-    static int (*const phases[])(find_run *) = {find_args, find_load, find_query, find_cluster, find_place, find_report};
+    static int (*const phases[])(find_run *) = {find_args, find_load, find_query, find_cluster, find_place, find_page, find_report};
     find_run r = {.argc = argc, .argv = argv};
     int rc = 0;
     for (size_t i = 0; !rc && i < sizeof phases / sizeof *phases; i++) rc = phases[i](&r);

@@ -8,9 +8,11 @@
 #include "src/cli.h"
 #include "src/cluster.h"
 #include "src/output.h"
+#include "src/page.h"
 #include "src/store.h"
 #include "src/util.h"
 #include "src/verbs.h"
+#include "src/walk.h"
 
 #define DEFAULT_DEST "Sorted-pictures"
 
@@ -69,7 +71,8 @@ static int sort_args(sort_run *r) {
         "'Person N' (Person 1 has the most faces) holding every photo they appear in; a photo with two\n"
         "people goes into both folders.  Photos are copied by default, never moved or modified; equal\n"
         "file names from different folders get -2, -3 suffixes.  DIR/clusters.tsv lists every face\n"
-        "(path, face, box, person, placed file) for scripts.",
+        "(path, face, box, person, placed file) for scripts.  DIR/index.html shows the people: open it in a\n"
+        "browser (face thumbnails in DIR/.thumbs/).",
         opts, 0, 0};
     int npos, rc;
     char **pos = NULL;
@@ -159,6 +162,82 @@ static int sort_write(sort_run *r) {
     return 0;
 }
 
+/* ---- the people page (issue 20) ---------------------------------------------------------------------------
+ * Glue until src/people.[ch] lands: every cluster is a section "Person N" with folder "Person N", in cluster order
+ * (largest first); no face is unknown; the link of each face is its placed file, read back from clusters.tsv (the
+ * one record of where each face's photo went).  With the people module: one section per person (its name or
+ * number, its folder), the Unknown folder's faces as the Unknown section, links from the people module's placed
+ * names, prune = 1 on the folder synced in place. */
+static char **page_links_from_tsv(const sbf_faceset *fs, const char *outdir) {
+    char *path = sbf_path_join(outdir, "clusters.tsv"), err[256];
+    size_t len = 0;
+    char *tsv = path ? sbf_read_file(path, &len, (size_t)1 << 31, err, sizeof err) : NULL;
+    char **links = calloc((size_t)fs->nfaces + 1, sizeof *links);
+    free(path);
+    if (!tsv || !links) {
+        free(tsv);
+        free(links);
+        return NULL;
+    }
+    char *line = strchr(tsv, '\n'); /* after the header */
+    for (int i = 0; line && i < fs->nfaces; i++) {
+        char *start = line + 1, *end = strchr(start, '\n');
+        if (!end) break;
+        *end = 0;
+        char *file = strrchr(start, '\t'); /* the last column; an escaped path holds no tab */
+        if (file && file[1]) {
+            char *o = links[i] = malloc(strlen(file));
+            for (char *q = file + 1; o && *q; q++) {
+                if (*q == '\\' && q[1]) {
+                    q++;
+                    *o++ = *q == 't' ? '\t' : *q == 'n' ? '\n' : *q == 'r' ? '\r' : *q;
+                } else *o++ = *q;
+            }
+            if (o) *o = 0;
+        }
+        line = end;
+    }
+    free(tsv);
+    return links;
+}
+
+static int sort_page(sort_run *r) {
+    const sbf_faceset *fs = &r->fs;
+    char **links = page_links_from_tsv(fs, r->outdir);
+    int *start = calloc((size_t)r->k + 1, sizeof *start), *byc = malloc((size_t)fs->nfaces * sizeof *byc);
+    sbf_page pg;
+    sbf_page_stats ps;
+    int rc = !links || !start || !byc || sbf_page_init(&pg, fs, (const char *const *)links, r->outdir) ? -1 : 0;
+    if (!rc) {
+        for (int i = 0; i < fs->nfaces; i++) start[r->labels[i] + 1]++;
+        for (int c = 0; c < r->k; c++) start[c + 1] += start[c];
+        for (int i = 0; i < fs->nfaces; i++) byc[start[r->labels[i]]++] = i;
+        char title[32];
+        for (int c = 0, at = 0; c < r->k && !rc; at = start[c++]) {
+            snprintf(title, sizeof title, "Person %d", c + 1);
+            rc = sbf_page_add_person(&pg, title, title, byc + at, start[c] - at);
+        }
+        if (!rc) rc = sbf_page_set_unknown(&pg, NULL, NULL, 0);
+        if (!rc) rc = sbf_page_find_similar(&pg, SBF_PAGE_SIMILAR_FLOOR, r->threads);
+        if (rc) snprintf(r->err, sizeof r->err, "out of memory");
+        else rc = sbf_page_write(&pg, r->outdir, r->threads, 1, &ps, r->err, sizeof r->err);
+        sbf_page_free(&pg);
+    } else sbf_seterr(r->err, sizeof r->err, "out of memory, or cannot read back %s/clusters.tsv", r->outdir);
+    for (int i = 0; links && i < fs->nfaces; i++) free(links[i]);
+    free(links);
+    free(start);
+    free(byc);
+    if (rc) {
+        sbf_error("no people page: %s", r->err);
+        return 3;
+    }
+    fprintf(stderr, "sortbyface sort: people page %s/%s: %d thumbnail%s (%d written, %d reused, %d failed), %.2f s\n",
+            r->outdir, SBF_PAGE_FILE, ps.shown, sbf_s(ps.shown), ps.thumbs.written, ps.thumbs.reused, ps.thumbs.failed,
+            ps.seconds_thumbs + ps.seconds_html);
+    return 0;
+}
+/* ---- end of the people page glue ---------------------------------------------------------------------------- */
+
 /* The result on stdout, the settings and timings on stderr; exit status 1 when a file could not be placed. */
 static int sort_report(sort_run *r) {
     const sbf_faceset *fs = &r->fs;
@@ -185,7 +264,7 @@ static int sort_report(sort_run *r) {
 }
 
 int sbf_cmd_sort(int argc, char **argv) {
-    static int (*const phases[])(sort_run *) = {sort_args, sort_load, sort_cluster, sort_write, sort_report};
+    static int (*const phases[])(sort_run *) = {sort_args, sort_load, sort_cluster, sort_write, sort_page, sort_report};
     sort_run r = {.argc = argc, .argv = argv};
     int rc = 0;
     for (size_t i = 0; !rc && i < sizeof phases / sizeof *phases; i++) rc = phases[i](&r);

@@ -52,7 +52,7 @@ hash_lib > before.txt
 check '[ $rc -eq 0 ]' "sort exit $rc: $(cat err1.txt)"
 check 'grep -q "sorted 14 faces from 14 photos into 5 people" out1.txt' "summary line: $(cat out1.txt)"
 S=Sorted-pictures
-listing() { (cd "$1" && find . \( -path ./clusters.tsv -o -path ./.sortbyface-output \) -prune -o -type f -print -o -type l -print | sort | tr '\n' ' '); }
+listing() { (cd "$1" && find . \( -path ./clusters.tsv -o -path ./.sortbyface-output -o -path ./index.html -o -path ./.thumbs \) -prune -o -type f -print -o -type l -print | sort | tr '\n' ' '); }
 want="./Person 1/1.png ./Person 1/2.png ./Person 1/3.png ./Person 1/angelina.png ./Person 1/group.png ./Person 2/1.png ./Person 2/2.png ./Person 2/dup-2.png ./Person 2/dup.png ./Person 3/1.png ./Person 3/2.png ./Person 3/group.png ./Person 4/shea.png ./Person 5/1.png "
 got=$(listing $S)
 check '[ "$got" = "$want" ]' "folders: got [$got] want [$want]"
