@@ -10,9 +10,13 @@
 #include <string.h>
 #include <unistd.h>
 #include <stb/stb_image_write.h>
+#include "src/decoders.h"
 #include "src/image.h"
 
-typedef struct { unsigned char *b; size_t n; } buf_t;
+typedef struct {
+    unsigned char *b;
+    size_t n;
+} buf_t;
 static void put(void *ctx, void *data, int size) {
     buf_t *B = ctx;
     B->b = realloc(B->b, B->n + (size_t)size);
@@ -43,19 +47,49 @@ static buf_t jpeg_with_orientation(int orientation, int little_endian) {
     /* APP1: FFE1 len "Exif\0\0" TIFF(II/MM,42,8) IFD0: 1 entry (0x0112 SHORT 1 value) next=0 */
     unsigned char app[64];
     int k = 0, le = little_endian;
-#define P16(v) do { if (le) { app[k++] = (unsigned char)((v) & 0xff); app[k++] = (unsigned char)((v) >> 8); } \
-                    else { app[k++] = (unsigned char)((v) >> 8); app[k++] = (unsigned char)((v) & 0xff); } } while (0)
-#define P32(v) do { if (le) { P16((v) & 0xffff); P16((unsigned)(v) >> 16); } else { P16((unsigned)(v) >> 16); P16((v) & 0xffff); } } while (0)
-    app[k++] = 0xFF; app[k++] = 0xE1; k += 2;
-    memcpy(app + k, "Exif\0\0", 6); k += 6;
-    app[k++] = le ? 'I' : 'M'; app[k++] = le ? 'I' : 'M';
-    P16(42); P32(8);
-    P16(2);                         /* two entries: an unrelated tag first, then orientation */
-    P16(0x010F); P16(2); P32(4); P32(0x00414243);
-    P16(0x0112); P16(3); P32(1); P16(orientation); P16(0);
+#define P16(v)                                                                                                         \
+    do {                                                                                                               \
+        if (le) {                                                                                                      \
+            app[k++] = (unsigned char)((v)&0xff);                                                                      \
+            app[k++] = (unsigned char)((v) >> 8);                                                                      \
+        } else {                                                                                                       \
+            app[k++] = (unsigned char)((v) >> 8);                                                                      \
+            app[k++] = (unsigned char)((v)&0xff);                                                                      \
+        }                                                                                                              \
+    } while (0)
+#define P32(v)                                                                                                         \
+    do {                                                                                                               \
+        if (le) {                                                                                                      \
+            P16((v)&0xffff);                                                                                           \
+            P16((unsigned)(v) >> 16);                                                                                  \
+        } else {                                                                                                       \
+            P16((unsigned)(v) >> 16);                                                                                  \
+            P16((v)&0xffff);                                                                                           \
+        }                                                                                                              \
+    } while (0)
+    app[k++] = 0xFF;
+    app[k++] = 0xE1;
+    k += 2;
+    memcpy(app + k, "Exif\0\0", 6);
+    k += 6;
+    app[k++] = le ? 'I' : 'M';
+    app[k++] = le ? 'I' : 'M';
+    P16(42);
+    P32(8);
+    P16(2); /* two entries: an unrelated tag first, then orientation */
+    P16(0x010F);
+    P16(2);
+    P32(4);
+    P32(0x00414243);
+    P16(0x0112);
+    P16(3);
+    P32(1);
+    P16(orientation);
+    P16(0);
     P32(0);
     int len = k - 2;
-    app[2] = (unsigned char)(len >> 8); app[3] = (unsigned char)len;
+    app[2] = (unsigned char)(len >> 8);
+    app[3] = (unsigned char)len;
     buf_t o = {malloc(j.n + (size_t)k), j.n + (size_t)k};
     memcpy(o.b, j.b, 2);
     memcpy(o.b + 2, app, (size_t)k);
@@ -70,7 +104,10 @@ static int colour_at(const sbf_image *im, int x, int y) {
     for (int c = 0; c < 4; c++) {
         int d = 0;
         for (int i = 0; i < 3; i++) d += (p[i] - COL[c][i]) * (p[i] - COL[c][i]);
-        if (d < bd) { bd = d; best = c; }
+        if (d < bd) {
+            bd = d;
+            best = c;
+        }
     }
     assert_true(bd < 40 * 40 * 3);
     return best;
@@ -82,7 +119,7 @@ static void test_exif_orientations(void **state) {
      * 2 mirror horizontal, 3 rotate 180, 4 mirror vertical, 5 transpose, 6 rotate 90 CW,
      * 7 transverse, 8 rotate 90 CCW. */
     static const int want[9][4] = {
-        {0}, {R, G, Bl, W}, {G, R, W, Bl}, {W, Bl, G, R}, {Bl, W, R, G},
+        {0},           {R, G, Bl, W}, {G, R, W, Bl}, {W, Bl, G, R}, {Bl, W, R, G},
         {R, Bl, G, W}, {Bl, R, W, G}, {W, G, Bl, R}, {G, W, R, Bl},
     };
     for (int le = 0; le < 2; le++)
@@ -128,7 +165,10 @@ static void test_truncated_and_corrupt(void **state) {
     unsigned char *c = malloc(j.n);
     memcpy(c, j.b, j.n);
     for (size_t i = 2; i + 1 < j.n; i++)
-        if (c[i] == 0xFF && c[i + 1] == 0xC0) { c[i + 1] = 0xCF; break; }
+        if (c[i] == 0xFF && c[i + 1] == 0xC0) {
+            c[i + 1] = 0xCF;
+            break;
+        }
     buf_t cb = {c, j.n};
     assert_int_equal(load(&cb, &im, err), -1);
     assert_true(strlen(err) > 5);
@@ -224,7 +264,7 @@ static void test_gray_rgba_tiny(void **state) {
     assert_true(stbi_write_png_to_func(put, &a, 2, 1, 4, rgba, 8));
     assert_int_equal(load(&a, &im, err), 0);
     assert_memory_equal(im.rgb, ((unsigned char[]){10, 20, 31, 200, 100, 51}), 6);
-    assert_int_equal(im.gray[0], (10 + 20 + 31) / 3);  /* dlib: (r+g+b)/3, truncated */
+    assert_int_equal(im.gray[0], (10 + 20 + 31) / 3); /* dlib: (r+g+b)/3, truncated */
     assert_int_equal(im.gray[1], (200 + 100 + 51) / 3);
     sbf_image_free(&im);
     free(a.b);
@@ -243,8 +283,8 @@ static void test_other_formats(void **state) {
     char err[256];
     sbf_image im;
     /* GIF89a, 1x1, global palette {red, black}, one LZW-coded pixel of index 0 */
-    static const unsigned char gif[] = {'G', 'I', 'F', '8', '9', 'a', 1, 0, 1, 0, 0x80, 0, 0, 255, 0, 0, 0, 0, 0,
-                                        0x2C, 0, 0, 0, 0, 1, 0, 1, 0, 0, 2, 2, 0x44, 0x01, 0, 0x3B};
+    static const unsigned char gif[] = {'G', 'I',  'F', '8', '9', 'a', 1, 0, 1, 0, 0x80, 0, 0, 255,  0,    0, 0,   0,
+                                        0,   0x2C, 0,   0,   0,   0,   1, 0, 1, 0, 0,    2, 2, 0x44, 0x01, 0, 0x3B};
     buf_t gb = {(unsigned char *)gif, sizeof gif};
     assert_int_equal(load(&gb, &im, err), 0);
     assert_memory_equal(im.rgb, ((unsigned char[]){255, 0, 0}), 3);
@@ -275,26 +315,41 @@ static void test_other_formats(void **state) {
  * text and the formats we decode are not.  Headers as their specifications give them. */
 static void test_unsupported_formats(void **state) {
     (void)state;
-    static const struct { const char *bytes; size_t n; const char *want; } cases[] = {
-        {"\0\0\0\x18" "ftypheic\0\0\0\0mif1heic", 24, "HEIC"},   /* iPhone photo */
-        {"\0\0\0\x1c" "ftypmif1\0\0\0\0mif1heic", 24, "HEIC"},   /* HEIF still, generic brand */
-        {"\0\0\0\x20" "ftypavif\0\0\0\0avifmif1", 24, "AVIF"},
-        {"RIFF\x24\0\0\0WEBPVP8 ", 16, "WebP"},
-        {"II*\0\x08\0\0\0", 8, "TIFF/raw"},                             /* little-endian TIFF, DNG, CR2 */
-        {"MM\0*\0\0\0\x08", 8, "TIFF/raw"},                             /* big-endian TIFF, NEF */
+    static const struct {
+        const char *bytes;
+        size_t n;
+        const char *want;
+    } cases[] = {
+        {"\0\0\0\x18"
+         "ftypheic\0\0\0\0mif1heic",
+         24, "HEIC"}, /* iPhone photo */
+        {"\0\0\0\x1c"
+         "ftypmif1\0\0\0\0mif1heic",
+         24, "HEIC"}, /* HEIF still, generic brand */
+        {"\0\0\0\x20"
+         "ftypavif\0\0\0\0avifmif1",
+         24, "AVIF"},
+        {"II*\0\x08\0\0\0", 8, "TIFF/raw"}, /* little-endian TIFF, DNG, CR2 */
+        {"MM\0*\0\0\0\x08", 8, "TIFF/raw"}, /* big-endian TIFF, NEF */
         {"\0\0\0\x0CjP  \r\n\x87\n", 12, "JPEG 2000"},
-        {"\xFF\x0A\xFA\x7F", 4, "JPEG XL"},                               /* codestream */
-        {"\0\0\0\x0CJXL \r\n\x87\n", 12, "JPEG XL"},                  /* container */
+        {"\xFF\x0A\xFA\x7F", 4, "JPEG XL"},          /* codestream */
+        {"\0\0\0\x0CJXL \r\n\x87\n", 12, "JPEG XL"}, /* container */
         {"8BPS\0\x01", 6, "PSD"},
-        {"\0\0\0\x18" "ftypisom\0\0\x02\0isomiso2", 24, NULL},       /* MP4 video: not a photo */
-        {"RIFF\x24\0\0\0WAVEfmt ", 16, NULL},                             /* WAV */
-        {"\xFF\xD8\xFF\xE0", 4, NULL},                                     /* JPEG: decoded, not "unsupported" */
+        {"\0\0\0\x18"
+         "ftypisom\0\0\x02\0isomiso2",
+         24, NULL},                           /* MP4 video: not a photo */
+        {"RIFF\x24\0\0\0WAVEfmt ", 16, NULL}, /* WAV */
+        {"\xFF\xD8\xFF\xE0", 4, NULL},        /* JPEG: decoded, not "unsupported" */
+        {"RIFF\x24\0\0\0WEBPVP8 ", 16, NULL}, /* WebP: decoded too */
         {"hello world\n", 12, NULL},
-        {"II", 2, NULL},                                                      /* too short to tell */
+        {"II", 2, NULL}, /* too short to tell */
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         const char *got = sbf_sniff_unsupported((const unsigned char *)cases[i].bytes, cases[i].n);
-        if (cases[i].want) {
+        if (sbf_heif_available() && i < 3) { /* the HEIF=1 build decodes HEIC and AVIF */
+            assert_null(got);
+            assert_int_equal(sbf_sniff_image((const unsigned char *)cases[i].bytes, cases[i].n), 1);
+        } else if (cases[i].want) {
             assert_non_null(got);
             assert_string_equal(got, cases[i].want);
             assert_int_equal(sbf_sniff_image((const unsigned char *)cases[i].bytes, cases[i].n), 0);
@@ -302,20 +357,27 @@ static void test_unsupported_formats(void **state) {
             assert_null(got);
         }
     }
-    /* through the file API: skipped as not an image, with the format named */
+    /* through the file API: skipped as not an image, with the format named (the HEIF=1 build: a corrupt HEIC) */
     char path[] = "/tmp/sbf-img-XXXXXX.heic";
     int fd = mkstemps(path, 5);
     assert_true(fd >= 0);
     assert_int_equal(write(fd, cases[0].bytes, cases[0].n), (ssize_t)cases[0].n);
     close(fd);
     const char *fmt = "x";
-    assert_int_equal(sbf_sniff_file(path, &fmt), 0);
-    assert_non_null(fmt);
-    assert_string_equal(fmt, "HEIC");
     sbf_image im;
     char err[256];
-    assert_int_equal(sbf_image_load(path, SBF_DEFAULT_MAX_PIXELS, &im, err, sizeof err), -1);
-    assert_string_equal(err, "not a supported image (a HEIC photo: convert it to JPEG or PNG)");
+    if (!sbf_heif_available()) {
+        assert_int_equal(sbf_sniff_file(path, &fmt), 0);
+        assert_non_null(fmt);
+        assert_string_equal(fmt, "HEIC");
+        assert_int_equal(sbf_image_load(path, SBF_DEFAULT_MAX_PIXELS, &im, err, sizeof err), -1);
+        assert_string_equal(err, "not a supported image (a HEIC photo: this build does not decode HEIC; convert it to "
+                                 "JPEG, or use a build made with HEIF=1)");
+    } else {
+        assert_int_equal(sbf_sniff_file(path, &fmt), 1);
+        assert_int_equal(sbf_image_load(path, SBF_DEFAULT_MAX_PIXELS, &im, err, sizeof err), -1);
+        assert_non_null(strstr(err, "HEIF"));
+    }
     unlink(path);
     assert_int_equal(sbf_sniff_file(path, &fmt), -1);
     assert_null(fmt);
@@ -323,9 +385,9 @@ static void test_unsupported_formats(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_exif_orientations), cmocka_unit_test(test_truncated_and_corrupt),
-        cmocka_unit_test(test_not_images),        cmocka_unit_test(test_huge_header),
-        cmocka_unit_test(test_gray_rgba_tiny),    cmocka_unit_test(test_other_formats),
+        cmocka_unit_test(test_exif_orientations),   cmocka_unit_test(test_truncated_and_corrupt),
+        cmocka_unit_test(test_not_images),          cmocka_unit_test(test_huge_header),
+        cmocka_unit_test(test_gray_rgba_tiny),      cmocka_unit_test(test_other_formats),
         cmocka_unit_test(test_unsupported_formats),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
