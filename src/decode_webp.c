@@ -41,6 +41,24 @@ int sbf_webp_decode(const unsigned char *b, size_t n, long long max_pixels, sbf_
                  (double)iw * ih / 1e6, (double)max_pixels / 1e6);
         return -1;
     }
+    /* First the top-left pixel alone (libwebp parses every header and partition size, and decodes only the
+     * first rows): a file whose data is cut short is refused before its pixels are allocated. */
+    uint8_t px1[3];
+    cfg.options.use_cropping = 1;
+    cfg.options.crop_left = cfg.options.crop_top = 0;
+    cfg.options.crop_width = cfg.options.crop_height = 1;
+    cfg.output.colorspace = MODE_RGB;
+    cfg.output.is_external_memory = 1;
+    cfg.output.u.RGBA.rgba = px1;
+    cfg.output.u.RGBA.stride = 3;
+    cfg.output.u.RGBA.size = 3;
+    st = WebPDecode(b, n, &cfg);
+    WebPFreeDecBuffer(&cfg.output);
+    if (st != VP8_STATUS_OK) {
+        snprintf(err, errlen, "%s (image data)", status_text(st));
+        return -1;
+    }
+    cfg.options.use_cropping = 0;
     const size_t need = (size_t)iw * ih * 3;
     if (*out.cap < need) {
         free(*out.buf);
