@@ -581,6 +581,50 @@ static void test_webp(void **state) {
     unlink(path);
 }
 
+#ifdef SBF_HEIF
+#include <libheif/heif.h>
+/* The HEIF=1 build: HEIC (x265) and AVIF (AV1) files made by libheif's encoders decode close to their
+ * source pixels, also under a .jpg name. */
+static void test_heif(void **state) {
+    (void)state;
+    unsigned char rgb[CW * CH * 3];
+    smooth_rgb(rgb, 3);
+    const enum heif_compression_format fmts[2] = {heif_compression_HEVC, heif_compression_AV1};
+    for (int f = 0; f < 2; f++) {
+        struct heif_context *ctx = heif_context_alloc();
+        struct heif_encoder *enc = NULL;
+        struct heif_image *img = NULL;
+        assert_int_equal(heif_context_get_encoder_for_format(ctx, fmts[f], &enc).code, heif_error_Ok);
+        heif_encoder_set_lossy_quality(enc, 95);
+        assert_int_equal(heif_image_create(CW, CH, heif_colorspace_RGB, heif_chroma_interleaved_RGB, &img).code, heif_error_Ok);
+        assert_int_equal(heif_image_add_plane(img, heif_channel_interleaved, CW, CH, 8).code, heif_error_Ok);
+        int stride;
+        uint8_t *pl = heif_image_get_plane(img, heif_channel_interleaved, &stride);
+        for (int y = 0; y < CH; y++) memcpy(pl + (size_t)y * stride, rgb + (size_t)y * CW * 3, CW * 3);
+        assert_int_equal(heif_context_encode_image(ctx, img, enc, NULL, NULL).code, heif_error_Ok);
+        char path[] = "/tmp/sbf-heif-XXXXXX.jpg";
+        int fd = mkstemps(path, 4);
+        assert_true(fd >= 0);
+        close(fd);
+        assert_int_equal(heif_context_write_to_file(ctx, path).code, heif_error_Ok);
+        heif_image_release(img);
+        heif_encoder_release(enc);
+        heif_context_free(ctx);
+        assert_int_equal(sbf_is_image_file(path), 1);
+        sbf_image im;
+        char err[256] = "";
+        assert_int_equal(sbf_image_load(path, SBF_DEFAULT_MAX_PIXELS, &im, err, sizeof err), 0);
+        assert_int_equal(im.w, CW);
+        assert_int_equal(im.h, CH);
+        const double d = mean_diff(im.rgb, rgb);
+        fprintf(stderr, "  %s: mean difference %.2f\n", f ? "AVIF" : "HEIC", d);
+        assert_true(d < 4.0);
+        sbf_image_free(&im);
+        unlink(path);
+    }
+}
+#endif
+
 /* Header bombs of every format (fuzz/regress/image/bad-bomb-*: a few hundred bytes declaring 10000x10000
  * pixels, or 40 frames of 2000x2000) are refused for what they declare, before anything is allocated for
  * their pixels: each is decoded in a child whose address space is limited to 160 MB, and the reason must
@@ -646,6 +690,9 @@ int main(void) {
         cmocka_unit_test(test_jpeg_kinds),
         cmocka_unit_test(test_png16),
         cmocka_unit_test(test_webp),
+#ifdef SBF_HEIF
+        cmocka_unit_test(test_heif),
+#endif
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,6 @@
 /* tools/bench-photo.c — camera-size photos (issue 22): where the time of one photo goes, and the check.
  *
- * usage: bench-photo [--reps R] [--bin SORTBYFACE] [--no-check] PHOTO...
+ * usage: bench-photo [--reps R] [--bin SORTBYFACE] [--before OLD_SORTBYFACE] [--no-check] PHOTO...
  *   (tools/make-large-photos.py makes the five large test photos; `make bench-photo` runs this and the
  *   OpenCV + dlib peer, tools/bench-photo.sh)
  *
@@ -14,7 +14,8 @@
  *  3. one photo through the pipeline (sbf_pipeline_run) with 1 and with 2 threads: wall time, speed-up
  *  4. the check: `SORTBYFACE embed --threads 1` over all photos as a whole process (start-up and model
  *     loading included, a fresh database each run): CPU and sys time, divided by stb_image's decode time
- *     of the same files (issue 22: 7.0-7.5x before, target <= 4.2x). */
+ *     of the same files (issue 22: 7.0-7.5x before, target <= 4.2x); with --before, an older binary's run
+ *     alternates with ours (today's figure measured in the same run). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,15 +88,16 @@ static int run_embed(const char *bin, const char *dir, const char *db, int threa
 
 int main(int argc, char **argv) {
     int reps = 3, check = 1;
-    const char *bin = "build/native/sortbyface";
+    const char *bin = "build/native/sortbyface", *before = NULL;
     int np = 0;
     const char **photos = calloc((size_t)argc, sizeof *photos);
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--reps") && i + 1 < argc) reps = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--bin") && i + 1 < argc) bin = argv[++i];
+        else if (!strcmp(argv[i], "--before") && i + 1 < argc) before = argv[++i];
         else if (!strcmp(argv[i], "--no-check")) check = 0;
         else if (argv[i][0] == '-') {
-            fprintf(stderr, "usage: bench-photo [--reps R] [--bin SORTBYFACE] [--no-check] PHOTO...\n");
+            fprintf(stderr, "usage: bench-photo [--reps R] [--bin SORTBYFACE] [--before OLD_SORTBYFACE] [--no-check] PHOTO...\n");
             return 2;
         } else photos[np++] = argv[i];
     }
@@ -331,9 +333,13 @@ int main(int argc, char **argv) {
             free(f);
         }
         snprintf(db, sizeof db, "%s/check.db", dbpath);
-        double cpu = 1e9, sys = 0, cpu2 = 1e9, sys2 = 0;
+        double cpu = 1e9, sys = 0, cpu2 = 1e9, sys2 = 0, cpub = 1e9, sysb = 0;
         for (int r = 0; r < reps; r++) {
             double c, s;
+            if (before) {
+                if (run_embed(before, dir, db, 1, &c, &s)) { fprintf(stderr, "bench-photo: %s embed failed\n", before); return 1; }
+                if (c < cpub) { cpub = c; sysb = s; }
+            }
             if (run_embed(bin, dir, db, 1, &c, &s)) {
                 fprintf(stderr, "bench-photo: %s embed failed\n", bin);
                 return 1;
@@ -356,6 +362,9 @@ int main(int argc, char **argv) {
                bin, np, 1e3 * cpu, 1e3 * cpu / np, 1e3 * sys, 100 * sys / cpu);
         printf("whole process: %s embed --threads 2 over the %d photos: %.0f ms CPU, sys %.0f ms (%.1f %%)\n", bin, np,
                1e3 * cpu2, 1e3 * sys2, 100 * sys2 / cpu2);
+        if (before)
+            printf("whole process: %s embed --threads 1 over the %d photos: %.0f ms CPU, sys %.0f ms (%.1f %%); ratio to stb_image decode %.2f; ours/before %.2f\n",
+                   before, np, 1e3 * cpub, 1e3 * sysb, 100 * sysb / cpub, cpub / stb_total, cpu / cpub);
         printf("check: embed --threads 1 CPU / stb_image decode of the same files = %.2f (before issue 22: 7.0-7.5; "
                "target <= 4.2): %s\n",
                cpu / stb_total, cpu / stb_total <= 4.2 ? "MET" : "MISSED");
