@@ -13,7 +13,7 @@ IMAGE_LIBS := $(or $(IMAGE_LIBS_$(V)),-ljpeg -lwebp)
 LDLIBS := $(IMAGE_LIBS) $(LDLIBS)
 
 # The HEIF=1 build's own check: the image tests (HEIC and AVIF files made by libheif's encoders in the test) and
-# the fuzz regression replay, linked against libheif.  Part of `make test`.
+# the fuzz regression replay, linked against libheif.  Part of `make test` (run before its native and asan checks).
 .PHONY: test-heif
 test-heif:
 	@$(MAKE) --no-print-directory V=heif build/heif/sortbyface build/heif/tests/test_image build/heif/tests/test_fuzz_regress
@@ -21,3 +21,4 @@ test-heif:
 
 # Host tools (build/native/tools/*, linked from any variant's make) link the host's libraries.
 HOST_LIBS := -ljpeg -lwebp -lm -pthread
+test: test-heif
