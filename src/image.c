@@ -416,7 +416,7 @@ static const char *stb_reason(char *out, size_t n) {
 }
 
 static int too_large(long long w, long long h, long long max_pixels, char *err, size_t errlen) {
-    if (w * h <= max_pixels) return 0;
+    if ((double)w * (double)h <= (double)max_pixels) return 0; /* (a PNG header may say 2^32-1 x 2^32-1) */
     snprintf(err, errlen,
              "image too large: %lldx%lld is %.1f megapixels, over the %.1f megapixel limit (see --max-pixels)", w, h,
              (double)w * h / 1e6, (double)max_pixels / 1e6);
