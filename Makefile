@@ -4,6 +4,7 @@
 #   make setup                install Debian packages, produce weight files, build (idempotent)
 #   make test                 unit + end-to-end + oracle tests, normal build and ASan+UBSan build
 #   make cross ARCH=aarch64   static ARM binary build/aarch64/sortbyface (ARCH=armv7 too)
+#   make HEIF=1               ./sortbyface linked dynamically against Debian's libheif: also decodes HEIC/AVIF
 #   make test-cross ARCH=...  unit tests of that build under qemu-user
 #
 # Variants live in build/<V>/ (native, asan, aarch64, armv7; fuzz, msan, afl for the fuzzers), each with its own
@@ -20,10 +21,11 @@ MAKEFLAGS += -j$(shell nproc) --output-sync=target
 endif
 endif
 ARCH ?= aarch64
-V ?= native
+V ?= $(if $(filter 1,$(HEIF)),heif,native)
 export SBF_SHARED := $(abspath $(SHARED))
 
 CC_native  := gcc
+CC_heif    := gcc
 CC_asan    := gcc
 CC_aarch64 := aarch64-linux-gnu-gcc
 CC_armv7   := arm-linux-gnueabihf-gcc
@@ -45,6 +47,7 @@ B  := build/$(V)
 WARN    := -Wall -Wextra -Werror
 CFLAGS_COMMON := -std=c11 -O2 -g $(WARN) -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -D_TIME_BITS=64 -I. -pthread
 CFLAGS_V_native  :=
+CFLAGS_V_heif    := -DSBF_HEIF=1
 CFLAGS_V_asan    := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined -DSBF_ASAN=1
 CFLAGS_V_aarch64 := -march=armv8-a
 CFLAGS_V_armv7   := -march=armv7-a -mfpu=neon-vfpv4 -mfloat-abi=hard
@@ -56,6 +59,7 @@ CFLAGS_V_msan    := $(CLANG_FLAGS) -O1 -fsanitize=memory -fsanitize-memory-track
 CFLAGS_V_afl     := $(CLANG_FLAGS) -O1
 # Per-ISA kernel files: *_avx2.c get AVX2/FMA/F16C on x86 builds only (guarded inside by __x86_64__).
 ISA_AVX2_native := -mavx2 -mfma -mf16c
+ISA_AVX2_heif   := -mavx2 -mfma -mf16c
 ISA_AVX2_asan   := -mavx2 -mfma -mf16c
 ISA_AVX2_fuzz   := -mavx2 -mfma -mf16c
 ISA_AVX2_msan   := -mavx2 -mfma -mf16c

@@ -26,11 +26,11 @@ $(B)/tools/hog-convert: tools/hog-convert.cpp $(B)/libsbf.a
 # by default (g++ -O2, x86-64 baseline SSE2); our side is libsbf.a.
 $(B)/tools/oracle-detect: tools/oracle-detect.cpp $(B)/libsbf.a
 	@mkdir -p $(dir $@)
-	g++ -O2 -std=c++14 -I. $(DEPFLAGS) $(DETECT_SAN_$(V)) -o $@ $< $(B)/libsbf.a $(DLIB_TOOL_LIBS) -lm -pthread
+	g++ -O2 -std=c++14 -I. $(DEPFLAGS) $(DETECT_SAN_$(V)) -o $@ $< $(B)/libsbf.a $(DLIB_TOOL_LIBS) $(LDLIBS)
 
 $(B)/tools/bench-detect: tools/bench-detect.cpp $(B)/libsbf.a
 	@mkdir -p $(dir $@)
-	g++ -O2 -std=c++14 -I. $(DEPFLAGS) -o $@ $< $(B)/libsbf.a $(DLIB_TOOL_LIBS) -lm -pthread
+	g++ -O2 -std=c++14 -I. $(DEPFLAGS) -o $@ $< $(B)/libsbf.a $(DLIB_TOOL_LIBS) $(LDLIBS)
 
 tests/oracle_detect.sh: $(B)/tools/oracle-detect $(B)/tools/hog-convert
 endif

@@ -61,7 +61,7 @@ fuzz-msan:
 TOOLS += build/native/tools/gen-corpus
 build/native/tools/gen-corpus: fuzz/gen-corpus.c build/native/libsbf.a
 	@mkdir -p $(dir $@)
-	gcc $(CFLAGS_COMMON) $(DEPFLAGS) -o $@ $< build/native/libsbf.a $(LDLIBS)
+	gcc $(CFLAGS_COMMON) $(DEPFLAGS) -o $@ $< build/native/libsbf.a $(HOST_LIBS)
 
 fuzz-corpus: build/native/tools/gen-corpus
 	build/native/tools/gen-corpus fuzz/corpus

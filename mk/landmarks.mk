@@ -8,7 +8,7 @@ ORACLE_CXX := g++ -O2 -g -std=c++14 -I.
 TOOLS += build/native/tools/shape-convert
 build/native/tools/shape-convert: tools/shape-convert.c build/native/libsbf.a
 	@mkdir -p $(dir $@)
-	gcc $(CFLAGS_COMMON) $(DEPFLAGS) -o $@ $< build/native/libsbf.a $(LDLIBS)
+	gcc $(CFLAGS_COMMON) $(DEPFLAGS) -o $@ $< build/native/libsbf.a $(HOST_LIBS)
 
 weights/shape-68-f16.sbfw: $(DLIB_SHAPE_DAT) | build/native/tools/shape-convert
 	build/native/tools/shape-convert --f16 $< $@
@@ -27,14 +27,14 @@ $(B)/tools/%-landmarks.o: tools/%-landmarks.cpp
 	$(ORACLE_CXX) $(DEPFLAGS) -c -o $@ $<
 
 $(B)/tools/oracle-landmarks: $(B)/tools/oracle-landmarks.o $(B)/libsbf.a
-	g++ -o $@ $^ $(DLIB_TOOL_LIBS) $(LDFLAGS_V_$(V):-static=) -lm -pthread
+	g++ -o $@ $^ $(DLIB_TOOL_LIBS) $(LDFLAGS_V_$(V):-static=) $(LDLIBS)
 
 $(B)/tools/bench-landmarks: $(B)/tools/bench-landmarks.o $(B)/libsbf.a
-	g++ -o $@ $^ $(DLIB_TOOL_LIBS) $(LDFLAGS_V_$(V):-static=) -lm -pthread
+	g++ -o $@ $^ $(DLIB_TOOL_LIBS) $(LDFLAGS_V_$(V):-static=) $(LDLIBS)
 endif
 
 # tools/eval-align: LFW pairsDevTrain verification accuracy per alignment rule (needs FaceNet weights).
 TOOLS += build/native/tools/eval-align
 build/native/tools/eval-align: tools/eval-align.c build/native/libsbf.a
 	@mkdir -p $(dir $@)
-	gcc $(CFLAGS_COMMON) $(DEPFLAGS) -o $@ $< build/native/libsbf.a -lm -pthread
+	gcc $(CFLAGS_COMMON) $(DEPFLAGS) -o $@ $< build/native/libsbf.a $(HOST_LIBS)

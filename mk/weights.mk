@@ -9,7 +9,7 @@ TOOLS += build/native/tools/npy2sbfw build/native/tools/sbfw-info
 
 build/native/tools/npy2sbfw: tools/npy2sbfw.c build/native/libsbf.a
 	@mkdir -p $(dir $@)
-	gcc $(CFLAGS_COMMON) $(DEPFLAGS) -o $@ $< build/native/libsbf.a $(LDLIBS)
+	gcc $(CFLAGS_COMMON) $(DEPFLAGS) -o $@ $< build/native/libsbf.a $(HOST_LIBS)
 
 $(FACENET_NPY_DIR)/.verified: weights/facenet-20180402-114759.sha256
 	sh tools/fetch-facenet.sh $< $(SHARED)/weights/facenet-20180402-114759 $(FACENET_NPY_DIR)
@@ -23,6 +23,6 @@ weights/facenet-20180402-f16.sbfw: $(FACENET_NPY_DIR)/.verified | build/native/t
 
 build/native/tools/sbfw-info: tools/sbfw-info.c build/native/libsbf.a
 	@mkdir -p $(dir $@)
-	gcc $(CFLAGS_COMMON) $(DEPFLAGS) -o $@ $< build/native/libsbf.a $(LDLIBS)
+	gcc $(CFLAGS_COMMON) $(DEPFLAGS) -o $@ $< build/native/libsbf.a $(HOST_LIBS)
 
 tools: $(TOOLS)

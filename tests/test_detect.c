@@ -45,7 +45,8 @@ static int load_gray(const char *rel, sbf_image *im) {
 static void test_model(void **st) {
     (void)st;
     char err[256];
-    nnw_file *f = nnw_open_memory(sbf_hog_frontal_data, (size_t)(sbf_hog_frontal_end - sbf_hog_frontal_data), err, sizeof err);
+    nnw_file *f =
+        nnw_open_memory(sbf_hog_frontal_data, (size_t)(sbf_hog_frontal_end - sbf_hog_frontal_data), err, sizeof err);
     assert_non_null(f);
     assert_string_equal(nnw_meta(f, "num_detectors"), "5");
     assert_string_equal(nnw_meta(f, "iou_thresh"), "0.33008212188056446");
@@ -110,8 +111,8 @@ static void test_sort(void **st) {
     (void)st;
     static const double keys[40] = {0, 0, 5, 5, 2, 1, 2, 6, 3, 5, 4, 4, 0, 3, 3, 0, 5, 2, 0, 1,
                                     2, 0, 0, 1, 2, 2, 1, 3, 6, 3, 2, 6, 5, 1, 6, 6, 4, 6, 5, 1};
-    static const int ids[40] = {28, 37, 31, 34, 35, 7, 32, 16, 9, 38, 2, 3, 10, 11, 36, 27, 29, 14, 13, 8,
-                                17, 4, 20, 30, 24, 25, 6, 33, 26, 23, 39, 5, 19, 22, 21, 18, 15, 12, 1, 0};
+    static const int ids[40] = {28, 37, 31, 34, 35, 7,  32, 16, 9,  38, 2,  3, 10, 11, 36, 27, 29, 14, 13, 8,
+                                17, 4,  20, 30, 24, 25, 6,  33, 26, 23, 39, 5, 19, 22, 21, 18, 15, 12, 1,  0};
     sbf_hog_det v[40];
     for (int i = 0; i < 40; i++) {
         memset(&v[i], 0, sizeof v[i]);
@@ -150,7 +151,8 @@ static void check(const sbf_box *b, int n, const gold *g, int ng) {
     }
 }
 
-/* Boxes, scores, filters and order from dlib on the same pixels, upsample 0 and 1. */
+/* Boxes, scores, filters and order from dlib on the same pixels (decoded by libjpeg-turbo: tools/oracle-detect
+ * --json), upsample 0 and 1. */
 static void test_golden(void **st) {
     (void)st;
     static const struct {
@@ -158,16 +160,25 @@ static void test_golden(void **st) {
         gold up0[4], up1[4];
         int n0, n1;
     } G[] = {
-        {"data/lfw-dev/AJ_Cook/AJ_Cook_0001.jpg", {{77, 89, 181, 192, 2.1163438000215407, 0}},
-         {{67, 80, 175, 187, 2.0775303994484369, 1}}, 1, 1},
-        {"data/photos/people-examples/obama_small.jpg", {{112, 65, 215, 169, 1.4051526226533766, 0}},
-         {{103, 68, 211, 175, 1.9012444653047438, 0}}, 1, 1},
+        {"data/lfw-dev/AJ_Cook/AJ_Cook_0001.jpg",
+         {{77, 89, 181, 192, 2.1321089901460524, 0}},
+         {{67, 80, 175, 187, 2.0672450219459955, 1}},
+         1,
+         1},
+        {"data/photos/people-examples/obama_small.jpg",
+         {{112, 65, 215, 169, 1.4189775623811598, 0}},
+         {{103, 68, 211, 175, 1.8968008198274489, 0}},
+         1,
+         1},
         {"data/photos/dlib-examples/2008_002506.jpg",
-         {{123, 54, 227, 158, 1.9494956527850058, 2}, {330, 77, 434, 181, 1.328655258304638, 1},
-          {227, 102, 314, 189, 1.292332474185359, 0}},
-         {{115, 56, 223, 163, 1.6952231918475058, 2}, {330, 80, 438, 187, 1.6054158364601556, 1},
-          {229, 105, 303, 179, 0.96766788144243909, 0}},
-         3, 3},
+         {{123, 54, 227, 158, 1.9492591415545371, 2},
+          {330, 77, 434, 181, 1.334108368045849, 1},
+          {227, 102, 314, 189, 1.2990840115083571, 0}},
+         {{115, 56, 223, 163, 1.6944416557452109, 2},
+          {330, 80, 438, 187, 1.5894956742592279, 1},
+          {225, 96, 315, 186, 0.96660787243975355, 0}},
+         3,
+         3},
     };
     char err[256];
     sbf_detector *d = sbf_detector_new(err, sizeof err);

@@ -3,7 +3,7 @@
  *   ("The face landmarks are from dlib's shape_predictor_68_face_landmarks.dat"); dlib decoded those JPEGs with
  *   libjpeg, we decode with stb_image, so a few gray levels differ: per-face tolerance, not bit-exactness (the
  *   exact comparison against dlib on identical pixels is tools/oracle-landmarks);
- * - exact: dlib's unrounded landmarks on our own stb-decoded pixels, recorded by tools/oracle-landmarks
+ * - exact: dlib's unrounded landmarks on our own decoded pixels, recorded by tools/oracle-landmarks
  *   --write-golden into tests/oracle_landmarks_golden.txt (so qemu cross builds, which have no dlib, are
  *   checked against dlib too): every point within 1e-3 px;
  * - the SIMD leaf accumulation is bit-identical to the scalar one;
