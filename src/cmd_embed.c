@@ -684,7 +684,7 @@ static int embed_report(embed_run *r) {
     sbf_store_stats ss;
     sbf_store_get_stats(r->st, &ss);
     double el = sbf_now() - r->t0;
-    char noface[64] = "", skipped[640], held[200] = "", cleaned[96] = "";
+    char noface[64] = "", skipped[640], held[PATH_MAX + 200] = "", cleaned[96] = "";
     if (r->noface) snprintf(noface, sizeof noface, "; %d with no face", r->noface);
     tally_text(&r->unsup, skipped, sizeof skipped - 200);
     size_t k = strlen(skipped);
@@ -699,7 +699,7 @@ static int embed_report(embed_run *r) {
                  r->dups, sbf_s(r->dups));
     if (ss.noface) {
         int other_db = strcmp(r->db, SBF_DEFAULT_DB) != 0;
-        snprintf(held, sizeof held, " (%zu photo%s with no face: 'sortbyface info --no-face%s%.60s' lists them)",
+        snprintf(held, sizeof held, " (%zu photo%s with no face: 'sortbyface info --no-face%s%s' lists them)",
                  ss.noface, sbf_s((long long)ss.noface), other_db ? " --db " : "", other_db ? r->db : "");
     }
     if (r->cleaned)

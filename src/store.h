@@ -20,7 +20,7 @@ typedef struct {
 
 /* What is known about a photo besides its faces. */
 typedef struct {
-    const char *path;     /* as the user gave it (any bytes except NUL, at most 65535) */
+    const char *path;     /* the photo's one name (sbf_path_key; any bytes except NUL, at most 65535) */
     long long size;       /* bytes */
     long long mtime_ns;   /* st_mtim in nanoseconds */
     int width, height;    /* decoded size after EXIF rotation (0 when unknown) */

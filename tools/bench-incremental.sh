@@ -6,8 +6,9 @@
 # database by tests/e2e_sort_mkdb (golden embeddings, sizes and times from disk), so building the library
 # takes seconds; the NEW photos are real LFW photos.
 # usage: bench-incremental.sh [N [NEW]]   (defaults 50000 20; after make test, which builds the helper; needs ../shared)
-# Prints the run's summary line and wall time, and the time of a second run with nothing new (the peer:
-# the same scan without any embedding).
+# Prints the run's summary line and wall time (and the CPU time, user + system, which the other work on a shared
+# machine disturbs less), and the times of a second run with nothing new (the peer: the same scan without any
+# embedding).  SBF_BIN=FILE times another binary on the same kind of library (e.g. an earlier version).
 set -u
 n=${1:-50000}; new=${2:-20}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -33,10 +34,15 @@ mkdir lib/new
 find "$lfw" -name '*.jpg' | sort | head -n "$new" | xargs -I{} cp {} lib/new/
 now() { date +%s.%N; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
+# CPU seconds (user + system) of this shell's finished children, from `times > times.out` (run in this shell: a
+# $(...) subshell would count only its own children)
+cputime() { tail -1 times.out | tr 'ms' '  ' | awk '{ printf "%.2f", $1 * 60 + $2 + $3 * 60 + $4 }'; }
 echo "library: $n photos in the database + $new new ones ($(find lib -type f | wc -l) files)"
-t0=$(now); "$bin" embed -src lib >out1 2>err1; rc=$?; t1=$(now)
+times > times.out; c0=$(cputime); t0=$(now); "$bin" embed -src lib >out1 2>err1; rc=$?; t1=$(now)
+times > times.out; c1=$(cputime)
 cat err1 out1 | grep embedded | tail -1
-echo "nightly run: $(secs "$t0" "$t1") s (exit $rc)"
-t0=$(now); "$bin" embed -src lib >out2 2>err2; t1=$(now)
+echo "nightly run: $(secs "$t0" "$t1") s, CPU $(secs "$c0" "$c1") s (exit $rc)"
+times > times.out; c0=$(cputime); t0=$(now); "$bin" embed -src lib >out2 2>err2; t1=$(now)
+times > times.out; c1=$(cputime)
 cat err2 out2 | grep embedded | tail -1
-echo "nothing new: $(secs "$t0" "$t1") s"
+echo "nothing new: $(secs "$t0" "$t1") s, CPU $(secs "$c0" "$c1") s"
