@@ -499,7 +499,7 @@ static void face(sbf_face_rec *f, int i) {
 static void put_photo(sbf_store *s, const char *path, int nfaces) {
     sbf_face_rec fr[3];
     for (int i = 0; i < nfaces; i++) face(&fr[i], i);
-    sbf_photo_meta m = {path, 1000 + nfaces, 1700000000000000000LL + nfaces, 640, 480};
+    sbf_photo_meta m = {path, 1000 + nfaces, 1700000000000000000LL + nfaces, 640, 480, NULL};
     char err[512];
     if (sbf_store_put(s, &m, nfaces, fr, err, sizeof err)) { fprintf(stderr, "gen-corpus: %s\n", err); exit(1); }
 }

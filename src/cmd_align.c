@@ -139,12 +139,6 @@ int sbf_cmd_align(int argc, char **argv)
         free(pos);
         return 2;
     }
-    if ((rc = sbf_check_range_int("align", "upsample", upsample, 0, 4)) ||
-        (rc = sbf_check_range_int("align", "threads", threads, 0, 256)) ||
-        (rc = sbf_check_range_int("align", "max-pixels", max_pixels, 1, 2147483647))) {
-        free(pos);
-        return rc;
-    }
     char err[512];
     if (!model_path) model_path = sbf_landmarks_default_path();
     sbf_shape_model *sm = sbf_shape_load(model_path, err, sizeof err);

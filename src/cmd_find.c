@@ -27,6 +27,8 @@ typedef struct {
     sbf_faceset fs;         /* the database's faces */
     sbf_pipeline *pl;
     sbf_photo_job job;      /* the query photo */
+    int face;               /* --face N: which of its faces (-1: the largest) */
+    int q;                  /* the query face: index into job.faces */
     char *take;             /* take[p]: photo p of fs shows the person (never the query photo itself) */
     int ntake;
     int *members, nm;       /* the faces of the query's cluster (for the people page) */
@@ -52,7 +54,10 @@ static int find_args(find_run *r) {
     int itr = SBF_DEFAULT_ITERATIONS, copy = 0, link = 0, symlink = 0, threads = 0;
     r->db = SBF_DEFAULT_DB;
     const sbf_opt opts[] = {
-        {"src", NULL, SBF_OPT_STRING, &r->src, "ME.jpg", "photo showing exactly one face: the person to find"},
+        {"src", NULL, SBF_OPT_STRING, &r->src, "ME.jpg", "photo of the person to find"},
+        {"face", NULL, SBF_OPT_INT, &r->face, "N",
+         "when ME.jpg shows several faces: the person of face N, numbered as in clusters.tsv (0, 1, ... in "
+         "detection order; 'sortbyface detect ME.jpg' lists them); default: the largest face"},
         {"dest", NULL, SBF_OPT_STRING, &r->dest, "DIR", "folder to create for the matches (never overwritten)"},
         {"db", NULL, SBF_OPT_STRING, &r->db, "FILE", "database written by embed (default embeddings.db)"},
         {"threshold", "t", SBF_OPT_DOUBLE, &t, "T", "cosine-similarity threshold for an edge (default: sort's)"},
@@ -73,7 +78,9 @@ static int find_args(find_run *r) {
         "find", "find -src ME.jpg -dest DIR [OPTIONS]",
         "Copies every photo of the person shown in ME.jpg (not ME.jpg itself) from the database into DIR.",
         "The query face is clustered together with the database faces (as sort does); the photos in its\n"
-        "cluster are placed in DIR. If DIR exists, DIR-2 (or the next free name) is used instead and said so.\n"
+        "cluster are placed in DIR. In a photo with several faces the largest is the query (said on stderr)\n"
+        "unless --face N names another. The result line goes to stdout, notes and problems to stderr.\n"
+        "If DIR exists, DIR-2 (or the next free name) is used instead and said so.\n"
         "DIR/index.html shows the person's faces: open it in a browser.",
         opts, 0, 0};
     int npos, rc;
@@ -84,9 +91,7 @@ static int find_args(find_run *r) {
         fprintf(stderr, "sortbyface find: missing %s\nusage: sortbyface %s\n", !r->src ? "-src ME.jpg" : "-dest DIR", spec.usage);
         return 2;
     }
-    if ((rc = sbf_check_range_double("find", "threshold", t, -1.0, 1.0)) || (rc = sbf_check_range_int("find", "itr", itr, 1, 100000)) ||
-        (rc = sbf_place_mode_flags("find", copy, link, symlink, &r->mode)))
-        return rc;
+    if ((rc = sbf_place_mode_flags("find", copy, link, symlink, &r->mode))) return rc;
     sbf_cluster_opts_default(&r->co);
     r->co.graph.threshold = t;
     r->co.graph.threads = threads;
@@ -114,24 +119,38 @@ static int find_load(find_run *r) {
     return rc;
 }
 
-/* The face of the query photo: exactly one, else exit status 1; a small one gets a warning. */
+/* The query face: the only one, face --face N, or the largest (said so); exit status 1 when the photo shows
+ * none, 2 when it has no face N; a small one gets a warning. */
 static int find_query(find_run *r) {
     sbf_photo_job *j = &r->job;
     if (!(r->pl = sbf_pipeline_new(&r->po, r->err, sizeof r->err))) { sbf_error("%s", r->err); return 3; }
     j->path = r->src;
     if (sbf_pipeline_run(r->pl, j, 1, r->err, sizeof r->err)) { sbf_error("%s", r->err); return 3; }
     if (j->failed) { sbf_file_error(r->src, j->err); return 1; }
-    if (j->nfaces == 0) { sbf_file_error(r->src, "no face found; the query photo must show exactly one face"); return 1; }
-    if (j->nfaces > 1) {
-        char m[160];
-        snprintf(m, sizeof m, "%d faces found; the query photo must show exactly one face (crop it to the person)", j->nfaces);
+    if (j->nfaces == 0) { sbf_file_error(r->src, "no face found; the query photo must show the person's face"); return 1; }
+    char m[240];
+    if (r->face >= 0) {
+        for (r->q = 0; r->q < j->nfaces && j->faces[r->q].index != r->face; r->q++) {}
+        if (r->q == j->nfaces) {
+            snprintf(m, sizeof m, "has %d face%s (numbered 0 to %d), no face %d (see --face)", j->nfaces,
+                     sbf_s(j->nfaces), j->nfaces - 1, r->face);
+            sbf_file_error(r->src, m);
+            return 2;
+        }
+    } else if (j->nfaces > 1) {
+        long best = -1;
+        for (int i = 0; i < j->nfaces; i++) {
+            const sbf_box *c = &j->faces[i].box;
+            long area = (c->right - c->left + 1) * (c->bottom - c->top + 1);
+            if (area > best) best = area, r->q = i;
+        }
+        snprintf(m, sizeof m, "%d faces found; finding face %d, the largest (--face N picks another: 0 to %d, numbered "
+                 "as in clusters.tsv)", j->nfaces, j->faces[r->q].index, j->nfaces - 1);
         sbf_file_error(r->src, m);
-        return 1;
     }
-    const sbf_box *b = &j->faces[0].box;
+    const sbf_box *b = &j->faces[r->q].box;
     long side = b->right - b->left + 1;
     if (side < SBF_CROP) {
-        char m[200];
         snprintf(m, sizeof m, "warning: the face is only %ld px wide (less than %d); matches may be less reliable", side, SBF_CROP);
         sbf_file_error(r->src, m);
     }
@@ -147,7 +166,7 @@ static int find_cluster(find_run *r) {
     sbf_progress_start(&prog, "sortbyface find: comparing faces");
     r->co.graph.progress = sbf_progress_update;
     r->co.graph.progress_ctx = &prog;
-    int nm = sbf_cluster_query(fs->emb, fs->nfaces, fs->dim, r->job.faces[0].emb, &r->co, &members);
+    int nm = sbf_cluster_query(fs->emb, fs->nfaces, fs->dim, r->job.faces[r->q].emb, &r->co, &members);
     sbf_progress_end(&prog);
     if (nm < 0 || !(r->take = calloc((size_t)fs->nphotos + 1, 1))) {
         free(members);
@@ -156,7 +175,7 @@ static int find_cluster(find_run *r) {
     }
     for (int i = 0; i < nm; i++) {
         int ph = fs->face_photo[members[i]];
-        if (r->take[ph] || sbf_same_file(fs->photos[ph].path, r->src) || !strcmp(fs->photos[ph].path, r->src)) continue;
+        if (r->take[ph] || sbf_path_same_photo(fs->photos[ph].path, r->src)) continue;
         r->take[ph] = 1;
         r->ntake++;
     }
@@ -246,7 +265,7 @@ static int find_report(find_run *r) {
 
 int sbf_cmd_find(int argc, char **argv) {
     static int (*const phases[])(find_run *) = {find_args, find_load, find_query, find_cluster, find_place, find_page, find_report};
-    find_run r = {.argc = argc, .argv = argv};
+    find_run r = {.argc = argc, .argv = argv, .face = -1};
     int rc = 0;
     for (size_t i = 0; !rc && i < sizeof phases / sizeof *phases; i++) rc = phases[i](&r);
     find_free(&r);

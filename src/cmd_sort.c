@@ -79,11 +79,7 @@ static int sort_args(sort_run *r) {
     rc = sbf_parse(&spec, r->argc, r->argv, &npos, &pos);
     free(pos);
     if (rc) return rc == 1 ? SBF_VERB_DONE : rc;
-    if ((rc = sbf_place_mode_flags("sort", copy, link, symlink, &r->mode)) ||
-        (rc = sbf_check_range_double("sort", "threshold", r->thr, -1.0, 1.0)) ||
-        (rc = sbf_check_range_int("sort", "itr", r->itr, 0, 100000)))
-        return rc;
-    return sbf_check_range_int("sort", "threads", r->threads, 0, 1024);
+    return sbf_place_mode_flags("sort", copy, link, symlink, &r->mode); /* numbers: sbf_parse (one rule) */
 }
 
 /* Every face of the database; exit status 1 when it holds none. */

@@ -1,5 +1,6 @@
 #!/bin/sh
-# tests/e2e_cli.sh — the command-line surface: help, version, verb help, usage errors and exit codes.
+# tests/e2e_cli.sh — the command-line surface: help, version, verb help, usage errors and exit codes; one range
+# per numeric flag whichever verb takes it; an empty file given as the database.
 . tests/helpers/e2e.sh
 check() { # description expected-exit command...
   d=$1; want=$2; shift 2
@@ -28,4 +29,28 @@ grep -q "detect: --adjust-threshold must be between -5 and 5 (got 9)" "$T/err" |
 check "detect non-number --adjust-threshold" 2 "$BIN" detect --adjust-threshold low a.jpg
 check "find bad --align" 2 "$BIN" find -src a.jpg -dest out --align sideways
 grep -q "find: --align must be mtcnn, box or eyes (got 'sideways')" "$T/err" || fail "--align message"
+# the same flag has the same range in every verb (find --threads 100000 as embed's; --min-face -5 refused)
+for v in "embed -src ." "sort" "find -src a.jpg -dest out" "detect a.jpg" "align a.jpg -o out" "represent a.jpg"; do
+  verb=${v%% *}
+  check "$verb --threads 100000" 2 "$BIN" $v --threads 100000
+  grep -qx "sortbyface $verb: --threads must be between 0 and 256 (got 100000)" "$T/err" || { fail "$verb --threads message"; cat "$T/err"; }
+done
+for v in "embed -src ." "detect a.jpg"; do
+  verb=${v%% *}
+  check "$verb --min-face -5" 2 "$BIN" $v --min-face -5
+  grep -qx "sortbyface $verb: --min-face must be between 0 and 1000000 (got -5)" "$T/err" || { fail "$verb --min-face message"; cat "$T/err"; }
+  check "$verb --max-pixels 1" 2 "$BIN" $v --max-pixels 1
+  grep -qx "sortbyface $verb: --max-pixels must be between 100000 and 2147483647 (got 1)" "$T/err" || { fail "$verb --max-pixels message"; cat "$T/err"; }
+done
+check "embed --processes 300" 2 "$BIN" embed -src . --processes 300
+check "find --itr 0" 2 "$BIN" find -src a.jpg -dest out --itr 0
+check "sort --itr 0" 2 "$BIN" sort --itr 0
+check "find --face -1" 2 "$BIN" find -src a.jpg -dest out --face -1
+check "detect --upsample 4" 2 "$BIN" detect --upsample 4 a.jpg
+# an empty file as the database: named as such by every verb that reads one
+: > "$T/empty.db"
+for v in info sort "find -src a.jpg -dest $T/o" "embed -src $T"; do
+  check "$v on an empty database" 3 "$BIN" $v --db "$T/empty.db"
+  grep -qx "sortbyface: $T/empty.db: empty file, not a sortbyface database" "$T/err" || { fail "$v: empty database message"; cat "$T/err"; }
+done
 finish

@@ -142,7 +142,7 @@ static void bench_store(int n, int f16) {
             memcpy(fr[k].emb, e + (size_t)(i + k) * DIM, DIM * sizeof(float));
         }
         snprintf(name, sizeof name, "photos/%06d/IMG_%06d.jpg", i / 1000, i);
-        sbf_photo_meta m = {name, 1000 + i, 1000000000LL * i, 4000, 3000};
+        sbf_photo_meta m = {name, 1000 + i, 1000000000LL * i, 4000, 3000, NULL};
         if (sbf_store_put(s, &m, nf, fr, err, sizeof err)) { fprintf(stderr, "%s\n", err); exit(1); }
     }
     sbf_store_close(s);
