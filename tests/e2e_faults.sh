@@ -45,7 +45,7 @@ grep -q "ref.db: 6 photos, 6 faces" info && ok || { fail "6 photos with odd name
 grep -q '"path":"lib/a/new\\nline.jpg"' faces.json && grep -q '"path":"lib/b/caf\\u00e9.jpg"' faces.json && ok \
   || { fail "odd names in JSON"; cut -c1-80 faces.json; }
 "$BIN" sort --db ref.db -dest ref-out >/dev/null 2>err || { fail "sort with odd names"; cat err; }
-[ -f "ref-out/Person 1/$(printf 'caf\351.jpg')" ] || [ -f "ref-out/Person 2/$(printf 'caf\351.jpg')" ] && ok || fail "Latin-1 name not placed"
+[ -f "ref-out/Person 0001/$(printf 'caf\351.jpg')" ] || [ -f "ref-out/Person 0002/$(printf 'caf\351.jpg')" ] && ok || fail "Latin-1 name not placed"
 grep -q 'new\\nline.jpg' ref-out/clusters.tsv && ok || fail "newline not escaped in clusters.tsv"
 "$BIN" info --db ref.db --faces > ref.json
 
