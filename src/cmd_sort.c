@@ -264,6 +264,20 @@ static int sort_folder(sort_run *r) {
                 : r->mode == SBF_PLACE_SYMLINK ? "symlink"
                                                : "copy");
     }
+    struct stat st;
+    const char *rec = sbf_store_get_setting(r->store, SBF_SETTING_BASE);
+    size_t rl = rec ? strlen(rec) : 0;
+    if (stat(pp->outdir, &st) != 0 && rec && r->base[0] && strcmp(rec, r->base) && !strncmp(pp->outdir, rec, rl) &&
+        pp->outdir[rl] == '/') { /* the library moved with its database and its folder: the folder moved too */
+        char moved[PATH_MAX * 2];
+        snprintf(moved, sizeof moved, "%s%s", r->base, pp->outdir + rl);
+        char *c = stat(moved, &st) == 0 && S_ISDIR(st.st_mode) ? strdup(moved) : NULL;
+        if (c) {
+            fprintf(stderr, "sortbyface sort: the library moved; its folder %s is %s now\n", pp->outdir, c);
+            free(pp->outdir);
+            pp->outdir = c;
+        }
+    }
     int created = 0;
     r->mg = sbf_managed_open(pp->outdir, r->has_base ? r->base : NULL, r->dry, &created, r->err, sizeof r->err);
     if (!r->mg) {
@@ -402,8 +416,8 @@ static int write_managed(sort_run *r) {
         printf("dry run: %d change%s to %s; nothing was changed\n", n, sbf_s(n), r->outdir);
         return SBF_VERB_DONE;
     }
-    if (sbf_people_save(pp, r->store, r->err,
-                        sizeof r->err)) { /* the plan first: a kill from here on is finished by the next run */
+    /* the plan first: a kill from here on is finished by the next run (a plan of no change needs no record) */
+    if (sbf_managed_plan_size(pp) && sbf_people_save(pp, r->store, r->err, sizeof r->err)) {
         sbf_file_error(r->db, r->err);
         return 3;
     }
@@ -430,7 +444,13 @@ static int write_managed(sort_run *r) {
         sbf_error("%s", r->err);
         return 3;
     }
-    if (sbf_people_save(pp, r->store, r->err, sizeof r->err) ||
+    /* the result, unless it is the state the database holds already (a night with nothing new) */
+    size_t oldlen, newlen;
+    const unsigned char *old = sbf_store_people(r->store, &oldlen);
+    unsigned char *enc = sbf_people_encode(pp, &newlen);
+    int same = enc && old && oldlen == newlen && !memcmp(old, enc, newlen);
+    free(enc);
+    if ((!same && sbf_people_save(pp, r->store, r->err, sizeof r->err)) ||
         sbf_store_maybe_compact(r->store, r->err, sizeof r->err)) {
         sbf_file_error(r->db, r->err);
         return 3;

@@ -243,8 +243,10 @@ static int scan(sbf_managed *m, int clean) {
         char *fp = full(m, nm);
         struct stat st;
         if (!fp) rc = -1;
-        else if (top_skipped(nm)) {
-            if (clean && our_temp(nm) && lstat(fp, &st) == 0 && S_ISREG(st.st_mode)) unlink(fp);
+        else if (top_skipped(nm)) { /* (temp files of ours: a copy, a link check, clusters.tsv, killed) */
+            if (clean && (our_temp(nm) || !strncmp(nm, "clusters.tsv.tmp-", 17)) && lstat(fp, &st) == 0 &&
+                S_ISREG(st.st_mode))
+                unlink(fp);
         } else if (lstat(fp, &st) == 0) {
             if (S_ISDIR(st.st_mode)) {
                 if (nm[0] != '.') rc = scan_dir(m, nm, 1, clean);
@@ -561,19 +563,30 @@ int sbf_managed_read_edits(sbf_managed *m, sbf_people *pp, FILE *out, sbf_manage
         status[k] = E_MOVED;
         set_str(&e->rel, m->f[fi].rel);
     }
-    /* 3. folders renamed: a person's folder that is gone, whose moved files all sit in one new folder */
+    /* 3. folders renamed: a person's folder that is gone, whose files sit in a new folder (one nobody had: not a
+     * person's, not Unknown/; when its files went to several such folders, the one holding most of them) */
     for (int k = 0; k < n; k++) {
         if (status[k] != E_MOVED || !oldtop[k][0] || is_dir_rel(m, oldtop[k]) || smap_get(&renamed, oldtop[k]) >= 0)
             continue;
         uint32_t pn = person_of_folder(pp, oldtop[k]);
-        const char *newtop = top_of(pp->placed[k].rel, tb, sizeof tb);
-        int one = pn && newtop[0] && strcmp(newtop, SBF_UNKNOWN_FOLDER) && !person_of_folder(pp, newtop);
-        for (int j = 0; j < n && one; j++) {
-            char t2[PATH_MAX];
-            if (status[j] == E_MOVED && !strcmp(oldtop[j], oldtop[k]) &&
-                strcmp(top_of(pp->placed[j].rel, t2, sizeof t2), newtop))
-                one = 0;
+        char newtop[PATH_MAX];
+        int best = 0;
+        newtop[0] = 0;
+        for (int j = 0; pn && j < n; j++) {
+            char t2[PATH_MAX], t3[PATH_MAX];
+            if (status[j] != E_MOVED || strcmp(oldtop[j], oldtop[k])) continue;
+            top_of(pp->placed[j].rel, t2, sizeof t2);
+            if (!t2[0] || !strcmp(t2, SBF_UNKNOWN_FOLDER) || person_of_folder(pp, t2)) continue;
+            int c = 0;
+            for (int q = 0; q < n; q++)
+                c += status[q] == E_MOVED && !strcmp(oldtop[q], oldtop[k]) &&
+                     !strcmp(top_of(pp->placed[q].rel, t3, sizeof t3), t2);
+            if (c > best) {
+                best = c;
+                snprintf(newtop, sizeof newtop, "%s", t2);
+            }
         }
+        int one = best > 0;
         if (smap_put(&renamed, oldtop[k], one)) goto out;
         if (!one) continue;
         char nt[PATH_MAX];
@@ -611,8 +624,12 @@ int sbf_managed_read_edits(sbf_managed *m, sbf_people *pp, FILE *out, sbf_manage
                 fprintf(out, "/: not used as a name (%s); sort names it back\n", why);
             }
         }
-        for (int j = 0; j < n; j++)
-            if (status[j] == E_MOVED && !strcmp(oldtop[j], oldtop[k])) status[j] = E_OK; /* moved with the folder */
+        for (int j = 0; j < n; j++) { /* moved with the folder */
+            char t2[PATH_MAX];
+            if (status[j] == E_MOVED && !strcmp(oldtop[j], oldtop[k]) &&
+                !strcmp(top_of(pp->placed[j].rel, t2, sizeof t2), nt))
+                status[j] = E_OK;
+        }
     }
     /* 4. a person every placed file of whom is gone (files deleted, or the folder): hidden */
     int *counted = calloc((size_t)pp->next_person + 1, sizeof *counted),
@@ -906,17 +923,37 @@ int sbf_managed_plan(sbf_managed *m, sbf_people *pp, const sbf_faceset *fs, cons
         }
         need[nneed++] = k;
     }
-    /* moves: a file of the photo placed for a person it is no longer in */
+    /* moves: a file of the photo placed for a person it is no longer in (the candidates of each photo chained,
+     * so this stays linear in the files) */
+    int *head = malloc(((size_t)pp->npaths + 1) * sizeof *head),
+        *next = malloc(((size_t)pp->nplaced + 1) * sizeof *next);
+    if (!head || !next) {
+        free(head);
+        free(next);
+        free(need);
+        goto out;
+    }
+    for (uint32_t q = 0; q <= pp->npaths; q++) head[q] = -1;
+    for (int e = pp->nplaced - 1; e >= 0; e--) {
+        const sbf_placed *x = &pp->placed[e];
+        next[e] = -1;
+        if (used[e] || (x->flags & SBF_PLACED_USER) || x->src == NONE32 || x->src >= pp->npaths) continue;
+        next[e] = head[x->src];
+        head[x->src] = e;
+    }
     for (int q = 0; q < nneed; q++) {
         int k = need[q];
         const sbf_photo *ph = &fs->photos[t[k].photo];
-        for (int e = 0; e < pp->nplaced; e++) {
+        for (int e = head[photo_src[t[k].photo]]; e >= 0; e = next[e]) {
             sbf_placed *x = &pp->placed[e];
-            if (used[e] || (x->flags & SBF_PLACED_USER) || x->src != photo_src[t[k].photo] || x->src_size != ph->size ||
-                x->src_mtime_ns != ph->mtime_ns)
-                continue;
+            if (used[e] || x->src_size != ph->size || x->src_mtime_ns != ph->mtime_ns) continue;
             char *to = free_name(&taken, t[k].folder, base_name(x->to ? x->to : x->rel));
-            if (!to) goto out;
+            if (!to) {
+                free(head);
+                free(next);
+                free(need);
+                goto out;
+            }
             free(x->to);
             x->to = to;
             x->op = SBF_OP_MOVE;
@@ -926,6 +963,8 @@ int sbf_managed_plan(sbf_managed *m, sbf_people *pp, const sbf_faceset *fs, cons
             break;
         }
     }
+    free(head);
+    free(next);
     /* removals: files of ours nobody needs (or stale copies); a file whose photo is gone stays */
     for (int e = 0; e < pp->nplaced; e++) {
         sbf_placed *x = &pp->placed[e];

@@ -154,7 +154,7 @@ typedef struct {
     int oom;
 } wbuf;
 static void wput(wbuf *b, const void *d, size_t n) {
-    if (b->oom) return;
+    if (b->oom || n == 0) return;
     if (b->n + n > b->cap) {
         size_t nc = b->cap ? b->cap : 4096;
         while (nc < b->n + n) nc *= 2;
@@ -952,6 +952,13 @@ void sbf_people_prune(sbf_people *pp) {
 }
 
 /* ---- corrections --------------------------------------------------------------------------------- */
+static uint32_t correct_sorted(sbf_people *pp, int kind, int source, uint32_t person, uint32_t other, const char *note,
+                               const uint32_t *fids, uint32_t nfids);
+static int cmp_u32(const void *a, const void *b) {
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
 static int same_fids(const sbf_correction *c, const uint32_t *fids, uint32_t n) {
     return c->nfids == n && (n == 0 || !memcmp(c->fids, fids, n * sizeof *fids));
 }
@@ -973,7 +980,18 @@ static void corr_drop_fid(sbf_people *pp, int k, uint32_t fid) {
 }
 
 uint32_t sbf_people_correct(sbf_people *pp, int kind, int source, uint32_t person, uint32_t other, const char *note,
-                            const uint32_t *fids, uint32_t nfids) {
+                            const uint32_t *fids_in, uint32_t nfids) {
+    uint32_t *fids = malloc((nfids ? nfids : 1) * sizeof *fids);
+    if (!fids) return 0;
+    if (nfids) memcpy(fids, fids_in, nfids * sizeof *fids);
+    qsort(fids, nfids, sizeof *fids, cmp_u32);
+    uint32_t id = correct_sorted(pp, kind, source, person, other, note, fids, nfids);
+    free(fids);
+    return id;
+}
+
+static uint32_t correct_sorted(sbf_people *pp, int kind, int source, uint32_t person, uint32_t other, const char *note,
+                               const uint32_t *fids, uint32_t nfids) {
     for (int k = 0; k < pp->ncorr; k++) {
         const sbf_correction *c = &pp->corr[k];
         if (c->kind == kind && c->person == person && c->other == other && same_fids(c, fids, nfids)) return c->id;
@@ -1005,7 +1023,7 @@ uint32_t sbf_people_correct(sbf_people *pp, int kind, int source, uint32_t perso
         free(c->note);
         return 0;
     }
-    if (nfids) memcpy(c->fids, fids, nfids * sizeof *fids);
+    if (nfids) memcpy(c->fids, fids, nfids * sizeof *fids); /* (sorted: sbf_people_ignored searches them) */
     c->nfids = nfids;
     c->id = pp->next_corr++;
     c->kind = (uint8_t)kind;
@@ -1031,9 +1049,7 @@ uint32_t sbf_people_correct(sbf_people *pp, int kind, int source, uint32_t perso
 int sbf_people_ignored(const sbf_people *pp, uint32_t fid) {
     for (int k = 0; k < pp->ncorr; k++) {
         const sbf_correction *c = &pp->corr[k];
-        if (c->kind != SBF_CORR_IGNORE) continue;
-        for (uint32_t j = 0; j < c->nfids; j++)
-            if (c->fids[j] == fid) return 1;
+        if (c->kind == SBF_CORR_IGNORE && c->nfids && bsearch(&fid, c->fids, c->nfids, sizeof fid, cmp_u32)) return 1;
     }
     return 0;
 }

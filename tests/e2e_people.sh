@@ -10,7 +10,8 @@
 #     uninterrupted run's; the database stays valid after every kill; two sorts never work on one folder.
 #  3. output places: --link across file systems copies with one note, a full disk stops sort at the first
 #     ENOSPC (an experiment leaves nothing, the managed folder is finished by the next run), a placed photo
-#     whose original is gone is kept, a whole person folder deleted hides the person.
+#     whose original is gone is kept, a whole person folder deleted hides the person, a library moved with its
+#     database and folder keeps working.
 . tests/helpers/e2e.sh
 need "$S/data/lfw-dev" "$S/data/aligned-golden/embeddings.jsonl"
 need_weights
@@ -223,6 +224,29 @@ check '[ $rc3 = 3 ] && grep -q "Sorted-pictures: another sortbyface sort is work
   "two databases, one folder: rc $rc3 $(cat lockt/e3 lockt/o3)"
 check '[ "$(files lockt/Sorted-pictures)" = "$(files ref/Sorted-pictures)" ]' "the refused sorts changed the folder"
 
+# ---- the managed folder with --link and --symlink: the same reading of edits, the folder keeps its mode ----
+for mode in link symlink; do
+  mkdir -p md-$mode/lib && cd md-$mode || break
+  for i in 1 2 3 4 5 6; do cp "$G/angelina_jolie.png" lib/a$i.png; cp "$G/bradley_cooper.png" lib/b$i.png; done
+  for i in 1 2 3 4 5 6; do printf 'lib/a%d.png\tangelina\t%d\nlib/b%d.png\tbradley\t%d\n' $i $i $i $((i + 50)); done |
+    "$MKDB" embeddings.db "$G/embeddings.jsonl" 2>/dev/null
+  "$BIN" sort --$mode >o1 2>e1
+  D=Sorted-pictures
+  if [ $mode = link ]; then k1='[ "$(stat -c %i "$D/Person 0001/a1.png")" = "$(stat -c %i lib/a1.png)" ]'
+  else k1='[ "$(readlink "$D/Person 0001/a1.png")" = "$PWD/lib/a1.png" ]'; fi
+  check "$k1" "--$mode: the first sort's files: $(ls -l "$D/Person 0001" | head -3)"
+  mv "$D/Person 0001" "$D/Alice" && mv "$D/Alice/a3.png" "$D/Person 0002/" && rm "$D/Person 0002/b2.png"
+  "$BIN" sort --copy >o2 2>e2; rc=$?
+  check '[ $rc = 0 ] && grep -q "keeps its mode" e2 && [ "$(files $D)" = "./Alice/a1.png ./Alice/a2.png ./Alice/a4.png ./Alice/a5.png ./Alice/a6.png ./Person 0002/a3.png ./Person 0002/b1.png ./Person 0002/b3.png ./Person 0002/b4.png ./Person 0002/b5.png ./Person 0002/b6.png ./Unknown/b2.png " ]' \
+    "--$mode: after the edits: rc $rc $(files $D) $(cat o2 e2)"
+  if [ $mode = link ]; then k2='[ "$(stat -c %i "$D/Unknown/b2.png")" = "$(stat -c %i lib/b2.png)" ] && [ "$(stat -c %i "$D/Person 0002/a3.png")" = "$(stat -c %i lib/a3.png)" ]'
+  else k2='[ "$(readlink "$D/Unknown/b2.png")" = "$PWD/lib/b2.png" ] && [ -L "$D/Person 0002/a3.png" ]'; fi
+  check "$k2" "--$mode: the placed files are not $mode""s any more"
+  check '[ "$("$BIN" corrections | grep -c "folder  face 0 of lib/[ab][23].png is")" = 2 ] && "$BIN" people | grep -q "^ *1  Alice  *5  *5  Alice/$"' \
+    "--$mode: corrections / people: $("$BIN" corrections; "$BIN" people)"
+  cd "$T"
+done
+
 # ==== 3. output places =====================================================================================
 command -v mount >/dev/null || { echo "e2e_people: FAIL: no 'mount' command"; exit 1; }
 mkdir -p other small && mount -t tmpfs -o size=4m tmpfs other && mount -t tmpfs -o size=64k tmpfs small || fail "cannot mount tmpfs (needs root)"
@@ -268,5 +292,11 @@ id=$(sed -n 's/.*person 3 is hidden (correction \([0-9]*\);.*/\1/p' o)
 check '[ -n "$id" ] && [ ! -e "Sorted-pictures/Person 0003" ] && "$BIN" people | grep -q "^ *3  -  *4  *4  (hidden)$"' "a deleted folder hides the person: $(cat o; "$BIN" people)"
 "$BIN" withdraw "$id" >/dev/null && "$BIN" sort >o 2>e
 check '[ "$(ls "Sorted-pictures/Person 0003" | wc -l)" = 4 ]' "withdrawn hide: $(cat o)"
+cd "$T"
+# the library moves with its database and its folder: the folder is found there, and nothing changes
+mv night moved-night && cd moved-night
+"$BIN" sort >o 2>e; rc=$?
+check '[ $rc = 0 ] && grep -q "the library moved; its folder $T/night/Sorted-pictures is $T/moved-night/Sorted-pictures now" e &&
+  grep -q "copied 0 files into Sorted-pictures/ (0 moved, 0 removed)$" o && [ ! -e ../night ]' "a moved library: rc $rc $(cat o e)"
 cd "$T"
 finish
