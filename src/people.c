@@ -326,7 +326,9 @@ int sbf_people_decode(sbf_people *pp, const unsigned char *p, size_t len, char *
         seterr(err, errlen, "people record version %u is not known to this program (it reads %u)", ver, PEOPLE_VERSION);
         return -1;
     }
-    pp->planned = (int)(r32(&b) & 1u);
+    uint32_t flags = r32(&b);
+    if (flags & ~1u) b.bad = 1; /* (only bit 0 is known) */
+    pp->planned = (int)(flags & 1u);
     pp->next_person = r32(&b);
     pp->next_fid = r32(&b);
     pp->next_corr = r32(&b);
@@ -374,7 +376,7 @@ int sbf_people_decode(sbf_people *pp, const unsigned char *p, size_t len, char *
         c->id = r32(&b);
         c->kind = r8(&b);
         c->source = r8(&b);
-        r16(&b);
+        if (r16(&b) != 0) b.bad = 1; /* reserved */
         c->person = r32(&b);
         c->other = r32(&b);
         c->time = (int64_t)r64(&b);
