@@ -132,7 +132,7 @@ static int sort_args(sort_run *r) {
         "                   next to an earlier output; inside another existing folder, DIR/" DEFAULT_DEST ".\n"
         "  --fresh          clusters from scratch and discards the stored memberships, but keeps the names and\n"
         "                   the corrections: each stored person's number and name go to the new cluster sharing\n"
-        "                   most of their faces (-dest DIR, or " DEFAULT_DEST "-2, ...).\n"
+        "                   most of their faces (-dest DIR, or " DEFAULT_DEST "-fresh, -fresh-2, ...).\n"
         "  --fresh --no-corrections   discards the names and corrections too.\n"
         "\n"
         "DIR/clusters.tsv lists every face (path, face, box, person number, placed file) for scripts.",
@@ -362,7 +362,7 @@ static int sort_cluster(sort_run *r) {
 /* An experiment: a fresh folder tree. */
 static int write_fresh(sort_run *r) {
     int renamed = 0;
-    const char *dest = r->dest ? r->dest : DEFAULT_DEST;
+    const char *dest = r->dest ? r->dest : DEFAULT_DEST "-fresh";
     if (sbf_output_fresh_dir(dest, r->dest ? DEFAULT_DEST : NULL, r->outdir, sizeof r->outdir, &renamed, r->err,
                              sizeof r->err)) {
         sbf_error("%s", r->err);

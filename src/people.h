@@ -240,7 +240,7 @@ typedef struct {
 typedef struct {
     uint32_t number;
     const char *name;    /* NULL: none */
-    char folder[512];    /* "" when hidden */
+    char folder[256];    /* "" when hidden */
     int hidden, unknown; /* hidden; in Unknown/ (fewer than min_faces faces, no name) */
     int nfaces, nphotos;
     sbf_view_face *faces; /* in face-set order (photo path, face index) */
