@@ -193,7 +193,7 @@ int sbf_write_file_atomic(const char *path, const void *data, size_t len, int ov
 
 int sbf_read_into(const char *path, unsigned char **buf, size_t *cap, size_t *len, size_t max_len, char *err,
                   size_t errlen) {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK); /* (a FIFO must not block the run: refused below) */
     if (fd < 0) {
         snprintf(err, errlen, "cannot open: %s", strerror(errno));
         return -1;
