@@ -248,9 +248,7 @@ static int scan(sbf_managed *m, int clean) {
         struct stat st;
         if (!fp) rc = -1;
         else if (top_skipped(nm)) { /* (temp files of ours: a copy, a link check, clusters.tsv, killed) */
-            if (clean && (our_temp(nm) || our_tmp_write(nm)) && lstat(fp, &st) == 0 &&
-                S_ISREG(st.st_mode))
-                unlink(fp);
+            if (clean && (our_temp(nm) || our_tmp_write(nm)) && lstat(fp, &st) == 0 && S_ISREG(st.st_mode)) unlink(fp);
         } else if (lstat(fp, &st) == 0) {
             if (S_ISDIR(st.st_mode)) {
                 if (nm[0] != '.') rc = scan_dir(m, nm, 1, clean);
@@ -499,7 +497,6 @@ static uint32_t person_for_folder(sbf_people *pp, const char *top, smap *newp, F
     }
     return np->number;
 }
-
 
 /* "sort: folder OLD/ renamed to NEW/" (the rest of the line is the caller's). */
 static void say_renamed(FILE *out, const char *old, const char *new_name) {
