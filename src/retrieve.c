@@ -9,7 +9,8 @@
 void sbf_retrieve_opts_default(sbf_retrieve_opts *o) {
     memset(o, 0, sizeof *o);
     o->nn_margin = SBF_RETRIEVE_NN_MARGIN;
-    o->expand_margin = 0;
+    o->expand_margin = SBF_RETRIEVE_EXPAND_MARGIN;
+    o->nn_when = 1;
     o->closest = SBF_RETRIEVE_CLOSEST;
 }
 
@@ -40,25 +41,38 @@ int sbf_retrieve_nodes(const float *emb, int n, int dim, const int *labels, cons
     if (!isq || !take || !cl || !best || !mean || !out->closest || !out->closest_sim) goto fail;
     for (int q = 0; q < nq; q++) isq[qnodes[q]] = 1;
     for (int i = 0; i < n; i++) best[i] = -2;
-    /* 1. the queries' own clusters; 2. the cluster of each query's most similar other photo, when close */
+    /* 1. the queries' own clusters; 2. for a query without a companion in its own cluster (another
+     * photo, not its own), the cluster of its most similar other photo, when that is close */
     double nn_best = -2;
+    int *j1 = malloc((size_t)(nq ? nq : 1) * sizeof *j1), alone_all = 1;
+    double *s1 = malloc((size_t)(nq ? nq : 1) * sizeof *s1);
+    char *alone = malloc((size_t)(nq ? nq : 1));
+    if (!j1 || !s1 || !alone) { free(j1); free(s1); free(alone); goto fail; }
     for (int q = 0; q < nq; q++) {
         const float *eq = emb + (size_t)qnodes[q] * dim;
-        cl[labels[qnodes[q]]] = 1;
-        int j1 = -1;
-        double s1 = -2;
+        int lq = labels[qnodes[q]];
+        cl[lq] = 1;
+        j1[q] = -1;
+        s1[q] = -2;
+        alone[q] = 1;
         for (int j = 0; j < n; j++) {
             if (isq[j]) continue;
             double s = dotd(eq, emb + (size_t)j * dim, dim);
             if (s >= SBF_RETRIEVE_SAME_PHOTO) continue; /* the query's own photo */
+            if (labels[j] == lq) alone[q] = 0;
             if (s > best[j]) best[j] = (float)s;
-            if (s > s1) { s1 = s; j1 = j; }
+            if (s > s1[q]) { s1[q] = s; j1[q] = j; }
         }
-        if (j1 >= 0 && o->nn_margin >= 0 && s1 > t[qnodes[q]] - o->nn_margin && !cl[labels[j1]]) {
-            cl[labels[j1]] = 1;
-        }
-        if (s1 > nn_best) nn_best = s1;
+        alone_all &= alone[q];
+        if (s1[q] > nn_best) nn_best = s1[q];
     }
+    for (int q = 0; q < nq; q++) {
+        int lone = o->nn_when == 0 ? 1 : o->nn_when == 1 ? alone[q] : alone_all;
+        if (lone && j1[q] >= 0 && o->nn_margin >= 0 && s1[q] > t[qnodes[q]] - o->nn_margin) cl[labels[j1[q]]] = 1;
+    }
+    free(j1);
+    free(s1);
+    free(alone);
     int from_cluster = 0, from_nn = 0, count = 0;
     for (int i = 0; i < n; i++) {
         if (isq[i] || !cl[labels[i]]) continue;

@@ -1,8 +1,7 @@
 /* src/retrieve.h — owns `find`'s retrieval: which faces of a library show the person of one or more
  * query faces.  The library and the queries are clustered together with the per-face thresholds of
- * src/threshold.h; the person is the queries' own clusters, plus the cluster of a query's most similar
- * other face when that similarity nearly reaches the query's threshold (a query whose photo has no
- * close companion is otherwise left alone), plus every face more similar to the person's mean
+ * src/threshold.h; the person is the queries' own clusters, plus, for a query alone in its cluster, the
+ * cluster of its most similar other face when that similarity nearly reaches the query's threshold, plus every face more similar to the person's mean
  * embedding than its own threshold (query expansion: the mean of several photos of a person is a
  * better query than any one of them).  Several queries of the same person are used together.  When
  * nothing passes, the closest faces and their similarities are reported so the user can decide.
@@ -11,17 +10,21 @@
 #define SRC_RETRIEVE_H
 #include "src/threshold.h"
 
-/* TUNED-VALUE (tools/eval-find on ../shared/data/lfw-dev): a query joins the cluster of its most similar
- * other face when their similarity exceeds the query's own threshold minus this. */
+/* TUNED-VALUE (tools/eval-find on ../shared/data/lfw-dev): a query alone in its cluster joins the cluster
+ * of its most similar other face when their similarity exceeds the query's own threshold minus this;
+ * a face joins by query expansion when its similarity to the person's mean exceeds its own threshold
+ * plus SBF_RETRIEVE_EXPAND_MARGIN. */
 #define SBF_RETRIEVE_NN_MARGIN 0.03
+#define SBF_RETRIEVE_EXPAND_MARGIN 0.02
 /* Faces whose similarity to a query is at least this are the query's own photo (embedded twice). */
 #define SBF_RETRIEVE_SAME_PHOTO 0.9995
 #define SBF_RETRIEVE_CLOSEST 5
 
 typedef struct {
     double nn_margin;     /* SBF_RETRIEVE_NN_MARGIN; < 0 disables joining the closest face's cluster */
-    double expand_margin; /* a face joins when sim(mean, face) > t_face + expand_margin; 0 by default; > 1 disables */
+    double expand_margin; /* a face joins when sim(mean, face) > t_face + expand_margin (SBF_RETRIEVE_EXPAND_MARGIN); > 1 disables */
     int closest;          /* closest faces to report (0: SBF_RETRIEVE_CLOSEST) */
+    int nn_when;          /* the closest-match step for: 0 every query, 1 (default) a query alone in its cluster, 2 only when all are */
 } sbf_retrieve_opts;
 void sbf_retrieve_opts_default(sbf_retrieve_opts *o);
 

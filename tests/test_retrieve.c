@@ -85,7 +85,7 @@ static void test_steps(void **state) {
     sbf_retrieval_free(&r);
     /* a margin of 0: 0.585 < 0.60, nothing passes; the closest faces are reported, best first */
     o.nn_margin = 0;
-    o.expand_margin = 0;
+    o.expand_margin = SBF_RETRIEVE_EXPAND_MARGIN;
     o.closest = 3;
     assert_int_equal(sbf_retrieve_nodes(e, NLIB + 1, DIM, labels, t, &qn, 1, &o, &r), 0);
     assert_int_equal(r.nfaces, 0);

@@ -7,7 +7,7 @@
  * anything (every returned photo is then wrong).
  *
  *   eval-find --db FILE [--library SPEC] [--queries N] [--per-query Q] [--strangers N] [--draws D] [--seed S]
- *             [--nn-margin M] [--expand-margin E]
+ *             [--nn-margin M] [--expand-margin E] [--nn-when 0|1|2]
  *
  * Methods, all from one clustering of the library per draw (a query node of the library stands for the
  * query photo appended to it, as find does): "fixed 0.73" = the query's cluster at the old default
@@ -18,7 +18,7 @@
 
 static const char *usage_text =
     "usage: eval-find --db FILE [--library SPEC] [--queries N] [--per-query Q] [--strangers N] [--draws D] [--seed S]\n"
-    "                 [--nn-margin M] [--expand-margin E]\n";
+    "                 [--nn-margin M] [--expand-margin E] [--nn-when 0|1|2]\n";
 
 typedef struct { double p, r; int empty, n; double strangers_hit; int nstr; } find_score;
 
@@ -71,6 +71,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--seed") && more) seed = strtoull(argv[++i], NULL, 10);
         else if (!strcmp(a, "--nn-margin") && more) ro.nn_margin = atof(argv[++i]);
         else if (!strcmp(a, "--expand-margin") && more) ro.expand_margin = atof(argv[++i]);
+        else if (!strcmp(a, "--nn-when") && more) ro.nn_when = atoi(argv[++i]);
         else { fputs(usage_text, stderr); return 2; }
     }
     lfw_spec sp;
@@ -78,8 +79,8 @@ int main(int argc, char **argv) {
     lfw_set L;
     if (lfw_set_load(db, &L)) return 1;
     const int dim = L.fs.dim;
-    printf("eval-find: %s; library %s, %s query people with 3+ photos, %d query photo%s each, %d strangers, nn margin %.3f, expand margin %.3f\n",
-           db, libspec, nqueries ? "" : "all", perq, perq == 1 ? "" : "s", nstrangers, ro.nn_margin, ro.expand_margin);
+    printf("eval-find: %s; library %s, %s query people with 3+ photos, %d query photo%s each, %d strangers, nn margin %.3f (step %d), expand margin %.3f\n",
+           db, libspec, nqueries ? "" : "all", perq, perq == 1 ? "" : "s", nstrangers, ro.nn_margin, ro.nn_when, ro.expand_margin);
     if (nqueries) printf("  (%d query people per draw)\n", nqueries);
     const char *names[3] = {"fixed 0.73 cluster (today)", "adaptive cluster", "retrieve"};
     double sp_[3] = {0}, sr_[3] = {0}, sstr[3] = {0};
