@@ -37,11 +37,12 @@ int sbf_chinese_whispers_warm(const sbf_graph *g, int iterations, uint64_t seed,
     int *ids = malloc((size_t)n * sizeof *ids), *unit_of = malloc((size_t)n * sizeof *unit_of);
     int *ustart = calloc((size_t)n + 1, sizeof *ustart), *umem = malloc((size_t)n * sizeof *umem), *order = malloc((size_t)n * sizeof *order);
     int *lab = malloc((size_t)n * sizeof *lab), *ulab = malloc((size_t)n * sizeof *ulab), *touched = malloc(((size_t)n * 4 + 2) * sizeof *touched);
-    int *gids = NULL, *newid = NULL;
+    int *gids = NULL, *newid = NULL, *upref = NULL;
     unsigned char *ufrozen = calloc((size_t)n, 1);
     double *sum = calloc((size_t)n * 2, sizeof *sum);
+    int *cnt = calloc((size_t)n * 2, sizeof *cnt); /* faces per label */
     char *seen = calloc((size_t)n * 2, 1), *forbid = calloc((size_t)n * 2, 1);
-    if (!ids || !unit_of || !ustart || !umem || !order || !lab || !ulab || !touched || !ufrozen || !sum || !seen || !forbid) goto out;
+    if (!ids || !unit_of || !ustart || !umem || !order || !lab || !ulab || !touched || !ufrozen || !sum || !cnt || !seen || !forbid) goto out;
     /* stored ids */
     int S = 0, maxid = -1;
     if (o->init) {
@@ -107,6 +108,16 @@ int sbf_chinese_whispers_warm(const sbf_graph *g, int iterations, uint64_t seed,
             }
         ulab[u] = best >= 0 ? best : S + umem[a];
         for (int k = a; k < b; k++) lab[umem[k]] = ulab[u];
+        cnt[ulab[u]] += b - a;
+    }
+    /* the person each unit's bonus favours: its first member's prefer id (a stored id), if any */
+    if (o->prefer) {
+        upref = malloc((size_t)U * sizeof *upref);
+        if (!upref) goto out;
+        for (int u = 0; u < U; u++) {
+            int p = o->prefer[umem[ustart[u]]];
+            upref[u] = p >= 0 ? find_id(ids, S, p) : -1;
+        }
     }
     sbf_rng rng;
     sbf_rng_seed(&rng, seed);
@@ -130,11 +141,21 @@ int sbf_chinese_whispers_warm(const sbf_graph *g, int iterations, uint64_t seed,
                     sum[l] += g->w[e];
                 }
             }
-            if (o->stay > 0) {
-                if (!seen[cur]) { seen[cur] = 1; touched[nt++] = cur; sum[cur] = 0; }
-                sum[cur] += o->stay;
+            if (o->stay > 0) { /* the bonus needs an edge to a face of the person it favours */
+                int fav = upref ? upref[u] : cur;
+                if (fav >= 0 && seen[fav]) sum[fav] += o->stay;
             }
-            if (nt == 0) continue; /* isolated: keeps its label */
+            if (nt == 0) {
+                /* isolated: keeps its label, unless that is a stored person other faces hold: no edge is left
+                 * to them, so it becomes a person of its own */
+                if (cur < S && cnt[cur] > ustart[u + 1] - ustart[u]) {
+                    cnt[cur] -= ustart[u + 1] - ustart[u];
+                    cnt[S + umem[ustart[u]]] += ustart[u + 1] - ustart[u];
+                    ulab[u] = S + umem[ustart[u]];
+                    for (int k = ustart[u]; k < ustart[u + 1]; k++) lab[umem[k]] = ulab[u];
+                }
+                continue;
+            }
             if (o->cannot_start)
                 for (int k = ustart[u]; k < ustart[u + 1]; k++) {
                     int m = umem[k];
@@ -159,6 +180,8 @@ int sbf_chinese_whispers_warm(const sbf_graph *g, int iterations, uint64_t seed,
             for (int t = 0; t < nt; t++) seen[touched[t]] = 0;
             for (int t = nt; t < nt + nf; t++) forbid[touched[t]] = 0;
             if (best != cur) {
+                cnt[cur] -= ustart[u + 1] - ustart[u];
+                cnt[best] += ustart[u + 1] - ustart[u];
                 ulab[u] = best;
                 for (int k = ustart[u]; k < ustart[u + 1]; k++) lab[umem[k]] = best;
             }
@@ -182,7 +205,7 @@ int sbf_chinese_whispers_warm(const sbf_graph *g, int iterations, uint64_t seed,
     rc = distinct;
 out:
     free(ids); free(unit_of); free(ustart); free(umem); free(order); free(lab); free(ulab); free(touched);
-    free(gids); free(newid); free(ufrozen); free(sum); free(seen); free(forbid);
+    free(gids); free(newid); free(upref); free(ufrozen); free(sum); free(cnt); free(seen); free(forbid);
     return rc;
 }
 

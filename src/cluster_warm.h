@@ -15,12 +15,16 @@ typedef struct {
     const int *group;             /* [n] must-link group id (>= 0; faces with one id move together), -1 alone; NULL: none */
     const int64_t *cannot_start;  /* [n + 1] cannot-link lists in CSR form: the faces cannot_col[cannot_start[i] ..  */
     const int *cannot_col;        /*  cannot_start[i + 1]) are never i's person (give both directions); NULL: none */
-    double stay;                  /* weight added to a face's current label when it chooses (0: plain rule) */
+    double stay;                  /* weight added to a face's current label (or its prefer id) when it chooses, if it
+                                   * has an edge to a face holding that label (0: plain rule) */
+    const int *prefer;            /* [n] the stored id the bonus favours instead of the current label (-1: none);
+                                   * ids not in init are ignored; NULL: the current label */
 } sbf_cw_warm_opts;
 
 /* Runs `iterations` rounds like sbf_chinese_whispers (random order per round, seeded; the label with the
  * highest summed edge weight wins, ties at random) over the faces, or over must-link groups as single
- * nodes; the first round moves only the faces without a stored person (new faces join people first).  On return labels[i] is a stored person id from init, or a new id for a new person: new ids
+ * nodes; the first round moves only the faces without a stored person (new faces join people first).
+ * A face left without any edge becomes a person of its own (its stored person no longer holds it).  On return labels[i] is a stored person id from init, or a new id for a new person: new ids
  * are max(init) + 1, + 2, ... in the order of each new person's smallest face index.  Returns the number
  * of distinct labels, or -1 on allocation failure or inconsistent input (frozen face without init). */
 int sbf_chinese_whispers_warm(const sbf_graph *g, int iterations, uint64_t seed, const sbf_cw_warm_opts *o, int *labels);

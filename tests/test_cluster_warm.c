@@ -1,7 +1,8 @@
 /* tests/test_cluster_warm.c — Chinese Whispers from stored people with constraints (src/cluster_warm.h):
  * without options it is sbf_chinese_whispers (same partition, same generator calls); stored ids are
  * kept and new faces join them or get new ids after the largest; frozen faces keep their label; the
- * stay bonus holds a face against weaker evidence; cannot-link faces never share a label; a must-link
+ * stay bonus holds a face against weaker evidence; a face with no edge left leaves a stored person that
+ * others hold; cannot-link faces never share a label; a must-link
  * group moves as one node; the same-photo cannot-link lists. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -132,10 +133,32 @@ static void test_frozen_and_stay(void **state) {
         assert_int_equal(out[2], 5);
         sbf_chinese_whispers_warm(&g, 10, seed, &(sbf_cw_warm_opts){.init = init, .stay = 0.3}, out);
         assert_int_equal(out[2], 6);
+        /* starting in person 6 with a bonus for its stored person 5: back to 5 (0.5 + 0.5 > 0.9) */
+        int init6[] = {5, 5, 6, 6, 6}, pref[] = {-1, -1, 5, -1, -1};
+        sbf_chinese_whispers_warm(&g, 10, seed, &(sbf_cw_warm_opts){.init = init6, .stay = 0.5, .prefer = pref}, out);
+        assert_int_equal(out[2], 5);
+        sbf_chinese_whispers_warm(&g, 10, seed, &(sbf_cw_warm_opts){.init = init6, .stay = 0.5}, out);
+        assert_int_equal(out[2], 6);
         /* a frozen face needs a stored person */
         int init_bad[] = {5, 5, -1, 6, 6};
         assert_int_equal(sbf_chinese_whispers_warm(&g, 10, seed, &(sbf_cw_warm_opts){.init = init_bad, .frozen = frozen}, out), -1);
     }
+}
+
+/* Face 2 has no edge left: stored with person 8 (held by 0 and 1) it becomes a new person; face 3, the
+ * only face of person 9, keeps it. */
+static void test_isolated(void **state) {
+    (void)state;
+    int64_t rp[] = {0, 1, 2, 2, 2};
+    int col[] = {1, 0};
+    float w[] = {0.9f, 0.9f};
+    sbf_graph g = {4, rp, col, w, 0};
+    int init[] = {8, 8, 8, 9}, out[4];
+    assert_int_equal(sbf_chinese_whispers_warm(&g, 5, 1, &(sbf_cw_warm_opts){.init = init, .stay = 0.5}, out), 3);
+    assert_int_equal(out[0], 8);
+    assert_int_equal(out[1], 8);
+    assert_int_equal(out[2], 10);
+    assert_int_equal(out[3], 9);
 }
 
 /* Faces 0..3 all tied (0.8), faces 0 and 1 from one photo: cannot-linked, they end in two people. */
@@ -190,6 +213,7 @@ int main(void) {
         cmocka_unit_test(test_plain_equals_cw),
         cmocka_unit_test(test_stored_ids),
         cmocka_unit_test(test_frozen_and_stay),
+        cmocka_unit_test(test_isolated),
         cmocka_unit_test(test_cannot_link),
         cmocka_unit_test(test_must_link),
     };
