@@ -6,27 +6,29 @@
  * is printed; a negative gap means the rule beat every fixed threshold of the sweep).
  *
  *   eval-threshold --db FILE [--specs S1,S2,...] [--draws N] [--seed S] [--sweep LO:HI:STEP]
- *                  [--show T1,T2,...] [--itr N] [--fixed T] [--list FILE] [--curves FILE] [--labels FILE] [--quiet]
+ *                  [--show T1,T2,...] [--itr N] [--fixed T] [--list FILE] [--curves FILE] [--labels FILE] [--quiet] [--time]
  *
  * Per draw: people, photos, faces, the best fixed T and its min F, pairwise F · BCubed F at each --show
  * threshold, and the rule's threshold, its F values and its gap to the best (best minF - rule minF).
  * --fixed T evaluates the fixed T in place of the rule (the old default as a baseline).
  * Per spec: the means over its draws (the table of issue 24) and the worst gap.
  * --list FILE writes each draw's face indices (database face order) for offline analysis, --curves FILE
- * each draw's sweep ("T:pairwiseF:BCubedF" per step), --labels FILE the face labels at each step. */
+ * each draw's sweep ("T:pairwiseF:BCubedF" per step), --labels FILE the face labels at each step.
+ * --time: per draw, the clustering time with the rule against the fixed 0.73 (best of 3, same run). */
 #include "tools/lfw-set.h"
 #include "src/threshold.h"
+#include "src/util.h"
 
 static const char *usage_text =
     "usage: eval-threshold --db FILE [--specs S1,S2,...] [--draws N] [--seed S] [--sweep LO:HI:STEP] [--show T1,T2,...] [--itr N]\n"
-    "                      [--fixed T] [--list FILE] [--curves FILE] [--labels FILE] [--quiet]\n";
+    "                      [--fixed T] [--list FILE] [--curves FILE] [--labels FILE] [--quiet] [--time]\n";
 
 #define MAXT 256
 
 int main(int argc, char **argv) {
     const char *db = NULL, *specs = "15+100,40+300,150+1000", *show_s = "0.60,0.65,0.70,0.73,0.76", *list = NULL, *curves = NULL, *labels = NULL;
     double lo = 0.50, hi = 0.85, step = 0.01, fixed = -2;
-    int draws = 3, itr = SBF_DEFAULT_ITERATIONS, quiet = 0;
+    int draws = 3, itr = SBF_DEFAULT_ITERATIONS, quiet = 0, timeit = 0;
     unsigned long long seed = 1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -44,6 +46,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--curves") && more) curves = argv[++i];
         else if (!strcmp(a, "--labels") && more) labels = argv[++i];
         else if (!strcmp(a, "--quiet")) quiet = 1;
+        else if (!strcmp(a, "--time")) timeit = 1;
         else { fputs(usage_text, stderr); return 2; }
     }
     if (!db || draws < 1) { fputs(usage_text, stderr); return 2; }
@@ -156,6 +159,29 @@ int main(int argc, char **argv) {
                 for (int i = 0; i < nshow; i++) printf("  %7.4f %7.4f", spw[i], sbc[i]);
                 printf(" %6.3f %7.4f %7.4f %7.4f %7.4f  %s\n", rt, rpw.f, rbc.f, rm, gap, reason);
                 fflush(stdout);
+            }
+            if (timeit) { /* the rule's cost against the fixed threshold's, same run, best of 3 */
+                sbf_cluster_opts co;
+                sbf_cluster_opts_default(&co);
+                int *lt = lfw_xmalloc((size_t)(b.nfaces ? b.nfaces : 1) * sizeof *lt);
+                double tf = 1e9, ta = 1e9, tthr = 1e9;
+                for (int rep = 0; rep < 3; rep++) {
+                    double t0 = sbf_now();
+                    sbf_cluster(b.emb, b.nfaces, dim, &co, lt, NULL);
+                    double t1 = sbf_now();
+                    sbf_cluster_adaptive(b.emb, b.nfaces, dim, &co, NULL, lt, NULL, NULL, NULL);
+                    double t2 = sbf_now();
+                    float *tt = lfw_xmalloc((size_t)(b.nfaces ? b.nfaces : 1) * sizeof *tt);
+                    sbf_threshold_faces(b.emb, b.nfaces, dim, NULL, tt, NULL);
+                    double t3 = sbf_now();
+                    free(tt);
+                    if (t1 - t0 < tf) tf = t1 - t0;
+                    if (t2 - t1 < ta) ta = t2 - t1;
+                    if (t3 - t2 < tthr) tthr = t3 - t2;
+                }
+                printf("time %s draw %d (%d faces): fixed 0.73 clustering %.3f s, per-face rule clustering %.3f s (%.2fx), of which the thresholds %.3f s\n",
+                       spec, d, b.nfaces, tf, ta, ta / tf, tthr);
+                free(lt);
             }
             mbest += best;
             mbestT += bestT;

@@ -37,6 +37,8 @@ static inline int lfw_cmp_kv(const void *a, const void *b) { return strcmp(((con
 
 static inline int lfw_cmp_int(const void *a, const void *b) { return (*(const int *)a > *(const int *)b) - (*(const int *)a < *(const int *)b); }
 
+static inline int lfw_cmp_ll(const void *a, const void *b) { return (*(const long long *)a > *(const long long *)b) - (*(const long long *)a < *(const long long *)b); }
+
 static inline void *lfw_xmalloc(size_t n) {
     void *p = malloc(n ? n : 1);
     if (!p) { fputs("lfw-set: out of memory\n", stderr); exit(3); }
