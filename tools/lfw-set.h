@@ -265,7 +265,7 @@ static inline void lfw_graph_filter(const sbf_graph *base, double t, sbf_graph *
 
 /* Builds the exact graph of the library at threshold lo (exits on failure). */
 static inline void lfw_lib_graph(const lfw_lib *b, int dim, double lo, sbf_graph *g) {
-    sbf_graph_opts go = {.threshold = lo, .kernel = SBF_KERNEL_AUTO};
+    sbf_graph_opts go = {.threshold = lo};
     memset(g, 0, sizeof *g);
     if (b->nfaces == 0) {
         g->rowptr = calloc(1, sizeof *g->rowptr);
