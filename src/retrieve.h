@@ -21,21 +21,25 @@
 #define SBF_RETRIEVE_CLOSEST 5
 
 typedef struct {
-    double nn_margin;     /* SBF_RETRIEVE_NN_MARGIN; < 0 disables joining the closest face's cluster */
-    double expand_margin; /* a face joins when sim(mean, face) > t_face + expand_margin (SBF_RETRIEVE_EXPAND_MARGIN); > 1 disables */
-    int closest;          /* closest faces to report (0: SBF_RETRIEVE_CLOSEST) */
-    int nn_when;          /* the closest-match step for: 0 every query, 1 (default) a query alone in its cluster, 2 only when all are */
+    double nn_margin; /* SBF_RETRIEVE_NN_MARGIN; < 0 disables joining the closest face's cluster */
+    double
+        expand_margin; /* a face joins when sim(mean, face) > t_face + expand_margin (SBF_RETRIEVE_EXPAND_MARGIN); > 1 disables */
+    int closest; /* closest faces to report (0: SBF_RETRIEVE_CLOSEST) */
+    int nn_when; /* the closest-match step for: 0 every query, 1 (default) a query alone in its cluster, 2 only when all are */
+    int fixed;        /* sbf_retrieve: 1: one threshold for every face (find -t T) instead of the per-face rule */
+    double threshold; /*   that threshold */
 } sbf_retrieve_opts;
 void sbf_retrieve_opts_default(sbf_retrieve_opts *o);
 
 typedef struct {
-    int nfaces;           /* retrieved faces (ascending indices into the library; the queries excluded) */
+    int nfaces; /* retrieved faces (ascending indices into the library; the queries excluded) */
     int *faces;
-    int nclosest;         /* the most similar library faces to any query, best first (query photos excluded) */
+    int nclosest; /* the most similar library faces to any query, best first (query photos excluded) */
     int *closest;
     float *closest_sim;
     int from_cluster, from_neighbour, from_mean; /* how many faces each step added */
-    char reason[240];     /* one line */
+    char reason[240];                            /* one line */
+    char why[240];                               /* sbf_retrieve: the threshold chosen and why, one line */
 } sbf_retrieval;
 void sbf_retrieval_free(sbf_retrieval *r);
 
@@ -46,8 +50,9 @@ int sbf_retrieve_nodes(const float *emb, int n, int dim, const int *labels, cons
                        const sbf_retrieve_opts *o, sbf_retrieval *out);
 
 /* The whole of it: clusters the n library faces with the nq query embeddings appended (co as for
- * sbf_cluster_adaptive), then sbf_retrieve_nodes; indices in out are library faces (< n).  ro may be
- * NULL.  0, or -1 on allocation failure. */
-int sbf_retrieve(const float *emb, int n, int dim, const float *queries, int nq, const sbf_cluster_opts *co, const sbf_retrieve_opts *ro,
-                 sbf_retrieval *out);
+ * sbf_cluster_adaptive; with ro->fixed, sbf_cluster at ro->threshold and that threshold for every face),
+ * then sbf_retrieve_nodes; indices in out are library faces (< n).  ro may be NULL.  0, or -1 on
+ * allocation failure. */
+int sbf_retrieve(const float *emb, int n, int dim, const float *queries, int nq, const sbf_cluster_opts *co,
+                 const sbf_retrieve_opts *ro, sbf_retrieval *out);
 #endif

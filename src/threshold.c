@@ -15,7 +15,7 @@
 
 typedef float tf_v4 __attribute__((vector_size(16)));
 
-#define PANEL 8          /* sample faces per panel */
+#define PANEL 8 /* sample faces per panel */
 #define ROWS_PER_TASK 64
 #define PANELS_PER_CHUNK 32
 
@@ -36,7 +36,10 @@ static uint64_t emb_hash(const float *v, int dim) {
     return h ^ (h >> 31);
 }
 
-typedef struct { uint64_t h; int i; } hash_idx;
+typedef struct {
+    uint64_t h;
+    int i;
+} hash_idx;
 static int cmp_hash_idx(const void *a, const void *b) {
     const hash_idx *x = a, *y = b;
     if (x->h != y->h) return x->h < y->h ? -1 : 1;
@@ -67,7 +70,8 @@ static void count_task(void *vctx, int task, int thread) {
                 tf_v4 acc[4][2];
                 memset(acc, 0, sizeof acc);
                 for (int k = 0; k < dim; k++) {
-                    tf_v4 b0 = *(const tf_v4 *)(bp + (size_t)k * PANEL), b1 = *(const tf_v4 *)(bp + (size_t)k * PANEL + 4);
+                    tf_v4 b0 = *(const tf_v4 *)(bp + (size_t)k * PANEL),
+                          b1 = *(const tf_v4 *)(bp + (size_t)k * PANEL + 4);
                     for (int q = 0; q < 4; q++) {
                         float s = a[q][k];
                         tf_v4 x = {s, s, s, s};
@@ -91,7 +95,8 @@ static int cmp_float(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
-int sbf_threshold_faces(const float *emb, int n, int dim, const sbf_threshold_opts *o, float *t, sbf_threshold_info *info) {
+int sbf_threshold_faces(const float *emb, int n, int dim, const sbf_threshold_opts *o, float *t,
+                        sbf_threshold_info *info) {
     int want = o && o->sample > 0 ? o->sample : SBF_TFACE_SAMPLE;
     if (info) memset(info, 0, sizeof *info);
     if (n <= 0) {
@@ -146,10 +151,12 @@ int sbf_threshold_faces(const float *emb, int n, int dim, const sbf_threshold_op
         qsort(sorted, (size_t)n, sizeof *sorted, cmp_float);
         info->lookalikes = sorted[n / 2];
         info->compared = exact ? n - 1 : m;
-        snprintf(info->reason, sizeof info->reason,
-                 "threshold per face %.2f-%.2f (median %.2f): higher for a face with more look-alikes among the %d face%s "
-                 "(median %.0f)%s; -t T sets one threshold for all",
-                 info->lo, info->hi, info->median, n, sbf_s(n), info->lookalikes, exact ? "" : ", estimated from a sample");
+        snprintf(
+            info->reason, sizeof info->reason,
+            "threshold per face %.2f-%.2f (median %.2f), from each face's look-alikes among the %d face%s (similarity "
+            "%.2f-%.2f; median %.0f%s): more look-alikes, a higher bar; -t T sets one threshold for all",
+            info->lo, info->hi, info->median, n, sbf_s(n), SBF_TFACE_BAND_LO, SBF_TFACE_BAND_HI, info->lookalikes,
+            exact ? "" : ", estimated from a sample");
     }
     rc = 0;
 out:
@@ -172,21 +179,28 @@ int sbf_graph_keep_faces(const sbf_graph *in, const float *t, sbf_graph *out) {
     out->rowptr = malloc(((size_t)n + 1) * sizeof *out->rowptr);
     out->col = malloc(((size_t)ne + 1) * sizeof *out->col);
     out->w = malloc(((size_t)ne + 1) * sizeof *out->w);
-    if (!out->rowptr || !out->col || !out->w) { sbf_graph_free(out); return -1; }
+    if (!out->rowptr || !out->col || !out->w) {
+        sbf_graph_free(out);
+        return -1;
+    }
     int64_t m = 0;
     out->rowptr[0] = 0;
     for (int i = 0; i < n; i++) {
         for (int64_t e = in->rowptr[i]; e < in->rowptr[i + 1]; e++) {
             int j = in->col[e];
-            if (in->w[e] > 0.5f * (t[i] + t[j])) { out->col[m] = j; out->w[m] = in->w[e]; m++; }
+            if (in->w[e] > 0.5f * (t[i] + t[j])) {
+                out->col[m] = j;
+                out->w[m] = in->w[e];
+                m++;
+            }
         }
         out->rowptr[i + 1] = m;
     }
     return 0;
 }
 
-int sbf_cluster_adaptive(const float *emb, int n, int dim, const sbf_cluster_opts *co, const sbf_threshold_opts *to, int *labels,
-                         float *t_out, sbf_cluster_info *ci, sbf_threshold_info *ti) {
+int sbf_cluster_adaptive(const float *emb, int n, int dim, const sbf_cluster_opts *co, const sbf_threshold_opts *to,
+                         int *labels, float *t_out, sbf_cluster_info *ci, sbf_threshold_info *ti) {
     if (ci) memset(ci, 0, sizeof *ci);
     if (n <= 0) {
         if (ti) sbf_threshold_faces(emb, 0, dim, to, NULL, ti);

@@ -28,10 +28,10 @@ typedef struct {
 } sbf_threshold_opts;
 
 typedef struct {
-    double lo, median, hi;   /* of the per-face thresholds (0 when there are no faces) */
-    double lookalikes;       /* median k_i */
-    int compared;            /* faces each face was compared with (n - 1 when exact) */
-    char reason[240];        /* one line, no trailing newline, e.g. for `sort` */
+    double lo, median, hi; /* of the per-face thresholds (0 when there are no faces) */
+    double lookalikes;     /* median k_i */
+    int compared;          /* faces each face was compared with (n - 1 when exact) */
+    char reason[240];      /* one line, no trailing newline, e.g. for `sort` */
 } sbf_threshold_info;
 
 /* The rule for one face with k look-alikes. */
@@ -41,7 +41,8 @@ double sbf_threshold_of_lookalikes(double k);
  * The sample (when n - 1 > sample) is the `sample` faces whose embedding hashes lowest, so adding a few
  * faces to a library changes it, and the thresholds, very little.  info may be NULL.
  * 0 on success, -1 on allocation failure. */
-int sbf_threshold_faces(const float *emb, int n, int dim, const sbf_threshold_opts *o, float *t, sbf_threshold_info *info);
+int sbf_threshold_faces(const float *emb, int n, int dim, const sbf_threshold_opts *o, float *t,
+                        sbf_threshold_info *info);
 
 /* out = the edges of in whose weight exceeds (t[i] + t[j]) / 2 (allocates out).  0, or -1. */
 int sbf_graph_keep_faces(const sbf_graph *in, const float *t, sbf_graph *out);
@@ -50,6 +51,6 @@ int sbf_graph_keep_faces(const sbf_graph *in, const float *t, sbf_graph *out);
  * lowest of them (co->graph.threshold is ignored; its threads, kernel, progress and memory guard are
  * used), the edges kept as above, Chinese Whispers with co's iterations and seed.  labels as
  * sbf_chinese_whispers.  ci and ti may be NULL.  Returns the number of clusters, or -1. */
-int sbf_cluster_adaptive(const float *emb, int n, int dim, const sbf_cluster_opts *co, const sbf_threshold_opts *to, int *labels,
-                         float *t_out, sbf_cluster_info *ci, sbf_threshold_info *ti);
+int sbf_cluster_adaptive(const float *emb, int n, int dim, const sbf_cluster_opts *co, const sbf_threshold_opts *to,
+                         int *labels, float *t_out, sbf_cluster_info *ci, sbf_threshold_info *ti);
 #endif
