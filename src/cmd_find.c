@@ -268,20 +268,36 @@ static int find_cluster(find_run *r) {
         free(isq);
         return 0;
     }
-    fprintf(stderr,
-            "sortbyface find: no photo of this person passes in %s (%d face%s searched; %s); nothing placed. The "
-            "closest photos and their similarity:\n",
-            r->db, fs->nfaces, sbf_s(fs->nfaces), r->ret.reason);
     char *shown = calloc((size_t)fs->nphotos + 1, 1);
-    int listed = 0;
-    for (int c = 0; shown && c < r->ret.nclosest && listed < SBF_RETRIEVE_CLOSEST; c++) {
+    if (!shown) {
+        free(isq);
+        sbf_error("out of memory");
+        return 3;
+    }
+    int cand = 0; /* the closest photos to list: neither a query photo nor listed twice */
+    for (int c = 0; c < r->ret.nclosest; c++) {
         int ph = fs->face_photo[r->ret.closest[c]];
         if (shown[ph] || isq[ph]) continue;
         shown[ph] = 1;
-        listed++;
-        printf("%.3f\t%s\n", r->ret.closest_sim[c], fs->photos[ph].path);
+        cand++;
     }
-    if (!listed) printf("no other photo in %s to compare with\n", r->db);
+    if (!cand) {
+        fprintf(stderr, "sortbyface find: no other photo in %s to compare with (%d face%s); nothing placed\n", r->db,
+                fs->nfaces, sbf_s(fs->nfaces));
+    } else {
+        fprintf(stderr,
+                "sortbyface find: no photo of this person passes in %s (%d face%s searched; %s); nothing placed. The "
+                "closest photos and their similarity:\n",
+                r->db, fs->nfaces, sbf_s(fs->nfaces), r->ret.reason);
+        memset(shown, 0, (size_t)fs->nphotos + 1);
+        for (int c = 0, listed = 0; c < r->ret.nclosest && listed < SBF_RETRIEVE_CLOSEST; c++) {
+            int ph = fs->face_photo[r->ret.closest[c]];
+            if (shown[ph] || isq[ph]) continue;
+            shown[ph] = 1;
+            listed++;
+            printf("%.3f\t%s\n", r->ret.closest_sim[c], fs->photos[ph].path);
+        }
+    }
     free(shown);
     free(isq);
     return 1;

@@ -5,7 +5,7 @@
  * embedding than its own threshold (query expansion: the mean of several photos of a person is a
  * better query than any one of them).  Several queries of the same person are used together.  When
  * nothing passes, the closest faces and their similarities are reported so the user can decide.
- * Measured in docs/MEASUREMENTS.md "find retrieval (issue 24)". */
+ * Measured in docs/MEASUREMENTS.md "Threshold rule (issue 24)", "`find`". */
 #ifndef SRC_RETRIEVE_H
 #define SRC_RETRIEVE_H
 #include "src/threshold.h"

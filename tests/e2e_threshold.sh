@@ -6,12 +6,12 @@
 #     the rule keeps each of five people whole and apart from the strangers.
 #  2. find with two query photos of one person (used together) places exactly that person's photos; a query photo
 #     that is in the library is never placed; a stranger's photo places nothing, says so and lists the closest
-#     photos with their similarity on stdout (exit 1, no folder).
+#     photos with their similarity on stdout (exit 1, no folder); a library without faces: nothing to compare with.
 #  3. the nightly top-up with the rule: sort, add a few photos (of known people, a new person, strangers), embed,
 #     sort again -> every stored person keeps its members (the same photos under the same number), the new photos
 #     of known people join them.
 . tests/helpers/e2e.sh
-need "$S/data/lfw-dev"
+need "$S/data/lfw-dev" "$S/data/negatives"
 need_weights
 L=$S/data/lfw-dev
 check() { if eval "$1"; then ok; else fail "$2"; fi; }
@@ -79,6 +79,10 @@ check '[ $rc = 1 ] && [ ! -e fs ] && grep -q "^sortbyface find: no photo of this
 check '[ "$(wc -l < fo3)" = 5 ] && [ "$(grep -cE "^0\.[0-9]{3}	lib/[A-Za-z_/-]+_000[0-9]\.jpg$" fo3)" = 5 ]' "closest photos: $(cat fo3)"
 check '[ "$(cut -f1 fo3 | sort -rn | tr "\n" " ")" = "$(cut -f1 fo3 | tr "\n" " ")" ]' "closest photos best first: $(cat fo3)"
 for f in $(cut -f2 fo3); do check '[ -f "$f" ]' "closest photo $f is not a library photo"; done
+# a library without faces: nothing to compare with, said, nothing placed
+mkdir neg && (cd neg && "$BIN" embed -src "$S/data/negatives" -q 2>/dev/null && "$BIN" find -src ../q/stranger.jpg -dest f >o 2>e); rc=$?
+check '[ $rc = 1 ] && [ ! -e neg/f ] && [ ! -s neg/o ] && grep -q "^sortbyface find: no other photo in embeddings.db to compare with (0 faces); nothing placed$" neg/e' \
+  "find in a library without faces: rc $rc $(cat neg/o neg/e)"
 # -t given to find: one threshold for every face, said so; 0.99 finds nobody from one query
 "$BIN" find -src q/Al_Gore_0005.jpg -dest f4 -t 0.99 >fo4 2>fe4; rc=$?
 check '[ $rc = 1 ] && [ ! -e f4 ] && grep -q "^sortbyface find: threshold 0.99 for every face (-t)$" fe4 && [ "$(wc -l < fo4)" = 5 ]' \
