@@ -488,8 +488,8 @@ uint64_t sbf_emb_hash(const float *emb, int dim) {
 double sbf_box_iou(const int32_t a[4], const int32_t b[4]) {
     double w = fmin(a[2], b[2]) - fmax(a[0], b[0]) + 1, h = fmin(a[3], b[3]) - fmax(a[1], b[1]) + 1;
     if (w <= 0 || h <= 0) return 0;
-    double inter = w * h, aa = (double)(a[2] - a[0] + 1) * (a[3] - a[1] + 1),
-           ab = (double)(b[2] - b[0] + 1) * (b[3] - b[1] + 1);
+    double inter = w * h, aa = ((double)a[2] - a[0] + 1) * ((double)a[3] - a[1] + 1), /* no int overflow */
+        ab = ((double)b[2] - b[0] + 1) * ((double)b[3] - b[1] + 1);
     return inter / (aa + ab - inter);
 }
 
