@@ -11,6 +11,7 @@
 #include <dirent.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <jpeglib.h>
 #include <stb/stb_image_write.h>
@@ -219,6 +220,16 @@ static void test_not_images(void **state) {
     assert_non_null(strstr(err, "cannot open"));
     assert_int_equal(sbf_image_load("/tmp", SBF_DEFAULT_MAX_PIXELS, &im, err, sizeof err), -1);
     assert_non_null(strstr(err, "directory"));
+    /* a FIFO named .jpg: refused at once, not waited on */
+    char fifo[] = "/tmp/sbf-img-XXXXXX";
+    assert_non_null(mkdtemp(fifo));
+    char fp[64];
+    snprintf(fp, sizeof fp, "%s/x.jpg", fifo);
+    assert_int_equal(mkfifo(fp, 0600), 0);
+    assert_int_equal(sbf_image_load(fp, SBF_DEFAULT_MAX_PIXELS, &im, err, sizeof err), -1);
+    assert_non_null(strstr(err, "not a regular file"));
+    unlink(fp);
+    rmdir(fifo);
 }
 
 static void test_huge_header(void **state) {
