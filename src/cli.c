@@ -73,6 +73,17 @@ static int set_value(const sbf_cmd_spec *spec, const sbf_opt *o, const char *v) 
         return sbf_check_flag(spec->verb, o->name, x);
     }
     case SBF_OPT_STRING: *(const char **)o->dest = v; return 0;
+    case SBF_OPT_LIST: {
+        sbf_opt_list *l = o->dest;
+        if (l->n == SBF_OPT_LIST_MAX) {
+            char msg[200];
+            snprintf(msg, sizeof msg, "--%s may be given at most %d times ('%%s' is one more)", o->name,
+                     SBF_OPT_LIST_MAX);
+            return usage_error(spec, msg, v);
+        }
+        l->v[l->n++] = v;
+        return 0;
+    }
     case SBF_OPT_FLAG: break;
     }
     return 0;

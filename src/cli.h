@@ -4,13 +4,20 @@
 #ifndef SRC_CLI_H
 #define SRC_CLI_H
 
-typedef enum { SBF_OPT_FLAG, SBF_OPT_INT, SBF_OPT_DOUBLE, SBF_OPT_STRING } sbf_opt_kind;
+typedef enum { SBF_OPT_FLAG, SBF_OPT_INT, SBF_OPT_DOUBLE, SBF_OPT_STRING, SBF_OPT_LIST } sbf_opt_kind;
+
+/* SBF_OPT_LIST: an option that may be given several times (e.g. find -src A.jpg -src B.jpg); each use appends. */
+#define SBF_OPT_LIST_MAX 64
+typedef struct {
+    const char *v[SBF_OPT_LIST_MAX];
+    int n;
+} sbf_opt_list;
 
 typedef struct {
     const char *name;  /* long name without dashes, e.g. "src" */
     const char *alias; /* optional second name (e.g. "o"), or NULL */
     sbf_opt_kind kind;
-    void *dest;          /* int* for FLAG/INT, double* for DOUBLE, const char** for STRING */
+    void *dest;          /* int* for FLAG/INT, double* for DOUBLE, const char** for STRING, sbf_opt_list* for LIST */
     const char *metavar; /* e.g. "DIR" */
     const char *help;    /* one line; include the default */
 } sbf_opt;

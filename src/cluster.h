@@ -6,7 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Default cosine-similarity threshold for sort/find.
+/* Default cosine-similarity threshold of sbf_cluster_opts_default and the tools (sort and find use the per-face
+ * thresholds of src/threshold.h unless -t T; this is the best single threshold on all of lfw-dev).
  * TUNED-VALUE: the T maximising min(pairwise F, BCubed F) on all of ../shared/data/lfw-dev (9,525
  * photos) embedded by the default pipeline (mtcnn alignment 1.25x, auto upsampling with the upsample-2 retry
  * and its weak-face look): `build/native/tools/eval-lfw --sweep 0.66:0.78:0.01` -> 0.73 (pairwise F 0.974,

@@ -1,6 +1,8 @@
-/* src/cmd_find.c — the 'find' verb (get_individual.py): the person in one query photo, clustered with
- * the database; every photo of that cluster is copied (or linked) into a fresh folder.  A run goes through
- * phases on one find_run: arguments, load the database, embed the query, cluster, place, report. */
+/* src/cmd_find.c — the 'find' verb (get_individual.py): the person in one or more query photos, found in
+ * the database by src/retrieve.c (the queries clustered with the database under the per-face thresholds of
+ * src/threshold.h, their closest match, query expansion); every photo found is copied (or linked) into a
+ * fresh folder.  When nothing passes, nothing is placed and the closest photos are listed.  A run goes
+ * through phases on one find_run: arguments, load the database, embed the queries, retrieve, place, report. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +13,7 @@
 #include "src/output.h"
 #include "src/page.h"
 #include "src/pipeline.h"
+#include "src/retrieve.h"
 #include "src/store.h"
 #include "src/util.h"
 #include "src/verbs.h"
@@ -21,17 +24,21 @@ typedef struct {
     /* the arguments */
     int argc;
     char **argv;
-    const char *src, *dest, *db, *align_s;
+    const char *src, *dest, *db, *align_s; /* src: the first query photo (names the output) */
+    sbf_opt_list srcs;                     /* every query photo (-src, once or more) */
     sbf_cluster_opts co;
+    sbf_retrieve_opts ro;
     sbf_pipeline_opts po;
     sbf_place_mode mode;
     /* the phases' results */
     sbf_faceset fs; /* the database's faces */
     sbf_pipeline *pl;
-    sbf_photo_job job; /* the query photo */
-    int face;          /* --face N: which of its faces (-1: the largest) */
-    int q;             /* the query face: index into job.faces */
-    char *take;        /* take[p]: photo p of fs shows the person (never the query photo itself) */
+    sbf_photo_job *jobs; /* the query photos */
+    int face;            /* --face N: which of their faces (-1: the largest) */
+    int *q;              /* the query face of each: index into jobs[k].faces */
+    float *qemb;         /* the query embeddings, srcs.n x dim */
+    sbf_retrieval ret;
+    char *take; /* take[p]: photo p of fs shows the person (never the query photo itself) */
     int ntake;
     int *members, nm;    /* the faces of the query's cluster (for the people page) */
     char **placed_names; /* placed_names[p]: where photo p went, relative to chosen (for the people page) */
@@ -43,7 +50,11 @@ typedef struct {
 } find_run;
 
 static void find_free(find_run *r) {
-    sbf_photo_job_clear(&r->job);
+    for (int k = 0; r->jobs && k < r->srcs.n; k++) sbf_photo_job_clear(&r->jobs[k]);
+    free(r->jobs);
+    free(r->q);
+    free(r->qemb);
+    sbf_retrieval_free(&r->ret);
     sbf_pipeline_free(r->pl);
     for (int p = 0; r->placed_names && p < r->fs.nphotos; p++) free(r->placed_names[p]);
     free(r->placed_names);
@@ -56,17 +67,19 @@ static void find_free(find_run *r) {
 
 static int find_args(find_run *r) {
     const char *lm = NULL, *model = NULL, *upsample_s = "auto", *seed_s = NULL;
-    double t = SBF_DEFAULT_THRESHOLD;
+    double t = -9; /* not given: the per-face rule */
     int itr = SBF_DEFAULT_ITERATIONS, copy = 0, link = 0, symlink = 0, threads = 0;
     r->db = SBF_DEFAULT_DB;
     const sbf_opt opts[] = {
-        {"src", NULL, SBF_OPT_STRING, &r->src, "ME.jpg", "photo of the person to find"},
+        {"src", NULL, SBF_OPT_LIST, &r->srcs, "ME.jpg",
+         "photo of the person to find (give -src again for more photos of the same person: used together)"},
         {"face", NULL, SBF_OPT_INT, &r->face, "N",
-         "when ME.jpg shows several faces: the person of face N, numbered as in clusters.tsv (0, 1, ... in "
+         "when a query photo shows several faces: the person of face N, numbered as in clusters.tsv (0, 1, ... in "
          "detection order; 'sortbyface detect ME.jpg' lists them); default: the largest face"},
         {"dest", NULL, SBF_OPT_STRING, &r->dest, "DIR", "folder to create for the matches (never overwritten)"},
         {"db", NULL, SBF_OPT_STRING, &r->db, "FILE", "database written by embed (default embeddings.db)"},
-        {"threshold", "t", SBF_OPT_DOUBLE, &t, "T", "cosine-similarity threshold for an edge (default: sort's)"},
+        {"threshold", "t", SBF_OPT_DOUBLE, &t, "T",
+         "one cosine-similarity threshold for every face (default: a threshold per face, as sort)"},
         {"itr", "iterations", SBF_OPT_INT, &itr, "N", "Chinese Whispers iterations (default 30)"},
         {"seed", NULL, SBF_OPT_STRING, &seed_s, "S", "random seed (default fixed, so runs repeat)"},
         {"copy", NULL, SBF_OPT_FLAG, &copy, NULL, "copy the photos (default)"},
@@ -82,11 +95,17 @@ static int find_args(find_run *r) {
     };
     const sbf_cmd_spec spec = {
         "find",
-        "find -src ME.jpg -dest DIR [OPTIONS]",
-        "Copies every photo of the person shown in ME.jpg (not ME.jpg itself) from the database into DIR.",
-        "The query face is clustered together with the database faces (as sort does); the photos in its\n"
-        "cluster are placed in DIR. In a photo with several faces the largest is the query (said on stderr)\n"
-        "unless --face N names another. The result line goes to stdout, notes and problems to stderr.\n"
+        "find -src ME.jpg [-src ME2.jpg ...] -dest DIR [OPTIONS]",
+        "Copies every photo of the person shown in ME.jpg (not the query photos themselves) from the database into "
+        "DIR.",
+        "The query face is clustered together with the database faces with sort's thresholds (a threshold\n"
+        "per face that fits the library; -t T: one for every face).  The person's photos are those of the\n"
+        "query's cluster; a query alone in its cluster also takes the cluster of its most similar face when\n"
+        "that face nearly passes the threshold; then every face closer to the person's mean face than its\n"
+        "own threshold joins.  Several -src photos of the same person are used together (more photos, more\n"
+        "found).  When nothing passes, nothing is placed: find says so, lists the closest photos with their\n"
+        "similarity on stdout (you decide) and exits 1.  In a photo with several faces the largest is the\n"
+        "query (said on stderr) unless --face N names another. The result goes to stdout, notes to stderr.\n"
         "If DIR is an earlier output folder, DIR-2 (or the next free name) is used instead; if it is another\n"
         "existing folder, a new folder Found-NAME inside it (NAME: ME's name); either is said on stderr.\n"
         "A full disk stops the run with one line and leaves nothing half-written.\n"
@@ -98,6 +117,7 @@ static int find_args(find_run *r) {
     char **pos;
     if ((rc = sbf_parse(&spec, r->argc, r->argv, &npos, &pos))) return rc == 1 ? SBF_VERB_DONE : rc;
     free(pos);
+    r->src = r->srcs.n ? r->srcs.v[0] : NULL;
     if (!r->src || !r->dest) {
         fprintf(stderr, "sortbyface find: missing %s\nusage: sortbyface %s\n", !r->src ? "-src ME.jpg" : "-dest DIR",
                 spec.usage);
@@ -105,6 +125,10 @@ static int find_args(find_run *r) {
     }
     if ((rc = sbf_place_mode_flags("find", copy, link, symlink, &r->mode))) return rc;
     sbf_cluster_opts_default(&r->co);
+    sbf_retrieve_opts_default(&r->ro);
+    r->ro.closest = 32;    /* the closest faces, for the closest photos listed when nothing passes */
+    r->ro.fixed = t >= -1; /* -t given */
+    r->ro.threshold = t;
     r->co.graph.threshold = t;
     r->co.graph.threads = threads;
     r->co.iterations = itr;
@@ -140,89 +164,143 @@ static int find_load(find_run *r) {
     return rc;
 }
 
-/* The query face: the only one, face --face N, or the largest (said so); exit status 1 when the photo shows
- * none, 2 when it has no face N; a small one gets a warning. */
+/* The query faces, one per -src photo: the only one, face --face N, or the largest (said so); exit status 1
+ * when a photo shows none, 2 when it has no face N; a small one gets a warning. */
 static int find_query(find_run *r) {
-    sbf_photo_job *j = &r->job;
+    int nq = r->srcs.n, dim = SBF_EMBED_DIM;
     if (!(r->pl = sbf_pipeline_new(&r->po, r->err, sizeof r->err))) {
         sbf_error("%s", r->err);
         return 3;
     }
-    j->path = r->src;
-    if (sbf_pipeline_run(r->pl, j, 1, r->err, sizeof r->err)) {
+    if (!(r->jobs = calloc((size_t)nq, sizeof *r->jobs)) || !(r->q = calloc((size_t)nq, sizeof *r->q)) ||
+        !(r->qemb = malloc((size_t)nq * dim * sizeof *r->qemb))) {
+        sbf_error("out of memory");
+        return 3;
+    }
+    for (int k = 0; k < nq; k++) r->jobs[k].path = r->srcs.v[k];
+    if (sbf_pipeline_run(r->pl, r->jobs, nq, r->err, sizeof r->err)) {
         sbf_error("%s", r->err);
         return 3;
     }
-    if (j->failed) {
-        sbf_file_error(r->src, j->err);
-        return 1;
-    }
-    if (j->nfaces == 0) {
-        sbf_file_error(r->src, "no face found; the query photo must show the person's face");
-        return 1;
-    }
-    char m[240];
-    if (r->face >= 0) {
-        for (r->q = 0; r->q < j->nfaces && j->faces[r->q].index != r->face; r->q++) {}
-        if (r->q == j->nfaces) {
-            snprintf(m, sizeof m, "has %d face%s (numbered 0 to %d), no face %d (see --face)", j->nfaces,
-                     sbf_s(j->nfaces), j->nfaces - 1, r->face);
-            sbf_file_error(r->src, m);
-            return 2;
+    for (int k = 0; k < nq; k++) {
+        sbf_photo_job *j = &r->jobs[k];
+        const char *src = r->srcs.v[k];
+        if (j->failed) {
+            sbf_file_error(src, j->err);
+            return 1;
         }
-    } else if (j->nfaces > 1) {
-        long best = -1;
-        for (int i = 0; i < j->nfaces; i++) {
-            const sbf_box *c = &j->faces[i].box;
-            long area = (c->right - c->left + 1) * (c->bottom - c->top + 1);
-            if (area > best) best = area, r->q = i;
+        if (j->nfaces == 0) {
+            sbf_file_error(src, "no face found; the query photo must show the person's face");
+            return 1;
         }
-        snprintf(m, sizeof m,
-                 "%d faces found; finding face %d, the largest (--face N picks another: 0 to %d, numbered "
-                 "as in clusters.tsv)",
-                 j->nfaces, j->faces[r->q].index, j->nfaces - 1);
-        sbf_file_error(r->src, m);
-    }
-    const sbf_box *b = &j->faces[r->q].box;
-    long side = b->right - b->left + 1;
-    if (side < SBF_CROP) {
-        snprintf(m, sizeof m, "warning: the face is only %ld px wide (less than %d); matches may be less reliable",
-                 side, SBF_CROP);
-        sbf_file_error(r->src, m);
+        char m[240];
+        if (r->face >= 0) {
+            for (r->q[k] = 0; r->q[k] < j->nfaces && j->faces[r->q[k]].index != r->face; r->q[k]++) {}
+            if (r->q[k] == j->nfaces) {
+                snprintf(m, sizeof m, "has %d face%s (numbered 0 to %d), no face %d (see --face)", j->nfaces,
+                         sbf_s(j->nfaces), j->nfaces - 1, r->face);
+                sbf_file_error(src, m);
+                return 2;
+            }
+        } else if (j->nfaces > 1) {
+            long best = -1;
+            for (int i = 0; i < j->nfaces; i++) {
+                const sbf_box *c = &j->faces[i].box;
+                long area = (c->right - c->left + 1) * (c->bottom - c->top + 1);
+                if (area > best) best = area, r->q[k] = i;
+            }
+            snprintf(m, sizeof m,
+                     "%d faces found; finding face %d, the largest (--face N picks another: 0 to %d, "
+                     "numbered as in clusters.tsv)",
+                     j->nfaces, j->faces[r->q[k]].index, j->nfaces - 1);
+            sbf_file_error(src, m);
+        }
+        const sbf_box *b = &j->faces[r->q[k]].box;
+        long side = b->right - b->left + 1;
+        if (side < SBF_CROP) {
+            snprintf(m, sizeof m, "warning: the face is only %ld px wide (less than %d); matches may be less reliable",
+                     side, SBF_CROP);
+            sbf_file_error(src, m);
+        }
+        memcpy(r->qemb + (size_t)k * dim, j->faces[r->q[k]].emb, (size_t)dim * sizeof *r->qemb);
     }
     return 0;
 }
 
-/* The query face clustered with the database's (as sort does): the photos of its cluster, each once, never
- * the query photo itself (nor a link to it); exit status 1 when there is none. */
+/* 1 when photo p of the database is one of the query photos (or a link to one). */
+static int is_query_photo(const find_run *r, int p) {
+    for (int k = 0; k < r->srcs.n; k++)
+        if (sbf_path_same_photo(r->fs.photos[p].path, r->srcs.v[k])) return 1;
+    return 0;
+}
+
+/* The person's faces (src/retrieve.c): the photos holding them, each once, never a query photo itself (nor a
+ * link to one).  When there is none: nothing placed, the closest photos listed on stdout, exit status 1. */
 static int find_cluster(find_run *r) {
     const sbf_faceset *fs = &r->fs;
-    int *members = NULL;
     sbf_progress prog;
     sbf_progress_start(&prog, "sortbyface find: comparing faces");
     r->co.graph.progress = sbf_progress_update;
     r->co.graph.progress_ctx = &prog;
-    int nm = sbf_cluster_query(fs->emb, fs->nfaces, fs->dim, r->job.faces[r->q].emb, &r->co, &members);
+    int rc = sbf_retrieve(fs->emb, fs->nfaces, SBF_EMBED_DIM, r->qemb, r->srcs.n, &r->co, &r->ro, &r->ret);
     sbf_progress_end(&prog);
-    if (nm < 0 || !(r->take = calloc((size_t)fs->nphotos + 1, 1))) {
-        free(members);
+    if (rc || !(r->take = calloc((size_t)fs->nphotos + 1, 1)) ||
+        !(r->members = malloc(((size_t)r->ret.nfaces + 1) * sizeof *r->members))) {
         sbf_error("out of memory while clustering");
         return 3;
     }
-    for (int i = 0; i < nm; i++) {
-        int ph = fs->face_photo[members[i]];
-        if (r->take[ph] || sbf_path_same_photo(fs->photos[ph].path, r->src)) continue;
+    fprintf(stderr, "sortbyface find: %s\n", r->ret.why);
+    char *isq = calloc((size_t)fs->nphotos + 1, 1);
+    if (!isq) {
+        sbf_error("out of memory");
+        return 3;
+    }
+    for (int p = 0; p < fs->nphotos; p++) isq[p] = (char)is_query_photo(r, p);
+    for (int i = 0; i < r->ret.nfaces; i++) {
+        int f = r->ret.faces[i], ph = fs->face_photo[f];
+        r->members[r->nm++] = f;
+        if (r->take[ph] || isq[ph]) continue;
         r->take[ph] = 1;
         r->ntake++;
     }
-    r->members = members;
-    r->nm = nm;
-    if (r->ntake == 0) {
-        fprintf(stderr, "sortbyface find: no other photo of this person in %s (%d face%s searched); nothing written\n",
-                r->db, fs->nfaces, sbf_s(fs->nfaces));
-        return 1;
+    if (r->ntake) {
+        fprintf(stderr, "sortbyface find: %s\n", r->ret.reason);
+        free(isq);
+        return 0;
     }
-    return 0;
+    char *shown = calloc((size_t)fs->nphotos + 1, 1);
+    if (!shown) {
+        free(isq);
+        sbf_error("out of memory");
+        return 3;
+    }
+    int cand = 0; /* the closest photos to list: neither a query photo nor listed twice */
+    for (int c = 0; c < r->ret.nclosest; c++) {
+        int ph = fs->face_photo[r->ret.closest[c]];
+        if (shown[ph] || isq[ph]) continue;
+        shown[ph] = 1;
+        cand++;
+    }
+    if (!cand) {
+        fprintf(stderr, "sortbyface find: no other photo in %s to compare with (%d face%s); nothing placed\n", r->db,
+                fs->nfaces, sbf_s(fs->nfaces));
+    } else {
+        fprintf(stderr,
+                "sortbyface find: no photo of this person passes in %s (%d face%s searched; %s); nothing placed. The "
+                "closest photos and their similarity:\n",
+                r->db, fs->nfaces, sbf_s(fs->nfaces), r->ret.reason);
+        memset(shown, 0, (size_t)fs->nphotos + 1);
+        for (int c = 0, listed = 0; c < r->ret.nclosest && listed < SBF_RETRIEVE_CLOSEST; c++) {
+            int ph = fs->face_photo[r->ret.closest[c]];
+            if (shown[ph] || isq[ph]) continue;
+            shown[ph] = 1;
+            listed++;
+            printf("%.3f\t%s\n", r->ret.closest_sim[c], fs->photos[ph].path);
+        }
+    }
+    free(shown);
+    free(isq);
+    return 1;
 }
 
 /* A fresh folder holding the photos taken (a photo that cannot be placed is listed). */
@@ -307,7 +385,8 @@ static int find_page(find_run *r) {
         }
         const char *q = strrchr(r->src, '/');
         char title[300];
-        snprintf(title, sizeof title, "The person in %s", q ? q + 1 : r->src);
+        snprintf(title, sizeof title, "The person in %s%s", q ? q + 1 : r->src,
+                 r->srcs.n > 1 ? " and the other queries" : "");
         if (sbf_page_add_person(&pg, title, "", faces, n)) snprintf(r->err, sizeof r->err, "out of memory");
         else rc = sbf_page_write(&pg, r->chosen, r->po.threads, 1, &ps, r->err, sizeof r->err);
         sbf_page_free(&pg);
@@ -331,6 +410,8 @@ static int find_report(find_run *r) {
            : r->mode == SBF_PLACE_LINK ? "linked"
                                        : "symlinked",
            r->placed, sbf_s(r->placed), r->src, r->chosen, r->failed ? " (some failed, see above)" : "");
+    if (r->srcs.n > 1)
+        fprintf(stderr, "sortbyface find: the person was found from %d query photos together\n", r->srcs.n);
     return r->failed ? 1 : 0;
 }
 

@@ -64,13 +64,11 @@ static void sort_free(sort_run *r) {
 static int sort_args(sort_run *r) {
     int copy = 0, link = 0, symlink = 0;
     r->db = SBF_DEFAULT_DB;
-    r->thr = SBF_DEFAULT_THRESHOLD;
+    r->thr = -9; /* not given: the per-face rule */
     r->itr = SBF_DEFAULT_ITERATIONS;
     r->seed = (int)SBF_DEFAULT_SEED;
     r->min_faces = -1;
-    char thelp[128], shelp[128], mhelp[160];
-    snprintf(thelp, sizeof thelp, "cosine-similarity threshold for an edge between two faces (default %.2f)",
-             SBF_DEFAULT_THRESHOLD);
+    char shelp[128], mhelp[160];
     snprintf(shelp, sizeof shelp, "random seed of Chinese Whispers; same seed, same result (default %d)",
              (int)SBF_DEFAULT_SEED);
     snprintf(mhelp, sizeof mhelp,
@@ -79,7 +77,8 @@ static int sort_args(sort_run *r) {
              SBF_DEFAULT_MIN_FACES);
     const sbf_opt opts[] = {
         {"db", NULL, SBF_OPT_STRING, &r->db, "FILE", "embeddings database (default " SBF_DEFAULT_DB ")"},
-        {"threshold", "t", SBF_OPT_DOUBLE, &r->thr, "T", thelp},
+        {"threshold", "t", SBF_OPT_DOUBLE, &r->thr, "T",
+         "one cosine-similarity threshold for every face (default: a threshold per face, see below)"},
         {"itr", "iterations", SBF_OPT_INT, &r->itr, "N", "Chinese Whispers iterations (default 30)"},
         {"dest", NULL, SBF_OPT_STRING, &r->dest, "DIR",
          "an experiment: a new folder DIR (see below); the database's people are neither read nor changed"},
@@ -104,8 +103,12 @@ static int sort_args(sort_run *r) {
         "sort",
         "sort [--db FILE] [-t T] [--min-faces N] [--dry-run] [-dest DIR | --fresh] [--copy|--link|--symlink]",
         "Sort the faces in the database into one folder per person, and keep that folder up to date.",
-        "Every face is a node; two faces are joined when the cosine similarity of their embeddings exceeds T,\n"
-        "weighted by it; Chinese Whispers groups them.  Two faces of one photo are never one person.\n"
+        "Every face is a node; two faces are joined when the cosine similarity of their embeddings exceeds a\n"
+        "threshold, weighted by it; Chinese Whispers groups them.  Two faces of one photo are never one person.\n"
+        "The threshold fits the library: each face gets its own, higher the more faces of the library look\n"
+        "somewhat like it (a big library of strangers needs a higher bar than a family's few people), and two\n"
+        "faces are joined above the mean of their two thresholds.  sort says on stderr what it chose and why.\n"
+        "-t T sets one threshold for every face instead.\n"
         "\n"
         "People last: the database keeps every person with a number that is never given to anyone else and\n"
         "the name you give.  The first plain 'sort' writes ./" DEFAULT_DEST "/ (or the next free name) and the\n"
@@ -329,7 +332,8 @@ static int sort_cluster(sort_run *r) {
                 fs->nfaces);
     sbf_people_opts o;
     sbf_people_opts_default(&o);
-    o.threshold = r->thr;
+    o.rule = r->thr < -1; /* no -t */
+    if (!o.rule) o.threshold = r->thr;
     o.threads = r->threads;
     o.approx = r->approx;
     o.iterations = r->itr;
@@ -600,10 +604,15 @@ static int sort_report(sort_run *r) {
         printf(")");
     }
     printf("\n");
+    if (r->thr < -1) fprintf(stderr, "sortbyface sort: %s\n", r->pi.rule.reason);
+    else fprintf(stderr, "sortbyface sort: threshold %.2f for every face (-t)\n", r->thr);
+    char thr[32];
+    if (r->thr < -1) snprintf(thr, sizeof thr, "thresholds %.2f-%.2f", r->pi.rule.lo, r->pi.rule.hi);
+    else snprintf(thr, sizeof thr, "threshold %.2f", r->thr);
     fprintf(stderr,
-            "sortbyface sort: threshold %.2f, %d iterations, seed %u; graph %.3f s (%lld edges), clustering %.3f s, "
+            "sortbyface sort: %s, %d iterations, seed %u; graph %.3f s (%lld edges), clustering %.3f s, "
             "writing %.2f s%s\n",
-            r->thr, r->itr, (unsigned)r->seed, r->pi.seconds_graph, r->pi.edges, r->pi.seconds_cw, r->seconds_write,
+            thr, r->itr, (unsigned)r->seed, r->pi.seconds_graph, r->pi.edges, r->pi.seconds_cw, r->seconds_write,
             r->approx ? " (approximate graph)" : "");
     if (unknown)
         fprintf(stderr, "sortbyface sort: %d %s with fewer than %d faces %s in %s/ (--min-faces)\n", unknown,

@@ -488,8 +488,8 @@ uint64_t sbf_emb_hash(const float *emb, int dim) {
 double sbf_box_iou(const int32_t a[4], const int32_t b[4]) {
     double w = fmin(a[2], b[2]) - fmax(a[0], b[0]) + 1, h = fmin(a[3], b[3]) - fmax(a[1], b[1]) + 1;
     if (w <= 0 || h <= 0) return 0;
-    double inter = w * h, aa = (double)(a[2] - a[0] + 1) * (a[3] - a[1] + 1),
-           ab = (double)(b[2] - b[0] + 1) * (b[3] - b[1] + 1);
+    double inter = w * h, aa = ((double)a[2] - a[0] + 1) * ((double)a[3] - a[1] + 1), /* no int overflow */
+        ab = ((double)b[2] - b[0] + 1) * ((double)b[3] - b[1] + 1);
     return inter / (aa + ab - inter);
 }
 
@@ -769,6 +769,7 @@ int sbf_people_update(sbf_people *pp, const sbf_faceset *fs, const sbf_people_op
     lsize *ls = NULL;
     overlap *ov = NULL;
     sbf_graph g = {0};
+    float *tface = NULL; /* o->rule: each face's threshold */
     int have_graph = 0;
     if (!lab_of || !labels || !spare || !stick || !clamp || !pfirst || !pcount || !fstart || !stored || !byfid)
         goto out;
@@ -833,8 +834,21 @@ int sbf_people_update(sbf_people *pp, const sbf_faceset *fs, const sbf_people_op
                          .approx = o->approx,
                          .progress = o->progress,
                          .progress_ctx = o->progress_ctx};
+    /* per-face thresholds (src/threshold.h): the graph at the lowest, the edges above the mean of the pair's two */
+    if (o->rule && n) {
+        if (!(tface = malloc((size_t)n * sizeof *tface))) goto out;
+        sbf_threshold_opts to = {.threads = o->threads};
+        if (sbf_threshold_faces(fs->emb, n, fs->dim, &to, tface, &inf.rule)) goto out;
+        go.threshold = inf.rule.lo;
+    }
     if (n && sbf_graph_build(fs->emb, n, fs->dim, &go, &g)) goto out;
     have_graph = n > 0;
+    if (tface && have_graph) {
+        sbf_graph kept;
+        if (sbf_graph_keep_faces(&g, tface, &kept)) goto out;
+        sbf_graph_free(&g);
+        g = kept;
+    }
     double t1 = sbf_now();
     sbf_pcw_opts co = {o->iterations, o->seed, o->stick};
     if (have_graph && sbf_people_cw(&g, np + n, labels, clamp, pfirst, pcount, o->corrections ? fstart : NULL, forbid,
@@ -911,10 +925,11 @@ int sbf_people_update(sbf_people *pp, const sbf_faceset *fs, const sbf_people_op
         if (kf) kf->person = pn;
     }
     free(final);
-    pp->threshold = o->threshold;
+    pp->threshold = o->rule ? inf.rule.median : o->threshold;
     rc = 0;
 out:
     if (have_graph) sbf_graph_free(&g);
+    free(tface);
     free(lab_of);
     free(labels);
     free(spare);

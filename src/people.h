@@ -37,6 +37,7 @@
 #include "src/cluster.h"
 #include "src/face.h"
 #include "src/store.h"
+#include "src/threshold.h"
 
 /* People with fewer faces than this (and no name) go together into "Unknown/".
  * TUNED-VALUE: docs/MEASUREMENTS.md, "People that last (issue 19)" (min-faces). */
@@ -106,7 +107,7 @@ typedef struct {
     int mode;     /* its sbf_place_mode */
     int min_faces;
     int planned;      /* a re-sync was started and not finished (ops below) */
-    double threshold; /* of the last sort */
+    double threshold; /* of the last sort (under the per-face rule: the median face's) */
     char **paths;     /* photo paths as stored (faces and placed files point here) */
     uint32_t npaths, cappaths;
     sbf_person *persons;
@@ -169,7 +170,9 @@ int sbf_people_cw(const sbf_graph *g, int nlabels, int *labels, const int *clamp
                   const int *spare_label, const sbf_pcw_opts *o);
 
 typedef struct {
-    double threshold;
+    double threshold; /* edge when the similarity exceeds it (without rule) */
+    int rule;         /* 1: per-face thresholds instead (src/threshold.h): the graph at the lowest, an edge where
+                         the similarity exceeds the mean of the two faces' thresholds; threshold is ignored */
     int iterations;
     uint64_t seed;
     int threads, approx;
@@ -187,7 +190,8 @@ typedef struct {
     double seconds_graph, seconds_cw;
     long long edges;
     int capped;
-    int new_people; /* numbers given this run */
+    int new_people;          /* numbers given this run */
+    sbf_threshold_info rule; /* with o->rule: the thresholds and the one-line reason */
 } sbf_people_info;
 /* Sorts the faces of fs into people: syncs the face identities (fid[i] for face i), clusters (warm-started
  * from the stored people unless o->fresh), and records every face's person in pp (new people get the next

@@ -2,7 +2,8 @@
  * the last one through reopening and compaction, old databases), stable face identities (same embedding,
  * a path clean-up, a re-embedded photo by box overlap), the constrained Chinese Whispers (equal to
  * sbf_chinese_whispers without constraints; same-photo, must-link and cannot-link rules), warm-started
- * sorting (numbers kept, new faces joining, new people numbered, numbers never given again), corrections
+ * sorting (numbers kept, new faces joining, new people numbered, numbers never given again) with one threshold
+ * and with the per-face rule (issue 24), corrections
  * and their withdrawal, merges, names and folder names, and the listing's order. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -397,6 +398,98 @@ static void test_update_warm(void **state) {
     names_free(paths, 40);
 }
 
+/* The per-face threshold rule (issue 24) inside sbf_people_update: the same people as sbf_cluster_adaptive from
+ * scratch, the thresholds and the reason given back; a small library (10 people of 5 photos, 20 strangers; photos
+ * of one person ~0.68 alike) is kept whole where one threshold of 0.73 splits it; a later run with a few new
+ * photos keeps every stored person's members and the new photos join their people. */
+#define RDIM 128
+static void rule_set(sbf_faceset *fs, int np, const int *ids, char **paths, uint64_t seed) {
+    assert_int_equal(sbf_faceset_alloc(fs, np, np, RDIM), 0);
+    uint64_t rng = seed;
+    for (int p = 0; p < np; p++) {
+        fs->photos[p].path = strdup(paths[p]);
+        fs->photos[p].stored = strdup(paths[p]);
+        fs->photos[p].nfaces = 1;
+        fs->photos[p].first_face = p;
+        fs->photos[p].size = 1000 + p;
+        fs->face_photo[p] = p;
+        fs->face_index[p] = 0;
+        fs->boxes[p] = (sbf_box){10, 10, 90, 90, 1.5, 0};
+        /* the identity's centre (from its id alone), plus gaussian noise of this photo */
+        float *e = fs->emb + (size_t)p * RDIM;
+        uint64_t c = 0xC0FFEEull + (uint64_t)ids[p] * 7919u;
+        double n = 0;
+        for (int k = 0; k < RDIM; k++) {
+            double g1 = sqrt(-2 * log(unif(&c) + 1e-300)) * cos(6.283185307179586 * unif(&c));
+            double g2 = sqrt(-2 * log(unif(&rng) + 1e-300)) * cos(6.283185307179586 * unif(&rng));
+            e[k] = (float)(g1 / sqrt(RDIM) + 0.06 * g2);
+            n += (double)e[k] * e[k];
+        }
+        for (int k = 0; k < RDIM; k++) e[k] = (float)(e[k] / sqrt(n));
+    }
+}
+
+static void test_update_rule(void **state) {
+    (void)state;
+    enum { PEOPLE = 10, PER = 5, STRANGERS = 20, N1 = PEOPLE * PER + STRANGERS, N2 = N1 + PEOPLE / 2 + 2 };
+    int ids[N2];
+    char **paths = names_n(N2, "lib/%03d.jpg");
+    for (int i = 0; i < N2; i++)
+        ids[i] = i < PEOPLE * PER ? i % PEOPLE : i < N1 ? 100 + i : i < N1 + PEOPLE / 2 ? i - N1 : 200 + i;
+    sbf_faceset fs;
+    rule_set(&fs, N1, ids, paths, 5);
+    sbf_people pp;
+    sbf_people_init(&pp);
+    sbf_people_opts o;
+    opts(&o);
+    o.rule = 1;
+    o.threshold = 0.99; /* ignored under the rule */
+    uint32_t fid[N2], person[N2], person2[N2];
+    sbf_people_info inf;
+    assert_int_equal(sbf_people_update(&pp, &fs, &o, fid, person, &inf), 0);
+    assert_non_null(strstr(inf.rule.reason, "threshold per face 0.60-0.60"));
+    assert_true(pp.threshold == inf.rule.median && inf.rule.lo >= 0.60 - 1e-6);
+    /* every person whole, every stranger alone */
+    for (int i = 0; i < PEOPLE * PER; i++) assert_int_equal(person[i], person[i % PEOPLE]);
+    for (int a = 0; a < N1; a++)
+        for (int b = a + 1; b < N1; b++)
+            if (ids[a] != ids[b]) assert_true(person[a] != person[b]);
+    assert_int_equal(inf.new_people, PEOPLE + STRANGERS);
+    /* the same partition as sbf_cluster_adaptive (same graph, same Chinese Whispers) */
+    sbf_cluster_opts co;
+    sbf_cluster_opts_default(&co);
+    co.graph.threads = 1;
+    co.iterations = o.iterations;
+    co.seed = o.seed;
+    int lab[N1];
+    assert_int_equal(sbf_cluster_adaptive(fs.emb, N1, RDIM, &co, NULL, lab, NULL, NULL, NULL), PEOPLE + STRANGERS);
+    for (int a = 0; a < N1; a++)
+        for (int b = a + 1; b < N1; b++) assert_int_equal(lab[a] == lab[b], person[a] == person[b]);
+    /* one threshold of 0.73 (the old default) splits most of the people */
+    sbf_people pf;
+    sbf_people_init(&pf);
+    sbf_people_opts of;
+    opts(&of);
+    of.threshold = 0.73;
+    sbf_people_info inf73;
+    assert_int_equal(sbf_people_update(&pf, &fs, &of, fid, person2, &inf73), 0);
+    assert_true(inf73.new_people > PEOPLE + STRANGERS + PEOPLE / 2);
+    assert_int_equal(inf73.rule.reason[0], 0); /* no rule, no reason */
+    sbf_people_free(&pf);
+    /* the next night: one more photo of five of the people, two strangers; another seed */
+    sbf_faceset fs2;
+    rule_set(&fs2, N2, ids, paths, 5); /* the first N1 photos as before (same seed) */
+    o.seed = 777;
+    assert_int_equal(sbf_people_update(&pp, &fs2, &o, fid, person2, &inf), 0);
+    for (int i = 0; i < N1; i++) assert_int_equal(person2[i], person[i]);
+    for (int i = N1; i < N1 + PEOPLE / 2; i++) assert_int_equal(person2[i], person[i - N1]);
+    assert_int_equal(inf.new_people, 2);
+    sbf_people_free(&pp);
+    sbf_faceset_free(&fs);
+    sbf_faceset_free(&fs2);
+    names_free(paths, N2);
+}
+
 static void test_corrections(void **state) {
     (void)state;
     int np = 12, nf[12], ids[13];
@@ -550,6 +643,7 @@ int main(void) {
         cmocka_unit_test(test_cw_equals_plain),
         cmocka_unit_test(test_cw_constraints),
         cmocka_unit_test(test_update_warm),
+        cmocka_unit_test(test_update_rule),
         cmocka_unit_test(test_corrections),
         cmocka_unit_test(test_names_and_folders),
         cmocka_unit_test(test_view),

@@ -15,6 +15,8 @@
  *   frozen  stored faces keep their person (clamped), only new faces move
  * --nights N: N runs each adding PCT / N % of the photos (the nightly flow), the changed share accumulated.
  * --t2 T: the later runs use threshold T (as a threshold rule that moves with the library size would).
+ * --rule: every run uses the per-face thresholds of src/threshold.h instead of -t (as 'sort' does by default;
+ *         issue 24), the from-scratch sort too.
  * Labels and scoring as tools/eval-lfw.c: the face nearest the image centre carries the photo's label;
  * a photo without a face is a cluster of its own. */
 #include "src/cluster.h"
@@ -30,7 +32,7 @@
 
 static const char *usage_text =
     "usage: eval-people --db FILE [--splits K] [--new PCT] [-t T] [--stick S,S,...] [--nights N] "
-    "[--t2 T] [--threads N] [--same-photo] [--min-faces]\n";
+    "[--t2 T] [--rule] [--threads N] [--same-photo] [--min-faces]\n";
 
 static void parent_name(const char *path, char *out, size_t n) {
     const char *end = strrchr(path, '/');
@@ -176,7 +178,7 @@ static int run_flow(const sbf_faceset *fs, const int *night, int nights, int mec
 int main(int argc, char **argv) {
     const char *db = NULL, *sticks = "0,0.3,1";
     double t = SBF_DEFAULT_THRESHOLD, newpct = 10;
-    int splits = 5, nights = 1, threads = 0, same_photo = 0, min_faces = 0;
+    int splits = 5, nights = 1, threads = 0, same_photo = 0, min_faces = 0, rule = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int more = i + 1 < argc;
@@ -189,6 +191,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--nights") && more) nights = atoi(argv[++i]);
         else if (!strcmp(a, "--threads") && more) threads = atoi(argv[++i]);
         else if (!strcmp(a, "--same-photo")) same_photo = 1;
+        else if (!strcmp(a, "--rule")) rule = 1;
         else if (!strcmp(a, "--min-faces")) min_faces = 1;
         else {
             fputs(usage_text, stderr);
@@ -246,12 +249,13 @@ int main(int argc, char **argv) {
         }
     }
     printf(
-        "eval-people: %s: %d photos of %d identities, %d faces; %d photos hold 2+ faces (%d faces); threshold %.3f\n",
-        db, np, tr.nid, nf, multi, multi_faces, t);
+        "eval-people: %s: %d photos of %d identities, %d faces; %d photos hold 2+ faces (%d faces); threshold %.3f%s\n",
+        db, np, tr.nid, nf, multi, multi_faces, t, rule ? " (unused: --rule, the per-face thresholds)" : "");
 
     sbf_people_opts base;
     sbf_people_opts_default(&base);
     base.threshold = t;
+    base.rule = rule;
     base.threads = threads;
 
     if (same_photo) {

@@ -5,14 +5,16 @@
  * same person (labels: the parent folder of the photo; in a photo with several faces only the face nearest the
  * image centre is labelled, as in tools/eval-lfw).
  *
- *   eval-similar --db FILE [-t T] [--floors LO:HI:STEP] [--min-faces M]
+ *   eval-similar --db FILE [-t T | --rule] [--floors LO:HI:STEP] [--min-faces M]
  *
+ * --rule: cluster with the per-face thresholds of src/threshold.h (issue 24) instead of one threshold T.
  * --min-faces M: only clusters of at least M faces are sections (people; the rest would be Unknown).
  * Prints, by similarity of the most similar other cluster (bins of 0.05): clusters, how many of those are the same
  * person; then for each floor: clusters that get a suggestion, the precision of the first suggestion and of all
  * (up to SBF_PAGE_MAX_SIMILAR) suggestions, and the recall: of the clusters whose person has another cluster
  * (split people), the share whose first suggestion names one of them. */
 #include "src/cluster.h"
+#include "src/threshold.h"
 #include "src/page.h"
 #include "src/store.h"
 #include "src/util.h"
@@ -38,10 +40,11 @@ static int cmp_name(const void *a, const void *b) { return strcmp(names[*(const 
 int main(int argc, char **argv) {
     const char *db = NULL;
     double t = SBF_DEFAULT_THRESHOLD, lo = 0.40, hi = 0.80, step = 0.05;
-    int min_faces = 1;
+    int min_faces = 1, rule = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--db") && i + 1 < argc) db = argv[++i];
         else if (!strcmp(argv[i], "-t") && i + 1 < argc) t = atof(argv[++i]);
+        else if (!strcmp(argv[i], "--rule")) rule = 1;
         else if (!strcmp(argv[i], "--min-faces") && i + 1 < argc) min_faces = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--floors") && i + 1 < argc) {
             if (sscanf(argv[++i], "%lf:%lf:%lf", &lo, &hi, &step) != 3 || step <= 0) {
@@ -49,12 +52,12 @@ int main(int argc, char **argv) {
                 return 2;
             }
         } else {
-            fprintf(stderr, "usage: eval-similar --db FILE [-t T] [--floors LO:HI:STEP] [--min-faces M]\n");
+            fprintf(stderr, "usage: eval-similar --db FILE [-t T | --rule] [--floors LO:HI:STEP] [--min-faces M]\n");
             return 2;
         }
     }
     if (!db) {
-        fprintf(stderr, "usage: eval-similar --db FILE [-t T] [--floors LO:HI:STEP] [--min-faces M]\n");
+        fprintf(stderr, "usage: eval-similar --db FILE [-t T | --rule] [--floors LO:HI:STEP] [--min-faces M]\n");
         return 2;
     }
     char err[512];
@@ -98,7 +101,8 @@ int main(int argc, char **argv) {
     sbf_cluster_opts_default(&co);
     co.graph.threshold = t;
     int *labels = malloc((size_t)n * sizeof *labels);
-    int k = sbf_cluster(fs.emb, n, fs.dim, &co, labels, NULL);
+    int k = rule ? sbf_cluster_adaptive(fs.emb, n, fs.dim, &co, NULL, labels, NULL, NULL, NULL) /* issue 24's per-face rule */
+                 : sbf_cluster(fs.emb, n, fs.dim, &co, labels, NULL);
     if (k < 0) {
         fprintf(stderr, "eval-similar: out of memory\n");
         return 1;
