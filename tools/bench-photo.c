@@ -226,7 +226,7 @@ int main(int argc, char **argv) {
                 faces[i].box = boxes[i];
                 memcpy(faces[i].emb, emb + (size_t)i * SBF_EMBED_DIM, sizeof faces[i].emb);
             }
-            sbf_photo_meta meta = {photos[p], (long long)len, 0, im->w, im->h};
+            sbf_photo_meta meta = {photos[p], (long long)len, 0, im->w, im->h, NULL};
             if (sbf_store_put(store, &meta, n, faces, err, sizeof err) || sbf_store_sync(store, err, sizeof err)) {
                 fprintf(stderr, "bench-photo: store: %s\n", err);
                 return 1;
