@@ -52,6 +52,11 @@ int nnw_writer_save(nnw_writer *w, const char *path, char *err, size_t errlen);
 void *nnw_writer_serialize(nnw_writer *w, size_t *len);
 void nnw_writer_free(nnw_writer *w);
 
+/* CRC-32 (IEEE 802.3, as zlib's crc32) on the fastest code this CPU has (x86-64 PCLMULQDQ, ARMv8 CRC32
+ * instructions, else slicing-by-8: nnw_crc32_impl names it); nnw_crc32_portable is the slicing-by-8 code
+ * alone (tests compare the two). */
 uint32_t nnw_crc32(uint32_t crc, const void *data, size_t len);
+uint32_t nnw_crc32_portable(uint32_t crc, const void *data, size_t len);
+const char *nnw_crc32_impl(void);
 
 #endif

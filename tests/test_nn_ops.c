@@ -170,6 +170,44 @@ static void test_conv_f16_source(void **state) {
     free(wh); free(wf); free(in);
 }
 
+/* Panels packed ahead (nn_conv_pack, as a weight file stores them) and used in place give what packing at init
+ * gives, bit for bit, float32 and binary16, with a padded last panel (21 output channels); unpack inverts pack. */
+static void test_conv_packed_in_place(void **state) {
+    (void)state;
+    const int cout = 21, cin = 7, kh = 1, kw = 3;
+    const size_t nw = (size_t)cout * kh * kw * cin;
+    float *w = rand_buf(nw), *bias = rand_buf(cout), *in = rand_buf(9 * 5 * cin), *back = malloc(nw * sizeof(float));
+    for (int f16 = 0; f16 <= 1; f16++) {
+        if (f16) /* binary16 panels: compare with values binary16 holds exactly */
+            for (size_t i = 0; i < nw; i++) w[i] = nn_f16_to_f32(nn_f32_to_f16(w[i]));
+        size_t bytes = nn_conv_panel_bytes(cout, kh, kw, cin, f16);
+        void *panels = NULL;
+        assert_int_equal(posix_memalign(&panels, 64, bytes), 0);
+        memset(panels, 0xa5, bytes);
+        nn_conv_pack(panels, f16, w, 0, cout, kh, kw, cin);
+        nn_conv_unpack(back, panels, f16, cout, kh, kw, cin);
+        assert_memory_equal(back, w, nw * sizeof(float));
+        nn_conv a, b;
+        assert_int_equal(nn_conv_init(&a, w, 0, bias, cout, kh, kw, cin, 1, 1, NN_PAD_SAME, f16), 0);
+        assert_int_equal(nn_conv_init_packed(&b, panels, f16, bias, cout, kh, kw, cin, 1, 1, NN_PAD_SAME), 0);
+        assert_memory_equal(a.panels, b.panels, bytes);
+        assert_ptr_equal(b.panels, panels); /* used in place, not copied */
+        float o1[9 * 5 * 21], o2[9 * 5 * 21];
+        for (size_t i = 0; i < sizeof ISAS / sizeof *ISAS; i++) {
+            if (nn_set_isa(ISAS[i]) != 0) continue;
+            nn_conv_run(&a, NULL, in, 1, 9, 5, cin, o1, cout, NN_RELU);
+            nn_conv_run(&b, NULL, in, 1, 9, 5, cin, o2, cout, NN_RELU);
+            assert_memory_equal(o1, o2, sizeof o1);
+        }
+        nn_set_isa("auto");
+        nn_conv_free(&a);
+        nn_conv_free(&b); /* leaves the caller's panels alone */
+        assert_int_equal(nn_conv_init_packed(&b, (char *)panels + 4, f16, bias, cout, kh, kw, cin, 1, 1, NN_PAD_SAME), -1);
+        free(panels);
+    }
+    free(w); free(bias); free(in); free(back);
+}
+
 static void test_conv_rejects_bad_args(void **state) {
     (void)state;
     nn_conv cv;
@@ -269,7 +307,7 @@ int main(void) {
         cmocka_unit_test(test_conv_threads),
         cmocka_unit_test(test_conv_f16_panels),
         cmocka_unit_test(test_conv_f16_source),
-        cmocka_unit_test(test_conv_rejects_bad_args),
+        cmocka_unit_test(test_conv_packed_in_place), cmocka_unit_test(test_conv_rejects_bad_args),
         cmocka_unit_test(test_maxpool),
         cmocka_unit_test(test_maxpool_reference_values),
         cmocka_unit_test(test_avgpool),
