@@ -159,73 +159,89 @@ static inline void bilinear(const unsigned char *rgb, int w, int h, double x, do
  * depends on its column only and y on its row only, so floor, fraction and bounds are worked out once per
  * column sample and once per row sample instead of once per tap.  Every tap is the same double operation
  * in the same order as bilinear() does it (a[1]*vv and a[3]*uu are +-0 there, and adding zero changes no
- * sum), so the crops are bit for bit the same; a 12-megapixel photo's faces take 7x7 samples per pixel. */
+ * sum), so the crops are bit for bit the same; a 12-megapixel photo's faces take 7x7 samples per pixel.
+ * Branch-free: a tap bilinear() skips (outside the image, or weight 0) adds weight +0 times a pixel inside
+ * the image here, which leaves the (non-negative) sum as it is; and UB pixels of a row are summed side by
+ * side, so their independent additions overlap instead of waiting for each other. */
+#define UB 4
 static int warp_axis_aligned(const unsigned char *rgb, int w, int h, const double a[6], unsigned char *out, int ow,
                              int oh, int n, double inv) {
     const size_t nx = (size_t)ow * n, ny = (size_t)oh * n;
-    long *X0 = malloc(sizeof(long) * (nx + ny));
-    double *AX = malloc(sizeof(double) * (nx + ny));
-    signed char *XOK = malloc(nx);
-    if (!X0 || !AX || !XOK) {
-        free(X0);
-        free(AX);
-        free(XOK);
+    size_t *XO = malloc(sizeof(size_t) * 2 * nx);          /* column sample k: byte offsets of its two taps */
+    double *WX = malloc(sizeof(double) * 2 * (nx + ny));   /* 1 - ax, ax (0 outside the image); then 1 - ay, ay */
+    const unsigned char **R = malloc(sizeof(*R) * 2 * ny); /* row sample: its two rows */
+    if (!XO || !WX || !R) {
+        free(XO);
+        free(WX);
+        free(R);
         return -1;
     }
-    long *Y0 = X0 + nx;
-    double *AY = AX + nx;
+    double *WY = WX + 2 * nx;
     for (int k = 0; k < (int)nx; k++) { /* column sample k = u*n + i */
         const int u = k / n, i = k % n;
         const double uu = u + (i + 0.5) / n - 0.5, x = a[0] * uu + a[1] * 0.0 + a[2], fx = floor(x);
-        XOK[k] = fx > -2 && fx < w + 1;
-        X0[k] = XOK[k] ? (long)fx : 0;
-        AX[k] = x - fx;
+        const int in = fx > -2 && fx < w + 1;
+        const long x0 = in ? (long)fx : 0;
+        const double ax = x - fx;
+        const int c0 = in && x0 >= 0 && x0 < w, c1 = in && x0 + 1 >= 0 && x0 + 1 < w;
+        WX[2 * k] = c0 ? 1 - ax : 0.0;
+        WX[2 * k + 1] = c1 ? ax : 0.0;
+        XO[2 * k] = (size_t)(c0 ? x0 : 0) * 3;
+        XO[2 * k + 1] = (size_t)(c1 ? x0 + 1 : 0) * 3;
     }
     for (int k = 0; k < (int)ny; k++) {
         const int v = k / n, j = k % n;
         const double vv = v + (j + 0.5) / n - 0.5, y = a[3] * 0.0 + a[4] * vv + a[5], fy = floor(y);
-        Y0[k] = fy > -2 && fy < h + 1 ? (long)fy : LONG_MIN;
-        AY[k] = y - fy;
+        const int in = fy > -2 && fy < h + 1;
+        const long y0 = in ? (long)fy : 0;
+        const double ay = y - fy;
+        const int r0 = in && y0 >= 0 && y0 < h, r1 = in && y0 + 1 >= 0 && y0 + 1 < h;
+        WY[2 * k] = r0 ? 1 - ay : 0.0;
+        WY[2 * k + 1] = r1 ? ay : 0.0;
+        R[2 * k] = rgb + (size_t)(r0 ? y0 : 0) * (size_t)w * 3;
+        R[2 * k + 1] = rgb + (size_t)(r1 ? y0 + 1 : 0) * (size_t)w * 3;
     }
     for (int v = 0; v < oh; v++) {
-        for (int u = 0; u < ow; u++) {
-            double acc[3] = {0, 0, 0};
+        for (int u0 = 0; u0 < ow; u0 += UB) {
+            const int nb = ow - u0 < UB ? ow - u0 : UB;
+            double acc[UB][3] = {{0}};
             for (int j = 0; j < n; j++) {
-                const long y0 = Y0[v * n + j];
-                if (y0 == LONG_MIN) continue;
-                const double ay = AY[v * n + j];
-                const int r0 = y0 >= 0 && y0 < h, r1 = y0 + 1 >= 0 && y0 + 1 < h;
-                const unsigned char *row0 = rgb + (size_t)(r0 ? y0 : 0) * (size_t)w * 3;
-                const unsigned char *row1 = rgb + (size_t)(r1 ? y0 + 1 : 0) * (size_t)w * 3;
+                const int ky = v * n + j;
+                const double wy0 = WY[2 * ky], wy1 = WY[2 * ky + 1];
+                const unsigned char *row0 = R[2 * ky], *row1 = R[2 * ky + 1];
                 for (int i = 0; i < n; i++) {
-                    const int k = u * n + i;
-                    if (!XOK[k]) continue;
-                    const long x0 = X0[k];
-                    const double ax = AX[k];
-                    const double wt[4] = {(1 - ax) * (1 - ay), ax * (1 - ay), (1 - ax) * ay, ax * ay};
-                    const int c0 = x0 >= 0 && x0 < w, c1 = x0 + 1 >= 0 && x0 + 1 < w;
-                    const int ok[4] = {c0 && r0, c1 && r0, c0 && r1, c1 && r1};
-                    for (int t = 0; t < 4; t++) {
-                        if (!ok[t] || wt[t] == 0) continue;
-                        const unsigned char *px = (t < 2 ? row0 : row1) + (size_t)(x0 + (t & 1)) * 3;
-                        acc[0] += wt[t] * px[0];
-                        acc[1] += wt[t] * px[1];
-                        acc[2] += wt[t] * px[2];
+                    for (int b = 0; b < nb; b++) {
+                        const int k = (u0 + b) * n + i;
+                        const double wx0 = WX[2 * k], wx1 = WX[2 * k + 1];
+                        const double w00 = wx0 * wy0, w10 = wx1 * wy0, w01 = wx0 * wy1, w11 = wx1 * wy1;
+                        const unsigned char *p00 = row0 + XO[2 * k], *p10 = row0 + XO[2 * k + 1];
+                        const unsigned char *p01 = row1 + XO[2 * k], *p11 = row1 + XO[2 * k + 1];
+                        for (int c = 0; c < 3; c++) {
+                            double s = acc[b][c];
+                            s += w00 * p00[c];
+                            s += w10 * p10[c];
+                            s += w01 * p01[c];
+                            s += w11 * p11[c];
+                            acc[b][c] = s;
+                        }
                     }
                 }
             }
-            unsigned char *o = out + ((size_t)v * ow + u) * 3;
-            for (int c = 0; c < 3; c++) {
-                double x = acc[c] * inv + 0.5;
-                o[c] = (unsigned char)(x < 0 ? 0 : x > 255 ? 255 : x);
+            for (int b = 0; b < nb; b++) {
+                unsigned char *o = out + ((size_t)v * ow + u0 + b) * 3;
+                for (int c = 0; c < 3; c++) {
+                    double x = acc[b][c] * inv + 0.5;
+                    o[c] = (unsigned char)(x < 0 ? 0 : x > 255 ? 255 : x);
+                }
             }
         }
     }
-    free(X0);
-    free(AX);
-    free(XOK);
+    free(XO);
+    free(WX);
+    free(R);
     return 0;
 }
+#undef UB
 
 void sbf_warp_rgb(const unsigned char *rgb, int w, int h, const double a[6], unsigned char *out, int ow, int oh) {
     double su = sqrt(a[0] * a[0] + a[3] * a[3]), sv = sqrt(a[1] * a[1] + a[4] * a[4]);
