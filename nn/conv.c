@@ -135,6 +135,78 @@ oom:
     return NULL;
 }
 
+static int is_packed_name(const char *name) {
+    const size_t nl = strlen(name), sl = strlen(NN_PANEL_SUFFIX);
+    return nl > sl && !strcmp(name + nl - sl, NN_PANEL_SUFFIX);
+}
+
+nnw_file *nn_conv_open_plain(const char *path, char *err, size_t errlen) {
+    nnw_file *f = nnw_open(path, err, errlen);
+    if (!f) return NULL;
+    int packed = 0;
+    for (int i = 0; i < nnw_count(f); i++) packed += is_packed_name(nnw_at(f, i)->name);
+    if (!packed) return f;
+    nnw_writer *w = nnw_writer_new();
+    char *val = NULL, *name = NULL;
+    float *o = NULL;
+    if (!w) goto oom;
+    for (int i = 0; i < nnw_meta_count(f); i++) {
+        const char *k, *v;
+        nnw_meta_at(f, i, &k, &v);
+        if (!strcmp(k, "layout")) {
+            static const char pre[] = "kernels unpacked to OHWI from: ";
+            if (!(val = malloc(sizeof pre + strlen(v)))) goto oom;
+            v = strcat(strcpy(val, pre), v);
+        }
+        if (nnw_writer_meta(w, k, v)) goto oom;
+        free(val);
+        val = NULL;
+    }
+    for (int i = 0; i < nnw_count(f); i++) {
+        const nnw_tensor *t = nnw_at(f, i);
+        if (!is_packed_name(t->name)) {
+            if (nnw_writer_add(w, t->name, t->dtype, t->ndim, t->shape, t->scale, t->data)) goto oom;
+            continue;
+        }
+        if (t->ndim != 4 || t->shape[3] % NN_NR || (t->dtype != NNW_F32 && t->dtype != NNW_F16)) {
+            snprintf(err, errlen, "%s: %s is not in the panel layout (rank 4, float, last dimension in*16)", path,
+                     t->name);
+            goto fail;
+        }
+        const int cout = (int)t->shape[0] * NN_NR, kh = (int)t->shape[1], kw = (int)t->shape[2],
+                  cin = (int)t->shape[3] / NN_NR;
+        const size_t nl = strlen(t->name) - strlen(NN_PANEL_SUFFIX), tl = strlen("_kernel_transpose");
+        if (!(o = malloc((size_t)t->count * sizeof *o)) || !(name = strndup(t->name, nl))) goto oom;
+        nn_conv_unpack(o, t->data, t->dtype == NNW_F16, cout, kh, kw, cin);
+        const int fc = kh == 1 && kw == 1 && nl > tl && !strcmp(name + nl - tl, "_kernel_transpose");
+        const uint32_t shape[4] = {(uint32_t)cout, fc ? (uint32_t)cin : (uint32_t)kh, (uint32_t)kw, (uint32_t)cin};
+        if (nnw_writer_add(w, name, NNW_F32, fc ? 2 : 4, shape, 1.0f, o)) goto oom;
+        free(o);
+        free(name);
+        o = NULL;
+        name = NULL;
+    }
+    nnw_close(f);
+    f = NULL;
+    size_t len;
+    void *b = nnw_writer_serialize(w, &len);
+    nnw_writer_free(w);
+    if (!b) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    return nnw_open_memory_owned(b, len, err, errlen);
+oom:
+    snprintf(err, errlen, "out of memory");
+fail:
+    free(val);
+    free(o);
+    free(name);
+    nnw_writer_free(w);
+    nnw_close(f);
+    return NULL;
+}
+
 int nn_conv_init_at(nn_conv *cv, void *mem, const void *w, int w_f16, const float *bias, int cout, int kh, int kw,
                     int cin, int sh, int sw, nn_padding pad, int pack_f16) {
     if (conv_setup(cv, bias, cout, kh, kw, cin, sh, sw, pad, pack_f16)) return -1;

@@ -45,6 +45,14 @@ void nn_conv_unpack(float *w, const void *panels, int f16, int cout, int kh, int
  * another shape.  For tools that need the plain kernel (e.g. quantisation). */
 float *nn_conv_read_ohwi(const nnw_file *f, const char *name, int cout, int kh, int kw, int cin, char *err,
                          size_t errlen);
+/* A weight file with every packed kernel NAME_p16 given back as the plain float32 kernel NAME, in memory: OHWI
+ * [out, kh, kw, in], or [out, in] for a NAME ending in _kernel_transpose with kh = kw = 1 (npy2sbfw's rule),
+ * out = 16 x the panel count (every FaceNet layer's; a kernel with another count comes back with zero rows and
+ * is then refused by the reader's shape check, not misread); the other tensors and the metadata as they are,
+ * but `layout` saying the kernels were unpacked.  A file without packed kernels is just opened (nnw_open).
+ * For tools that read plain kernels by name (quantisation, calibration); the engine uses the panels in
+ * place.  NULL and a one-line reason on failure. */
+nnw_file *nn_conv_open_plain(const char *path, char *err, size_t errlen);
 /* Uses panels already in that layout in place, e.g. inside a mapped weight file: nothing is copied (only the
  * bias); panels must be 64-byte aligned and outlive cv; f16: they are binary16 (the kernel flavour must have
  * a float16 kernel, see nn_kernels.gemm_f16). */

@@ -432,6 +432,16 @@ nnw_file *nnw_open_memory(const void *buf, size_t len, char *err, size_t errlen)
     return f;
 }
 
+nnw_file *nnw_open_memory_owned(void *buf, size_t len, char *err, size_t errlen) {
+    nnw_file *f = nnw_open_memory(buf, len, err, errlen);
+    if (!f) {
+        free(buf);
+        return NULL;
+    }
+    f->owned = buf;
+    return f;
+}
+
 nnw_file *nnw_open(const char *path, char *err, size_t errlen) {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
@@ -625,8 +635,9 @@ void *nnw_writer_serialize(nnw_writer *w, size_t *outlen) {
     for (int i = 0; i < w->nt; i++) isz += TENSOR_ENTRY_FIXED + strlen(w->t[i].name);
     uint64_t doff = align_up(HDR_SIZE + isz), end = doff;
     for (int i = 0; i < w->nt; i++) end = align_up(end) + w->t[i].size;
-    unsigned char *b = calloc(1, end);
-    if (!b) return NULL;
+    void *mem;
+    if (posix_memalign(&mem, ALIGN, end ? end : 1)) return NULL;
+    unsigned char *b = memset(mem, 0, end);
     unsigned char *ix = b + HDR_SIZE, *p = ix;
     for (int i = 0; i < w->nm; i++) {
         size_t kl = strlen(w->mk[i]), vl = strlen(w->mv[i]);

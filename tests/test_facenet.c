@@ -309,7 +309,8 @@ static void test_packed_file_equals_ohwi(void **state) {
 }
 
 /* The panels in the file, read back as OHWI (nn_conv_read_ohwi), are the source .npy kernels exactly: a 3x3, a 1x7
- * and a 7x1 convolution and the fully connected bottleneck. */
+ * and a 7x1 convolution and the fully connected bottleneck; and so are those kernels of the plain view
+ * (nn_conv_open_plain, what quantisation tools read), with the .npy's shapes (rank 2 for the bottleneck). */
 static void test_panels_match_npy(void **state) {
     (void)state;
     static const struct { const char *name; int cout, kh, kw, cin; } ks[] = {
@@ -318,8 +319,8 @@ static void test_panels_match_npy(void **state) {
         {"Block8_6_Branch_1_Conv2d_0c_3x1_kernel", 192, 3, 1, 192},
         {"Bottleneck_kernel_transpose", 512, 1, 1, 1792}};
     char err[256];
-    nnw_file *f = nnw_open(g_model, err, sizeof err);
-    if (!f) fail_msg("%s: %s", g_model, err);
+    nnw_file *f = nnw_open(g_model, err, sizeof err), *p = nn_conv_open_plain(g_model, err, sizeof err);
+    if (!f || !p) fail_msg("%s: %s", g_model, err);
     for (size_t i = 0; i < sizeof ks / sizeof *ks; i++) {
         char path[1024];
         snprintf(path, sizeof path, "%s/weights/facenet-20180402-114759/%s.npy", shared_dir(), ks[i].name);
@@ -337,9 +338,34 @@ static void test_panels_match_npy(void **state) {
         float *got = nn_conv_read_ohwi(f, ks[i].name, ks[i].cout, ks[i].kh, ks[i].kw, ks[i].cin, err, sizeof err);
         if (!got) fail_msg("%s: %s", ks[i].name, err);
         assert_memory_equal(got, want, count * sizeof(float));
+        const int fc = strstr(ks[i].name, "_transpose") != NULL;
+        const uint32_t shape[4] = {(uint32_t)ks[i].cout, fc ? (uint32_t)ks[i].cin : (uint32_t)ks[i].kh,
+                                   (uint32_t)ks[i].kw, (uint32_t)ks[i].cin};
+        const nnw_tensor *t = nnw_expect(p, ks[i].name, NNW_F32, fc ? 2 : 4, shape, err, sizeof err);
+        if (!t) fail_msg("plain view: %s", err);
+        assert_memory_equal(t->data, want, count * sizeof(float));
         free(got);
         free(want);
     }
+    /* the plain view: no panels left, every other tensor byte for byte the file's */
+    assert_int_equal(nnw_count(p), nnw_count(f));
+    int plain = 0;
+    for (int i = 0; i < nnw_count(f); i++) {
+        const nnw_tensor *t = nnw_at(f, i), *q = nnw_at(p, i);
+        size_t nl = strlen(t->name), sl = strlen(NN_PANEL_SUFFIX);
+        if (nl > sl && !strcmp(t->name + nl - sl, NN_PANEL_SUFFIX)) {
+            assert_int_equal(strlen(q->name), nl - sl);
+            assert_memory_equal(q->name, t->name, nl - sl);
+            plain++;
+        } else {
+            assert_string_equal(q->name, t->name);
+            assert_int_equal(q->size, t->size);
+            assert_memory_equal(q->data, t->data, t->size);
+        }
+    }
+    assert_int_equal(plain, 133);
+    assert_non_null(strstr(nnw_meta(p, "layout"), "unpacked to OHWI"));
+    nnw_close(p);
     assert_null(nn_conv_read_ohwi(f, "Conv2d_1a_3x3_kernel", 32, 3, 3, 4, err, sizeof err)); /* wrong shape */
     assert_non_null(strstr(err, "Conv2d_1a_3x3_kernel_p16"));
     assert_null(nn_conv_read_ohwi(f, "no_such_kernel", 32, 3, 3, 3, err, sizeof err));
