@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include "nn/kernels.h"
 #include "nn/threadpool.h"
+#include "nn/weights.h"
 
 typedef enum { NN_PAD_VALID = 0, NN_PAD_SAME = 1 } nn_padding; /* TensorFlow's rules */
 
@@ -16,8 +17,8 @@ typedef struct {
     nn_padding pad;
     int npanels;   /* ceil(cout / NN_NR) */
     int f16;       /* panels hold binary16 */
-    void *panels;  /* npanels x (kh*kw*cin) x NN_NR, 64-byte aligned */
-    int panels_owned; /* 0: panels live in caller-provided memory (nn_conv_init_at) */
+    void *panels;  /* npanels x (kh*kw*cin) x NN_NR, 64-byte aligned; only read once set up */
+    int panels_owned; /* 0: panels live in caller-provided memory (nn_conv_init_at, nn_conv_init_packed) */
     float *bias;   /* npanels * NN_NR (zero padded) */
 } nn_conv;
 
@@ -30,6 +31,33 @@ int nn_conv_init(nn_conv *cv, const void *w, int w_f16, const float *bias, int c
 int nn_conv_init_at(nn_conv *cv, void *mem, const void *w, int w_f16, const float *bias, int cout, int kh, int kw,
                     int cin, int sh, int sw, nn_padding pad, int pack_f16);
 size_t nn_conv_panel_bytes(int cout, int kh, int kw, int cin, int pack_f16); /* a multiple of 64 */
+/* The panel layout, also how weight files store kernels ready to use (weights/FORMAT.md, "Packed kernels"):
+ * panel p holds output channels 16p..16p+15, element [(ky*kw + kx)*cin + c][j] = w[16p + j][ky][kx][c], columns
+ * past cout zero; i.e. C order over [ceil(cout/16), kh, kw, cin*16].  nn_conv_pack writes it from OHWI w
+ * (float32, or binary16 when w_f16) as float32 or binary16 (pack_f16); nn_conv_unpack reads it back to OHWI
+ * float32 (e.g. for tools that need the plain kernel). */
+#define NN_PANEL_SUFFIX "_p16" /* a weight file's tensor NAME_p16 holds kernel NAME in this layout */
+void nn_conv_pack(void *dst, int pack_f16, const void *w, int w_f16, int cout, int kh, int kw, int cin);
+void nn_conv_unpack(float *w, const void *panels, int f16, int cout, int kh, int kw, int cin);
+/* Kernel NAME of a weight file as plain OHWI float32 w[cout][kh][kw][cin] (malloc'ed; a fully connected [out,
+ * in] kernel: kh = kw = 1), whichever way the file stores it: NAME (OHWI, float32 or binary16; a rank-2 [out, in]
+ * when kh = kw = 1 is accepted too) or NAME_p16 (panels).  NULL and a one-line reason when absent or of
+ * another shape.  For tools that need the plain kernel (e.g. quantisation). */
+float *nn_conv_read_ohwi(const nnw_file *f, const char *name, int cout, int kh, int kw, int cin, char *err,
+                         size_t errlen);
+/* A weight file with every packed kernel NAME_p16 given back as the plain float32 kernel NAME, in memory: OHWI
+ * [out, kh, kw, in], or [out, in] for a NAME ending in _kernel_transpose with kh = kw = 1 (npy2sbfw's rule),
+ * out = 16 x the panel count (every FaceNet layer's; a kernel with another count comes back with zero rows and
+ * is then refused by the reader's shape check, not misread); the other tensors and the metadata as they are,
+ * but `layout` saying the kernels were unpacked.  A file without packed kernels is just opened (nnw_open).
+ * For tools that read plain kernels by name (quantisation, calibration); the engine uses the panels in
+ * place.  NULL and a one-line reason on failure. */
+nnw_file *nn_conv_open_plain(const char *path, char *err, size_t errlen);
+/* Uses panels already in that layout in place, e.g. inside a mapped weight file: nothing is copied (only the
+ * bias); panels must be 64-byte aligned and outlive cv; f16: they are binary16 (the kernel flavour must have
+ * a float16 kernel, see nn_kernels.gemm_f16). */
+int nn_conv_init_packed(nn_conv *cv, const void *panels, int f16, const float *bias, int cout, int kh, int kw,
+                        int cin, int sh, int sw, nn_padding pad);
 void nn_conv_free(nn_conv *cv);
 /* Output size and top/left padding for an h x w input (TF VALID/SAME rules). */
 void nn_conv_geometry(const nn_conv *cv, int h, int w, int *oh, int *ow, int *pt, int *pl);

@@ -61,7 +61,9 @@ struct nn_facenet {
     nn_conv m7_b0a, m7_b0b, m7_b1a, m7_b1b, m7_b2a, m7_b2b, m7_b2c;
     block_k b8[6];
     nn_conv fc;
-    void *wmap;           /* one mapping for every packed panel (huge pages where the kernel allows) */
+    nnw_file *wfile;      /* kept open (mapped) while panels of the file are used in place */
+    int inplace;          /* kernels used in place from wfile */
+    void *wmap;           /* one mapping for every panel packed at load (huge pages where the kernel allows) */
     size_t wmap_len, wused;
     char *wbase;
     fn_ctx *ctx;          /* nthreads contexts: ctx[0] for a pass split over all threads, one per thread
@@ -85,15 +87,39 @@ static void drop_pages(const void *p, size_t n) {
     if (e > a) madvise((void *)a, e - a, MADV_DONTNEED);
 }
 
+/* Memory for panels made at load: from the reserved region, else NULL (nn_conv allocates). */
+static void *panel_mem(nn_facenet *net, size_t need) {
+    if (net->wbase && net->wused + need <= net->wmap_len - (size_t)(net->wbase - (char *)net->wmap)) {
+        void *mem = net->wbase + net->wused;
+        net->wused += need;
+        return mem;
+    }
+    return NULL;
+}
+
+/* A kernel stored ready-packed (NAME_p16, weights/FORMAT.md "Packed kernels") is used in place from the mapped
+ * file when its element type is the one the kernels run on, else converted element by element; a plain OHWI
+ * kernel (NAME, older files) is packed here. */
 static int load_conv(nn_facenet *net, nnw_file *f, nn_conv *cv, const char *kname, const char *bname, int cout,
                      int kh, int kw, int cin, int stride, nn_padding pad, char *err, size_t errlen) {
-    const nnw_tensor *k = nnw_find(f, kname);
-    if (!k) { snprintf(err, errlen, "weight file has no tensor %s (not a FaceNet 20180402 file?)", kname); return -1; }
-    nnw_dtype dt = k->dtype == NNW_F16 ? NNW_F16 : NNW_F32;
-    uint32_t kshape[4] = {(uint32_t)cout, (uint32_t)kh, (uint32_t)kw, (uint32_t)cin};
-    int ndim = 4;
-    if (kh == 0) { ndim = 2; kshape[1] = (uint32_t)cin; kh = kw = 1; } /* fully connected [out, in] */
-    if (!(k = nnw_expect(f, kname, dt, ndim, kshape, err, errlen))) return -1;
+    char pname[160];
+    snprintf(pname, sizeof pname, "%s" NN_PANEL_SUFFIX, kname);
+    const nnw_tensor *pk = nnw_find(f, pname), *k = pk ? NULL : nnw_find(f, kname);
+    if (!pk && !k) {
+        snprintf(err, errlen, "weight file has no tensor %s (not a FaceNet 20180402 file?)", kname);
+        return -1;
+    }
+    const int fc = kh == 0; /* fully connected: [out, in] */
+    if (fc) kh = kw = 1;
+    if (pk) {
+        uint32_t pshape[4] = {(uint32_t)((cout + NN_NR - 1) / NN_NR), (uint32_t)kh, (uint32_t)kw, (uint32_t)cin * NN_NR};
+        if (!(pk = nnw_expect(f, pname, pk->dtype == NNW_F16 ? NNW_F16 : NNW_F32, 4, pshape, err, errlen))) return -1;
+    } else {
+        nnw_dtype dt = k->dtype == NNW_F16 ? NNW_F16 : NNW_F32;
+        uint32_t kshape[4] = {(uint32_t)cout, (uint32_t)kh, (uint32_t)kw, (uint32_t)cin};
+        if (fc) kshape[1] = (uint32_t)cin;
+        if (!(k = nnw_expect(f, kname, dt, fc ? 2 : 4, kshape, err, errlen))) return -1;
+    }
     uint32_t bshape[1] = {(uint32_t)cout};
     const nnw_tensor *b = nnw_find(f, bname);
     if (!b) { snprintf(err, errlen, "weight file has no tensor %s", bname); return -1; }
@@ -106,16 +132,32 @@ static int load_conv(nn_facenet *net, nnw_file *f, nn_conv *cv, const char *knam
         if (!nnw_expect(f, bname, NNW_F32, 1, bshape, err, errlen)) { free(bias); return -1; }
         memcpy(bias, b->data, (size_t)cout * sizeof(float));
     }
-    size_t need = nn_conv_panel_bytes(cout, kh, kw, cin, net->f16);
-    void *mem = NULL;
-    if (net->wbase && net->wused + need <= net->wmap_len - (size_t)(net->wbase - (char *)net->wmap)) {
-        mem = net->wbase + net->wused;
-        net->wused += need;
+    int rc;
+    if (pk && (pk->dtype == NNW_F16) == net->f16) {
+        rc = nn_conv_init_packed(cv, pk->data, net->f16, bias, cout, kh, kw, cin, stride, stride, pad);
+        net->inplace++;
+    } else if (pk) { /* binary16 <-> float32, same layout */
+        size_t need = nn_conv_panel_bytes(cout, kh, kw, cin, net->f16), n = pk->count;
+        void *mem = panel_mem(net, need), *own = NULL;
+        if (!mem && posix_memalign(&own, 64, need)) own = NULL;
+        if (!mem) mem = own;
+        rc = mem ? 0 : -1;
+        if (mem && net->f16)
+            for (size_t i = 0; i < n; i++) ((uint16_t *)mem)[i] = nn_f32_to_f16(((const float *)pk->data)[i]);
+        else if (mem)
+            nn_f16_to_f32_array(pk->data, mem, n);
+        if (mem) rc = nn_conv_init_packed(cv, mem, net->f16, bias, cout, kh, kw, cin, stride, stride, pad);
+        if (own && rc == 0) cv->panels_owned = 1;
+        else free(own);
+        drop_pages(pk->data, (size_t)pk->size);
+    } else {
+        void *mem = panel_mem(net, nn_conv_panel_bytes(cout, kh, kw, cin, net->f16));
+        rc = nn_conv_init_at(cv, mem, k->data, k->dtype == NNW_F16, bias, cout, kh, kw, cin, stride, stride, pad,
+                             net->f16);
+        drop_pages(k->data, (size_t)k->size);
     }
-    int rc = nn_conv_init_at(cv, mem, k->data, dt == NNW_F16, bias, cout, kh, kw, cin, stride, stride, pad, net->f16);
     free(bias);
     if (rc) { snprintf(err, errlen, "cannot prepare %s (out of memory?)", kname); return -1; }
-    drop_pages(k->data, (size_t)k->size);
     return 0;
 }
 
@@ -127,19 +169,27 @@ static int load_conv(nn_facenet *net, nnw_file *f, nn_conv *cv, const char *knam
         if (load_conv(net, f, cvp, kn_, bn_, cout, kh, kw, cin, stride, pad, err, errlen)) goto fail;      \
     } while (0)
 
-/* Reserves one region for all packed panels: sized from the file's kernel tensors, 2 MB aligned and marked
- * for transparent huge pages (fewer page faults while packing, fewer TLB misses while streaming weights). */
+/* Reserves one region for the panels packed or converted at load (none when every kernel is used in place):
+ * sized from the file's kernel tensors, 2 MB aligned and marked for transparent huge pages (fewer page faults
+ * while packing, fewer TLB misses while streaming weights). */
 static void reserve_panels(nn_facenet *net, nnw_file *f) {
     size_t total = 0;
+    const size_t sl = strlen(NN_PANEL_SUFFIX);
     for (int i = 0; i < nnw_count(f); i++) {
         const nnw_tensor *t = nnw_at(f, i);
-        size_t len = strlen(t->name);
-        if (!((len > 7 && !strcmp(t->name + len - 7, "_kernel")) || !strcmp(t->name, "Bottleneck_kernel_transpose")))
+        size_t len = strlen(t->name), bytes;
+        if (len > sl && !strcmp(t->name + len - sl, NN_PANEL_SUFFIX) && t->ndim == 4) {
+            if ((t->dtype == NNW_F16) == net->f16) continue; /* used in place */
+            bytes = (size_t)t->count * (net->f16 ? 2 : 4);
+        } else if ((len > 7 && !strcmp(t->name + len - 7, "_kernel")) || !strcmp(t->name, "Bottleneck_kernel_transpose")) {
+            size_t cout = t->shape[0], k = (size_t)(t->count / (cout ? cout : 1));
+            bytes = (cout + NN_NR - 1) / NN_NR * NN_NR * k * (net->f16 ? 2 : 4);
+        } else {
             continue;
-        size_t cout = t->shape[0], k = (size_t)(t->count / (cout ? cout : 1));
-        size_t bytes = (cout + NN_NR - 1) / NN_NR * NN_NR * k * (net->f16 ? 2 : 4);
+        }
         total += (bytes + 63) / 64 * 64;
     }
+    if (!total) return;
     const size_t huge = 2u << 20;
     size_t len = total + huge;
     void *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -202,7 +252,8 @@ nn_facenet *nn_facenet_load_ex(const char *path, int nthreads, int f16, char *er
     nn_facenet *net = calloc(1, sizeof *net);
     if (!net) { nnw_close(f); snprintf(err, errlen, "out of memory"); return NULL; }
     /* A float16 weight file keeps its float16 panels (half the memory) unless the kernels cannot read them. */
-    const nnw_tensor *first = nnw_find(f, "Conv2d_1a_3x3_kernel");
+    const nnw_tensor *first = nnw_find(f, "Conv2d_1a_3x3_kernel" NN_PANEL_SUFFIX);
+    if (!first) first = nnw_find(f, "Conv2d_1a_3x3_kernel");
     if (first && first->dtype == NNW_F16) f16 = 1;
     net->f16 = f16 && nn_kern()->gemm_f16 ? 1 : 0;
     reserve_panels(net, f);
@@ -252,7 +303,8 @@ nn_facenet *nn_facenet_load_ex(const char *path, int nthreads, int f16, char *er
     if (load_conv(net, f, &net->fc, "Bottleneck_kernel_transpose", "Bottleneck_MatMul_bias", 512, 0, 0, 1792, 1,
                   NN_PAD_VALID, err, errlen))
         goto fail;
-    nnw_close(f);
+    if (net->inplace) net->wfile = f; /* the panels are the mapped file's pages */
+    else nnw_close(f);
     f = NULL;
     net->pool = nn_pool_new(nthreads);
     if (!net->pool) { snprintf(err, errlen, "cannot start threads"); goto fail; }
@@ -264,8 +316,8 @@ nn_facenet *nn_facenet_load_ex(const char *path, int nthreads, int f16, char *er
     if (!net->ctx || arena_alloc(net, 2, 1)) { snprintf(err, errlen, "out of memory"); goto fail; }
     return net;
 fail:
+    nn_facenet_free(net); /* before closing f: the convs may point into it */
     if (f) nnw_close(f);
-    nn_facenet_free(net);
     return NULL;
 }
 
@@ -277,6 +329,7 @@ void nn_facenet_free(nn_facenet *net) {
     if (!net) return;
     all_convs(net, nn_conv_free);
     if (net->wmap) munmap(net->wmap, net->wmap_len);
+    nnw_close(net->wfile);
     nn_pool_free(net->pool);
     for (int i = 0; net->ctx && i < net->nthreads; i++) free(net->ctx[i].arena);
     free(net->ctx);

@@ -1,5 +1,6 @@
 /* nn/facenet.h — FaceNet 20180402-114759 (Inception-ResNet-v1, 512-D): the graph built by tensor name from
- * an SBFW weight file, packed once at load, run on the nn/ kernels with a planned activation arena. */
+ * an SBFW weight file (its kernels used in place when stored ready-packed, else packed once at load), run on
+ * the nn/ kernels with a planned activation arena. */
 #ifndef NN_FACENET_H
 #define NN_FACENET_H
 #include <stddef.h>
@@ -12,7 +13,9 @@ typedef struct nn_facenet nn_facenet;
 
 /* Loads (and validates) the weight file; float32 or float16 tensors (a float16 file keeps float16 panels:
  * ~50 MB instead of ~94 MB resident).  nthreads <= 0: all cores.  NULL and a one-line reason in err on failure.
- * The weights are packed once into the kernels' panel layout and the file is unmapped.  One net may be used
+ * Kernels stored in the kernels' panel layout (NAME_p16 tensors, what `make setup` writes) are used in place
+ * from the mapped file (its pages are shared with the page cache and with every process using the file);
+ * plain OHWI kernels are packed once and their mapped pages dropped.  One net may be used
  * by one thread at a time (it owns its thread pool and arenas); load one per concurrent user. */
 nn_facenet *nn_facenet_load(const char *path, int nthreads, char *err, size_t errlen);
 /* Like nn_facenet_load; f16 != 0 keeps the packed weights as binary16 (half the memory; converted per

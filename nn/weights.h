@@ -27,6 +27,9 @@ nnw_file *nnw_open(const char *path, char *err, size_t errlen);
 /* Same for an in-memory image (e.g. a model embedded in the binary); buf must outlive the handle
  * and be 64-byte aligned. */
 nnw_file *nnw_open_memory(const void *buf, size_t len, char *err, size_t errlen);
+/* Same, taking buf over (malloc'ed, 64-byte aligned, e.g. from nnw_writer_serialize): nnw_close frees it, and
+ * so does a failed open. */
+nnw_file *nnw_open_memory_owned(void *buf, size_t len, char *err, size_t errlen);
 void nnw_close(nnw_file *f);
 
 int nnw_count(const nnw_file *f);
@@ -48,10 +51,15 @@ int nnw_writer_meta(nnw_writer *w, const char *key, const char *value);
 int nnw_writer_add(nnw_writer *w, const char *name, nnw_dtype dtype, int ndim, const uint32_t *shape,
                    float scale, const void *data);
 int nnw_writer_save(nnw_writer *w, const char *path, char *err, size_t errlen);
-/* Serialises to a malloc'ed buffer (for tests); returns NULL on failure. */
+/* Serialises to a malloc'ed, 64-byte aligned buffer (free() it); returns NULL on failure. */
 void *nnw_writer_serialize(nnw_writer *w, size_t *len);
 void nnw_writer_free(nnw_writer *w);
 
+/* CRC-32 (IEEE 802.3, as zlib's crc32) on the fastest code this CPU has (x86-64 PCLMULQDQ, ARMv8 CRC32
+ * instructions, else slicing-by-8: nnw_crc32_impl names it); nnw_crc32_portable is the slicing-by-8 code
+ * alone (tests compare the two). */
 uint32_t nnw_crc32(uint32_t crc, const void *data, size_t len);
+uint32_t nnw_crc32_portable(uint32_t crc, const void *data, size_t len);
+const char *nnw_crc32_impl(void);
 
 #endif

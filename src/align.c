@@ -6,25 +6,32 @@
 #include <stdlib.h>
 #include <string.h>
 
-int sbf_align_parse(const char *name, sbf_align_method *m)
-{
+int sbf_align_parse(const char *name, sbf_align_method *m) {
     if (!name) return -1;
-    if (strcmp(name, "eyes") == 0) { *m = SBF_ALIGN_EYES; return 0; }
-    if (strcmp(name, "box") == 0) { *m = SBF_ALIGN_BOX; return 0; }
-    if (strcmp(name, "mtcnn") == 0) { *m = SBF_ALIGN_MTCNN; return 0; }
+    if (strcmp(name, "eyes") == 0) {
+        *m = SBF_ALIGN_EYES;
+        return 0;
+    }
+    if (strcmp(name, "box") == 0) {
+        *m = SBF_ALIGN_BOX;
+        return 0;
+    }
+    if (strcmp(name, "mtcnn") == 0) {
+        *m = SBF_ALIGN_MTCNN;
+        return 0;
+    }
     return -1;
 }
 
-const char *sbf_align_name(sbf_align_method m)
-{
+const char *sbf_align_name(sbf_align_method m) {
     return m == SBF_ALIGN_BOX ? "box" : m == SBF_ALIGN_MTCNN ? "mtcnn" : "eyes";
 }
 
-int sbf_align_transform(const sbf_box *box, const float pts[68][2], sbf_align_method method, double a[6])
-{
+int sbf_align_transform(const sbf_box *box, const float pts[68][2], sbf_align_method method, double a[6]) {
     if (method == SBF_ALIGN_EYES) return sbf_align_eyes_transform(pts, SBF_ALIGN_EYE_X, SBF_ALIGN_EYE_Y, a);
     if (method == SBF_ALIGN_BOX) return sbf_align_box_transform(box, SBF_ALIGN_BOX_SCALE, a);
-    if (method == SBF_ALIGN_MTCNN) return sbf_align_mtcnn_transform(pts, SBF_ALIGN_MTCNN_SCALE_X, SBF_ALIGN_MTCNN_SCALE_Y, a);
+    if (method == SBF_ALIGN_MTCNN)
+        return sbf_align_mtcnn_transform(pts, SBF_ALIGN_MTCNN_SCALE_X, SBF_ALIGN_MTCNN_SCALE_Y, a);
     return -1;
 }
 
@@ -33,22 +40,20 @@ int sbf_align_transform(const sbf_box *box, const float pts[68][2], sbf_align_me
  * MTCNN), each padded with 120 grey pixels to be found, averaged with its mirror image (point i with its
  * mirror partner, x -> 159 - x) so the template is left-right symmetric. */
 const float sbf_align_mtcnn_template[68][2] = {
-{0.4f, 67.9f}, {1.3f, 85.6f}, {3.5f, 102.7f}, {7.0f, 119.5f}, {14.2f, 134.8f}, {27.0f, 146.7f},
-{43.8f, 154.6f}, {60.8f, 162.2f}, {79.5f, 164.2f}, {98.2f, 162.2f}, {115.2f, 154.6f}, {132.0f, 146.7f},
-{144.8f, 134.8f}, {152.0f, 119.5f}, {155.5f, 102.7f}, {157.7f, 85.6f}, {158.6f, 67.9f}, {12.1f, 59.5f},
-{23.2f, 52.0f}, {37.5f, 50.3f}, {51.8f, 52.4f}, {65.9f, 56.9f}, {93.1f, 56.9f}, {107.2f, 52.4f},
-{121.5f, 50.3f}, {135.8f, 52.0f}, {146.9f, 59.5f}, {79.5f, 66.5f}, {79.5f, 77.0f}, {79.5f, 87.5f},
-{79.5f, 98.4f}, {63.9f, 105.7f}, {71.4f, 107.7f}, {79.5f, 109.7f}, {87.6f, 107.7f}, {95.1f, 105.7f},
-{29.5f, 68.6f}, {38.5f, 64.8f}, {48.2f, 64.6f}, {57.0f, 69.9f}, {47.6f, 70.7f}, {38.0f, 70.7f},
-{102.0f, 69.9f}, {110.8f, 64.6f}, {120.5f, 64.8f}, {129.5f, 68.6f}, {121.0f, 70.7f}, {111.4f, 70.7f},
-{47.0f, 123.5f}, {60.0f, 121.9f}, {71.6f, 120.4f}, {79.5f, 122.1f}, {87.4f, 120.4f}, {99.0f, 121.9f},
-{112.0f, 123.5f}, {99.4f, 130.5f}, {87.9f, 133.5f}, {79.5f, 134.1f}, {71.1f, 133.5f}, {59.6f, 130.5f},
-{51.7f, 124.4f}, {71.4f, 126.2f}, {79.5f, 127.0f}, {87.6f, 126.2f}, {107.3f, 124.4f}, {87.6f, 124.8f},
-{79.5f, 125.5f}, {71.4f, 124.8f}
-};
+    {0.4f, 67.9f},    {1.3f, 85.6f},    {3.5f, 102.7f},   {7.0f, 119.5f},  {14.2f, 134.8f},  {27.0f, 146.7f},
+    {43.8f, 154.6f},  {60.8f, 162.2f},  {79.5f, 164.2f},  {98.2f, 162.2f}, {115.2f, 154.6f}, {132.0f, 146.7f},
+    {144.8f, 134.8f}, {152.0f, 119.5f}, {155.5f, 102.7f}, {157.7f, 85.6f}, {158.6f, 67.9f},  {12.1f, 59.5f},
+    {23.2f, 52.0f},   {37.5f, 50.3f},   {51.8f, 52.4f},   {65.9f, 56.9f},  {93.1f, 56.9f},   {107.2f, 52.4f},
+    {121.5f, 50.3f},  {135.8f, 52.0f},  {146.9f, 59.5f},  {79.5f, 66.5f},  {79.5f, 77.0f},   {79.5f, 87.5f},
+    {79.5f, 98.4f},   {63.9f, 105.7f},  {71.4f, 107.7f},  {79.5f, 109.7f}, {87.6f, 107.7f},  {95.1f, 105.7f},
+    {29.5f, 68.6f},   {38.5f, 64.8f},   {48.2f, 64.6f},   {57.0f, 69.9f},  {47.6f, 70.7f},   {38.0f, 70.7f},
+    {102.0f, 69.9f},  {110.8f, 64.6f},  {120.5f, 64.8f},  {129.5f, 68.6f}, {121.0f, 70.7f},  {111.4f, 70.7f},
+    {47.0f, 123.5f},  {60.0f, 121.9f},  {71.6f, 120.4f},  {79.5f, 122.1f}, {87.4f, 120.4f},  {99.0f, 121.9f},
+    {112.0f, 123.5f}, {99.4f, 130.5f},  {87.9f, 133.5f},  {79.5f, 134.1f}, {71.1f, 133.5f},  {59.6f, 130.5f},
+    {51.7f, 124.4f},  {71.4f, 126.2f},  {79.5f, 127.0f},  {87.6f, 126.2f}, {107.3f, 124.4f}, {87.6f, 124.8f},
+    {79.5f, 125.5f},  {71.4f, 124.8f}};
 
-int sbf_align_mtcnn_transform(const float pts[68][2], double scale_x, double scale_y, double a[6])
-{
+int sbf_align_mtcnn_transform(const float pts[68][2], double scale_x, double scale_y, double a[6]) {
     if (!pts || !(scale_x > 0.2 && scale_x < 5) || !(scale_y > 0.2 && scale_y < 5)) return -1;
     /* least squares, separately per axis: image x = sx * u + tx over the 68 pairs (template u scaled
      * about the crop centre by 1/scale_x), same for y; no rotation (MTCNN crops are not rotated). */
@@ -57,9 +62,15 @@ int sbf_align_mtcnn_transform(const float pts[68][2], double scale_x, double sca
         if (!isfinite(pts[i][0]) || !isfinite(pts[i][1])) return -1;
         u[i] = 79.5 + (sbf_align_mtcnn_template[i][0] - 79.5) / scale_x;
         v[i] = 79.5 + (sbf_align_mtcnn_template[i][1] - 79.5) / scale_y;
-        ub += u[i]; vb += v[i]; xb += pts[i][0]; yb += pts[i][1];
+        ub += u[i];
+        vb += v[i];
+        xb += pts[i][0];
+        yb += pts[i][1];
     }
-    ub /= 68; vb /= 68; xb /= 68; yb /= 68;
+    ub /= 68;
+    vb /= 68;
+    xb /= 68;
+    yb /= 68;
     double suu = 0, svv = 0, sux = 0, svy = 0;
     for (int i = 0; i < 68; i++) {
         suu += (u[i] - ub) * (u[i] - ub);
@@ -69,32 +80,47 @@ int sbf_align_mtcnn_transform(const float pts[68][2], double scale_x, double sca
     }
     const double sx = sux / suu, sy = svy / svv;
     if (!(sx > 1e-6) || !(sy > 1e-6) || !isfinite(sx) || !isfinite(sy)) return -1; /* collapsed or mirrored */
-    a[0] = sx; a[1] = 0; a[2] = xb - sx * ub;
-    a[3] = 0; a[4] = sy; a[5] = yb - sy * vb;
+    a[0] = sx;
+    a[1] = 0;
+    a[2] = xb - sx * ub;
+    a[3] = 0;
+    a[4] = sy;
+    a[5] = yb - sy * vb;
     return 0;
 }
 
-int sbf_align_eyes_transform(const float pts[68][2], double eye_x, double eye_y, double a[6])
-{
+int sbf_align_eyes_transform(const float pts[68][2], double eye_x, double eye_y, double a[6]) {
     const double S = SBF_CROP;
     if (!pts || !(eye_x > 0 && eye_x < 0.5)) return -1;
     double lx = 0, ly = 0, rx = 0, ry = 0; /* l: image-left eye (36-41), r: image-right eye (42-47) */
-    for (int i = 36; i < 42; i++) { lx += pts[i][0]; ly += pts[i][1]; }
-    for (int i = 42; i < 48; i++) { rx += pts[i][0]; ry += pts[i][1]; }
-    lx /= 6; ly /= 6; rx /= 6; ry /= 6;
+    for (int i = 36; i < 42; i++) {
+        lx += pts[i][0];
+        ly += pts[i][1];
+    }
+    for (int i = 42; i < 48; i++) {
+        rx += pts[i][0];
+        ry += pts[i][1];
+    }
+    lx /= 6;
+    ly /= 6;
+    rx /= 6;
+    ry /= 6;
     double dx = rx - lx, dy = ry - ly, dist = sqrt(dx * dx + dy * dy);
     if (!(dist > 1e-6) || !isfinite(dist)) return -1;
     /* crop -> image: p = c + (dist/want) * R(theta) * (q - q0), theta = direction of the eye line */
     double want = (1 - 2 * eye_x) * S, k = dist / want;
     double cs = dx / dist * k, sn = dy / dist * k;
     double cx = (lx + rx) / 2, cy = (ly + ry) / 2, q0x = 0.5 * S, q0y = eye_y * S;
-    a[0] = cs; a[1] = -sn; a[2] = cx - cs * q0x + sn * q0y;
-    a[3] = sn; a[4] = cs;  a[5] = cy - sn * q0x - cs * q0y;
+    a[0] = cs;
+    a[1] = -sn;
+    a[2] = cx - cs * q0x + sn * q0y;
+    a[3] = sn;
+    a[4] = cs;
+    a[5] = cy - sn * q0x - cs * q0y;
     return 0;
 }
 
-int sbf_align_box_transform(const sbf_box *box, double scale, double a[6])
-{
+int sbf_align_box_transform(const sbf_box *box, double scale, double a[6]) {
     const double S = SBF_CROP;
     if (!box || !(scale > 0)) return -1;
     double bw = (double)(box->right - box->left + 1), bh = (double)(box->bottom - box->top + 1);
@@ -103,14 +129,17 @@ int sbf_align_box_transform(const sbf_box *box, double scale, double a[6])
     double cx = (box->left + box->right) / 2.0, cy = (box->top + box->bottom) / 2.0;
     double k = side / S;
     /* crop pixel u (edges u-0.5..u+0.5, crop edges -0.5..159.5) -> image x = cx - side/2 + (u+0.5)*k */
-    a[0] = k; a[1] = 0; a[2] = cx - side / 2 + 0.5 * k;
-    a[3] = 0; a[4] = k; a[5] = cy - side / 2 + 0.5 * k;
+    a[0] = k;
+    a[1] = 0;
+    a[2] = cx - side / 2 + 0.5 * k;
+    a[3] = 0;
+    a[4] = k;
+    a[5] = cy - side / 2 + 0.5 * k;
     return 0;
 }
 
 /* Bilinear sample at (x,y) (pixel centres at integers); taps outside the image contribute black. */
-static inline void bilinear(const unsigned char *rgb, int w, int h, double x, double y, double acc[3])
-{
+static inline void bilinear(const unsigned char *rgb, int w, int h, double x, double y, double acc[3]) {
     double fx = floor(x), fy = floor(y);
     double ax = x - fx, ay = y - fy;
     if (!(fx > -2 && fx < w + 1 && fy > -2 && fy < h + 1)) return;
@@ -130,77 +159,91 @@ static inline void bilinear(const unsigned char *rgb, int w, int h, double x, do
  * depends on its column only and y on its row only, so floor, fraction and bounds are worked out once per
  * column sample and once per row sample instead of once per tap.  Every tap is the same double operation
  * in the same order as bilinear() does it (a[1]*vv and a[3]*uu are +-0 there, and adding zero changes no
- * sum), so the crops are bit for bit the same; a 12-megapixel photo's faces take 7x7 samples per pixel. */
+ * sum), so the crops are bit for bit the same; a 12-megapixel photo's faces take 7x7 samples per pixel.
+ * Branch-free: a tap bilinear() skips (outside the image, or weight 0) adds weight +0 times a pixel inside
+ * the image here, which leaves the (non-negative) sum as it is; and UB pixels of a row are summed side by
+ * side, so their independent additions overlap instead of waiting for each other. */
+#define UB 4
 static int warp_axis_aligned(const unsigned char *rgb, int w, int h, const double a[6], unsigned char *out, int ow,
-                             int oh, int n, double inv)
-{
+                             int oh, int n, double inv) {
     const size_t nx = (size_t)ow * n, ny = (size_t)oh * n;
-    long *X0 = malloc(sizeof(long) * (nx + ny));
-    double *AX = malloc(sizeof(double) * (nx + ny));
-    signed char *XOK = malloc(nx);
-    if (!X0 || !AX || !XOK) {
-        free(X0);
-        free(AX);
-        free(XOK);
+    size_t *XO = malloc(sizeof(size_t) * 2 * nx);          /* column sample k: byte offsets of its two taps */
+    double *WX = malloc(sizeof(double) * 2 * (nx + ny));   /* 1 - ax, ax (0 outside the image); then 1 - ay, ay */
+    const unsigned char **R = malloc(sizeof(*R) * 2 * ny); /* row sample: its two rows */
+    if (!XO || !WX || !R) {
+        free(XO);
+        free(WX);
+        free(R);
         return -1;
     }
-    long *Y0 = X0 + nx;
-    double *AY = AX + nx;
+    double *WY = WX + 2 * nx;
     for (int k = 0; k < (int)nx; k++) { /* column sample k = u*n + i */
         const int u = k / n, i = k % n;
         const double uu = u + (i + 0.5) / n - 0.5, x = a[0] * uu + a[1] * 0.0 + a[2], fx = floor(x);
-        XOK[k] = fx > -2 && fx < w + 1;
-        X0[k] = XOK[k] ? (long)fx : 0;
-        AX[k] = x - fx;
+        const int in = fx > -2 && fx < w + 1;
+        const long x0 = in ? (long)fx : 0;
+        const double ax = x - fx;
+        const int c0 = in && x0 >= 0 && x0 < w, c1 = in && x0 + 1 >= 0 && x0 + 1 < w;
+        WX[2 * k] = c0 ? 1 - ax : 0.0;
+        WX[2 * k + 1] = c1 ? ax : 0.0;
+        XO[2 * k] = (size_t)(c0 ? x0 : 0) * 3;
+        XO[2 * k + 1] = (size_t)(c1 ? x0 + 1 : 0) * 3;
     }
     for (int k = 0; k < (int)ny; k++) {
         const int v = k / n, j = k % n;
         const double vv = v + (j + 0.5) / n - 0.5, y = a[3] * 0.0 + a[4] * vv + a[5], fy = floor(y);
-        Y0[k] = fy > -2 && fy < h + 1 ? (long)fy : LONG_MIN;
-        AY[k] = y - fy;
+        const int in = fy > -2 && fy < h + 1;
+        const long y0 = in ? (long)fy : 0;
+        const double ay = y - fy;
+        const int r0 = in && y0 >= 0 && y0 < h, r1 = in && y0 + 1 >= 0 && y0 + 1 < h;
+        WY[2 * k] = r0 ? 1 - ay : 0.0;
+        WY[2 * k + 1] = r1 ? ay : 0.0;
+        R[2 * k] = rgb + (size_t)(r0 ? y0 : 0) * (size_t)w * 3;
+        R[2 * k + 1] = rgb + (size_t)(r1 ? y0 + 1 : 0) * (size_t)w * 3;
     }
     for (int v = 0; v < oh; v++) {
-        for (int u = 0; u < ow; u++) {
-            double acc[3] = {0, 0, 0};
+        for (int u0 = 0; u0 < ow; u0 += UB) {
+            const int nb = ow - u0 < UB ? ow - u0 : UB;
+            double acc[UB][3] = {{0}};
             for (int j = 0; j < n; j++) {
-                const long y0 = Y0[v * n + j];
-                if (y0 == LONG_MIN) continue;
-                const double ay = AY[v * n + j];
-                const int r0 = y0 >= 0 && y0 < h, r1 = y0 + 1 >= 0 && y0 + 1 < h;
-                const unsigned char *row0 = rgb + (size_t)(r0 ? y0 : 0) * (size_t)w * 3;
-                const unsigned char *row1 = rgb + (size_t)(r1 ? y0 + 1 : 0) * (size_t)w * 3;
+                const int ky = v * n + j;
+                const double wy0 = WY[2 * ky], wy1 = WY[2 * ky + 1];
+                const unsigned char *row0 = R[2 * ky], *row1 = R[2 * ky + 1];
                 for (int i = 0; i < n; i++) {
-                    const int k = u * n + i;
-                    if (!XOK[k]) continue;
-                    const long x0 = X0[k];
-                    const double ax = AX[k];
-                    const double wt[4] = {(1 - ax) * (1 - ay), ax * (1 - ay), (1 - ax) * ay, ax * ay};
-                    const int c0 = x0 >= 0 && x0 < w, c1 = x0 + 1 >= 0 && x0 + 1 < w;
-                    const int ok[4] = {c0 && r0, c1 && r0, c0 && r1, c1 && r1};
-                    for (int t = 0; t < 4; t++) {
-                        if (!ok[t] || wt[t] == 0) continue;
-                        const unsigned char *px = (t < 2 ? row0 : row1) + (size_t)(x0 + (t & 1)) * 3;
-                        acc[0] += wt[t] * px[0];
-                        acc[1] += wt[t] * px[1];
-                        acc[2] += wt[t] * px[2];
+                    for (int b = 0; b < nb; b++) {
+                        const int k = (u0 + b) * n + i;
+                        const double wx0 = WX[2 * k], wx1 = WX[2 * k + 1];
+                        const double w00 = wx0 * wy0, w10 = wx1 * wy0, w01 = wx0 * wy1, w11 = wx1 * wy1;
+                        const unsigned char *p00 = row0 + XO[2 * k], *p10 = row0 + XO[2 * k + 1];
+                        const unsigned char *p01 = row1 + XO[2 * k], *p11 = row1 + XO[2 * k + 1];
+                        for (int c = 0; c < 3; c++) {
+                            double s = acc[b][c];
+                            s += w00 * p00[c];
+                            s += w10 * p10[c];
+                            s += w01 * p01[c];
+                            s += w11 * p11[c];
+                            acc[b][c] = s;
+                        }
                     }
                 }
             }
-            unsigned char *o = out + ((size_t)v * ow + u) * 3;
-            for (int c = 0; c < 3; c++) {
-                double x = acc[c] * inv + 0.5;
-                o[c] = (unsigned char)(x < 0 ? 0 : x > 255 ? 255 : x);
+            for (int b = 0; b < nb; b++) {
+                unsigned char *o = out + ((size_t)v * ow + u0 + b) * 3;
+                for (int c = 0; c < 3; c++) {
+                    double x = acc[b][c] * inv + 0.5;
+                    o[c] = (unsigned char)(x < 0 ? 0 : x > 255 ? 255 : x);
+                }
             }
         }
     }
-    free(X0);
-    free(AX);
-    free(XOK);
+    free(XO);
+    free(WX);
+    free(R);
     return 0;
 }
+#undef UB
 
-void sbf_warp_rgb(const unsigned char *rgb, int w, int h, const double a[6], unsigned char *out, int ow, int oh)
-{
+void sbf_warp_rgb(const unsigned char *rgb, int w, int h, const double a[6], unsigned char *out, int ow, int oh) {
     double su = sqrt(a[0] * a[0] + a[3] * a[3]), sv = sqrt(a[1] * a[1] + a[4] * a[4]);
     double sc = su > sv ? su : sv;
     int n = (int)ceil(sc - 1e-9);
@@ -228,8 +271,7 @@ void sbf_warp_rgb(const unsigned char *rgb, int w, int h, const double a[6], uns
 }
 
 int sbf_align_face(const unsigned char *rgb, int w, int h, const sbf_box *box, const float pts[68][2],
-                   sbf_align_method method, unsigned char *out160)
-{
+                   sbf_align_method method, unsigned char *out160) {
     if (!rgb || w <= 0 || h <= 0 || !out160) return -1;
     double a[6];
     if (sbf_align_transform(box, pts, method, a) != 0) return -1;

@@ -38,6 +38,8 @@ typedef struct {
     size_t plane;       /* floats per plane */
     float *data;        /* 31 planes, 64-byte aligned; zero outside the feature area */
     size_t cap;         /* allocated floats */
+    void *work;         /* sbf_fhog_compute's scratch (histograms, norms, row buffers), kept for the next call */
+    size_t work_cap;    /* its bytes */
 } sbf_fhog;
 
 /* dlib's extract_fhog_features(img, hog, 8, fh, fw) for an 8-bit gray image of w x h (stride w).

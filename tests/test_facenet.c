@@ -1,8 +1,9 @@
 /* tests/test_facenet.c — the FaceNet forward pass against golden embeddings: $SBF_SHARED/data/aligned-golden/
  * *.png must give embeddings.jsonl to 1e-4 per component for every kernel flavour this machine runs
  * (scalar, AVX2 / NEON), with 1 and 2 threads and batches; the published pair distances; float16 panels
- * within 1e-3 of float32; refusal of missing/foreign weight files.  Needs weights/facenet-20180402.sbfw
- * (make setup) and the shared data: fails, never skips, when they are missing. */
+ * within 1e-3 of float32; the kernels stored ready-packed (used in place) give the same embeddings bit for bit as
+ * plain OHWI kernels packed at load and are the source .npy kernels; refusal of missing/foreign weight files.
+ * Needs weights/facenet-20180402.sbfw (make setup) and the shared data: fails, never skips, when missing. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -13,7 +14,11 @@
 #include <math.h>
 #include <sys/resource.h>
 #include <cmocka.h>
+#include <unistd.h>
+#include "nn/conv.h"
 #include "nn/facenet.h"
+#include "nn/half.h"
+#include "nn/weights.h"
 #include "src/image.h"
 #include "src/models.h"
 
@@ -224,6 +229,150 @@ static void test_f16_weights(void **state) {
     nn_facenet_free(b);
 }
 
+/* Embeds the golden faces with a net of `path` (f16: binary16 panels), one thread. */
+static float *embed_with(const char *path, int f16) {
+    char err[256];
+    nn_facenet *net = nn_facenet_load_ex(path, 1, f16, err, sizeof err);
+    if (!net) fail_msg("load %s: %s", path, err);
+    float *e = malloc((size_t)g_n * 512 * sizeof(float));
+    assert_non_null(e);
+    assert_int_equal(nn_facenet_embed(net, g_rgb, g_n, e), 0);
+    nn_facenet_free(net);
+    return e;
+}
+
+/* The weight file holds its kernels ready-packed (NAME_p16), used in place from the mapping; an older file
+ * with plain OHWI kernels (made here from it with nn_conv_unpack) is packed at load.  Both give the same
+ * embeddings bit for bit, with float32 and with binary16 panels. */
+static void test_packed_file_equals_ohwi(void **state) {
+    (void)state;
+    char err[256], path[] = "/tmp/sbf-ohwi-XXXXXX", path16[] = "/tmp/sbf-p16h-XXXXXX";
+    nnw_file *f = nnw_open(g_model, err, sizeof err);
+    if (!f) fail_msg("%s: %s", g_model, err);
+    nnw_writer *w = nnw_writer_new(), *w16 = nnw_writer_new(); /* w16: the kernels as binary16 panels */
+    int packed = 0;
+    for (int i = 0; i < nnw_count(f); i++) {
+        const nnw_tensor *t = nnw_at(f, i);
+        size_t nl = strlen(t->name), sl = strlen(NN_PANEL_SUFFIX);
+        if (nl > sl && !strcmp(t->name + nl - sl, NN_PANEL_SUFFIX)) {
+            int cout = (int)t->shape[0] * 16, kh = (int)t->shape[1], kw = (int)t->shape[2], cin = (int)t->shape[3] / 16;
+            float *o = malloc((size_t)t->count * sizeof(float));
+            assert_non_null(o);
+            nn_conv_unpack(o, t->data, t->dtype == NNW_F16, cout, kh, kw, cin);
+            char name[256];
+            snprintf(name, sizeof name, "%.*s", (int)(nl - sl), t->name);
+            int fc = strstr(name, "_transpose") != NULL;
+            uint32_t shape[4] = {(uint32_t)cout, fc ? (uint32_t)cin : (uint32_t)kh, (uint32_t)kw, (uint32_t)cin};
+            assert_int_equal(nnw_writer_add(w, name, NNW_F32, fc ? 2 : 4, shape, 1, o), 0);
+            uint16_t *h = malloc((size_t)t->count * sizeof(uint16_t));
+            assert_non_null(h);
+            for (uint64_t j = 0; j < t->count; j++) h[j] = nn_f32_to_f16(((const float *)t->data)[j]);
+            assert_int_equal(nnw_writer_add(w16, t->name, NNW_F16, 4, t->shape, 1, h), 0);
+            free(h);
+            free(o);
+            packed++;
+        } else {
+            assert_int_equal(nnw_writer_add(w, t->name, t->dtype, t->ndim, t->shape, t->scale, t->data), 0);
+            assert_int_equal(nnw_writer_add(w16, t->name, t->dtype, t->ndim, t->shape, t->scale, t->data), 0);
+        }
+    }
+    nnw_close(f);
+    if (packed != 133) fail_msg("%s holds %d packed kernels, expected 133 (`make weights` rewrites an older file)", g_model, packed);
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    unlink(path);
+    if (nnw_writer_save(w, path, err, sizeof err)) fail_msg("%s: %s", path, err);
+    nnw_writer_free(w);
+    fd = mkstemp(path16);
+    assert_true(fd >= 0);
+    close(fd);
+    unlink(path16);
+    if (nnw_writer_save(w16, path16, err, sizeof err)) fail_msg("%s: %s", path16, err);
+    nnw_writer_free(w16);
+    for (int f16 = 0; f16 <= (getenv("SBF_CROSS") ? 0 : 1); f16++) {
+        float *a = embed_with(g_model, f16), *b = embed_with(path, f16);
+        assert_memory_equal(a, b, (size_t)g_n * 512 * sizeof(float));
+        printf("  %s panels: packed file in place == OHWI file packed at load, bit for bit (%d faces)\n",
+               f16 ? "float16" : "float32", g_n);
+        if (f16) { /* binary16 panels stored in the file, used in place */
+            float *c = embed_with(path16, 1);
+            assert_memory_equal(a, c, (size_t)g_n * 512 * sizeof(float));
+            printf("  float16 panels: float16 packed file in place == the same, bit for bit\n");
+            free(c);
+        }
+        free(a);
+        free(b);
+    }
+    unlink(path);
+    unlink(path16);
+}
+
+/* The panels in the file, read back as OHWI (nn_conv_read_ohwi), are the source .npy kernels exactly: a 3x3, a 1x7
+ * and a 7x1 convolution and the fully connected bottleneck; and so are those kernels of the plain view
+ * (nn_conv_open_plain, what quantisation tools read), with the .npy's shapes (rank 2 for the bottleneck). */
+static void test_panels_match_npy(void **state) {
+    (void)state;
+    static const struct { const char *name; int cout, kh, kw, cin; } ks[] = {
+        {"Conv2d_1a_3x3_kernel", 32, 3, 3, 3},
+        {"Block17_1_Branch_1_Conv2d_0b_1x7_kernel", 128, 1, 7, 128},
+        {"Block8_6_Branch_1_Conv2d_0c_3x1_kernel", 192, 3, 1, 192},
+        {"Bottleneck_kernel_transpose", 512, 1, 1, 1792}};
+    char err[256];
+    nnw_file *f = nnw_open(g_model, err, sizeof err), *p = nn_conv_open_plain(g_model, err, sizeof err);
+    if (!f || !p) fail_msg("%s: %s", g_model, err);
+    for (size_t i = 0; i < sizeof ks / sizeof *ks; i++) {
+        char path[1024];
+        snprintf(path, sizeof path, "%s/weights/facenet-20180402-114759/%s.npy", shared_dir(), ks[i].name);
+        FILE *n = fopen(path, "rb");
+        if (!n) fail_msg("cannot open %s (set SBF_SHARED to the shared data folder)", path);
+        unsigned char hdr[10];
+        assert_int_equal(fread(hdr, 1, 10, n), 10);
+        assert_int_equal(hdr[6], 1); /* .npy version 1: 2-byte header length */
+        size_t count = (size_t)ks[i].cout * ks[i].kh * ks[i].kw * ks[i].cin;
+        float *want = malloc(count * sizeof(float));
+        assert_non_null(want);
+        assert_int_equal(fseek(n, 10 + (long)(hdr[8] | hdr[9] << 8), SEEK_SET), 0);
+        assert_int_equal(fread(want, sizeof(float), count, n), count);
+        fclose(n);
+        float *got = nn_conv_read_ohwi(f, ks[i].name, ks[i].cout, ks[i].kh, ks[i].kw, ks[i].cin, err, sizeof err);
+        if (!got) fail_msg("%s: %s", ks[i].name, err);
+        assert_memory_equal(got, want, count * sizeof(float));
+        const int fc = strstr(ks[i].name, "_transpose") != NULL;
+        const uint32_t shape[4] = {(uint32_t)ks[i].cout, fc ? (uint32_t)ks[i].cin : (uint32_t)ks[i].kh,
+                                   (uint32_t)ks[i].kw, (uint32_t)ks[i].cin};
+        const nnw_tensor *t = nnw_expect(p, ks[i].name, NNW_F32, fc ? 2 : 4, shape, err, sizeof err);
+        if (!t) fail_msg("plain view: %s", err);
+        assert_memory_equal(t->data, want, count * sizeof(float));
+        free(got);
+        free(want);
+    }
+    /* the plain view: no panels left, every other tensor byte for byte the file's */
+    assert_int_equal(nnw_count(p), nnw_count(f));
+    int plain = 0;
+    for (int i = 0; i < nnw_count(f); i++) {
+        const nnw_tensor *t = nnw_at(f, i), *q = nnw_at(p, i);
+        size_t nl = strlen(t->name), sl = strlen(NN_PANEL_SUFFIX);
+        if (nl > sl && !strcmp(t->name + nl - sl, NN_PANEL_SUFFIX)) {
+            assert_int_equal(strlen(q->name), nl - sl);
+            assert_memory_equal(q->name, t->name, nl - sl);
+            plain++;
+        } else {
+            assert_string_equal(q->name, t->name);
+            assert_int_equal(q->size, t->size);
+            assert_memory_equal(q->data, t->data, t->size);
+        }
+    }
+    assert_int_equal(plain, 133);
+    assert_non_null(strstr(nnw_meta(p, "layout"), "unpacked to OHWI"));
+    nnw_close(p);
+    assert_null(nn_conv_read_ohwi(f, "Conv2d_1a_3x3_kernel", 32, 3, 3, 4, err, sizeof err)); /* wrong shape */
+    assert_non_null(strstr(err, "Conv2d_1a_3x3_kernel_p16"));
+    assert_null(nn_conv_read_ohwi(f, "no_such_kernel", 32, 3, 3, 3, err, sizeof err));
+    assert_non_null(strstr(err, "no_such_kernel"));
+    nnw_close(f);
+}
+
 static void test_refuses_bad_files(void **state) {
     (void)state;
     char err[256] = "";
@@ -247,6 +396,8 @@ int main(void) {
         cmocka_unit_test(test_golden_simd),
         cmocka_unit_test(test_known_distances),
         cmocka_unit_test(test_f16_weights),
+        cmocka_unit_test(test_packed_file_equals_ohwi),
+        cmocka_unit_test(test_panels_match_npy),
         cmocka_unit_test(test_refuses_bad_files),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <math.h>
 #include <cmocka.h>
 #include "nn/conv.h"
@@ -170,6 +171,117 @@ static void test_conv_f16_source(void **state) {
     free(wh); free(wf); free(in);
 }
 
+/* Panels packed ahead (nn_conv_pack, as a weight file stores them) and used in place give what packing at init
+ * gives, bit for bit, float32 and binary16, with a padded last panel (21 output channels); unpack inverts pack. */
+static void test_conv_packed_in_place(void **state) {
+    (void)state;
+    const int cout = 21, cin = 7, kh = 1, kw = 3;
+    const size_t nw = (size_t)cout * kh * kw * cin;
+    float *w = rand_buf(nw), *bias = rand_buf(cout), *in = rand_buf(9 * 5 * cin), *back = malloc(nw * sizeof(float));
+    for (int f16 = 0; f16 <= 1; f16++) {
+        if (f16) /* binary16 panels: compare with values binary16 holds exactly */
+            for (size_t i = 0; i < nw; i++) w[i] = nn_f16_to_f32(nn_f32_to_f16(w[i]));
+        size_t bytes = nn_conv_panel_bytes(cout, kh, kw, cin, f16);
+        void *panels = NULL;
+        assert_int_equal(posix_memalign(&panels, 64, bytes), 0);
+        memset(panels, 0xa5, bytes);
+        nn_conv_pack(panels, f16, w, 0, cout, kh, kw, cin);
+        nn_conv_unpack(back, panels, f16, cout, kh, kw, cin);
+        assert_memory_equal(back, w, nw * sizeof(float));
+        nn_conv a, b;
+        assert_int_equal(nn_conv_init(&a, w, 0, bias, cout, kh, kw, cin, 1, 1, NN_PAD_SAME, f16), 0);
+        assert_int_equal(nn_conv_init_packed(&b, panels, f16, bias, cout, kh, kw, cin, 1, 1, NN_PAD_SAME), 0);
+        assert_memory_equal(a.panels, b.panels, bytes);
+        assert_ptr_equal(b.panels, panels); /* used in place, not copied */
+        float o1[9 * 5 * 21], o2[9 * 5 * 21];
+        for (size_t i = 0; i < sizeof ISAS / sizeof *ISAS; i++) {
+            if (nn_set_isa(ISAS[i]) != 0) continue;
+            nn_conv_run(&a, NULL, in, 1, 9, 5, cin, o1, cout, NN_RELU);
+            nn_conv_run(&b, NULL, in, 1, 9, 5, cin, o2, cout, NN_RELU);
+            assert_memory_equal(o1, o2, sizeof o1);
+        }
+        nn_set_isa("auto");
+        nn_conv_free(&a);
+        nn_conv_free(&b); /* leaves the caller's panels alone */
+        assert_int_equal(nn_conv_init_packed(&b, (char *)panels + 4, f16, bias, cout, kh, kw, cin, 1, 1, NN_PAD_SAME), -1);
+        free(panels);
+    }
+    free(w); free(bias); free(in); free(back);
+}
+
+/* nn_conv_open_plain gives a file's packed kernels back as plain float32 kernels (OHWI; [out, in] for a
+ * _kernel_transpose), out rounded up to 16 with zero rows; other tensors as stored; a file without panels
+ * as it is; a NAME_p16 not in the panel layout refused with its name. */
+static void test_open_plain(void **state) {
+    (void)state;
+    const int cout = 16, cin = 5;
+    const size_t nw = (size_t)cout * 3 * 1 * cin, nf = (size_t)cout * cin;
+    float *w = rand_buf(nw), *fcw = rand_buf(nf), *bias = rand_buf(cout);
+    void *p1 = NULL, *p2 = NULL, *p3 = NULL;
+    assert_int_equal(posix_memalign(&p1, 64, nn_conv_panel_bytes(cout, 3, 1, cin, 0)), 0);
+    assert_int_equal(posix_memalign(&p2, 64, nn_conv_panel_bytes(cout, 1, 1, cin, 1)), 0);
+    assert_int_equal(posix_memalign(&p3, 64, nn_conv_panel_bytes(9, 1, 1, cin, 0)), 0);
+    for (size_t i = 0; i < nf; i++) fcw[i] = nn_f16_to_f32(nn_f32_to_f16(fcw[i])); /* stored as binary16 */
+    nn_conv_pack(p1, 0, w, 0, cout, 3, 1, cin);
+    nn_conv_pack(p2, 1, fcw, 0, cout, 1, 1, cin);
+    nn_conv_pack(p3, 0, w, 0, 9, 1, 1, cin); /* 9 output channels: 7 zero rows come back */
+    char path[] = "/tmp/sbf-plain-XXXXXX", err[256];
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    for (int round = 0; round < 3; round++) {
+        nnw_writer *wr = nnw_writer_new();
+        assert_int_equal(nnw_writer_meta(wr, "layout", "panels"), 0);
+        if (round == 0) {
+            assert_int_equal(nnw_writer_add(wr, "a_kernel_p16", NNW_F32, 4, (uint32_t[]){1, 3, 1, cin * 16}, 1, p1), 0);
+            assert_int_equal(nnw_writer_add(wr, "a_bias", NNW_F32, 1, (uint32_t[]){cout}, 1, bias), 0);
+            assert_int_equal(
+                nnw_writer_add(wr, "b_kernel_transpose_p16", NNW_F16, 4, (uint32_t[]){1, 1, 1, cin * 16}, 1, p2), 0);
+            assert_int_equal(nnw_writer_add(wr, "c_kernel_p16", NNW_F32, 4, (uint32_t[]){1, 1, 1, cin * 16}, 1, p3), 0);
+        } else if (round == 1) { /* no panels: opened as it is */
+            assert_int_equal(nnw_writer_add(wr, "a_kernel", NNW_F32, 4, (uint32_t[]){cout, 3, 1, cin}, 1, w), 0);
+        } else {
+            assert_int_equal(nnw_writer_add(wr, "d_kernel_p16", NNW_F32, 3, (uint32_t[]){1, 3, cin * 16}, 1, p1), 0);
+        }
+        assert_int_equal(nnw_writer_save(wr, path, err, sizeof err), 0);
+        nnw_writer_free(wr);
+        nnw_file *f = nn_conv_open_plain(path, err, sizeof err);
+        if (round == 2) {
+            assert_null(f);
+            assert_non_null(strstr(err, "d_kernel_p16"));
+            continue;
+        }
+        assert_non_null(f);
+        const nnw_tensor *t = nnw_expect(f, "a_kernel", NNW_F32, 4, (uint32_t[]){cout, 3, 1, cin}, err, sizeof err);
+        assert_non_null(t);
+        assert_memory_equal(t->data, w, nw * sizeof(float));
+        if (round == 0) {
+            assert_null(nnw_find(f, "a_kernel_p16"));
+            assert_string_equal(nnw_meta(f, "layout"), "kernels unpacked to OHWI from: panels");
+            t = nnw_expect(f, "a_bias", NNW_F32, 1, (uint32_t[]){cout}, err, sizeof err);
+            assert_non_null(t);
+            assert_memory_equal(t->data, bias, cout * sizeof(float));
+            t = nnw_expect(f, "b_kernel_transpose", NNW_F32, 2, (uint32_t[]){cout, cin}, err, sizeof err);
+            assert_non_null(t);
+            assert_memory_equal(t->data, fcw, nf * sizeof(float));
+            t = nnw_expect(f, "c_kernel", NNW_F32, 4, (uint32_t[]){16, 1, 1, cin}, err, sizeof err);
+            assert_non_null(t);
+            assert_memory_equal(t->data, w, 9 * (size_t)cin * sizeof(float));
+            for (size_t i = 9 * (size_t)cin; i < 16 * (size_t)cin; i++)
+                assert_true(((const float *)t->data)[i] == 0.0f);
+        }
+        nnw_close(f);
+    }
+    unlink(path);
+    assert_null(nn_conv_open_plain(path, err, sizeof err));
+    free(p1);
+    free(p2);
+    free(p3);
+    free(w);
+    free(fcw);
+    free(bias);
+}
+
 static void test_conv_rejects_bad_args(void **state) {
     (void)state;
     nn_conv cv;
@@ -269,12 +381,13 @@ int main(void) {
         cmocka_unit_test(test_conv_threads),
         cmocka_unit_test(test_conv_f16_panels),
         cmocka_unit_test(test_conv_f16_source),
-        cmocka_unit_test(test_conv_rejects_bad_args),
+        cmocka_unit_test(test_conv_packed_in_place), cmocka_unit_test(test_conv_rejects_bad_args),
         cmocka_unit_test(test_maxpool),
         cmocka_unit_test(test_maxpool_reference_values),
         cmocka_unit_test(test_avgpool),
         cmocka_unit_test(test_l2_normalize),
         cmocka_unit_test(test_input_scaling),
+        cmocka_unit_test(test_open_plain),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -162,6 +162,34 @@ static void test_half(void **state) {
     }
 }
 
+/* The CRC the loader runs (PCLMULQDQ / ARMv8 CRC32 where the CPU has them) is zlib's crc32, and equals the
+ * slicing-by-8 code for every length and alignment and when chained. */
+static void test_crc_fast_equals_portable(void **state) {
+    (void)state;
+    printf("  CRC-32 code: %s\n", nnw_crc32_impl());
+    assert_int_equal(nnw_crc32(0, "123456789", 9), 0xCBF43926u); /* the check value of CRC-32/ISO-HDLC */
+    assert_int_equal(nnw_crc32_portable(0, "123456789", 9), 0xCBF43926u);
+    assert_int_equal(nnw_crc32(0, "", 0), 0);
+    const size_t n = (1u << 20) + 77;
+    unsigned char *b = malloc(n + 64);
+    assert_non_null(b);
+    uint32_t x = 12345;
+    for (size_t i = 0; i < n + 64; i++) { x = x * 1103515245u + 12345u; b[i] = (unsigned char)(x >> 16); }
+    for (size_t off = 0; off < 16; off++)
+        for (size_t len = 0; len <= 1100; len++) {
+            uint32_t seed = (uint32_t)(off * 7919 + len);
+            if (nnw_crc32(seed, b + off, len) != nnw_crc32_portable(seed, b + off, len))
+                fail_msg("CRC differs at offset %zu, length %zu", off, len);
+        }
+    assert_int_equal(nnw_crc32(0, b + 3, n), nnw_crc32_portable(0, b + 3, n));
+    assert_int_equal(nnw_crc32(nnw_crc32(0, b, 1000), b + 1000, n - 1000), nnw_crc32(0, b, n));
+    memset(b, 0, n); /* all zero and all ones: the init/final inversion matters */
+    assert_int_equal(nnw_crc32(0, b, n), nnw_crc32_portable(0, b, n));
+    memset(b, 0xff, n);
+    assert_int_equal(nnw_crc32(0, b, n), nnw_crc32_portable(0, b, n));
+    free(b);
+}
+
 /* The real FaceNet weight file that `make setup` produces. */
 static void test_facenet_file(void **state) {
     (void)state;
@@ -171,8 +199,13 @@ static void test_facenet_file(void **state) {
     nnw_file *f = nnw_open(path, err, sizeof err);
     if (!f) fail_msg("%s: %s", path, err);
     assert_int_equal(nnw_count(f), 266);
-    assert_non_null(nnw_expect(f, "Conv2d_1a_3x3_kernel", NNW_F32, 4, (uint32_t[]){32, 3, 3, 3}, err, sizeof err));
-    assert_non_null(nnw_expect(f, "Bottleneck_kernel_transpose", NNW_F32, 2, (uint32_t[]){512, 1792}, err, sizeof err));
+    /* kernels in nn's panels (NAME_p16: [cout/16, kh, kw, cin*16]), ready to be used in place */
+    if (!nnw_expect(f, "Conv2d_1a_3x3_kernel_p16", NNW_F32, 4, (uint32_t[]){2, 3, 3, 3 * 16}, err, sizeof err))
+        fail_msg("%s (an older file with OHWI kernels: `make weights` rewrites it)", err);
+    assert_non_null(nnw_expect(f, "Block17_1_Branch_1_Conv2d_0b_1x7_kernel_p16", NNW_F32, 4,
+                               (uint32_t[]){128 / 16, 1, 7, 128 * 16}, err, sizeof err));
+    assert_non_null(
+        nnw_expect(f, "Bottleneck_kernel_transpose_p16", NNW_F32, 4, (uint32_t[]){32, 1, 1, 1792 * 16}, err, sizeof err));
     uint64_t total = 0;
     for (int i = 0; i < nnw_count(f); i++) total += nnw_at(f, i)->count;
     assert_int_equal(total, 23467824);
@@ -185,6 +218,7 @@ int main(void) {
         cmocka_unit_test(test_roundtrip),    cmocka_unit_test(test_corruption_every_byte),
         cmocka_unit_test(test_truncation),   cmocka_unit_test(test_file_save_open),
         cmocka_unit_test(test_half),         cmocka_unit_test(test_facenet_file),
+        cmocka_unit_test(test_crc_fast_equals_portable),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,6 @@
 /* tools/bench-photo.c — camera-size photos (issue 22): where the time of one photo goes, and the check.
  *
- * usage: bench-photo [--reps R] [--bin SORTBYFACE] [--before OLD_SORTBYFACE] [--no-check] PHOTO...
+ * usage: bench-photo [--reps R] [--bin SORTBYFACE] [--before OLD_SORTBYFACE]... [--no-check] PHOTO...
  *   (tools/make-large-photos.py makes the five large test photos; `make bench-photo` runs this and the
  *   OpenCV + dlib peer, tools/bench-photo.sh)
  *
@@ -14,8 +14,9 @@
  *  3. one photo through the pipeline (sbf_pipeline_run) with 1 and with 2 threads: wall time, speed-up
  *  4. the check: `SORTBYFACE embed --threads 1` over all photos as a whole process (start-up and model
  *     loading included, a fresh database each run): CPU and sys time, divided by stb_image's decode time
- *     of the same files (issue 22: 7.0-7.5x before, target <= 4.2x); with --before, an older binary's run
- *     alternates with ours (today's figure measured in the same run). */
+ *     of the same files (issue 22: 7.0-7.5x before, target <= 4.2x), and its peak RSS; with --before (up to
+ *     4), each older binary's run alternates with ours (the older figures measured in the same run; an older
+ *     binary finds its own weights/ folder next to it first, see src/models.c). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,7 +67,8 @@ enum { READ, DECODE, GRAY, DETECT, LMK, ALIGN, NET, STORE, NST };
 static const char *stage_name[NST] = {"read", "decode", "gray", "detect", "landmarks", "align", "facenet", "store"};
 
 /* Runs `bin embed --threads T -src dir --db db` (fresh database); CPU and sys seconds of the child. */
-static int run_embed(const char *bin, const char *dir, const char *db, int threads, double *cpu, double *sys) {
+static int run_embed(const char *bin, const char *dir, const char *db, int threads, double *cpu, double *sys,
+                     long *rss_kb) {
     unlink(db);
     char th[16];
     snprintf(th, sizeof th, "%d", threads);
@@ -82,22 +84,24 @@ static int run_embed(const char *bin, const char *dir, const char *db, int threa
     struct rusage ru;
     if (wait4(pid, &st, 0, &ru) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0) return -1;
     *sys = (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec * 1e-6;
+    *rss_kb = ru.ru_maxrss;
     *cpu = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec * 1e-6 + *sys;
     return 0;
 }
 
 int main(int argc, char **argv) {
     int reps = 3, check = 1;
-    const char *bin = "build/native/sortbyface", *before = NULL;
+    const char *bin = "build/native/sortbyface", *before[4];
+    int nbefore = 0;
     int np = 0;
     const char **photos = calloc((size_t)argc, sizeof *photos);
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--reps") && i + 1 < argc) reps = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--bin") && i + 1 < argc) bin = argv[++i];
-        else if (!strcmp(argv[i], "--before") && i + 1 < argc) before = argv[++i];
+        else if (!strcmp(argv[i], "--before") && i + 1 < argc && nbefore < 4) before[nbefore++] = argv[++i];
         else if (!strcmp(argv[i], "--no-check")) check = 0;
         else if (argv[i][0] == '-') {
-            fprintf(stderr, "usage: bench-photo [--reps R] [--bin SORTBYFACE] [--before OLD_SORTBYFACE] [--no-check] PHOTO...\n");
+            fprintf(stderr, "usage: bench-photo [--reps R] [--bin SORTBYFACE] [--before OLD_SORTBYFACE]... [--no-check] PHOTO...\n");
             return 2;
         } else photos[np++] = argv[i];
     }
@@ -226,7 +230,7 @@ int main(int argc, char **argv) {
                 faces[i].box = boxes[i];
                 memcpy(faces[i].emb, emb + (size_t)i * SBF_EMBED_DIM, sizeof faces[i].emb);
             }
-            sbf_photo_meta meta = {photos[p], (long long)len, 0, im->w, im->h};
+            sbf_photo_meta meta = {photos[p], (long long)len, 0, im->w, im->h, NULL};
             if (sbf_store_put(store, &meta, n, faces, err, sizeof err) || sbf_store_sync(store, err, sizeof err)) {
                 fprintf(stderr, "bench-photo: store: %s\n", err);
                 return 1;
@@ -333,38 +337,43 @@ int main(int argc, char **argv) {
             free(f);
         }
         snprintf(db, sizeof db, "%s/check.db", dbpath);
-        double cpu = 1e9, sys = 0, cpu2 = 1e9, sys2 = 0, cpub = 1e9, sysb = 0;
+        double cpu = 1e9, sys = 0, cpu2 = 1e9, sys2 = 0, cpub[4], sysb[4] = {0};
+        long rss = 0, rss2 = 0, rssb[4] = {0}, rk;
+        for (int b = 0; b < 4; b++) cpub[b] = 1e9;
         for (int r = 0; r < reps; r++) {
             double c, s;
-            if (before) {
-                if (run_embed(before, dir, db, 1, &c, &s)) { fprintf(stderr, "bench-photo: %s embed failed\n", before); return 1; }
-                if (c < cpub) { cpub = c; sysb = s; }
+            for (int b = 0; b < nbefore; b++) {
+                if (run_embed(before[b], dir, db, 1, &c, &s, &rk)) {
+                    fprintf(stderr, "bench-photo: %s embed failed\n", before[b]);
+                    return 1;
+                }
+                if (c < cpub[b]) { cpub[b] = c; sysb[b] = s; }
+                if (rk > rssb[b]) rssb[b] = rk;
             }
-            if (run_embed(bin, dir, db, 1, &c, &s)) {
+            if (run_embed(bin, dir, db, 1, &c, &s, &rk)) {
                 fprintf(stderr, "bench-photo: %s embed failed\n", bin);
                 return 1;
             }
-            if (c < cpu) {
-                cpu = c;
-                sys = s;
-            }
-            if (run_embed(bin, dir, db, 2, &c, &s)) {
+            if (c < cpu) { cpu = c; sys = s; }
+            if (rk > rss) rss = rk;
+            if (run_embed(bin, dir, db, 2, &c, &s, &rk)) {
                 fprintf(stderr, "bench-photo: %s embed failed\n", bin);
                 return 1;
             }
-            if (c < cpu2) {
-                cpu2 = c;
-                sys2 = s;
-            }
+            if (c < cpu2) { cpu2 = c; sys2 = s; }
+            if (rk > rss2) rss2 = rk;
         }
         printf("whole process: %s embed --threads 1 over the %d photos: %.0f ms CPU (%.0f ms per photo), sys %.0f ms "
-               "(%.1f %%)\n",
-               bin, np, 1e3 * cpu, 1e3 * cpu / np, 1e3 * sys, 100 * sys / cpu);
-        printf("whole process: %s embed --threads 2 over the %d photos: %.0f ms CPU, sys %.0f ms (%.1f %%)\n", bin, np,
-               1e3 * cpu2, 1e3 * sys2, 100 * sys2 / cpu2);
-        if (before)
-            printf("whole process: %s embed --threads 1 over the %d photos: %.0f ms CPU, sys %.0f ms (%.1f %%); ratio to stb_image decode %.2f; ours/before %.2f\n",
-                   before, np, 1e3 * cpub, 1e3 * sysb, 100 * sysb / cpub, cpub / stb_total, cpu / cpub);
+               "(%.1f %%), peak RSS %.0f MB\n",
+               bin, np, 1e3 * cpu, 1e3 * cpu / np, 1e3 * sys, 100 * sys / cpu, rss / 1024.0);
+        printf("whole process: %s embed --threads 2 over the %d photos: %.0f ms CPU, sys %.0f ms (%.1f %%), peak RSS "
+               "%.0f MB\n",
+               bin, np, 1e3 * cpu2, 1e3 * sys2, 100 * sys2 / cpu2, rss2 / 1024.0);
+        for (int b = 0; b < nbefore; b++)
+            printf("whole process: %s embed --threads 1 over the %d photos: %.0f ms CPU, sys %.0f ms (%.1f %%), peak RSS "
+                   "%.0f MB; ratio to stb_image decode %.2f; ours/before %.2f\n",
+                   before[b], np, 1e3 * cpub[b], 1e3 * sysb[b], 100 * sysb[b] / cpub[b], rssb[b] / 1024.0,
+                   cpub[b] / stb_total, cpu / cpub[b]);
         printf("check: embed --threads 1 CPU / stb_image decode of the same files = %.2f (before issue 22: 7.0-7.5; "
                "target <= 4.2): %s\n",
                cpu / stb_total, cpu / stb_total <= 4.2 ? "MET" : "MISSED");

@@ -3,7 +3,8 @@
 # the original tool's stack on the same photos (tools/bench-photo-peer: OpenCV imread + dlib + OpenCV DNN
 # FaceNet), both on one thread, CPU time, fastest of REPS; then the ratio ours / peer per photo.
 # usage: bench-photo.sh SHARED_DIR      (make bench-photo; needs make bench-deps)
-# Env: REPS (default 3); BEFORE=an older sortbyface binary whose embed runs alternate with ours in the check.
+# Env: REPS (default 3); BEFORE="OLD_SORTBYFACE..." older binaries (space-separated) whose embed runs alternate
+# with ours in the check (each finds its own weights/ folder next to it first).
 set -u
 shared=$1; reps=${REPS:-3}
 PY=/usr/bin/python3; [ -x "$PY" ] || PY=python3   # Debian python3-opencv / python3-onnx live in the system python
@@ -21,7 +22,10 @@ spec.loader.exec_module(m); onnx.save(m.build(sys.argv[1]), sys.argv[2])' "$npy"
 fi
 tmp=$(mktemp) || exit 1
 trap 'rm -f "$tmp"' EXIT
-build/native/tools/bench-photo --reps "$reps" --bin build/native/sortbyface ${BEFORE:+--before "$BEFORE"} "$dir"/large-*.jpg | tee "$tmp" || exit 1
+before=
+for b in ${BEFORE:-}; do before="$before --before $b"; done
+# shellcheck disable=SC2086
+build/native/tools/bench-photo --reps "$reps" --bin build/native/sortbyface $before "$dir"/large-*.jpg | tee "$tmp" || exit 1
 build/native/tools/bench-photo-peer "$onnx" /usr/share/dlib/shape_predictor_68_face_landmarks.dat "$reps" "$dir"/large-*.jpg | tee -a "$tmp" || exit 1
 awk '/^  total / { ours = $2 } /^peer total / { split($3, a, "="); peer = a[2] }
      END { if (ours && peer) printf "whole photo, 1 thread, models loaded: ours %.0f ms vs peer %.0f ms over the photos: ours/peer = %.2f\n", ours, peer, ours / peer }' "$tmp"
