@@ -1,0 +1,207 @@
+/* tests/test_qgemm.c — the int8 convolution (nn/qgemm.h): every flavour this machine runs (scalar, AVX2,
+ * AVX-512 VNNI; NEON widening and sdot under qemu in the cross builds) against the naive reference
+ * nn_qref_conv2d, exactly (integer sums, the same float epilogue): odd channel counts (k-block padding),
+ * partial tiles and panels, 1x1/3x3/1x7/7x1/2x2/5x3 kernels, stride 1/2, VALID/SAME, input and output
+ * channel slices, float / uint8 / both outputs, bias, residual add, ReLU, extreme values (the largest
+ * sums, the widening flavour's 16-bit pair sums), 1 and 3 threads; and which flavour each float ISA uses. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include "nn/qgemm.h"
+#include "nn/facenet.h"
+
+static uint64_t g_rng = 0x9e3779b97f4a7c15ull;
+static uint32_t rnd(void) {
+    g_rng = g_rng * 6364136223846793005ull + 1442695040888963407ull;
+    return (uint32_t)(g_rng >> 33);
+}
+
+typedef struct {
+    int n, h, w, cin, in_ld, cout, kh, kw, s;
+    nn_padding pad;
+    int flags, outs; /* outs: 1 float, 2 uint8, 3 both */
+    int extreme;     /* 0 random, 1 all 255 x +-127, 2 all 0 x -127 (NEON: -128 x -127) */
+} shape;
+
+static const nn_qkernels *flavours(int i) {
+    switch (i) {
+    case 0: return nn_qkernels_scalar();
+    case 1: return nn_qkernels_avx2();
+    case 2: return nn_qkernels_avx512vnni();
+    case 3: return nn_qkernels_neon();
+    case 4: return nn_qkernels_neondot();
+    }
+    return NULL;
+}
+#define NFLAV 5
+
+static int g_ran[NFLAV];
+
+/* Runs one shape on flavour k with nthreads and compares with the reference; returns the number of outputs
+ * compared. */
+static long check_shape(const shape *sh, const nn_qkernels *k, int nthreads) {
+    const int taps = sh->kh * sh->kw;
+    size_t in_bytes = (size_t)sh->n * sh->h * sh->w * sh->in_ld + 64; /* rows are read up to the k block */
+    uint8_t *in = malloc(in_bytes);
+    int8_t *wt = malloc((size_t)sh->cout * taps * sh->cin);
+    float *wscale = malloc(sizeof(float) * (size_t)sh->cout), *bias = malloc(sizeof(float) * (size_t)sh->cout);
+    float *scale = malloc(sizeof(float) * (size_t)sh->cout);
+    assert_non_null(in); assert_non_null(wt); assert_non_null(wscale); assert_non_null(bias); assert_non_null(scale);
+    for (size_t i = 0; i < in_bytes; i++)
+        in[i] = sh->extreme == 1 ? 255 : sh->extreme == 2 ? 0 : (uint8_t)(rnd() % 4 == 0 ? 0 : rnd());
+    for (size_t i = 0; i < (size_t)sh->cout * taps * sh->cin; i++)
+        wt[i] = sh->extreme ? (int8_t)((i / ((size_t)taps * sh->cin)) % 2 ? 127 : -127)
+                            : (int8_t)((int)(rnd() % 255) - 127);
+    const float in_scale = 0.02f;
+    for (int j = 0; j < sh->cout; j++) {
+        wscale[j] = 0.001f * (float)(1 + rnd() % 50);
+        bias[j] = ((float)(rnd() % 2001) - 1000.0f) * 0.01f;
+        scale[j] = in_scale * wscale[j];
+    }
+    nn_qconv cv;
+    assert_int_equal(nn_qconv_init(&cv, NULL, k, wt, wscale, bias, in_scale, sh->cout, sh->kh, sh->kw, sh->cin, sh->s,
+                                   sh->s, sh->pad),
+                     0);
+    nn_qconv_call c;
+    memset(&c, 0, sizeof c);
+    c.cv = &cv; c.in = in; c.n = sh->n; c.h = sh->h; c.w = sh->w; c.in_ld = sh->in_ld; c.flags = sh->flags;
+    nn_qconv_plan(&c, 1);
+    const int ldf = sh->cout + 5, ldq = sh->cout + 3, off = 2; /* output channel slices */
+    size_t m = (size_t)c.m;
+    float *of = malloc(sizeof(float) * (m * ldf + 8)), *rf = malloc(sizeof(float) * (m * ldf + 8));
+    uint8_t *oq = malloc(m * ldq + 8), *rq = malloc(m * ldq + 8);
+    assert_non_null(of); assert_non_null(rf); assert_non_null(oq); assert_non_null(rq);
+    for (size_t i = 0; i < m * ldf + 8; i++) of[i] = rf[i] = ((float)(rnd() % 2001) - 1000.0f) * 0.003f;
+    memset(oq, 7, m * ldq + 8);
+    memset(rq, 7, m * ldq + 8);
+    float out_scale = 0.05f;
+    c.outf = sh->outs & 1 ? of + off : NULL; c.ldf = ldf;
+    c.outq = sh->outs & 2 ? oq + off : NULL; c.ldq = ldq;
+    c.out_scale = out_scale;
+    nn_pool *pool = nthreads > 1 ? nn_pool_new(nthreads) : NULL;
+    nn_qconv_run(&c, pool);
+    nn_pool_free(pool);
+    nn_qref_conv2d(in, sh->n, sh->h, sh->w, sh->cin, sh->in_ld, wt, scale, bias, sh->cout, sh->kh, sh->kw, sh->s, sh->s,
+                   sh->pad, sh->outs & 1 ? rf + off : NULL, ldf, sh->outs & 2 ? rq + off : NULL, ldq, out_scale,
+                   sh->flags);
+    for (size_t i = 0; i < m * ldf + 8; i++)
+        if (of[i] != rf[i])
+            fail_msg("%s: float output %zu (pixel %zu, channel %zu) = %.9g, reference %.9g (cin %d cout %d %dx%d/%d)",
+                     k->name, i, (i - off) / ldf, (i - off) % ldf, of[i], rf[i], sh->cin, sh->cout, sh->kh, sh->kw,
+                     sh->s);
+    for (size_t i = 0; i < m * ldq + 8; i++)
+        if (oq[i] != rq[i])
+            fail_msg("%s: uint8 output %zu = %d, reference %d (cin %d cout %d %dx%d/%d)", k->name, i, oq[i], rq[i],
+                     sh->cin, sh->cout, sh->kh, sh->kw, sh->s);
+    nn_qconv_free(&cv);
+    free(in); free(wt); free(wscale); free(bias); free(scale); free(of); free(rf); free(oq); free(rq);
+    return (long)m * sh->cout;
+}
+
+static const shape g_shapes[] = {
+    /* n h w cin in_ld cout kh kw s pad flags outs extreme */
+    {1, 9, 5, 7, 7, 13, 3, 3, 1, NN_PAD_SAME, NN_RELU, 3, 0},
+    {2, 9, 5, 13, 16, 33, 1, 1, 1, NN_PAD_VALID, 0, 1, 0},
+    {1, 9, 5, 33, 40, 17, 3, 3, 2, NN_PAD_VALID, NN_RELU, 2, 0},
+    {1, 8, 8, 64, 64, 48, 1, 7, 1, NN_PAD_SAME, NN_RELU | NN_ACCUM, 3, 0},
+    {1, 8, 8, 32, 96, 32, 7, 1, 1, NN_PAD_SAME, NN_ACCUM, 1, 0},
+    {2, 7, 6, 3, 3, 32, 3, 3, 2, NN_PAD_VALID, NN_RELU, 2, 0}, /* the first layer's shape: 3 channels, pixel stride 3 */
+    {1, 6, 7, 16, 16, 80, 2, 2, 1, NN_PAD_SAME, NN_RELU, 3, 0},
+    {1, 9, 5, 20, 24, 5, 5, 3, 2, NN_PAD_SAME, 0, 3, 0},
+    {1, 3, 3, 96, 96, 64, 1, 1, 1, NN_PAD_SAME, NN_RELU | NN_ACCUM, 3, 0},
+    {1, 5, 5, 256, 256, 40, 3, 3, 1, NN_PAD_SAME, 0, 1, 1}, /* largest sums: 255 x +-127 x 2304 */
+    {1, 5, 5, 256, 256, 40, 3, 3, 1, NN_PAD_SAME, 0, 1, 2}, /* all-zero activations: (0-128) x -127 per product */
+    {1, 4, 4, 30, 30, 19, 1, 1, 1, NN_PAD_VALID, NN_RELU, 3, 1},
+};
+
+static void test_flavours_match_reference(void **state) {
+    (void)state;
+    for (int f = 0; f < NFLAV; f++) {
+        const nn_qkernels *k = flavours(f);
+        if (!k) continue;
+        long n = 0;
+        for (size_t s = 0; s < sizeof g_shapes / sizeof *g_shapes; s++) {
+            n += check_shape(&g_shapes[s], k, 1);
+            if (s % 3 == 0) n += check_shape(&g_shapes[s], k, 3);
+        }
+        /* random shapes */
+        for (int i = 0; i < 40; i++) {
+            shape sh;
+            static const int ks[][2] = {{1, 1}, {3, 3}, {1, 7}, {7, 1}, {1, 3}, {3, 1}, {2, 2}, {5, 3}};
+            int kk = (int)(rnd() % 8);
+            sh.n = 1 + (int)(rnd() % 2); sh.h = 1 + (int)(rnd() % 9); sh.w = 1 + (int)(rnd() % 9);
+            sh.cin = 1 + (int)(rnd() % 70); sh.in_ld = sh.cin + (int)(rnd() % 3) * 5;
+            sh.cout = 1 + (int)(rnd() % 70);
+            sh.kh = ks[kk][0]; sh.kw = ks[kk][1]; sh.s = 1 + (int)(rnd() % 2);
+            sh.pad = rnd() % 2 ? NN_PAD_SAME : NN_PAD_VALID;
+            if (sh.pad == NN_PAD_VALID && (sh.h < sh.kh || sh.w < sh.kw)) sh.pad = NN_PAD_SAME;
+            sh.flags = (int)(rnd() % 4);
+            sh.outs = 1 + (int)(rnd() % 3);
+            if ((sh.flags & NN_ACCUM) && !(sh.outs & 1)) sh.outs |= 1;
+            sh.extreme = 0;
+            n += check_shape(&sh, k, 1 + (int)(rnd() % 2) * 2);
+        }
+        printf("  %-11s k block %d: %ld outputs equal to the reference\n", k->name, k->kb, n);
+        g_ran[f] = 1;
+    }
+    assert_true(g_ran[0]);
+#if defined(__x86_64__)
+    assert_true(g_ran[1]); /* x86-64 builds always have the AVX2 flavour; this machine runs it */
+#endif
+#if defined(__ARM_NEON)
+    assert_true(g_ran[3]); /* the widening flavour runs on every NEON machine */
+#endif
+}
+
+/* The int8 flavour follows the float ISA: avx512 -> VNNI when present, neon -> sdot when present. */
+static void test_choice_follows_isa(void **state) {
+    (void)state;
+    assert_int_equal(nn_set_isa("scalar"), 0);
+    assert_string_equal(nn_qkern()->name, "scalar");
+    if (nn_set_isa("avx2") == 0) assert_string_equal(nn_qkern()->name, "avx2");
+    if (nn_set_isa("avx512") == 0)
+        assert_string_equal(nn_qkern()->name, nn_qkernels_avx512vnni() ? "avx512vnni" : "avx2");
+    if (nn_set_isa("neon") == 0) assert_string_equal(nn_qkern()->name, nn_qkernels_neondot() ? "neondot" : "neon");
+    assert_int_equal(nn_set_isa("auto"), 0);
+    assert_int_equal(nn_qkern_force("scalar"), 0);
+    assert_string_equal(nn_qkern()->name, "scalar");
+    assert_int_equal(nn_qkern_force("no-such-flavour"), -1);
+    assert_int_equal(nn_qkern_force("auto"), 0);
+    printf("  this machine: float %s -> int8 %s\n", nn_isa_name(), nn_qkern()->name);
+}
+
+static void test_requantise_rounding(void **state) {
+    (void)state;
+    assert_int_equal(nn_q8(-3.0f), 0);
+    assert_int_equal(nn_q8(0.49f), 0);
+    assert_int_equal(nn_q8(0.5f), 1);
+    assert_int_equal(nn_q8(1.49f), 1);
+    assert_int_equal(nn_q8(254.5f), 255);
+    assert_int_equal(nn_q8(1e9f), 255);
+}
+
+static void test_bad_arguments(void **state) {
+    (void)state;
+    nn_qconv cv;
+    int8_t w[9] = {0};
+    float s[1] = {1};
+    assert_int_equal(nn_qconv_init(&cv, NULL, NULL, w, s, NULL, 1.0f, 0, 3, 3, 1, 1, 1, NN_PAD_SAME), -1);
+    assert_int_equal(nn_qconv_init(&cv, NULL, NULL, w, NULL, NULL, 1.0f, 1, 3, 3, 1, 1, 1, NN_PAD_SAME), -1);
+    assert_int_equal(nn_qconv_init(&cv, NULL, NULL, w, s, NULL, 1.0f, 1, 3, 3, 1, 1, 1, NN_PAD_SAME), 0);
+    nn_qconv_free(&cv);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_flavours_match_reference),
+        cmocka_unit_test(test_choice_follows_isa),
+        cmocka_unit_test(test_requantise_rounding),
+        cmocka_unit_test(test_bad_arguments),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
