@@ -120,6 +120,7 @@ int nn_qconv_init(nn_qconv *cv, void *mem, const nn_qkernels *k, const int8_t *w
         for (int t = 0; t < ntaps; t++)
             for (int c = 0; c < cin; c++) {
                 int8_t q = src[(size_t)t * cin + c];
+                if (q == -128) { nn_qconv_free(cv); return -1; } /* symmetric: -127..127 (the NEON pair sums) */
                 panel[((size_t)t * kc + (size_t)(c / kb) * kb) * NN_QNR + (size_t)jj * kb + c % kb] = q;
                 sum += q;
             }

@@ -75,7 +75,7 @@ typedef struct {
 size_t nn_qconv_panel_bytes(const nn_qkernels *k, int cout, int kh, int kw, int cin); /* a multiple of 64 */
 /* Packs int8 OHWI weights w[cout][kh][kw][cin] for flavour k (NULL: nn_qkern()) with per-column scale
  * in_scale * wscale[j] and bias[j] (NULL = 0); into mem (nn_qconv_panel_bytes, 64-byte aligned) or, when mem
- * is NULL, an allocation of its own.  0, or -1 on bad arguments / no memory. */
+ * is NULL, an allocation of its own.  0, or -1 on bad arguments (a weight of -128) / no memory. */
 int nn_qconv_init(nn_qconv *cv, void *mem, const nn_qkernels *k, const int8_t *w, const float *wscale,
                   const float *bias, float in_scale, int cout, int kh, int kw, int cin, int sh, int sw,
                   nn_padding pad);
