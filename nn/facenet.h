@@ -10,7 +10,8 @@
 typedef struct nn_facenet nn_facenet;
 
 /* Loads (and validates) the weight file; float32 or float16 tensors (a float16 file keeps float16 panels:
- * ~50 MB instead of ~94 MB resident).  nthreads <= 0: all cores.  NULL and a one-line reason in err on failure.
+ * ~50 MB instead of ~94 MB resident), or an int8 file (tools/quantize: int8 weights and uint8 activations,
+ * nn/facenet_q.h; its kernel flavour is fixed at load by the ISA in use).  nthreads <= 0: all cores.  NULL and a one-line reason in err on failure.
  * The weights are packed once into the kernels' panel layout and the file is unmapped.  One net may be used
  * by one thread at a time (it owns its thread pool and arenas); load one per concurrent user. */
 nn_facenet *nn_facenet_load(const char *path, int nthreads, char *err, size_t errlen);
@@ -23,6 +24,8 @@ nn_facenet *nn_facenet_load_ex(const char *path, int nthreads, int f16, char *er
 int nn_facenet_embed(nn_facenet *net, const unsigned char *rgb, int n, float *out);
 void nn_facenet_free(nn_facenet *net);
 int nn_facenet_threads(const nn_facenet *net);
+/* "float32", "float16" or "int8": the arithmetic of the loaded file. */
+const char *nn_facenet_precision(const nn_facenet *net);
 /* Faces run through the network together in one pass (default 2; ~4 MB of arena per face per thread). */
 void nn_facenet_set_batch(nn_facenet *net, int batch);
 
