@@ -32,3 +32,11 @@ $(B)/tools/libsbfnn.so: $(NN_PIC_OBJS)
 	$(CC) -shared -o $@ $^ $(LDLIBS)
 bench-facenet: $(B)/tools/libsbfnn.so
 endif
+
+# ---- int8 FaceNet (issue 23): tools/quantize (calibration + the int8 weight file), tools/int8-gate
+ifneq ($(filter native asan,$(V)),)
+TOOLS += $(B)/tools/quantize $(B)/tools/int8-gate
+endif
+$(B)/tools/quantize $(B)/tools/int8-gate: $(B)/tools/%: tools/%.c tools/int8.h $(B)/libsbf.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(B)/libsbf.a $(LDFLAGS_V_$(V)) $(LDLIBS)
