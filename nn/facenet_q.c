@@ -36,8 +36,23 @@ static int pt_b8(int i, int k) { return k < 3 ? 79 + 3 * i + k : i < 5 ? 97 + i 
 static int pt_bk(int i, int k) { return i < 10 ? pt_b17(i, k) : pt_b8(i - 10, k); }
 
 static char g_names[NPOINTS][64];
+static int g_ch[NPOINTS];
 static pthread_once_t g_names_once = PTHREAD_ONCE_INIT;
 static void names_init(void) {
+    static const int stem_ch[] = {32, 32, 64, 80, 192, 256}, b35_ch[] = {32, 32, 32, 96, 256};
+    for (int i = 0; i < 6; i++) g_ch[i] = stem_ch[i];
+    for (int i = 0; i < 5; i++)
+        for (int k = 0; k < 5; k++) g_ch[pt_b35(i, k)] = b35_ch[k];
+    g_ch[pt_m6(0)] = g_ch[pt_m6(1)] = 192;
+    g_ch[pt_m6(2)] = 896;
+    for (int i = 0; i < 16; i++) {
+        int w = i < 10 ? 128 : 192;
+        g_ch[pt_bk(i, 0)] = g_ch[pt_bk(i, 1)] = w;
+        g_ch[pt_bk(i, 2)] = 2 * w;
+        if (pt_bk(i, 3) >= 0) g_ch[pt_bk(i, 3)] = i < 10 ? 896 : 1792;
+    }
+    for (int k = 0; k < 4; k++) g_ch[pt_m7(k)] = 256;
+    g_ch[pt_m7(4)] = 1792;
     static const char *stem[] = {"Conv2d_1a_3x3", "Conv2d_2a_3x3", "Conv2d_2b_3x3", "Conv2d_3b_1x1", "Conv2d_4a_3x3",
                                  "Conv2d_4b_3x3"};
     for (int i = 0; i < 6; i++) snprintf(g_names[i], 64, "%s", stem[i]);
@@ -66,6 +81,10 @@ const char *nn_fq_point_name(int i) {
     pthread_once(&g_names_once, names_init);
     return i >= 0 && i < NPOINTS ? g_names[i] : NULL;
 }
+int nn_fq_point_channels(int i) {
+    pthread_once(&g_names_once, names_init);
+    return i >= 0 && i < NPOINTS ? g_ch[i] : 0;
+}
 
 /* ---------------------------------------------------------------- graph */
 
@@ -88,7 +107,7 @@ typedef struct {
     const float *in; float *out;         /* float pools, quantise source, observe */
     const uint8_t *qin; uint8_t *qout;   /* uint8 pool, quantise target */
     int n, h, w, ch, in_ld, out_ld, rows, pt;
-    float scale;
+    const float *scales;                 /* quantise: 1 / scale per channel; fake: scale per channel */
 } qjob;
 typedef struct { int first, njobs, ntasks; } qstep;
 
@@ -112,14 +131,15 @@ typedef struct {
 
 struct nn_facenet_q {
     int calib;
-    int fake_w;            /* calibration: weights rounded to int8 per output channel (emulation) */
-    float fake[NPOINTS];   /* calibration: > 0: round the point's tensor to this scale (emulation) */
+    nn_fq_emulation emu;   /* calibration: what to emulate (fake[] holds the scales) */
+    float *fake[NPOINTS];  /* calibration: non-NULL: round the point's tensor to these scales (emulation) */
     nn_fq_observer obs;
     void *obs_ctx;
     nn_pool *pool;
     int nthreads, batch;
     const nn_qkernels *kern;
-    float scale[NPOINTS];
+    float *scale[NPOINTS], *qinv[NPOINTS]; /* per channel of each point (int8) */
+    float *scale_mem;
     qlayer c1a, c2a, c2b, c3b, c4a, c4b;
     qblock35 b35[5];
     qlayer m6_b0, m6_b1a, m6_b1b, m6_b1c;
@@ -132,10 +152,92 @@ struct nn_facenet_q {
     int fp_n, fp_next, fp_chunk;
 };
 
+/* The int8 layers: name, shape, input point (-1: the RGB bytes), where the layer lives in nn_facenet_q. */
+typedef struct {
+    char name[64];
+    int cout, kh, kw, cin, stride, in_pt;
+    nn_padding pad;
+    size_t off;
+} qlayer_def;
+#define NLAYERS 132
+static qlayer_def g_layers[NLAYERS];
+static int g_nlayers;
+static nn_facenet_q g_dummy; /* for the layers' offsets */
+static pthread_once_t g_layers_once = PTHREAD_ONCE_INIT;
+
+static void def(const qlayer *field, const char *name, int cout, int kh, int kw, int cin, int stride, nn_padding pad,
+                int in_pt) {
+    qlayer_def *d = &g_layers[g_nlayers++];
+    snprintf(d->name, sizeof d->name, "%s", name);
+    d->cout = cout; d->kh = kh; d->kw = kw; d->cin = cin; d->stride = stride; d->pad = pad; d->in_pt = in_pt;
+    d->off = (size_t)((const char *)field - (const char *)&g_dummy);
+}
+
+static void layers_init(void) {
+    char nm[96];
+#define L(field, name, cout, kh, kw, cin, stride, pad, in_pt) def(field, name, cout, kh, kw, cin, stride, pad, in_pt)
+    L(&g_dummy.c1a, "Conv2d_1a_3x3", 32, 3, 3, 3, 2, NN_PAD_VALID, -1);
+    L(&g_dummy.c2a, "Conv2d_2a_3x3", 32, 3, 3, 32, 1, NN_PAD_VALID, 0);
+    L(&g_dummy.c2b, "Conv2d_2b_3x3", 64, 3, 3, 32, 1, NN_PAD_SAME, 1);
+    L(&g_dummy.c3b, "Conv2d_3b_1x1", 80, 1, 1, 64, 1, NN_PAD_VALID, 2);
+    L(&g_dummy.c4a, "Conv2d_4a_3x3", 192, 3, 3, 80, 1, NN_PAD_VALID, 3);
+    L(&g_dummy.c4b, "Conv2d_4b_3x3", 256, 3, 3, 192, 2, NN_PAD_VALID, 4);
+    for (int i = 0; i < 5; i++) {
+        qblock35 *b = &g_dummy.b35[i];
+        int in = i == 0 ? 5 : pt_b35(i - 1, 4);
+#define B35(field, suffix, cout, k, cin, in_pt)                                \
+        snprintf(nm, sizeof nm, "Block35_%d_%s", i + 1, suffix);              \
+        L(&b->field, nm, cout, k, k, cin, 1, NN_PAD_SAME, in_pt)
+        B35(b0, "Branch_0_Conv2d_1x1", 32, 1, 256, in);
+        B35(b1a, "Branch_1_Conv2d_0a_1x1", 32, 1, 256, in);
+        B35(b1b, "Branch_1_Conv2d_0b_3x3", 32, 3, 32, pt_b35(i, 0));
+        B35(b2a, "Branch_2_Conv2d_0a_1x1", 32, 1, 256, in);
+        B35(b2b, "Branch_2_Conv2d_0b_3x3", 32, 3, 32, pt_b35(i, 1));
+        B35(b2c, "Branch_2_Conv2d_0c_3x3", 32, 3, 32, pt_b35(i, 2));
+        B35(up, "Conv2d_1x1", 256, 1, 96, pt_b35(i, 3));
+#undef B35
+    }
+    L(&g_dummy.m6_b0, "Mixed_6a_Branch_0_Conv2d_1a_3x3", 384, 3, 3, 256, 2, NN_PAD_VALID, pt_b35(4, 4));
+    L(&g_dummy.m6_b1a, "Mixed_6a_Branch_1_Conv2d_0a_1x1", 192, 1, 1, 256, 1, NN_PAD_SAME, pt_b35(4, 4));
+    L(&g_dummy.m6_b1b, "Mixed_6a_Branch_1_Conv2d_0b_3x3", 192, 3, 3, 192, 1, NN_PAD_SAME, pt_m6(0));
+    L(&g_dummy.m6_b1c, "Mixed_6a_Branch_1_Conv2d_1a_3x3", 256, 3, 3, 192, 2, NN_PAD_VALID, pt_m6(1));
+    for (int i = 0; i < 16; i++) {
+        int is17 = i < 10, idx = is17 ? i + 1 : i - 9, c = is17 ? 896 : 1792, w = is17 ? 128 : 192, k = is17 ? 7 : 3;
+        int in = i == 0 ? pt_m6(2) : i == 10 ? pt_m7(4) : pt_bk(i - 1, 3);
+        qblock_k *b = &g_dummy.bk[i];
+        char n2[32];
+        snprintf(n2, sizeof n2, "Block%s_%d_", is17 ? "17" : "8", idx);
+        snprintf(nm, sizeof nm, "%sBranch_0_Conv2d_1x1", n2);        L(&b->b0, nm, w, 1, 1, c, 1, NN_PAD_SAME, in);
+        snprintf(nm, sizeof nm, "%sBranch_1_Conv2d_0a_1x1", n2);     L(&b->b1a, nm, w, 1, 1, c, 1, NN_PAD_SAME, in);
+        snprintf(nm, sizeof nm, "%sBranch_1_Conv2d_0b_1x%d", n2, k); L(&b->b1b, nm, w, 1, k, w, 1, NN_PAD_SAME, pt_bk(i, 0));
+        snprintf(nm, sizeof nm, "%sBranch_1_Conv2d_0c_%dx1", n2, k); L(&b->b1c, nm, w, k, 1, w, 1, NN_PAD_SAME, pt_bk(i, 1));
+        snprintf(nm, sizeof nm, "%sConv2d_1x1", n2);                 L(&b->up, nm, c, 1, 1, 2 * w, 1, NN_PAD_SAME, pt_bk(i, 2));
+    }
+    L(&g_dummy.m7_b0a, "Mixed_7a_Branch_0_Conv2d_0a_1x1", 256, 1, 1, 896, 1, NN_PAD_SAME, pt_b17(9, 3));
+    L(&g_dummy.m7_b0b, "Mixed_7a_Branch_0_Conv2d_1a_3x3", 384, 3, 3, 256, 2, NN_PAD_VALID, pt_m7(0));
+    L(&g_dummy.m7_b1a, "Mixed_7a_Branch_1_Conv2d_0a_1x1", 256, 1, 1, 896, 1, NN_PAD_SAME, pt_b17(9, 3));
+    L(&g_dummy.m7_b1b, "Mixed_7a_Branch_1_Conv2d_1a_3x3", 256, 3, 3, 256, 2, NN_PAD_VALID, pt_m7(1));
+    L(&g_dummy.m7_b2a, "Mixed_7a_Branch_2_Conv2d_0a_1x1", 256, 1, 1, 896, 1, NN_PAD_SAME, pt_b17(9, 3));
+    L(&g_dummy.m7_b2b, "Mixed_7a_Branch_2_Conv2d_0b_3x3", 256, 3, 3, 256, 1, NN_PAD_SAME, pt_m7(2));
+    L(&g_dummy.m7_b2c, "Mixed_7a_Branch_2_Conv2d_1a_3x3", 256, 3, 3, 256, 2, NN_PAD_VALID, pt_m7(3));
+#undef L
+}
+
+int nn_fq_layer_input(const char *name, int *cin) {
+    pthread_once(&g_layers_once, layers_init);
+    for (int i = 0; i < g_nlayers; i++)
+        if (!strcmp(g_layers[i].name, name)) {
+            if (cin) *cin = g_layers[i].cin;
+            return g_layers[i].in_pt;
+        }
+    return -2;
+}
+
 /* ---------------------------------------------------------------- loading */
 
 static int load_float(nnw_file *f, nn_conv *cv, const char *kname, const char *bname, int cout, int kh, int kw,
-                      int cin, int stride, nn_padding pad, int fake_w, char *err, size_t errlen) {
+                      int cin, int stride, nn_padding pad, int fake_w, const float *in_scale, const float *in_mean,
+                      char *err, size_t errlen) {
     const nnw_tensor *k = nnw_find(f, kname);
     if (!k) { snprintf(err, errlen, "weight file has no tensor %s (not a FaceNet 20180402 file?)", kname); return -1; }
     nnw_dtype dt = k->dtype == NNW_F16 ? NNW_F16 : NNW_F32;
@@ -159,11 +261,21 @@ static int load_float(nnw_file *f, nn_conv *cv, const char *kname, const char *b
         if (!wq) { free(bias); snprintf(err, errlen, "out of memory"); return -1; }
         if (dt == NNW_F16) nn_f16_to_f32_array(k->data, wq, per * (size_t)cout);
         else memcpy(wq, k->data, sizeof(float) * per * (size_t)cout);
-        for (int o = 0; o < cout; o++) {
+        for (int o = 0; o < cout; o++) { /* the input's scales folded in first, as tools/quantize does */
             float m = 0, *r = wq + (size_t)o * per;
-            for (size_t i = 0; i < per; i++) m = fabsf(r[i]) > m ? fabsf(r[i]) : m;
+            for (size_t i = 0; i < per; i++) {
+                if (in_scale) r[i] *= in_scale[i % (size_t)cin];
+                m = fabsf(r[i]) > m ? fabsf(r[i]) : m;
+            }
             float sc = m > 0 ? m / 127.0f : 1.0f;
-            for (size_t i = 0; i < per; i++) r[i] = sc * roundf(r[i] / sc);
+            double corr = 0; /* bias correction: the rounding's expected effect, sum (w - w') E[x] */
+            for (size_t i = 0; i < per; i++) {
+                float orig = r[i];
+                r[i] = sc * roundf(r[i] / sc);
+                if (in_mean) corr += (double)(orig - r[i]) * in_mean[i % (size_t)cin] / (in_scale ? in_scale[i % (size_t)cin] : 1.0f);
+                if (in_scale) r[i] /= in_scale[i % (size_t)cin];
+            }
+            bias[o] += (float)corr;
         }
         wdata = wq;
         dt = NNW_F32;
@@ -179,10 +291,17 @@ static int load_float(nnw_file *f, nn_conv *cv, const char *kname, const char *b
 static int load_layer(nn_facenet_q *net, nnw_file *f, qlayer *L, const char *name, int cout, int kh, int kw, int cin,
                       int stride, nn_padding pad, int in_pt, char *err, size_t errlen) {
     char kn[128], sn[128], bn[128];
-    snprintf(kn, sizeof kn, "%s_kernel", name);
-    snprintf(sn, sizeof sn, "%s_kernel_scale", name);
-    snprintf(bn, sizeof bn, "%s_Conv2D_bias", name);
-    if (net->calib) return load_float(f, &L->f, kn, bn, cout, kh, kw, cin, stride, pad, net->fake_w, err, errlen);
+    snprintf(kn, sizeof kn, "%.63s_kernel", name);
+    snprintf(sn, sizeof sn, "%.63s_kernel_scale", name);
+    snprintf(bn, sizeof bn, "%.63s_Conv2D_bias", name);
+    if (net->calib) {
+        int fake = net->emu.int8_weights;
+        for (const char *const *p = net->emu.float_layers; fake && p && *p; p++)
+            if (!strncmp(name, *p, strlen(*p))) fake = 0;
+        const float *mean = in_pt >= 0 ? (net->emu.means ? net->emu.means[in_pt] : NULL) : net->emu.image_mean;
+        return load_float(f, &L->f, kn, bn, cout, kh, kw, cin, stride, pad, fake, in_pt >= 0 ? net->fake[in_pt] : NULL,
+                          mean, err, errlen);
+    }
     uint32_t ks[4] = {(uint32_t)cout, (uint32_t)kh, (uint32_t)kw, (uint32_t)cin}, cs[1] = {(uint32_t)cout};
     const nnw_tensor *k = nnw_expect(f, kn, NNW_I8, 4, ks, err, errlen), *s, *b;
     if (!k || !(s = nnw_expect(f, sn, NNW_F32, 1, cs, err, errlen)) || !(b = nnw_expect(f, bn, NNW_F32, 1, cs, err, errlen)))
@@ -191,18 +310,17 @@ static int load_layer(nn_facenet_q *net, nnw_file *f, qlayer *L, const char *nam
     float *bias = malloc((size_t)cout * sizeof(float));
     if (!bias) { snprintf(err, errlen, "out of memory"); return -1; }
     memcpy(bias, b->data, (size_t)cout * sizeof(float));
-    float in_scale = in_pt < 0 ? 1.0f / 128.0f : net->scale[in_pt];
-    const int8_t *w = k->data;
+    const int8_t *w = k->data; /* the input's scales are folded into the weights and their scales */
     size_t per = (size_t)kh * kw * cin;
     for (int j = 0; j < cout; j++) {
         if (!(ws[j] > 0.0f) || !isfinite(ws[j])) { free(bias); snprintf(err, errlen, "%s: bad scale", sn); return -1; }
-        if (in_pt < 0) { /* sum w x (x - 127.5)/128 = sum w x / 128 - 127.5/128 sum w */
+        if (in_pt < 0) { /* input scale 1/128 folded: sum w (x - 127.5)/128 = sum s q x - 127.5 sum s q */
             long sum = 0;
             for (size_t i = 0; i < per; i++) sum += w[(size_t)j * per + i];
-            bias[j] -= (float)(127.5 / 128.0 * ws[j] * (double)sum);
+            bias[j] -= (float)(127.5 * ws[j] * (double)sum);
         }
     }
-    int rc = nn_qconv_init(&L->q, NULL, net->kern, w, ws, bias, in_scale, cout, kh, kw, cin, stride, stride, pad);
+    int rc = nn_qconv_init(&L->q, NULL, net->kern, w, ws, bias, 1.0f, cout, kh, kw, cin, stride, stride, pad);
     free(bias);
     if (rc) { snprintf(err, errlen, "cannot prepare %s (out of memory, or a weight of -128?)", kn); return -1; }
     return 0;
@@ -272,8 +390,8 @@ int nn_fq_is_int8(const nnw_file *f) {
     return t && t->dtype == NNW_I8;
 }
 
-static nn_facenet_q *load(nnw_file *f, int nthreads, int calib, nn_fq_observer obs, void *obs_ctx, const float *fake,
-                          int fake_w, char *err, size_t errlen) {
+static nn_facenet_q *load(nnw_file *f, int nthreads, int calib, nn_fq_observer obs, void *obs_ctx,
+                          const nn_fq_emulation *emu, char *err, size_t errlen) {
     char e2[256];
     if (!err) { err = e2; errlen = sizeof e2; }
     nn_facenet_q *net = calloc(1, sizeof *net);
@@ -281,72 +399,40 @@ static nn_facenet_q *load(nnw_file *f, int nthreads, int calib, nn_fq_observer o
     net->calib = calib;
     net->obs = obs;
     net->obs_ctx = obs_ctx;
-    net->fake_w = fake_w;
-    for (int i = 0; fake && i < NPOINTS; i++) net->fake[i] = fake[i];
+    const float *const *fake = emu ? emu->scales : NULL;
+    if (emu) net->emu = *emu;
     net->kern = nn_qkern();
-    if (!calib) {
-        for (int i = 0; i < NPOINTS; i++) {
-            char nm[96];
-            uint32_t one[1] = {1};
-            snprintf(nm, sizeof nm, "%.63s_act_scale", nn_fq_point_name(i));
-            const nnw_tensor *t = nnw_expect(f, nm, NNW_F32, 1, one, err, errlen);
-            if (!t) goto fail;
-            memcpy(&net->scale[i], t->data, sizeof(float));
-            if (!(net->scale[i] > 0.0f) || !isfinite(net->scale[i])) { snprintf(err, errlen, "%s: bad scale", nm); goto fail; }
+    pthread_once(&g_layers_once, layers_init);
+    size_t total = 0;
+    for (int i = 0; i < NPOINTS; i++) total += (size_t)nn_fq_point_channels(i);
+    if (!(net->scale_mem = malloc(sizeof(float) * 2 * total))) { snprintf(err, errlen, "out of memory"); goto fail; }
+    float *sp = net->scale_mem;
+    for (int i = 0; i < NPOINTS; i++) {
+        int ch = nn_fq_point_channels(i);
+        net->scale[i] = sp; net->qinv[i] = sp + ch; sp += 2 * ch;
+        if (calib) {
+            if (fake && fake[i]) { memcpy(net->scale[i], fake[i], sizeof(float) * (size_t)ch); net->fake[i] = net->scale[i]; }
+            continue;
+        }
+        char nm[96];
+        uint32_t shape[1] = {(uint32_t)ch};
+        snprintf(nm, sizeof nm, "%.63s_act_scale", nn_fq_point_name(i));
+        const nnw_tensor *t = nnw_expect(f, nm, NNW_F32, 1, shape, err, errlen);
+        if (!t) goto fail;
+        memcpy(net->scale[i], t->data, sizeof(float) * (size_t)ch);
+        for (int c = 0; c < ch; c++) {
+            if (!(net->scale[i][c] > 0.0f) || !isfinite(net->scale[i][c])) { snprintf(err, errlen, "%s: bad scale", nm); goto fail; }
+            net->qinv[i][c] = 1.0f / net->scale[i][c];
         }
     }
-    char nm[96];
-#define L(field, name, cout, kh, kw, cin, stride, pad, in_pt)                                                   \
-    do {                                                                                                      \
-        if (load_layer(net, f, field, name, cout, kh, kw, cin, stride, pad, in_pt, err, errlen)) goto fail;   \
-    } while (0)
-    L(&net->c1a, "Conv2d_1a_3x3", 32, 3, 3, 3, 2, NN_PAD_VALID, -1);
-    L(&net->c2a, "Conv2d_2a_3x3", 32, 3, 3, 32, 1, NN_PAD_VALID, 0);
-    L(&net->c2b, "Conv2d_2b_3x3", 64, 3, 3, 32, 1, NN_PAD_SAME, 1);
-    L(&net->c3b, "Conv2d_3b_1x1", 80, 1, 1, 64, 1, NN_PAD_VALID, 2);
-    L(&net->c4a, "Conv2d_4a_3x3", 192, 3, 3, 80, 1, NN_PAD_VALID, 3);
-    L(&net->c4b, "Conv2d_4b_3x3", 256, 3, 3, 192, 2, NN_PAD_VALID, 4);
-    for (int i = 0; i < 5; i++) {
-        qblock35 *b = &net->b35[i];
-        int in = i == 0 ? 5 : pt_b35(i - 1, 4);
-#define B35(field, suffix, cout, k, cin, in_pt)                                \
-        snprintf(nm, sizeof nm, "Block35_%d_%s", i + 1, suffix);              \
-        L(&b->field, nm, cout, k, k, cin, 1, NN_PAD_SAME, in_pt)
-        B35(b0, "Branch_0_Conv2d_1x1", 32, 1, 256, in);
-        B35(b1a, "Branch_1_Conv2d_0a_1x1", 32, 1, 256, in);
-        B35(b1b, "Branch_1_Conv2d_0b_3x3", 32, 3, 32, pt_b35(i, 0));
-        B35(b2a, "Branch_2_Conv2d_0a_1x1", 32, 1, 256, in);
-        B35(b2b, "Branch_2_Conv2d_0b_3x3", 32, 3, 32, pt_b35(i, 1));
-        B35(b2c, "Branch_2_Conv2d_0c_3x3", 32, 3, 32, pt_b35(i, 2));
-        B35(up, "Conv2d_1x1", 256, 1, 96, pt_b35(i, 3));
-#undef B35
+    for (int i = 0; i < g_nlayers; i++) {
+        const qlayer_def *d = &g_layers[i];
+        if (load_layer(net, f, (qlayer *)((char *)net + d->off), d->name, d->cout, d->kh, d->kw, d->cin, d->stride,
+                       d->pad, d->in_pt, err, errlen))
+            goto fail;
     }
-    L(&net->m6_b0, "Mixed_6a_Branch_0_Conv2d_1a_3x3", 384, 3, 3, 256, 2, NN_PAD_VALID, pt_b35(4, 4));
-    L(&net->m6_b1a, "Mixed_6a_Branch_1_Conv2d_0a_1x1", 192, 1, 1, 256, 1, NN_PAD_SAME, pt_b35(4, 4));
-    L(&net->m6_b1b, "Mixed_6a_Branch_1_Conv2d_0b_3x3", 192, 3, 3, 192, 1, NN_PAD_SAME, pt_m6(0));
-    L(&net->m6_b1c, "Mixed_6a_Branch_1_Conv2d_1a_3x3", 256, 3, 3, 192, 2, NN_PAD_VALID, pt_m6(1));
-    for (int i = 0; i < 16; i++) {
-        int is17 = i < 10, idx = is17 ? i + 1 : i - 9, c = is17 ? 896 : 1792, w = is17 ? 128 : 192, k = is17 ? 7 : 3;
-        int in = i == 0 ? pt_m6(2) : i == 10 ? pt_m7(4) : pt_bk(i - 1, 3);
-        qblock_k *b = &net->bk[i];
-        char n2[32];
-        snprintf(n2, sizeof n2, "Block%s_%d_", is17 ? "17" : "8", idx);
-        snprintf(nm, sizeof nm, "%sBranch_0_Conv2d_1x1", n2);        L(&b->b0, nm, w, 1, 1, c, 1, NN_PAD_SAME, in);
-        snprintf(nm, sizeof nm, "%sBranch_1_Conv2d_0a_1x1", n2);     L(&b->b1a, nm, w, 1, 1, c, 1, NN_PAD_SAME, in);
-        snprintf(nm, sizeof nm, "%sBranch_1_Conv2d_0b_1x%d", n2, k); L(&b->b1b, nm, w, 1, k, w, 1, NN_PAD_SAME, pt_bk(i, 0));
-        snprintf(nm, sizeof nm, "%sBranch_1_Conv2d_0c_%dx1", n2, k); L(&b->b1c, nm, w, k, 1, w, 1, NN_PAD_SAME, pt_bk(i, 1));
-        snprintf(nm, sizeof nm, "%sConv2d_1x1", n2);                 L(&b->up, nm, c, 1, 1, 2 * w, 1, NN_PAD_SAME, pt_bk(i, 2));
-    }
-    L(&net->m7_b0a, "Mixed_7a_Branch_0_Conv2d_0a_1x1", 256, 1, 1, 896, 1, NN_PAD_SAME, pt_b17(9, 3));
-    L(&net->m7_b0b, "Mixed_7a_Branch_0_Conv2d_1a_3x3", 384, 3, 3, 256, 2, NN_PAD_VALID, pt_m7(0));
-    L(&net->m7_b1a, "Mixed_7a_Branch_1_Conv2d_0a_1x1", 256, 1, 1, 896, 1, NN_PAD_SAME, pt_b17(9, 3));
-    L(&net->m7_b1b, "Mixed_7a_Branch_1_Conv2d_1a_3x3", 256, 3, 3, 256, 2, NN_PAD_VALID, pt_m7(1));
-    L(&net->m7_b2a, "Mixed_7a_Branch_2_Conv2d_0a_1x1", 256, 1, 1, 896, 1, NN_PAD_SAME, pt_b17(9, 3));
-    L(&net->m7_b2b, "Mixed_7a_Branch_2_Conv2d_0b_3x3", 256, 3, 3, 256, 1, NN_PAD_SAME, pt_m7(2));
-    L(&net->m7_b2c, "Mixed_7a_Branch_2_Conv2d_1a_3x3", 256, 3, 3, 256, 2, NN_PAD_VALID, pt_m7(3));
-#undef L
     if (load_float(f, &net->fc, "Bottleneck_kernel_transpose", "Bottleneck_MatMul_bias", 512, 0, 0, 1792, 1,
-                   NN_PAD_VALID, 0, err, errlen))
+                   NN_PAD_VALID, 0, NULL, NULL, err, errlen))
         goto fail;
     net->pool = nn_pool_new(calib ? 1 : nthreads);
     if (!net->pool) { snprintf(err, errlen, "cannot start threads"); goto fail; }
@@ -361,21 +447,22 @@ fail:
 }
 
 nn_facenet_q *nn_fq_load(nnw_file *f, int nthreads, char *err, size_t errlen) {
-    return load(f, nthreads, 0, NULL, NULL, NULL, 0, err, errlen);
+    return load(f, nthreads, 0, NULL, NULL, NULL, err, errlen);
 }
 
 nn_facenet_q *nn_fq_load_calib(nnw_file *f, nn_fq_observer observer, void *ctx, char *err, size_t errlen) {
-    return load(f, 1, 1, observer, ctx, NULL, 0, err, errlen);
+    return load(f, 1, 1, observer, ctx, NULL, err, errlen);
 }
 
-nn_facenet_q *nn_fq_load_emulated(nnw_file *f, const float *scales, int int8_weights, char *err, size_t errlen) {
-    return load(f, 1, 1, NULL, NULL, scales, int8_weights, err, errlen);
+nn_facenet_q *nn_fq_load_emulated(nnw_file *f, const nn_fq_emulation *emu, char *err, size_t errlen) {
+    return load(f, 1, 1, NULL, NULL, emu, err, errlen);
 }
 
 void nn_fq_free(nn_facenet_q *net) {
     if (!net) return;
     all_layers(net, free_layer);
     nn_conv_free(&net->fc);
+    free(net->scale_mem);
     nn_pool_free(net->pool);
     for (int i = 0; net->ctx && i < net->nthreads; i++) free(net->ctx[i].arena);
     free(net->ctx);
@@ -434,21 +521,21 @@ static void qmaxpool_rows(const uint8_t *in, int h, int w, int ch, int in_ld, ui
     }
 }
 
-/* uint8 copy (scale) of pixels [p0, p1) of a float tensor, as the conv epilogue would write it. */
-static void quantise(const float *in, int ch, int ld, uint8_t *out, float scale, int p0, int p1) {
-    const float qinv = 1.0f / scale;
+/* uint8 copy (1 / scale per channel: qinv) of pixels [p0, p1) of a float tensor, as the conv epilogue writes. */
+static void quantise(const float *in, int ch, int ld, uint8_t *out, const float *qinv, int p0, int p1) {
     for (int px = p0; px < p1; px++) {
         const float *s = in + (size_t)px * ld;
         uint8_t *d = out + (size_t)px * ld;
-        for (int c = 0; c < ch; c++) d[c] = nn_q8(s[c] * qinv);
+        for (int c = 0; c < ch; c++) d[c] = nn_q8(s[c] * qinv[c]);
     }
 }
 
 /* ---------------------------------------------------------------- planning */
 
-typedef struct { float *f; uint8_t *q; int ld, pt; } ten; /* a tensor (or channel slice) in either form */
-static ten at(ten t, int ld, int pt) { t.ld = ld; t.pt = pt; return t; }
-static ten sl(ten t, int c) { if (t.f) t.f += c; if (t.q) t.q += c; return t; }
+/* a tensor (or a channel slice from channel c0 of its quantisation point) in either form */
+typedef struct { float *f; uint8_t *q; int ld, pt, c0; } ten;
+static ten at(ten t, int ld, int pt) { t.ld = ld; t.pt = pt; t.c0 = 0; return t; }
+static ten sl(ten t, int c) { if (t.f) t.f += c; if (t.q) t.q += c; t.c0 += c; return t; }
 
 static void new_step(qctx *x) {
     qstep *s = &x->steps[x->nsteps++];
@@ -477,7 +564,7 @@ static void conv(const nn_facenet_q *nf, qctx *x, const qlayer *L, ten in, int h
         j = add_job(x, J_QCONV);
         j->qconv = (nn_qconv_call){.cv = &L->q, .in = in.q, .n = x->plan_n, .h = h, .w = w, .in_ld = in.ld,
                                    .outf = out.f, .ldf = out.ld, .outq = out.q, .ldq = out.ld,
-                                   .out_scale = out.q ? nf->scale[out.pt] : 0.0f, .flags = flags};
+                                   .out_qinv = out.q ? nf->qinv[out.pt] + out.c0 : NULL, .flags = flags};
         j->ntasks = nn_qconv_plan(&j->qconv, x->split);
         if (oh) { *oh = j->qconv.oh; *ow = j->qconv.ow; }
     }
@@ -501,17 +588,17 @@ static void maxpool(const nn_facenet_q *nf, qctx *x, ten in, int h, int w, int c
  * own) when t.q is set and t.f is the source; calibration: the observer sees it. */
 static void point(const nn_facenet_q *nf, qctx *x, ten t, int pixels, int ch, int quant) {
     if (nf->calib) {
-        if (!nf->obs && !(nf->fake[t.pt] > 0)) return;
+        if (!nf->obs && !nf->fake[t.pt]) return;
         new_step(x);
         qjob *j = add_job(x, nf->obs ? J_OBSERVE : J_FAKE);
         j->in = t.f; j->out = t.f; j->ch = ch; j->in_ld = t.ld; j->rows = pixels * x->plan_n; j->pt = t.pt; j->ntasks = 1;
-        j->scale = nf->fake[t.pt];
+        j->scales = nf->fake[t.pt];
         job_done(x, j);
     } else if (quant) {
         new_step(x);
         qjob *j = add_job(x, J_QUANT);
         j->in = t.f; j->qout = t.q; j->ch = ch; j->in_ld = t.ld; j->rows = pixels * x->plan_n;
-        j->scale = nf->scale[t.pt];
+        j->scales = nf->qinv[t.pt];
         j->ntasks = row_tasks(x, j->rows);
         job_done(x, j);
     }
@@ -524,15 +611,15 @@ static void plan(const nn_facenet_q *nf, qctx *x, int n, int split) {
     const int C = nf->calib;
     ten IMG, PA, PB, X, Y, Z, T[4], CAT;
     if (C) {
-        IMG = (ten){x->b, NULL, 3, -1}; PA = (ten){x->a, NULL, 0, -1}; PB = (ten){x->b, NULL, 0, -1};
+        IMG = (ten){x->b, NULL, 3, -1, 0}; PA = (ten){x->a, NULL, 0, -1, 0}; PB = (ten){x->b, NULL, 0, -1, 0};
         X = PA; Y = PB; Z = PA;
-        for (int i = 0; i < 4; i++) T[i] = (ten){x->t[i], NULL, 0, -1};
-        CAT = (ten){x->cat, NULL, 0, -1};
+        for (int i = 0; i < 4; i++) T[i] = (ten){x->t[i], NULL, 0, -1, 0};
+        CAT = (ten){x->cat, NULL, 0, -1, 0};
     } else {
-        IMG = (ten){NULL, x->img, 3, -1}; PA = (ten){NULL, x->qa, 0, -1}; PB = (ten){NULL, x->qb, 0, -1};
-        X = (ten){x->fx, x->xq, 0, -1}; Y = (ten){x->fy, NULL, 0, -1}; Z = (ten){x->fx, NULL, 0, -1};
-        for (int i = 0; i < 4; i++) T[i] = (ten){NULL, x->tq[i], 0, -1};
-        CAT = (ten){NULL, x->catq, 0, -1};
+        IMG = (ten){NULL, x->img, 3, -1, 0}; PA = (ten){NULL, x->qa, 0, -1, 0}; PB = (ten){NULL, x->qb, 0, -1, 0};
+        X = (ten){x->fx, x->xq, 0, -1, 0}; Y = (ten){x->fy, NULL, 0, -1, 0}; Z = (ten){x->fx, NULL, 0, -1, 0};
+        for (int i = 0; i < 4; i++) T[i] = (ten){NULL, x->tq[i], 0, -1, 0};
+        CAT = (ten){NULL, x->catq, 0, -1, 0};
     }
     int h, w;
     new_step(x);
@@ -586,7 +673,7 @@ static void plan(const nn_facenet_q *nf, qctx *x, int n, int split) {
     point(nf, x, at(T[1], 192, pt_m6(1)), h * w, 192, 0);
     new_step(x); conv(nf, x, &nf->m6_b1c, at(T[1], 192, pt_m6(1)), h, w, sl(y, 384), NN_RELU, NULL, NULL);
     h = h2; w = w2;
-    ten trunk = C ? y : (ten){x->fy, x->xq, 896, pt_m6(2)};
+    ten trunk = C ? y : (ten){x->fy, x->xq, 896, pt_m6(2), 0};
     point(nf, x, trunk, h * w, 896, 1);
     c = 896;
     for (int i = 0; i < 16; i++) {
@@ -607,7 +694,7 @@ static void plan(const nn_facenet_q *nf, qctx *x, int n, int split) {
             new_step(x);
             conv(nf, x, &nf->m7_b2c, at(T[3], 256, pt_m7(3)), h, w, sl(z, 640), NN_RELU, NULL, NULL);
             h = h2; w = w2;
-            trunk = C ? z : (ten){x->fx, x->xq, 1792, pt_m7(4)};
+            trunk = C ? z : (ten){x->fx, x->xq, 1792, pt_m7(4), 0};
             point(nf, x, trunk, h * w, 1792, 1);
             c = 1792;
         }
@@ -662,7 +749,7 @@ static void run_job_task(const nn_facenet_q *nf, qctx *x, const qjob *j, int t) 
     case J_AVGPOOL: nn_global_avgpool(j->in, j->n, j->h * j->w, j->ch, j->out); break;
     case J_QUANT: {
         int p0 = (int)((long)j->rows * t / j->ntasks), p1 = (int)((long)j->rows * (t + 1) / j->ntasks);
-        quantise(j->in, j->ch, j->in_ld, j->qout, j->scale, p0, p1);
+        quantise(j->in, j->ch, j->in_ld, j->qout, j->scales, p0, p1);
         break;
     }
     case J_OBSERVE: nf->obs(nf->obs_ctx, j->pt, j->in, j->rows, j->ch, j->in_ld); break;
@@ -670,7 +757,7 @@ static void run_job_task(const nn_facenet_q *nf, qctx *x, const qjob *j, int t) 
         for (int p = 0; p < j->rows; p++)
             for (int c = 0; c < j->ch; c++) {
                 float *v = j->out + (size_t)p * j->in_ld + c;
-                *v = j->scale * (float)nn_q8(*v * (1.0f / j->scale));
+                *v = j->scales[c] * (float)nn_q8(*v * (1.0f / j->scales[c]));
             }
         break;
     }

@@ -15,10 +15,15 @@
 
 typedef struct nn_facenet_q nn_facenet_q;
 
-/* The activation quantisation points (uint8 tensors with one scale each), in graph order.  The weight file
- * holds the scale of point NAME as the float32 tensor "NAME_act_scale" [1]. */
+/* The activation quantisation points (uint8 tensors with one scale per channel), in graph order.  The weight
+ * file holds the scales of point NAME as the float32 tensor "NAME_act_scale" [channels]; each layer reading a
+ * point has these scales folded into its int8 weights and their per-output-channel scales (tools/quantize). */
 int nn_fq_points(void);
 const char *nn_fq_point_name(int i);
+int nn_fq_point_channels(int i);
+/* The quantisation point an int8 layer (by weight name prefix, e.g. "Block35_1_Conv2d_1x1") reads and its input
+ * channels: -1 for the first layer (the RGB bytes, scale 1/128), -2 for a name that is not an int8 layer. */
+int nn_fq_layer_input(const char *name, int *cin);
 
 /* 1 when f is an int8 FaceNet file (its Conv2d_2a_3x3_kernel is int8). */
 int nn_fq_is_int8(const nnw_file *f);
@@ -31,9 +36,17 @@ nn_facenet_q *nn_fq_load(nnw_file *f, int nthreads, char *err, size_t errlen);
 typedef void (*nn_fq_observer)(void *ctx, int point, const float *x, int pixels, int ch, int ld);
 nn_facenet_q *nn_fq_load_calib(nnw_file *f, nn_fq_observer observer, void *ctx, char *err, size_t errlen);
 /* Emulation (choosing what to quantise, by measurement): the float graph of nn_fq_load_calib with each point
- * whose scales[i] > 0 rounded to that scale (as its uint8 form), and with int8_weights the convolution weights
- * rounded per output channel as tools/quantize does. */
-nn_facenet_q *nn_fq_load_emulated(nnw_file *f, const float *scales, int int8_weights, char *err, size_t errlen);
+ * whose scales[i] is not NULL rounded to those scales (as its uint8 form); with int8_weights the weights
+ * rounded per output channel as tools/quantize does (input scales folded in; with means, the bias corrected
+ * for the rounding's expected effect), except the layers whose names start with one of float_layers. */
+typedef struct {
+    const float *const *scales;      /* per point: one scale per channel, or NULL (stays float) */
+    int int8_weights;
+    const char *const *float_layers; /* NULL-terminated name prefixes, or NULL */
+    const float *const *means;       /* per point: the mean of each channel, or NULL (no bias correction) */
+    const float *image_mean;         /* the first layer's input, R G B ((x - 127.5) / 128), or NULL */
+} nn_fq_emulation;
+nn_facenet_q *nn_fq_load_emulated(nnw_file *f, const nn_fq_emulation *emu, char *err, size_t errlen);
 
 int nn_fq_embed(nn_facenet_q *q, const unsigned char *rgb, int n, float *out); /* as nn_facenet_embed */
 void nn_fq_set_batch(nn_facenet_q *q, int batch);

@@ -156,7 +156,6 @@ static void geometry(const nn_qconv *cv, int h, int w, int *oh, int *ow, int *pt
 int nn_qconv_plan(nn_qconv_call *c, int nthreads) {
     const nn_qconv *cv = c->cv;
     geometry(cv, c->h, c->w, &c->oh, &c->ow, &c->pt, &c->pl);
-    c->qinv = c->out_scale > 0.0f ? 1.0f / c->out_scale : 0.0f;
     c->m = c->n * c->oh * c->ow;
     c->mtiles = (c->m + NN_QMR - 1) / NN_QMR;
     if (c->m == 0) { c->tasks_m = c->tasks_n = 0; return 0; }
@@ -193,7 +192,6 @@ void nn_qconv_task(const nn_qconv_call *c, int task) {
     nn_qepi e;
     e.ldf = (size_t)c->ldf;
     e.ldq = (size_t)c->ldq;
-    e.qinv = c->qinv;
     e.flags = c->flags;
     for (int pb = p0; pb < p1; pb += pblk) {
         int pe = pb + pblk < p1 ? pb + pblk : p1;
@@ -222,6 +220,7 @@ void nn_qconv_task(const nn_qconv_call *c, int task) {
                 e.scale = cv->scale + col;
                 e.bias = cv->bias + col;
                 e.zcorr = cv->zcorr + col;
+                e.qinv = c->out_qinv ? c->out_qinv + col : NULL;
                 e.outf = c->outf ? c->outf + (size_t)m0 * c->ldf + col : NULL;
                 e.outq = c->outq ? c->outq + (size_t)m0 * c->ldq + col : NULL;
                 if (kern->gemm2 && p + 1 < pe) {
@@ -253,13 +252,12 @@ void nn_qconv_run(nn_qconv_call *c, nn_pool *pool) {
 
 void nn_qref_conv2d(const uint8_t *in, int n, int h, int w, int cin, int in_ld, const int8_t *w_ohwi,
                     const float *scale, const float *bias, int cout, int kh, int kw, int sh, int sw,
-                    nn_padding pad, float *outf, int ldf, uint8_t *outq, int ldq, float out_scale, int flags) {
+                    nn_padding pad, float *outf, int ldf, uint8_t *outq, int ldq, const float *out_qinv, int flags) {
     nn_qconv g;
     memset(&g, 0, sizeof g);
     g.kh = kh; g.kw = kw; g.sh = sh; g.sw = sw; g.pad = pad;
     int oh, ow, pt, pl;
     geometry(&g, h, w, &oh, &ow, &pt, &pl);
-    float qinv = out_scale > 0.0f ? 1.0f / out_scale : 0.0f;
     int32_t *acc = malloc((size_t)cout * sizeof *acc);
     if (!acc) return;
     for (int img = 0; img < n; img++)
@@ -279,7 +277,7 @@ void nn_qref_conv2d(const uint8_t *in, int n, int h, int w, int cin, int in_ld, 
                 }
                 size_t m = ((size_t)img * oh + oy) * ow + ox;
                 nn_qepi e = {scale, bias, NULL, outf ? outf + m * ldf : NULL, 0, outq ? outq + m * ldq : NULL, 0,
-                             qinv, flags};
+                             out_qinv, flags};
                 nn_qepi_row(acc, &e, 0, cout);
             }
     free(acc);

@@ -4,7 +4,8 @@
  * in register tiles over the same indirection rows as nn/conv.h (no im2col), and a fused float epilogue:
  *     v = (float)acc * scale[j] + bias[j]   (scale[j] = input scale x weight scale of column j; no FMA)
  *     (+ the float already in the output: residual, in place) (ReLU)
- * stored as float and/or requantised to uint8: q = trunc(min(max(v / out_scale, 0), 255) + 0.5).
+ * stored as float and/or requantised to uint8 with one scale per channel: q = trunc(min(max(v x (1 / scale[j]), 0),
+ * 255) + 0.5).
  * Kernel flavours (one table per flavour, picked at run time): portable scalar (the reference), AVX2
  * (vpmovsxbw + vpmaddwd), AVX-512 VNNI (vpdpbusd), NEON widening multiply (vmull/vmlal_s8 + vpadal;
  * armv7 and ARMv8.0), NEON sdot (ARMv8.2 dotprod).  The NEON flavours compute on (q - 128) as int8 and add
@@ -27,7 +28,7 @@ typedef struct {
     size_t ldf;
     uint8_t *outq;              /* requantised output rows (NULL: none) */
     size_t ldq;
-    float qinv;                 /* 1 / output scale */
+    const float *qinv;          /* per column: 1 / output scale (with outq) */
     int flags;                  /* NN_RELU, NN_ACCUM */
 } nn_qepi;
 
@@ -82,7 +83,8 @@ int nn_qconv_init(nn_qconv *cv, void *mem, const nn_qkernels *k, const int8_t *w
 void nn_qconv_free(nn_qconv *cv);
 
 /* One invocation: in is n x h x w pixels of uint8 with pixel stride in_ld bytes; outputs n x oh x ow pixels,
- * float (outf, stride ldf floats) and/or uint8 (outq, stride ldq bytes, scale out_scale). */
+ * float (outf, stride ldf floats) and/or uint8 (outq, stride ldq bytes; out_qinv: 1 / scale of each output
+ * channel, cout floats). */
 typedef struct {
     const nn_qconv *cv;
     const uint8_t *in;
@@ -91,11 +93,10 @@ typedef struct {
     int ldf;
     uint8_t *outq;
     int ldq;
-    float out_scale;
+    const float *out_qinv;
     int flags;
     /* filled by nn_qconv_plan */
     int oh, ow, pt, pl, m, mtiles, tasks_m, tasks_n;
-    float qinv;
 } nn_qconv_call;
 
 int nn_qconv_plan(nn_qconv_call *c, int nthreads); /* the number of independent tasks */
@@ -105,7 +106,7 @@ void nn_qconv_run(nn_qconv_call *c, nn_pool *pool); /* plan + all tasks (pool NU
 /* Naive reference (tests): the same result from the unpacked weights, one output at a time. */
 void nn_qref_conv2d(const uint8_t *in, int n, int h, int w, int cin, int in_ld, const int8_t *w_ohwi,
                     const float *scale, const float *bias, int cout, int kh, int kw, int sh, int sw,
-                    nn_padding pad, float *outf, int ldf, uint8_t *outq, int ldq, float out_scale, int flags);
+                    nn_padding pad, float *outf, int ldf, uint8_t *outq, int ldq, const float *out_qinv, int flags);
 
 /* ---- shared by the flavours ---- */
 static inline uint8_t nn_q8(float x) {
@@ -125,7 +126,7 @@ static inline void nn_qepi_row(const int32_t *acc, const nn_qepi *e, int r, int 
         if (e->flags & NN_ACCUM) v = v + of[j];
         if ((e->flags & NN_RELU) && v < 0.0f) v = 0.0f;
         if (of) of[j] = v;
-        if (oq) oq[j] = nn_q8(v * e->qinv);
+        if (oq) oq[j] = nn_q8(v * e->qinv[j]);
     }
 }
 

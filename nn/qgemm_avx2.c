@@ -37,9 +37,9 @@ static inline void epi_row(__m256i a0, __m256i a1, const nn_qepi *e, int r, int 
     if (e->flags & NN_RELU) { v0 = _mm256_max_ps(v0, zero); v1 = _mm256_max_ps(v1, zero); }
     if (of) { _mm256_storeu_ps(of, v0); _mm256_storeu_ps(of + 8, v1); }
     if (e->outq) {
-        const __m256 qinv = _mm256_set1_ps(e->qinv), top = _mm256_set1_ps(255.0f), half = _mm256_set1_ps(0.5f);
-        __m256 q0 = _mm256_min_ps(_mm256_max_ps(_mm256_mul_ps(v0, qinv), zero), top);
-        __m256 q1 = _mm256_min_ps(_mm256_max_ps(_mm256_mul_ps(v1, qinv), zero), top);
+        const __m256 top = _mm256_set1_ps(255.0f), half = _mm256_set1_ps(0.5f);
+        __m256 q0 = _mm256_min_ps(_mm256_max_ps(_mm256_mul_ps(v0, _mm256_loadu_ps(e->qinv)), zero), top);
+        __m256 q1 = _mm256_min_ps(_mm256_max_ps(_mm256_mul_ps(v1, _mm256_loadu_ps(e->qinv + 8)), zero), top);
         __m256i i0 = _mm256_cvttps_epi32(_mm256_add_ps(q0, half)), i1 = _mm256_cvttps_epi32(_mm256_add_ps(q1, half));
         __m256i p = _mm256_permute4x64_epi64(_mm256_packus_epi32(i0, i1), 0xD8);
         __m128i b = _mm_packus_epi16(_mm256_castsi256_si128(p), _mm256_extracti128_si256(p, 1));

@@ -27,7 +27,8 @@ TGT static inline void epi16(__m512i acc, const nn_qepi *e, int r, int col, int 
     if (e->flags & NN_RELU) v = _mm512_max_ps(v, zero);
     if (of) _mm512_mask_storeu_ps(of, m, v);
     if (e->outq) {
-        __m512 q = _mm512_min_ps(_mm512_max_ps(_mm512_mul_ps(v, _mm512_set1_ps(e->qinv)), zero), _mm512_set1_ps(255.0f));
+        __m512 q = _mm512_mul_ps(v, _mm512_maskz_loadu_ps(m, e->qinv + col));
+        q = _mm512_min_ps(_mm512_max_ps(q, zero), _mm512_set1_ps(255.0f));
         __m512i i = _mm512_cvttps_epi32(_mm512_add_ps(q, _mm512_set1_ps(0.5f)));
         _mm512_mask_cvtusepi32_storeu_epi8(e->outq + (size_t)r * e->ldq + col, m, i);
     }

@@ -79,16 +79,17 @@ static long check_shape(const shape *sh, const nn_qkernels *k, int nthreads) {
     for (size_t i = 0; i < m * ldf + 8; i++) of[i] = rf[i] = ((float)(rnd() % 2001) - 1000.0f) * 0.003f;
     memset(oq, 7, m * ldq + 8);
     memset(rq, 7, m * ldq + 8);
-    float out_scale = 0.05f;
+    float *qinv = malloc(sizeof(float) * (size_t)sh->cout); /* one output scale per channel */
+    assert_non_null(qinv);
+    for (int j = 0; j < sh->cout; j++) qinv[j] = 1.0f / (0.01f * (float)(1 + rnd() % 20));
     c.outf = sh->outs & 1 ? of + off : NULL; c.ldf = ldf;
     c.outq = sh->outs & 2 ? oq + off : NULL; c.ldq = ldq;
-    c.out_scale = out_scale;
+    c.out_qinv = qinv;
     nn_pool *pool = nthreads > 1 ? nn_pool_new(nthreads) : NULL;
     nn_qconv_run(&c, pool);
     nn_pool_free(pool);
     nn_qref_conv2d(in, sh->n, sh->h, sh->w, sh->cin, sh->in_ld, wt, scale, bias, sh->cout, sh->kh, sh->kw, sh->s, sh->s,
-                   sh->pad, sh->outs & 1 ? rf + off : NULL, ldf, sh->outs & 2 ? rq + off : NULL, ldq, out_scale,
-                   sh->flags);
+                   sh->pad, sh->outs & 1 ? rf + off : NULL, ldf, sh->outs & 2 ? rq + off : NULL, ldq, qinv, sh->flags);
     for (size_t i = 0; i < m * ldf + 8; i++)
         if (of[i] != rf[i])
             fail_msg("%s: float output %zu (pixel %zu, channel %zu) = %.9g, reference %.9g (cin %d cout %d %dx%d/%d)",
@@ -99,7 +100,7 @@ static long check_shape(const shape *sh, const nn_qkernels *k, int nthreads) {
             fail_msg("%s: uint8 output %zu = %d, reference %d (cin %d cout %d %dx%d/%d)", k->name, i, oq[i], rq[i],
                      sh->cin, sh->cout, sh->kh, sh->kw, sh->s);
     nn_qconv_free(&cv);
-    free(in); free(wt); free(wscale); free(bias); free(scale); free(of); free(rf); free(oq); free(rq);
+    free(in); free(wt); free(wscale); free(bias); free(scale); free(of); free(rf); free(oq); free(rq); free(qinv);
     return (long)m * sh->cout;
 }
 

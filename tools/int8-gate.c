@@ -1,7 +1,7 @@
 /* tools/int8-gate.c — the accuracy gate of the int8 FaceNet against float32, face by face.
  *
  *   int8-gate --db FLOAT.db [--model INT8.sbfw] [--max-faces N] [--min-faces M] [--min-cos C] [--threads T]
- *             [--emulate SCALES [--weights] [--float-point NAME]...]
+ *             [--emulate SCALES [--weights [--no-bias-correction]] [--float-point NAME]... [--float-layer PREFIX]...]
  *
  * Re-crops every face of the gate photos (those not used for calibration: tools/int8.h) of a database made
  * by `sortbyface embed` with the float32 model (e.g. build/lfw-dev.db), from the stored landmarks with the
@@ -11,8 +11,9 @@
  * Prints the distribution (min, 0.1/1/50th percentiles, mean), the worst faces, and fails (exit 1) when a
  * face is below C (default 0.999) or fewer than M faces (default 500) were compared.
  * --emulate: instead of the int8 file, the float32 graph with the points of SCALES rounded (and the weights,
- * with --weights), except the points named by --float-point (NAME* = every point starting with NAME): which
- * tensors cost accuracy, by measurement (one thread). */
+ * with --weights), except the points named by --float-point (NAME* = every point starting with NAME) and the
+ * weights of the layers starting with a --float-layer prefix: which tensors cost accuracy, by measurement
+ * (one thread); --quant-point: only these points rounded.  --only: just the photos whose path contains one of these (investigating a face). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,7 +32,8 @@
 #define MAXFP 64
 static void usage(void) {
     fprintf(stderr, "usage: int8-gate --db FLOAT.db [--model INT8.sbfw] [--max-faces N] [--min-faces M] [--min-cos C] [--threads T]\n"
-                    "                 [--emulate SCALES [--weights] [--float-point NAME]...]\n");
+                    "                 [--emulate SCALES [--weights [--no-bias-correction]] [--float-point NAME]... [--float-layer PREFIX]...]\n"
+                    "                 [--quant-point NAME]... [--only PATH-PART]...\n");
     exit(2);
 }
 
@@ -96,7 +98,9 @@ static int golden(double min_cos, double *worst) {
 
 int main(int argc, char **argv) {
     const char *db = NULL, *model = NULL, *emulate = NULL, *fp[MAXFP];
-    int max_faces = 1 << 30, min_faces = 500, threads = 0, weights = 0, nfp = 0;
+    int max_faces = 1 << 30, min_faces = 500, threads = 0, weights = 0, nfp = 0, nfl = 0, no_bias_corr = 0;
+    const char *fl[MAXFP] = {NULL}, *only[MAXFP], *qp[MAXFP];
+    int nonly = 0, nqp = 0;
     double min_cos = 0.999;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--db") && i + 1 < argc) db = argv[++i];
@@ -107,28 +111,48 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--threads") && i + 1 < argc) threads = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--emulate") && i + 1 < argc) emulate = argv[++i];
         else if (!strcmp(argv[i], "--weights")) weights = 1;
+        else if (!strcmp(argv[i], "--no-bias-correction")) no_bias_corr = 1;
         else if (!strcmp(argv[i], "--float-point") && i + 1 < argc && nfp < MAXFP) fp[nfp++] = argv[++i];
+        else if (!strcmp(argv[i], "--float-layer") && i + 1 < argc && nfl < MAXFP - 1) fl[nfl++] = argv[++i];
+        else if (!strcmp(argv[i], "--only") && i + 1 < argc && nonly < MAXFP) only[nonly++] = argv[++i];
+        else if (!strcmp(argv[i], "--quant-point") && i + 1 < argc && nqp < MAXFP) qp[nqp++] = argv[++i];
         else usage();
     }
     if (!db) usage();
     char err[1024];
+    i8_scales sc;
+    nn_fq_emulation emu;
+    memset(&sc, 0, sizeof sc);
+    memset(&emu, 0, sizeof emu);
     if (emulate) {
-        float scales[256];
-        if (i8_read_scales(emulate, scales, NULL, 0)) return 1;
-        for (int i = 0; i < nn_fq_points(); i++)
+        if (i8_read_scales(emulate, &sc)) return 1;
+        const float *pts[256];
+        for (int i = 0; i < nn_fq_points(); i++) {
+            pts[i] = nqp ? NULL : sc.scale[i];
+            for (int k = 0; k < nqp; k++) {
+                size_t l = strlen(qp[k]);
+                const char *nm = nn_fq_point_name(i);
+                if (l && qp[k][l - 1] == '*' ? !strncmp(nm, qp[k], l - 1) : !strcmp(nm, qp[k])) pts[i] = sc.scale[i];
+            }
             for (int k = 0; k < nfp; k++) {
                 size_t l = strlen(fp[k]);
                 const char *nm = nn_fq_point_name(i);
-                if (l && fp[k][l - 1] == '*' ? !strncmp(nm, fp[k], l - 1) : !strcmp(nm, fp[k])) scales[i] = 0;
+                if (l && fp[k][l - 1] == '*' ? !strncmp(nm, fp[k], l - 1) : !strcmp(nm, fp[k])) pts[i] = NULL;
             }
+        }
+        emu.scales = pts;
+        emu.int8_weights = weights;
+        emu.float_layers = fl;
+        if (sc.has_means && !no_bias_corr) { emu.means = (const float *const *)sc.mean; emu.image_mean = sc.image_mean; }
         const char *fm = model ? model : sbf_model_path(SBF_FACENET_FILE);
         nnw_file *f = nnw_open(fm, err, sizeof err);
-        if (!f || !(g_emu = nn_fq_load_emulated(f, scales, weights, err, sizeof err))) {
+        if (!f || !(g_emu = nn_fq_load_emulated(f, &emu, err, sizeof err))) {
             fprintf(stderr, "int8-gate: %s: %s\n", fm, err);
             return 1;
         }
         nnw_close(f);
-        printf("emulation of %s on %s%s\n", emulate, fm, weights ? " with int8 weights" : "");
+        printf("emulation of %s on %s%s%s\n", emulate, fm, weights ? " with int8 weights" : "",
+               weights && emu.means ? " (bias corrected)" : "");
     } else {
         const char *mm = model ? model : sbf_model_path("facenet-20180402-int8.sbfw");
         if (!(g_net = nn_facenet_load(mm, threads, err, sizeof err))) { fprintf(stderr, "int8-gate: %s: %s\n", mm, err); return 1; }
@@ -176,6 +200,9 @@ int main(int argc, char **argv) {
         if (p == fs.nphotos || n >= max_faces) break;
         const sbf_photo *ph = &fs.photos[p];
         if (!ph->nfaces || i8_calibration_photo(ph->path) || ph->nfaces > GROUP) continue;
+        int want = !nonly;
+        for (int k = 0; k < nonly && !want; k++) want = strstr(ph->path, only[k]) != NULL;
+        if (!want) continue;
         sbf_image im;
         if (sbf_image_load(ph->path, SBF_DEFAULT_MAX_PIXELS, &im, err, sizeof err)) {
             fprintf(stderr, "int8-gate: %s: %s\n", ph->path, err);
@@ -216,6 +243,7 @@ int main(int argc, char **argv) {
     printf("int8 gate: %s (%d faces >= %d needed, every cosine >= %.4f)\n", ok ? "PASS" : "FAIL", n, min_faces, min_cos);
     nn_facenet_free(g_net);
     nn_fq_free(g_emu);
+    i8_free_scales(&sc);
     nn_facenet_free(ref);
     sbf_faceset_free(&fs);
     free(r); free(crops); free(emb); free(femb);
