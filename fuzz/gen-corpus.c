@@ -3,7 +3,10 @@
  *                      Adam7, tRNS), JPEGs with EXIF orientation (II/MM, SHORT/LONG), GIF, PNM
  *   <corpus>/weights/  SBFW files from the nnw writer
  *   <corpus>/store/    embeddings databases from the store API (float32, float16, forget, torn tail)
- * and, given a second folder, hand-made regression inputs for bugs found by reading (<regress>/...).
+ *                      (issue 22:) WebP lossy / lossless / alpha (libwebp's encoder), CMYK and YCCK JPEG
+ *                      (libjpeg's encoder, Adobe marker as Photoshop writes it), progressive 4:2:0 JPEG
+ * and, given a second folder, hand-made regression inputs for bugs found by reading (<regress>/...), and
+ * (issue 21) a header bomb of every format: a few hundred bytes that declare 10000x10000 pixels.
  * Names starting "ok-" must be accepted and "bad-" refused (tests/test_fuzz_regress.c checks).
  * usage: gen-corpus CORPUS_DIR [REGRESS_DIR]        (make fuzz-corpus) */
 #include <errno.h>
@@ -12,7 +15,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <jpeglib.h>
 #include <stb/stb_image_write.h>
+#include <webp/encode.h>
 #include "nn/half.h"
 #include "nn/weights.h"
 #include "src/store.h"
@@ -188,6 +193,146 @@ static void hand_gif(const char *name, int interlace, int local_table) {
     free(codes.p);
 }
 
+/* A JPEG through libjpeg's encoder from pix (comp 3: RGB in; 4: pix read as C,M,Y,K). */
+static void libjpeg_file(const char *name, int comp, J_COLOR_SPACE store_as, int progressive) {
+    struct jpeg_compress_struct c;
+    struct jpeg_error_mgr e;
+    unsigned char *mem = NULL;
+    unsigned long len = 0;
+    c.err = jpeg_std_error(&e);
+    jpeg_create_compress(&c);
+    jpeg_mem_dest(&c, &mem, &len);
+    c.image_width = W;
+    c.image_height = H;
+    c.input_components = comp;
+    c.in_color_space = comp == 4 ? JCS_CMYK : JCS_RGB;
+    jpeg_set_defaults(&c);
+    jpeg_set_colorspace(&c, store_as);
+    jpeg_set_quality(&c, 90, TRUE);
+    if (progressive) jpeg_simple_progression(&c);
+    jpeg_start_compress(&c, TRUE);
+    while (c.next_scanline < c.image_height) {
+        JSAMPROW row = pix + (size_t)c.next_scanline * W * comp;
+        jpeg_write_scanlines(&c, &row, 1);
+    }
+    jpeg_finish_compress(&c);
+    jpeg_destroy_compress(&c);
+    save("image", name, mem, len);
+    free(mem);
+}
+
+static void camera_images(void) {
+    uint8_t *out = NULL;
+    size_t n;
+    pattern(3);
+    if (!(n = WebPEncodeRGB(pix, W, H, W * 3, 80, &out))) { fprintf(stderr, "gen-corpus: WebP encoder failed\n"); exit(1); }
+    save("image", "ok-lossy.webp", out, n);
+    WebPFree(out);
+    if (!(n = WebPEncodeLosslessRGB(pix, W, H, W * 3, &out))) { fprintf(stderr, "gen-corpus: WebP encoder failed\n"); exit(1); }
+    save("image", "ok-lossless.webp", out, n);
+    WebPFree(out);
+    pattern(4);
+    if (!(n = WebPEncodeRGBA(pix, W, H, W * 4, 80, &out))) { fprintf(stderr, "gen-corpus: WebP encoder failed\n"); exit(1); }
+    save("image", "ok-alpha.webp", out, n);
+    WebPFree(out);
+    libjpeg_file("ok-cmyk.jpg", 4, JCS_CMYK, 0);
+    libjpeg_file("ok-ycck-progressive.jpg", 4, JCS_YCCK, 1);
+    pattern(3);
+    libjpeg_file("ok-progressive-420.jpg", 3, JCS_YCbCr, 1);
+}
+
+/* Header bombs (issue 21): each declares 10000x10000 pixels (100 megapixels, the default limit) in a few
+ * hundred bytes; every one must be refused before anything is allocated for its pixels. */
+static void header_bombs(void) {
+    buf b = {0};
+    /* JPEG: SOI, DQT, SOF0 10000x10000 gray, DHT (one 1-bit DC code, one 1-bit AC code), SOS, 16 bytes, EOI */
+    put(&b, "\xFF\xD8", 2);
+    put16be(&b, 0xFFDB); put16be(&b, 67); put8(&b, 0);
+    for (int i = 0; i < 64; i++) put8(&b, 1);
+    put16be(&b, 0xFFC0); put16be(&b, 11); put8(&b, 8); put16be(&b, 10000); put16be(&b, 10000); put8(&b, 1);
+    put8(&b, 1); put8(&b, 0x11); put8(&b, 0);
+    for (int cls = 0; cls < 2; cls++) {
+        put16be(&b, 0xFFC4); put16be(&b, 2 + 17 + 1); put8(&b, (unsigned)cls << 4);
+        put8(&b, 1);
+        for (int i = 1; i < 16; i++) put8(&b, 0);
+        put8(&b, 0); /* DC: category 0; AC: end of block */
+    }
+    put16be(&b, 0xFFDA); put16be(&b, 8); put8(&b, 1); put8(&b, 1); put8(&b, 0x00); put8(&b, 0); put8(&b, 63); put8(&b, 0);
+    for (int i = 0; i < 16; i++) put8(&b, 0);
+    put16be(&b, 0xFFD9);
+    save_buf("image", "bad-bomb-header-10000x10000.jpg", &b);
+    /* progressive: the same with SOF2 and a DC scan */
+    put(&b, "\xFF\xD8", 2);
+    put16be(&b, 0xFFDB); put16be(&b, 67); put8(&b, 0);
+    for (int i = 0; i < 64; i++) put8(&b, 1);
+    put16be(&b, 0xFFC2); put16be(&b, 17); put8(&b, 8); put16be(&b, 10000); put16be(&b, 10000); put8(&b, 3);
+    for (int k = 1; k <= 3; k++) { put8(&b, (unsigned)k); put8(&b, k == 1 ? 0x22 : 0x11); put8(&b, 0); }
+    put16be(&b, 0xFFC4); put16be(&b, 2 + 17 + 1); put8(&b, 0); put8(&b, 1);
+    for (int i = 1; i < 16; i++) put8(&b, 0);
+    put8(&b, 0);
+    put16be(&b, 0xFFDA); put16be(&b, 12); put8(&b, 3);
+    for (int k = 1; k <= 3; k++) { put8(&b, (unsigned)k); put8(&b, 0); }
+    put8(&b, 0); put8(&b, 0); put8(&b, 0);
+    for (int i = 0; i < 16; i++) put8(&b, 0);
+    put16be(&b, 0xFFD9);
+    save_buf("image", "bad-bomb-header-10000x10000-progressive.jpg", &b);
+    /* PNG: 10000x10000 RGB, one tiny IDAT */
+    put(&b, "\x89PNG\r\n\x1a\n", 8);
+    unsigned char ihdr[13] = {0, 0, 0x27, 0x10, 0, 0, 0x27, 0x10, 8, 2, 0, 0, 0};
+    png_chunk(&b, "IHDR", ihdr, 13);
+    static const unsigned char z[] = {0x78, 0x01, 0x63, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01};
+    png_chunk(&b, "IDAT", z, sizeof z);
+    png_chunk(&b, "IEND", NULL, 0);
+    save_buf("image", "bad-bomb-header-10000x10000.png", &b);
+    /* GIF: 10000x10000 canvas, one 1x1 frame (stb kept 9 bytes per canvas pixel: 880 MB peak) */
+    put(&b, "GIF89a", 6); put16le(&b, 10000); put16le(&b, 10000); put8(&b, 0x80); put8(&b, 0); put8(&b, 0);
+    put(&b, "\0\0\0\xff\xff\xff", 6);
+    put8(&b, 0x2C); put16le(&b, 0); put16le(&b, 0); put16le(&b, 1); put16le(&b, 1); put8(&b, 0);
+    put8(&b, 2); put8(&b, 2); put8(&b, 0x44); put8(&b, 0x01); put8(&b, 0); put8(&b, 0x3B);
+    save_buf("image", "bad-bomb-header-10000x10000.gif", &b);
+    /* GIF: a 2000x2000 canvas that holds 40 frames (canvas x frames = 160 megapixels) */
+    put(&b, "GIF89a", 6); put16le(&b, 2000); put16le(&b, 2000); put8(&b, 0x80); put8(&b, 0); put8(&b, 0);
+    put(&b, "\0\0\0\xff\xff\xff", 6);
+    for (int f = 0; f < 40; f++) {
+        put8(&b, 0x2C); put16le(&b, 0); put16le(&b, 0); put16le(&b, 1); put16le(&b, 1); put8(&b, 0);
+        put8(&b, 2);
+        if (f == 0) /* enough LZW data to cover the canvas: the frame count is what refuses it */
+            for (int k = 0; k < 2; k++) { put8(&b, 200); for (int i = 0; i < 200; i++) put8(&b, 0x44); }
+        else { put8(&b, 2); put8(&b, 0x44); put8(&b, 0x01); }
+        put8(&b, 0);
+    }
+    put8(&b, 0x3B);
+    save_buf("image", "bad-bomb-gif-40-frames-2000x2000.gif", &b);
+    /* BMP: 10000x10000 24-bit, no pixel data */
+    put(&b, "BM", 2); put16le(&b, 54); put16le(&b, 0); put16le(&b, 0); put16le(&b, 0); put16le(&b, 54); put16le(&b, 0);
+    put16le(&b, 40); put16le(&b, 0); put16le(&b, 10000); put16le(&b, 0); put16le(&b, 10000); put16le(&b, 0);
+    put16le(&b, 1); put16le(&b, 24); put16le(&b, 0); put16le(&b, 0);
+    for (int i = 0; i < 20; i++) put8(&b, 0);
+    save_buf("image", "bad-bomb-header-10000x10000.bmp", &b);
+    /* PPM */
+    putstr(&b, "P6\n10000 10000\n255\n");
+    for (int i = 0; i < 64; i++) put8(&b, 7);
+    save_buf("image", "bad-bomb-header-10000x10000.ppm", &b);
+    /* TGA (no magic: the replay names it *.tga), run-length RGB */
+    put8(&b, 0); put8(&b, 0); put8(&b, 10); for (int i = 0; i < 9; i++) put8(&b, 0);
+    put16le(&b, 10000); put16le(&b, 10000); put8(&b, 24); put8(&b, 0);
+    put8(&b, 0xFF); put8(&b, 1); put8(&b, 2); put8(&b, 3);
+    save_buf("image", "bad-bomb-header-10000x10000-rle-tga", &b);
+    /* WebP: lossy VP8 key frame header of 10000x10000 with its partition cut off */
+    static const unsigned char vp8[] = {0x50, 0x02, 0x00, 0x9d, 0x01, 0x2a, 0x10, 0x27, 0x10, 0x27};
+    put(&b, "RIFF", 4); put8(&b, 4 + 8 + 30); put8(&b, 0); put8(&b, 0); put8(&b, 0); put(&b, "WEBPVP8 ", 8);
+    put8(&b, 30); put8(&b, 0); put8(&b, 0); put8(&b, 0); put(&b, vp8, sizeof vp8);
+    for (int i = 0; i < 20; i++) put8(&b, 0);
+    save_buf("image", "bad-bomb-header-10000x10000.webp", &b);
+    /* WebP lossless: VP8L header of 10000x10000, no image data */
+    put(&b, "RIFF", 4); put8(&b, 4 + 8 + 6); put8(&b, 0); put8(&b, 0); put8(&b, 0); put(&b, "WEBPVP8L", 8);
+    put8(&b, 6); put8(&b, 0); put8(&b, 0); put8(&b, 0);
+    const unsigned long v = (10000ul - 1) | (10000ul - 1) << 14;
+    put8(&b, 0x2f); put8(&b, v & 0xff); put8(&b, (v >> 8) & 0xff); put8(&b, (v >> 16) & 0xff); put8(&b, (v >> 24) & 0xff);
+    put8(&b, 0);
+    save_buf("image", "bad-bomb-header-10000x10000-lossless.webp", &b);
+}
+
 static void images(void) {
     buf b = {0};
     for (int comp = 1; comp <= 4; comp++) {
@@ -354,7 +499,7 @@ static void face(sbf_face_rec *f, int i) {
 static void put_photo(sbf_store *s, const char *path, int nfaces) {
     sbf_face_rec fr[3];
     for (int i = 0; i < nfaces; i++) face(&fr[i], i);
-    sbf_photo_meta m = {path, 1000 + nfaces, 1700000000000000000LL + nfaces, 640, 480};
+    sbf_photo_meta m = {path, 1000 + nfaces, 1700000000000000000LL + nfaces, 640, 480, NULL};
     char err[512];
     if (sbf_store_put(s, &m, nfaces, fr, err, sizeof err)) { fprintf(stderr, "gen-corpus: %s\n", err); exit(1); }
 }
@@ -411,6 +556,7 @@ int main(int argc, char **argv) {
     snprintf(outdir, sizeof outdir, "%s", argv[1]);
     mkdirs(outdir);
     images();
+    camera_images();
     weights();
     stores();
     printf("gen-corpus: %d files, %zu bytes in %s\n", nfiles, nbytes, outdir);
@@ -418,6 +564,7 @@ int main(int argc, char **argv) {
         mkdirs(argv[2]);
         regress_weights(argv[2]);
         regress_images();
+        header_bombs();
         printf("gen-corpus: hand-made regression inputs in %s\n", argv[2]);
     }
     return 0;

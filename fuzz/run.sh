@@ -3,7 +3,7 @@
 # usage: fuzz/run.sh ci|long SECONDS TARGET...
 #   ci    fresh scratch corpus build/fuzz/ci-corpus/<t>, seeds fuzz/corpus/<t> + fuzz/regress/<t> read only
 #   long  persistent fuzz/corpus-work/<t> (git-ignored; seeded from the committed corpus), for `make fuzz`
-#   msan  like ci, with the MemorySanitizer build (FUZZ_BIN_DIR=build/fuzz/msan), for `make fuzz-msan`
+#   msan  like ci, with the MemorySanitizer build (FUZZ_BIN_DIR=build/msan), for `make fuzz-msan`
 # Crashing inputs go to build/fuzz/artifacts/<t>/; a log per target to build/fuzz/<mode>-<t>.log.
 # Exits non-zero when any target found a crash, leak, UB, timeout or out-of-memory.
 # Knobs: FUZZ_TIMEOUT (s per input, default 10), FUZZ_RSS_MB (default 2048), FUZZ_ARGS (extra flags).

@@ -4,9 +4,9 @@ ifneq ($(filter native asan,$(V)),)
 TOOLS += $(B)/tools/bench-facenet
 endif
 
-$(B)/tools/bench-facenet: tools/bench-facenet.c $(B)/libsbf.a nn/facenet.h
+$(B)/tools/bench-facenet: tools/bench-facenet.c $(B)/libsbf.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $< $(B)/libsbf.a $(LDFLAGS_V_$(V)) $(LDLIBS)
+	$(CC) $(CFLAGS) $(DEPFLAGS) -o $@ $< $(B)/libsbf.a $(LDFLAGS_V_$(V)) $(LDLIBS)
 
 .PHONY: bench-facenet
 # Same machine, one run: ours alone at 1 and 2 threads (+ peak RSS), then ours and OpenCV DNN 4.6 (ONNX graph
@@ -16,17 +16,21 @@ bench-facenet: $(B)/tools/bench-facenet weights/facenet-20180402.sbfw
 
 bench: bench-facenet
 
+# What only the benchmarks need (never `make setup`); tools/test-fresh.sh --bench-deps (make test-fresh-bench)
+# proves it on a fresh Debian 12 root with bench-deps-check.
+BENCH_PACKAGES := python3-opencv python3-onnx python3-numpy
 bench-deps:
-	@dpkg -s python3-opencv python3-onnx python3-numpy >/dev/null 2>&1 || \
-	  { if [ "$$(id -u)" = 0 ]; then apt-get install -y python3-opencv python3-onnx python3-numpy; \
-	    else sudo apt-get install -y python3-opencv python3-onnx python3-numpy; fi; }
+	@sh tools/setup-packages.sh $(BENCH_PACKAGES) --
+
+bench-deps-check:
+	@python3 -c "import cv2, onnx, numpy; print('bench-deps: OpenCV', cv2.__version__, 'onnx', onnx.__version__, 'numpy', numpy.__version__)"
 
 # Bench only: nn/ as a shared library, so the OpenCV peer can time both engines face by face in one process.
 ifeq ($(V),native)
 NN_PIC_OBJS := $(patsubst %.c,$(B)/pic/%.o,$(wildcard nn/*.c))
-$(B)/pic/nn/%.o: nn/%.c $(wildcard nn/*.h)
+$(B)/pic/nn/%.o: nn/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -fPIC $(if $(findstring _avx2,$*),$(ISA_AVX2_$(V))) -c -o $@ $<
+	$(CC) $(CFLAGS) $(DEPFLAGS) -fPIC $(if $(findstring _avx2,$*),$(ISA_AVX2_$(V))) -c -o $@ $<
 $(B)/tools/libsbfnn.so: $(NN_PIC_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) -shared -o $@ $^ $(LDLIBS)

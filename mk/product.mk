@@ -7,19 +7,19 @@ ifneq ($(filter native asan,$(V)),)
 TOOLS += $(B)/tools/bench-cluster $(B)/tools/eval-lfw
 $(B)/tools/bench-cluster $(B)/tools/eval-lfw: $(B)/tools/%: tools/%.c $(B)/libsbf.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $< $(B)/libsbf.a $(LDFLAGS_V_$(V):-static=) $(LDLIBS)
+	$(CC) $(CFLAGS) $(DEPFLAGS) -o $@ $< $(B)/libsbf.a $(LDFLAGS_V_$(V):-static=) $(LDLIBS)
 endif
 
 # Test helper for tests/e2e_sort.sh (writes a database from golden embeddings + seeded noise).
 $(B)/tests/e2e_sort_mkdb: tests/e2e_sort_mkdb.c $(B)/libsbf.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $< $(B)/libsbf.a $(LDFLAGS_V_$(V):-static=) $(LDLIBS)
+	$(CC) $(CFLAGS) $(DEPFLAGS) -o $@ $< $(B)/libsbf.a $(LDFLAGS_V_$(V):-static=) $(LDLIBS)
 check: $(B)/tests/e2e_sort_mkdb
 
 # tools/realign: re-embed a database's faces with another alignment rule (stored boxes + landmarks).
 ifeq ($(V),native)
 TOOLS += $(B)/tools/realign
-$(B)/tools/realign: tools/realign.c tools/align-variants.h $(B)/libsbf.a
+$(B)/tools/realign: tools/realign.c $(B)/libsbf.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $< $(B)/libsbf.a $(LDFLAGS_V_$(V):-static=) $(LDLIBS)
+	$(CC) $(CFLAGS) $(DEPFLAGS) -o $@ $< $(B)/libsbf.a $(LDFLAGS_V_$(V):-static=) $(LDLIBS)
 endif

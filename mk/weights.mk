@@ -7,10 +7,9 @@ FACENET_META := --meta model=facenet-inception-resnet-v1-20180402-114759 \
 WEIGHT_FILES += weights/facenet-20180402.sbfw
 TOOLS += build/native/tools/npy2sbfw build/native/tools/sbfw-info
 
-NPY2SBFW_SRCS := tools/npy2sbfw.c nn/weights.c nn/half.c src/util.c
-build/native/tools/npy2sbfw: $(NPY2SBFW_SRCS) nn/weights.h nn/half.h src/util.h
+build/native/tools/npy2sbfw: tools/npy2sbfw.c build/native/libsbf.a
 	@mkdir -p $(dir $@)
-	gcc $(CFLAGS_COMMON) -o $@ $(NPY2SBFW_SRCS) -lm
+	gcc $(CFLAGS_COMMON) $(DEPFLAGS) -o $@ $< build/native/libsbf.a $(HOST_LIBS)
 
 $(FACENET_NPY_DIR)/.verified: weights/facenet-20180402-114759.sha256
 	sh tools/fetch-facenet.sh $< $(SHARED)/weights/facenet-20180402-114759 $(FACENET_NPY_DIR)
@@ -22,8 +21,8 @@ weights/facenet-20180402.sbfw: $(FACENET_NPY_DIR)/.verified | build/native/tools
 weights/facenet-20180402-f16.sbfw: $(FACENET_NPY_DIR)/.verified | build/native/tools/npy2sbfw
 	build/native/tools/npy2sbfw --f16 $(FACENET_META) $(FACENET_NPY_DIR) $@
 
-build/native/tools/sbfw-info: tools/sbfw-info.c nn/weights.c src/util.c nn/weights.h src/util.h
+build/native/tools/sbfw-info: tools/sbfw-info.c build/native/libsbf.a
 	@mkdir -p $(dir $@)
-	gcc $(CFLAGS_COMMON) -o $@ tools/sbfw-info.c nn/weights.c src/util.c -lm
+	gcc $(CFLAGS_COMMON) $(DEPFLAGS) -o $@ $< build/native/libsbf.a $(HOST_LIBS)
 
 tools: $(TOOLS)

@@ -121,7 +121,7 @@ void nn_conv_task(const nn_conv_call *c, int task) {
     const nn_conv *cv = c->cv;
     const nn_kernels *kern = nn_kern();
     nn_ukernel_fn fn = cv->f16 ? kern->gemm_f16 : kern->gemm;
-    if (!fn) fn = nn_kernels_scalar()->gemm_f16; /* float16 panels, flavour without a float16 kernel (armv7) */
+    if (!fn) fn = nn_kernels_for(NN_ISA_SCALAR)->gemm_f16; /* float16 panels, flavour without a float16 kernel (armv7) */
     nn_ukernel2_fn fn2 = cv->f16 ? kern->gemm2_f16 : kern->gemm2;
     int tm = task % c->tasks_m, tn = task / c->tasks_m;
     int t0 = (int)((long)c->mtiles * tm / c->tasks_m), t1 = (int)((long)c->mtiles * (tm + 1) / c->tasks_m);

@@ -3,6 +3,7 @@
 #ifndef NN_FACENET_H
 #define NN_FACENET_H
 #include <stddef.h>
+#include "nn/cpu.h" /* nn_set_isa / nn_isa_name: the kernels every family runs (SORTBYFACE_ISA) */
 
 #define NN_FACENET_SIZE 160
 #define NN_FACENET_DIM 512
@@ -28,10 +29,5 @@ int nn_facenet_threads(const nn_facenet *net);
 const char *nn_facenet_precision(const nn_facenet *net);
 /* Faces run through the network together in one pass (default 2; ~4 MB of arena per face per thread). */
 void nn_facenet_set_batch(nn_facenet *net, int batch);
-
-/* Force a kernel flavour for tests/benchmarks: "scalar", "avx2", "neon" (returns -1 if unavailable),
- * "auto" = best available.  Process-wide. */
-int nn_set_isa(const char *name);
-const char *nn_isa_name(void);
 
 #endif

@@ -1,9 +1,7 @@
-/* nn/kernels.c — the portable scalar kernels (same interface as the SIMD ones) and ISA dispatch. */
+/* nn/kernels.c — the portable scalar kernels (same interface as the SIMD ones) and the table of kernel tables
+ * indexed by ISA level. */
 #include "nn/kernels.h"
 #include "nn/half.h"
-#include <pthread.h>
-#include <stdlib.h>
-#include <string.h>
 
 static inline void epilogue(float acc[NN_MR][NN_NR], float *c, size_t ldc, int mr, int nr, int flags) {
     for (int r = 0; r < mr; r++) {
@@ -67,49 +65,18 @@ static void maxrow_scalar(const float *const *rows, int in_ld, int ow, int ch, f
 }
 
 static const nn_kernels k_scalar = {"scalar", gemm_scalar, gemm_scalar_f16, maxrow_scalar, NULL, NULL};
-const nn_kernels *nn_kernels_scalar(void) { return &k_scalar; }
 
-static const nn_kernels *g_kern;
-static pthread_once_t g_once = PTHREAD_ONCE_INIT;
+static const nn_kernels *const TABLE[NN_ISA_COUNT] = {
+    [NN_ISA_SCALAR] = &k_scalar,
+#if defined(__x86_64__)
+    [NN_ISA_AVX2] = &nn_kernels_avx2,
+    [NN_ISA_AVX512] = &nn_kernels_avx512,
+#endif
+#if defined(__ARM_NEON)
+    [NN_ISA_NEON] = &nn_kernels_neon,
+#endif
+};
 
-static const nn_kernels *best(void) {
-    const nn_kernels *k = nn_kernels_avx512();
-    if (!k) k = nn_kernels_avx2();
-    if (!k) k = nn_kernels_neon();
-    if (!k) k = nn_kernels_scalar();
-    return k;
-}
+const nn_kernels *nn_kernels_for(nn_isa isa) { return (unsigned)isa < NN_ISA_COUNT ? TABLE[isa] : NULL; }
 
-static void init_once(void) {
-    const char *env = getenv("SORTBYFACE_ISA");
-    const nn_kernels *k = NULL;
-    if (env && !strcmp(env, "scalar")) k = nn_kernels_scalar();
-    else if (env && !strcmp(env, "avx2")) k = nn_kernels_avx2();
-    else if (env && !strcmp(env, "neon")) k = nn_kernels_neon();
-    else if (env && !strcmp(env, "avx512")) k = nn_kernels_avx512();
-    if (!k) k = best();
-    __atomic_store_n(&g_kern, k, __ATOMIC_RELEASE);
-}
-
-const nn_kernels *nn_kern(void) {
-    const nn_kernels *k = __atomic_load_n(&g_kern, __ATOMIC_ACQUIRE);
-    if (k) return k;
-    pthread_once(&g_once, init_once);
-    return __atomic_load_n(&g_kern, __ATOMIC_ACQUIRE);
-}
-
-int nn_set_isa(const char *name) {
-    const nn_kernels *k = NULL;
-    if (!name) return -1;
-    if (!strcmp(name, "scalar")) k = nn_kernels_scalar();
-    else if (!strcmp(name, "avx2")) k = nn_kernels_avx2();
-    else if (!strcmp(name, "neon")) k = nn_kernels_neon();
-    else if (!strcmp(name, "avx512")) k = nn_kernels_avx512();
-    else if (!strcmp(name, "auto")) k = best();
-    if (!k) return -1;
-    pthread_once(&g_once, init_once);
-    __atomic_store_n(&g_kern, k, __ATOMIC_RELEASE);
-    return 0;
-}
-
-const char *nn_isa_name(void) { return nn_kern()->name; }
+const nn_kernels *nn_kern(void) { return TABLE[nn_isa_get()]; }

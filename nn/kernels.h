@@ -1,9 +1,10 @@
-/* nn/kernels.h — the per-ISA compute kernels (scalar, AVX2+FMA, NEON) behind one dispatch table,
- * and the run-time ISA choice (nn_set_isa / nn_isa_name).  Internal to nn/. */
+/* nn/kernels.h — the per-ISA compute kernels (scalar, AVX2+FMA, AVX-512F, NEON): one table per ISA level of
+ * nn/cpu.h.  Internal to nn/ (code outside nn/ reaches the GEMM micro-kernel through nn/gemm.h). */
 #ifndef NN_KERNELS_H
 #define NN_KERNELS_H
 #include <stddef.h>
 #include <stdint.h>
+#include "nn/cpu.h"
 
 #define NN_MR 6       /* micro-tile rows (output pixels) */
 #define NN_NR 16      /* micro-tile columns (output channels) = packed weight panel width */
@@ -39,18 +40,22 @@ typedef struct {
     nn_ukernel2_fn gemm2_f16; /* optional: the same for binary16 panels */
 } nn_kernels;
 
-/* The selected kernel table (initialised on first use to the best available ISA). */
+/* The kernel table of an ISA level; NULL when this build has none for it (no CPU check: see nn_isa_runs). */
+const nn_kernels *nn_kernels_for(nn_isa isa);
+/* The table of the level in force (nn_isa_get()). */
 const nn_kernels *nn_kern(void);
 
-/* Flavour tables; NULL when not compiled in / not supported by this CPU. */
-const nn_kernels *nn_kernels_scalar(void);
-const nn_kernels *nn_kernels_avx2(void);
-const nn_kernels *nn_kernels_neon(void);
-const nn_kernels *nn_kernels_avx512(void); /* AVX-512F pair kernel; the rest from the AVX2 table */
-
-/* Force a kernel flavour for tests/benchmarks: "scalar", "avx2", "avx512", "neon" (-1 if unavailable);
- * "auto" picks the best one. */
-int nn_set_isa(const char *name);
-const char *nn_isa_name(void);
+#if defined(__x86_64__)
+extern const nn_kernels nn_kernels_avx2;   /* kernels_avx2.c */
+extern const nn_kernels nn_kernels_avx512; /* kernels_avx512.c: the AVX2 table plus the two-panel kernels */
+void nn_gemm_avx2(int ntaps, int cin, const float *const *a, const void *b, const float *bias, float *c, size_t ldc,
+                  int mr, int nr, int flags);
+void nn_gemm_avx2_f16(int ntaps, int cin, const float *const *a, const void *b, const float *bias, float *c,
+                      size_t ldc, int mr, int nr, int flags);
+void nn_maxrow_avx2(const float *const *rows, int in_ld, int ow, int ch, float *out, int out_ld);
+#endif
+#if defined(__ARM_NEON)
+extern const nn_kernels nn_kernels_neon; /* kernels_neon.c */
+#endif
 
 #endif

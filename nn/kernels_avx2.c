@@ -57,20 +57,20 @@ static inline void store_tile(__m256 acc[NN_MR][2], float *c, size_t ldc, int mr
     __m256 acc[NN_MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}}; \
     store_tile(acc, c, ldc, mr, nr, flags);
 
-static void gemm_avx2(int ntaps, int cin, const float *const *a, const void *bv, const float *bias,
+void nn_gemm_avx2(int ntaps, int cin, const float *const *a, const void *bv, const float *bias,
                       float *c, size_t ldc, int mr, int nr, int flags) {
     const float *b = bv;
     KERNEL_BODY(w0 = _mm256_load_ps(b); w1 = _mm256_load_ps(b + 8))
 }
 
-static void gemm_avx2_f16(int ntaps, int cin, const float *const *a, const void *bv, const float *bias,
+void nn_gemm_avx2_f16(int ntaps, int cin, const float *const *a, const void *bv, const float *bias,
                           float *c, size_t ldc, int mr, int nr, int flags) {
     const uint16_t *b = bv;
     KERNEL_BODY(w0 = _mm256_cvtph_ps(_mm_load_si128((const __m128i *)b));
                 w1 = _mm256_cvtph_ps(_mm_load_si128((const __m128i *)(b + 8))))
 }
 
-static void maxrow_avx2(const float *const *rows, int in_ld, int ow, int ch, float *out, int out_ld) {
+void nn_maxrow_avx2(const float *const *rows, int in_ld, int ow, int ch, float *out, int out_ld) {
     for (int ox = 0; ox < ow; ox++) {
         const float *p0 = rows[0] + (size_t)(2 * ox) * in_ld, *p1 = rows[1] + (size_t)(2 * ox) * in_ld,
                     *p2 = rows[2] + (size_t)(2 * ox) * in_ld;
@@ -99,14 +99,7 @@ static void maxrow_avx2(const float *const *rows, int in_ld, int ow, int ch, flo
     }
 }
 
-static const nn_kernels k_avx2 = {"avx2", gemm_avx2, gemm_avx2_f16, maxrow_avx2, 0, 0};
-
-const nn_kernels *nn_kernels_avx2(void) {
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c"))
-        return &k_avx2;
-    return 0;
-}
+const nn_kernels nn_kernels_avx2 = {"avx2", nn_gemm_avx2, nn_gemm_avx2_f16, nn_maxrow_avx2, 0, 0};
 #else
-const nn_kernels *nn_kernels_avx2(void) { return 0; }
+typedef int nn_kernels_avx2_empty; /* x86-64 only */
 #endif

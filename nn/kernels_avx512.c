@@ -1,10 +1,9 @@
 /* nn/kernels_avx512.c — AVX-512F conv/GEMM micro-kernels over two 16-column panels at once (6 rows x 32
  * columns, 12 zmm accumulators; float32 and binary16 panels); everything else is the AVX2 table.  Compiled without ISA flags: the
- * function carries its own target attribute and is only picked when the CPU reports AVX-512F. */
+ * function carries its own target attribute and runs only at the avx512 level (nn/cpu.h: the CPU has AVX-512F). */
 #include "nn/kernels.h"
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
-#include <pthread.h>
 
 #define ROW2(r, ap)                                                   \
     do {                                                              \
@@ -56,23 +55,8 @@ __attribute__((target("avx512f"))) static inline void store2(__m512 acc[NN_MR][2
 KERNEL2(gemm2_avx512, float, LOAD_F32)
 KERNEL2(gemm2_avx512_f16, uint16_t, LOAD_F16)
 
-static nn_kernels k_avx512;
-static const nn_kernels *k_avx512_ptr;
-static pthread_once_t once = PTHREAD_ONCE_INIT;
-static void init(void) {
-    const nn_kernels *base = nn_kernels_avx2();
-    __builtin_cpu_init();
-    if (!base || !__builtin_cpu_supports("avx512f")) return;
-    k_avx512 = *base;
-    k_avx512.name = "avx512";
-    k_avx512.gemm2 = gemm2_avx512;
-    k_avx512.gemm2_f16 = gemm2_avx512_f16;
-    k_avx512_ptr = &k_avx512;
-}
-const nn_kernels *nn_kernels_avx512(void) {
-    pthread_once(&once, init);
-    return k_avx512_ptr;
-}
+const nn_kernels nn_kernels_avx512 = {"avx512", nn_gemm_avx2, nn_gemm_avx2_f16, nn_maxrow_avx2,
+                                      gemm2_avx512, gemm2_avx512_f16};
 #else
-const nn_kernels *nn_kernels_avx512(void) { return 0; }
+typedef int nn_kernels_avx512_empty; /* x86-64 only */
 #endif

@@ -157,11 +157,10 @@ static void maxrow_neon(const float *const *rows, int in_ld, int ow, int ch, flo
 }
 
 #if defined(__aarch64__) || NEON_F16
-static const nn_kernels k_neon = {"neon", gemm_neon, gemm_neon_f16, maxrow_neon, 0, 0};
+const nn_kernels nn_kernels_neon = {"neon", gemm_neon, gemm_neon_f16, maxrow_neon, 0, 0};
 #else
-static const nn_kernels k_neon = {"neon", gemm_neon, 0, maxrow_neon, 0, 0};
+const nn_kernels nn_kernels_neon = {"neon", gemm_neon, 0, maxrow_neon, 0, 0};
 #endif
-const nn_kernels *nn_kernels_neon(void) { return &k_neon; }
 #else
-const nn_kernels *nn_kernels_neon(void) { return 0; }
+typedef int nn_kernels_neon_empty; /* ARM NEON builds only */
 #endif

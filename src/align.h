@@ -8,7 +8,7 @@
 /* names for --align: "eyes", "box", "mtcnn" */
 typedef enum { SBF_ALIGN_EYES = 0, SBF_ALIGN_BOX = 1, SBF_ALIGN_MTCNN = 2 } sbf_align_method;
 /* Default: the MTCNN rule at 1.25x.  Chosen on all of lfw-dev (tools/realign re-embeds a database with a
- * rule, tools/eval-lfw scores it; README "Measured figures"): min(pairwise F, BCubed F) at the best
+ * rule, tools/eval-lfw scores it; docs/MEASUREMENTS.md, "LFW"): min(pairwise F, BCubed F) at the best
  * threshold / verification on pairsDevTrain's complete pairs: mtcnn 1.15x 0.949 / 99.17%, 1.2x 0.950 /
  * 99.54%, 1.25x 0.950 / 99.45%, 1.35x 0.945 / 99.08%; one scale for x and y (no stretch) 0.946 / 99.22%;
  * box 1.5x 0.944 / 99.26%.  Earlier, on verification only (tools/eval-align): box 1.15x 98.55%,

@@ -20,6 +20,32 @@ static int usage_error(const sbf_cmd_spec *spec, const char *fmt, const char *ar
     return 2;
 }
 
+/* The one range of each numeric flag, whichever verb takes it (checked as the flag is read). */
+static const struct {
+    const char *name;
+    double lo, hi;
+} ranges[] = {
+    {"threads", 0, 256},                  /* 0: all cores; the thread pool's limit */
+    {"processes", 0, 256},                /* embed's alias of --threads */
+    {"min-face", 0, 1000000},             /* pixels; 0: every size */
+    {"max-pixels", 100000, 2147483647.0}, /* at least 0.1 megapixel (a 316x316 photo) */
+    {"upsample", 0, 3},                   /* as embed's and find's --upsample N|auto */
+    {"itr", 1, 100000},
+    {"threshold", -1, 1}, /* a cosine similarity */
+    {"adjust-threshold", -5, 5},
+    {"face", 0, 100000}, /* a face index, as in clusters.tsv */
+};
+
+int sbf_check_flag(const char *verb, const char *name, double v) {
+    for (size_t i = 0; i < sizeof ranges / sizeof *ranges; i++) {
+        if (strcmp(ranges[i].name, name) || (v >= ranges[i].lo && v <= ranges[i].hi)) continue;
+        fprintf(stderr, "sortbyface %s: --%s must be between %.15g and %.15g (got %.15g)\n", verb, name, ranges[i].lo,
+                ranges[i].hi, v);
+        return 2;
+    }
+    return 0;
+}
+
 static int set_value(const sbf_cmd_spec *spec, const sbf_opt *o, const char *v) {
     char *end;
     switch (o->kind) {
@@ -32,7 +58,7 @@ static int set_value(const sbf_cmd_spec *spec, const sbf_opt *o, const char *v) 
             return usage_error(spec, msg, v);
         }
         *(int *)o->dest = (int)x;
-        return 0;
+        return sbf_check_flag(spec->verb, o->name, (double)x);
     }
     case SBF_OPT_DOUBLE: {
         errno = 0;
@@ -43,13 +69,10 @@ static int set_value(const sbf_cmd_spec *spec, const sbf_opt *o, const char *v) 
             return usage_error(spec, msg, v);
         }
         *(double *)o->dest = x;
-        return 0;
+        return sbf_check_flag(spec->verb, o->name, x);
     }
-    case SBF_OPT_STRING:
-        *(const char **)o->dest = v;
-        return 0;
-    case SBF_OPT_FLAG:
-        break;
+    case SBF_OPT_STRING: *(const char **)o->dest = v; return 0;
+    case SBF_OPT_FLAG: break;
     }
     return 0;
 }
@@ -57,11 +80,20 @@ static int set_value(const sbf_cmd_spec *spec, const sbf_opt *o, const char *v) 
 int sbf_parse(const sbf_cmd_spec *spec, int argc, char **argv, int *npos, char ***pos) {
     char **p = calloc((size_t)argc + 1, sizeof *p);
     int n = 0, only_pos = 0;
-    if (!p) { fprintf(stderr, "sortbyface: out of memory\n"); return 2; }
+    if (!p) {
+        fprintf(stderr, "sortbyface: out of memory\n");
+        return 2;
+    }
     for (int i = 1; i < argc; i++) {
         char *a = argv[i];
-        if (only_pos || a[0] != '-' || a[1] == 0) { p[n++] = a; continue; }
-        if (strcmp(a, "--") == 0) { only_pos = 1; continue; }
+        if (only_pos || a[0] != '-' || a[1] == 0) {
+            p[n++] = a;
+            continue;
+        }
+        if (strcmp(a, "--") == 0) {
+            only_pos = 1;
+            continue;
+        }
         const char *name = a + 1 + (a[1] == '-');
         if (strcmp(name, "help") == 0 || strcmp(name, "h") == 0) {
             sbf_print_verb_help(spec, stdout);
@@ -71,17 +103,29 @@ int sbf_parse(const sbf_cmd_spec *spec, int argc, char **argv, int *npos, char *
         const char *eq = strchr(name, '=');
         size_t len = eq ? (size_t)(eq - name) : strlen(name);
         const sbf_opt *o = find_opt(spec->opts, name, len);
-        if (!o) { free(p); return usage_error(spec, "unknown option '%s'", a); }
+        if (!o) {
+            free(p);
+            return usage_error(spec, "unknown option '%s'", a);
+        }
         int rc;
         if (o->kind == SBF_OPT_FLAG) {
-            if (eq) { free(p); return usage_error(spec, "option '%s' takes no value", a); }
+            if (eq) {
+                free(p);
+                return usage_error(spec, "option '%s' takes no value", a);
+            }
             *(int *)o->dest = 1;
             continue;
         }
         if (eq) rc = set_value(spec, o, eq + 1);
         else if (i + 1 < argc) rc = set_value(spec, o, argv[++i]);
-        else { free(p); return usage_error(spec, "option '%s' needs a value", a); }
-        if (rc) { free(p); return rc; }
+        else {
+            free(p);
+            return usage_error(spec, "option '%s' needs a value", a);
+        }
+        if (rc) {
+            free(p);
+            return rc;
+        }
     }
     if (n < spec->min_pos) {
         free(p);
@@ -100,7 +144,8 @@ int sbf_parse(const sbf_cmd_spec *spec, int argc, char **argv, int *npos, char *
 void sbf_print_verb_help(const sbf_cmd_spec *spec, FILE *out) {
     fprintf(out, "usage: sortbyface %s\n\n%s\n", spec->usage, spec->summary);
     if (spec->details) fprintf(out, "\n%s\n", spec->details);
-    fprintf(out, "\noptions (also accepted with a single dash, e.g. -%s):\n", spec->opts && spec->opts->name ? spec->opts->name : "src");
+    fprintf(out, "\noptions (also accepted with a single dash, e.g. -%s):\n",
+            spec->opts && spec->opts->name ? spec->opts->name : "src");
     for (const sbf_opt *o = spec->opts; o && o->name; o++) {
         char left[96];
         int k = snprintf(left, sizeof left, "  --%s", o->name);

@@ -7,8 +7,8 @@
 typedef enum { SBF_OPT_FLAG, SBF_OPT_INT, SBF_OPT_DOUBLE, SBF_OPT_STRING } sbf_opt_kind;
 
 typedef struct {
-    const char *name;    /* long name without dashes, e.g. "src" */
-    const char *alias;   /* optional second name (e.g. "o"), or NULL */
+    const char *name;  /* long name without dashes, e.g. "src" */
+    const char *alias; /* optional second name (e.g. "o"), or NULL */
     sbf_opt_kind kind;
     void *dest;          /* int* for FLAG/INT, double* for DOUBLE, const char** for STRING */
     const char *metavar; /* e.g. "DIR" */
@@ -30,6 +30,10 @@ typedef struct {
 int sbf_parse(const sbf_cmd_spec *spec, int argc, char **argv, int *npos, char ***pos);
 void sbf_print_verb_help(const sbf_cmd_spec *spec, FILE *out);
 
+/* The one validation of numeric flags shared by every verb: --threads, --processes, --min-face, --max-pixels,
+ * --upsample, --itr, --threshold, --adjust-threshold and --face have one range whichever verb takes them;
+ * sbf_parse checks each as it is read.  0, or 2 after a one-line usage error naming the verb. */
+int sbf_check_flag(const char *verb, const char *name, double v);
 /* Integer/double flag value checks, printing a usage error and returning 2 on failure. */
 int sbf_check_range_int(const char *verb, const char *name, int v, int lo, int hi);
 int sbf_check_range_double(const char *verb, const char *name, double v, double lo, double hi);

@@ -1,13 +1,12 @@
 /* src/cluster.c — similarity graph and Chinese Whispers; see src/cluster.h.
  *
- * The graph needs every dot product <e_i, e_j>, i < j: a symmetric "A * A^T" product with K = 512.
- * Embeddings are packed once into panels of 16 rows stored k-major (panel[k][16]); a task takes a
- * block of 96 rows, packs 6 rows at a time k-major (apack[k][6]) and runs the 6x16 micro-kernel
- * against the panels to its right, chunk by chunk so the panels stay in L2.  Each (i, j) dot is a
- * sequential sum over k in every kernel (lane-parallel over j), so kernels differ only by FMA
- * rounding. */
+ * The graph needs every dot product <e_i, e_j>, i < j: a symmetric "A * A^T" product with K = 512, computed
+ * by nn's GEMM micro-kernel (nn/gemm.h).  Embeddings are packed once into panels of 16 columns; a task takes
+ * a block of 96 rows and, 6 rows at a time (row pointers straight into the embeddings), computes their dots
+ * with the panels to its right, chunk by chunk so the panels stay in L2.  Each (i, j) dot is a sequential
+ * sum over k at every ISA level (lane-parallel over j), so the levels differ only by FMA rounding. */
 #include "src/cluster.h"
-#include "src/cluster_kernels.h"
+#include "nn/gemm.h"
 #include "nn/threadpool.h"
 #include "src/util.h"
 
@@ -53,55 +52,13 @@ uint32_t sbf_rng_below(sbf_rng *r, uint32_t n) {
     return (uint32_t)(m >> 32);
 }
 
-/* ---- kernels ------------------------------------------------------------------------------------ */
-/* out[r*16 + c] = sum_k apack[k*6 + r] * bpanel[k*16 + c], k ascending. */
-static void tile_scalar(const float *ap, const float *bp, int dim, float *out) {
-    float acc[SBF_TILE_M][SBF_TILE_N];
-    memset(acc, 0, sizeof acc);
-    for (int k = 0; k < dim; k++) {
-        const float *a = ap + (size_t)k * SBF_TILE_M, *b = bp + (size_t)k * SBF_TILE_N;
-        for (int r = 0; r < SBF_TILE_M; r++)
-            for (int c = 0; c < SBF_TILE_N; c++) acc[r][c] += a[r] * b[c];
-    }
-    memcpy(out, acc, sizeof acc);
-}
-
-void sbf_dot_block_scalar(const float *a, int na, const float *b, int nb, int dim, float *dots) {
-    for (int i = 0; i < na; i++)
-        for (int j = 0; j < nb; j++) {
-            float s = 0;
-            for (int k = 0; k < dim; k++) s += a[(size_t)i * dim + k] * b[(size_t)j * dim + k];
-            dots[(size_t)i * nb + j] = s;
-        }
-}
-
-int sbf_kernel_available(sbf_kernel k) {
-    switch (k) {
-    case SBF_KERNEL_AUTO:
-    case SBF_KERNEL_SCALAR: return 1;
-    case SBF_KERNEL_AVX2: return sbf_tile_avx2_available();
-    case SBF_KERNEL_NEON: return sbf_tile_neon_available();
-    }
-    return 0;
-}
-static sbf_kernel resolve(sbf_kernel k) {
-    if (k != SBF_KERNEL_AUTO) return k;
-    if (sbf_tile_avx2_available()) return SBF_KERNEL_AVX2;
-    if (sbf_tile_neon_available()) return SBF_KERNEL_NEON;
-    return SBF_KERNEL_SCALAR;
-}
-const char *sbf_kernel_name(sbf_kernel k) {
-    switch (resolve(k)) {
-    case SBF_KERNEL_AVX2: return "avx2";
-    case SBF_KERNEL_NEON: return "neon";
-    default: return "scalar";
-    }
-}
-
 /* ---- graph -------------------------------------------------------------------------------------- */
-#define ROWS_PER_TASK 96 /* multiple of SBF_TILE_M */
+#define TILE_M NN_GEMM_MR
+#define TILE_N NN_GEMM_NR
+#define ROWS_PER_TASK 96 /* multiple of TILE_M */
 #define APPROX_MIN_N 1024 /* below this the exact graph is cheap */
 #define CHUNK_PANELS 16  /* 16 panels x 16 rows x 512 x 4 B = 512 KiB per chunk */
+#define CHUNK_COLS (CHUNK_PANELS * TILE_N)
 
 typedef struct { int i, j; float w; } edge;
 typedef struct {
@@ -132,9 +89,7 @@ typedef struct {
     int n, dim, npanels;
     float thr;
     float *bpack;
-    sbf_tile_fn tile;
     edge_buf *bufs; /* per thread */
-    float **apack;  /* per thread */
     const sbf_graph_opts *opt;
     _Atomic long long pairs_done; /* for opt->progress */
     long long pairs_total;
@@ -155,32 +110,30 @@ static void push_edge(edge_buf *b, int i, int j, float w) {
     b->e[b->n++] = (edge){i, j, w};
 }
 
-static void pack_rows(const float *emb, int n, int dim, int r0, int rows, float *dst) {
-    for (int r = 0; r < rows; r++) {
-        int i = r0 + r;
-        if (i < n) {
-            const float *src = emb + (size_t)i * dim;
-            for (int k = 0; k < dim; k++) dst[(size_t)k * rows + r] = src[k];
-        } else {
-            for (int k = 0; k < dim; k++) dst[(size_t)k * rows + r] = 0;
-        }
+/* Packs vectors j0 .. j0+15 of a list (rows idx[j] of emb, or rows j when idx is NULL; count in all) into a
+ * panel of nn's GEMM; vectors past count are zero. */
+static void pack_panel(const float *emb, int dim, const int *idx, int count, int j0, float *panel) {
+    const float *cols[TILE_N];
+    int nc = count - j0 < TILE_N ? count - j0 : TILE_N;
+    for (int j = 0; j < nc; j++) cols[j] = emb + (size_t)(idx ? idx[j0 + j] : j0 + j) * dim;
+    nn_gemm_pack(cols, nc, dim, panel);
+}
+
+/* Row pointers of up to 6 vectors r0 .. r0+5 of a list (as pack_panel; count in all) for nn_gemm_dots;
+ * returns how many are real (the others repeat the first). */
+static int strip_rows(const float *emb, int dim, const int *idx, int count, int r0, const float *rows[TILE_M]) {
+    int mr = count - r0 < TILE_M ? count - r0 : TILE_M;
+    for (int r = 0; r < TILE_M; r++) {
+        int i = r0 + (r < mr ? r : 0);
+        rows[r] = emb + (size_t)(idx ? idx[i] : i) * dim;
     }
+    return mr;
 }
 
 static void pack_task(void *vctx, int task, int thread) {
     (void)thread;
     graph_ctx *c = vctx;
-    pack_rows(c->emb, c->n, c->dim, task * SBF_TILE_N, SBF_TILE_N, c->bpack + (size_t)task * c->dim * SBF_TILE_N);
-}
-
-/* A task's block of rows [*i0, *i1), packed once into the thread's micro-panels; returns their count. */
-static int pack_block(const graph_ctx *c, int task, int thread, int *i0, int *i1) {
-    *i0 = task * ROWS_PER_TASK;
-    *i1 = *i0 + ROWS_PER_TASK < c->n ? *i0 + ROWS_PER_TASK : c->n;
-    int nmicro = (*i1 - *i0 + SBF_TILE_M - 1) / SBF_TILE_M;
-    for (int m = 0; m < nmicro; m++)
-        pack_rows(c->emb, *i1, c->dim, *i0 + m * SBF_TILE_M, SBF_TILE_M, c->apack[thread] + (size_t)m * c->dim * SBF_TILE_M);
-    return nmicro;
+    pack_panel(c->emb, c->dim, NULL, c->n, task * TILE_N, c->bpack + (size_t)task * nn_gemm_panel_floats(c->dim));
 }
 
 /* Adds a finished task's pairs to the count and, on thread 0 only, tells opt->progress. */
@@ -230,36 +183,34 @@ static void heap_offer(float *w, int *j, int *n, int cap, float v, int col) {
 static void graph_task(void *vctx, int task, int thread) {
     graph_ctx *c = vctx;
     edge_buf *eb = &c->bufs[thread];
-    float *ap = c->apack[thread], *hw = c->cap ? c->heapw[thread] : NULL;
+    float *hw = c->cap ? c->heapw[thread] : NULL;
     int *hj = c->cap ? c->heapj[thread] : NULL, hn[ROWS_PER_TASK] = {0};
-    int i0, i1;
-    float out[SBF_TILE_M * SBF_TILE_N];
-    int nmicro = pack_block(c, task, thread, &i0, &i1);
-    for (int pc = c->cap ? 0 : i0 / SBF_TILE_N; pc < c->npanels; pc += CHUNK_PANELS) {
+    const int i0 = task * ROWS_PER_TASK, i1 = i0 + ROWS_PER_TASK < c->n ? i0 + ROWS_PER_TASK : c->n;
+    float out[TILE_M * CHUNK_COLS];
+    for (int pc = c->cap ? 0 : i0 / TILE_N; pc < c->npanels; pc += CHUNK_PANELS) {
         if (!c->cap && guard_passed(&c->guard)) return;
         size_t before = eb->n;
         int pe = pc + CHUNK_PANELS < c->npanels ? pc + CHUNK_PANELS : c->npanels;
-        for (int m = 0; m < nmicro; m++) {
-            int ri = i0 + m * SBF_TILE_M;
-            const float *am = ap + (size_t)m * c->dim * SBF_TILE_M;
-            for (int p = pc; p < pe; p++) {
-                int j0 = p * SBF_TILE_N;
-                if (!c->cap && j0 + SBF_TILE_N - 1 <= ri) continue; /* every j <= every i of the micro-block */
-                c->tile(am, c->bpack + (size_t)p * c->dim * SBF_TILE_N, c->dim, out);
-                int cend = c->n - j0 < SBF_TILE_N ? c->n - j0 : SBF_TILE_N;
-                for (int r = 0; r < SBF_TILE_M; r++) {
-                    int i = ri + r, lr = i - i0;
-                    if (i >= i1) break;
-                    const float *o = out + r * SBF_TILE_N;
-                    if (c->cap) {
-                        for (int cc = 0; cc < cend; cc++)
-                            if (o[cc] > c->thr && j0 + cc != i)
-                                heap_offer(hw + (size_t)lr * c->cap, hj + (size_t)lr * c->cap, &hn[lr], c->cap, o[cc], j0 + cc);
-                        continue;
-                    }
-                    for (int cc = i + 1 - j0 > 0 ? i + 1 - j0 : 0; cc < cend; cc++)
-                        if (o[cc] > c->thr) push_edge(eb, i, j0 + cc, o[cc]);
+        for (int ri = i0; ri < i1; ri += TILE_M) {
+            const float *rows[TILE_M];
+            int mr = strip_rows(c->emb, c->dim, NULL, i1, ri, rows);
+            int ps = pc;
+            if (!c->cap)
+                while (ps < pe && ps * TILE_N + TILE_N - 1 <= ri) ps++; /* every j <= every i of the strip */
+            if (ps == pe) continue;
+            int j0 = ps * TILE_N, cend = (c->n < pe * TILE_N ? c->n : pe * TILE_N) - j0;
+            nn_gemm_dots(rows, mr, c->dim, c->bpack + (size_t)ps * nn_gemm_panel_floats(c->dim), cend, out, CHUNK_COLS);
+            for (int r = 0; r < mr; r++) {
+                int i = ri + r, lr = i - i0;
+                const float *o = out + (size_t)r * CHUNK_COLS;
+                if (c->cap) {
+                    for (int cc = 0; cc < cend; cc++)
+                        if (o[cc] > c->thr && j0 + cc != i)
+                            heap_offer(hw + (size_t)lr * c->cap, hj + (size_t)lr * c->cap, &hn[lr], c->cap, o[cc], j0 + cc);
+                    continue;
                 }
+                for (int cc = i + 1 - j0 > 0 ? i + 1 - j0 : 0; cc < cend; cc++)
+                    if (o[cc] > c->thr) push_edge(eb, i, j0 + cc, o[cc]);
             }
         }
         if (!c->cap) guard_add(&c->guard, (long long)(eb->n - before));
@@ -329,11 +280,6 @@ static int build_csr(int n, edge_buf *bufs, int nbufs, sbf_graph *g) {
 
 static int graph_build_approx(const float *emb, int n, int dim, const sbf_graph_opts *opt, sbf_graph *g);
 
-/* The dot-product tile kernel of a resolved kernel choice. */
-static sbf_tile_fn tile_for(sbf_kernel k) {
-    return k == SBF_KERNEL_AVX2 ? sbf_tile_avx2 : k == SBF_KERNEL_NEON ? sbf_tile_neon : tile_scalar;
-}
-
 static int graph_build_exact(const float *emb, int n, int dim, const sbf_graph_opts *opt, sbf_graph *g, int capped_only);
 
 int sbf_graph_build(const float *emb, int n, int dim, const sbf_graph_opts *opt, sbf_graph *g) {
@@ -350,15 +296,12 @@ int sbf_graph_build(const float *emb, int n, int dim, const sbf_graph_opts *opt,
 
 /* The exact graph, or (capped_only, or when it passes the edge limit) the capped one. */
 static int graph_build_exact(const float *emb, int n, int dim, const sbf_graph_opts *opt, sbf_graph *g, int capped_only) {
-    sbf_kernel k = resolve(opt->kernel);
-    if (!sbf_kernel_available(k)) return -1;
     graph_ctx c = {0};
     c.emb = emb;
     c.n = n;
     c.dim = dim;
     c.thr = (float)opt->threshold;
-    c.tile = tile_for(k);
-    c.npanels = (n + SBF_TILE_N - 1) / SBF_TILE_N;
+    c.npanels = (n + TILE_N - 1) / TILE_N;
     c.opt = opt;
     atomic_init(&c.pairs_done, 0);
     c.pairs_total = (long long)n * (n - 1) / 2 > 0 ? (long long)n * (n - 1) / 2 : 1;
@@ -366,16 +309,11 @@ static int graph_build_exact(const float *emb, int n, int dim, const sbf_graph_o
     nn_pool *pool = nn_pool_new(opt->threads);
     if (!pool) return -1;
     int nt = nn_pool_threads(pool);
-    size_t bbytes = ((size_t)c.npanels * dim * SBF_TILE_N * sizeof(float) + 63) & ~(size_t)63;
+    size_t bbytes = (size_t)c.npanels * nn_gemm_panel_floats(dim) * sizeof(float); /* a multiple of 64 */
     c.bpack = aligned_alloc(64, bbytes ? bbytes : 64);
     c.bufs = calloc((size_t)nt, sizeof *c.bufs);
-    c.apack = calloc((size_t)nt, sizeof *c.apack);
     int rc = -1;
-    if (!c.bpack || !c.bufs || !c.apack) goto out;
-    for (int t = 0; t < nt; t++) {
-        c.apack[t] = aligned_alloc(64, ((size_t)ROWS_PER_TASK * dim * sizeof(float) + 63) & ~(size_t)63);
-        if (!c.apack[t]) goto out;
-    }
+    if (!c.bpack || !c.bufs) goto out;
     nn_pool_run(pool, c.npanels, pack_task, &c);
     if (!capped_only) nn_pool_run(pool, (n + ROWS_PER_TASK - 1) / ROWS_PER_TASK, graph_task, &c);
     if (guard_passed(&c.guard)) { /* too many edges: start again keeping each face's best ones */
@@ -406,11 +344,8 @@ out:
     }
     free(c.heapw);
     free(c.heapj);
-    if (c.apack)
-        for (int t = 0; t < nt; t++) free(c.apack[t]);
     if (c.bufs)
         for (int t = 0; t < nt; t++) free(c.bufs[t].e);
-    free(c.apack);
     free(c.bufs);
     free(c.bpack);
     nn_pool_free(pool);
@@ -498,7 +433,6 @@ void sbf_cluster_opts_default(sbf_cluster_opts *o) {
     memset(o, 0, sizeof *o);
     o->graph.threshold = SBF_DEFAULT_THRESHOLD;
     o->graph.threads = 0;
-    o->graph.kernel = SBF_KERNEL_AUTO;
     o->iterations = SBF_DEFAULT_ITERATIONS;
     o->seed = SBF_DEFAULT_SEED;
 }
@@ -547,42 +481,26 @@ int sbf_cluster_query(const float *emb, int n, int dim, const float *query, cons
 #define APPROX_PROBES 8
 #define KMEANS_ITERS 6
 
-static void pack_idx(const float *emb, int dim, const int *idx, int count, int r0, int rows, float *dst) {
-    for (int r = 0; r < rows; r++) {
-        int i = r0 + r;
-        if (i < count) {
-            const float *src = emb + (size_t)idx[i] * dim;
-            for (int k = 0; k < dim; k++) dst[(size_t)k * rows + r] = src[k];
-        } else {
-            for (int k = 0; k < dim; k++) dst[(size_t)k * rows + r] = 0;
-        }
-    }
-}
-
-/* out[r * ldo + c] = dot(A row r, B row c) for r < nrows, c < ncols, from packed operands. */
-static void dense_block(sbf_tile_fn tile, const float *apack, int nrows, const float *bpack, int ncols, int dim,
+/* out[r * ldo + c] = dot(vector r0 + r of the list (rows idx[...] of emb), B column c) for r < nrows, c < ncols,
+ * B packed. */
+static void dense_block(const float *emb, int dim, const int *idx, int r0, int nrows, const float *bpack, int ncols,
                         float *out, int ldo) {
-    float t[SBF_TILE_M * SBF_TILE_N];
-    int nmicro = (nrows + SBF_TILE_M - 1) / SBF_TILE_M, npanels = (ncols + SBF_TILE_N - 1) / SBF_TILE_N;
-    for (int p = 0; p < npanels; p++)
-        for (int m = 0; m < nmicro; m++) {
-            tile(apack + (size_t)m * dim * SBF_TILE_M, bpack + (size_t)p * dim * SBF_TILE_N, dim, t);
-            for (int r = 0; r < SBF_TILE_M && m * SBF_TILE_M + r < nrows; r++)
-                for (int c = 0; c < SBF_TILE_N && p * SBF_TILE_N + c < ncols; c++)
-                    out[(size_t)(m * SBF_TILE_M + r) * ldo + p * SBF_TILE_N + c] = t[r * SBF_TILE_N + c];
-        }
+    for (int m = 0; m < nrows; m += TILE_M) {
+        const float *rows[TILE_M];
+        int mr = strip_rows(emb, dim, idx, r0 + nrows, r0 + m, rows);
+        nn_gemm_dots(rows, mr, dim, bpack, ncols, out + (size_t)m * ldo, (size_t)ldo);
+    }
 }
 
 typedef struct {
     const float *emb;
     int n, dim, ncent, nprobe;
     float thr;
-    sbf_tile_fn tile;
     const int *rows;        /* points to assign (sample indices or all) */
     int nrows;
     float *cpack;           /* packed centroids */
     int *assign;            /* nrows * nprobe cell ids, nearest first */
-    float **apack, **dense; /* per thread */
+    float **dense;          /* per thread */
     /* cells: home members and probing points, CSR by cell */
     const int *home_start, *home_mem, *probe_start, *probe_mem, *cell_order;
     edge_buf *bufs;
@@ -592,11 +510,8 @@ typedef struct {
 static void assign_task(void *vctx, int task, int thread) {
     approx_ctx *c = vctx;
     int r0 = task * ROWS_PER_TASK, nr = c->nrows - r0 < ROWS_PER_TASK ? c->nrows - r0 : ROWS_PER_TASK;
-    int nmicro = (nr + SBF_TILE_M - 1) / SBF_TILE_M;
-    float *ap = c->apack[thread], *d = c->dense[thread];
-    for (int m = 0; m < nmicro; m++)
-        pack_idx(c->emb, c->dim, c->rows + r0, nr, m * SBF_TILE_M, SBF_TILE_M, ap + (size_t)m * c->dim * SBF_TILE_M);
-    dense_block(c->tile, ap, nr, c->cpack, c->ncent, c->dim, d, c->ncent);
+    float *d = c->dense[thread];
+    dense_block(c->emb, c->dim, c->rows, r0, nr, c->cpack, c->ncent, d, c->ncent);
     for (int r = 0; r < nr; r++) {
         int best[APPROX_PROBES];
         float bv[APPROX_PROBES];
@@ -629,21 +544,16 @@ static void cell_task(void *vctx, int task, int thread) {
     int mh = c->home_start[cell + 1] - c->home_start[cell], mq = c->probe_start[cell + 1] - c->probe_start[cell];
     if (mh == 0 || mq == 0) return;
     edge_buf *eb = &c->bufs[thread];
-    int npanels = (mh + SBF_TILE_N - 1) / SBF_TILE_N;
-    float *bp = aligned_alloc(64, ((size_t)npanels * c->dim * SBF_TILE_N * sizeof(float) + 63) & ~(size_t)63);
+    int npanels = (mh + TILE_N - 1) / TILE_N;
+    float *bp = aligned_alloc(64, (size_t)npanels * nn_gemm_panel_floats(c->dim) * sizeof(float));
     float *d = malloc((size_t)ROWS_PER_TASK * mh * sizeof *d);
     if (!bp || !d) { eb->oom = 1; free(bp); free(d); return; }
-    for (int p = 0; p < npanels; p++)
-        pack_idx(c->emb, c->dim, home, mh, p * SBF_TILE_N, SBF_TILE_N, bp + (size_t)p * c->dim * SBF_TILE_N);
-    float *ap = c->apack[thread];
+    for (int p = 0; p < npanels; p++) pack_panel(c->emb, c->dim, home, mh, p * TILE_N, bp + (size_t)p * nn_gemm_panel_floats(c->dim));
     for (int r0 = 0; r0 < mq; r0 += ROWS_PER_TASK) {
         if (guard_passed(&c->guard)) break;
         size_t before = eb->n;
         int nr = mq - r0 < ROWS_PER_TASK ? mq - r0 : ROWS_PER_TASK;
-        int nmicro = (nr + SBF_TILE_M - 1) / SBF_TILE_M;
-        for (int mm = 0; mm < nmicro; mm++)
-            pack_idx(c->emb, c->dim, qry + r0, nr, mm * SBF_TILE_M, SBF_TILE_M, ap + (size_t)mm * c->dim * SBF_TILE_M);
-        dense_block(c->tile, ap, nr, bp, mh, c->dim, d, mh);
+        dense_block(c->emb, c->dim, qry, r0, nr, bp, mh, d, mh);
         for (int r = 0; r < nr; r++) {
             int a = qry[r0 + r];
             int home_a = c->assign[(size_t)a * c->nprobe];
@@ -691,14 +601,11 @@ static int cells_csr(const approx_ctx *c, int n, int nc, int per_point, int **st
 }
 
 static int graph_build_approx(const float *emb, int n, int dim, const sbf_graph_opts *opt, sbf_graph *g) {
-    sbf_kernel k = resolve(opt->kernel);
-    if (!sbf_kernel_available(k)) return -1;
     approx_ctx c = {0};
     c.emb = emb;
     c.n = n;
     c.dim = dim;
     c.thr = (float)opt->threshold;
-    c.tile = tile_for(k);
     int nc = (int)lround(sqrt((double)n));
     if (nc < 16) nc = 16;
     if (nc > 4096) nc = 4096;
@@ -712,18 +619,16 @@ static int graph_build_approx(const float *emb, int n, int dim, const sbf_graph_
     float *cent = malloc((size_t)nc * dim * sizeof *cent);
     double *acc = malloc((size_t)nc * dim * sizeof *acc);
     int *cnt = malloc((size_t)nc * sizeof *cnt);
-    int npc = (nc + SBF_TILE_N - 1) / SBF_TILE_N;
+    int npc = (nc + TILE_N - 1) / TILE_N;
     int *hs = NULL, *hm = NULL, *ps = NULL, *pm = NULL, *corder = malloc((size_t)nc * sizeof *corder);
-    c.cpack = aligned_alloc(64, ((size_t)npc * dim * SBF_TILE_N * sizeof(float) + 63) & ~(size_t)63);
+    c.cpack = aligned_alloc(64, (size_t)npc * nn_gemm_panel_floats(dim) * sizeof(float));
     c.assign = malloc((size_t)n * APPROX_PROBES * sizeof *c.assign);
-    c.apack = calloc((size_t)nt, sizeof *c.apack);
     c.dense = calloc((size_t)nt, sizeof *c.dense);
     c.bufs = calloc((size_t)nt, sizeof *c.bufs);
-    if (!idx || !cent || !acc || !cnt || !c.cpack || !c.assign || !c.apack || !c.dense || !c.bufs || !corder) goto out;
+    if (!idx || !cent || !acc || !cnt || !c.cpack || !c.assign || !c.dense || !c.bufs || !corder) goto out;
     for (int t = 0; t < nt; t++) {
-        c.apack[t] = aligned_alloc(64, ((size_t)ROWS_PER_TASK * dim * sizeof(float) + 63) & ~(size_t)63);
         c.dense[t] = malloc((size_t)ROWS_PER_TASK * nc * sizeof(float));
-        if (!c.apack[t] || !c.dense[t]) goto out;
+        if (!c.dense[t]) goto out;
     }
     /* sample (deterministic partial shuffle) and initial centroids */
     sbf_rng rng;
@@ -736,13 +641,8 @@ static int graph_build_approx(const float *emb, int n, int dim, const sbf_graph_
     for (int q = 0; q < nc; q++) memcpy(cent + (size_t)q * dim, emb + (size_t)idx[q % ns] * dim, (size_t)dim * sizeof *cent);
     c.rows = idx;
     for (int it = 0; it <= KMEANS_ITERS; it++) {
-        for (int p = 0; p < npc; p++) { /* pack centroids (zero rows past nc) */
-            float *dst = c.cpack + (size_t)p * dim * SBF_TILE_N;
-            for (int r = 0; r < SBF_TILE_N; r++) {
-                int q = p * SBF_TILE_N + r;
-                for (int kk = 0; kk < dim; kk++) dst[(size_t)kk * SBF_TILE_N + r] = q < nc ? cent[(size_t)q * dim + kk] : 0;
-            }
-        }
+        for (int p = 0; p < npc; p++) /* pack centroids (zero columns past nc) */
+            pack_panel(cent, dim, NULL, nc, p * TILE_N, c.cpack + (size_t)p * nn_gemm_panel_floats(dim));
         if (it == KMEANS_ITERS) break;
         c.nrows = ns;
         c.nprobe = 1;
@@ -788,13 +688,11 @@ static int graph_build_approx(const float *emb, int n, int dim, const sbf_graph_
         if (c.bufs[t].oom) goto out;
     rc = build_csr(n, c.bufs, nt, g);
 out:
-    if (c.apack)
-        for (int t = 0; t < nt; t++) free(c.apack[t]);
     if (c.dense)
         for (int t = 0; t < nt; t++) free(c.dense[t]);
     if (c.bufs)
         for (int t = 0; t < nt; t++) free(c.bufs[t].e);
-    free(c.apack); free(c.dense); free(c.bufs); free(c.cpack); free(c.assign);
+    free(c.dense); free(c.bufs); free(c.cpack); free(c.assign);
     free(idx); free(cent); free(acc); free(cnt); free(hs); free(hm); free(ps); free(pm); free(corder);
     nn_pool_free(pool);
     return rc;

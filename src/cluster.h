@@ -1,6 +1,6 @@
 /* src/cluster.h — owns face clustering: the similarity graph (an edge where cosine similarity > T,
- * weighted by it; blocked SIMD dot products over threads) and Chinese Whispers (seeded, reproducible),
- * with clusters numbered by size. */
+ * weighted by it; dot products by nn's GEMM micro-kernel over threads, at the ISA level of nn/cpu.h) and
+ * Chinese Whispers (seeded, reproducible), with clusters numbered by size. */
 #ifndef SRC_CLUSTER_H
 #define SRC_CLUSTER_H
 #include <stddef.h>
@@ -25,22 +25,9 @@ typedef struct {
     int capped;      /* set by sbf_graph_build: 0, or K when the graph keeps only each face's K best edges */
 } sbf_graph;
 
-typedef enum {
-    SBF_KERNEL_AUTO = 0,   /* best available at run time */
-    SBF_KERNEL_SCALAR = 1, /* portable reference */
-    SBF_KERNEL_AVX2 = 2,   /* x86-64 AVX2 + FMA */
-    SBF_KERNEL_NEON = 3    /* ARM NEON */
-} sbf_kernel;
-
-/* Name of the kernel AUTO resolves to ("avx2", "neon", "scalar"). */
-const char *sbf_kernel_name(sbf_kernel k);
-/* 1 when the kernel can run on this machine. */
-int sbf_kernel_available(sbf_kernel k);
-
 typedef struct {
     double threshold;  /* edge when dot > threshold */
     int threads;       /* <= 0: all cores */
-    sbf_kernel kernel;
     int approx;        /* 0 exact all pairs; 1 approximate neighbours (inverted-file probe), for very large sets */
     /* optional: called now and then while the exact graph is built, always from the same thread, with
      * the fraction of the pairs compared so far (for a progress line on long runs); 0 when the work starts
@@ -57,8 +44,9 @@ typedef struct {
 #define SBF_GRAPH_MAX_EDGES 16000000LL /* ~0.7 GB while the graph is built */
 #define SBF_GRAPH_CAP_DEGREE 128
 
-/* Builds the graph of n L2-normalised embeddings (row-major n x dim, any alignment).
- * 0 on success, -1 on allocation failure or an unavailable kernel. */
+/* Builds the graph of n L2-normalised embeddings (row-major n x dim, any alignment) with the dot-product
+ * kernels of the ISA level in force (nn_isa_get(): SORTBYFACE_ISA, or nn_set_isa); the SIMD levels give the
+ * same graph bit for bit, the scalar one differs only by FMA rounding.  0 on success, -1 on allocation failure. */
 int sbf_graph_build(const float *emb, int n, int dim, const sbf_graph_opts *opt, sbf_graph *g);
 void sbf_graph_free(sbf_graph *g);
 
@@ -96,8 +84,4 @@ typedef struct { uint64_t s[4]; } sbf_rng;
 void sbf_rng_seed(sbf_rng *r, uint64_t seed);
 uint64_t sbf_rng_next(sbf_rng *r);
 uint32_t sbf_rng_below(sbf_rng *r, uint32_t n); /* uniform in [0, n), n > 0 */
-
-/* Kernel entry points (exposed for tests/benchmarks): dots[r * ncols + c] = <A row r, B row c> for
- * rows of length dim.  The block kernels are used by sbf_graph_build. */
-void sbf_dot_block_scalar(const float *a, int na, const float *b, int nb, int dim, float *dots);
 #endif

@@ -119,9 +119,8 @@ int sbf_cmd_align(int argc, char **argv)
         "unrotated, stretched to 160x160): the landmarks are fitted, with separate x and y scales, to where\n"
         "they fall in MTCNN crops, and the crop is 1.25x that box; 'box' takes the detection box enlarged 1.5x\n"
         "around its centre; 'eyes' rotates the face so the eyes are level, left eye centre at (0.35w, 0.35h),\n"
-        "eye distance 0.30w (the original tool's imutils FaceAligner rule).  On LFW's dev pairs in which both\n"
-        "photos have a face FaceNet verifies 99.45% with 'mtcnn', 99.26% with 'box' and 99.00% with 'eyes'\n"
-        "(README, Measured figures).\n"
+        "eye distance 0.30w (the original tool's imutils FaceAligner rule).  'mtcnn' verifies best on LFW\n"
+        "(measured in docs/MEASUREMENTS.md).\n"
         "Pixels outside the photo are black.",
         opts, 1, -1};
     int npos;
@@ -139,12 +138,6 @@ int sbf_cmd_align(int argc, char **argv)
         sbf_error("align: --align must be mtcnn, box or eyes, not '%s'", align_name);
         free(pos);
         return 2;
-    }
-    if ((rc = sbf_check_range_int("align", "upsample", upsample, 0, 4)) ||
-        (rc = sbf_check_range_int("align", "threads", threads, 0, 256)) ||
-        (rc = sbf_check_range_int("align", "max-pixels", max_pixels, 1, 2147483647))) {
-        free(pos);
-        return rc;
     }
     char err[512];
     if (!model_path) model_path = sbf_landmarks_default_path();

@@ -66,14 +66,6 @@ int sbf_cmd_detect(int argc, char **argv) {
     int rc = sbf_parse(&spec, argc, argv, &npos, &pos);
     if (rc == 1) return 0;
     if (rc) return rc;
-    if ((rc = sbf_check_range_int("detect", "upsample", upsample, 0, 4)) ||
-        (rc = sbf_check_range_int("detect", "threads", threads, 0, 256)) ||
-        (rc = sbf_check_range_int("detect", "min-face", min_face, -1, 1000000)) ||
-        (rc = sbf_check_range_int("detect", "max-pixels", max_pixels, 1, 2147483647)) ||
-        (rc = sbf_check_range_double("detect", "adjust-threshold", adjust, -5, 5))) {
-        free(pos);
-        return rc;
-    }
     char err[256];
     sbf_detector *det = sbf_detector_new(err, sizeof err);
     if (!det) {

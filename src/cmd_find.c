@@ -1,34 +1,72 @@
 /* src/cmd_find.c — the 'find' verb (get_individual.py): the person in one query photo, clustered with
- * the database; every photo of that cluster is copied (or linked) into a fresh folder. */
+ * the database; every photo of that cluster is copied (or linked) into a fresh folder.  A run goes through
+ * phases on one find_run: arguments, load the database, embed the query, cluster, place, report. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "src/cli.h"
 #include "src/cluster.h"
 #include "src/output.h"
+#include "src/page.h"
 #include "src/pipeline.h"
 #include "src/store.h"
 #include "src/util.h"
 #include "src/verbs.h"
 #include "src/walk.h"
 
-int sbf_cmd_find(int argc, char **argv) {
-    const char *src = NULL, *dest = NULL, *db = SBF_DEFAULT_DB, *align_s = NULL, *lm = NULL, *model = NULL,
-               *upsample_s = "auto";
+/* One run of find: what its phases share, freed once by find_free whichever way the run ends. */
+typedef struct {
+    /* the arguments */
+    int argc;
+    char **argv;
+    const char *src, *dest, *db, *align_s;
+    sbf_cluster_opts co;
+    sbf_pipeline_opts po;
+    sbf_place_mode mode;
+    /* the phases' results */
+    sbf_faceset fs;         /* the database's faces */
+    sbf_pipeline *pl;
+    sbf_photo_job job;      /* the query photo */
+    int face;               /* --face N: which of its faces (-1: the largest) */
+    int q;                  /* the query face: index into job.faces */
+    char *take;             /* take[p]: photo p of fs shows the person (never the query photo itself) */
+    int ntake;
+    int *members, nm;       /* the faces of the query's cluster (for the people page) */
+    char **placed_names;    /* placed_names[p]: where photo p went, relative to chosen (for the people page) */
+    char chosen[4096];      /* the folder written */
+    int placed, failed;
+    char err[512];
+} find_run;
+
+static void find_free(find_run *r) {
+    sbf_photo_job_clear(&r->job);
+    sbf_pipeline_free(r->pl);
+    for (int p = 0; r->placed_names && p < r->fs.nphotos; p++) free(r->placed_names[p]);
+    free(r->placed_names);
+    sbf_faceset_free(&r->fs);
+    free(r->take);
+    free(r->members);
+}
+
+static int find_args(find_run *r) {
+    const char *lm = NULL, *model = NULL, *upsample_s = "auto", *seed_s = NULL;
     double t = SBF_DEFAULT_THRESHOLD;
     int itr = SBF_DEFAULT_ITERATIONS, copy = 0, link = 0, symlink = 0, threads = 0;
-    const char *seed_s = NULL;
+    r->db = SBF_DEFAULT_DB;
     const sbf_opt opts[] = {
-        {"src", NULL, SBF_OPT_STRING, &src, "ME.jpg", "photo showing exactly one face: the person to find"},
-        {"dest", NULL, SBF_OPT_STRING, &dest, "DIR", "folder to create for the matches (never overwritten)"},
-        {"db", NULL, SBF_OPT_STRING, &db, "FILE", "database written by embed (default embeddings.db)"},
+        {"src", NULL, SBF_OPT_STRING, &r->src, "ME.jpg", "photo of the person to find"},
+        {"face", NULL, SBF_OPT_INT, &r->face, "N",
+         "when ME.jpg shows several faces: the person of face N, numbered as in clusters.tsv (0, 1, ... in "
+         "detection order; 'sortbyface detect ME.jpg' lists them); default: the largest face"},
+        {"dest", NULL, SBF_OPT_STRING, &r->dest, "DIR", "folder to create for the matches (never overwritten)"},
+        {"db", NULL, SBF_OPT_STRING, &r->db, "FILE", "database written by embed (default embeddings.db)"},
         {"threshold", "t", SBF_OPT_DOUBLE, &t, "T", "cosine-similarity threshold for an edge (default: sort's)"},
         {"itr", "iterations", SBF_OPT_INT, &itr, "N", "Chinese Whispers iterations (default 30)"},
         {"seed", NULL, SBF_OPT_STRING, &seed_s, "S", "random seed (default fixed, so runs repeat)"},
         {"copy", NULL, SBF_OPT_FLAG, &copy, NULL, "copy the photos (default)"},
         {"link", NULL, SBF_OPT_FLAG, &link, NULL, "hard-link instead of copying"},
         {"symlink", NULL, SBF_OPT_FLAG, &symlink, NULL, "symlink instead of copying"},
-        {"align", NULL, SBF_OPT_STRING, &align_s, "mtcnn|box|eyes",
+        {"align", NULL, SBF_OPT_STRING, &r->align_s, "mtcnn|box|eyes",
          "alignment of the query (default: the database's rule; any other is refused)"},
         {"upsample", NULL, SBF_OPT_STRING, &upsample_s, "N|auto", "detector upsampling for the query (default auto)"},
         {"threads", NULL, SBF_OPT_INT, &threads, "N", "threads (default: all cores)"},
@@ -40,120 +78,196 @@ int sbf_cmd_find(int argc, char **argv) {
         "find", "find -src ME.jpg -dest DIR [OPTIONS]",
         "Copies every photo of the person shown in ME.jpg (not ME.jpg itself) from the database into DIR.",
         "The query face is clustered together with the database faces (as sort does); the photos in its\n"
-        "cluster are placed in DIR. If DIR exists, DIR-2 (or the next free name) is used instead and said so.",
+        "cluster are placed in DIR. In a photo with several faces the largest is the query (said on stderr)\n"
+        "unless --face N names another. The result line goes to stdout, notes and problems to stderr.\n"
+        "If DIR exists, DIR-2 (or the next free name) is used instead and said so.\n"
+        "DIR/index.html shows the person's faces: open it in a browser.",
         opts, 0, 0};
-    int npos;
+    int npos, rc;
     char **pos;
-    int rc = sbf_parse(&spec, argc, argv, &npos, &pos);
-    if (rc) return rc == 1 ? 0 : rc;
+    if ((rc = sbf_parse(&spec, r->argc, r->argv, &npos, &pos))) return rc == 1 ? SBF_VERB_DONE : rc;
     free(pos);
-    if (!src || !dest) {
-        fprintf(stderr, "sortbyface find: missing %s\nusage: sortbyface %s\n", !src ? "-src ME.jpg" : "-dest DIR", spec.usage);
+    if (!r->src || !r->dest) {
+        fprintf(stderr, "sortbyface find: missing %s\nusage: sortbyface %s\n", !r->src ? "-src ME.jpg" : "-dest DIR", spec.usage);
         return 2;
     }
-    if ((rc = sbf_check_range_double("find", "threshold", t, -1.0, 1.0)) || (rc = sbf_check_range_int("find", "itr", itr, 1, 100000)))
-        return rc;
-    if (copy + link + symlink > 1) { fprintf(stderr, "sortbyface find: choose one of --copy, --link, --symlink\n"); return 2; }
-    sbf_cluster_opts co;
-    sbf_cluster_opts_default(&co);
-    co.graph.threshold = t;
-    co.graph.threads = threads;
-    co.iterations = itr;
+    if ((rc = sbf_place_mode_flags("find", copy, link, symlink, &r->mode))) return rc;
+    sbf_cluster_opts_default(&r->co);
+    r->co.graph.threshold = t;
+    r->co.graph.threads = threads;
+    r->co.iterations = itr;
     if (seed_s) {
         char *end;
-        co.seed = strtoull(seed_s, &end, 10);
+        r->co.seed = strtoull(seed_s, &end, 10);
         if (*end || end == seed_s) { fprintf(stderr, "sortbyface find: --seed expects a whole number, got '%s'\n", seed_s); return 2; }
     }
-    sbf_pipeline_opts po;
-    sbf_pipeline_defaults(&po);
-    if ((rc = sbf_pipeline_set_flags(&po, "find", upsample_s, align_s))) return rc;
-    po.threads = threads;
-    po.landmarks_model = lm;
-    po.facenet_model = model;
+    sbf_pipeline_defaults(&r->po);
+    if ((rc = sbf_pipeline_set_flags(&r->po, "find", upsample_s, r->align_s))) return rc;
+    r->po.threads = threads;
+    r->po.landmarks_model = lm;
+    r->po.facenet_model = model;
+    return 0;
+}
 
-    char err[512];
-    sbf_store *st = sbf_store_open(db, SBF_STORE_READ, err, sizeof err);
-    if (!st) { sbf_db_open_error(db, err); return 3; }
-    if ((rc = sbf_pipeline_db_align(&po, st, "find", db, align_s))) { sbf_store_close(st); return rc; }
-    sbf_faceset fs;
-    if (sbf_store_faceset(st, &fs, err, sizeof err)) { sbf_file_error(db, err); sbf_store_close(st); return 3; }
+/* The database's faces; the query is embedded with its alignment rule. */
+static int find_load(find_run *r) {
+    sbf_store *st = sbf_store_open(r->db, SBF_STORE_READ, r->err, sizeof r->err);
+    if (!st) { sbf_db_open_error(r->db, r->err); return 3; }
+    int rc = sbf_pipeline_db_align(&r->po, st, "find", r->db, r->align_s);
+    if (!rc && sbf_store_faceset(st, &r->fs, r->err, sizeof r->err)) { sbf_file_error(r->db, r->err); rc = 3; }
     sbf_store_close(st);
+    return rc;
+}
 
-    sbf_pipeline *pl = sbf_pipeline_new(&po, err, sizeof err);
-    if (!pl) { sbf_error("%s", err); sbf_faceset_free(&fs); return 3; }
-    sbf_photo_job job = {.path = src};
-    rc = 1;
-    if (sbf_pipeline_run(pl, &job, 1, err, sizeof err)) { sbf_error("%s", err); rc = 3; goto out; }
-    if (job.failed) { sbf_file_error(src, job.err); goto out; }
-    if (job.nfaces == 0) { sbf_file_error(src, "no face found; the query photo must show exactly one face"); goto out; }
-    if (job.nfaces > 1) {
-        char m[160];
-        snprintf(m, sizeof m, "%d faces found; the query photo must show exactly one face (crop it to the person)", job.nfaces);
-        sbf_file_error(src, m);
-        goto out;
+/* The query face: the only one, face --face N, or the largest (said so); exit status 1 when the photo shows
+ * none, 2 when it has no face N; a small one gets a warning. */
+static int find_query(find_run *r) {
+    sbf_photo_job *j = &r->job;
+    if (!(r->pl = sbf_pipeline_new(&r->po, r->err, sizeof r->err))) { sbf_error("%s", r->err); return 3; }
+    j->path = r->src;
+    if (sbf_pipeline_run(r->pl, j, 1, r->err, sizeof r->err)) { sbf_error("%s", r->err); return 3; }
+    if (j->failed) { sbf_file_error(r->src, j->err); return 1; }
+    if (j->nfaces == 0) { sbf_file_error(r->src, "no face found; the query photo must show the person's face"); return 1; }
+    char m[240];
+    if (r->face >= 0) {
+        for (r->q = 0; r->q < j->nfaces && j->faces[r->q].index != r->face; r->q++) {}
+        if (r->q == j->nfaces) {
+            snprintf(m, sizeof m, "has %d face%s (numbered 0 to %d), no face %d (see --face)", j->nfaces,
+                     sbf_s(j->nfaces), j->nfaces - 1, r->face);
+            sbf_file_error(r->src, m);
+            return 2;
+        }
+    } else if (j->nfaces > 1) {
+        long best = -1;
+        for (int i = 0; i < j->nfaces; i++) {
+            const sbf_box *c = &j->faces[i].box;
+            long area = (c->right - c->left + 1) * (c->bottom - c->top + 1);
+            if (area > best) best = area, r->q = i;
+        }
+        snprintf(m, sizeof m, "%d faces found; finding face %d, the largest (--face N picks another: 0 to %d, numbered "
+                 "as in clusters.tsv)", j->nfaces, j->faces[r->q].index, j->nfaces - 1);
+        sbf_file_error(r->src, m);
     }
-    const sbf_box *b = &job.faces[0].box;
+    const sbf_box *b = &j->faces[r->q].box;
     long side = b->right - b->left + 1;
     if (side < SBF_CROP) {
-        char m[200];
         snprintf(m, sizeof m, "warning: the face is only %ld px wide (less than %d); matches may be less reliable", side, SBF_CROP);
-        sbf_file_error(src, m);
+        sbf_file_error(r->src, m);
     }
+    return 0;
+}
+
+/* The query face clustered with the database's (as sort does): the photos of its cluster, each once, never
+ * the query photo itself (nor a link to it); exit status 1 when there is none. */
+static int find_cluster(find_run *r) {
+    const sbf_faceset *fs = &r->fs;
     int *members = NULL;
     sbf_progress prog;
     sbf_progress_start(&prog, "sortbyface find: comparing faces");
-    co.graph.progress = sbf_progress_update;
-    co.graph.progress_ctx = &prog;
-    int nm = sbf_cluster_query(fs.emb, fs.nfaces, fs.dim, job.faces[0].emb, &co, &members);
+    r->co.graph.progress = sbf_progress_update;
+    r->co.graph.progress_ctx = &prog;
+    int nm = sbf_cluster_query(fs->emb, fs->nfaces, fs->dim, r->job.faces[r->q].emb, &r->co, &members);
     sbf_progress_end(&prog);
-    if (nm < 0) { sbf_error("out of memory while clustering"); rc = 3; goto out; }
-    /* photos of the matching faces, once each, never the query photo itself */
-    char *take = calloc((size_t)fs.nphotos + 1, 1);
-    int nphotos = 0;
+    if (nm < 0 || !(r->take = calloc((size_t)fs->nphotos + 1, 1))) {
+        free(members);
+        sbf_error("out of memory while clustering");
+        return 3;
+    }
     for (int i = 0; i < nm; i++) {
-        int ph = fs.face_photo[members[i]];
-        if (take[ph] || sbf_same_file(fs.photos[ph].path, src) || !strcmp(fs.photos[ph].path, src)) continue;
-        take[ph] = 1;
-        nphotos++;
+        int ph = fs->face_photo[members[i]];
+        if (r->take[ph] || sbf_path_same_photo(fs->photos[ph].path, r->src)) continue;
+        r->take[ph] = 1;
+        r->ntake++;
     }
-    free(members);
-    if (nphotos == 0) {
-        fprintf(stderr, "sortbyface find: no other photo of this person in %s (%d face%s searched); nothing written\n", db, fs.nfaces,
-                sbf_s(fs.nfaces));
-        free(take);
-        goto out;
+    r->members = members;
+    r->nm = nm;
+    if (r->ntake == 0) {
+        fprintf(stderr, "sortbyface find: no other photo of this person in %s (%d face%s searched); nothing written\n", r->db,
+                fs->nfaces, sbf_s(fs->nfaces));
+        return 1;
     }
-    char chosen[4096];
+    return 0;
+}
+
+/* A fresh folder holding the photos taken (a photo that cannot be placed is listed). */
+static int find_place(find_run *r) {
     int renamed = 0;
-    if (sbf_output_fresh_dir(dest, chosen, sizeof chosen, &renamed, err, sizeof err)) {
-        sbf_file_error(dest, err);
-        free(take);
-        rc = 3;
-        goto out;
+    if (sbf_output_fresh_dir(r->dest, r->chosen, sizeof r->chosen, &renamed, r->err, sizeof r->err)) {
+        sbf_file_error(r->dest, r->err);
+        return 3;
     }
-    if (renamed) fprintf(stderr, "sortbyface find: %s already exists; writing to %s instead\n", dest, chosen);
-    sbf_place_mode mode = link ? SBF_PLACE_LINK : symlink ? SBF_PLACE_SYMLINK : SBF_PLACE_COPY;
-    int placed = 0, failed = 0;
-    char writing[64];
-    snprintf(writing, sizeof writing, "sortbyface find: %s", sbf_place_doing(mode));
-    sbf_progress_start(&prog, writing);
-    for (int p = 0; p < fs.nphotos; p++) {
-        if (!take[p]) continue;
-        if (sbf_place_file(fs.photos[p].path, chosen, mode, NULL, 0, err, sizeof err)) {
-            sbf_file_error(fs.photos[p].path, err);
-            failed++;
-        } else placed++;
-        sbf_progress_update(&prog, (double)(placed + failed) / nphotos);
+    if (renamed) fprintf(stderr, "sortbyface find: %s already exists; writing to %s instead\n", r->dest, r->chosen);
+    sbf_progress prog;
+    char label[64];
+    snprintf(label, sizeof label, "sortbyface find: %s", sbf_place_doing(r->mode));
+    sbf_progress_start(&prog, label);
+    r->placed_names = calloc((size_t)r->fs.nphotos + 1, sizeof *r->placed_names);
+    char dst[4200];
+    size_t cl = strlen(r->chosen);
+    for (int p = 0; p < r->fs.nphotos; p++) {
+        if (!r->take[p]) continue;
+        const char *path = r->fs.photos[p].path;
+        if (sbf_place_file(path, r->chosen, r->mode, dst, sizeof dst, r->err, sizeof r->err)) {
+            sbf_file_error(path, r->err);
+            r->failed++;
+        } else {
+            r->placed++;
+            if (r->placed_names) r->placed_names[p] = strdup(dst + cl + 1);
+        }
+        sbf_progress_update(&prog, (double)(r->placed + r->failed) / r->ntake);
     }
     sbf_progress_end(&prog);
-    free(take);
+    return 0;
+}
+
+/* ---- the people page (issue 20) ---------------------------------------------------------------------------
+ * The same page as sort's for the one person found: a section over the output folder itself with the faces of
+ * the query's cluster in the photos placed (the query photo's own face is left out with its photo). */
+static int find_page(find_run *r) {
+    const sbf_faceset *fs = &r->fs;
+    const char **links = calloc((size_t)fs->nfaces + 1, sizeof *links);
+    int *faces = malloc((size_t)r->nm * sizeof *faces + 1), n = 0, rc = -1;
+    sbf_page pg;
+    sbf_page_stats ps;
+    if (links && faces && r->placed_names && !sbf_page_init(&pg, fs, links, r->chosen)) {
+        for (int i = 0; i < r->nm; i++) {
+            int f = r->members[i], p = fs->face_photo[f];
+            if (!r->take[p]) continue;
+            links[f] = r->placed_names[p]; /* NULL when it could not be placed: shown without a link */
+            faces[n++] = f;
+        }
+        const char *q = strrchr(r->src, '/');
+        char title[300];
+        snprintf(title, sizeof title, "The person in %s", q ? q + 1 : r->src);
+        if (sbf_page_add_person(&pg, title, "", faces, n)) snprintf(r->err, sizeof r->err, "out of memory");
+        else rc = sbf_page_write(&pg, r->chosen, r->po.threads, 1, &ps, r->err, sizeof r->err);
+        sbf_page_free(&pg);
+    } else snprintf(r->err, sizeof r->err, "out of memory");
+    free(links);
+    free(faces);
+    if (rc) {
+        sbf_error("no people page: %s", r->err);
+        return 3;
+    }
+    fprintf(stderr, "sortbyface find: people page %s/%s: %d thumbnail%s, %.2f s\n", r->chosen, SBF_PAGE_FILE, ps.shown,
+            sbf_s(ps.shown), ps.seconds_thumbs + ps.seconds_html);
+    return 0;
+}
+/* ---- end of the people page ------------------------------------------------------------------------------------ */
+
+/* The result on stdout; exit status 1 when a photo could not be placed. */
+static int find_report(find_run *r) {
     printf("%s %d photo%s of the person in %s to %s%s\n",
-           mode == SBF_PLACE_COPY ? "copied" : mode == SBF_PLACE_LINK ? "linked" : "symlinked", placed,
-           sbf_s(placed), src, chosen, failed ? " (some failed, see above)" : "");
-    rc = failed ? 1 : 0;
-out:
-    sbf_photo_job_clear(&job);
-    sbf_pipeline_free(pl);
-    sbf_faceset_free(&fs);
-    return rc;
+           r->mode == SBF_PLACE_COPY ? "copied" : r->mode == SBF_PLACE_LINK ? "linked" : "symlinked", r->placed,
+           sbf_s(r->placed), r->src, r->chosen, r->failed ? " (some failed, see above)" : "");
+    return r->failed ? 1 : 0;
+}
+
+int sbf_cmd_find(int argc, char **argv) {
+    static int (*const phases[])(find_run *) = {find_args, find_load, find_query, find_cluster, find_place, find_page, find_report};
+    find_run r = {.argc = argc, .argv = argv, .face = -1};
+    int rc = 0;
+    for (size_t i = 0; !rc && i < sizeof phases / sizeof *phases; i++) rc = phases[i](&r);
+    find_free(&r);
+    return rc == SBF_VERB_DONE ? 0 : rc;
 }

@@ -135,10 +135,6 @@ int sbf_cmd_represent(int argc, char **argv) {
     int rc = sbf_parse(&spec, argc, argv, &npos, &pos);
     if (rc == 1) return 0;
     if (rc) return rc;
-    if ((rc = sbf_check_range_int("represent", "threads", threads, 0, 256))) {
-        free(pos);
-        return rc;
-    }
     if (!aligned) {
         rc = represent_photos(npos, pos, threads, model);
         free(pos);

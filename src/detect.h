@@ -18,8 +18,8 @@ void sbf_detector_free(sbf_detector *d);
  * pyramid_up steps (like dlib's Python detector(img, upsample)).  Faces in dlib's order (score
  * descending), in *out (malloc'ed; caller frees; NULL when none); returns the count, or -1 on
  * allocation failure.  pool may be NULL (single thread); results do not depend on it. */
-int sbf_detect(const sbf_detector *d, const unsigned char *gray, int w, int h, int upsample,
-               struct nn_pool *pool, sbf_box **out);
+int sbf_detect(const sbf_detector *d, const unsigned char *gray, int w, int h, int upsample, struct nn_pool *pool,
+               sbf_box **out);
 
 /* Big-photo policy.  The detector window is 80x80 pixels and dlib's pyramid shrinks the image by
  * 5/6 per level, so pyramid level L only finds faces of about 80*1.2^L pixels (in the image that
@@ -30,14 +30,22 @@ int sbf_detect(const sbf_detector *d, const unsigned char *gray, int w, int h, i
  * about min_face are not looked for, and where dlib's non-maximum suppression kept a smaller box
  * from a skipped level, the larger window on that face (which dlib suppressed) is reported
  * instead.  min_face <= 0 scans every level: identical to sbf_detect. */
-int sbf_detect_policy(const sbf_detector *d, const unsigned char *gray, int w, int h, int upsample,
-                      int min_face, struct nn_pool *pool, sbf_box **out);
+int sbf_detect_policy(const sbf_detector *d, const unsigned char *gray, int w, int h, int upsample, int min_face,
+                      struct nn_pool *pool, sbf_box **out);
 
 /* sbf_detect_policy with dlib's adjust_threshold: windows whose score (saliency minus the filter's
  * bias, the reported score) is at least `adjust` are kept (0: dlib's default; negative finds weaker,
  * less certain faces).  Scores, boxes and order are dlib's detector(img, upsample, adjust). */
 int sbf_detect_ex(const sbf_detector *d, const unsigned char *gray, int w, int h, int upsample, int min_face,
                   double adjust, struct nn_pool *pool, sbf_box **out);
+/* The same with buffers kept from call to call (pyramid levels, upsampled images, per-thread fHOG and
+ * saliency planes), so a run over many photos maps no fresh memory per photo.  One workspace serves one
+ * detection at a time; ws NULL: temporary buffers.  Results do not depend on it. */
+typedef struct sbf_detect_ws sbf_detect_ws;
+sbf_detect_ws *sbf_detect_ws_new(void);
+void sbf_detect_ws_free(sbf_detect_ws *ws);
+int sbf_detect_ws_ex(const sbf_detector *d, const unsigned char *gray, int w, int h, int upsample, int min_face,
+                     double adjust, struct nn_pool *pool, sbf_detect_ws *ws, sbf_box **out);
 /* The default min_face for an image of w x h with `upsample`: 0 (native, dlib-identical) when the
  * scanned image has at most SBF_DETECT_NATIVE_PIXELS pixels; otherwise the face size whose level
  * is the first one at or below that many pixels.  See cmd_detect.c --help. */

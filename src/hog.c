@@ -1,5 +1,6 @@
 /* src/hog.c — dlib-exact pyramid resampling, fHOG features, separable filtering and std::sort
- * order (see hog.h).  Scalar reference kernels live here too; hog_avx2.c has the AVX2 ones. */
+ * order (see hog.h).  Scalar reference kernels live here too, with the table of kernels per ISA level;
+ * hog_avx2.c and hog_neon.c have the SIMD ones. */
 #include "src/hog.h"
 
 #include <math.h>
@@ -53,13 +54,8 @@ int sbf_hog_resize(const uint8_t *in, int iw, int ih, uint8_t *out, int ow, int 
     return sbf_hog_resize_rows(in, iw, ih, out, ow, oh, 0, oh);
 }
 
-int sbf_hog_resize_rows(const uint8_t *in, int iw, int ih, uint8_t *out, int ow, int oh, int r0, int r1) {
-    if (ow <= 0 || oh <= 0 || iw <= 0 || ih <= 0 || r0 >= r1) return 0;
+int sbf_hog_resize_cols(int iw, int ow, int32_t *left, float *frac) {
     const double x_scale = (iw - 1) / (double)(ow - 1 > 1 ? ow - 1 : 1);
-    const double y_scale = (ih - 1) / (double)(oh - 1 > 1 ? oh - 1 : 1);
-    int32_t *left = malloc(sizeof(int32_t) * ((size_t)ow + 4));
-    float *frac = malloc(sizeof(float) * ((size_t)ow + 4));
-    if (!left || !frac) { free(left); free(frac); return -1; }
     /* the SIMD part: lanes start at float(x + j*x_scale) with x = -4*x_scale, then += float(4*x_scale) */
     const double x0 = -4 * x_scale;
     float lane[4] = {(float)x0, (float)(x0 + x_scale), (float)(x0 + 2 * x_scale), (float)(x0 + 3 * x_scale)};
@@ -77,6 +73,17 @@ int sbf_hog_resize_rows(const uint8_t *in, int iw, int ih, uint8_t *out, int ow,
         for (int j = 0; j < 4; j++) { left[csimd + j] = lf[j]; frac[csimd + j] = fr[j]; }
         csimd += 4;
     }
+    return csimd;
+}
+
+int sbf_hog_resize_rows(const uint8_t *in, int iw, int ih, uint8_t *out, int ow, int oh, int r0, int r1) {
+    if (ow <= 0 || oh <= 0 || iw <= 0 || ih <= 0 || r0 >= r1) return 0;
+    const double x_scale = (iw - 1) / (double)(ow - 1 > 1 ? ow - 1 : 1);
+    const double y_scale = (ih - 1) / (double)(oh - 1 > 1 ? oh - 1 : 1);
+    int32_t *left = malloc(sizeof(int32_t) * ((size_t)ow + 4));
+    float *frac = malloc(sizeof(float) * ((size_t)ow + 4));
+    if (!left || !frac) { free(left); free(frac); return -1; }
+    const int csimd = sbf_hog_resize_cols(iw, ow, left, frac);
     const sbf_hog_kernels *K = sbf_hog_kernels_get();
     double y = -y_scale; /* dlib accumulates y row by row; replay that up to row r0 */
     for (int r = 0; r < r0; r++) y += y_scale;
@@ -223,25 +230,24 @@ static void feat_row_scalar(const float *const *h, const float *const *nn, const
 
 const sbf_hog_kernels sbf_hog_scalar = {grad_row_scalar, votes_row_scalar, sep_scalar, sep2d_scalar, resize_row_scalar, feat_row_scalar};
 
-const sbf_hog_kernels *sbf_hog_kernels_get(void) {
-    static int forced = -1; /* SBF_HOG_KERNELS=scalar: reference kernels (tests, debugging) */
-    if (forced < 0) {
-        const char *e = getenv("SBF_HOG_KERNELS");
-        forced = e && strcmp(e, "scalar") == 0;
-    }
-    if (forced) return &sbf_hog_scalar;
+static const sbf_hog_kernels *const HOG_KERNELS[NN_ISA_COUNT] = {
+    [NN_ISA_SCALAR] = &sbf_hog_scalar,
 #if defined(__x86_64__)
-    static int have = -1;
-    if (have < 0) {
-        __builtin_cpu_init();
-        have = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    }
-    if (have) return &sbf_hog_avx2;
-#elif defined(__aarch64__) && defined(__ARM_NEON)
-    return &sbf_hog_neon;
+    [NN_ISA_AVX2] = &sbf_hog_avx2,
+    [NN_ISA_AVX512] = &sbf_hog_avx2,
 #endif
-    return &sbf_hog_scalar;
+#if defined(__aarch64__) && defined(__ARM_NEON)
+    [NN_ISA_NEON] = &sbf_hog_neon,
+#elif defined(__ARM_NEON)
+    [NN_ISA_NEON] = &sbf_hog_scalar,
+#endif
+};
+
+const sbf_hog_kernels *sbf_hog_kernels_for(nn_isa isa) {
+    return (unsigned)isa < NN_ISA_COUNT ? HOG_KERNELS[isa] : NULL;
 }
+
+const sbf_hog_kernels *sbf_hog_kernels_get(void) { return HOG_KERNELS[nn_isa_get()]; }
 
 void sbf_fhog_free(sbf_fhog *f) {
     free(f->data);

@@ -9,6 +9,7 @@
 #define SRC_HOG_H
 #include <stddef.h>
 #include <stdint.h>
+#include "nn/cpu.h"
 
 #define SBF_HOG_PLANES 31
 
@@ -22,6 +23,10 @@ void sbf_hog_up2_size(int w, int h, int *ow, int *oh);
 int sbf_hog_resize(const uint8_t *in, int iw, int ih, uint8_t *out, int ow, int oh);
 /* The same for output rows [r0, r1) only (for splitting the work between threads). */
 int sbf_hog_resize_rows(const uint8_t *in, int iw, int ih, uint8_t *out, int ow, int oh, int r0, int r1);
+/* The row-independent part of dlib's 4-wide resize loop for an iw -> ow row: source column left[c] and
+ * fraction frac[c] of each output column c below the returned count, where that loop stops (left and frac
+ * hold ow + 4); the kernels' resize_row takes them. */
+int sbf_hog_resize_cols(int iw, int ow, int32_t *left, float *frac);
 /* Number of pyramid levels dlib's scan_fhog_pyramid uses for an image (min layer 64x64). */
 int sbf_hog_num_levels(int w, int h, int min_w, int min_h, int max_levels);
 
@@ -103,12 +108,16 @@ typedef struct {
                      float *const *dst);
 } sbf_hog_kernels;
 extern const sbf_hog_kernels sbf_hog_scalar;
-const sbf_hog_kernels *sbf_hog_kernels_get(void); /* best for this CPU */
 #if defined(__x86_64__)
-extern const sbf_hog_kernels sbf_hog_avx2;
+extern const sbf_hog_kernels sbf_hog_avx2; /* hog_avx2.c */
 #endif
 #if defined(__aarch64__) && defined(__ARM_NEON)
-extern const sbf_hog_kernels sbf_hog_neon;
+extern const sbf_hog_kernels sbf_hog_neon; /* hog_neon.c */
 #endif
+/* The kernels of an ISA level (nn/cpu.h), NULL when this build cannot run it: avx2 and avx512 -> the AVX2
+ * kernels; neon -> the NEON ones on aarch64, the scalar ones on armv7 (its NEON unit flushes denormals to
+ * zero, which would break bit-exactness). */
+const sbf_hog_kernels *sbf_hog_kernels_for(nn_isa isa);
+const sbf_hog_kernels *sbf_hog_kernels_get(void); /* those of the level in force (nn_isa_get) */
 
 #endif

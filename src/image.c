@@ -1,22 +1,45 @@
-/* src/image.c — image input: sniffing, stb_image decoding, EXIF orientation, limits, gray. */
+/* src/image.c — image input: sniffing, decoding (JPEG: libjpeg-turbo, WebP: libwebp, HEIC/AVIF: libheif in
+ * the HEIF=1 build, the rest: stb_image), EXIF orientation, limits, gray, buffers kept across photos. */
 #include "src/image.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stb/stb_image.h>
+#include "src/decoders.h"
 #include "src/util.h"
 #include "nn/weights.h" /* nnw_crc32 */
 
 #define MAX_FILE_BYTES ((size_t)1 << 30) /* 1 GiB of compressed data is far beyond any photo */
 
+static int is_webp(const unsigned char *h, size_t n) {
+    return n >= 12 && memcmp(h, "RIFF", 4) == 0 && memcmp(h + 8, "WEBP", 4) == 0;
+}
+
+/* "HEIC" / "AVIF" when the ISO base media header says so, else NULL */
+static const char *heif_kind(const unsigned char *h, size_t n) {
+    if (n < 12 || memcmp(h + 4, "ftyp", 4) != 0) return NULL;
+    static const char *const heif[] = {"heic", "heix", "hevc", "hevx", "heim", "heis", "hevm", "hevs", "mif1", "msf1"};
+    if (memcmp(h + 8, "avif", 4) == 0 || memcmp(h + 8, "avis", 4) == 0) return "AVIF";
+    for (size_t i = 0; i < sizeof heif / sizeof *heif; i++)
+        if (memcmp(h + 8, heif[i], 4) == 0) return "HEIC";
+    return NULL;
+}
+
 int sbf_sniff_image(const unsigned char *h, size_t n) {
-    if (n >= 3 && h[0] == 0xFF && h[1] == 0xD8 && h[2] == 0xFF) return 1;                       /* JPEG */
-    if (n >= 8 && memcmp(h, "\x89PNG\r\n\x1a\n", 8) == 0) return 1;                               /* PNG */
-    if (n >= 6 && (memcmp(h, "GIF87a", 6) == 0 || memcmp(h, "GIF89a", 6) == 0)) return 1;          /* GIF */
-    if (n >= 14 && h[0] == 'B' && h[1] == 'M') return 1;                                           /* BMP */
+    if (n >= 3 && h[0] == 0xFF && h[1] == 0xD8 && h[2] == 0xFF) return 1;                 /* JPEG */
+    if (is_webp(h, n)) return 1;                                                          /* WebP */
+    if (heif_kind(h, n) && sbf_heif_available()) return 1;                                /* HEIC, AVIF */
+    if (n >= 8 && memcmp(h, "\x89PNG\r\n\x1a\n", 8) == 0) return 1;                       /* PNG */
+    if (n >= 6 && (memcmp(h, "GIF87a", 6) == 0 || memcmp(h, "GIF89a", 6) == 0)) return 1; /* GIF */
+    if (n >= 14 && h[0] == 'B' && h[1] == 'M') return 1;                                  /* BMP */
     if (n >= 3 && h[0] == 'P' && (h[1] == '5' || h[1] == '6') &&
-        (h[2] == ' ' || h[2] == '\n' || h[2] == '\r' || h[2] == '\t')) return 1;                   /* PNM */
+        (h[2] == ' ' || h[2] == '\n' || h[2] == '\r' || h[2] == '\t'))
+        return 1; /* PNM */
     return 0;
 }
 
@@ -32,15 +55,10 @@ static int tga_by_name(const char *path, const unsigned char *h, size_t n) {
 }
 
 const char *sbf_sniff_unsupported(const unsigned char *h, size_t n) {
-    if (n >= 12 && memcmp(h + 4, "ftyp", 4) == 0) { /* ISO base media: HEIF/HEIC/AVIF stills */
-        static const char *const heif[] = {"heic", "heix", "hevc", "hevx", "heim", "heis", "hevm", "hevs", "mif1", "msf1"};
-        if (memcmp(h + 8, "avif", 4) == 0 || memcmp(h + 8, "avis", 4) == 0) return "AVIF";
-        for (size_t i = 0; i < sizeof heif / sizeof *heif; i++)
-            if (memcmp(h + 8, heif[i], 4) == 0) return "HEIC";
-        return NULL;
-    }
-    if (n >= 12 && memcmp(h, "RIFF", 4) == 0 && memcmp(h + 8, "WEBP", 4) == 0) return "WebP";
-    if (n >= 4 && (memcmp(h, "II*\0", 4) == 0 || memcmp(h, "MM\0*", 4) == 0)) return "TIFF/raw"; /* also CR2, NEF, DNG, ARW */
+    if (sbf_sniff_image(h, n)) return NULL;
+    if (n >= 12 && memcmp(h + 4, "ftyp", 4) == 0) return heif_kind(h, n); /* ISO base media: HEIF/HEIC/AVIF stills */
+    if (n >= 4 && (memcmp(h, "II*\0", 4) == 0 || memcmp(h, "MM\0*", 4) == 0))
+        return "TIFF/raw"; /* also CR2, NEF, DNG, ARW */
     if (n >= 12 && memcmp(h, "\0\0\0\x0CjP  \r\n\x87\n", 12) == 0) return "JPEG 2000";
     if ((n >= 2 && h[0] == 0xFF && h[1] == 0x0A) || (n >= 12 && memcmp(h, "\0\0\0\x0CJXL \r\n\x87\n", 12) == 0))
         return "JPEG XL";
@@ -63,7 +81,9 @@ int sbf_sniff_file(const char *path, const char **unsupported) {
 int sbf_is_image_file(const char *path) { return sbf_sniff_file(path, NULL); }
 
 /* ---- EXIF ----------------------------------------------------------------------------------- */
-static unsigned rd16(const unsigned char *p, int le) { return le ? (unsigned)(p[0] | p[1] << 8) : (unsigned)(p[0] << 8 | p[1]); }
+static unsigned rd16(const unsigned char *p, int le) {
+    return le ? (unsigned)(p[0] | p[1] << 8) : (unsigned)(p[0] << 8 | p[1]);
+}
 static unsigned long rd32(const unsigned char *p, int le) {
     return le ? (unsigned long)p[0] | (unsigned long)p[1] << 8 | (unsigned long)p[2] << 16 | (unsigned long)p[3] << 24
               : (unsigned long)p[3] | (unsigned long)p[2] << 8 | (unsigned long)p[1] << 16 | (unsigned long)p[0] << 24;
@@ -87,7 +107,7 @@ static int tiff_orientation(const unsigned char *t, size_t n) {
         unsigned type = rd16(e + 2, le);
         unsigned long count = rd32(e + 4, le);
         unsigned v;
-        if (type == 3 && count == 1) v = rd16(e + 8, le);          /* SHORT, stored in the value field */
+        if (type == 3 && count == 1) v = rd16(e + 8, le);                /* SHORT, stored in the value field */
         else if (type == 4 && count == 1) v = (unsigned)rd32(e + 8, le); /* LONG (seen in broken writers) */
         else return 1;
         return v >= 1 && v <= 8 ? (int)v : 1;
@@ -101,9 +121,15 @@ int sbf_exif_orientation(const unsigned char *b, size_t n) {
     while (p + 4 <= n) {
         if (b[p] != 0xFF) return 1;
         unsigned m = b[p + 1];
-        if (m == 0xFF) { p++; continue; }                  /* fill bytes */
-        if (m == 0xD8 || (m >= 0xD0 && m <= 0xD7) || m == 0x01) { p += 2; continue; }
-        if (m == 0xDA || m == 0xD9) return 1;              /* start of scan / end: no EXIF before image data */
+        if (m == 0xFF) {
+            p++;
+            continue;
+        } /* fill bytes */
+        if (m == 0xD8 || (m >= 0xD0 && m <= 0xD7) || m == 0x01) {
+            p += 2;
+            continue;
+        }
+        if (m == 0xDA || m == 0xD9) return 1; /* start of scan / end: no EXIF before image data */
         size_t len = (size_t)b[p + 2] << 8 | b[p + 3];
         if (len < 2 || len > n - p - 2) return 1;
         if (m == 0xE1 && len >= 8 && memcmp(b + p + 4, "Exif\0\0", 6) == 0)
@@ -117,77 +143,22 @@ int sbf_exif_orientation(const unsigned char *b, size_t n) {
 static int jpeg_complete(const unsigned char *b, size_t n) {
     size_t p = 2;
     while (p + 2 <= n) {
-        if (b[p] != 0xFF) { p++; continue; }               /* inside entropy-coded data */
+        if (b[p] != 0xFF) {
+            p++;
+            continue;
+        } /* inside entropy-coded data */
         unsigned m = b[p + 1];
         if (m == 0xD9) return 1;
-        if (m == 0x00 || m == 0xFF || (m >= 0xD0 && m <= 0xD7) || m == 0x01) { p += (m == 0xFF) ? 1 : 2; continue; }
+        if (m == 0x00 || m == 0xFF || (m >= 0xD0 && m <= 0xD7) || m == 0x01) {
+            p += (m == 0xFF) ? 1 : 2;
+            continue;
+        }
         if (p + 4 > n) return 0;
         size_t len = (size_t)b[p + 2] << 8 | b[p + 3];
         if (len < 2) return 0;
-        p += 2 + len;                                      /* segment (SOS header too; its data follows) */
+        p += 2 + len; /* segment (SOS header too; its data follows) */
     }
     return 0;
-}
-
-/* 0 when a Huffman table (DHT segment, anywhere in the stream) lists more than 256 codes (stb 2.27
- * writes them past its 257-entry arrays), or a scan uses a Huffman or quantisation table no DHT/DQT
- * defined before it (stb reads its never-initialised table memory: assertion failure, out-of-bounds
- * reads, pixels from heap garbage).  Both found by
- * fuzz/fuzz_image.c.  Walks segments like jpeg_complete; bytes past the end read as 0, as in stb. */
-static int jpeg_tables_ok(const unsigned char *b, size_t n) {
-    size_t p = 2;
-    int defined[2][4] = {{0}}, qdefined[4] = {0}, qneeded[4] = {0};
-#define JB(i) ((i) < n ? b[i] : 0)
-    while (p + 2 <= n) {
-        if (b[p] != 0xFF) { p++; continue; }
-        unsigned m = b[p + 1];
-        if (m == 0xD9) return 1;
-        if (m == 0x00 || m == 0xFF || (m >= 0xD0 && m <= 0xD7) || m == 0x01) { p += (m == 0xFF) ? 1 : 2; continue; }
-        if (p + 4 > n) return 1;
-        size_t len = (size_t)b[p + 2] << 8 | b[p + 3];
-        if (len < 2) return 1;
-        if (m == 0xC4) {
-            /* as stb reads it: tables while the segment length lasts */
-            size_t q = p + 4;
-            long left = (long)len - 2;
-            while (left > 0) {
-                size_t sum = 0;
-                for (size_t i = q + 1; i <= q + 16; i++) sum += JB(i);
-                if (sum > 256) return 0;
-                unsigned tc = JB(q) >> 4, th = JB(q) & 15;
-                if (tc <= 1 && th <= 3) defined[tc][th] = 1;
-                q += 17 + sum;
-                left -= 17 + (long)sum;
-            }
-        } else if (m == 0xDB) { /* DQT: tables while the segment length lasts */
-            size_t q = p + 4;
-            long left = (long)len - 2;
-            while (left > 0) {
-                unsigned pq = JB(q) >> 4, tq = JB(q) & 15;
-                if (pq > 1 || tq > 3) break; /* stb refuses the file */
-                qdefined[tq] = 1;
-                q += pq ? 129 : 65;
-                left -= pq ? 129 : 65;
-            }
-        } else if (m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC) { /* SOFn */
-            size_t nf = JB(p + 9);
-            for (size_t c = 0; c < nf; c++)
-                if (JB(p + 12 + 3 * c) <= 3) qneeded[JB(p + 12 + 3 * c)] = 1;
-        } else if (m == 0xDA) {
-            for (int t = 0; t < 4; t++)
-                if (qneeded[t] && !qdefined[t]) return 0; /* quantisation table used, never defined */
-            size_t ns = JB(p + 4);
-            unsigned ss = JB(p + 5 + 2 * ns), se = JB(p + 6 + 2 * ns);
-            for (size_t i = 0; i < ns; i++) {
-                unsigned t = JB(p + 6 + 2 * i), td = t >> 4, ta = t & 15;
-                if (td > 3 || ta > 3) continue; /* stb refuses the scan */
-                if ((ss == 0 && !defined[0][td]) || (se > 0 && !defined[1][ta])) return 0;
-            }
-        }
-        p += 2 + len;
-    }
-#undef JB
-    return 1;
 }
 
 /* 0 when a PNG chunk claims more bytes than the file holds: stb 2.27 reallocates its IDAT buffer to
@@ -195,7 +166,8 @@ static int jpeg_tables_ok(const unsigned char *b, size_t n) {
 static int png_chunks_ok(const unsigned char *b, size_t n) {
     size_t p = 8;
     while (n - p >= 8) {
-        unsigned long l = (unsigned long)b[p] << 24 | (unsigned long)b[p + 1] << 16 | (unsigned long)b[p + 2] << 8 | b[p + 3];
+        unsigned long l =
+            (unsigned long)b[p] << 24 | (unsigned long)b[p + 1] << 16 | (unsigned long)b[p + 2] << 8 | b[p + 3];
         if (l > n - p - 8 || n - p - 8 - l < 4) return 0;
         if (!memcmp(b + p + 4, "IEND", 4)) return 1;
         p += 12 + l;
@@ -228,7 +200,11 @@ static int pnm_header_ok(const unsigned char *b, size_t n) {
 
 /* Which stb decoder takes the file (stb tries every format): JPEG is 0xFF fill bytes then SOI (jb/jl:
  * the stream from its SOI), PNG its signature, PNM "P5"/"P6". */
-typedef struct { int jpeg, png, pnm; const unsigned char *jb; size_t jl; } stb_kind;
+typedef struct {
+    int jpeg, png, pnm;
+    const unsigned char *jb;
+    size_t jl;
+} stb_kind;
 static stb_kind classify(const unsigned char *buf, size_t len) {
     stb_kind k;
     size_t js = 0;
@@ -244,8 +220,8 @@ static stb_kind classify(const unsigned char *buf, size_t len) {
 /* Inputs that reach stb 2.27 bugs already in stbi_info; NULL when none. */
 static const char *stb_header_checks(const unsigned char *buf, size_t len) {
     stb_kind k = classify(buf, len);
-    if (k.jpeg && !jpeg_tables_ok(k.jb, k.jl)) return "corrupt JPEG (bad or missing Huffman or quantisation table)";
-    if (k.pnm && !pnm_header_ok(buf, len)) return "corrupt or truncated PNM (header numbers out of range, or less pixel data than they say)";
+    if (k.pnm && !pnm_header_ok(buf, len))
+        return "corrupt or truncated PNM (header numbers out of range, or less pixel data than they say)";
     return NULL;
 }
 
@@ -258,7 +234,8 @@ static unsigned char *png_sanitize(const unsigned char *b, size_t n, size_t *out
     size_t p = 8, extra = 0;
     int drop = 0;
     while (n - p >= 12) {
-        unsigned long l = (unsigned long)b[p] << 24 | (unsigned long)b[p + 1] << 16 | (unsigned long)b[p + 2] << 8 | b[p + 3];
+        unsigned long l =
+            (unsigned long)b[p] << 24 | (unsigned long)b[p + 1] << 16 | (unsigned long)b[p + 2] << 8 | b[p + 3];
         if (!memcmp(b + p + 4, "PLTE", 4) && l > 0 && l < 768 && l % 3 == 0) extra += 768 - l;
         if (!memcmp(b + p + 4, "IDAT", 4) && l == 0) drop = 1;
         if (!memcmp(b + p + 4, "IEND", 4)) break;
@@ -272,7 +249,8 @@ static unsigned char *png_sanitize(const unsigned char *b, size_t n, size_t *out
     memcpy(o, b, 8);
     q = 8;
     while (n - p >= 12) {
-        unsigned long l = (unsigned long)b[p] << 24 | (unsigned long)b[p + 1] << 16 | (unsigned long)b[p + 2] << 8 | b[p + 3];
+        unsigned long l =
+            (unsigned long)b[p] << 24 | (unsigned long)b[p + 1] << 16 | (unsigned long)b[p + 2] << 8 | b[p + 3];
         if (!memcmp(b + p + 4, "PLTE", 4) && l > 0 && l < 768 && l % 3 == 0) {
             memcpy(o + q, "\0\0\x03\0PLTE", 8);
             memcpy(o + q + 8, b + p + 8, l);
@@ -307,12 +285,17 @@ static unsigned char *bmp_sanitize(const unsigned char *b, size_t n, size_t *out
     long long psize, ent;
     if (hsz == 12) {
         if ((b[24] | b[25] << 8) >= 24) return NULL;
-        psize = (off - 14 - 24) / 3; ent = 3;
+        psize = (off - 14 - 24) / 3;
+        ent = 3;
     } else {
         if ((b[28] | b[29] << 8) >= 16) return NULL;
-        psize = (off - 14 - hsz) >> 2; ent = 4;
+        psize = (off - 14 - hsz) >> 2;
+        ent = 4;
     }
-    if (psize < 0) { *outlen = 0; return NULL; } /* pixel offset inside the header: stb reads no palette at all */
+    if (psize < 0) {
+        *outlen = 0;
+        return NULL;
+    } /* pixel offset inside the header: stb reads no palette at all */
     if (psize == 0 || psize >= 256 || off > 0x7fffffff - 1024) return NULL; /* stb refuses or nothing to pad */
     long long at = 14 + hsz + psize * ent, add = (256 - psize) * ent;
     if (at > (long long)n) return NULL; /* palette cut short: stb reads the missing bytes as 0 */
@@ -327,36 +310,90 @@ static unsigned char *bmp_sanitize(const unsigned char *b, size_t n, size_t *out
     return o;
 }
 
+/* dst (dw x dh, c channels) = src (sw x sh) under EXIF orientation o (2..8): one source row or column per
+ * output row, walked with a fixed step. */
+static void orient_into(const uint8_t *src, int sw, int sh, int c, int o, uint8_t *dst) {
+    const int dw = o >= 5 ? sh : sw, dh = o >= 5 ? sw : sh;
+    for (int y = 0; y < dh; y++) {
+        long sx0, sy0, dx, dy; /* source of output (0, y) and the source step per output column */
+        switch (o) {
+        case 2:
+            sx0 = sw - 1;
+            sy0 = y;
+            dx = -1;
+            dy = 0;
+            break;
+        case 3:
+            sx0 = sw - 1;
+            sy0 = sh - 1 - y;
+            dx = -1;
+            dy = 0;
+            break;
+        case 4:
+            sx0 = 0;
+            sy0 = sh - 1 - y;
+            dx = 1;
+            dy = 0;
+            break;
+        case 5:
+            sx0 = y;
+            sy0 = 0;
+            dx = 0;
+            dy = 1;
+            break;
+        case 6:
+            sx0 = y;
+            sy0 = sh - 1;
+            dx = 0;
+            dy = -1;
+            break;
+        case 7:
+            sx0 = sw - 1 - y;
+            sy0 = sh - 1;
+            dx = 0;
+            dy = -1;
+            break;
+        default:
+            sx0 = sw - 1 - y;
+            sy0 = 0;
+            dx = 0;
+            dy = 1;
+            break; /* 8 */
+        }
+        const long step = (dy * sw + dx) * c;
+        const uint8_t *s = src + (sy0 * sw + sx0) * c;
+        uint8_t *d = dst + (size_t)y * dw * c;
+        if (c == 3)
+            for (int x = 0; x < dw; x++, s += step, d += 3) {
+                d[0] = s[0];
+                d[1] = s[1];
+                d[2] = s[2];
+            }
+        else
+            for (int x = 0; x < dw; x++, s += step, d += c) memcpy(d, s, (size_t)c);
+    }
+}
+
 int sbf_apply_orientation(uint8_t **pix, int *w, int *h, int c, int o) {
     if (o <= 1 || o > 8) return 0;
-    int sw = *w, sh = *h, dw = o >= 5 ? sh : sw, dh = o >= 5 ? sw : sh;
-    uint8_t *src = *pix, *dst = malloc((size_t)sw * sh * c);
+    uint8_t *dst = malloc((size_t)*w * *h * c);
     if (!dst) return -1;
-    for (int y = 0; y < dh; y++)
-        for (int x = 0; x < dw; x++) {
-            int sx, sy;
-            switch (o) {
-            case 2: sx = sw - 1 - x; sy = y; break;
-            case 3: sx = sw - 1 - x; sy = sh - 1 - y; break;
-            case 4: sx = x; sy = sh - 1 - y; break;
-            case 5: sx = y; sy = x; break;
-            case 6: sx = y; sy = sh - 1 - x; break;
-            case 7: sx = sw - 1 - y; sy = sh - 1 - x; break;
-            default: sx = sw - 1 - y; sy = x; break; /* 8 */
-            }
-            memcpy(dst + ((size_t)y * dw + x) * c, src + ((size_t)sy * sw + sx) * c, (size_t)c);
-        }
-    free(src);
-    *pix = dst; *w = dw; *h = dh;
+    orient_into(*pix, *w, *h, c, o, dst);
+    free(*pix);
+    *pix = dst;
+    if (o >= 5) {
+        int t = *w;
+        *w = *h;
+        *h = t;
+    }
     return 0;
 }
 
 void sbf_image_make_gray(sbf_image *img) {
     size_t n = (size_t)img->w * img->h;
-    for (size_t i = 0; i < n; i++) {
-        const uint8_t *p = img->rgb + 3 * i;
-        img->gray[i] = (uint8_t)(((unsigned)p[0] + p[1] + p[2]) / 3);
-    }
+    const uint8_t *p = img->rgb;
+    uint8_t *g = img->gray;
+    for (size_t i = 0; i < n; i++, p += 3) g[i] = (uint8_t)(((unsigned)p[0] + p[1] + p[2]) / 3);
 }
 
 void sbf_image_free(sbf_image *img) {
@@ -378,51 +415,189 @@ static const char *stb_reason(char *out, size_t n) {
     return out;
 }
 
-static int decode(const unsigned char *buf, size_t len, int allow_tga, long long max_pixels, sbf_image *out,
-                  char *err, size_t errlen) {
-    memset(out, 0, sizeof *out);
-    if (len == 0) { snprintf(err, errlen, "empty file (0 bytes)"); return -1; }
-    if (!sbf_sniff_image(buf, len) && !allow_tga) {
-        const char *fmt = sbf_sniff_unsupported(buf, len);
-        if (fmt)
-            snprintf(err, errlen, "not a supported image (a %s photo: convert it to JPEG or PNG)", fmt);
-        else
-            snprintf(err, errlen, "not a supported image (content is not JPEG, PNG, BMP, GIF, PNM or TGA)");
+static int too_large(long long w, long long h, long long max_pixels, char *err, size_t errlen) {
+    if ((double)w * (double)h <= (double)max_pixels) return 0; /* (a PNG header may say 2^32-1 x 2^32-1) */
+    snprintf(err, errlen,
+             "image too large: %lldx%lld is %.1f megapixels, over the %.1f megapixel limit (see --max-pixels)", w, h,
+             (double)w * h / 1e6, (double)max_pixels / 1e6);
+    return 1;
+}
+
+/* ---- memory bounds before stb allocates (issue 21, "Memory on hostile input") ------------------------------
+ * stb fills its whole output buffer even when the file runs out of data (missing bytes read as 0), so
+ * a few hundred bytes that declare 10000x10000 pixels made it touch gigabytes.  Each check below is a
+ * lower bound on the bytes a complete file of the declared size holds; a file under it is refused before
+ * anything is allocated for its pixels. */
+
+/* PNG: deflate expands at most 1032-fold, so the IDAT chunks hold at least pixel bits / 8 / 1032 bytes. */
+static const char *png_size_check(const unsigned char *b, size_t n) {
+    if (n < 33 || memcmp(b + 12, "IHDR", 4) != 0) return NULL; /* stb says what is wrong */
+    unsigned long w = (unsigned long)b[16] << 24 | (unsigned long)b[17] << 16 | (unsigned long)b[18] << 8 | b[19];
+    unsigned long h = (unsigned long)b[20] << 24 | (unsigned long)b[21] << 16 | (unsigned long)b[22] << 8 | b[23];
+    static const int chans[7] = {1, 0, 3, 1, 2, 0, 4};
+    const int depth = b[24], type = b[25], ch = type <= 6 ? chans[type] : 0;
+    if (!ch) return NULL;
+    double idat = 0;
+    size_t p = 8;
+    while (n - p >= 12) {
+        unsigned long l =
+            (unsigned long)b[p] << 24 | (unsigned long)b[p + 1] << 16 | (unsigned long)b[p + 2] << 8 | b[p + 3];
+        if (!memcmp(b + p + 4, "IDAT", 4)) idat += (double)l;
+        if (!memcmp(b + p + 4, "IEND", 4) || l > n - p - 12) break;
+        p += 12 + l;
+    }
+    if ((double)w * h * ch * depth / 8 > idat * 1032 + 1024)
+        return "truncated or corrupt PNG (far fewer compressed bytes than its size needs)";
+    return NULL;
+}
+
+/* GIF: the frames are counted (canvas x frames must be within the pixel limit: each frame of an animation
+ * is a canvas-sized picture) and the first frame's LZW data must be able to cover the canvas: an LZW code
+ * of at least 3 bits stands for at most 4096 pixels, so a canvas needs 1 byte per 10923 pixels.  stb
+ * keeps 9 bytes per canvas pixel while it decodes a frame.  *frames = image descriptors found. */
+static const char *gif_size_check(const unsigned char *b, size_t n, long long *canvas, long long *frames) {
+    *canvas = *frames = 0;
+    if (n < 13) return "truncated GIF";
+    const long long w = b[6] | b[7] << 8, h = b[8] | b[9] << 8;
+    *canvas = w * h;
+    size_t p = 13;
+    if (b[10] & 0x80) p += (size_t)3 << ((b[10] & 7) + 1);
+    double first_lzw = -1;
+    while (p < n) {
+        const unsigned blk = b[p++];
+        if (blk == 0x3B) break;
+        if (blk == 0x21) {
+            if (p >= n) break;
+            p++;
+        } else if (blk == 0x2C) {
+            if (p + 9 > n) break;
+            const unsigned flags = b[p + 8];
+            p += 9;
+            if (flags & 0x80) p += (size_t)3 << ((flags & 7) + 1);
+            p++; /* LZW minimum code size */
+            ++*frames;
+        } else break; /* stb says what is wrong */
+        double sum = 0;
+        while (p < n && b[p]) {
+            sum += b[p];
+            p += 1 + (size_t)b[p];
+        }
+        p++;
+        if (blk == 0x2C && first_lzw < 0) first_lzw = sum;
+    }
+    if (first_lzw >= 0 && (double)*canvas > first_lzw * 10923 + 65536)
+        return "truncated or corrupt GIF (far fewer bytes than its size needs)";
+    return NULL;
+}
+
+/* BMP without compression (or with bit fields): every row is stored, padded to 4 bytes. */
+static const char *bmp_size_check(const unsigned char *b, size_t n) {
+    if (n < 34) return NULL;
+    const long long off = (long long)b[10] | (long long)b[11] << 8 | (long long)b[12] << 16 | (long long)b[13] << 24;
+    const long long hsz = (long long)b[14] | (long long)b[15] << 8 | (long long)b[16] << 16 | (long long)b[17] << 24;
+    long long w, h, bpp, comp = 0;
+    if (hsz == 12) {
+        w = b[18] | b[19] << 8;
+        h = b[20] | b[21] << 8;
+        bpp = b[24] | b[25] << 8;
+    } else {
+        w = (int32_t)((uint32_t)b[18] | (uint32_t)b[19] << 8 | (uint32_t)b[20] << 16 | (uint32_t)b[21] << 24);
+        h = (int32_t)((uint32_t)b[22] | (uint32_t)b[23] << 8 | (uint32_t)b[24] << 16 | (uint32_t)b[25] << 24);
+        bpp = b[28] | b[29] << 8;
+        comp = (long long)b[30] | (long long)b[31] << 8 | (long long)b[32] << 16 | (long long)b[33] << 24;
+    }
+    if (h < 0) h = -h;
+    if (w <= 0 || (comp != 0 && comp != 3) || bpp <= 0 || bpp > 32) return NULL;
+    const double row = (double)((w * bpp + 31) / 32 * 4);
+    if ((double)n < (double)off + row * (double)(h - 1)) return "truncated BMP (less pixel data than its size needs)";
+    return NULL;
+}
+
+/* TGA: raw pixels are stored; a run-length packet (2 bytes at the least) covers at most 128 pixels. */
+static const char *tga_size_check(const unsigned char *b, size_t n) {
+    if (n < 18) return NULL;
+    const int type = b[2], bpp = b[16];
+    const double px = (double)(b[12] | b[13] << 8) * (double)(b[14] | b[15] << 8);
+    const double need = type >= 9 ? px / 64 : px * (bpp > 0 ? bpp : 8) / 8;
+    if ((double)n - 18 < need) return "truncated TGA (less pixel data than its size needs)";
+    return NULL;
+}
+
+/* Lends b's buffer to a decoder. */
+static sbf_outbuf rgb_out(sbf_image_buffers *b) { return (sbf_outbuf){&b->img.rgb, &b->rgb_cap}; }
+
+/* Grows *p to at least need bytes (contents not kept). */
+static int ensure(uint8_t **p, size_t *cap, size_t need) {
+    if (*cap >= need) return 0;
+    free(*p);
+    *cap = 0;
+    if (!(*p = malloc(need ? need : 1))) return -1;
+    *cap = need;
+    return 0;
+}
+
+/* stb_image for PNG, BMP, GIF, PNM and TGA: pixels adopted into b. */
+static int decode_stb(const unsigned char *buf, size_t len, long long max_pixels, sbf_image_buffers *b, int *ow,
+                      int *oh, char *err, size_t errlen) {
+    stb_kind k = classify(buf, len);
+    int is_png = k.png, is_pnm = k.pnm;
+    int is_gif = len >= 6 && (memcmp(buf, "GIF87a", 6) == 0 || memcmp(buf, "GIF89a", 6) == 0);
+    int is_bmp = len >= 2 && buf[0] == 'B' && buf[1] == 'M';
+    const char *bad = stb_header_checks(buf, len); /* before stbi_info, which has the bugs too */
+    if (bad) {
+        snprintf(err, errlen, "%s", bad);
         return -1;
     }
-    if (len > (size_t)0x7fffffff) { snprintf(err, errlen, "file too large to decode"); return -1; }
-    stb_kind k = classify(buf, len);
-    int is_jpeg = k.jpeg, is_png = k.png, is_pnm = k.pnm;
-    const unsigned char *jb = k.jb;
-    size_t jl = k.jl;
-    const char *bad = stb_header_checks(buf, len); /* before stbi_info, which has the bugs too */
-    if (bad) { snprintf(err, errlen, "%s", bad); return -1; }
     int w = 0, h = 0, comp = 0;
     if (!stbi_info_from_memory(buf, (int)len, &w, &h, &comp)) {
         /* stb refuses absurd PNG sizes itself; read IHDR to say what the file claims. */
         if (len >= 24 && buf[0] == 0x89 && !memcmp(buf + 12, "IHDR", 4)) {
             unsigned long pw = (unsigned long)buf[16] << 24 | buf[17] << 16 | buf[18] << 8 | buf[19];
             unsigned long ph = (unsigned long)buf[20] << 24 | buf[21] << 16 | buf[22] << 8 | buf[23];
-            if ((double)pw * ph > (double)max_pixels) {
-                snprintf(err, errlen, "image too large: %lux%lu is %.1f megapixels, over the %.1f megapixel limit (see --max-pixels)",
-                         pw, ph, (double)pw * ph / 1e6, (double)max_pixels / 1e6);
-                return -1;
-            }
+            if (too_large((long long)pw, (long long)ph, max_pixels, err, errlen)) return -1;
         }
         char why[64];
         snprintf(err, errlen, "corrupt or truncated image header (%s)", stb_reason(why, sizeof why));
         return -1;
     }
-    if (w <= 0 || h <= 0) { snprintf(err, errlen, "zero-sized image (%dx%d)", w, h); return -1; }
-    if ((long long)w * h > max_pixels) {
-        snprintf(err, errlen, "image too large: %dx%d is %.1f megapixels, over the %.1f megapixel limit (see --max-pixels)",
-                 w, h, (double)w * h / 1e6, (double)max_pixels / 1e6);
+    if (w <= 0 || h <= 0) {
+        snprintf(err, errlen, "zero-sized image (%dx%d)", w, h);
         return -1;
     }
-    if (is_png && !png_chunks_ok(buf, len)) { snprintf(err, errlen, "truncated or corrupt PNG (a chunk is longer than the file)"); return -1; }
-    if (is_jpeg && !jpeg_complete(jb, jl)) { snprintf(err, errlen, "truncated JPEG (no end-of-image marker)"); return -1; }
+    if (too_large(w, h, max_pixels, err, errlen)) return -1;
+    if (is_png && !png_chunks_ok(buf, len)) {
+        snprintf(err, errlen, "truncated or corrupt PNG (a chunk is longer than the file)");
+        return -1;
+    }
+    if (is_png && (bad = png_size_check(buf, len))) {
+        snprintf(err, errlen, "%s", bad);
+        return -1;
+    }
+    if (is_bmp && (bad = bmp_size_check(buf, len))) {
+        snprintf(err, errlen, "%s", bad);
+        return -1;
+    }
+    if (!is_png && !is_pnm && !is_gif && !is_bmp && (bad = tga_size_check(buf, len))) {
+        snprintf(err, errlen, "%s", bad);
+        return -1;
+    }
+    if (is_gif) {
+        long long canvas, frames;
+        if ((bad = gif_size_check(buf, len, &canvas, &frames))) {
+            snprintf(err, errlen, "%s", bad);
+            return -1;
+        }
+        if (frames > 1 && (double)canvas * frames > (double)max_pixels) {
+            snprintf(err, errlen,
+                     "image too large: %d frames of %dx%d are %.1f megapixels, over the %.1f megapixel limit (see "
+                     "--max-pixels)",
+                     (int)(frames < 1000000 ? frames : 999999), w, h, (double)canvas * frames / 1e6,
+                     (double)max_pixels / 1e6);
+            return -1;
+        }
+    }
     /* Cap stb's allocations (src/stb_impl.c) at what this size can need: 8 bytes per pixel (16-bit RGBA)
-     * with JPEG MCU padding, twice (PNG IDAT buffer growth), plus slack.  A deflate bomb PNG
+     * with padding, twice (PNG IDAT buffer growth), plus slack.  A deflate bomb PNG
      * (fuzz/regress/image/bad-deflate-bomb.png: 16x16 declared, 8 MB inflated) fails instead. */
     extern _Thread_local size_t sbf_stbi_alloc_limit;
     double cap = 16.0 * ((double)w + 32) * ((double)h + 32) + (4 << 20);
@@ -431,47 +606,245 @@ static int decode(const unsigned char *buf, size_t len, int allow_tga, long long
     /* stb 2.27 converts 16-bit PNM channels with its 8-bit routine (heap overflow on a 16-bit PGM asked
      * for 3 channels; found by fuzz/fuzz_image.c): take PNM in its own channel count, expand here. */
     size_t plen = 1;
-    int is_bmp = len >= 2 && buf[0] == 'B' && buf[1] == 'M';
     unsigned char *padded = is_png ? png_sanitize(buf, len, &plen) : is_bmp ? bmp_sanitize(buf, len, &plen) : NULL;
-    if (!plen) { sbf_stbi_alloc_limit = 0; snprintf(err, errlen, "corrupt BMP (pixel data offset inside the header)"); return -1; }
-    unsigned char *px = padded && plen <= 0x7fffffff ? stbi_load_from_memory(padded, (int)plen, &dw, &dh, &dc, 3)
-                                                      : stbi_load_from_memory(buf, (int)len, &dw, &dh, &dc, is_pnm ? 0 : 3);
+    if (!plen) {
+        sbf_stbi_alloc_limit = 0;
+        snprintf(err, errlen, "corrupt BMP (pixel data offset inside the header)");
+        return -1;
+    }
+    unsigned char *px = padded && plen <= 0x7fffffff
+                            ? stbi_load_from_memory(padded, (int)plen, &dw, &dh, &dc, 3)
+                            : stbi_load_from_memory(buf, (int)len, &dw, &dh, &dc, is_pnm ? 0 : 3);
     free(padded);
     sbf_stbi_alloc_limit = 0;
     if (!px && stbi_failure_reason() && !strcmp(stbi_failure_reason(), "outofmem")) {
-        snprintf(err, errlen, "corrupt image data (needs more memory than a %dx%d image can: decompression bomb?)", w, h);
+        snprintf(err, errlen, "corrupt image data (needs more memory than a %dx%d image can: decompression bomb?)", w,
+                 h);
         return -1;
     }
-    if (!px) { char why[64]; snprintf(err, errlen, "corrupt image data (%s)", stb_reason(why, sizeof why)); return -1; }
-    if (is_pnm && dc != 3) {
-        size_t np = (size_t)dw * dh;
-        unsigned char *rgb = dc == 1 ? malloc(np * 3) : NULL;
-        if (!rgb) { free(px); snprintf(err, errlen, dc == 1 ? "out of memory" : "unsupported PNM channel count"); return -1; }
-        for (size_t i = 0; i < np; i++) rgb[3 * i] = rgb[3 * i + 1] = rgb[3 * i + 2] = px[i];
-        free(px);
-        px = rgb;
+    if (!px) {
+        char why[64];
+        snprintf(err, errlen, "corrupt image data (%s)", stb_reason(why, sizeof why));
+        return -1;
     }
-    /* stb allocates with malloc (STBI_MALLOC default), so we own px with free(). */
-    int o = is_jpeg ? sbf_exif_orientation(jb, jl) : 1;
-    if (sbf_apply_orientation(&px, &dw, &dh, 3, o)) { free(px); snprintf(err, errlen, "out of memory"); return -1; }
-    out->w = dw; out->h = dh; out->rgb = px; out->orientation = o;
-    out->gray = malloc((size_t)dw * dh);
-    if (!out->gray) { sbf_image_free(out); snprintf(err, errlen, "out of memory"); return -1; }
-    sbf_image_make_gray(out);
+    const size_t np = (size_t)dw * dh;
+    if (is_pnm && dc != 3) {
+        if (dc != 1) {
+            free(px);
+            snprintf(err, errlen, "unsupported PNM channel count");
+            return -1;
+        }
+        if (ensure(&b->img.rgb, &b->rgb_cap, np * 3)) {
+            free(px);
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        for (size_t i = 0; i < np; i++) b->img.rgb[3 * i] = b->img.rgb[3 * i + 1] = b->img.rgb[3 * i + 2] = px[i];
+        free(px);
+    } else {
+        /* stb allocates with malloc (STBI_MALLOC default), so we own px with free(). */
+        free(b->img.rgb);
+        b->img.rgb = px;
+        b->rgb_cap = np * 3;
+    }
+    *ow = dw;
+    *oh = dh;
     return 0;
+}
+
+/* Decodes buf into b (buffers reused); 0, or -1 with err (b->img.w/h 0, buffers kept). */
+static int decode(const unsigned char *buf, size_t len, int allow_tga, long long max_pixels, sbf_image_buffers *b,
+                  char *err, size_t errlen) {
+    b->img.w = b->img.h = 0;
+    b->img.orientation = 1;
+    if (len == 0) {
+        snprintf(err, errlen, "empty file (0 bytes)");
+        return -1;
+    }
+    if (!sbf_sniff_image(buf, len) && !allow_tga) {
+        const char *fmt = sbf_sniff_unsupported(buf, len);
+        if (fmt && (!strcmp(fmt, "HEIC") || !strcmp(fmt, "AVIF")))
+            snprintf(err, errlen,
+                     "not a supported image (a %s photo: this build does not decode %s; convert it to JPEG, or use a "
+                     "build made with HEIF=1)",
+                     fmt, fmt);
+        else if (fmt) snprintf(err, errlen, "not a supported image (a %s photo: convert it to JPEG or PNG)", fmt);
+        else snprintf(err, errlen, "not a supported image (content is not JPEG, PNG, WebP, BMP, GIF, PNM or TGA)");
+        return -1;
+    }
+    if (len > (size_t)0x7fffffff) {
+        snprintf(err, errlen, "file too large to decode");
+        return -1;
+    }
+    stb_kind k = classify(buf, len);
+    int w = 0, h = 0, rc, o = 1;
+    if (k.jpeg) {
+        if (!jpeg_complete(k.jb, k.jl)) {
+            snprintf(err, errlen, "truncated JPEG (no end-of-image marker)");
+            return -1;
+        }
+        rc = sbf_jpeg_decode(k.jb, k.jl, 1, max_pixels, rgb_out(b), &w, &h, err, errlen);
+        if (rc == 0) o = sbf_exif_orientation(k.jb, k.jl);
+    } else if (is_webp(buf, len)) {
+        rc = sbf_webp_decode(buf, len, max_pixels, rgb_out(b), &w, &h, err, errlen);
+    } else if (heif_kind(buf, len)) {
+        rc = sbf_heif_decode(buf, len, max_pixels, rgb_out(b), &w, &h, err, errlen);
+    } else {
+        rc = decode_stb(buf, len, max_pixels, b, &w, &h, err, errlen);
+    }
+    if (rc) return -1;
+    if (o > 1) {
+        if (ensure(&b->tmp, &b->tmp_cap, (size_t)w * h * 3)) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        orient_into(b->img.rgb, w, h, 3, o, b->tmp);
+        uint8_t *t = b->img.rgb;
+        size_t tc = b->rgb_cap;
+        b->img.rgb = b->tmp;
+        b->rgb_cap = b->tmp_cap;
+        b->tmp = t;
+        b->tmp_cap = tc;
+        if (o >= 5) {
+            int t2 = w;
+            w = h;
+            h = t2;
+        }
+    }
+    if (ensure(&b->img.gray, &b->gray_cap, (size_t)w * h)) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    b->img.w = w;
+    b->img.h = h;
+    b->img.orientation = o;
+    sbf_image_make_gray(&b->img);
+    return 0;
+}
+
+/* The file into b->file (reused); NULL with err on failure. */
+static unsigned char *read_into(const char *path, sbf_image_buffers *b, size_t *len, char *err, size_t errlen) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot open: %s", strerror(errno));
+        return NULL;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        snprintf(err, errlen, "cannot stat: %s", strerror(errno));
+        close(fd);
+        return NULL;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        snprintf(err, errlen, "is a directory");
+        close(fd);
+        return NULL;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        snprintf(err, errlen, "not a regular file");
+        close(fd);
+        return NULL;
+    }
+    if ((unsigned long long)st.st_size > MAX_FILE_BYTES) {
+        snprintf(err, errlen, "file too large (%lld bytes, limit %zu)", (long long)st.st_size, MAX_FILE_BYTES);
+        close(fd);
+        return NULL;
+    }
+    size_t got = 0;
+    if (ensure(&b->file, &b->file_cap, (size_t)st.st_size + 1)) {
+        snprintf(err, errlen, "out of memory");
+        close(fd);
+        return NULL;
+    }
+    for (;;) {
+        if (got + 1 >= b->file_cap) { /* file grew while reading */
+            if (b->file_cap > MAX_FILE_BYTES) {
+                snprintf(err, errlen, "file too large");
+                close(fd);
+                return NULL;
+            }
+            uint8_t *nb = realloc(b->file, b->file_cap * 2);
+            if (!nb) {
+                snprintf(err, errlen, "out of memory");
+                close(fd);
+                return NULL;
+            }
+            b->file = nb;
+            b->file_cap *= 2;
+        }
+        ssize_t r = read(fd, b->file + got, b->file_cap - 1 - got);
+        if (r < 0) {
+            if (errno == EINTR) continue;
+            snprintf(err, errlen, "read error: %s", strerror(errno));
+            close(fd);
+            return NULL;
+        }
+        if (r == 0) break;
+        got += (size_t)r;
+    }
+    close(fd);
+    *len = got;
+    return b->file;
+}
+
+int sbf_image_load_reuse(const char *path, long long max_pixels, sbf_image_buffers *b, char *err, size_t errlen) {
+    size_t len;
+    b->img.w = b->img.h = 0;
+    const unsigned char *buf = read_into(path, b, &len, err, errlen);
+    if (!buf) return -1;
+    return decode(buf, len, tga_by_name(path, buf, len), max_pixels, b, err, errlen);
+}
+
+void sbf_image_buffers_trim(sbf_image_buffers *b, size_t keep) {
+    if (b->rgb_cap > keep) {
+        free(b->img.rgb);
+        b->img.rgb = NULL;
+        b->rgb_cap = 0;
+    }
+    if (b->gray_cap > keep) {
+        free(b->img.gray);
+        b->img.gray = NULL;
+        b->gray_cap = 0;
+    }
+    if (b->tmp_cap > keep) {
+        free(b->tmp);
+        b->tmp = NULL;
+        b->tmp_cap = 0;
+    }
+    if (b->file_cap > keep) {
+        free(b->file);
+        b->file = NULL;
+        b->file_cap = 0;
+    }
+}
+
+void sbf_image_buffers_free(sbf_image_buffers *b) {
+    free(b->img.rgb);
+    free(b->img.gray);
+    free(b->tmp);
+    free(b->file);
+    memset(b, 0, sizeof *b);
+}
+
+/* The one-photo API: b's image handed over, the rest freed. */
+static int hand_over(int rc, sbf_image_buffers *b, sbf_image *out) {
+    if (rc == 0) {
+        *out = b->img;
+        b->img.rgb = b->img.gray = NULL;
+    }
+    sbf_image_buffers_free(b);
+    return rc;
 }
 
 int sbf_image_load_memory(const unsigned char *buf, size_t len, long long max_pixels, sbf_image *out, char *err,
                           size_t errlen) {
-    return decode(buf, len, 0, max_pixels, out, err, errlen);
+    sbf_image_buffers b = {0};
+    memset(out, 0, sizeof *out);
+    return hand_over(decode(buf, len, 0, max_pixels, &b, err, errlen), &b, out);
 }
 
 int sbf_image_load(const char *path, long long max_pixels, sbf_image *out, char *err, size_t errlen) {
-    size_t len;
+    sbf_image_buffers b = {0};
     memset(out, 0, sizeof *out);
-    unsigned char *buf = sbf_read_file(path, &len, MAX_FILE_BYTES, err, errlen);
-    if (!buf) return -1;
-    int rc = decode(buf, len, tga_by_name(path, buf, len), max_pixels, out, err, errlen);
-    free(buf);
-    return rc;
+    return hand_over(sbf_image_load_reuse(path, max_pixels, &b, err, errlen), &b, out);
 }

@@ -1,5 +1,7 @@
-/* src/image.h — owns image input: content sniffing, stb_image decoding (JPEG, PNG, BMP, GIF first frame,
- * PNM, TGA), JPEG EXIF orientation, the pixel limit, and the grayscale conversion dlib uses. */
+/* src/image.h — owns image input: content sniffing, decoding (JPEG with libjpeg-turbo, WebP with libwebp,
+ * HEIC/AVIF with libheif in the HEIF=1 build, PNG, BMP, GIF first frame, PNM and TGA with stb_image; the
+ * libraries' bindings are src/decoders.h), JPEG EXIF orientation, the pixel limit and the memory bounds
+ * on hostile files, the grayscale conversion dlib uses, and image buffers kept across photos. */
 #ifndef SRC_IMAGE_H
 #define SRC_IMAGE_H
 #include <stddef.h>
@@ -16,9 +18,22 @@ typedef struct {
 
 /* Decodes a file.  On failure returns -1 and writes a short reason (no path) to err. */
 int sbf_image_load(const char *path, long long max_pixels, sbf_image *out, char *err, size_t errlen);
-int sbf_image_load_memory(const unsigned char *buf, size_t len, long long max_pixels, sbf_image *out,
-                          char *err, size_t errlen);
+int sbf_image_load_memory(const unsigned char *buf, size_t len, long long max_pixels, sbf_image *out, char *err,
+                          size_t errlen);
 void sbf_image_free(sbf_image *img);
+
+/* One thread's image buffers, kept from photo to photo (no fresh memory, so no page faults and no
+ * unmapping, per photo): the file's bytes, the RGB and gray pixels, a rotation buffer.  Zero-initialise;
+ * after a successful sbf_image_load_reuse, img is the photo (owned by the struct: do not free it). */
+typedef struct {
+    sbf_image img;
+    size_t rgb_cap, gray_cap, tmp_cap, file_cap;
+    uint8_t *tmp, *file;
+} sbf_image_buffers;
+int sbf_image_load_reuse(const char *path, long long max_pixels, sbf_image_buffers *b, char *err, size_t errlen);
+/* Frees the buffers larger than keep bytes (one huge photo need not stay resident). */
+void sbf_image_buffers_trim(sbf_image_buffers *b, size_t keep);
+void sbf_image_buffers_free(sbf_image_buffers *b);
 
 /* EXIF orientation (1..8) of a JPEG held in buf; 1 when absent or unparsable. */
 int sbf_exif_orientation(const unsigned char *buf, size_t len);
@@ -26,7 +41,7 @@ int sbf_exif_orientation(const unsigned char *buf, size_t len);
 int sbf_apply_orientation(uint8_t **pix, int *w, int *h, int c, int orientation);
 /* 1 when the first bytes look like a format we decode (by magic, not extension). */
 int sbf_sniff_image(const unsigned char *head, size_t n);
-/* The name of a common photo format we do not decode ("HEIC", "AVIF", "WebP", "TIFF/raw", "JPEG 2000",
+/* The name of a common photo format we do not decode ("HEIC", "AVIF" without HEIF=1, "TIFF/raw", "JPEG 2000",
  * "JPEG XL", "PSD") when the first bytes show one, else NULL.  Such files are skipped like any other
  * non-image, but embed counts them so the user knows photos were left out. */
 const char *sbf_sniff_unsupported(const unsigned char *head, size_t n);

@@ -21,9 +21,6 @@
 
 #define DLIB_DEFAULT_MODEL "/usr/share/dlib/shape_predictor_68_face_landmarks.dat"
 
-static int g_force_scalar;
-void sbf_shape_force_scalar(int on) { g_force_scalar = on; }
-
 static void seterr(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void seterr(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -460,19 +457,21 @@ static void accum_neon(float *cur, const void *leaves, int f16, const uint32_t *
 }
 #endif
 
-void sbf_shape_accum(float *cur, const void *leaves, int f16, const uint32_t *leaf_off, int n, int dim)
-{
+static const sbf_shape_accum_fn ACCUM[NN_ISA_COUNT] = {
+    [NN_ISA_SCALAR] = sbf_shape_accum_scalar,
 #if defined(__x86_64__)
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
-        sbf_shape_accum_avx2(cur, leaves, f16, leaf_off, n, dim);
-        return;
-    }
+    [NN_ISA_AVX2] = sbf_shape_accum_avx2,
+    [NN_ISA_AVX512] = sbf_shape_accum_avx2,
 #elif defined(__aarch64__)
-    accum_neon(cur, leaves, f16, leaf_off, n, dim);
-    return;
+    [NN_ISA_NEON] = accum_neon,
+#elif defined(__ARM_NEON)
+    [NN_ISA_NEON] = sbf_shape_accum_scalar,
 #endif
-    sbf_shape_accum_scalar(cur, leaves, f16, leaf_off, n, dim);
-}
+};
+
+sbf_shape_accum_fn sbf_shape_accum_for(nn_isa isa) { return (unsigned)isa < NN_ISA_COUNT ? ACCUM[isa] : NULL; }
+
+sbf_shape_accum_fn sbf_shape_accum_get(void) { return ACCUM[nn_isa_get()]; }
 
 /* dlib's find_similarity_transform (Umeyama) from the mean shape to the current shape, reduced to its
  * closed 2-D form: c*R = [[a,-b],[b,a]] / sigma_from with a = cov00+cov11, b = cov10-cov01, which is
@@ -529,7 +528,7 @@ int sbf_shape_predict(const sbf_shape_model *m, const unsigned char *gray, int w
     const double sx = (double)(box->right - box->left), sy = (double)(box->bottom - box->top);
     const double ox = (double)box->left, oy = (double)box->top;
     const size_t esz = m->f16 ? 2 : 4;
-    const int use_simd = !g_force_scalar;
+    const sbf_shape_accum_fn accum = sbf_shape_accum_get();
     for (int c = 0; c < m->ncasc; c++) {
         float tf[4];
         similarity(m->initial, cur, P, tf);
@@ -562,8 +561,7 @@ int sbf_shape_predict(const sbf_shape_model *m, const unsigned char *gray, int w
             __builtin_prefetch((const char *)m->leaves + o * esz + 256);
         }
         const void *lbase = (const char *)m->leaves + base * dim * esz;
-        if (use_simd) sbf_shape_accum(cur, lbase, m->f16, off, T, dim);
-        else sbf_shape_accum_scalar(cur, lbase, m->f16, off, T, dim);
+        accum(cur, lbase, m->f16, off, T, dim);
     }
     for (int i = 0; i < P; i++) {
         pts[i][0] = (float)(sx * (double)cur[2 * i] + ox);

@@ -33,7 +33,4 @@ const char *sbf_landmarks_default_path(void);
 /* Prints ,"landmarks":[[x,y],...] (68 pairs, dlib's order, shortest exact float text) for detect's JSON. */
 void sbf_landmarks_print_json(FILE *out, const float pts[68][2]);
 
-/* Forces the portable scalar leaf accumulation (tests compare it with the SIMD path). */
-void sbf_shape_force_scalar(int on);
-
 #endif

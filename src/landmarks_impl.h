@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "src/landmarks.h"
+#include "nn/cpu.h"
 
 #define SBF_SHAPE_KIND "dlib-shape-predictor"
 #define SBF_SHAPE_SBFW_NAME "shape-68.sbfw"
@@ -25,8 +26,12 @@ struct sbf_shape_model {
 };
 
 /* cur[j] += leaf_t[j] for t = 0..n-1 in order (the order dlib adds them), leaf_t = leaves + leaf_off[t]
- * elements.  sbf_shape_accum picks the best kernel for this CPU. */
-void sbf_shape_accum(float *cur, const void *leaves, int f16, const uint32_t *leaf_off, int n, int dim);
+ * elements; every kernel gives the same sums bit for bit.  sbf_shape_accum_for(isa) is the table (NULL when
+ * this build cannot run the level; avx512 -> the AVX2 kernel, armv7's neon -> scalar); sbf_shape_accum_get()
+ * the kernel of the level in force (nn/cpu.h). */
+typedef void (*sbf_shape_accum_fn)(float *cur, const void *leaves, int f16, const uint32_t *leaf_off, int n, int dim);
+sbf_shape_accum_fn sbf_shape_accum_for(nn_isa isa);
+sbf_shape_accum_fn sbf_shape_accum_get(void);
 void sbf_shape_accum_scalar(float *cur, const void *leaves, int f16, const uint32_t *leaf_off, int n, int dim);
 #if defined(__x86_64__)
 void sbf_shape_accum_avx2(float *cur, const void *leaves, int f16, const uint32_t *leaf_off, int n, int dim);

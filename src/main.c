@@ -43,8 +43,8 @@ int main(int argc, char **argv) {
     /* Buffers of 256 KiB and more (decoded photos, detector pyramids, crop batches) come from mmap and go
      * back to the system when freed.  glibc otherwise raises this threshold after the first such free and
      * serves them from the heaps, whose free holes then pile up: embed over lfw-dev peaked at 400-505 MB
-     * RSS with 62 MB of live heap, and at 216 MB with this, for about 8 % more time (README, Measured
-     * figures; a 1 MiB threshold was worse: 739 MB). */
+     * RSS with 62 MB of live heap, and at 216 MB with this, for about 8 % more time (docs/MEASUREMENTS.md,
+     * "Memory"; a 1 MiB threshold was worse: 739 MB). */
     mallopt(M_MMAP_THRESHOLD, 256 * 1024);
 #endif
     if (argc < 2) {

@@ -142,6 +142,15 @@ const char *sbf_place_doing(sbf_place_mode mode) {
     return mode == SBF_PLACE_LINK ? "linking photos" : mode == SBF_PLACE_SYMLINK ? "symlinking photos" : "copying photos";
 }
 
+int sbf_place_mode_flags(const char *verb, int copy, int link, int symlink, sbf_place_mode *mode) {
+    if (copy + link + symlink > 1) {
+        fprintf(stderr, "sortbyface %s: choose one of --copy, --link, --symlink\n", verb);
+        return 2;
+    }
+    *mode = link ? SBF_PLACE_LINK : symlink ? SBF_PLACE_SYMLINK : SBF_PLACE_COPY;
+    return 0;
+}
+
 int sbf_write_sorted(const sbf_faceset *fs, const int *labels, int nclusters, const char *dir, sbf_place_mode mode,
                      sbf_sort_stats *st, void (*progress)(void *ctx, double fraction), void *progress_ctx, char *err,
                      size_t errlen) {

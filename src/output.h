@@ -22,6 +22,9 @@ int sbf_place_file(const char *src, const char *dir, sbf_place_mode mode, char *
                    char *err, size_t errlen);
 /* What placing is called on a progress line: "copying photos", "linking photos", "symlinking photos". */
 const char *sbf_place_doing(sbf_place_mode mode);
+/* The mode the verbs' --copy, --link and --symlink flags ask for (copy when none is given): 0, or 2 after
+ * a one-line usage error naming the verb when more than one is given. */
+int sbf_place_mode_flags(const char *verb, int copy, int link, int symlink, sbf_place_mode *mode);
 
 typedef struct {
     int persons;        /* folders written */

@@ -7,7 +7,7 @@
 #include "src/face.h"
 #include "src/store.h"
 
-/* Detection policy (measured, see README "Detection policy"): photos of at most this many pixels are
+/* Detection policy (measured: docs/MEASUREMENTS.md, "Detection policy"): photos of at most this many pixels are
  * upsampled once (pyramid_up, so faces down to ~40 px are found, e.g. LFW's 250x250 pictures); larger
  * photos are scanned at native scale, and above the detector's native limit its big-photo policy
  * (sbf_detect_auto_min_face) skips the pyramid levels whose faces would be tiny. */

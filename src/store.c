@@ -30,10 +30,10 @@
 #define REC_PUT 1u
 #define REC_FORGET 2u
 #define REC_SETTING 3u        /* u16 key length, u16 value length, key, value */
-#define MAX_SETTINGS 16
+#define MAX_SETTINGS 64       /* "align", "base", "detect.1", ... */
 #define MAX_KEY 31u
-#define MAX_VALUE 255u
-#define PUT_FIXED 32u         /* u16 pathlen, u16 dtype, u32 nfaces, i64 size, i64 mtime, i32 w, i32 h */
+#define MAX_VALUE 4095u       /* a folder path the system accepts (PATH_MAX - 1); 255 before "base" could be longer */
+#define PUT_FIXED 32u         /* u16 pathlen, u8 dtype, u8 detect, u32 nfaces, i64 size, i64 mtime, i32 w, i32 h */
 #define FACE_FIXED 32u        /* i32 index, 4 x i32 box, i32 filter, f64 score */
 #define LM_BYTES (SBF_LANDMARKS * 2 * 4)
 #define MAX_FACES_PER_PHOTO 100000u
@@ -102,12 +102,12 @@ struct sbf_store {
     unsigned char *buf;        /* file contents read at open */
     size_t buflen;
     entry *tab;                /* open addressing, power-of-two capacity */
-    size_t cap, used, live, live_faces;
+    size_t cap, used, live, live_faces, live_noface;
     unsigned long long file_bytes, live_bytes, torn_bytes;
     double last_sync;
     int dirty;
     int nsettings;             /* settings: the last SETTING record of each key */
-    char skey[MAX_SETTINGS][MAX_KEY + 1], sval[MAX_SETTINGS][MAX_VALUE + 1];
+    char skey[MAX_SETTINGS][MAX_KEY + 1], *sval[MAX_SETTINGS]; /* values malloc'ed */
     unsigned long long setting_bytes; /* bytes of the records that hold the current settings */
     unsigned long long srec[MAX_SETTINGS];
 };
@@ -176,6 +176,7 @@ static void entry_kill(sbf_store *s, entry *e) {
     e->live = 0;
     s->live--;
     s->live_faces -= payload_nfaces(e->payload);
+    s->live_noface -= payload_nfaces(e->payload) == 0;
     s->live_bytes -= REC_HDR + e->plen + REC_TRAILER;
     free(e->owned);
     e->owned = NULL;
@@ -191,6 +192,7 @@ static void entry_set(sbf_store *s, entry *e, const unsigned char *payload, uint
     e->plen = plen;
     s->live++;
     s->live_faces += payload_nfaces(payload);
+    s->live_noface += payload_nfaces(payload) == 0;
     s->live_bytes += REC_HDR + plen + REC_TRAILER;
 }
 
@@ -220,7 +222,7 @@ static const char *check_payload(uint32_t type, const unsigned char *p, uint32_t
     }
     if (type != REC_PUT) return "unknown record type";
     if (plen < PUT_FIXED) return "short photo record";
-    uint32_t pl = rd16(p), dtype = rd16(p + 2), nf = rd32(p + 4);
+    uint32_t pl = rd16(p), dtype = p[2], nf = rd32(p + 4); /* p[3]: detection settings, any value */
     if (pl == 0) return "empty path";
     if (dtype > 1) return "unknown embedding type";
     if (nf > MAX_FACES_PER_PHOTO) return "too many faces";
@@ -230,19 +232,28 @@ static const char *check_payload(uint32_t type, const unsigned char *p, uint32_t
     return NULL;
 }
 
-/* Records a setting in memory (the record holding it is `bytes` long); -1 when there are too many keys. */
+/* Records a setting in memory (the record holding it is `bytes` long); -1 when there are too many keys, -2
+ * when out of memory. */
 static int set_setting_mem(sbf_store *s, const char *key, size_t kl, const char *val, size_t vl, unsigned long long bytes) {
     int i = 0;
     while (i < s->nsettings && !(strlen(s->skey[i]) == kl && memcmp(s->skey[i], key, kl) == 0)) i++;
+    char *v = malloc(vl + 1);
+    if (!v) return -2;
     if (i == s->nsettings) {
-        if (i == MAX_SETTINGS) return -1;
+        if (i == MAX_SETTINGS) {
+            free(v);
+            return -1;
+        }
         memcpy(s->skey[i], key, kl);
         s->skey[i][kl] = 0;
         s->srec[i] = 0;
+        s->sval[i] = NULL;
         s->nsettings++;
     }
-    memcpy(s->sval[i], val, vl);
-    s->sval[i][vl] = 0;
+    memcpy(v, val, vl);
+    v[vl] = 0;
+    free(s->sval[i]);
+    s->sval[i] = v;
     s->setting_bytes += bytes - s->srec[i];
     s->srec[i] = bytes;
     return 0;
@@ -259,6 +270,10 @@ static int all_zero(const unsigned char *p, size_t n) {
 static int parse_log(sbf_store *s, size_t *good_end, char *err, size_t errlen) {
     const unsigned char *b = s->buf;
     size_t n = s->buflen;
+    if (n == 0) {
+        seterr(err, errlen, "empty file, not a sortbyface database");
+        return -1;
+    }
     if (n < FILE_HDR || memcmp(b, FILE_MAGIC, 8) != 0) {
         seterr(err, errlen, "not an embeddings database (bad magic)");
         return -1;
@@ -302,8 +317,10 @@ static int parse_log(sbf_store *s, size_t *good_end, char *err, size_t errlen) {
             return -1;
         }
         if (type == REC_SETTING) {
-            if (set_setting_mem(s, (const char *)p + 4, rd16(p), (const char *)p + 4 + rd16(p), rd16(p + 2),
-                                REC_HDR + plen + REC_TRAILER)) {
+            int rc = set_setting_mem(s, (const char *)p + 4, rd16(p), (const char *)p + 4 + rd16(p), rd16(p + 2),
+                                     REC_HDR + plen + REC_TRAILER);
+            if (rc == -2) { seterr(err, errlen, "out of memory"); return -1; }
+            if (rc) {
                 seterr(err, errlen, "invalid database: record %llu at byte %zu: more than %d settings", nrec + 1, off,
                        MAX_SETTINGS);
                 return -1;
@@ -415,6 +432,7 @@ static void store_free(sbf_store *s) {
         free(s->tab[i].owned);
     }
     free(s->tab);
+    for (int i = 0; i < s->nsettings; i++) free(s->sval[i]);
     free(s->buf);
     if (s->fd >= 0) close(s->fd);
     free(s->path);
@@ -548,14 +566,71 @@ int sbf_store_set_setting(sbf_store *s, const char *key, const char *value, char
     memcpy(p + 4, key, kl);
     memcpy(p + 4 + kl, value, vl);
     if (append_record(s, REC_SETTING, p, (uint32_t)(4 + kl + vl), err, errlen)) return -1;
-    set_setting_mem(s, key, kl, value, vl, REC_HDR + 4 + kl + vl + REC_TRAILER);
+    if (set_setting_mem(s, key, kl, value, vl, REC_HDR + 4 + kl + vl + REC_TRAILER)) {
+        seterr(err, errlen, "out of memory");
+        return -1;
+    }
     return 0;
+}
+
+/* ---- path, identity and detection-settings rules (issue 21) ------------------------------------- */
+/* The index (1..) of the SETTING "detect.N" holding the detection settings value, appended when new; 0
+ * for the defaults (NULL or ""), -1 with a reason. */
+static int detect_index(sbf_store *s, const char *value, char *err, size_t errlen) {
+    if (!value || !*value) return 0;
+    int n = 0;
+    for (int i = 0; i < s->nsettings; i++) {
+        if (strncmp(s->skey[i], SBF_SETTING_DETECT ".", sizeof SBF_SETTING_DETECT)) continue;
+        n++;
+        if (!strcmp(s->sval[i], value)) return atoi(s->skey[i] + sizeof SBF_SETTING_DETECT);
+    }
+    if (n >= 255) { seterr(err, errlen, "too many different detection settings in one database"); return -1; }
+    char key[MAX_KEY + 1];
+    snprintf(key, sizeof key, SBF_SETTING_DETECT ".%d", n + 1);
+    if (sbf_store_get_setting(s, key)) { seterr(err, errlen, "detection settings %s recorded twice", key); return -1; }
+    return sbf_store_set_setting(s, key, value, err, errlen) ? -1 : n + 1;
+}
+
+const char *sbf_store_photo_detect(const sbf_store *s, const char *path) {
+    if (!s->cap) return NULL;
+    entry *e = find_slot(s, path, hash_path(path));
+    if (!e->path || !e->live) return NULL;
+    unsigned k = e->payload[3];
+    if (!k) return "";
+    char key[MAX_KEY + 1];
+    snprintf(key, sizeof key, SBF_SETTING_DETECT ".%u", k);
+    const char *v = sbf_store_get_setting(s, key);
+    return v ? v : "?";
+}
+
+int sbf_store_rename(sbf_store *s, const char *from, const char *to, char *err, size_t errlen) {
+    if (!strcmp(from, to) || !s->cap) return 0;
+    entry *e = find_slot(s, from, hash_path(from));
+    if (!e->path || !e->live) return 0;
+    if (sbf_store_lookup(s, to, NULL, NULL)) return sbf_store_forget(s, from, err, errlen);
+    size_t pl = strlen(to), opl = rd16(e->payload);
+    if (pl == 0 || pl > MAX_PATH_BYTES) { seterr(err, errlen, "path length %zu not storable", pl); return -1; }
+    size_t plen = (size_t)e->plen - opl + pl;
+    unsigned char *p = malloc(plen);
+    if (!p) { seterr(err, errlen, "out of memory"); return -1; }
+    memcpy(p, e->payload, PUT_FIXED);
+    wr16(p, (uint16_t)pl);
+    memcpy(p + PUT_FIXED, to, pl);
+    memcpy(p + PUT_FIXED + pl, e->payload + PUT_FIXED + opl, e->plen - PUT_FIXED - opl);
+    /* the new name first: a kill between the two records leaves both names, and the next run renames again */
+    if (append_record(s, REC_PUT, p, (uint32_t)plen, err, errlen)) { free(p); return -1; }
+    entry *ne = get_entry(s, to, pl, 1);
+    if (!ne) { free(p); seterr(err, errlen, "out of memory"); return -1; }
+    entry_set(s, ne, p, (uint32_t)plen, p);
+    return sbf_store_forget(s, from, err, errlen);
 }
 
 int sbf_store_put(sbf_store *s, const sbf_photo_meta *m, int nfaces, const sbf_face_rec *faces, char *err, size_t errlen) {
     size_t pl = strlen(m->path);
     if (pl == 0 || pl > MAX_PATH_BYTES) { seterr(err, errlen, "path length %zu not storable", pl); return -1; }
     if (nfaces < 0 || (unsigned)nfaces > MAX_FACES_PER_PHOTO) { seterr(err, errlen, "bad face count %d", nfaces); return -1; }
+    int detect = detect_index(s, m->detect, err, errlen);
+    if (detect < 0) return -1;
     int dtype = (s->flags & SBF_STORE_F16) ? 1 : 0;
     size_t fb = face_bytes(SBF_EMBED_DIM, dtype);
     size_t plen = PUT_FIXED + pl + (size_t)nfaces * fb;
@@ -563,7 +638,8 @@ int sbf_store_put(sbf_store *s, const sbf_photo_meta *m, int nfaces, const sbf_f
     unsigned char *p = malloc(plen);
     if (!p) { seterr(err, errlen, "out of memory"); return -1; }
     wr16(p, (uint16_t)pl);
-    wr16(p + 2, (uint16_t)dtype);
+    p[2] = (unsigned char)dtype;
+    p[3] = (unsigned char)detect;
     wr32(p + 4, (uint32_t)nfaces);
     wr64(p + 8, m->size);
     wr64(p + 16, m->mtime_ns);
@@ -707,6 +783,7 @@ int sbf_store_maybe_compact(sbf_store *s, char *err, size_t errlen) {
 void sbf_store_get_stats(const sbf_store *s, sbf_store_stats *st) {
     st->photos = s->live;
     st->faces = s->live_faces;
+    st->noface = s->live_noface;
     st->file_bytes = s->file_bytes;
     st->dead_bytes = s->file_bytes - FILE_HDR - s->live_bytes - s->setting_bytes;
     st->torn_bytes = s->torn_bytes;
@@ -812,7 +889,7 @@ int sbf_store_faceset(const sbf_store *s, sbf_faceset *fs, char *err, size_t err
     for (size_t i = 0; i < s->live; i++) {
         const unsigned char *p = v[i]->payload;
         sbf_photo *ph = &fs->photos[i];
-        uint32_t pl = rd16(p), dtype = rd16(p + 2), nf = rd32(p + 4);
+        uint32_t pl = rd16(p), dtype = p[2], nf = rd32(p + 4);
         ph->path = base && v[i]->path[0] != '/' ? sbf_path_join(base, v[i]->path) : strdup(v[i]->path);
         if (!ph->path) { free(v); sbf_faceset_free(fs); seterr(err, errlen, "out of memory"); return -1; }
         ph->size = rd64(p + 8);

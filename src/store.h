@@ -20,10 +20,12 @@ typedef struct {
 
 /* What is known about a photo besides its faces. */
 typedef struct {
-    const char *path;     /* as the user gave it (any bytes except NUL, at most 65535) */
+    const char *path;     /* the photo's one name (sbf_path_key; any bytes except NUL, at most 65535) */
     long long size;       /* bytes */
     long long mtime_ns;   /* st_mtim in nanoseconds */
     int width, height;    /* decoded size after EXIF rotation (0 when unknown) */
+    const char *detect;   /* the detection settings it was processed with (sbf_store_put records them as a
+                             SETTING "detect.N"); NULL or "" for the defaults */
 } sbf_photo_meta;
 
 typedef struct sbf_store sbf_store;
@@ -53,8 +55,15 @@ int sbf_store_put(sbf_store *s, const sbf_photo_meta *meta, int nfaces, const sb
                   char *err, size_t errlen);
 /* Forgets a photo (appends a tombstone); 0 also when it was unknown. */
 int sbf_store_forget(sbf_store *s, const char *path, char *err, size_t errlen);
-/* Settings: small key -> value strings that describe the whole database (key 1-31 bytes, value 0-255,
- * at most 16 keys), e.g. "align" -> "mtcnn", the alignment rule its embeddings were made with.  set
+/* Gives the photo held at from the name to (its faces kept): a record under to, then from forgotten; when
+ * to is held already, from is just forgotten.  0 also when from is unknown. */
+int sbf_store_rename(sbf_store *s, const char *from, const char *to, char *err, size_t errlen);
+/* The detection settings the photo at path was processed with: "" for the defaults (and for records
+ * written before settings were recorded), "?" for settings the database does not name, NULL when the
+ * photo is unknown. */
+const char *sbf_store_photo_detect(const sbf_store *s, const char *path);
+/* Settings: small key -> value strings that describe the whole database (key 1-31 bytes, value 0-4095,
+ * at most 64 keys), e.g. "align" -> "mtcnn", the alignment rule its embeddings were made with.  set
  * appends a SETTING record only when the value changes; get returns NULL for a key never set. */
 #define SBF_SETTING_ALIGN "align"
 /* "base": the folder (absolute, as getcwd spells it) the database's relative photo paths start from;
@@ -64,6 +73,9 @@ int sbf_store_forget(sbf_store *s, const char *path, char *err, size_t errlen);
  * moved, its database with it) the database file's own folder, absolute, in buf; NULL when the
  * database records no base (made before the setting: its paths are relative to where it was used). */
 const char *sbf_store_base(const sbf_store *s, char *buf, size_t n);
+/* "detect.N" (N = 1, 2, ...): detection settings other than the defaults that photos were processed with
+ * (sbf_photo_meta.detect); each photo record names its N (0: the defaults). */
+#define SBF_SETTING_DETECT "detect"
 const char *sbf_store_get_setting(const sbf_store *s, const char *key);
 int sbf_store_set_setting(sbf_store *s, const char *key, const char *value, char *err, size_t errlen);
 int sbf_store_sync(sbf_store *s, char *err, size_t errlen);
@@ -77,6 +89,7 @@ int sbf_store_maybe_compact(sbf_store *s, char *err, size_t errlen);
 typedef struct {
     size_t photos, faces;
     unsigned long long file_bytes, dead_bytes, torn_bytes;
+    size_t noface; /* live photos in which no face was found */
 } sbf_store_stats;
 void sbf_store_get_stats(const sbf_store *s, sbf_store_stats *st);
 

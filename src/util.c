@@ -68,11 +68,21 @@ void sbf_db_open_error(const char *db, const char *reason) {
 static int utf8_len(const unsigned char *s) {
     unsigned c = s[0];
     if (c < 0x80) return 1;
-    int n; unsigned min;
-    if ((c & 0xe0) == 0xc0) { n = 2; min = 0x80; c &= 0x1f; }
-    else if ((c & 0xf0) == 0xe0) { n = 3; min = 0x800; c &= 0x0f; }
-    else if ((c & 0xf8) == 0xf0) { n = 4; min = 0x10000; c &= 0x07; }
-    else return 0;
+    int n;
+    unsigned min;
+    if ((c & 0xe0) == 0xc0) {
+        n = 2;
+        min = 0x80;
+        c &= 0x1f;
+    } else if ((c & 0xf0) == 0xe0) {
+        n = 3;
+        min = 0x800;
+        c &= 0x0f;
+    } else if ((c & 0xf8) == 0xf0) {
+        n = 4;
+        min = 0x10000;
+        c &= 0x07;
+    } else return 0;
     for (int i = 1; i < n; i++) {
         if ((s[i] & 0xc0) != 0x80) return 0;
         c = (c << 6) | (s[i] & 0x3f);
@@ -86,7 +96,12 @@ void sbf_json_string(FILE *out, const char *str) {
     fputc('"', out);
     while (*s) {
         unsigned c = *s;
-        if (c == '"' || c == '\\') { fputc('\\', out); fputc((int)c, out); s++; continue; }
+        if (c == '"' || c == '\\') {
+            fputc('\\', out);
+            fputc((int)c, out);
+            s++;
+            continue;
+        }
         if (c < 0x20) {
             switch (c) {
             case '\n': fputs("\\n", out); break;
@@ -98,7 +113,11 @@ void sbf_json_string(FILE *out, const char *str) {
             continue;
         }
         int n = utf8_len(s);
-        if (n == 0) { fprintf(out, "\\u%04x", c); s++; continue; } /* raw byte, not UTF-8 */
+        if (n == 0) {
+            fprintf(out, "\\udc%02x", c);
+            s++;
+            continue;
+        } /* raw byte, not UTF-8: surrogateescape */
         fwrite(s, 1, (size_t)n, out);
         s += n;
     }
@@ -117,31 +136,56 @@ void sbf_json_float(FILE *out, double v) {
 
 int sbf_write_file_atomic(const char *path, const void *data, size_t len, int overwrite, char *err, size_t errlen) {
     struct stat st;
-    if (!overwrite && lstat(path, &st) == 0) { snprintf(err, errlen, "%s already exists; not overwriting", path); return -1; }
+    if (!overwrite && lstat(path, &st) == 0) {
+        snprintf(err, errlen, "%s already exists; not overwriting", path);
+        return -1;
+    }
     size_t pl = strlen(path);
     char *tmp = malloc(pl + 40);
-    if (!tmp) { snprintf(err, errlen, "out of memory"); return -1; }
+    if (!tmp) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
     snprintf(tmp, pl + 40, "%s.tmp-%ld", path, (long)getpid());
     int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd < 0) { snprintf(err, errlen, "cannot create %s: %s", tmp, strerror(errno)); free(tmp); return -1; }
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot create %s: %s", tmp, strerror(errno));
+        free(tmp);
+        return -1;
+    }
     const char *p = data;
     size_t done = 0;
     int e = 0;
     while (done < len) {
         ssize_t r = write(fd, p + done, len - done);
-        if (r < 0) { if (errno == EINTR) continue; e = errno; break; }
+        if (r < 0) {
+            if (errno == EINTR) continue;
+            e = errno;
+            break;
+        }
         done += (size_t)r;
     }
     if (!e && fsync(fd) != 0) e = errno;
     if (close(fd) != 0 && !e) e = errno;
-    if (e) { snprintf(err, errlen, "cannot write %s: %s", path, strerror(e)); unlink(tmp); free(tmp); return -1; }
+    if (e) {
+        snprintf(err, errlen, "cannot write %s: %s", path, strerror(e));
+        unlink(tmp);
+        free(tmp);
+        return -1;
+    }
     int rc;
     if (overwrite) rc = rename(tmp, path);
-    else { rc = link(tmp, path); if (rc == 0) unlink(tmp); } /* link fails with EEXIST: never clobber */
+    else {
+        rc = link(tmp, path);
+        if (rc == 0) unlink(tmp);
+    } /* link fails with EEXIST: never clobber */
     if (rc != 0) {
         e = errno;
-        snprintf(err, errlen, "cannot create %s: %s", path, e == EEXIST ? "already exists; not overwriting" : strerror(e));
-        unlink(tmp); free(tmp); return -1;
+        snprintf(err, errlen, "cannot create %s: %s", path,
+                 e == EEXIST ? "already exists; not overwriting" : strerror(e));
+        unlink(tmp);
+        free(tmp);
+        return -1;
     }
     free(tmp);
     return 0;
@@ -149,27 +193,64 @@ int sbf_write_file_atomic(const char *path, const void *data, size_t len, int ov
 
 void *sbf_read_file(const char *path, size_t *len, size_t max_len, char *err, size_t errlen) {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) { snprintf(err, errlen, "cannot open: %s", strerror(errno)); return NULL; }
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot open: %s", strerror(errno));
+        return NULL;
+    }
     struct stat st;
-    if (fstat(fd, &st) != 0) { snprintf(err, errlen, "cannot stat: %s", strerror(errno)); close(fd); return NULL; }
-    if (S_ISDIR(st.st_mode)) { snprintf(err, errlen, "is a directory"); close(fd); return NULL; }
-    if (!S_ISREG(st.st_mode)) { snprintf(err, errlen, "not a regular file"); close(fd); return NULL; }
+    if (fstat(fd, &st) != 0) {
+        snprintf(err, errlen, "cannot stat: %s", strerror(errno));
+        close(fd);
+        return NULL;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        snprintf(err, errlen, "is a directory");
+        close(fd);
+        return NULL;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        snprintf(err, errlen, "not a regular file");
+        close(fd);
+        return NULL;
+    }
     if ((unsigned long long)st.st_size > max_len) {
         snprintf(err, errlen, "file too large (%lld bytes, limit %zu)", (long long)st.st_size, max_len);
-        close(fd); return NULL;
+        close(fd);
+        return NULL;
     }
     size_t cap = (size_t)st.st_size + 1, got = 0;
     char *buf = malloc(cap);
-    if (!buf) { snprintf(err, errlen, "out of memory"); close(fd); return NULL; }
+    if (!buf) {
+        snprintf(err, errlen, "out of memory");
+        close(fd);
+        return NULL;
+    }
     for (;;) {
         if (got + 1 >= cap) { /* file grew while reading */
-            if (cap > max_len) { snprintf(err, errlen, "file too large"); free(buf); close(fd); return NULL; }
+            if (cap > max_len) {
+                snprintf(err, errlen, "file too large");
+                free(buf);
+                close(fd);
+                return NULL;
+            }
             char *nb = realloc(buf, cap * 2);
-            if (!nb) { snprintf(err, errlen, "out of memory"); free(buf); close(fd); return NULL; }
-            buf = nb; cap *= 2;
+            if (!nb) {
+                snprintf(err, errlen, "out of memory");
+                free(buf);
+                close(fd);
+                return NULL;
+            }
+            buf = nb;
+            cap *= 2;
         }
         ssize_t r = read(fd, buf + got, cap - 1 - got);
-        if (r < 0) { if (errno == EINTR) continue; snprintf(err, errlen, "read error: %s", strerror(errno)); free(buf); close(fd); return NULL; }
+        if (r < 0) {
+            if (errno == EINTR) continue;
+            snprintf(err, errlen, "read error: %s", strerror(errno));
+            free(buf);
+            close(fd);
+            return NULL;
+        }
         if (r == 0) break;
         got += (size_t)r;
     }
@@ -226,8 +307,8 @@ void sbf_progress_update(void *vp, double fraction) {
     if (!p->tty || (p->tty == 1 && now - p->t0 < 0.5) || now - p->last < 0.25) return;
     if (fraction > 1) fraction = 1;
     int left = (int)((now - p->t0) * (1 - fraction) / fraction + 0.5);
-    fprintf(stderr, "\r%s%s: %3d%%, about %d:%02d left  ", p->label, p->again ? ", second pass" : "", (int)(fraction * 100),
-            left / 60, left % 60);
+    fprintf(stderr, "\r%s%s: %3d%%, about %d:%02d left  ", p->label, p->again ? ", second pass" : "",
+            (int)(fraction * 100), left / 60, left % 60);
     fflush(stderr);
     p->last = now;
     p->shown = 1;

@@ -16,8 +16,10 @@ void sbf_file_error(const char *path, const char *reason);
 void sbf_db_open_error(const char *db, const char *reason);
 /* Plural ending for counts in messages: printf("%d photo%s", n, sbf_s(n)) -> "1 photo", "0 photos", "2 photos". */
 static inline const char *sbf_s(long long n) { return n == 1 ? "" : "s"; }
-/* Writes s as a JSON string literal (quotes included); bytes that are not valid UTF-8 become \u00XX
- * escapes of the raw byte so the line stays valid JSON. */
+/* Writes s as a JSON string literal (quotes included).  A byte that is not part of valid UTF-8 (a file name
+ * in Latin-1, say) becomes the lone surrogate \udcXX (XX the byte, 80..ff), as Python's "surrogateescape"
+ * reads and writes them, so the exact bytes come back: json.loads(line)["path"].encode("utf-8",
+ * "surrogateescape").  Valid UTF-8 never encodes a surrogate, so the escape cannot be confused with a name. */
 void sbf_json_string(FILE *out, const char *s);
 /* Prints a float the shortest way that reads back exactly ("%.9g"-style). */
 void sbf_json_float(FILE *out, double v);
@@ -32,7 +34,11 @@ void *sbf_read_file(const char *path, size_t *len, size_t max_len, char *err, si
  * sbf_progress_end, which wipes the line; sbf_error and sbf_file_error wipe it too before their line,
  * so errors are never glued to it.  A fraction of 0 after some progress means the step starts over:
  * the clock restarts and the line says "LABEL, second pass: ..." if the first pass was on screen. */
-typedef struct { const char *label; double t0, last; int tty /* sbf_progress_wanted */, shown, again; } sbf_progress;
+typedef struct {
+    const char *label;
+    double t0, last;
+    int tty /* sbf_progress_wanted */, shown, again;
+} sbf_progress;
 /* Whether progress goes to stderr: 1 when it is a terminal; the environment variable SORTBYFACE_PROGRESS
  * overrides it: "0" never, "1" always (e.g. into a log), then drawn from the start. */
 int sbf_progress_wanted(void); /* 0 no, 1 a terminal, 2 forced */

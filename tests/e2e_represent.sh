@@ -2,13 +2,11 @@
 # e2e: `represent --aligned` on the golden aligned crops reproduces embeddings.jsonl to 1e-4 per component
 # (1 thread and all threads); other sizes are resized; whole-photo mode finds the faces and gives exactly
 # the embeddings of the crops `align` writes; errors and usage are reported with the right status.
-set -u
-: "${SBF_BIN:?}" "${SBF_SHARED:?}"
-G=$SBF_SHARED/data/aligned-golden
-fail() { echo "FAIL: $*"; exit 1; }
-[ -f "$G/embeddings.jsonl" ] || fail "missing $G/embeddings.jsonl"
-tmp=$(mktemp -d) || exit 1
-trap 'rm -rf "$tmp"' EXIT
+. tests/helpers/e2e.sh
+G=$S/data/aligned-golden
+need "$G/embeddings.jsonl"
+fail() { echo "FAIL: $*"; exit 1; }   # each check here depends on the one before: stop at the first failure
+tmp=$T
 
 compare() { # ours golden -> prints "n maxdiff"
   awk 'function nm(l, s) { s = l; sub(/^[^:]*: *"/, "", s); sub(/".*/, "", s); sub(/.*\//, "", s); return s }

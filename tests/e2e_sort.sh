@@ -5,20 +5,11 @@
 # clusters.tsv, never clobbering an existing output folder, --link/--symlink, reproducibility,
 # error lines for a missing / damaged database and bad options, and that no source file changed.
 # Env: SBF_BIN, SBF_BUILD, SBF_SHARED (see tests/run-suite.sh).
-set -u
-: "${SBF_BIN:?}" "${SBF_BUILD:?}" "${SBF_SHARED:?}"
-BIN=$(cd "$(dirname "$SBF_BIN")" && pwd)/$(basename "$SBF_BIN")
-MKDB=$(cd "$SBF_BUILD" && pwd)/tests/e2e_sort_mkdb
-GOLD=$SBF_SHARED/data/aligned-golden
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-check() { if eval "$1"; then :; else fail "$2"; fi; }
-[ -x "$BIN" ] || { echo "FAIL: no binary $BIN"; exit 1; }
-[ -x "$MKDB" ] || { echo "FAIL: no helper $MKDB (make $SBF_BUILD/tests/e2e_sort_mkdb)"; exit 1; }
-[ -f "$GOLD/embeddings.jsonl" ] || { echo "FAIL: shared data missing: $GOLD/embeddings.jsonl"; exit 1; }
-
-T=$(mktemp -d /tmp/sbf-e2e-sort-XXXXXX)
-trap 'rm -rf "$T"' EXIT
+. tests/helpers/e2e.sh
+MKDB=$(cd "${SBF_BUILD:?}" && pwd)/tests/e2e_sort_mkdb
+GOLD=$S/data/aligned-golden
+need "$MKDB" "$GOLD/embeddings.jsonl"
+check() { if eval "$1"; then ok; else fail "$2"; fi; }
 cd "$T" || exit 1
 mkdir -p lib/angelina lib/bradley lib/kate lib/nested/deeper/paul lib/a lib/b lib/empty
 cp "$GOLD/angelina_jolie.png" lib/angelina/1.png
@@ -61,7 +52,7 @@ hash_lib > before.txt
 check '[ $rc -eq 0 ]' "sort exit $rc: $(cat err1.txt)"
 check 'grep -q "sorted 14 faces from 14 photos into 5 people" out1.txt' "summary line: $(cat out1.txt)"
 S=Sorted-pictures
-listing() { (cd "$1" && find . \( -path ./clusters.tsv -o -path ./.sortbyface-output \) -prune -o -type f -print -o -type l -print | sort | tr '\n' ' '); }
+listing() { (cd "$1" && find . \( -path ./clusters.tsv -o -path ./.sortbyface-output -o -path ./index.html -o -path ./.thumbs \) -prune -o -type f -print -o -type l -print | sort | tr '\n' ' '); }
 want="./Person 1/1.png ./Person 1/2.png ./Person 1/3.png ./Person 1/angelina.png ./Person 1/group.png ./Person 2/1.png ./Person 2/2.png ./Person 2/dup-2.png ./Person 2/dup.png ./Person 3/1.png ./Person 3/2.png ./Person 3/group.png ./Person 4/shea.png ./Person 5/1.png "
 got=$(listing $S)
 check '[ "$got" = "$want" ]' "folders: got [$got] want [$want]"
@@ -141,5 +132,4 @@ check '[ $rc -eq 2 ]' "-itr abc: rc $rc"
 hash_lib > after.txt
 check 'cmp -s before.txt after.txt' "source library changed: $(diff before.txt after.txt | head -5)"
 
-if [ $fails -ne 0 ]; then echo "e2e_sort: $fails checks failed"; exit 1; fi
-echo "e2e_sort: all checks passed"
+finish

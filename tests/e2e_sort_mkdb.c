@@ -102,7 +102,7 @@ int main(int argc, char **argv) {
             nf++;
         }
         struct stat st;
-        sbf_photo_meta m = {path, 0, 0, 250, 250};
+        sbf_photo_meta m = {path, 0, 0, 250, 250, NULL};
         if (stat(path, &st) == 0) {
             m.size = st.st_size;
             m.mtime_ns = (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;

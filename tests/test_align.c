@@ -140,7 +140,7 @@ static void test_mtcnn_transform(void **state)
  * crop MTCNN made: its size within 12 %, its centre within 6 px of the golden crop's centre, except on
  * angelina_jolie, whose head is turned: the fit centres the features (eyes, nose, mouth), MTCNN's box the
  * outline, 20 px apart there (an outline-centred fit, tools/align-variants.h "tmple", measured no better
- * on lfw-dev, see README).  The template was made from these five crops, so this checks the fit and its
+ * on lfw-dev, see docs/MEASUREMENTS.md, "LFW").  The template was made from these five crops, so this checks the fit and its
  * scale convention, not how well the template generalises (the lfw-dev figures measure that). */
 static void test_mtcnn_golden(void **state)
 {
@@ -296,6 +296,38 @@ static void test_real_face(void **state)
     sbf_image_free(&im);
 }
 
+/* The unrotated maps (mtcnn, box rules) take a fast path that works out each sample column's and row's
+ * position once: its crops must be bit for bit those of the general path, which the same map with a
+ * rotation term of 1e-300 (far below every coordinate's last bit) takes. Random maps: shrinking up to 8x
+ * (7x7 and 8x8 samples), enlarging, reaching past every border. */
+static void test_fast_path_exact(void **state)
+{
+    (void)state;
+    const int w = 301, h = 217;
+    unsigned char *img = malloc((size_t)w * h * 3), *o1 = malloc(160 * 160 * 3), *o2 = malloc(160 * 160 * 3);
+    assert_non_null(img);
+    assert_non_null(o1);
+    assert_non_null(o2);
+    unsigned s = 12345;
+    for (size_t i = 0; i < (size_t)w * h * 3; i++) img[i] = (unsigned char)((s = s * 1103515245u + 12345u) >> 16);
+    int differ = 0;
+    for (int trial = 0; trial < 60; trial++) {
+        s = s * 1103515245u + 12345u;
+        const double k = 0.3 + (double)((s >> 8) % 800) / 100.0;
+        const double a[6] = {k, 0, (double)((s >> 4) % 600) - 300.5, 0, k * 1.1, (double)((s >> 12) % 500) - 250.25};
+        double b[6];
+        memcpy(b, a, sizeof b);
+        b[1] = 1e-300;
+        sbf_warp_rgb(img, w, h, a, o1, 160, 160);
+        sbf_warp_rgb(img, w, h, b, o2, 160, 160);
+        differ += memcmp(o1, o2, 160 * 160 * 3) != 0;
+    }
+    assert_int_equal(differ, 0);
+    free(img);
+    free(o1);
+    free(o2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -307,6 +339,7 @@ int main(void)
         cmocka_unit_test(test_bilinear_linear_image),
         cmocka_unit_test(test_borders),
         cmocka_unit_test(test_antialias),
+        cmocka_unit_test(test_fast_path_exact),
         cmocka_unit_test(test_real_face),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

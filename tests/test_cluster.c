@@ -1,4 +1,4 @@
-/* tests/test_cluster.c — similarity graph (every kernel against a naive reference and each other,
+/* tests/test_cluster.c — similarity graph (every ISA level against a naive reference and each other,
  * odd sizes, threads) and Chinese Whispers (recovers synthetic identities, seeded determinism,
  * random tie-breaking, size numbering, query clustering for find). */
 #include <setjmp.h>
@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "src/cluster.h"
+#include "nn/cpu.h"
 
 #define DIM 512
 
@@ -85,11 +86,11 @@ static float naive_dot(const float *a, const float *b) {
     return (float)s;
 }
 
-/* Every kernel, several thread counts and sizes around the tile/task edges, against the naive dot. */
+/* Every ISA level this machine runs, several thread counts and sizes around the tile/task edges, against the
+ * naive dot; the SIMD levels (fused multiply-adds in the same order) give the same graph bit for bit. */
 static void test_graph_kernels(void **state) {
     (void)state;
     const int sizes[] = {0, 1, 2, 5, 17, 97, 193, 389}; /* 389 = 4 x 96 + 5 rows: several tasks and panel chunks */
-    const sbf_kernel kernels[] = {SBF_KERNEL_SCALAR, SBF_KERNEL_AVX2, SBF_KERNEL_NEON, SBF_KERNEL_AUTO};
     int tested_simd = 0;
     for (size_t si = 0; si < sizeof sizes / sizeof *sizes; si++) {
         int n = sizes[si];
@@ -107,12 +108,13 @@ static void test_graph_kernels(void **state) {
         for (int i = 0; i < n; i++)
             for (int j = 0; j < n; j++) nd[(size_t)i * n + j] = naive_dot(e + (size_t)i * DIM, e + (size_t)j * DIM);
 #define NAIVE(i, j) nd[(size_t)(i) * n + (j)]
-        sbf_graph ref = {0};
-        for (size_t ki = 0; ki < sizeof kernels / sizeof *kernels; ki++) {
-            if (!sbf_kernel_available(kernels[ki])) continue;
-            if (kernels[ki] == SBF_KERNEL_AVX2 || kernels[ki] == SBF_KERNEL_NEON) tested_simd = 1;
+        sbf_graph ref = {0}, simd = {0};
+        for (int ki = 0; ki < NN_ISA_COUNT; ki++) {
+            if (!nn_isa_runs((nn_isa)ki, nn_cpu_features())) continue;
+            assert_int_equal(nn_set_isa(nn_isa_str((nn_isa)ki)), 0);
+            if (ki != NN_ISA_SCALAR) tested_simd |= 1 << ki;
             for (int threads = 1; threads <= 3; threads += 2) {
-                sbf_graph_opts o = {.threshold = thr, .threads = threads, .kernel = kernels[ki]};
+                sbf_graph_opts o = {.threshold = thr, .threads = threads};
                 sbf_graph g;
                 assert_int_equal(sbf_graph_build(e, n, DIM, &o, &g), 0);
                 assert_int_equal(g.n, n);
@@ -135,11 +137,26 @@ static void test_graph_kernels(void **state) {
                         while (k < g.rowptr[i + 1] && g.col[k] < j) k++;
                         int has = k < g.rowptr[i + 1] && g.col[k] == j;
                         if (fabsf(d - (float)thr) < 2e-6f) { near++; continue; }
-                        if (has != (d > (float)thr)) fail_msg("n=%d kernel %d: pair %d,%d dot %.7f edge %d", n, kernels[ki], i, j, d, has);
+                        if (has != (d > (float)thr)) fail_msg("n=%d %s: pair %d,%d dot %.7f edge %d", n, nn_isa_str((nn_isa)ki), i, j, d, has);
                     }
                 }
                 (void)near;
-                if (ki == 0 && threads == 1) {
+                if (ki != NN_ISA_SCALAR) { /* the SIMD levels: one graph, bit for bit */
+                    if (!simd.rowptr) {
+                        simd = g;
+                        simd.col = malloc((size_t)(g.rowptr[n] ? g.rowptr[n] : 1) * sizeof *simd.col);
+                        simd.w = malloc((size_t)(g.rowptr[n] ? g.rowptr[n] : 1) * sizeof *simd.w);
+                        simd.rowptr = malloc(((size_t)n + 1) * sizeof *simd.rowptr);
+                        memcpy(simd.col, g.col, (size_t)g.rowptr[n] * sizeof *g.col);
+                        memcpy(simd.w, g.w, (size_t)g.rowptr[n] * sizeof *g.w);
+                        memcpy(simd.rowptr, g.rowptr, ((size_t)n + 1) * sizeof *g.rowptr);
+                    } else {
+                        assert_memory_equal(simd.rowptr, g.rowptr, ((size_t)n + 1) * sizeof *g.rowptr);
+                        assert_memory_equal(simd.col, g.col, (size_t)g.rowptr[n] * sizeof *g.col);
+                        assert_memory_equal(simd.w, g.w, (size_t)g.rowptr[n] * sizeof *g.w);
+                    }
+                }
+                if (ki == NN_ISA_SCALAR && threads == 1) {
                     ref = g;
                 } else {
                     /* kernels agree edge for edge, except (FMA rounding) pairs within 2e-6 of T */
@@ -164,9 +181,12 @@ static void test_graph_kernels(void **state) {
         }
         if (n >= 97) assert_true(ref.rowptr[n] > (int64_t)n); /* the data really has edges */
         sbf_graph_free(&ref);
+        sbf_graph_free(&simd);
         free(nd);
         free(e);
     }
+    assert_int_equal(nn_set_isa("auto"), 0);
+    printf("  graph checked at %d SIMD level(s) besides scalar\n", __builtin_popcount((unsigned)tested_simd));
 #if defined(__x86_64__) || defined(__ARM_NEON)
     assert_true(tested_simd);
 #endif
@@ -318,7 +338,7 @@ static void test_approx_graph(void **state) {
     int *truth, n;
     float *e = synth(200, sizes, 0.035, 77, &truth, &n);
     assert_true(n >= 1024); /* the approximate path is taken from 1024 faces on */
-    sbf_graph_opts o = {.threshold = 0.4, .kernel = SBF_KERNEL_AUTO};
+    sbf_graph_opts o = {.threshold = 0.4};
     sbf_graph ex, ap;
     assert_int_equal(sbf_graph_build(e, n, DIM, &o, &ex), 0);
     o.approx = 1;
@@ -364,7 +384,7 @@ static void test_graph_progress(void **state) {
     float *e = synth(100, sizes, 0.035, 78, &truth, &n);
     for (int threads = 1; threads <= 2; threads++) {
         progress_log log = {0};
-        sbf_graph_opts o = {.threshold = 0.4, .threads = threads, .kernel = SBF_KERNEL_AUTO};
+        sbf_graph_opts o = {.threshold = 0.4, .threads = threads};
         sbf_graph plain, watched;
         assert_int_equal(sbf_graph_build(e, n, DIM, &o, &plain), 0);
         o.progress = log_progress;
@@ -411,7 +431,7 @@ static void test_graph_capped(void **state) {
     float *e = synth(NBIG + NSMALL, sizes, 0.035, 91, &truth, &n);
     const float thr = 0.4f;
     for (int threads = 1; threads <= 2; threads++) {
-        sbf_graph_opts o = {.threshold = thr, .threads = threads, .kernel = SBF_KERNEL_AUTO, .max_edges = 10000, .cap_degree = K};
+        sbf_graph_opts o = {.threshold = thr, .threads = threads, .max_edges = 10000, .cap_degree = K};
         sbf_graph g, ex;
         assert_int_equal(sbf_graph_build(e, n, DIM, &o, &g), 0);
         assert_int_equal(g.capped, K);

@@ -3,7 +3,7 @@
  *   ("The face landmarks are from dlib's shape_predictor_68_face_landmarks.dat"); dlib decoded those JPEGs with
  *   libjpeg, we decode with stb_image, so a few gray levels differ: per-face tolerance, not bit-exactness (the
  *   exact comparison against dlib on identical pixels is tools/oracle-landmarks);
- * - exact: dlib's unrounded landmarks on our own stb-decoded pixels, recorded by tools/oracle-landmarks
+ * - exact: dlib's unrounded landmarks on our own decoded pixels, recorded by tools/oracle-landmarks
  *   --write-golden into tests/oracle_landmarks_golden.txt (so qemu cross builds, which have no dlib, are
  *   checked against dlib too): every point within 1e-3 px;
  * - the SIMD leaf accumulation is bit-identical to the scalar one;
@@ -367,9 +367,9 @@ static void test_simd_bit_identical(void **state)
     sbf_box boxes[] = {{60, 50, 200, 190, 0, -1}, {-40, -30, 100, 110, 0, -1}, {250, 200, 400, 350, 0, -1}};
     for (size_t b = 0; b < sizeof boxes / sizeof boxes[0]; b++) {
         float a[68][2], c[68][2];
-        sbf_shape_force_scalar(1);
+        assert_int_equal(nn_set_isa("scalar"), 0);
         assert_int_equal(sbf_shape_predict(g_model, g, W, H, &boxes[b], a), 0);
-        sbf_shape_force_scalar(0);
+        assert_int_equal(nn_set_isa("auto"), 0);
         assert_int_equal(sbf_shape_predict(g_model, g, W, H, &boxes[b], c), 0);
         assert_memory_equal(a, c, sizeof a);
     }
@@ -381,7 +381,7 @@ static void test_simd_bit_identical(void **state)
     for (int f16 = 0; f16 < 2; f16++) {
         for (int i = 0; i < 37; i++) cur1[i] = cur2[i] = (float)i * 0.01f;
         sbf_shape_accum_scalar(cur1, f16 ? (const void *)hl : leaves, f16, off, 4, 37);
-        sbf_shape_accum(cur2, f16 ? (const void *)hl : leaves, f16, off, 4, 37);
+        sbf_shape_accum_get()(cur2, f16 ? (const void *)hl : leaves, f16, off, 4, 37);
         assert_memory_equal(cur1, cur2, sizeof cur1);
     }
     free(g);

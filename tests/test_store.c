@@ -1,5 +1,6 @@
 /* tests/test_store.c — the embeddings database: round trips, incremental lookup, forget, torn tails
- * at every byte, damage detection, lock, compaction, and crash safety under SIGKILL. */
+ * at every byte, damage detection, lock, compaction, and crash safety under SIGKILL; settings up to a
+ * path's length, per-photo detection settings, renaming, photos with no face, an empty file. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -61,7 +62,7 @@ static void dbpath(char *out, size_t n, const char *name) { snprintf(out, n, "%s
 static int put_version(sbf_store *s, const char *path, long v, int nfaces) {
     sbf_face_rec faces[3];
     for (int i = 0; i < nfaces; i++) make_face(&faces[i], v, i);
-    sbf_photo_meta m = {path, v, v * 1000 + 7, 640 + (int)v, 480, };
+    sbf_photo_meta m = {path, v, v * 1000 + 7, 640 + (int)v, 480, NULL};
     char err[256];
     int rc = sbf_store_put(s, &m, nfaces, faces, err, sizeof err);
     if (rc) fprintf(stderr, "put: %s\n", err);
@@ -99,11 +100,19 @@ static void test_settings(void **state) {
     assert_string_equal(sbf_store_get_setting(s, "align"), "mtcnn");
     assert_int_equal(sbf_store_set_setting(s, "", "x", err, sizeof err), -1);
     assert_int_equal(sbf_store_set_setting(s, "a-key-that-is-longer-than-31-bytes", "x", err, sizeof err), -1);
+    /* a value as long as a folder path may be (a base folder of over 255 bytes) */
+    char longv[4097];
+    memset(longv, 'x', 4096);
+    longv[4096] = 0;
+    assert_int_equal(sbf_store_set_setting(s, "long", longv, err, sizeof err), -1); /* 4096: over PATH_MAX - 1 */
+    longv[4095] = 0;
+    assert_int_equal(sbf_store_set_setting(s, "long", longv, err, sizeof err), 0);
     sbf_store_close(s);
     s = sbf_store_open(p, SBF_STORE_READ, err, sizeof err);
     assert_non_null(s);
     assert_string_equal(sbf_store_get_setting(s, "align"), "mtcnn");
     assert_string_equal(sbf_store_get_setting(s, "note"), "");
+    assert_int_equal(strlen(sbf_store_get_setting(s, "long")), 4095);
     sbf_store_get_stats(s, &st1);
     assert_true(st1.dead_bytes > 0 && st1.dead_bytes < 100); /* only the replaced "box" record */
     sbf_store_close(s);
@@ -115,9 +124,10 @@ static void test_settings(void **state) {
     assert_string_equal(sbf_store_get_setting(s, "align"), "mtcnn");
     assert_string_equal(sbf_store_get_setting(s, "note"), "");
     assert_int_equal(sbf_store_lookup(s, "a.jpg", NULL, NULL), 1);
+    assert_int_equal(strlen(sbf_store_get_setting(s, "long")), 4095);
     sbf_store_get_stats(s, &st1);
     assert_int_equal(st1.dead_bytes, 0);
-    for (int i = 0; i < 14; i++) {
+    for (int i = 0; i < 61; i++) { /* 64 keys in all */
         char k[16];
         snprintf(k, sizeof k, "k%d", i);
         assert_int_equal(sbf_store_set_setting(s, k, "v", err, sizeof err), 0);
@@ -179,6 +189,104 @@ static void test_base_paths(void **state) {
     assert_string_equal(fs.photos[1].path, want);
     sbf_faceset_free(&fs);
     sbf_store_close(s);
+}
+
+/* Detection settings per photo: a photo made with the defaults names none (its record is as before the
+ * field), others name a "detect.N" setting, one per distinct value; they survive reopening and compaction;
+ * a rename keeps them and the faces; photos with no face are counted. */
+static void test_detect_rename(void **state) {
+    (void)state;
+    char p[300], err[256];
+    dbpath(p, sizeof p, "detect.db");
+    sbf_store *s = sbf_store_open(p, SBF_STORE_WRITE, err, sizeof err);
+    assert_non_null(s);
+    sbf_face_rec faces[2];
+    make_face(&faces[0], 7, 0);
+    make_face(&faces[1], 7, 1);
+    sbf_photo_meta m = {"a.jpg", 10, 20, 640, 480, NULL};
+    assert_int_equal(sbf_store_put(s, &m, 2, faces, err, sizeof err), 0);
+    sbf_photo_meta m2 = {"./b.jpg", 11, 21, 640, 480, "upsample=2 min-face=auto"};
+    assert_int_equal(sbf_store_put(s, &m2, 0, NULL, err, sizeof err), 0);
+    sbf_photo_meta m3 = {"c.jpg", 12, 22, 640, 480, "upsample=auto min-face=200"};
+    assert_int_equal(sbf_store_put(s, &m3, 1, faces, err, sizeof err), 0);
+    sbf_photo_meta m4 = {"d.jpg", 13, 23, 640, 480, "upsample=2 min-face=auto"};
+    assert_int_equal(sbf_store_put(s, &m4, 0, NULL, err, sizeof err), 0);
+    assert_string_equal(sbf_store_photo_detect(s, "a.jpg"), "");
+    assert_string_equal(sbf_store_photo_detect(s, "./b.jpg"), "upsample=2 min-face=auto");
+    assert_string_equal(sbf_store_photo_detect(s, "c.jpg"), "upsample=auto min-face=200");
+    assert_null(sbf_store_photo_detect(s, "e.jpg"));
+    assert_string_equal(sbf_store_get_setting(s, "detect.1"), "upsample=2 min-face=auto");
+    assert_string_equal(sbf_store_get_setting(s, "detect.2"), "upsample=auto min-face=200");
+    assert_null(sbf_store_get_setting(s, "detect.3")); /* d.jpg shares detect.1 */
+    sbf_store_stats st;
+    sbf_store_get_stats(s, &st);
+    assert_int_equal(st.photos, 4);
+    assert_int_equal(st.faces, 3);
+    assert_int_equal(st.noface, 2);
+    /* renamed: the same record under its one name; onto a name held, the other is just forgotten */
+    assert_int_equal(sbf_store_rename(s, "./b.jpg", "b.jpg", err, sizeof err), 0);
+    assert_int_equal(sbf_store_lookup(s, "./b.jpg", NULL, NULL), 0);
+    long long size, mtime;
+    assert_int_equal(sbf_store_lookup(s, "b.jpg", &size, &mtime), 1);
+    assert_true(size == 11 && mtime == 21);
+    assert_string_equal(sbf_store_photo_detect(s, "b.jpg"), "upsample=2 min-face=auto");
+    assert_int_equal(sbf_store_rename(s, "c.jpg", "a.jpg", err, sizeof err), 0);
+    assert_int_equal(sbf_store_lookup(s, "c.jpg", NULL, NULL), 0);
+    assert_string_equal(sbf_store_photo_detect(s, "a.jpg"), ""); /* a.jpg's own record kept */
+    assert_int_equal(sbf_store_rename(s, "nothing.jpg", "x.jpg", err, sizeof err), 0);
+    assert_int_equal(sbf_store_rename(s, "a.jpg", "lib/renamed-a.jpg", err, sizeof err), 0);
+    sbf_store_close(s);
+    for (int round = 0; round < 2; round++) { /* reopened, then compacted */
+        s = sbf_store_open(p, SBF_STORE_WRITE, err, sizeof err);
+        assert_non_null(s);
+        sbf_store_get_stats(s, &st);
+        assert_int_equal(st.photos, 3);
+        assert_int_equal(st.faces, 2);
+        assert_int_equal(st.noface, 2);
+        assert_string_equal(sbf_store_photo_detect(s, "b.jpg"), "upsample=2 min-face=auto");
+        assert_string_equal(sbf_store_photo_detect(s, "lib/renamed-a.jpg"), "");
+        sbf_faceset fs;
+        assert_int_equal(sbf_store_faceset(s, &fs, err, sizeof err), 0);
+        assert_int_equal(fs.nphotos, 3);
+        assert_string_equal(fs.photos[2].path, "lib/renamed-a.jpg");
+        assert_int_equal(fs.photos[2].nfaces, 2);
+        assert_int_equal(fs.photos[2].width, 640);
+        assert_memory_equal(fs.emb + (size_t)fs.photos[2].first_face * SBF_EMBED_DIM, faces[0].emb, sizeof faces[0].emb);
+        assert_memory_equal(fs.emb + (size_t)(fs.photos[2].first_face + 1) * SBF_EMBED_DIM, faces[1].emb,
+                            sizeof faces[1].emb);
+        sbf_faceset_free(&fs);
+        if (!round) assert_int_equal(sbf_store_compact(s, err, sizeof err), 0);
+        sbf_store_close(s);
+    }
+    /* a record made with the defaults is byte for byte the earlier format (byte 3 of the payload is 0) */
+    FILE *f = fopen(p, "rb");
+    assert_non_null(f);
+    unsigned char buf[65536];
+    size_t n = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    int defaults = 0;
+    for (size_t off = 32; off + 16 <= n;) {
+        uint32_t type, plen;
+        memcpy(&type, buf + off + 4, 4);
+        memcpy(&plen, buf + off + 8, 4);
+        const unsigned char *pl = buf + off + 16;
+        if (type == 1 && !memcmp(pl + 32, "lib/renamed-a.jpg", 17)) {
+            assert_int_equal(pl[2], 0); /* float32 */
+            assert_int_equal(pl[3], 0); /* the defaults */
+            defaults++;
+        }
+        if (type == 1 && !memcmp(pl + 32, "b.jpg", 5)) assert_int_equal(pl[3], 1);
+        off += 16 + plen + 4;
+    }
+    assert_int_equal(defaults, 1);
+    /* an empty file is named as such */
+    dbpath(p, sizeof p, "empty.db");
+    f = fopen(p, "wb");
+    fclose(f);
+    assert_null(sbf_store_open(p, SBF_STORE_READ, err, sizeof err));
+    assert_string_equal(err, "empty file, not a sortbyface database");
+    assert_null(sbf_store_open(p, SBF_STORE_WRITE, err, sizeof err));
+    assert_string_equal(err, "empty file, not a sortbyface database");
 }
 
 static void test_crc32_known(void **state) {
@@ -595,6 +703,7 @@ int main(void) {
         cmocka_unit_test(test_roundtrip),
         cmocka_unit_test(test_settings),
         cmocka_unit_test(test_base_paths),
+        cmocka_unit_test(test_detect_rename),
         cmocka_unit_test(test_f16),
         cmocka_unit_test(test_torn_tail_every_byte),
         cmocka_unit_test(test_damage_detected),

@@ -1,6 +1,7 @@
 /* tools/bench-cluster.c — times graph + Chinese Whispers on synthetic identity-structured 512-D
- * embeddings (10,000 and 100,000 faces, 1 and 2 threads), against the scalar reference kernel
- * measured in the same run, and the approximate graph against the exact one.
+ * embeddings (10,000 and 100,000 faces, 1 and 2 threads) at the ISA level in force (the best, or
+ * SORTBYFACE_ISA), against the scalar level measured in the same run, and the approximate graph against
+ * the exact one.
  *
  *   build/native/tools/bench-cluster [--sizes 10000,100000] [--threads 1,2] [--exact-max N]
  *                                    [--scalar-max N] [-t T] [--itr N]
@@ -12,6 +13,7 @@
  * Exact all-pairs runs for sizes <= --exact-max (default 20000; pass 100000 to time it, ~1 min),
  * the scalar peer for sizes <= --scalar-max (default 10000), --approx for sizes >= 10000. */
 #include "src/cluster.h"
+#include "nn/cpu.h"
 #include "src/store.h"
 #include "src/util.h"
 
@@ -84,13 +86,16 @@ static double cpu_now(void) {
     return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-static run_result run(const float *e, int n, sbf_kernel k, int threads, int approx, double thr, int itr, int *labels) {
-    sbf_graph_opts o = {.threshold = thr, .threads = threads, .kernel = k, .approx = approx};
+/* One graph + Chinese Whispers at the ISA level isa ("scalar"), or the one in force (NULL). */
+static run_result run(const float *e, int n, const char *isa, int threads, int approx, double thr, int itr, int *labels) {
+    sbf_graph_opts o = {.threshold = thr, .threads = threads, .approx = approx};
+    if (isa && nn_set_isa(isa)) { fprintf(stderr, "ISA level %s not available\n", isa); exit(1); }
     sbf_graph g;
     run_result r = {0};
     double c0 = cpu_now(), t0 = sbf_now();
     if (sbf_graph_build(e, n, DIM, &o, &g)) { fprintf(stderr, "graph build failed\n"); exit(1); }
     double t1 = sbf_now();
+    if (isa) nn_set_isa("auto");
     r.cpu = cpu_now() - c0;
     r.clusters = sbf_chinese_whispers(&g, itr, SBF_DEFAULT_SEED, labels);
     r.cw = sbf_now() - t1;
@@ -137,7 +142,7 @@ static void bench_store(int n, int f16) {
             memcpy(fr[k].emb, e + (size_t)(i + k) * DIM, DIM * sizeof(float));
         }
         snprintf(name, sizeof name, "photos/%06d/IMG_%06d.jpg", i / 1000, i);
-        sbf_photo_meta m = {name, 1000 + i, 1000000000LL * i, 4000, 3000};
+        sbf_photo_meta m = {name, 1000 + i, 1000000000LL * i, 4000, 3000, NULL};
         if (sbf_store_put(s, &m, nf, fr, err, sizeof err)) { fprintf(stderr, "%s\n", err); exit(1); }
     }
     sbf_store_close(s);
@@ -178,7 +183,7 @@ int main(int argc, char **argv) {
         else { fprintf(stderr, "usage: %s [--sizes N,N] [--threads T,T] [--exact-max N] [--scalar-max N] [-t T] [--itr N] [--family P]\n", argv[0]); return 2; }
     }
     printf("bench-cluster: kernel %s, threshold %.2f, %d iterations, dim %d (cpu = process CPU seconds of the graph: on a\n"
-           "  busy machine wall time exceeds cpu / threads)\n", sbf_kernel_name(SBF_KERNEL_AUTO), thr, itr, DIM);
+           "  busy machine wall time exceeds cpu / threads)\n", nn_isa_name(), thr, itr, DIM);
     for (int si = 0; si < nsizes; si++) {
         int n = sizes[si], nid;
         float *e = synth(n, 1000 + (uint64_t)n, family, &nid);
@@ -188,20 +193,20 @@ int main(int argc, char **argv) {
             int t = threads[ti];
             run_result ex = {0}, sc = {0};
             if (n <= exact_max) {
-                ex = run(e, n, SBF_KERNEL_AUTO, t, 0, thr, itr, lab);
+                ex = run(e, n, NULL, t, 0, thr, itr, lab);
                 printf("  threads=%d exact  %-6s graph %8.3f s (cpu %7.3f s)  cw %6.3f s  total %8.3f s  edges %ld clusters %d%s\n", t,
-                       sbf_kernel_name(SBF_KERNEL_AUTO), ex.graph, ex.cpu, ex.cw, ex.graph + ex.cw, ex.edges, ex.clusters,
+                       nn_isa_name(), ex.graph, ex.cpu, ex.cw, ex.graph + ex.cw, ex.edges, ex.clusters,
                        ex.capped ? "  (capped: over the edge limit)" : "");
             }
             if (n <= scalar_max) {
-                sc = run(e, n, SBF_KERNEL_SCALAR, t, 0, thr, itr, lab2);
+                sc = run(e, n, "scalar", t, 0, thr, itr, lab2);
                 printf("  threads=%d exact  scalar graph %8.3f s (cpu %7.3f s)  cw %6.3f s  total %8.3f s  edges %ld clusters %d  -> simd graph speedup x%.1f (cpu x%.1f)\n",
                        t, sc.graph, sc.cpu, sc.cw, sc.graph + sc.cw, sc.edges, sc.clusters, sc.graph / ex.graph, sc.cpu / ex.cpu);
             }
             if (n >= 10000 && !family) {
-                run_result ap = run(e, n, SBF_KERNEL_AUTO, t, 1, thr, itr, lab2);
+                run_result ap = run(e, n, NULL, t, 1, thr, itr, lab2);
                 printf("  threads=%d approx %-6s graph %8.3f s (cpu %7.3f s)  cw %6.3f s  total %8.3f s  edges %ld clusters %d", t,
-                       sbf_kernel_name(SBF_KERNEL_AUTO), ap.graph, ap.cpu, ap.cw, ap.graph + ap.cw, ap.edges, ap.clusters);
+                       nn_isa_name(), ap.graph, ap.cpu, ap.cw, ap.graph + ap.cw, ap.edges, ap.clusters);
                 if (ex.edges)
                     printf("  edge recall %.4f, pair agreement with exact %.5f, speedup x%.1f", (double)ap.edges / (double)ex.edges,
                            agreement(lab, lab2, n), ex.graph / ap.graph);

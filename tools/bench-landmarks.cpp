@@ -1,5 +1,5 @@
 // tools/bench-landmarks.cpp — per-face landmark time: our shape predictor vs Debian's dlib, in one run, on the
-// same faces (dlib's detections on the shared photos, our stb-decoded grayscale pixels).
+// same faces (dlib's detections on the shared photos, our decoded grayscale pixels).
 //
 // usage: bench-landmarks [--model FILE] [--rounds N] [--min-ratio R]
 //        bench-landmarks --load FILE|dlib    (load time and resident memory of one model format, then

@@ -156,7 +156,7 @@ int main(int argc, char **argv) {
     sbf_graph base = {0}, g = {0};
     double tg = 0;
     {
-        sbf_graph_opts go = {.threshold = sweep ? lo : t_single, .threads = threads, .kernel = SBF_KERNEL_AUTO, .approx = approx};
+        sbf_graph_opts go = {.threshold = sweep ? lo : t_single, .threads = threads, .approx = approx};
         double t0 = sbf_now();
         if (fs.nfaces && sbf_graph_build(fs.emb, fs.nfaces, fs.dim, &go, &base)) { fprintf(stderr, "eval-lfw: graph failed\n"); return 1; }
         tg = sbf_now() - t0;

@@ -1,5 +1,5 @@
 // tools/oracle-landmarks.cpp — oracle test: our shape predictor (src/landmarks.c) against Debian's dlib on the
-// same stb-decoded grayscale pixels, on dlib's own detections (which our detector reproduces) for the shared
+// same grayscale pixels from our decoder, on dlib's own detections (which our detector reproduces) for the shared
 // photos and an LFW dev sample, plus boxes pushed over the image border (pixels outside read as 0).
 //
 // Checks, per face: against dlib's integer part(i): mean point distance <= 0.5 px and max <= 1.0 px (the spec);
@@ -148,7 +148,7 @@ int main(int argc, char **argv)
 
     FILE *gf = golden ? fopen(golden, "w") : nullptr;
     if (golden && !gf) { fprintf(stderr, "oracle-landmarks: cannot write %s\n", golden); return 1; }
-    if (gf) fprintf(gf, "# dlib %d.%d.%d shape_predictor_68_face_landmarks.dat on stb-decoded gray pixels "
+    if (gf) fprintf(gf, "# dlib %d.%d.%d shape_predictor_68_face_landmarks.dat on our decoder's gray pixels (libjpeg-turbo for JPEG) "
                         "(tools/oracle-landmarks --write-golden): path left top right bottom x0 y0 ... x67 y67\n",
                     DLIB_MAJOR_VERSION, DLIB_MINOR_VERSION, DLIB_PATCH_VERSION);
     size_t image_index = 0;

@@ -99,7 +99,7 @@ int main(int argc, char **argv)
             for (int k = 0; k < ph->nfaces; k++) memcpy(recs[k].emb, emb + (size_t)k * SBF_EMBED_DIM, sizeof recs[k].emb);
             sbf_image_free(&im);
         }
-        sbf_photo_meta meta = {ph->path, ph->size, ph->mtime_ns, ph->width, ph->height};
+        sbf_photo_meta meta = {ph->path, ph->size, ph->mtime_ns, ph->width, ph->height, NULL};
         if (sbf_store_put(dst, &meta, ph->nfaces, recs, err, sizeof err)) { fprintf(stderr, "realign: %s: %s\n", out, err); return 1; }
         faces_done += ph->nfaces;
         free(recs); free(crops); free(emb);
