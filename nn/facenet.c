@@ -204,7 +204,7 @@ nn_facenet *nn_facenet_load_ex(const char *path, int nthreads, int f16, char *er
     nn_facenet *net = calloc(1, sizeof *net);
     if (!net) { nnw_close(f); snprintf(err, errlen, "out of memory"); return NULL; }
     if (nn_fq_is_int8(f)) { /* int8 */
-        net->q = nn_fq_load(f, nthreads, err, errlen);
+        net->q = nn_fq_load(f, nthreads, NULL, err, errlen);
         nnw_close(f);
         if (!net->q) { free(net); return NULL; }
         return net;

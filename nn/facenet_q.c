@@ -27,10 +27,10 @@
 /* ---------------------------------------------------------------- quantisation points */
 
 #define NPOINTS 102
-static int pt_b35(int i, int k) { return 6 + 5 * i + k; }   /* k: 0 b1a, 1 b2a, 2 b2b, 3 concat, 4 block */
-static int pt_m6(int k) { return 31 + k; }                  /* k: 0 b1a, 1 b1b, 2 output */
-static int pt_b17(int i, int k) { return 34 + 4 * i + k; }  /* k: 0 b1a, 1 b1b, 2 concat, 3 block */
-static int pt_m7(int k) { return 74 + k; }                  /* k: 0 b0a, 1 b1a, 2 b2a, 3 b2b, 4 output */
+static int pt_b35(int i, int k) { return 6 + 5 * i + k; }  /* k: 0 b1a, 1 b2a, 2 b2b, 3 concat, 4 block */
+static int pt_m6(int k) { return 31 + k; }                 /* k: 0 b1a, 1 b1b, 2 output */
+static int pt_b17(int i, int k) { return 34 + 4 * i + k; } /* k: 0 b1a, 1 b1b, 2 concat, 3 block */
+static int pt_m7(int k) { return 74 + k; }                 /* k: 0 b0a, 1 b1a, 2 b2a, 3 b2b, 4 output */
 static int pt_b8(int i, int k) { return k < 3 ? 79 + 3 * i + k : i < 5 ? 97 + i : -1; } /* Block8_6: float */
 /* Block17 (i < 10) and Block8 (i >= 10) by the index used in the plan */
 static int pt_bk(int i, int k) { return i < 10 ? pt_b17(i, k) : pt_b8(i - 10, k); }
@@ -53,10 +53,11 @@ static void names_init(void) {
     }
     for (int k = 0; k < 4; k++) g_ch[pt_m7(k)] = 256;
     g_ch[pt_m7(4)] = 1792;
-    static const char *stem[] = {"Conv2d_1a_3x3", "Conv2d_2a_3x3", "Conv2d_2b_3x3", "Conv2d_3b_1x1", "Conv2d_4a_3x3",
-                                 "Conv2d_4b_3x3"};
+    static const char *stem[] = {"Conv2d_1a_3x3", "Conv2d_2a_3x3", "Conv2d_2b_3x3",
+                                 "Conv2d_3b_1x1", "Conv2d_4a_3x3", "Conv2d_4b_3x3"};
     for (int i = 0; i < 6; i++) snprintf(g_names[i], 64, "%s", stem[i]);
-    static const char *b35[] = {"Branch_1_Conv2d_0a_1x1", "Branch_2_Conv2d_0a_1x1", "Branch_2_Conv2d_0b_3x3", "concat", ""};
+    static const char *b35[] = {"Branch_1_Conv2d_0a_1x1", "Branch_2_Conv2d_0a_1x1", "Branch_2_Conv2d_0b_3x3", "concat",
+                                ""};
     for (int i = 0; i < 5; i++)
         for (int k = 0; k < 5; k++)
             snprintf(g_names[pt_b35(i, k)], 64, "Block35_%d%s%s", i + 1, *b35[k] ? "_" : "", b35[k]);
@@ -88,9 +89,16 @@ int nn_fq_point_channels(int i) {
 
 /* ---------------------------------------------------------------- graph */
 
-typedef struct { nn_conv f; nn_qconv q; } qlayer; /* f in calibration, q in int8 */
-typedef struct { qlayer b0, b1a, b1b, b2a, b2b, b2c, up; } qblock35;
-typedef struct { qlayer b0, b1a, b1b, b1c, up; } qblock_k;
+typedef struct {
+    nn_conv f;
+    nn_qconv q;
+} qlayer; /* f in calibration, q in int8 */
+typedef struct {
+    qlayer b0, b1a, b1b, b2a, b2b, b2c, up;
+} qblock35;
+typedef struct {
+    qlayer b0, b1a, b1b, b1c, up;
+} qblock_k;
 
 /* bytes per face of each arena region (int8 / calibration) */
 #define SZ_BIG (77 * 77 * 64)
@@ -104,12 +112,16 @@ typedef struct {
     int kind, ntasks;
     nn_conv_call conv;
     nn_qconv_call qconv;
-    const float *in; float *out;         /* float pools, quantise source, observe */
-    const uint8_t *qin; uint8_t *qout;   /* uint8 pool, quantise target */
+    const float *in;
+    float *out; /* float pools, quantise source, observe */
+    const uint8_t *qin;
+    uint8_t *qout; /* uint8 pool, quantise target */
     int n, h, w, ch, in_ld, out_ld, rows, pt;
-    const float *scales;                 /* quantise: 1 / scale per channel; fake: scale per channel */
+    const float *scales; /* quantise: 1 / scale per channel; fake: scale per channel */
 } qjob;
-typedef struct { int first, njobs, ntasks; } qstep;
+typedef struct {
+    int first, njobs, ntasks;
+} qstep;
 
 #define MAX_JOBS 512
 #define MAX_STEPS 320
@@ -131,8 +143,8 @@ typedef struct {
 
 struct nn_facenet_q {
     int calib;
-    nn_fq_emulation emu;   /* calibration: what to emulate (fake[] holds the scales) */
-    float *fake[NPOINTS];  /* calibration: non-NULL: round the point's tensor to these scales (emulation) */
+    nn_fq_emulation emu;  /* calibration: what to emulate (fake[] holds the scales) */
+    float *fake[NPOINTS]; /* calibration: non-NULL: round the point's tensor to these scales (emulation) */
     nn_fq_observer obs;
     void *obs_ctx;
     nn_pool *pool;
@@ -169,7 +181,13 @@ static void def(const qlayer *field, const char *name, int cout, int kh, int kw,
                 int in_pt) {
     qlayer_def *d = &g_layers[g_nlayers++];
     snprintf(d->name, sizeof d->name, "%s", name);
-    d->cout = cout; d->kh = kh; d->kw = kw; d->cin = cin; d->stride = stride; d->pad = pad; d->in_pt = in_pt;
+    d->cout = cout;
+    d->kh = kh;
+    d->kw = kw;
+    d->cin = cin;
+    d->stride = stride;
+    d->pad = pad;
+    d->in_pt = in_pt;
     d->off = (size_t)((const char *)field - (const char *)&g_dummy);
 }
 
@@ -185,9 +203,9 @@ static void layers_init(void) {
     for (int i = 0; i < 5; i++) {
         qblock35 *b = &g_dummy.b35[i];
         int in = i == 0 ? 5 : pt_b35(i - 1, 4);
-#define B35(field, suffix, cout, k, cin, in_pt)                                \
-        snprintf(nm, sizeof nm, "Block35_%d_%s", i + 1, suffix);              \
-        L(&b->field, nm, cout, k, k, cin, 1, NN_PAD_SAME, in_pt)
+#define B35(field, suffix, cout, k, cin, in_pt)                                                                        \
+    snprintf(nm, sizeof nm, "Block35_%d_%s", i + 1, suffix);                                                           \
+    L(&b->field, nm, cout, k, k, cin, 1, NN_PAD_SAME, in_pt)
         B35(b0, "Branch_0_Conv2d_1x1", 32, 1, 256, in);
         B35(b1a, "Branch_1_Conv2d_0a_1x1", 32, 1, 256, in);
         B35(b1b, "Branch_1_Conv2d_0b_3x3", 32, 3, 32, pt_b35(i, 0));
@@ -207,11 +225,16 @@ static void layers_init(void) {
         qblock_k *b = &g_dummy.bk[i];
         char n2[32];
         snprintf(n2, sizeof n2, "Block%s_%d_", is17 ? "17" : "8", idx);
-        snprintf(nm, sizeof nm, "%sBranch_0_Conv2d_1x1", n2);        L(&b->b0, nm, w, 1, 1, c, 1, NN_PAD_SAME, in);
-        snprintf(nm, sizeof nm, "%sBranch_1_Conv2d_0a_1x1", n2);     L(&b->b1a, nm, w, 1, 1, c, 1, NN_PAD_SAME, in);
-        snprintf(nm, sizeof nm, "%sBranch_1_Conv2d_0b_1x%d", n2, k); L(&b->b1b, nm, w, 1, k, w, 1, NN_PAD_SAME, pt_bk(i, 0));
-        snprintf(nm, sizeof nm, "%sBranch_1_Conv2d_0c_%dx1", n2, k); L(&b->b1c, nm, w, k, 1, w, 1, NN_PAD_SAME, pt_bk(i, 1));
-        snprintf(nm, sizeof nm, "%sConv2d_1x1", n2);                 L(&b->up, nm, c, 1, 1, 2 * w, 1, NN_PAD_SAME, pt_bk(i, 2));
+        snprintf(nm, sizeof nm, "%sBranch_0_Conv2d_1x1", n2);
+        L(&b->b0, nm, w, 1, 1, c, 1, NN_PAD_SAME, in);
+        snprintf(nm, sizeof nm, "%sBranch_1_Conv2d_0a_1x1", n2);
+        L(&b->b1a, nm, w, 1, 1, c, 1, NN_PAD_SAME, in);
+        snprintf(nm, sizeof nm, "%sBranch_1_Conv2d_0b_1x%d", n2, k);
+        L(&b->b1b, nm, w, 1, k, w, 1, NN_PAD_SAME, pt_bk(i, 0));
+        snprintf(nm, sizeof nm, "%sBranch_1_Conv2d_0c_%dx1", n2, k);
+        L(&b->b1c, nm, w, k, 1, w, 1, NN_PAD_SAME, pt_bk(i, 1));
+        snprintf(nm, sizeof nm, "%sConv2d_1x1", n2);
+        L(&b->up, nm, c, 1, 1, 2 * w, 1, NN_PAD_SAME, pt_bk(i, 2));
     }
     L(&g_dummy.m7_b0a, "Mixed_7a_Branch_0_Conv2d_0a_1x1", 256, 1, 1, 896, 1, NN_PAD_SAME, pt_b17(9, 3));
     L(&g_dummy.m7_b0b, "Mixed_7a_Branch_0_Conv2d_1a_3x3", 384, 3, 3, 256, 2, NN_PAD_VALID, pt_m7(0));
@@ -235,22 +258,35 @@ int nn_fq_layer_input(const char *name, int *cin) {
 
 /* ---------------------------------------------------------------- loading */
 
-static int load_float(nnw_file *f, nn_conv *cv, const char *kname, const char *bname, int cout, int kh, int kw,
-                      int cin, int stride, nn_padding pad, int fake_w, const float *in_scale, const float *in_mean,
-                      char *err, size_t errlen) {
+static int load_float(nnw_file *f, nn_conv *cv, const char *kname, const char *bname, int cout, int kh, int kw, int cin,
+                      int stride, nn_padding pad, int fake_w, const float *in_scale, const float *in_mean, char *err,
+                      size_t errlen) {
     const nnw_tensor *k = nnw_find(f, kname);
-    if (!k) { snprintf(err, errlen, "weight file has no tensor %s (not a FaceNet 20180402 file?)", kname); return -1; }
+    if (!k) {
+        snprintf(err, errlen, "weight file has no tensor %s (not a FaceNet 20180402 file?)", kname);
+        return -1;
+    }
     nnw_dtype dt = k->dtype == NNW_F16 ? NNW_F16 : NNW_F32;
     uint32_t ks[4] = {(uint32_t)cout, (uint32_t)kh, (uint32_t)kw, (uint32_t)cin};
     int ndim = 4;
-    if (kh == 0) { ndim = 2; ks[1] = (uint32_t)cin; kh = kw = 1; }
+    if (kh == 0) {
+        ndim = 2;
+        ks[1] = (uint32_t)cin;
+        kh = kw = 1;
+    }
     if (!(k = nnw_expect(f, kname, dt, ndim, ks, err, errlen))) return -1;
     uint32_t bs[1] = {(uint32_t)cout};
     const nnw_tensor *b = nnw_find(f, bname);
-    if (!b) { snprintf(err, errlen, "weight file has no tensor %s", bname); return -1; }
+    if (!b) {
+        snprintf(err, errlen, "weight file has no tensor %s", bname);
+        return -1;
+    }
     if (!nnw_expect(f, bname, b->dtype == NNW_F16 ? NNW_F16 : NNW_F32, 1, bs, err, errlen)) return -1;
     float *bias = malloc((size_t)cout * sizeof(float));
-    if (!bias) { snprintf(err, errlen, "out of memory"); return -1; }
+    if (!bias) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
     if (b->dtype == NNW_F16) nn_f16_to_f32_array(b->data, bias, (size_t)cout);
     else memcpy(bias, b->data, (size_t)cout * sizeof(float));
     const void *wdata = k->data;
@@ -258,7 +294,11 @@ static int load_float(nnw_file *f, nn_conv *cv, const char *kname, const char *b
     if (fake_w && ndim == 4) { /* emulate int8 weights: round per output channel, symmetric */
         size_t per = (size_t)kh * kw * cin;
         wq = malloc(sizeof(float) * per * (size_t)cout);
-        if (!wq) { free(bias); snprintf(err, errlen, "out of memory"); return -1; }
+        if (!wq) {
+            free(bias);
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
         if (dt == NNW_F16) nn_f16_to_f32_array(k->data, wq, per * (size_t)cout);
         else memcpy(wq, k->data, sizeof(float) * per * (size_t)cout);
         for (int o = 0; o < cout; o++) { /* the input's scales folded in first, as tools/quantize does */
@@ -272,7 +312,9 @@ static int load_float(nnw_file *f, nn_conv *cv, const char *kname, const char *b
             for (size_t i = 0; i < per; i++) {
                 float orig = r[i];
                 r[i] = sc * roundf(r[i] / sc);
-                if (in_mean) corr += (double)(orig - r[i]) * in_mean[i % (size_t)cin] / (in_scale ? in_scale[i % (size_t)cin] : 1.0f);
+                if (in_mean)
+                    corr += (double)(orig - r[i]) * in_mean[i % (size_t)cin] /
+                            (in_scale ? in_scale[i % (size_t)cin] : 1.0f);
                 if (in_scale) r[i] /= in_scale[i % (size_t)cin];
             }
             bias[o] += (float)corr;
@@ -283,7 +325,10 @@ static int load_float(nnw_file *f, nn_conv *cv, const char *kname, const char *b
     int rc = nn_conv_init(cv, wdata, dt == NNW_F16, bias, cout, kh, kw, cin, stride, stride, pad, 0);
     free(wq);
     free(bias);
-    if (rc) { snprintf(err, errlen, "cannot prepare %s (out of memory?)", kname); return -1; }
+    if (rc) {
+        snprintf(err, errlen, "cannot prepare %s (out of memory?)", kname);
+        return -1;
+    }
     return 0;
 }
 
@@ -304,16 +349,24 @@ static int load_layer(nn_facenet_q *net, nnw_file *f, qlayer *L, const char *nam
     }
     uint32_t ks[4] = {(uint32_t)cout, (uint32_t)kh, (uint32_t)kw, (uint32_t)cin}, cs[1] = {(uint32_t)cout};
     const nnw_tensor *k = nnw_expect(f, kn, NNW_I8, 4, ks, err, errlen), *s, *b;
-    if (!k || !(s = nnw_expect(f, sn, NNW_F32, 1, cs, err, errlen)) || !(b = nnw_expect(f, bn, NNW_F32, 1, cs, err, errlen)))
+    if (!k || !(s = nnw_expect(f, sn, NNW_F32, 1, cs, err, errlen)) ||
+        !(b = nnw_expect(f, bn, NNW_F32, 1, cs, err, errlen)))
         return -1;
     const float *ws = s->data;
     float *bias = malloc((size_t)cout * sizeof(float));
-    if (!bias) { snprintf(err, errlen, "out of memory"); return -1; }
+    if (!bias) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
     memcpy(bias, b->data, (size_t)cout * sizeof(float));
     const int8_t *w = k->data; /* the input's scales are folded into the weights and their scales */
     size_t per = (size_t)kh * kw * cin;
     for (int j = 0; j < cout; j++) {
-        if (!(ws[j] > 0.0f) || !isfinite(ws[j])) { free(bias); snprintf(err, errlen, "%s: bad scale", sn); return -1; }
+        if (!(ws[j] > 0.0f) || !isfinite(ws[j])) {
+            free(bias);
+            snprintf(err, errlen, "%s: bad scale", sn);
+            return -1;
+        }
         if (in_pt < 0) { /* input scale 1/128 folded: sum w (x - 127.5)/128 = sum s q x - 127.5 sum s q */
             long sum = 0;
             for (size_t i = 0; i < per; i++) sum += w[(size_t)j * per + i];
@@ -322,37 +375,56 @@ static int load_layer(nn_facenet_q *net, nnw_file *f, qlayer *L, const char *nam
     }
     int rc = nn_qconv_init(&L->q, NULL, net->kern, w, ws, bias, 1.0f, cout, kh, kw, cin, stride, stride, pad);
     free(bias);
-    if (rc) { snprintf(err, errlen, "cannot prepare %s (out of memory, or a weight of -128?)", kn); return -1; }
+    if (rc) {
+        snprintf(err, errlen, "cannot prepare %s (out of memory, or a weight of -128?)", kn);
+        return -1;
+    }
     return 0;
 }
 
-static void free_layer(qlayer *L) { nn_conv_free(&L->f); nn_qconv_free(&L->q); }
+static void free_layer(qlayer *L) {
+    nn_conv_free(&L->f);
+    nn_qconv_free(&L->q);
+}
 
 static void all_layers(nn_facenet_q *net, void (*fn)(qlayer *)) {
-    qlayer *stem[] = {&net->c1a, &net->c2a, &net->c2b, &net->c3b, &net->c4a, &net->c4b, &net->m6_b0, &net->m6_b1a,
-                      &net->m6_b1b, &net->m6_b1c, &net->m7_b0a, &net->m7_b0b, &net->m7_b1a, &net->m7_b1b,
-                      &net->m7_b2a, &net->m7_b2b, &net->m7_b2c};
+    qlayer *stem[] = {&net->c1a,    &net->c2a,    &net->c2b,    &net->c3b,    &net->c4a,    &net->c4b,
+                      &net->m6_b0,  &net->m6_b1a, &net->m6_b1b, &net->m6_b1c, &net->m7_b0a, &net->m7_b0b,
+                      &net->m7_b1a, &net->m7_b1b, &net->m7_b2a, &net->m7_b2b, &net->m7_b2c};
     for (size_t i = 0; i < sizeof stem / sizeof *stem; i++) fn(stem[i]);
     for (int i = 0; i < 5; i++) {
         qblock35 *b = &net->b35[i];
-        fn(&b->b0); fn(&b->b1a); fn(&b->b1b); fn(&b->b2a); fn(&b->b2b); fn(&b->b2c); fn(&b->up);
+        fn(&b->b0);
+        fn(&b->b1a);
+        fn(&b->b1b);
+        fn(&b->b2a);
+        fn(&b->b2b);
+        fn(&b->b2c);
+        fn(&b->up);
     }
     for (int i = 0; i < 16; i++) {
         qblock_k *b = &net->bk[i];
-        fn(&b->b0); fn(&b->b1a); fn(&b->b1b); fn(&b->b1c); fn(&b->up);
+        fn(&b->b0);
+        fn(&b->b1a);
+        fn(&b->b1b);
+        fn(&b->b1c);
+        fn(&b->up);
     }
 }
 
 static size_t up64(size_t x) { return (x + 63) / 64 * 64; }
-static void *carve(char **p, size_t bytes) { void *r = *p; *p += up64(bytes) + 64; return r; } /* 64 B slack each */
+static void *carve(char **p, size_t bytes) {
+    void *r = *p;
+    *p += up64(bytes) + 64;
+    return r;
+} /* 64 B slack each */
 
 static int ctx_alloc(const nn_facenet_q *net, qctx *x, int batch) {
     size_t B = (size_t)batch, per;
-    if (net->calib)
-        per = (2 * SZ_BIG + 4 * SZ_TMP + SZ_CAT + 1792 + 512) * sizeof(float) * B + 16 * 128;
+    if (net->calib) per = (2 * SZ_BIG + 4 * SZ_TMP + SZ_CAT + 1792 + 512) * sizeof(float) * B + 16 * 128;
     else
-        per = (SZ_IMG + 2 * SZ_BIG + SZ_TRUNK + 4 * SZ_TMP + SZ_CAT) * B + (2 * SZ_TRUNK + 1792 + 512) * sizeof(float) * B +
-              16 * 128;
+        per = (SZ_IMG + 2 * SZ_BIG + SZ_TRUNK + 4 * SZ_TMP + SZ_CAT) * B +
+              (2 * SZ_TRUNK + 1792 + 512) * sizeof(float) * B + 16 * 128;
     char *a = NULL;
     if (posix_memalign((void **)&a, 64, per)) return -1;
     memset(a, 0, per);
@@ -360,16 +432,19 @@ static int ctx_alloc(const nn_facenet_q *net, qctx *x, int batch) {
     x->arena = a;
     char *p = a;
     if (net->calib) {
-        x->a = carve(&p, SZ_BIG * 4 * B); x->b = carve(&p, SZ_BIG * 4 * B);
+        x->a = carve(&p, SZ_BIG * 4 * B);
+        x->b = carve(&p, SZ_BIG * 4 * B);
         for (int i = 0; i < 4; i++) x->t[i] = carve(&p, SZ_TMP * 4 * B);
         x->cat = carve(&p, SZ_CAT * 4 * B);
     } else {
         x->img = carve(&p, SZ_IMG * B);
-        x->qa = carve(&p, SZ_BIG * B); x->qb = carve(&p, SZ_BIG * B);
+        x->qa = carve(&p, SZ_BIG * B);
+        x->qb = carve(&p, SZ_BIG * B);
         x->xq = carve(&p, SZ_TRUNK * B);
         for (int i = 0; i < 4; i++) x->tq[i] = carve(&p, SZ_TMP * B);
         x->catq = carve(&p, SZ_CAT * B);
-        x->fx = carve(&p, SZ_TRUNK * 4 * B); x->fy = carve(&p, SZ_TRUNK * 4 * B);
+        x->fx = carve(&p, SZ_TRUNK * 4 * B);
+        x->fy = carve(&p, SZ_TRUNK * 4 * B);
     }
     x->P = carve(&p, 1792 * 4 * B);
     x->E = carve(&p, 512 * 4 * B);
@@ -380,7 +455,10 @@ static int arena_alloc(nn_facenet_q *net, int batch, int nctx) {
     for (int i = 0; i < nctx; i++)
         if (!net->ctx[i].arena || batch != net->batch)
             if (ctx_alloc(net, &net->ctx[i], batch)) return -1;
-    for (int i = nctx; i < net->nthreads && batch != net->batch; i++) { free(net->ctx[i].arena); net->ctx[i].arena = NULL; }
+    for (int i = nctx; i < net->nthreads && batch != net->batch; i++) {
+        free(net->ctx[i].arena);
+        net->ctx[i].arena = NULL;
+    }
     net->batch = batch;
     return 0;
 }
@@ -390,28 +468,42 @@ int nn_fq_is_int8(const nnw_file *f) {
     return t && t->dtype == NNW_I8;
 }
 
-static nn_facenet_q *load(nnw_file *f, int nthreads, int calib, nn_fq_observer obs, void *obs_ctx,
-                          const nn_fq_emulation *emu, char *err, size_t errlen) {
+static nn_facenet_q *load(nnw_file *f, int nthreads, const nn_qkernels *kern, int calib, nn_fq_observer obs,
+                          void *obs_ctx, const nn_fq_emulation *emu, char *err, size_t errlen) {
     char e2[256];
-    if (!err) { err = e2; errlen = sizeof e2; }
+    if (!err) {
+        err = e2;
+        errlen = sizeof e2;
+    }
     nn_facenet_q *net = calloc(1, sizeof *net);
-    if (!net) { snprintf(err, errlen, "out of memory"); return NULL; }
+    if (!net) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
     net->calib = calib;
     net->obs = obs;
     net->obs_ctx = obs_ctx;
     const float *const *fake = emu ? emu->scales : NULL;
     if (emu) net->emu = *emu;
-    net->kern = nn_qkern();
+    net->kern = kern ? kern : nn_qkern();
     pthread_once(&g_layers_once, layers_init);
     size_t total = 0;
     for (int i = 0; i < NPOINTS; i++) total += (size_t)nn_fq_point_channels(i);
-    if (!(net->scale_mem = malloc(sizeof(float) * 2 * total))) { snprintf(err, errlen, "out of memory"); goto fail; }
+    if (!(net->scale_mem = malloc(sizeof(float) * 2 * total))) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
     float *sp = net->scale_mem;
     for (int i = 0; i < NPOINTS; i++) {
         int ch = nn_fq_point_channels(i);
-        net->scale[i] = sp; net->qinv[i] = sp + ch; sp += 2 * ch;
+        net->scale[i] = sp;
+        net->qinv[i] = sp + ch;
+        sp += 2 * ch;
         if (calib) {
-            if (fake && fake[i]) { memcpy(net->scale[i], fake[i], sizeof(float) * (size_t)ch); net->fake[i] = net->scale[i]; }
+            if (fake && fake[i]) {
+                memcpy(net->scale[i], fake[i], sizeof(float) * (size_t)ch);
+                net->fake[i] = net->scale[i];
+            }
             continue;
         }
         char nm[96];
@@ -421,7 +513,10 @@ static nn_facenet_q *load(nnw_file *f, int nthreads, int calib, nn_fq_observer o
         if (!t) goto fail;
         memcpy(net->scale[i], t->data, sizeof(float) * (size_t)ch);
         for (int c = 0; c < ch; c++) {
-            if (!(net->scale[i][c] > 0.0f) || !isfinite(net->scale[i][c])) { snprintf(err, errlen, "%s: bad scale", nm); goto fail; }
+            if (!(net->scale[i][c] > 0.0f) || !isfinite(net->scale[i][c])) {
+                snprintf(err, errlen, "%s: bad scale", nm);
+                goto fail;
+            }
             net->qinv[i][c] = 1.0f / net->scale[i][c];
         }
     }
@@ -435,27 +530,33 @@ static nn_facenet_q *load(nnw_file *f, int nthreads, int calib, nn_fq_observer o
                    NN_PAD_VALID, 0, NULL, NULL, err, errlen))
         goto fail;
     net->pool = nn_pool_new(calib ? 1 : nthreads);
-    if (!net->pool) { snprintf(err, errlen, "cannot start threads"); goto fail; }
+    if (!net->pool) {
+        snprintf(err, errlen, "cannot start threads");
+        goto fail;
+    }
     net->nthreads = nn_pool_threads(net->pool);
     net->ctx = calloc((size_t)net->nthreads, sizeof *net->ctx);
     net->batch = calib ? 1 : 2;
-    if (!net->ctx || arena_alloc(net, net->batch, 1)) { snprintf(err, errlen, "out of memory"); goto fail; }
+    if (!net->ctx || arena_alloc(net, net->batch, 1)) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
     return net;
 fail:
     nn_fq_free(net);
     return NULL;
 }
 
-nn_facenet_q *nn_fq_load(nnw_file *f, int nthreads, char *err, size_t errlen) {
-    return load(f, nthreads, 0, NULL, NULL, NULL, err, errlen);
+nn_facenet_q *nn_fq_load(nnw_file *f, int nthreads, const nn_qkernels *kern, char *err, size_t errlen) {
+    return load(f, nthreads, kern, 0, NULL, NULL, NULL, err, errlen);
 }
 
 nn_facenet_q *nn_fq_load_calib(nnw_file *f, nn_fq_observer observer, void *ctx, char *err, size_t errlen) {
-    return load(f, 1, 1, observer, ctx, NULL, err, errlen);
+    return load(f, 1, NULL, 1, observer, ctx, NULL, err, errlen);
 }
 
 nn_facenet_q *nn_fq_load_emulated(nnw_file *f, const nn_fq_emulation *emu, char *err, size_t errlen) {
-    return load(f, 1, 1, NULL, NULL, emu, err, errlen);
+    return load(f, 1, NULL, 1, NULL, NULL, emu, err, errlen);
 }
 
 void nn_fq_free(nn_facenet_q *net) {
@@ -533,9 +634,23 @@ static void quantise(const float *in, int ch, int ld, uint8_t *out, const float 
 /* ---------------------------------------------------------------- planning */
 
 /* a tensor (or a channel slice from channel c0 of its quantisation point) in either form */
-typedef struct { float *f; uint8_t *q; int ld, pt, c0; } ten;
-static ten at(ten t, int ld, int pt) { t.ld = ld; t.pt = pt; t.c0 = 0; return t; }
-static ten sl(ten t, int c) { if (t.f) t.f += c; if (t.q) t.q += c; t.c0 += c; return t; }
+typedef struct {
+    float *f;
+    uint8_t *q;
+    int ld, pt, c0;
+} ten;
+static ten at(ten t, int ld, int pt) {
+    t.ld = ld;
+    t.pt = pt;
+    t.c0 = 0;
+    return t;
+}
+static ten sl(ten t, int c) {
+    if (t.f) t.f += c;
+    if (t.q) t.q += c;
+    t.c0 += c;
+    return t;
+}
 
 static void new_step(qctx *x) {
     qstep *s = &x->steps[x->nsteps++];
@@ -556,29 +671,57 @@ static void conv(const nn_facenet_q *nf, qctx *x, const qlayer *L, ten in, int h
     qjob *j;
     if (nf->calib) {
         j = add_job(x, J_CONV);
-        j->conv = (nn_conv_call){.cv = &L->f, .in = in.f, .n = x->plan_n, .h = h, .w = w, .in_ld = in.ld, .out = out.f,
-                                 .out_ld = out.ld, .flags = flags};
+        j->conv = (nn_conv_call){.cv = &L->f,
+                                 .in = in.f,
+                                 .n = x->plan_n,
+                                 .h = h,
+                                 .w = w,
+                                 .in_ld = in.ld,
+                                 .out = out.f,
+                                 .out_ld = out.ld,
+                                 .flags = flags};
         j->ntasks = nn_conv_plan(&j->conv, x->split);
-        if (oh) { *oh = j->conv.oh; *ow = j->conv.ow; }
+        if (oh) {
+            *oh = j->conv.oh;
+            *ow = j->conv.ow;
+        }
     } else {
         j = add_job(x, J_QCONV);
-        j->qconv = (nn_qconv_call){.cv = &L->q, .in = in.q, .n = x->plan_n, .h = h, .w = w, .in_ld = in.ld,
-                                   .outf = out.f, .ldf = out.ld, .outq = out.q, .ldq = out.ld,
-                                   .out_qinv = out.q ? nf->qinv[out.pt] + out.c0 : NULL, .flags = flags};
+        j->qconv = (nn_qconv_call){.cv = &L->q,
+                                   .in = in.q,
+                                   .n = x->plan_n,
+                                   .h = h,
+                                   .w = w,
+                                   .in_ld = in.ld,
+                                   .outf = out.f,
+                                   .ldf = out.ld,
+                                   .outq = out.q,
+                                   .ldq = out.ld,
+                                   .out_qinv = out.q ? nf->qinv[out.pt] + out.c0 : NULL,
+                                   .flags = flags};
         j->ntasks = nn_qconv_plan(&j->qconv, x->split);
-        if (oh) { *oh = j->qconv.oh; *ow = j->qconv.ow; }
+        if (oh) {
+            *oh = j->qconv.oh;
+            *ow = j->qconv.ow;
+        }
     }
     job_done(x, j);
 }
 
-static int row_tasks(const qctx *x, int rows) {
-    return x->split > 1 ? (rows < 4 * x->split ? rows : 4 * x->split) : 1;
-}
+static int row_tasks(const qctx *x, int rows) { return x->split > 1 ? (rows < 4 * x->split ? rows : 4 * x->split) : 1; }
 
 static void maxpool(const nn_facenet_q *nf, qctx *x, ten in, int h, int w, int ch, ten out, int use_float) {
     qjob *j = add_job(x, use_float || nf->calib ? J_MAXPOOL : J_QMAXPOOL);
-    j->in = in.f; j->qin = in.q; j->out = out.f; j->qout = out.q;
-    j->n = x->plan_n; j->h = h; j->w = w; j->ch = ch; j->in_ld = in.ld; j->out_ld = out.ld;
+    j->in = in.f;
+    j->qin = in.q;
+    j->out = out.f;
+    j->qout = out.q;
+    j->n = x->plan_n;
+    j->h = h;
+    j->w = w;
+    j->ch = ch;
+    j->in_ld = in.ld;
+    j->out_ld = out.ld;
     j->rows = x->plan_n * ((h - 3) / 2 + 1);
     j->ntasks = row_tasks(x, j->rows);
     job_done(x, j);
@@ -591,13 +734,23 @@ static void point(const nn_facenet_q *nf, qctx *x, ten t, int pixels, int ch, in
         if (!nf->obs && !nf->fake[t.pt]) return;
         new_step(x);
         qjob *j = add_job(x, nf->obs ? J_OBSERVE : J_FAKE);
-        j->in = t.f; j->out = t.f; j->ch = ch; j->in_ld = t.ld; j->rows = pixels * x->plan_n; j->pt = t.pt; j->ntasks = 1;
+        j->in = t.f;
+        j->out = t.f;
+        j->ch = ch;
+        j->in_ld = t.ld;
+        j->rows = pixels * x->plan_n;
+        j->pt = t.pt;
+        j->ntasks = 1;
         j->scales = nf->fake[t.pt];
         job_done(x, j);
     } else if (quant) {
         new_step(x);
         qjob *j = add_job(x, J_QUANT);
-        j->in = t.f; j->qout = t.q; j->ch = ch; j->in_ld = t.ld; j->rows = pixels * x->plan_n;
+        j->in = t.f;
+        j->qout = t.q;
+        j->ch = ch;
+        j->in_ld = t.ld;
+        j->rows = pixels * x->plan_n;
         j->scales = nf->qinv[t.pt];
         j->ntasks = row_tasks(x, j->rows);
         job_done(x, j);
@@ -611,33 +764,56 @@ static void plan(const nn_facenet_q *nf, qctx *x, int n, int split) {
     const int C = nf->calib;
     ten IMG, PA, PB, X, Y, Z, T[4], CAT;
     if (C) {
-        IMG = (ten){x->b, NULL, 3, -1, 0}; PA = (ten){x->a, NULL, 0, -1, 0}; PB = (ten){x->b, NULL, 0, -1, 0};
-        X = PA; Y = PB; Z = PA;
+        IMG = (ten){x->b, NULL, 3, -1, 0};
+        PA = (ten){x->a, NULL, 0, -1, 0};
+        PB = (ten){x->b, NULL, 0, -1, 0};
+        X = PA;
+        Y = PB;
+        Z = PA;
         for (int i = 0; i < 4; i++) T[i] = (ten){x->t[i], NULL, 0, -1, 0};
         CAT = (ten){x->cat, NULL, 0, -1, 0};
     } else {
-        IMG = (ten){NULL, x->img, 3, -1, 0}; PA = (ten){NULL, x->qa, 0, -1, 0}; PB = (ten){NULL, x->qb, 0, -1, 0};
-        X = (ten){x->fx, x->xq, 0, -1, 0}; Y = (ten){x->fy, NULL, 0, -1, 0}; Z = (ten){x->fx, NULL, 0, -1, 0};
+        IMG = (ten){NULL, x->img, 3, -1, 0};
+        PA = (ten){NULL, x->qa, 0, -1, 0};
+        PB = (ten){NULL, x->qb, 0, -1, 0};
+        X = (ten){x->fx, x->xq, 0, -1, 0};
+        Y = (ten){x->fy, NULL, 0, -1, 0};
+        Z = (ten){x->fx, NULL, 0, -1, 0};
         for (int i = 0; i < 4; i++) T[i] = (ten){NULL, x->tq[i], 0, -1, 0};
         CAT = (ten){NULL, x->catq, 0, -1, 0};
     }
     int h, w;
     new_step(x);
-    { qjob *j = add_job(x, J_INPUT); j->n = n; j->ntasks = n; j->out = IMG.f; j->qout = IMG.q; job_done(x, j); }
+    {
+        qjob *j = add_job(x, J_INPUT);
+        j->n = n;
+        j->ntasks = n;
+        j->out = IMG.f;
+        j->qout = IMG.q;
+        job_done(x, j);
+    }
     /* stem */
-    new_step(x); conv(nf, x, &nf->c1a, IMG, 160, 160, at(PA, 32, 0), NN_RELU, &h, &w);  /* 79 */
+    new_step(x);
+    conv(nf, x, &nf->c1a, IMG, 160, 160, at(PA, 32, 0), NN_RELU, &h, &w); /* 79 */
     point(nf, x, at(PA, 32, 0), h * w, 32, 0);
-    new_step(x); conv(nf, x, &nf->c2a, at(PA, 32, 0), h, w, at(PB, 32, 1), NN_RELU, &h, &w); /* 77 */
+    new_step(x);
+    conv(nf, x, &nf->c2a, at(PA, 32, 0), h, w, at(PB, 32, 1), NN_RELU, &h, &w); /* 77 */
     point(nf, x, at(PB, 32, 1), h * w, 32, 0);
-    new_step(x); conv(nf, x, &nf->c2b, at(PB, 32, 1), h, w, at(PA, 64, 2), NN_RELU, &h, &w);
+    new_step(x);
+    conv(nf, x, &nf->c2b, at(PB, 32, 1), h, w, at(PA, 64, 2), NN_RELU, &h, &w);
     point(nf, x, at(PA, 64, 2), h * w, 64, 0);
-    new_step(x); maxpool(nf, x, at(PA, 64, 2), h, w, 64, at(PB, 64, 2), 0);
-    h = (h - 3) / 2 + 1; w = (w - 3) / 2 + 1; /* 38 */
-    new_step(x); conv(nf, x, &nf->c3b, at(PB, 64, 2), h, w, at(PA, 80, 3), NN_RELU, &h, &w);
+    new_step(x);
+    maxpool(nf, x, at(PA, 64, 2), h, w, 64, at(PB, 64, 2), 0);
+    h = (h - 3) / 2 + 1;
+    w = (w - 3) / 2 + 1; /* 38 */
+    new_step(x);
+    conv(nf, x, &nf->c3b, at(PB, 64, 2), h, w, at(PA, 80, 3), NN_RELU, &h, &w);
     point(nf, x, at(PA, 80, 3), h * w, 80, 0);
-    new_step(x); conv(nf, x, &nf->c4a, at(PA, 80, 3), h, w, at(PB, 192, 4), NN_RELU, &h, &w); /* 36 */
+    new_step(x);
+    conv(nf, x, &nf->c4a, at(PA, 80, 3), h, w, at(PB, 192, 4), NN_RELU, &h, &w); /* 36 */
     point(nf, x, at(PB, 192, 4), h * w, 192, 0);
-    new_step(x); conv(nf, x, &nf->c4b, at(PB, 192, 4), h, w, at(X, 256, 5), NN_RELU, &h, &w); /* 17 */
+    new_step(x);
+    conv(nf, x, &nf->c4b, at(PB, 192, 4), h, w, at(X, 256, 5), NN_RELU, &h, &w); /* 17 */
     point(nf, x, at(X, 256, 5), h * w, 256, 0);
     int xpt = 5, c = 256;
     for (int i = 0; i < 5; i++) {
@@ -669,10 +845,13 @@ static void plan(const nn_facenet_q *nf, qctx *x, int n, int split) {
     conv(nf, x, &nf->m6_b1a, xi, h, w, at(T[0], 192, pt_m6(0)), NN_RELU, NULL, NULL);
     maxpool(nf, x, xi, h, w, 256, sl(y, 640), 1);
     point(nf, x, at(T[0], 192, pt_m6(0)), h * w, 192, 0);
-    new_step(x); conv(nf, x, &nf->m6_b1b, at(T[0], 192, pt_m6(0)), h, w, at(T[1], 192, pt_m6(1)), NN_RELU, NULL, NULL);
+    new_step(x);
+    conv(nf, x, &nf->m6_b1b, at(T[0], 192, pt_m6(0)), h, w, at(T[1], 192, pt_m6(1)), NN_RELU, NULL, NULL);
     point(nf, x, at(T[1], 192, pt_m6(1)), h * w, 192, 0);
-    new_step(x); conv(nf, x, &nf->m6_b1c, at(T[1], 192, pt_m6(1)), h, w, sl(y, 384), NN_RELU, NULL, NULL);
-    h = h2; w = w2;
+    new_step(x);
+    conv(nf, x, &nf->m6_b1c, at(T[1], 192, pt_m6(1)), h, w, sl(y, 384), NN_RELU, NULL, NULL);
+    h = h2;
+    w = w2;
     ten trunk = C ? y : (ten){x->fy, x->xq, 896, pt_m6(2), 0};
     point(nf, x, trunk, h * w, 896, 1);
     c = 896;
@@ -693,7 +872,8 @@ static void plan(const nn_facenet_q *nf, qctx *x, int n, int split) {
             point(nf, x, at(T[3], 256, pt_m7(3)), h * w, 256, 0);
             new_step(x);
             conv(nf, x, &nf->m7_b2c, at(T[3], 256, pt_m7(3)), h, w, sl(z, 640), NN_RELU, NULL, NULL);
-            h = h2; w = w2;
+            h = h2;
+            w = w2;
             trunk = C ? z : (ten){x->fx, x->xq, 1792, pt_m7(4), 0};
             point(nf, x, trunk, h * w, 1792, 1);
             c = 1792;
@@ -705,9 +885,11 @@ static void plan(const nn_facenet_q *nf, qctx *x, int n, int split) {
         conv(nf, x, &b->b0, trunk, h, w, cat, NN_RELU, NULL, NULL);
         conv(nf, x, &b->b1a, trunk, h, w, t0, NN_RELU, NULL, NULL);
         point(nf, x, t0, h * w, bw, 0);
-        new_step(x); conv(nf, x, &b->b1b, t0, h, w, t1, NN_RELU, NULL, NULL);
+        new_step(x);
+        conv(nf, x, &b->b1b, t0, h, w, t1, NN_RELU, NULL, NULL);
         point(nf, x, t1, h * w, bw, 0);
-        new_step(x); conv(nf, x, &b->b1c, t1, h, w, sl(cat, bw), NN_RELU, NULL, NULL);
+        new_step(x);
+        conv(nf, x, &b->b1c, t1, h, w, sl(cat, bw), NN_RELU, NULL, NULL);
         point(nf, x, cat, h * w, 2 * bw, 0);
         int opt = pt_bk(i, 3);
         ten out = trunk;
@@ -719,13 +901,25 @@ static void plan(const nn_facenet_q *nf, qctx *x, int n, int split) {
         trunk = out;
     }
     new_step(x);
-    { qjob *j = add_job(x, J_AVGPOOL); j->in = trunk.f; j->out = x->P; j->n = n; j->h = h; j->w = w; j->ch = c;
-      j->ntasks = 1; job_done(x, j); }
+    {
+        qjob *j = add_job(x, J_AVGPOOL);
+        j->in = trunk.f;
+        j->out = x->P;
+        j->n = n;
+        j->h = h;
+        j->w = w;
+        j->ch = c;
+        j->ntasks = 1;
+        job_done(x, j);
+    }
     new_step(x);
-    { qjob *j = add_job(x, J_CONV);
-      j->conv = (nn_conv_call){.cv = &nf->fc, .in = x->P, .n = n, .h = 1, .w = 1, .in_ld = 1792, .out = x->E,
-                               .out_ld = 512, .flags = 0};
-      j->ntasks = nn_conv_plan(&j->conv, split); job_done(x, j); }
+    {
+        qjob *j = add_job(x, J_CONV);
+        j->conv = (nn_conv_call){
+            .cv = &nf->fc, .in = x->P, .n = n, .h = 1, .w = 1, .in_ld = 1792, .out = x->E, .out_ld = 512, .flags = 0};
+        j->ntasks = nn_conv_plan(&j->conv, split);
+        job_done(x, j);
+    }
 }
 
 /* ---------------------------------------------------------------- execution */
@@ -742,7 +936,8 @@ static void run_job_task(const nn_facenet_q *nf, qctx *x, const qjob *j, int t) 
     case J_MAXPOOL:
     case J_QMAXPOOL: {
         int r0 = (int)((long)j->rows * t / j->ntasks), r1 = (int)((long)j->rows * (t + 1) / j->ntasks);
-        if (j->kind == J_MAXPOOL) nn_maxpool3s2_rows(j->in, j->n, j->h, j->w, j->ch, j->in_ld, j->out, j->out_ld, r0, r1);
+        if (j->kind == J_MAXPOOL)
+            nn_maxpool3s2_rows(j->in, j->n, j->h, j->w, j->ch, j->in_ld, j->out, j->out_ld, r0, r1);
         else qmaxpool_rows(j->qin, j->h, j->w, j->ch, j->in_ld, j->qout, j->out_ld, r0, r1);
         break;
     }
@@ -766,7 +961,10 @@ static void run_job_task(const nn_facenet_q *nf, qctx *x, const qjob *j, int t) 
 static void run_step_task(const nn_facenet_q *nf, qctx *x, const qstep *s, int t) {
     for (int i = 0; i < s->njobs; i++) {
         const qjob *j = &x->jobs[s->first + i];
-        if (t < j->ntasks) { run_job_task(nf, x, j, t); return; }
+        if (t < j->ntasks) {
+            run_job_task(nf, x, j, t);
+            return;
+        }
         t -= j->ntasks;
     }
 }
@@ -788,7 +986,8 @@ static void wait_step(const qctx *x, int s) {
 static void forward_split(void *arg, int task, int thread) {
     nn_facenet_q *net = arg;
     qctx *x = &net->ctx[0];
-    (void)task; (void)thread;
+    (void)task;
+    (void)thread;
     for (int s = 0; s < x->nsteps; s++) {
         const qstep *st = &x->steps[s];
         for (;;) {
@@ -833,7 +1032,9 @@ int nn_fq_embed(nn_facenet_q *net, const unsigned char *rgb, int n, float *out) 
         if (arena_alloc(net, net->batch, T)) break;
         net->fp_rgb = rgb + px * (size_t)done;
         net->fp_out = out + (size_t)done * NN_FACENET_DIM;
-        net->fp_n = whole; net->fp_next = 0; net->fp_chunk = chunk;
+        net->fp_n = whole;
+        net->fp_next = 0;
+        net->fp_chunk = chunk;
         nn_pool_run(net->pool, T, forward_faces, net);
         done += whole;
     }

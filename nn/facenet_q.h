@@ -28,8 +28,10 @@ int nn_fq_layer_input(const char *name, int *cin);
 /* 1 when f is an int8 FaceNet file (its Conv2d_2a_3x3_kernel is int8). */
 int nn_fq_is_int8(const nnw_file *f);
 /* Loads an int8 file (f stays the caller's; nothing of it is used after the call).  nthreads <= 0: all
- * cores.  The int8 kernel flavour (nn_qkern()) is fixed at load.  NULL + a one-line reason on failure. */
-nn_facenet_q *nn_fq_load(nnw_file *f, int nthreads, char *err, size_t errlen);
+ * cores.  The int8 kernels (kern; NULL: nn_qkern(), those of the ISA level in force) are fixed at load.
+ * NULL + a one-line reason on failure. */
+struct nn_qkernels_s;
+nn_facenet_q *nn_fq_load(nnw_file *f, int nthreads, const struct nn_qkernels_s *kern, char *err, size_t errlen);
 /* Calibration: a float32 (or float16) FaceNet file run in float32 on one thread through the same graph;
  * observer(ctx, point, x, pixels, ch, ld) sees each quantisation point's tensor (pixels x ch floats, pixel
  * stride ld) once per pass. */
@@ -40,7 +42,7 @@ nn_facenet_q *nn_fq_load_calib(nnw_file *f, nn_fq_observer observer, void *ctx, 
  * rounded per output channel as tools/quantize does (input scales folded in; with means, the bias corrected
  * for the rounding's expected effect), except the layers whose names start with one of float_layers. */
 typedef struct {
-    const float *const *scales;      /* per point: one scale per channel, or NULL (stays float) */
+    const float *const *scales; /* per point: one scale per channel, or NULL (stays float) */
     int int8_weights;
     const char *const *float_layers; /* NULL-terminated name prefixes, or NULL */
     const float *const *means;       /* per point: the mean of each channel, or NULL (no bias correction) */

@@ -26,52 +26,33 @@ static void qgemm_scalar(int ntaps, int kc, const uint8_t *const *a, const int8_
 }
 
 static const nn_qkernels k_scalar = {"scalar", 4, qgemm_scalar, NULL};
-const nn_qkernels *nn_qkernels_scalar(void) { return &k_scalar; }
 
-/* ---------------------------------------------------------------- choice: a table indexed by the float ISA */
+/* ---------------------------------------------------------------- the table indexed by ISA level */
 
-enum { QISA_SCALAR, QISA_AVX2, QISA_AVX512, QISA_NEON, QISA_COUNT };
-static const char *const g_isa_names[QISA_COUNT] = {"scalar", "avx2", "avx512", "neon"};
+/* Per level: the kernels, and those picked instead when the CPU has the extra features. */
+static const struct {
+    const nn_qkernels *base, *better;
+    unsigned needs;
+} TABLE[NN_ISA_COUNT] = {
+    [NN_ISA_SCALAR] = {&k_scalar, NULL, 0},
+#if defined(__x86_64__)
+    [NN_ISA_AVX2] = {&nn_qkernels_avx2, NULL, 0},
+    [NN_ISA_AVX512] = {&nn_qkernels_avx2, &nn_qkernels_avx512vnni, NN_QCPU_VNNI},
+#endif
+#if defined(__ARM_NEON) && defined(__aarch64__)
+    [NN_ISA_NEON] = {&nn_qkernels_neon, &nn_qkernels_neondot, NN_QCPU_SDOT},
+#elif defined(__ARM_NEON)
+    [NN_ISA_NEON] = {&nn_qkernels_neon, NULL, 0},
+#endif
+};
 
-static const nn_qkernels *pick_avx512(void) {
-    const nn_qkernels *k = nn_qkernels_avx512vnni();
-    return k ? k : nn_qkernels_avx2();
-}
-static const nn_qkernels *pick_neon(void) {
-    const nn_qkernels *k = nn_qkernels_neondot();
-    return k ? k : nn_qkernels_neon();
-}
-static const nn_qkernels *(*const g_by_isa[QISA_COUNT])(void) = {
-    [QISA_SCALAR] = nn_qkernels_scalar, [QISA_AVX2] = nn_qkernels_avx2, [QISA_AVX512] = pick_avx512,
-    [QISA_NEON] = pick_neon};
-
-static const nn_qkernels *g_forced;
-
-const nn_qkernels *nn_qkern(void) {
-    const nn_qkernels *f = __atomic_load_n(&g_forced, __ATOMIC_ACQUIRE);
-    if (f) return f;
-    const char *isa = nn_isa_name();
-    for (int i = 0; i < QISA_COUNT; i++)
-        if (!strcmp(isa, g_isa_names[i])) {
-            const nn_qkernels *k = g_by_isa[i]();
-            if (k) return k;
-        }
-    return nn_qkernels_scalar();
+const nn_qkernels *nn_qkernels_for(nn_isa isa, unsigned features) {
+    if ((unsigned)isa >= NN_ISA_COUNT) return NULL;
+    if (TABLE[isa].better && (features & TABLE[isa].needs) == TABLE[isa].needs) return TABLE[isa].better;
+    return TABLE[isa].base;
 }
 
-int nn_qkern_force(const char *name) {
-    const nn_qkernels *k = NULL;
-    if (!name || !strcmp(name, "auto")) { __atomic_store_n(&g_forced, NULL, __ATOMIC_RELEASE); return 0; }
-    const nn_qkernels *(*const all[])(void) = {nn_qkernels_scalar, nn_qkernels_avx2, nn_qkernels_avx512vnni,
-                                               nn_qkernels_neon, nn_qkernels_neondot};
-    for (size_t i = 0; i < sizeof all / sizeof *all && !k; i++) {
-        const nn_qkernels *c = all[i]();
-        if (c && !strcmp(c->name, name)) k = c;
-    }
-    if (!k) return -1;
-    __atomic_store_n(&g_forced, k, __ATOMIC_RELEASE);
-    return 0;
-}
+const nn_qkernels *nn_qkern(void) { return nn_qkernels_for(nn_isa_get(), nn_cpu_features()); }
 
 /* ---------------------------------------------------------------- packing */
 
@@ -92,7 +73,13 @@ int nn_qconv_init(nn_qconv *cv, void *mem, const nn_qkernels *k, const int8_t *w
         return -1;
     int kc = round_up(cin, k->kb);
     if (pad == NN_PAD_SAME && (kh > 1 || kw > 1) && kc > QZERO_MAX) return -1;
-    cv->cout = cout; cv->cin = cin; cv->kh = kh; cv->kw = kw; cv->sh = sh; cv->sw = sw; cv->pad = pad;
+    cv->cout = cout;
+    cv->cin = cin;
+    cv->kh = kh;
+    cv->kw = kw;
+    cv->sh = sh;
+    cv->sw = sw;
+    cv->pad = pad;
     cv->npanels = (cout + NN_QNR - 1) / NN_QNR;
     cv->kc = kc;
     cv->kern = k;
@@ -101,7 +88,10 @@ int nn_qconv_init(nn_qconv *cv, void *mem, const nn_qkernels *k, const int8_t *w
     if (mem) {
         cv->panels = mem;
     } else {
-        if (posix_memalign((void **)&cv->panels, 64, bytes)) { cv->panels = NULL; return -1; }
+        if (posix_memalign((void **)&cv->panels, 64, bytes)) {
+            cv->panels = NULL;
+            return -1;
+        }
         cv->panels_owned = 1;
     }
     if (posix_memalign((void **)&cv->scale, 64, cols * sizeof(float)) ||
@@ -120,7 +110,10 @@ int nn_qconv_init(nn_qconv *cv, void *mem, const nn_qkernels *k, const int8_t *w
         for (int t = 0; t < ntaps; t++)
             for (int c = 0; c < cin; c++) {
                 int8_t q = src[(size_t)t * cin + c];
-                if (q == -128) { nn_qconv_free(cv); return -1; } /* symmetric: -127..127 (the NEON pair sums) */
+                if (q == -128) {
+                    nn_qconv_free(cv);
+                    return -1;
+                } /* symmetric: -127..127 (the NEON pair sums) */
                 panel[((size_t)t * kc + (size_t)(c / kb) * kb) * NN_QNR + (size_t)jj * kb + c % kb] = q;
                 sum += q;
             }
@@ -141,7 +134,9 @@ void nn_qconv_free(nn_qconv *cv) {
     free(cv->scale);
     free(cv->bias);
     free(cv->zcorr);
-    cv->panels = NULL; cv->scale = cv->bias = NULL; cv->zcorr = NULL;
+    cv->panels = NULL;
+    cv->scale = cv->bias = NULL;
+    cv->zcorr = NULL;
 }
 
 /* ---------------------------------------------------------------- planning and tiles */
@@ -149,7 +144,11 @@ void nn_qconv_free(nn_qconv *cv) {
 static void geometry(const nn_qconv *cv, int h, int w, int *oh, int *ow, int *pt, int *pl) {
     nn_conv g;
     memset(&g, 0, sizeof g);
-    g.kh = cv->kh; g.kw = cv->kw; g.sh = cv->sh; g.sw = cv->sw; g.pad = cv->pad;
+    g.kh = cv->kh;
+    g.kw = cv->kw;
+    g.sh = cv->sh;
+    g.sw = cv->sw;
+    g.pad = cv->pad;
     nn_conv_geometry(&g, h, w, oh, ow, pt, pl);
 }
 
@@ -158,8 +157,14 @@ int nn_qconv_plan(nn_qconv_call *c, int nthreads) {
     geometry(cv, c->h, c->w, &c->oh, &c->ow, &c->pt, &c->pl);
     c->m = c->n * c->oh * c->ow;
     c->mtiles = (c->m + NN_QMR - 1) / NN_QMR;
-    if (c->m == 0) { c->tasks_m = c->tasks_n = 0; return 0; }
-    if (nthreads <= 1) { c->tasks_m = c->tasks_n = 1; return 1; }
+    if (c->m == 0) {
+        c->tasks_m = c->tasks_n = 0;
+        return 0;
+    }
+    if (nthreads <= 1) {
+        c->tasks_m = c->tasks_n = 1;
+        return 1;
+    }
     int target = 4 * nthreads;
     if (c->mtiles >= 8 * nthreads) {
         c->tasks_m = c->mtiles < target ? c->mtiles : target;
@@ -182,8 +187,8 @@ void nn_qconv_task(const nn_qconv_call *c, int task) {
     const int ntaps = cv->kh * cv->kw, kc = cv->kc;
     const int ohw = c->oh * c->ow;
     const uint8_t *ptrs[NN_MAX_TAPS * NN_QMR];
-    const int simple = (ntaps == 1 && cv->sh == 1 && cv->sw == 1 && c->pt == 0 && c->pl == 0 &&
-                        c->oh == c->h && c->ow == c->w);
+    const int simple =
+        (ntaps == 1 && cv->sh == 1 && cv->sw == 1 && c->pt == 0 && c->pl == 0 && c->oh == c->h && c->ow == c->w);
     const size_t panel_bytes = (size_t)ntaps * kc * NN_QNR;
     /* panel blocks of about 128 KB stay in L2 while the task's tiles stream past them */
     int pblk = (int)((128u * 1024u) / panel_bytes);
@@ -199,7 +204,10 @@ void nn_qconv_task(const nn_qconv_call *c, int task) {
             int m0 = tile * NN_QMR, mr = c->m - m0 < NN_QMR ? c->m - m0 : NN_QMR;
             for (int r = 0; r < NN_QMR; r++) {
                 int m = m0 + (r < mr ? r : 0);
-                if (simple) { ptrs[r] = c->in + (size_t)m * c->in_ld; continue; }
+                if (simple) {
+                    ptrs[r] = c->in + (size_t)m * c->in_ld;
+                    continue;
+                }
                 int img = m / ohw, rem = m % ohw, oy = rem / c->ow, ox = rem % c->ow;
                 int iy0 = oy * cv->sh - c->pt, ix0 = ox * cv->sw - c->pl;
                 const uint8_t *base = c->in + (size_t)img * c->h * c->w * c->in_ld;
@@ -235,7 +243,9 @@ void nn_qconv_task(const nn_qconv_call *c, int task) {
     }
 }
 
-typedef struct { const nn_qconv_call *c; } run_ctx;
+typedef struct {
+    const nn_qconv_call *c;
+} run_ctx;
 static void run_task(void *ctx, int task, int thread) {
     (void)thread;
     nn_qconv_task(((run_ctx *)ctx)->c, task);
@@ -245,17 +255,22 @@ void nn_qconv_run(nn_qconv_call *c, nn_pool *pool) {
     int nt = nn_qconv_plan(c, pool ? nn_pool_threads(pool) : 1);
     run_ctx ctx = {c};
     if (pool) nn_pool_run(pool, nt, run_task, &ctx);
-    else for (int t = 0; t < nt; t++) nn_qconv_task(c, t);
+    else
+        for (int t = 0; t < nt; t++) nn_qconv_task(c, t);
 }
 
 /* ---------------------------------------------------------------- naive reference */
 
 void nn_qref_conv2d(const uint8_t *in, int n, int h, int w, int cin, int in_ld, const int8_t *w_ohwi,
-                    const float *scale, const float *bias, int cout, int kh, int kw, int sh, int sw,
-                    nn_padding pad, float *outf, int ldf, uint8_t *outq, int ldq, const float *out_qinv, int flags) {
+                    const float *scale, const float *bias, int cout, int kh, int kw, int sh, int sw, nn_padding pad,
+                    float *outf, int ldf, uint8_t *outq, int ldq, const float *out_qinv, int flags) {
     nn_qconv g;
     memset(&g, 0, sizeof g);
-    g.kh = kh; g.kw = kw; g.sh = sh; g.sw = sw; g.pad = pad;
+    g.kh = kh;
+    g.kw = kw;
+    g.sh = sh;
+    g.sw = sw;
+    g.pad = pad;
     int oh, ow, pt, pl;
     geometry(&g, h, w, &oh, &ow, &pt, &pl);
     int32_t *acc = malloc((size_t)cout * sizeof *acc);
@@ -276,8 +291,8 @@ void nn_qref_conv2d(const uint8_t *in, int n, int h, int w, int cin, int in_ld, 
                     acc[o] = s;
                 }
                 size_t m = ((size_t)img * oh + oy) * ow + ox;
-                nn_qepi e = {scale, bias, NULL, outf ? outf + m * ldf : NULL, 0, outq ? outq + m * ldq : NULL, 0,
-                             out_qinv, flags};
+                nn_qepi e = {scale, bias,     NULL, outf ? outf + m * ldf : NULL, 0, outq ? outq + m * ldq : NULL,
+                             0,     out_qinv, flags};
                 nn_qepi_row(acc, &e, 0, cout);
             }
     free(acc);

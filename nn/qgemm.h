@@ -6,9 +6,10 @@
  *     (+ the float already in the output: residual, in place) (ReLU)
  * stored as float and/or requantised to uint8 with one scale per channel: q = trunc(min(max(v x (1 / scale[j]), 0),
  * 255) + 0.5).
- * Kernel flavours (one table per flavour, picked at run time): portable scalar (the reference), AVX2
- * (vpmovsxbw + vpmaddwd), AVX-512 VNNI (vpdpbusd), NEON widening multiply (vmull/vmlal_s8 + vpadal;
- * armv7 and ARMv8.0), NEON sdot (ARMv8.2 dotprod).  The NEON flavours compute on (q - 128) as int8 and add
+ * Kernel flavours, one table each, chosen by the ISA level of every kernel family (nn/cpu.h): portable
+ * scalar (the reference), AVX2 (vpmovsxbw + vpmaddwd), AVX-512 VNNI (vpdpbusd; within the avx512 level when
+ * the CPU has it, else AVX2), NEON widening multiply (vmull/vmlal_s8 + vpadal; armv7 and ARMv8.0) and NEON
+ * sdot (ARMv8.2 dotprod; within the neon level when the CPU has it).  The NEON flavours compute on (q - 128) as int8 and add
  * 128 x the column sum back.  All flavours give bit-identical outputs (tests/test_qgemm.c). */
 #ifndef NN_QGEMM_H
 #define NN_QGEMM_H
@@ -17,19 +18,19 @@
 #include "nn/conv.h"
 #include "nn/kernels.h"
 
-#define NN_QMR 6   /* tile rows (output pixels) */
-#define NN_QNR 16  /* tile columns (output channels) = panel width */
+#define NN_QMR 6  /* tile rows (output pixels) */
+#define NN_QNR 16 /* tile columns (output channels) = panel width */
 
 /* Epilogue of one tile; per-column arrays and output pointers start at the tile's first column. */
 typedef struct {
-    const float *scale, *bias;  /* per column */
-    const int32_t *zcorr;       /* per column: 128 x sum of the column's weights (used by the NEON flavours) */
-    float *outf;                /* float output rows (NULL: none); NN_ACCUM adds onto it */
+    const float *scale, *bias; /* per column */
+    const int32_t *zcorr;      /* per column: 128 x sum of the column's weights (used by the NEON flavours) */
+    float *outf;               /* float output rows (NULL: none); NN_ACCUM adds onto it */
     size_t ldf;
-    uint8_t *outq;              /* requantised output rows (NULL: none) */
+    uint8_t *outq; /* requantised output rows (NULL: none) */
     size_t ldq;
-    const float *qinv;          /* per column: 1 / output scale (with outq) */
-    int flags;                  /* NN_RELU, NN_ACCUM */
+    const float *qinv; /* per column: 1 / output scale (with outq) */
+    int flags;         /* NN_RELU, NN_ACCUM */
 } nn_qepi;
 
 /* One tile of rows r < mr, columns j < nr of one 16-column panel b: for each tap t, a[t*NN_QMR + r] points to
@@ -41,25 +42,35 @@ typedef void (*nn_qgemm_fn)(int ntaps, int kc, const uint8_t *const *a, const in
 typedef void (*nn_qgemm2_fn)(int ntaps, int kc, const uint8_t *const *a, const int8_t *b, size_t pstride,
                              const nn_qepi *e, int mr, int nr);
 
-typedef struct {
-    const char *name;   /* "scalar", "avx2", "avx512vnni", "neon" (widening), "neondot" */
-    int kb;             /* k block of the panel layout: [panel][tap][kc/kb][NN_QNR][kb] int8 */
+typedef struct nn_qkernels_s {
+    const char *name; /* "scalar", "avx2", "avx512vnni", "neon" (widening), "neondot" */
+    int kb;           /* k block of the panel layout: [panel][tap][kc/kb][NN_QNR][kb] int8 */
     nn_qgemm_fn gemm;
     nn_qgemm2_fn gemm2; /* optional */
 } nn_qkernels;
 
-/* Flavour tables; NULL when not compiled in / not supported by this CPU. */
-const nn_qkernels *nn_qkernels_scalar(void);
-const nn_qkernels *nn_qkernels_avx2(void);
-const nn_qkernels *nn_qkernels_avx512vnni(void);
-const nn_qkernels *nn_qkernels_neon(void);
-const nn_qkernels *nn_qkernels_neondot(void);
+/* The CPU features that pick a second flavour within a level: VNNI within avx512, sdot within neon. */
+#define NN_QCPU_VNNI (NN_CPU_AVX512BW | NN_CPU_AVX512VL | NN_CPU_AVX512VNNI)
+#define NN_QCPU_SDOT NN_CPU_ASIMDDP
 
-/* The int8 flavour of the float ISA in use (nn_isa_name(): scalar, avx2, avx512 -> VNNI when the CPU has it,
- * else AVX2; neon -> sdot when the CPU has it, else widening), unless a flavour is forced. */
+/* The int8 kernels of an ISA level on a CPU with these features: scalar -> scalar; avx2 -> AVX2; avx512 ->
+ * VNNI when the features hold NN_QCPU_VNNI, else AVX2; neon -> sdot (aarch64) when they hold NN_QCPU_SDOT,
+ * else widening.  NULL when this build has no kernels for the level (no check that the CPU runs the level:
+ * see nn_isa_runs). */
+const nn_qkernels *nn_qkernels_for(nn_isa isa, unsigned features);
+/* nn_qkernels_for(nn_isa_get(), nn_cpu_features()): the kernels of the level in force. */
 const nn_qkernels *nn_qkern(void);
-/* Forces a flavour by name (tests, benchmarks); "auto" or NULL follows the float ISA again. -1 if unavailable. */
-int nn_qkern_force(const char *name);
+
+#if defined(__x86_64__)
+extern const nn_qkernels nn_qkernels_avx2;       /* qgemm_avx2.c */
+extern const nn_qkernels nn_qkernels_avx512vnni; /* qgemm_avx512vnni.c */
+#endif
+#if defined(__ARM_NEON)
+extern const nn_qkernels nn_qkernels_neon; /* qgemm_neon.c */
+#endif
+#if defined(__ARM_NEON) && defined(__aarch64__)
+extern const nn_qkernels nn_qkernels_neondot; /* qgemm_neondot.c */
+#endif
 
 /* ---- the int8 convolution ---- */
 typedef struct {
@@ -69,8 +80,8 @@ typedef struct {
     const nn_qkernels *kern; /* the flavour the panels are packed for (fixed at packing) */
     int8_t *panels;          /* npanels x (kh*kw*kc) x NN_QNR, 64-byte aligned */
     int panels_owned;
-    float *scale, *bias;     /* npanels x NN_QNR, zero padded */
-    int32_t *zcorr;          /* npanels x NN_QNR */
+    float *scale, *bias; /* npanels x NN_QNR, zero padded */
+    int32_t *zcorr;      /* npanels x NN_QNR */
 } nn_qconv;
 
 size_t nn_qconv_panel_bytes(const nn_qkernels *k, int cout, int kh, int kw, int cin); /* a multiple of 64 */
@@ -78,8 +89,7 @@ size_t nn_qconv_panel_bytes(const nn_qkernels *k, int cout, int kh, int kw, int 
  * in_scale * wscale[j] and bias[j] (NULL = 0); into mem (nn_qconv_panel_bytes, 64-byte aligned) or, when mem
  * is NULL, an allocation of its own.  0, or -1 on bad arguments (a weight of -128) / no memory. */
 int nn_qconv_init(nn_qconv *cv, void *mem, const nn_qkernels *k, const int8_t *w, const float *wscale,
-                  const float *bias, float in_scale, int cout, int kh, int kw, int cin, int sh, int sw,
-                  nn_padding pad);
+                  const float *bias, float in_scale, int cout, int kh, int kw, int cin, int sh, int sw, nn_padding pad);
 void nn_qconv_free(nn_qconv *cv);
 
 /* One invocation: in is n x h x w pixels of uint8 with pixel stride in_ld bytes; outputs n x oh x ow pixels,
@@ -105,8 +115,8 @@ void nn_qconv_run(nn_qconv_call *c, nn_pool *pool); /* plan + all tasks (pool NU
 
 /* Naive reference (tests): the same result from the unpacked weights, one output at a time. */
 void nn_qref_conv2d(const uint8_t *in, int n, int h, int w, int cin, int in_ld, const int8_t *w_ohwi,
-                    const float *scale, const float *bias, int cout, int kh, int kw, int sh, int sw,
-                    nn_padding pad, float *outf, int ldf, uint8_t *outq, int ldq, const float *out_qinv, int flags);
+                    const float *scale, const float *bias, int cout, int kh, int kw, int sh, int sw, nn_padding pad,
+                    float *outf, int ldf, uint8_t *outq, int ldq, const float *out_qinv, int flags);
 
 /* ---- shared by the flavours ---- */
 static inline uint8_t nn_q8(float x) {

@@ -34,8 +34,14 @@ static inline void epi_row(__m256i a0, __m256i a1, const nn_qepi *e, int r, int 
         v0 = _mm256_add_ps(v0, _mm256_loadu_ps(of));
         v1 = _mm256_add_ps(v1, _mm256_loadu_ps(of + 8));
     }
-    if (e->flags & NN_RELU) { v0 = _mm256_max_ps(v0, zero); v1 = _mm256_max_ps(v1, zero); }
-    if (of) { _mm256_storeu_ps(of, v0); _mm256_storeu_ps(of + 8, v1); }
+    if (e->flags & NN_RELU) {
+        v0 = _mm256_max_ps(v0, zero);
+        v1 = _mm256_max_ps(v1, zero);
+    }
+    if (of) {
+        _mm256_storeu_ps(of, v0);
+        _mm256_storeu_ps(of + 8, v1);
+    }
     if (e->outq) {
         const __m256 top = _mm256_set1_ps(255.0f), half = _mm256_set1_ps(0.5f);
         __m256 q0 = _mm256_min_ps(_mm256_max_ps(_mm256_mul_ps(v0, _mm256_loadu_ps(e->qinv)), zero), top);
@@ -47,11 +53,11 @@ static inline void epi_row(__m256i a0, __m256i a1, const nn_qepi *e, int r, int 
     }
 }
 
-#define ROW(r)                                                                              \
-    do {                                                                                    \
-        __m256i x_ = _mm256_set1_epi32(load32(buf[r] + k));                                  \
-        c##r##0 = _mm256_add_epi32(c##r##0, _mm256_madd_epi16(x_, w0));                      \
-        c##r##1 = _mm256_add_epi32(c##r##1, _mm256_madd_epi16(x_, w1));                      \
+#define ROW(r)                                                                                                         \
+    do {                                                                                                               \
+        __m256i x_ = _mm256_set1_epi32(load32(buf[r] + k));                                                            \
+        c##r##0 = _mm256_add_epi32(c##r##0, _mm256_madd_epi16(x_, w0));                                                \
+        c##r##1 = _mm256_add_epi32(c##r##1, _mm256_madd_epi16(x_, w1));                                                \
     } while (0)
 
 static void qgemm_avx2(int ntaps, int kc, const uint8_t *const *a, const int8_t *b, const nn_qepi *e, int mr, int nr) {
@@ -65,13 +71,19 @@ static void qgemm_avx2(int ntaps, int kc, const uint8_t *const *a, const int8_t 
                 const uint8_t *src = a[r] + k0;
                 int k = 0;
                 for (; k + 16 <= kn; k += 16)
-                    _mm256_store_si256((__m256i *)(buf[r] + k), _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(src + k))));
+                    _mm256_store_si256((__m256i *)(buf[r] + k),
+                                       _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(src + k))));
                 for (; k < kn; k++) buf[r][k] = src[k];
             }
             for (int k = 0; k < kn; k += 2, b += 2 * NN_QNR) {
                 __m256i w0 = _mm256_cvtepi8_epi16(_mm_load_si128((const __m128i *)b));
                 __m256i w1 = _mm256_cvtepi8_epi16(_mm_load_si128((const __m128i *)(b + 16)));
-                ROW(0); ROW(1); ROW(2); ROW(3); ROW(4); ROW(5);
+                ROW(0);
+                ROW(1);
+                ROW(2);
+                ROW(3);
+                ROW(4);
+                ROW(5);
             }
         }
     }
@@ -79,12 +91,5 @@ static void qgemm_avx2(int ntaps, int kc, const uint8_t *const *a, const int8_t 
     for (int r = 0; r < mr; r++) epi_row(acc[r][0], acc[r][1], e, r, nr);
 }
 
-static const nn_qkernels k_avx2 = {"avx2", 2, qgemm_avx2, 0};
-
-const nn_qkernels *nn_qkernels_avx2(void) {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") ? &k_avx2 : 0;
-}
-#else
-const nn_qkernels *nn_qkernels_avx2(void) { return 0; }
+const nn_qkernels nn_qkernels_avx2 = {"avx2", 2, qgemm_avx2, 0};
 #endif

@@ -2,9 +2,9 @@
  * int32 lanes) over panels in k quads ([tap][kc/4][16][4] int8 = one zmm per quad).  Two panels per call:
  * 6 rows x 32 columns in 12 zmm accumulators; one panel: 6 x 16.  Masked epilogue stores for partial
  * tiles.  Compiled without ISA flags: the functions carry their own target attribute and are only picked
- * when the CPU reports AVX-512F/BW/VL and VNNI. */
+ * (nn_qkernels_for) when the CPU has AVX-512F/BW/VL and VNNI (nn/cpu.h). */
 #include "nn/qgemm.h"
-#if defined(__x86_64__) && defined(__GNUC__)
+#if defined(__x86_64__)
 #include <immintrin.h>
 #include <string.h>
 
@@ -34,11 +34,11 @@ TGT static inline void epi16(__m512i acc, const nn_qepi *e, int r, int col, int 
     }
 }
 
-#define ROW2(r)                                                                  \
-    do {                                                                         \
-        __m512i x_ = _mm512_set1_epi32(load32(a##r + k));                        \
-        c##r##0 = _mm512_dpbusd_epi32(c##r##0, x_, w0);                          \
-        c##r##1 = _mm512_dpbusd_epi32(c##r##1, x_, w1);                          \
+#define ROW2(r)                                                                                                        \
+    do {                                                                                                               \
+        __m512i x_ = _mm512_set1_epi32(load32(a##r + k));                                                              \
+        c##r##0 = _mm512_dpbusd_epi32(c##r##0, x_, w0);                                                                \
+        c##r##1 = _mm512_dpbusd_epi32(c##r##1, x_, w1);                                                                \
     } while (0)
 
 TGT static void qgemm2_vnni(int ntaps, int kc, const uint8_t *const *a, const int8_t *b, size_t pstride,
@@ -50,7 +50,12 @@ TGT static void qgemm2_vnni(int ntaps, int kc, const uint8_t *const *a, const in
         const uint8_t *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3], *a4 = a[4], *a5 = a[5];
         for (int k = 0; k < kc; k += 4, b += 4 * NN_QNR, b1 += 4 * NN_QNR) {
             __m512i w0 = _mm512_load_si512((const void *)b), w1 = _mm512_load_si512((const void *)b1);
-            ROW2(0); ROW2(1); ROW2(2); ROW2(3); ROW2(4); ROW2(5);
+            ROW2(0);
+            ROW2(1);
+            ROW2(2);
+            ROW2(3);
+            ROW2(4);
+            ROW2(5);
         }
     }
     __m512i acc[NN_QMR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
@@ -60,10 +65,8 @@ TGT static void qgemm2_vnni(int ntaps, int kc, const uint8_t *const *a, const in
     }
 }
 
-#define ROW1(r)                                                                  \
-    do {                                                                         \
-        c##r = _mm512_dpbusd_epi32(c##r, _mm512_set1_epi32(load32(a##r + k)), w0); \
-    } while (0)
+#define ROW1(r)                                                                                                        \
+    do { c##r = _mm512_dpbusd_epi32(c##r, _mm512_set1_epi32(load32(a##r + k)), w0); } while (0)
 
 TGT static void qgemm_vnni(int ntaps, int kc, const uint8_t *const *a, const int8_t *b, const nn_qepi *e, int mr,
                            int nr) {
@@ -72,22 +75,17 @@ TGT static void qgemm_vnni(int ntaps, int kc, const uint8_t *const *a, const int
         const uint8_t *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3], *a4 = a[4], *a5 = a[5];
         for (int k = 0; k < kc; k += 4, b += 4 * NN_QNR) {
             __m512i w0 = _mm512_load_si512((const void *)b);
-            ROW1(0); ROW1(1); ROW1(2); ROW1(3); ROW1(4); ROW1(5);
+            ROW1(0);
+            ROW1(1);
+            ROW1(2);
+            ROW1(3);
+            ROW1(4);
+            ROW1(5);
         }
     }
     __m512i acc[NN_QMR] = {c0, c1, c2, c3, c4, c5};
     for (int r = 0; r < mr; r++) epi16(acc[r], e, r, 0, nr);
 }
 
-static const nn_qkernels k_vnni = {"avx512vnni", 4, qgemm_vnni, qgemm2_vnni};
-
-const nn_qkernels *nn_qkernels_avx512vnni(void) {
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
-        __builtin_cpu_supports("avx512vnni"))
-        return &k_vnni;
-    return 0;
-}
-#else
-const nn_qkernels *nn_qkernels_avx512vnni(void) { return 0; }
+const nn_qkernels nn_qkernels_avx512vnni = {"avx512vnni", 4, qgemm_vnni, qgemm2_vnni};
 #endif

@@ -36,7 +36,10 @@ static void qgemm_neon(int ntaps, int kc, const uint8_t *const *a, const int8_t 
             int k = 0;
             for (; k + 4 <= kc; k += 4, bp += 2 * blk) {
                 int8x8_t w0[NQ], w1[NQ];
-                for (int q = 0; q < NQ; q++) { w0[q] = vld1_s8(bp + 8 * q); w1[q] = vld1_s8(bp + blk + 8 * q); }
+                for (int q = 0; q < NQ; q++) {
+                    w0[q] = vld1_s8(bp + 8 * q);
+                    w1[q] = vld1_s8(bp + blk + 8 * q);
+                }
                 for (int r = 0; r < NN_QMR; r++) {
                     int8x8_t x0 = pair(ap[r] + k), x1 = pair(ap[r] + k + 2);
                     for (int q = 0; q < NQ; q++)
@@ -62,8 +65,5 @@ static void qgemm_neon(int ntaps, int kc, const uint8_t *const *a, const int8_t 
     for (int r = 0; r < mr; r++) nn_qepi_row_neon(tile[r], e, r, nr);
 }
 
-static const nn_qkernels k_neon = {"neon", 2, qgemm_neon, 0};
-const nn_qkernels *nn_qkernels_neon(void) { return &k_neon; }
-#else
-const nn_qkernels *nn_qkernels_neon(void) { return 0; }
+const nn_qkernels nn_qkernels_neon = {"neon", 2, qgemm_neon, 0};
 #endif

@@ -6,7 +6,10 @@
 #include "nn/qgemm.h"
 
 static inline void nn_qepi_row_neon(const int32_t *acc, const nn_qepi *e, int r, int nr) {
-    if (nr < NN_QNR) { nn_qepi_row(acc, e, r, nr); return; }
+    if (nr < NN_QNR) {
+        nn_qepi_row(acc, e, r, nr);
+        return;
+    }
     float *of = e->outf ? e->outf + (size_t)r * e->ldf : NULL;
     const float32x4_t zero = vdupq_n_f32(0.0f), top = vdupq_n_f32(255.0f), half = vdupq_n_f32(0.5f);
     uint16x4_t q16[4];

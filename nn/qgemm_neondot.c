@@ -2,22 +2,15 @@
  * ([tap][kc/4][16][4] int8 = four q registers of 4 columns x 4 k), each row's four activations (q - 128 as
  * int8) broadcast to a q register, vdotq_s32 into 6 rows x 16 columns of int32 accumulators (24 q); 128 x
  * the column sums is added back before the epilogue.  Compiled without ISA flags: the kernel carries its own
- * target attribute and is only picked when the kernel reports the dot product (HWCAP_ASIMDDP). */
+ * target attribute and is only picked (nn_qkernels_for) when the CPU has the dot product (NN_CPU_ASIMDDP). */
 #include "nn/qgemm.h"
 #if defined(__aarch64__) && defined(__ARM_NEON)
 #include <arm_neon.h>
 #include <string.h>
-#include <sys/auxv.h>
 #include "nn/qgemm_neon_epi.h"
 
-#ifndef HWCAP_ASIMDDP
-#define HWCAP_ASIMDDP (1 << 20)
-#endif
-
-__attribute__((target("arch=armv8.2-a+dotprod"))) static void qgemm_neondot(int ntaps, int kc,
-                                                                            const uint8_t *const *a,
-                                                                            const int8_t *b, const nn_qepi *e,
-                                                                            int mr, int nr) {
+__attribute__((target("arch=armv8.2-a+dotprod"))) static void
+qgemm_neondot(int ntaps, int kc, const uint8_t *const *a, const int8_t *b, const nn_qepi *e, int mr, int nr) {
     int32x4_t acc[NN_QMR][4];
     for (int r = 0; r < NN_QMR; r++)
         for (int q = 0; q < 4; q++) acc[r][q] = vdupq_n_s32(0);
@@ -43,10 +36,5 @@ __attribute__((target("arch=armv8.2-a+dotprod"))) static void qgemm_neondot(int 
     }
 }
 
-static const nn_qkernels k_neondot = {"neondot", 4, qgemm_neondot, 0};
-const nn_qkernels *nn_qkernels_neondot(void) {
-    return (getauxval(AT_HWCAP) & HWCAP_ASIMDDP) ? &k_neondot : 0;
-}
-#else
-const nn_qkernels *nn_qkernels_neondot(void) { return 0; }
+const nn_qkernels nn_qkernels_neondot = {"neondot", 4, qgemm_neondot, 0};
 #endif

@@ -40,7 +40,11 @@ static const char *shared_dir(void) {
 
 static double cosine(const float *a, const float *b) {
     double s = 0, na = 0, nb = 0;
-    for (int k = 0; k < 512; k++) { s += (double)a[k] * b[k]; na += (double)a[k] * a[k]; nb += (double)b[k] * b[k]; }
+    for (int k = 0; k < 512; k++) {
+        s += (double)a[k] * b[k];
+        na += (double)a[k] * a[k];
+        nb += (double)b[k] * b[k];
+    }
     return s / sqrt(na * nb);
 }
 static double max_diff(const float *a, const float *b, int n) {
@@ -54,7 +58,10 @@ static int setup(void **state) {
     char path[4200];
     snprintf(path, sizeof path, "%s/data/aligned-golden/embeddings.jsonl", shared_dir());
     FILE *f = fopen(path, "r");
-    if (!f) { fprintf(stderr, "cannot open %s (set SBF_SHARED)\n", path); return -1; }
+    if (!f) {
+        fprintf(stderr, "cannot open %s (set SBF_SHARED)\n", path);
+        return -1;
+    }
     static char line[65536];
     while (g_n < 8 && fgets(line, sizeof line, f)) {
         char *p = strstr(line, "\"path\""), *e;
@@ -62,11 +69,17 @@ static int setup(void **state) {
         snprintf(g_names[g_n], 64, "%.*s", (int)(e - p - 1), p + 1);
         if (!(p = strchr(e, '['))) continue;
         p++;
-        for (int i = 0; i < 512; i++) { g_gold[g_n][i] = strtof(p, &p); while (*p == ',' || *p == ' ') p++; }
+        for (int i = 0; i < 512; i++) {
+            g_gold[g_n][i] = strtof(p, &p);
+            while (*p == ',' || *p == ' ') p++;
+        }
         g_n++;
     }
     fclose(f);
-    if (g_n < 5) { fprintf(stderr, "%s: %d embeddings\n", path, g_n); return -1; }
+    if (g_n < 5) {
+        fprintf(stderr, "%s: %d embeddings\n", path, g_n);
+        return -1;
+    }
     if (getenv("SBF_CROSS")) g_n = 1; /* a pass under qemu takes seconds: one face there */
     g_rgb = malloc((size_t)g_n * 160 * 160 * 3);
     for (int i = 0; i < g_n; i++) {
@@ -84,7 +97,10 @@ static int setup(void **state) {
     snprintf(g_int8, sizeof g_int8, "%s", sbf_model_path(INT8_FILE));
     const char *need[] = {g_model, g_int8};
     for (int i = 0; i < 2; i++)
-        if (access(need[i], R_OK)) { fprintf(stderr, "missing %s: run `make setup` (or make weights)\n", need[i]); return -1; }
+        if (access(need[i], R_OK)) {
+            fprintf(stderr, "missing %s: run `make setup` (or make weights)\n", need[i]);
+            return -1;
+        }
     return 0;
 }
 
@@ -106,20 +122,42 @@ static float *embed_file(const char *path, int threads, int batch, const unsigne
     return e;
 }
 
-/* Every float ISA this build runs, and the int8 flavour each gets; on aarch64 with sdot also the widening one. */
+/* The int8 net loaded with given kernels. */
+static float *embed_kern(const char *path, const nn_qkernels *k, const unsigned char *rgb, int n) {
+    char err[256];
+    nnw_file *f = nnw_open(path, err, sizeof err);
+    if (!f) fail_msg("open %s: %s", path, err);
+    nn_facenet_q *q = nn_fq_load(f, 1, k, err, sizeof err);
+    nnw_close(f);
+    if (!q) fail_msg("load %s: %s", path, err);
+    assert_string_equal(nn_fq_kernels(q), k->name);
+    nn_fq_set_batch(q, 1);
+    float *e = malloc(sizeof(float) * 512 * (size_t)n);
+    assert_non_null(e);
+    assert_int_equal(nn_fq_embed(q, rgb, n, e), 0);
+    nn_fq_free(q);
+    return e;
+}
+
+/* Every ISA level this build and CPU run, with the int8 kernels each gets; where a level picks a second
+ * flavour by CPU feature (VNNI within avx512, sdot within neon), the level's other flavour too. */
 static void test_golden_every_flavour(void **state) {
     (void)state;
-    static const char *isas[] = {"scalar", "avx2", "avx512", "neon", "neon"};
+    static const char *isas[] = {"scalar", "avx2", "avx512", "neon", "avx512", "neon"};
     float *first = NULL;
     int ran = 0, nfirst = 0;
-    for (int i = 0; i < 5; i++) {
+    for (int i = 0; i < 6; i++) {
         if (nn_set_isa(isas[i])) continue;
-        if (i == 4) { /* the widening NEON kernel where the CPU also has sdot */
-            if (!nn_qkernels_neondot() || nn_qkern_force("neon")) continue;
+        const nn_qkernels *kern = nn_qkern();
+        if (i >= 4) { /* the level's flavour on a CPU without the extra feature */
+            const nn_qkernels *plain =
+                nn_qkernels_for(nn_isa_get(), nn_cpu_features() & ~(NN_QCPU_VNNI | NN_QCPU_SDOT));
+            if (plain == kern) continue;
+            kern = plain;
         }
         int n = !strcmp(isas[i], "scalar") && g_n > 2 ? 2 : g_n; /* the portable kernel is slow */
-        float *e = embed_file(g_int8, 1, 1, g_rgb, n);
-        const char *flavour = nn_qkern()->name;
+        float *e = i >= 4 ? embed_kern(g_int8, kern, g_rgb, n) : embed_file(g_int8, 1, 1, g_rgb, n);
+        const char *flavour = kern->name;
         for (int k = 0; k < n; k++) {
             double c = cosine(e + 512 * k, g_gold[k]);
             printf("  int8 %-10s %-20s cosine to float32 %.6f\n", flavour, g_names[k], c);
@@ -134,7 +172,6 @@ static void test_golden_every_flavour(void **state) {
             assert_true(d <= 1e-5);
             free(e);
         }
-        nn_qkern_force("auto");
         ran++;
     }
     nn_set_isa("auto");
@@ -199,7 +236,8 @@ static void test_lfw_gate_sample(void **state) {
     sbf_pipeline *p = sbf_pipeline_new(&o, err, sizeof err);
     if (!p) fail_msg("pipeline: %s", err);
     char fnet_err[256];
-    nn_facenet *fl = nn_facenet_load(g_model, 0, fnet_err, sizeof fnet_err), *q8 = nn_facenet_load(g_int8, 0, fnet_err, sizeof fnet_err);
+    nn_facenet *fl = nn_facenet_load(g_model, 0, fnet_err, sizeof fnet_err),
+               *q8 = nn_facenet_load(g_int8, 0, fnet_err, sizeof fnet_err);
     if (!fl || !q8) fail_msg("load: %s", fnet_err);
     int photos = 0, faces = 0;
     double worst = 1;
@@ -219,7 +257,8 @@ static void test_lfw_gate_sample(void **state) {
                 j.path = path;
                 if (sbf_pipeline_run(p, &j, 1, err, sizeof err) || j.failed) fail_msg("%s: %s", path, j.err);
                 if (j.nfaces) {
-                    float *a = malloc(sizeof(float) * 512 * (size_t)j.nfaces), *b = malloc(sizeof(float) * 512 * (size_t)j.nfaces);
+                    float *a = malloc(sizeof(float) * 512 * (size_t)j.nfaces),
+                          *b = malloc(sizeof(float) * 512 * (size_t)j.nfaces);
                     assert_int_equal(nn_facenet_embed(fl, j.crops, j.nfaces, a), 0);
                     assert_int_equal(nn_facenet_embed(q8, j.crops, j.nfaces, b), 0);
                     for (int f = 0; f < j.nfaces; f++) {
@@ -228,7 +267,8 @@ static void test_lfw_gate_sample(void **state) {
                         if (c < 0.999) fail_msg("%s face %d: int8 cosine to float32 %.6f < 0.999", path, f, c);
                         faces++;
                     }
-                    free(a); free(b);
+                    free(a);
+                    free(b);
                     photos++;
                 }
                 sbf_photo_job_clear(&j);
@@ -280,10 +320,8 @@ static void test_refuses_incomplete_file(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_golden_every_flavour),
-        cmocka_unit_test(test_threads_and_batches),
-        cmocka_unit_test(test_calibration_graph_is_float32),
-        cmocka_unit_test(test_lfw_gate_sample),
+        cmocka_unit_test(test_golden_every_flavour),         cmocka_unit_test(test_threads_and_batches),
+        cmocka_unit_test(test_calibration_graph_is_float32), cmocka_unit_test(test_lfw_gate_sample),
         cmocka_unit_test(test_refuses_incomplete_file),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

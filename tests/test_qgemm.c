@@ -3,7 +3,8 @@
  * nn_qref_conv2d, exactly (integer sums, the same float epilogue): odd channel counts (k-block padding),
  * partial tiles and panels, 1x1/3x3/1x7/7x1/2x2/5x3 kernels, stride 1/2, VALID/SAME, input and output
  * channel slices, float / uint8 / both outputs, bias, residual add, ReLU, extreme values (the largest
- * sums, the widening flavour's 16-bit pair sums), 1 and 3 threads; and which flavour each float ISA uses. */
+ * sums, the widening flavour's 16-bit pair sums), 1 and 3 threads; and which flavour each ISA level uses
+ * (nn_qkernels_for: VNNI within avx512, sdot within neon, by CPU feature). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -28,19 +29,24 @@ typedef struct {
     int extreme;     /* 0 random, 1 all 255 x +-127, 2 all 0 x -127 (NEON: -128 x -127) */
 } shape;
 
-static const nn_qkernels *flavours(int i) {
-    switch (i) {
-    case 0: return nn_qkernels_scalar();
-    case 1: return nn_qkernels_avx2();
-    case 2: return nn_qkernels_avx512vnni();
-    case 3: return nn_qkernels_neon();
-    case 4: return nn_qkernels_neondot();
+/* Every flavour this machine runs: each level's kernels with the CPU's features, and without the features
+ * that pick a second flavour within the level (VNNI, sdot). */
+#define NFLAV (2 * NN_ISA_COUNT)
+static int flavours(const nn_qkernels *out[NFLAV]) {
+    const unsigned f = nn_cpu_features();
+    int n = 0;
+    for (int i = 0; i < NN_ISA_COUNT; i++) {
+        if (!nn_isa_runs((nn_isa)i, f)) continue;
+        const nn_qkernels *k[2] = {nn_qkernels_for((nn_isa)i, f),
+                                   nn_qkernels_for((nn_isa)i, f & ~(NN_QCPU_VNNI | NN_QCPU_SDOT))};
+        for (int v = 0; v < 2; v++) {
+            int seen = !k[v];
+            for (int j = 0; j < n; j++) seen |= out[j] == k[v];
+            if (!seen) out[n++] = k[v];
+        }
     }
-    return NULL;
+    return n;
 }
-#define NFLAV 5
-
-static int g_ran[NFLAV];
 
 /* Runs one shape on flavour k with nthreads and compares with the reference; returns the number of outputs
  * compared. */
@@ -51,7 +57,11 @@ static long check_shape(const shape *sh, const nn_qkernels *k, int nthreads) {
     int8_t *wt = malloc((size_t)sh->cout * taps * sh->cin);
     float *wscale = malloc(sizeof(float) * (size_t)sh->cout), *bias = malloc(sizeof(float) * (size_t)sh->cout);
     float *scale = malloc(sizeof(float) * (size_t)sh->cout);
-    assert_non_null(in); assert_non_null(wt); assert_non_null(wscale); assert_non_null(bias); assert_non_null(scale);
+    assert_non_null(in);
+    assert_non_null(wt);
+    assert_non_null(wscale);
+    assert_non_null(bias);
+    assert_non_null(scale);
     for (size_t i = 0; i < in_bytes; i++)
         in[i] = sh->extreme == 1 ? 255 : sh->extreme == 2 ? 0 : (uint8_t)(rnd() % 4 == 0 ? 0 : rnd());
     for (size_t i = 0; i < (size_t)sh->cout * taps * sh->cin; i++)
@@ -69,21 +79,32 @@ static long check_shape(const shape *sh, const nn_qkernels *k, int nthreads) {
                      0);
     nn_qconv_call c;
     memset(&c, 0, sizeof c);
-    c.cv = &cv; c.in = in; c.n = sh->n; c.h = sh->h; c.w = sh->w; c.in_ld = sh->in_ld; c.flags = sh->flags;
+    c.cv = &cv;
+    c.in = in;
+    c.n = sh->n;
+    c.h = sh->h;
+    c.w = sh->w;
+    c.in_ld = sh->in_ld;
+    c.flags = sh->flags;
     nn_qconv_plan(&c, 1);
     const int ldf = sh->cout + 5, ldq = sh->cout + 3, off = 2; /* output channel slices */
     size_t m = (size_t)c.m;
     float *of = malloc(sizeof(float) * (m * ldf + 8)), *rf = malloc(sizeof(float) * (m * ldf + 8));
     uint8_t *oq = malloc(m * ldq + 8), *rq = malloc(m * ldq + 8);
-    assert_non_null(of); assert_non_null(rf); assert_non_null(oq); assert_non_null(rq);
+    assert_non_null(of);
+    assert_non_null(rf);
+    assert_non_null(oq);
+    assert_non_null(rq);
     for (size_t i = 0; i < m * ldf + 8; i++) of[i] = rf[i] = ((float)(rnd() % 2001) - 1000.0f) * 0.003f;
     memset(oq, 7, m * ldq + 8);
     memset(rq, 7, m * ldq + 8);
     float *qinv = malloc(sizeof(float) * (size_t)sh->cout); /* one output scale per channel */
     assert_non_null(qinv);
     for (int j = 0; j < sh->cout; j++) qinv[j] = 1.0f / (0.01f * (float)(1 + rnd() % 20));
-    c.outf = sh->outs & 1 ? of + off : NULL; c.ldf = ldf;
-    c.outq = sh->outs & 2 ? oq + off : NULL; c.ldq = ldq;
+    c.outf = sh->outs & 1 ? of + off : NULL;
+    c.ldf = ldf;
+    c.outq = sh->outs & 2 ? oq + off : NULL;
+    c.ldq = ldq;
     c.out_qinv = qinv;
     nn_pool *pool = nthreads > 1 ? nn_pool_new(nthreads) : NULL;
     nn_qconv_run(&c, pool);
@@ -100,7 +121,16 @@ static long check_shape(const shape *sh, const nn_qkernels *k, int nthreads) {
             fail_msg("%s: uint8 output %zu = %d, reference %d (cin %d cout %d %dx%d/%d)", k->name, i, oq[i], rq[i],
                      sh->cin, sh->cout, sh->kh, sh->kw, sh->s);
     nn_qconv_free(&cv);
-    free(in); free(wt); free(wscale); free(bias); free(scale); free(of); free(rf); free(oq); free(rq); free(qinv);
+    free(in);
+    free(wt);
+    free(wscale);
+    free(bias);
+    free(scale);
+    free(of);
+    free(rf);
+    free(oq);
+    free(rq);
+    free(qinv);
     return (long)m * sh->cout;
 }
 
@@ -122,9 +152,11 @@ static const shape g_shapes[] = {
 
 static void test_flavours_match_reference(void **state) {
     (void)state;
-    for (int f = 0; f < NFLAV; f++) {
-        const nn_qkernels *k = flavours(f);
-        if (!k) continue;
+    const nn_qkernels *fl[NFLAV];
+    const int nfl = flavours(fl);
+    int ran_avx2 = 0, ran_neon = 0, ran_scalar = 0, ran_vnni = 0, ran_sdot = 0;
+    for (int f = 0; f < nfl; f++) {
+        const nn_qkernels *k = fl[f];
         long n = 0;
         for (size_t s = 0; s < sizeof g_shapes / sizeof *g_shapes; s++) {
             n += check_shape(&g_shapes[s], k, 1);
@@ -135,10 +167,15 @@ static void test_flavours_match_reference(void **state) {
             shape sh;
             static const int ks[][2] = {{1, 1}, {3, 3}, {1, 7}, {7, 1}, {1, 3}, {3, 1}, {2, 2}, {5, 3}};
             int kk = (int)(rnd() % 8);
-            sh.n = 1 + (int)(rnd() % 2); sh.h = 1 + (int)(rnd() % 9); sh.w = 1 + (int)(rnd() % 9);
-            sh.cin = 1 + (int)(rnd() % 70); sh.in_ld = sh.cin + (int)(rnd() % 3) * 5;
+            sh.n = 1 + (int)(rnd() % 2);
+            sh.h = 1 + (int)(rnd() % 9);
+            sh.w = 1 + (int)(rnd() % 9);
+            sh.cin = 1 + (int)(rnd() % 70);
+            sh.in_ld = sh.cin + (int)(rnd() % 3) * 5;
             sh.cout = 1 + (int)(rnd() % 70);
-            sh.kh = ks[kk][0]; sh.kw = ks[kk][1]; sh.s = 1 + (int)(rnd() % 2);
+            sh.kh = ks[kk][0];
+            sh.kw = ks[kk][1];
+            sh.s = 1 + (int)(rnd() % 2);
             sh.pad = rnd() % 2 ? NN_PAD_SAME : NN_PAD_VALID;
             if (sh.pad == NN_PAD_VALID && (sh.h < sh.kh || sh.w < sh.kw)) sh.pad = NN_PAD_SAME;
             sh.flags = (int)(rnd() % 4);
@@ -148,32 +185,56 @@ static void test_flavours_match_reference(void **state) {
             n += check_shape(&sh, k, 1 + (int)(rnd() % 2) * 2);
         }
         printf("  %-11s k block %d: %ld outputs equal to the reference\n", k->name, k->kb, n);
-        g_ran[f] = 1;
+        ran_scalar |= !strcmp(k->name, "scalar");
+        ran_avx2 |= !strcmp(k->name, "avx2");
+        ran_vnni |= !strcmp(k->name, "avx512vnni");
+        ran_neon |= !strcmp(k->name, "neon");
+        ran_sdot |= !strcmp(k->name, "neondot");
     }
-    assert_true(g_ran[0]);
+    assert_true(ran_scalar);
+    const unsigned cpu = nn_cpu_features();
 #if defined(__x86_64__)
-    assert_true(g_ran[1]); /* x86-64 builds always have the AVX2 flavour; this machine runs it */
+    assert_true(ran_avx2 || !nn_isa_runs(NN_ISA_AVX2, cpu));
+    assert_int_equal(ran_vnni, nn_isa_runs(NN_ISA_AVX512, cpu) && (cpu & NN_QCPU_VNNI) == NN_QCPU_VNNI);
 #endif
 #if defined(__ARM_NEON)
-    assert_true(g_ran[3]); /* the widening flavour runs on every NEON machine */
+    assert_true(ran_neon); /* the widening flavour runs on every NEON machine */
 #endif
+#if defined(__ARM_NEON) && defined(__aarch64__)
+    assert_int_equal(ran_sdot, (cpu & NN_QCPU_SDOT) != 0);
+#endif
+    (void)ran_avx2;
+    (void)ran_vnni;
+    (void)ran_neon;
+    (void)ran_sdot;
+    (void)cpu;
 }
 
-/* The int8 flavour follows the float ISA: avx512 -> VNNI when present, neon -> sdot when present. */
+/* The int8 kernels follow the one ISA level: avx512 -> VNNI when the CPU has it, neon -> sdot when it has it. */
 static void test_choice_follows_isa(void **state) {
     (void)state;
-    assert_int_equal(nn_set_isa("scalar"), 0);
-    assert_string_equal(nn_qkern()->name, "scalar");
-    if (nn_set_isa("avx2") == 0) assert_string_equal(nn_qkern()->name, "avx2");
-    if (nn_set_isa("avx512") == 0)
-        assert_string_equal(nn_qkern()->name, nn_qkernels_avx512vnni() ? "avx512vnni" : "avx2");
-    if (nn_set_isa("neon") == 0) assert_string_equal(nn_qkern()->name, nn_qkernels_neondot() ? "neondot" : "neon");
+    assert_string_equal(nn_qkernels_for(NN_ISA_SCALAR, ~0u)->name, "scalar");
+    assert_null(nn_qkernels_for(NN_ISA_COUNT, 0));
+#if defined(__x86_64__)
+    assert_string_equal(nn_qkernels_for(NN_ISA_AVX2, ~0u)->name, "avx2");
+    assert_string_equal(nn_qkernels_for(NN_ISA_AVX512, ~0u)->name, "avx512vnni");
+    assert_string_equal(nn_qkernels_for(NN_ISA_AVX512, nn_isa_needs(NN_ISA_AVX512))->name, "avx2"); /* AVX-512F alone */
+    assert_string_equal(nn_qkernels_for(NN_ISA_AVX512, ~NN_CPU_AVX512VL)->name, "avx2"); /* VNNI needs BW, VL too */
+    assert_null(nn_qkernels_for(NN_ISA_NEON, ~0u));
+#elif defined(__aarch64__)
+    assert_string_equal(nn_qkernels_for(NN_ISA_NEON, NN_CPU_NEON | NN_CPU_ASIMDDP)->name, "neondot");
+    assert_string_equal(nn_qkernels_for(NN_ISA_NEON, NN_CPU_NEON)->name, "neon");
+    assert_null(nn_qkernels_for(NN_ISA_AVX2, ~0u));
+#elif defined(__ARM_NEON)
+    assert_string_equal(nn_qkernels_for(NN_ISA_NEON, ~0u)->name, "neon"); /* armv7: no sdot kernel */
+#endif
+    static const char *const levels[] = {"scalar", "avx2", "avx512", "neon"};
+    for (int i = 0; i < 4; i++) {
+        if (nn_set_isa(levels[i])) continue;
+        assert_ptr_equal(nn_qkern(), nn_qkernels_for(nn_isa_get(), nn_cpu_features()));
+    }
     assert_int_equal(nn_set_isa("auto"), 0);
-    assert_int_equal(nn_qkern_force("scalar"), 0);
-    assert_string_equal(nn_qkern()->name, "scalar");
-    assert_int_equal(nn_qkern_force("no-such-flavour"), -1);
-    assert_int_equal(nn_qkern_force("auto"), 0);
-    printf("  this machine: float %s -> int8 %s\n", nn_isa_name(), nn_qkern()->name);
+    printf("  this machine: level %s -> int8 %s\n", nn_isa_name(), nn_qkern()->name);
 }
 
 static void test_requantise_rounding(void **state) {
