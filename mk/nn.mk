@@ -43,7 +43,7 @@ TOOLS += $(B)/tools/quantize $(B)/tools/int8-gate
 endif
 $(B)/tools/quantize $(B)/tools/int8-gate: $(B)/tools/%: tools/%.c tools/int8.h $(B)/libsbf.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $< $(B)/libsbf.a $(LDFLAGS_V_$(V)) $(LDLIBS)
+	$(CC) $(CFLAGS) $(DEPFLAGS) -o $@ $< $(B)/libsbf.a $(LDFLAGS_V_$(V)) $(LDLIBS)
 
 # The int8 weight file: the float32 file + the committed calibration (tools/quantize --calibrate on lfw-dev).
 ifeq ($(V),native)

@@ -468,6 +468,18 @@ int nn_fq_is_int8(const nnw_file *f) {
     return t && t->dtype == NNW_I8;
 }
 
+int nn_facenet_file_int8(const char *path, char *err, size_t errlen) {
+    nnw_file *f = nnw_open(path, err, errlen);
+    if (!f) return -1;
+    const nnw_tensor *t = nnw_find(f, "Conv2d_2a_3x3_kernel");
+    int r = !t ? -1 : t->dtype == NNW_I8;
+    if (r < 0) snprintf(err, errlen, "not a FaceNet weight file (no Conv2d_2a_3x3_kernel)");
+    nnw_close(f);
+    return r;
+}
+
+const char *nn_facenet_int8_kernels(void) { return nn_qkern()->name; }
+
 static nn_facenet_q *load(nnw_file *f, int nthreads, const nn_qkernels *kern, int calib, nn_fq_observer obs,
                           void *obs_ctx, const nn_fq_emulation *emu, char *err, size_t errlen) {
     char e2[256];

@@ -19,7 +19,7 @@ typedef struct {
     /* the arguments */
     int argc;
     char **argv;
-    const char *src, *dest, *db, *align_s;
+    const char *src, *dest, *db, *align_s, *model_s;
     sbf_cluster_opts co;
     sbf_pipeline_opts po;
     sbf_place_mode mode;
@@ -49,7 +49,7 @@ static void find_free(find_run *r) {
 }
 
 static int find_args(find_run *r) {
-    const char *lm = NULL, *model = NULL, *upsample_s = "auto", *seed_s = NULL;
+    const char *lm = NULL, *upsample_s = "auto", *seed_s = NULL;
     double t = SBF_DEFAULT_THRESHOLD;
     int itr = SBF_DEFAULT_ITERATIONS, copy = 0, link = 0, symlink = 0, threads = 0;
     r->db = SBF_DEFAULT_DB;
@@ -71,7 +71,8 @@ static int find_args(find_run *r) {
         {"upsample", NULL, SBF_OPT_STRING, &upsample_s, "N|auto", "detector upsampling for the query (default auto)"},
         {"threads", NULL, SBF_OPT_INT, &threads, "N", "threads (default: all cores)"},
         {"landmarks-model", NULL, SBF_OPT_STRING, &lm, "FILE", "dlib 68-point model"},
-        {"model", NULL, SBF_OPT_STRING, &model, "FILE", "FaceNet weight file"},
+        {"model", NULL, SBF_OPT_STRING, &r->model_s, "float32|int8|FILE",
+         "FaceNet model of the query (default: the database's; any other is refused)"},
         {0},
     };
     const sbf_cmd_spec spec = {
@@ -105,15 +106,15 @@ static int find_args(find_run *r) {
     if ((rc = sbf_pipeline_set_flags(&r->po, "find", upsample_s, r->align_s))) return rc;
     r->po.threads = threads;
     r->po.landmarks_model = lm;
-    r->po.facenet_model = model;
     return 0;
 }
 
-/* The database's faces; the query is embedded with its alignment rule. */
+/* The database's faces; the query is embedded with its alignment rule and FaceNet model. */
 static int find_load(find_run *r) {
     sbf_store *st = sbf_store_open(r->db, SBF_STORE_READ, r->err, sizeof r->err);
     if (!st) { sbf_db_open_error(r->db, r->err); return 3; }
     int rc = sbf_pipeline_db_align(&r->po, st, "find", r->db, r->align_s);
+    if (!rc) rc = sbf_pipeline_db_model(&r->po, st, "find", r->db, r->model_s);
     if (!rc && sbf_store_faceset(st, &r->fs, r->err, sizeof r->err)) { sbf_file_error(r->db, r->err); rc = 3; }
     sbf_store_close(st);
     return rc;
