@@ -25,7 +25,7 @@ static void qgemm_scalar(int ntaps, int kc, const uint8_t *const *a, const int8_
     for (int r = 0; r < mr; r++) nn_qepi_row(acc[r], e, r, nr);
 }
 
-static const nn_qkernels k_scalar = {"scalar", 4, qgemm_scalar, NULL};
+static const nn_qkernels k_scalar = {"scalar", 4, qgemm_scalar, NULL, NULL, NULL};
 
 /* ---------------------------------------------------------------- the table indexed by ISA level */
 
@@ -190,8 +190,13 @@ void nn_qconv_task(const nn_qconv_call *c, int task) {
     const int simple =
         (ntaps == 1 && cv->sh == 1 && cv->sw == 1 && c->pt == 0 && c->pl == 0 && c->oh == c->h && c->ow == c->w);
     const size_t panel_bytes = (size_t)ntaps * kc * NN_QNR;
-    /* panel blocks of about 128 KB stay in L2 while the task's tiles stream past them */
-    int pblk = (int)((128u * 1024u) / panel_bytes);
+    /* a flavour on 16-bit activations gets the tile's rows converted once for all the panels of a block */
+    const int prep = kern->prep16 && (size_t)ntaps * NN_QMR * kc <= NN_QPREP_MAX;
+    uint16_t a16[prep ? NN_QPREP_MAX : 1] __attribute__((aligned(64)));
+    const uint8_t *ptrs16[NN_MAX_TAPS * NN_QMR];
+    /* panel blocks of about 128 KB stay in L2 while the task's tiles stream past them (512 KB with prepared
+     * rows: fewer conversions of each tile; measured 1.5-2 % faster with AVX2, no difference with VNNI) */
+    int pblk = (int)((prep ? 512u : 128u) * 1024u / panel_bytes);
     if (pblk < 1) pblk = 1;
     if (pblk > 1) pblk &= ~1;
     nn_qepi e;
@@ -222,6 +227,10 @@ void nn_qconv_task(const nn_qconv_call *c, int task) {
                     }
                 }
             }
+            if (prep) {
+                kern->prep16(ptrs, ntaps * NN_QMR, kc, a16);
+                for (int i = 0; i < ntaps * NN_QMR; i++) ptrs16[i] = (const uint8_t *)(a16 + (size_t)i * kc);
+            }
             for (int p = pb; p < pe;) {
                 const int8_t *panel = cv->panels + (size_t)p * panel_bytes;
                 int left = cv->cout - p * NN_QNR, col = p * NN_QNR;
@@ -236,7 +245,8 @@ void nn_qconv_task(const nn_qconv_call *c, int task) {
                     p += 2;
                     continue;
                 }
-                kern->gemm(ntaps, kc, ptrs, panel, &e, mr, left < NN_QNR ? left : NN_QNR);
+                if (prep) kern->gemm16(ntaps, kc, ptrs16, panel, &e, mr, left < NN_QNR ? left : NN_QNR);
+                else kern->gemm(ntaps, kc, ptrs, panel, &e, mr, left < NN_QNR ? left : NN_QNR);
                 p++;
             }
         }

@@ -42,12 +42,22 @@ typedef void (*nn_qgemm_fn)(int ntaps, int kc, const uint8_t *const *a, const in
 typedef void (*nn_qgemm2_fn)(int ntaps, int kc, const uint8_t *const *a, const int8_t *b, size_t pstride,
                              const nn_qepi *e, int mr, int nr);
 
+/* Optional, for a flavour that computes on 16-bit activations (AVX2): n rows of kc bytes each, a[i], zero-extended
+ * into out + i * kc (uint16); nn_qconv_task converts a tile's rows once for all the panels it meets, and calls
+ * gemm16 with row pointers into out (cast to const uint8_t *: kc uint16 each).  Same results as gemm. */
+typedef void (*nn_qprep16_fn)(const uint8_t *const *a, int n, int kc, uint16_t *out);
+
 typedef struct nn_qkernels_s {
     const char *name; /* "scalar", "avx2", "avx512vnni", "neon" (widening), "neondot" */
     int kb;           /* k block of the panel layout: [panel][tap][kc/kb][NN_QNR][kb] int8 */
     nn_qgemm_fn gemm;
-    nn_qgemm2_fn gemm2; /* optional */
+    nn_qgemm2_fn gemm2;   /* optional */
+    nn_qprep16_fn prep16; /* optional, with gemm16 */
+    nn_qgemm_fn gemm16;
 } nn_qkernels;
+
+/* Largest prepared tile (uint16 values: ntaps x NN_QMR x kc); bigger tiles use gemm. */
+#define NN_QPREP_MAX 24576
 
 /* The CPU features that pick a second flavour within a level: VNNI within avx512, sdot within neon. */
 #define NN_QCPU_VNNI (NN_CPU_AVX512BW | NN_CPU_AVX512VL | NN_CPU_AVX512VNNI)

@@ -91,5 +91,47 @@ static void qgemm_avx2(int ntaps, int kc, const uint8_t *const *a, const int8_t 
     for (int r = 0; r < mr; r++) epi_row(acc[r][0], acc[r][1], e, r, nr);
 }
 
-const nn_qkernels nn_qkernels_avx2 = {"avx2", 2, qgemm_avx2, 0};
+/* The tile's rows, zero-extended to 16 bits once (nn_qconv_task), for all the panels it meets. */
+static void prep16_avx2(const uint8_t *const *a, int n, int kc, uint16_t *out) {
+    for (int i = 0; i < n; i++, out += kc) {
+        const uint8_t *src = a[i];
+        int k = 0;
+        for (; k + 16 <= kc; k += 16)
+            _mm256_storeu_si256((__m256i *)(out + k),
+                                _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(src + k))));
+        for (; k < kc; k++) out[k] = src[k];
+    }
+}
+
+#define ROW16(r)                                                                                                       \
+    do {                                                                                                               \
+        __m256i x_ = _mm256_set1_epi32(load32(x##r + k));                                                              \
+        c##r##0 = _mm256_add_epi32(c##r##0, _mm256_madd_epi16(x_, w0));                                                \
+        c##r##1 = _mm256_add_epi32(c##r##1, _mm256_madd_epi16(x_, w1));                                                \
+    } while (0)
+
+/* As qgemm_avx2 on prepared rows: a[t * NN_QMR + r] points to kc uint16. */
+static void qgemm16_avx2(int ntaps, int kc, const uint8_t *const *a, const int8_t *b, const nn_qepi *e, int mr,
+                         int nr) {
+    __m256i c00 = _mm256_setzero_si256(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+    __m256i c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+    for (int t = 0; t < ntaps; t++, a += NN_QMR) {
+        const uint16_t *x0 = (const uint16_t *)a[0], *x1 = (const uint16_t *)a[1], *x2 = (const uint16_t *)a[2];
+        const uint16_t *x3 = (const uint16_t *)a[3], *x4 = (const uint16_t *)a[4], *x5 = (const uint16_t *)a[5];
+        for (int k = 0; k < kc; k += 2, b += 2 * NN_QNR) {
+            __m256i w0 = _mm256_cvtepi8_epi16(_mm_load_si128((const __m128i *)b));
+            __m256i w1 = _mm256_cvtepi8_epi16(_mm_load_si128((const __m128i *)(b + 16)));
+            ROW16(0);
+            ROW16(1);
+            ROW16(2);
+            ROW16(3);
+            ROW16(4);
+            ROW16(5);
+        }
+    }
+    __m256i acc[NN_QMR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
+    for (int r = 0; r < mr; r++) epi_row(acc[r][0], acc[r][1], e, r, nr);
+}
+
+const nn_qkernels nn_qkernels_avx2 = {"avx2", 2, qgemm_avx2, 0, prep16_avx2, qgemm16_avx2};
 #endif

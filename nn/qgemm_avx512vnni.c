@@ -87,5 +87,5 @@ TGT static void qgemm_vnni(int ntaps, int kc, const uint8_t *const *a, const int
     for (int r = 0; r < mr; r++) epi16(acc[r], e, r, 0, nr);
 }
 
-const nn_qkernels nn_qkernels_avx512vnni = {"avx512vnni", 4, qgemm_vnni, qgemm2_vnni};
+const nn_qkernels nn_qkernels_avx512vnni = {"avx512vnni", 4, qgemm_vnni, qgemm2_vnni, NULL, NULL};
 #endif

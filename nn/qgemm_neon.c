@@ -65,5 +65,5 @@ static void qgemm_neon(int ntaps, int kc, const uint8_t *const *a, const int8_t 
     for (int r = 0; r < mr; r++) nn_qepi_row_neon(tile[r], e, r, nr);
 }
 
-const nn_qkernels nn_qkernels_neon = {"neon", 2, qgemm_neon, 0};
+const nn_qkernels nn_qkernels_neon = {"neon", 2, qgemm_neon, 0, 0, 0};
 #endif

@@ -36,5 +36,5 @@ qgemm_neondot(int ntaps, int kc, const uint8_t *const *a, const int8_t *b, const
     }
 }
 
-const nn_qkernels nn_qkernels_neondot = {"neondot", 4, qgemm_neondot, 0};
+const nn_qkernels nn_qkernels_neondot = {"neondot", 4, qgemm_neondot, 0, 0, 0};
 #endif

@@ -235,7 +235,8 @@ static void test_nn_maxrow(void **state) {
 }
 
 /* The int8 micro-kernels of one shape: each flavour packed by nn_qconv_init for its own k block, called
- * directly on one and two panels against the scalar kernel, bit for bit (floats and bytes).  Activation rows
+ * directly on one and two panels (and on 16-bit rows it prepared, for a flavour that has them) against the scalar
+ * kernel, bit for bit (floats and bytes).  Activation rows
  * hold random bytes past cin (they meet the zero weights of the k-block padding). extreme: 1 = every
  * activation 255 and weights +-127 (the largest sums), 2 = every activation 0 (the NEON flavours' q - 128). */
 static void check_qgemm(int ntaps, int cin, int extreme) {
@@ -276,6 +277,15 @@ static void check_qgemm(int ntaps, int cin, int extreme) {
         nn_qconv cl;
         assert_int_equal(nn_qconv_init(&cl, NULL, L, w, wscale, bias, 0.02f, COUT, 1, ntaps, cin, 1, 1, NN_PAD_VALID), 0);
         const size_t lstride = (size_t)ntaps * cl.kc * NN_QNR;
+        static uint16_t a16[NN_MAX_TAPS * NN_QMR * KMAX];
+        const uint8_t *p16[NN_MAX_TAPS * NN_QMR];
+        if (L->prep16) {
+            L->prep16(a, ntaps * NN_QMR, cl.kc, a16);
+            for (int i = 0; i < ntaps * NN_QMR; i++) {
+                p16[i] = (const uint8_t *)(a16 + (size_t)i * cl.kc);
+                for (int k = 0; k < cl.kc; k++) assert_int_equal(a16[(size_t)i * cl.kc + k], a[i][k]);
+            }
+        }
         for (int mr = 1; mr <= NN_QMR; mr++)
             for (size_t ni = 0; ni < sizeof nrs / sizeof *nrs; ni++)
                 for (int flags = 0; flags <= (NN_RELU | NN_ACCUM); flags++)
@@ -296,16 +306,17 @@ static void check_qgemm(int ntaps, int cin, int extreme) {
                             if (e2.outq) e2.outq += NN_QNR;
                             S->gemm(ntaps, cs.kc, a, cs.panels + sstride, &e2, mr, nr - NN_QNR);
                         }
-                        for (int two = 0; two < 2; two++) {
-                            if (two && !L->gemm2) break;
-                            if (!two && nr > NN_QNR) continue;
+                        for (int how = 0; how < 3; how++) { /* one panel, two panels, one on prepared rows */
+                            if ((how == 1 && !L->gemm2) || (how == 2 && !L->gemm16) || (how != 1 && nr > NN_QNR)) continue;
                             memcpy(fgot, f0, sizeof fgot);
                             memcpy(qgot, q0, sizeof qgot);
-                            if (two) L->gemm2(ntaps, cl.kc, a, cl.panels, lstride, &el, mr, nr);
+                            if (how == 1) L->gemm2(ntaps, cl.kc, a, cl.panels, lstride, &el, mr, nr);
+                            else if (how == 2) L->gemm16(ntaps, cl.kc, p16, cl.panels, &el, mr, nr);
                             else L->gemm(ntaps, cl.kc, a, cl.panels, &el, mr, nr);
                             if (memcmp(fgot, fref, sizeof fgot) || memcmp(qgot, qref, sizeof qgot))
                                 fail_msg("int8 %s%s taps%d cin%d mr%d nr%d flags%d outs%d extreme%d differs from scalar", L->name,
-                                         two ? " (two panels)" : "", ntaps, cin, mr, nr, flags, outs, extreme);
+                                         how == 1 ? " (two panels)" : how == 2 ? " (16-bit rows)" : "", ntaps, cin, mr, nr,
+                                         flags, outs, extreme);
                         }
                     }
         nn_qconv_free(&cl);

@@ -13,7 +13,9 @@
  * --emulate: instead of the int8 file, the float32 graph with the points of SCALES rounded (and the weights,
  * with --weights), except the points named by --float-point (NAME* = every point starting with NAME) and the
  * weights of the layers starting with a --float-layer prefix: which tensors cost accuracy, by measurement
- * (one thread); --quant-point: only these points rounded.  --only: just the photos whose path contains one of these (investigating a face). */
+ * (one thread); --quant-point: only these points rounded.  --only: just the photos whose path contains one of these
+ * (investigating a face); --only-list FILE: the photos named by its lines (e.g. a --dump's worst ones).
+ * --dump FILE: every face's cosine, "COSINE PATH" a line, worst first. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,7 +35,7 @@
 static void usage(void) {
     fprintf(stderr, "usage: int8-gate --db FLOAT.db [--model INT8.sbfw] [--max-faces N] [--min-faces M] [--min-cos C] [--threads T]\n"
                     "                 [--emulate SCALES [--weights [--no-bias-correction]] [--float-point NAME]... [--float-layer PREFIX]...]\n"
-                    "                 [--quant-point NAME]... [--only PATH-PART]...\n");
+                    "                 [--quant-point NAME]... [--only PATH-PART]... [--only-list FILE] [--dump FILE]\n");
     exit(2);
 }
 
@@ -99,8 +101,11 @@ static int golden(double min_cos, double *worst) {
 int main(int argc, char **argv) {
     const char *db = NULL, *model = NULL, *emulate = NULL, *fp[MAXFP];
     int max_faces = 1 << 30, min_faces = 500, threads = 0, weights = 0, nfp = 0, nfl = 0, no_bias_corr = 0;
-    const char *fl[MAXFP] = {NULL}, *only[MAXFP], *qp[MAXFP];
+    const char *fl[MAXFP] = {NULL}, *qp[MAXFP], *dump = NULL;
+    static const char *only[4096];
+    static char onlybuf[1 << 20];
     int nonly = 0, nqp = 0;
+    size_t onlyused = 0;
     double min_cos = 0.999;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--db") && i + 1 < argc) db = argv[++i];
@@ -114,7 +119,22 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--no-bias-correction")) no_bias_corr = 1;
         else if (!strcmp(argv[i], "--float-point") && i + 1 < argc && nfp < MAXFP) fp[nfp++] = argv[++i];
         else if (!strcmp(argv[i], "--float-layer") && i + 1 < argc && nfl < MAXFP - 1) fl[nfl++] = argv[++i];
-        else if (!strcmp(argv[i], "--only") && i + 1 < argc && nonly < MAXFP) only[nonly++] = argv[++i];
+        else if (!strcmp(argv[i], "--only") && i + 1 < argc && nonly < 4096) only[nonly++] = argv[++i];
+        else if (!strcmp(argv[i], "--only-list") && i + 1 < argc) {
+            FILE *lf = fopen(argv[++i], "r");
+            if (!lf) { fprintf(stderr, "int8-gate: %s: cannot open\n", argv[i]); return 2; }
+            char line[4096];
+            while (nonly < 4096 && fgets(line, sizeof line, lf)) {
+                char *p = strrchr(line, ' '), *s = p ? p + 1 : line; /* a --dump line: the path after the cosine */
+                s[strcspn(s, "\n")] = 0;
+                size_t l = strlen(s) + 1;
+                if (l < 2 || onlyused + l > sizeof onlybuf) continue;
+                only[nonly++] = memcpy(onlybuf + onlyused, s, l);
+                onlyused += l;
+            }
+            fclose(lf);
+        }
+        else if (!strcmp(argv[i], "--dump") && i + 1 < argc) dump = argv[++i];
         else if (!strcmp(argv[i], "--quant-point") && i + 1 < argc && nqp < MAXFP) qp[nqp++] = argv[++i];
         else usage();
     }
@@ -233,6 +253,12 @@ int main(int argc, char **argv) {
                n, photos, r[0].cos, r[n / 1000].cos, r[n / 100].cos, r[n / 2].cos, mean, below, min_cos);
         for (int i = 0; i < n && i < 5; i++)
             printf("  worst: %.6f %s\n", r[i].cos, fs.photos[fs.face_photo[r[i].face]].path);
+    }
+    if (dump) {
+        FILE *df = fopen(dump, "w");
+        if (!df) { fprintf(stderr, "int8-gate: %s: cannot write\n", dump); return 1; }
+        for (int i = 0; i < n; i++) fprintf(df, "%.6f %s\n", r[i].cos, fs.photos[fs.face_photo[r[i].face]].path);
+        fclose(df);
     }
     printf("stored float32 embeddings re-made by this engine: max |diff| %.2e over %d faces\n", stored_diff, checked);
     double gworst;
