@@ -22,7 +22,8 @@ int sbf_fuzz_image(const uint8_t *data, size_t size);
  * then again with every checksum recomputed so the checks behind the CRCs get fuzzed too. */
 int sbf_fuzz_weights(const uint8_t *data, size_t size);
 /* Embeddings database reader: sbf_store_open read-only and read/write on a temp file, the face set,
- * lookups, forget + compaction + reopen; raw and with checksums recomputed. */
+ * the people record (decoded, re-encoded byte for byte, its faces matched), lookups, forget + compaction +
+ * reopen; raw and with checksums recomputed. */
 int sbf_fuzz_store(const uint8_t *data, size_t size);
 
 /* A private temp folder for this process (TMPDIR, else /dev/shm, else /tmp), removed at exit. */

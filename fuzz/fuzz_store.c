@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "src/people.h"
 #include "src/store.h"
 
 static uint32_t s_rd32(const uint8_t *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
@@ -105,6 +106,25 @@ static int st_check_one(const uint8_t *d, size_t n) {
     sbf_faceset a;
     FUZZ_CHECK(sbf_store_faceset(r, &a, err, sizeof err) == 0);
     check_faceset(r, &a);
+    /* the people state (src/people.c, issue 19): its record is refused with a reason, or read, written back byte
+     * for byte and matched to the face set */
+    {
+        sbf_people pp;
+        char perr[512] = "";
+        size_t olen = 0, len = 0;
+        const unsigned char *orig = sbf_store_people(r, &olen);
+        if (sbf_people_load(&pp, r, perr, sizeof perr) == 0) {
+            unsigned char *enc = sbf_people_encode(&pp, &len);
+            FUZZ_CHECK(enc != NULL && (!orig || (len == olen && memcmp(enc, orig, len) == 0)));
+            free(enc);
+            uint32_t *fid = malloc(((size_t)a.nfaces + 1) * sizeof *fid);
+            FUZZ_CHECK(fid != NULL && sbf_people_sync_faces(&pp, &a, fid) == 0);
+            free(fid);
+        } else {
+            FUZZ_CHECK(orig != NULL && perr[0] != 0);
+        }
+        sbf_people_free(&pp);
+    }
     int npaths = 0;
     sbf_store_each_path(r, count_path, &npaths);
     FUZZ_CHECK(npaths == a.nphotos);

@@ -20,6 +20,7 @@
 #include <webp/encode.h>
 #include "nn/half.h"
 #include "nn/weights.h"
+#include "src/people.h"
 #include "src/store.h"
 
 /* ---- growable byte buffer ---------------------------------------------------------------------- */
@@ -547,6 +548,37 @@ static void stores(void) {
     put_photo(s, "z.jpg", 0);
     sbf_store_close(s);
     save_db("ok-f16-forget.db", db, 0, -1);
+    /* a database with a people record (issue 19): people, a name, corrections, placed files, a planned move */
+    s = fresh(db, 0);
+    put_photo(s, "b/two faces.jpg", 2);
+    put_photo(s, "a/one.jpg", 1);
+    sbf_faceset fs;
+    sbf_people pp;
+    uint32_t fid[3], person[3];
+    sbf_people_opts o;
+    sbf_people_opts_default(&o);
+    sbf_people_init(&pp);
+    if (sbf_store_faceset(s, &fs, err, sizeof err) || sbf_people_update(&pp, &fs, &o, fid, person, NULL)) {
+        fprintf(stderr, "gen-corpus: people\n");
+        exit(1);
+    }
+    pp.outdir = strdup("/home/me/Sorted-pictures");
+    sbf_people_person(&pp, person[0])->name = strdup("Alice");
+    sbf_people_correct(&pp, SBF_CORR_ISNOT, SBF_FROM_FOLDER, person[0], 0, "b/two faces.jpg", &fid[1], 1);
+    sbf_people_correct(&pp, SBF_CORR_HIDE, SBF_FROM_VERB, person[2], 0, "", NULL, 0);
+    sbf_placed pl[2] = {
+        {fid[0], 0, strdup("Alice/two faces.jpg"), 12, 1002, 5, 0, 1002, 5, SBF_OP_MOVE, strdup("Bob/two faces.jpg")},
+        {0, SBF_PLACED_USER, strdup("Alice/notes.txt"), 13, 3, 4, 0xffffffffu, 0, 0, 0, NULL}};
+    pp.placed = malloc(sizeof pl);
+    memcpy(pp.placed, pl, sizeof pl);
+    pp.nplaced = pp.capplaced = 2;
+    pp.planned = 1;
+    for (int k = 0; k < pp.ncorr; k++) pp.corr[k].time = 1700000000; /* (the same file every time) */
+    if (sbf_people_save(&pp, s, err, sizeof err)) { fprintf(stderr, "gen-corpus: %s\n", err); exit(1); }
+    sbf_people_free(&pp);
+    sbf_faceset_free(&fs);
+    sbf_store_close(s);
+    save_db("ok-people.db", db, 0, -1);
     unlink(db);
     rmdir(tmpd);
 }

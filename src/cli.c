@@ -34,6 +34,7 @@ static const struct {
     {"threshold", -1, 1}, /* a cosine similarity */
     {"adjust-threshold", -5, 5},
     {"face", 0, 100000}, /* a face index, as in clusters.tsv */
+    {"min-faces", 1, 1000000}, /* sort: faces a person needs for a folder of their own */
 };
 
 int sbf_check_flag(const char *verb, const char *name, double v) {

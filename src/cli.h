@@ -31,7 +31,7 @@ int sbf_parse(const sbf_cmd_spec *spec, int argc, char **argv, int *npos, char *
 void sbf_print_verb_help(const sbf_cmd_spec *spec, FILE *out);
 
 /* The one validation of numeric flags shared by every verb: --threads, --processes, --min-face, --max-pixels,
- * --upsample, --itr, --threshold, --adjust-threshold and --face have one range whichever verb takes them;
+ * --upsample, --itr, --threshold, --adjust-threshold, --face and --min-faces have one range whichever verb takes them;
  * sbf_parse checks each as it is read.  0, or 2 after a one-line usage error naming the verb. */
 int sbf_check_flag(const char *verb, const char *name, double v);
 /* Integer/double flag value checks, printing a usage error and returning 2 on failure. */

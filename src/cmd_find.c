@@ -1,9 +1,11 @@
 /* src/cmd_find.c — the 'find' verb (get_individual.py): the person in one query photo, clustered with
  * the database; every photo of that cluster is copied (or linked) into a fresh folder.  A run goes through
  * phases on one find_run: arguments, load the database, embed the query, cluster, place, report. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "src/cli.h"
 #include "src/cluster.h"
 #include "src/output.h"
@@ -24,17 +26,19 @@ typedef struct {
     sbf_pipeline_opts po;
     sbf_place_mode mode;
     /* the phases' results */
-    sbf_faceset fs;         /* the database's faces */
+    sbf_faceset fs; /* the database's faces */
     sbf_pipeline *pl;
-    sbf_photo_job job;      /* the query photo */
-    int face;               /* --face N: which of its faces (-1: the largest) */
-    int q;                  /* the query face: index into job.faces */
-    char *take;             /* take[p]: photo p of fs shows the person (never the query photo itself) */
+    sbf_photo_job job;   /* the query photo */
+    int face;            /* --face N: which of its faces (-1: the largest) */
+    int q;               /* the query face: index into job.faces */
+    char *take;          /* take[p]: photo p of fs shows the person (never the query photo itself) */
     int ntake;
-    int *members, nm;       /* the faces of the query's cluster (for the people page) */
-    char **placed_names;    /* placed_names[p]: where photo p went, relative to chosen (for the people page) */
-    char chosen[4096];      /* the folder written */
+    int *members, nm;    /* the faces of the query's cluster (for the people page) */
+    char **placed_names; /* placed_names[p]: where photo p went, relative to chosen (for the people page) */
+    char chosen[4096];   /* the folder written */
     int placed, failed;
+    char **made; /* the files placed (undone when a full disk stops the run) */
+    int nmade;
     char err[512];
 } find_run;
 
@@ -46,6 +50,8 @@ static void find_free(find_run *r) {
     sbf_faceset_free(&r->fs);
     free(r->take);
     free(r->members);
+    for (int k = 0; k < r->nmade; k++) free(r->made[k]);
+    free(r->made);
 }
 
 static int find_args(find_run *r) {
@@ -76,12 +82,15 @@ static int find_args(find_run *r) {
         {0},
     };
     const sbf_cmd_spec spec = {
-        "find", "find -src ME.jpg -dest DIR [OPTIONS]",
+        "find",
+        "find -src ME.jpg -dest DIR [OPTIONS]",
         "Copies every photo of the person shown in ME.jpg (not ME.jpg itself) from the database into DIR.",
         "The query face is clustered together with the database faces (as sort does); the photos in its\n"
         "cluster are placed in DIR. In a photo with several faces the largest is the query (said on stderr)\n"
         "unless --face N names another. The result line goes to stdout, notes and problems to stderr.\n"
-        "If DIR exists, DIR-2 (or the next free name) is used instead and said so.\n"
+        "If DIR is an earlier output folder, DIR-2 (or the next free name) is used instead; if it is another\n"
+        "existing folder, a new folder Found-NAME inside it (NAME: ME's name); either is said on stderr.\n"
+        "A full disk stops the run with one line and leaves nothing half-written.\n"
         "DIR/index.html shows the person's faces: open it in a browser.",
         opts, 0, 0};
     int npos, rc;
@@ -89,7 +98,8 @@ static int find_args(find_run *r) {
     if ((rc = sbf_parse(&spec, r->argc, r->argv, &npos, &pos))) return rc == 1 ? SBF_VERB_DONE : rc;
     free(pos);
     if (!r->src || !r->dest) {
-        fprintf(stderr, "sortbyface find: missing %s\nusage: sortbyface %s\n", !r->src ? "-src ME.jpg" : "-dest DIR", spec.usage);
+        fprintf(stderr, "sortbyface find: missing %s\nusage: sortbyface %s\n", !r->src ? "-src ME.jpg" : "-dest DIR",
+                spec.usage);
         return 2;
     }
     if ((rc = sbf_place_mode_flags("find", copy, link, symlink, &r->mode))) return rc;
@@ -100,7 +110,10 @@ static int find_args(find_run *r) {
     if (seed_s) {
         char *end;
         r->co.seed = strtoull(seed_s, &end, 10);
-        if (*end || end == seed_s) { fprintf(stderr, "sortbyface find: --seed expects a whole number, got '%s'\n", seed_s); return 2; }
+        if (*end || end == seed_s) {
+            fprintf(stderr, "sortbyface find: --seed expects a whole number, got '%s'\n", seed_s);
+            return 2;
+        }
     }
     sbf_pipeline_defaults(&r->po);
     if ((rc = sbf_pipeline_set_flags(&r->po, "find", upsample_s, r->align_s))) return rc;
@@ -112,10 +125,16 @@ static int find_args(find_run *r) {
 /* The database's faces; the query is embedded with its alignment rule and FaceNet model. */
 static int find_load(find_run *r) {
     sbf_store *st = sbf_store_open(r->db, SBF_STORE_READ, r->err, sizeof r->err);
-    if (!st) { sbf_db_open_error(r->db, r->err); return 3; }
+    if (!st) {
+        sbf_db_open_error(r->db, r->err);
+        return 3;
+    }
     int rc = sbf_pipeline_db_align(&r->po, st, "find", r->db, r->align_s);
     if (!rc) rc = sbf_pipeline_db_model(&r->po, st, "find", r->db, r->model_s);
-    if (!rc && sbf_store_faceset(st, &r->fs, r->err, sizeof r->err)) { sbf_file_error(r->db, r->err); rc = 3; }
+    if (!rc && sbf_store_faceset(st, &r->fs, r->err, sizeof r->err)) {
+        sbf_file_error(r->db, r->err);
+        rc = 3;
+    }
     sbf_store_close(st);
     return rc;
 }
@@ -124,7 +143,10 @@ static int find_load(find_run *r) {
  * none, 2 when it has no face N; a small one gets a warning. */
 static int find_query(find_run *r) {
     sbf_photo_job *j = &r->job;
-    if (!(r->pl = sbf_pipeline_new(&r->po, r->err, sizeof r->err))) { sbf_error("%s", r->err); return 3; }
+    if (!(r->pl = sbf_pipeline_new(&r->po, r->err, sizeof r->err))) {
+        sbf_error("%s", r->err);
+        return 3;
+    }
     j->path = r->src;
     if (sbf_pipeline_run(r->pl, j, 1, r->err, sizeof r->err)) { sbf_error("%s", r->err); return 3; }
     if (j->failed) { sbf_file_error(r->src, j->err); return 1; }
@@ -183,8 +205,8 @@ static int find_cluster(find_run *r) {
     r->members = members;
     r->nm = nm;
     if (r->ntake == 0) {
-        fprintf(stderr, "sortbyface find: no other photo of this person in %s (%d face%s searched); nothing written\n", r->db,
-                fs->nfaces, sbf_s(fs->nfaces));
+        fprintf(stderr, "sortbyface find: no other photo of this person in %s (%d face%s searched); nothing written\n",
+                r->db, fs->nfaces, sbf_s(fs->nfaces));
         return 1;
     }
     return 0;
@@ -193,27 +215,60 @@ static int find_cluster(find_run *r) {
 /* A fresh folder holding the photos taken (a photo that cannot be placed is listed). */
 static int find_place(find_run *r) {
     int renamed = 0;
-    if (sbf_output_fresh_dir(r->dest, r->chosen, sizeof r->chosen, &renamed, r->err, sizeof r->err)) {
-        sbf_file_error(r->dest, r->err);
+    /* inside a folder of the user's: "Found-<stem of the query>" */
+    char inside[300];
+    const char *qb = strrchr(r->src, '/');
+    qb = qb ? qb + 1 : r->src;
+    const char *qd = strrchr(qb, '.');
+    snprintf(inside, sizeof inside, "Found-%.*s", (int)(qd && qd != qb ? qd - qb : (long)strlen(qb)), qb);
+    if (sbf_output_fresh_dir(r->dest, inside, r->chosen, sizeof r->chosen, &renamed, r->err, sizeof r->err)) {
+        sbf_error("%s", r->err);
         return 3;
     }
     if (renamed) fprintf(stderr, "sortbyface find: %s already exists; writing to %s instead\n", r->dest, r->chosen);
+    if (r->mode == SBF_PLACE_LINK) /* another file system: one note, and copies */
+        for (int p = 0; p < r->fs.nphotos; p++) {
+            if (!r->take[p]) continue;
+            if (sbf_link_check(r->fs.photos[p].path, r->chosen) == EXDEV) {
+                fprintf(stderr,
+                        "sortbyface find: %s is on another file system than the photos (%s): cannot hard-link, copying "
+                        "instead\n",
+                        r->chosen, r->fs.photos[p].path);
+                r->mode = SBF_PLACE_COPY;
+            }
+            break;
+        }
     sbf_progress prog;
-    char label[64];
+    char label[64], placed[4400];
+    if (!(r->made = calloc((size_t)r->ntake + 1, sizeof *r->made))) {
+        sbf_error("out of memory");
+        return 3;
+    }
     snprintf(label, sizeof label, "sortbyface find: %s", sbf_place_doing(r->mode));
     sbf_progress_start(&prog, label);
     r->placed_names = calloc((size_t)r->fs.nphotos + 1, sizeof *r->placed_names);
-    char dst[4200];
     size_t cl = strlen(r->chosen);
     for (int p = 0; p < r->fs.nphotos; p++) {
         if (!r->take[p]) continue;
         const char *path = r->fs.photos[p].path;
-        if (sbf_place_file(path, r->chosen, r->mode, dst, sizeof dst, r->err, sizeof r->err)) {
+        int e = sbf_place_file(path, r->chosen, NULL, r->mode, placed, sizeof placed, r->err, sizeof r->err);
+        if (e && sbf_output_fatal_errno(e)) { /* a full disk: one line, and nothing half-written left */
+            sbf_progress_end(&prog);
+            sbf_error("%s: %s; stopped, nothing written", r->chosen, strerror(e));
+            for (int k = r->nmade - 1; k >= 0; k--) unlink(r->made[k]);
+            char *mk = sbf_path_join(r->chosen, SBF_OUTPUT_MARKER);
+            if (mk) unlink(mk);
+            free(mk);
+            rmdir(r->chosen);
+            return 3;
+        }
+        if (e) {
             sbf_file_error(path, r->err);
             r->failed++;
         } else {
             r->placed++;
-            if (r->placed_names) r->placed_names[p] = strdup(dst + cl + 1);
+            if ((r->made[r->nmade] = strdup(placed))) r->nmade++;
+            if (r->placed_names && strlen(placed) > cl) r->placed_names[p] = strdup(placed + cl + 1);
         }
         sbf_progress_update(&prog, (double)(r->placed + r->failed) / r->ntake);
     }
@@ -259,13 +314,16 @@ static int find_page(find_run *r) {
 /* The result on stdout; exit status 1 when a photo could not be placed. */
 static int find_report(find_run *r) {
     printf("%s %d photo%s of the person in %s to %s%s\n",
-           r->mode == SBF_PLACE_COPY ? "copied" : r->mode == SBF_PLACE_LINK ? "linked" : "symlinked", r->placed,
-           sbf_s(r->placed), r->src, r->chosen, r->failed ? " (some failed, see above)" : "");
+           r->mode == SBF_PLACE_COPY   ? "copied"
+           : r->mode == SBF_PLACE_LINK ? "linked"
+                                       : "symlinked",
+           r->placed, sbf_s(r->placed), r->src, r->chosen, r->failed ? " (some failed, see above)" : "");
     return r->failed ? 1 : 0;
 }
 
 int sbf_cmd_find(int argc, char **argv) {
-    static int (*const phases[])(find_run *) = {find_args, find_load, find_query, find_cluster, find_place, find_page, find_report};
+    static int (*const phases[])(find_run *) = {find_args,  find_load, find_query, find_cluster,
+                                                find_place, find_page, find_report};
     find_run r = {.argc = argc, .argv = argv, .face = -1};
     int rc = 0;
     for (size_t i = 0; !rc && i < sizeof phases / sizeof *phases; i++) rc = phases[i](&r);

@@ -14,12 +14,19 @@ static const struct {
     const char *summary;
 } verbs[] = {
     {"embed", sbf_cmd_embed, "find, align and embed every face under a folder into the database (embedder.py)"},
-    {"sort", sbf_cmd_sort, "cluster the database by person into one folder per person (sort_images.py)"},
+    {"sort", sbf_cmd_sort, "sort the faces into one folder per person, and keep it up to date (sort_images.py)"},
     {"find", sbf_cmd_find, "copy every photo of the person in ME.jpg into a folder (get_individual.py)"},
     {"detect", sbf_cmd_detect, "print the faces (boxes, scores, landmarks) found in images, as JSON lines"},
     {"align", sbf_cmd_align, "write the aligned 160x160 face crops the network sees, as PNG"},
     {"represent", sbf_cmd_represent, "print FaceNet embeddings of the faces in images, as JSON lines"},
     {"info", sbf_cmd_info, "what a database holds (and a checksum health check); --faces dumps every face"},
+    {"people", sbf_cmd_people, "list the people: number, name, faces, photos, folder (--json)"},
+    {"name", sbf_cmd_name, "give a person a name (their folder is the name)"},
+    {"merge", sbf_cmd_merge, "one person's faces join another's"},
+    {"is", sbf_cmd_is, "say that a face is a given person"},
+    {"is-not", sbf_cmd_is_not, "say that a face (or every face of a photo) is not a given person"},
+    {"corrections", sbf_cmd_corrections, "list the corrections kept (from these verbs and from edits of the folder)"},
+    {"withdraw", sbf_cmd_withdraw, "take a correction back"},
 };
 #define NVERBS (sizeof verbs / sizeof verbs[0])
 
@@ -33,7 +40,7 @@ static void usage(FILE *out) {
     fprintf(out,
             "\ntypical use:\n"
             "  sortbyface embed -src photos/     # builds embeddings.db (incremental)\n"
-            "  sortbyface sort                   # writes Sorted-pictures/Person 1, Person 2, ...\n"
+            "  sortbyface sort                   # writes Sorted-pictures/Person 0001, ..., and keeps it up to date\n"
             "  sortbyface find -src me.jpg -dest me/\n\n"
             "'sortbyface VERB --help' describes each verb.  --version prints the version.\n");
 }
@@ -64,6 +71,6 @@ int main(int argc, char **argv) {
         if (!strcmp(v, verbs[i].name)) return verbs[i].fn(argc - 1, argv + 1);
     if (v[0] == '-') fprintf(stderr, "sortbyface: unknown option '%s' (options go after the verb)\n", v);
     else fprintf(stderr, "sortbyface: unknown verb '%s'\n", v);
-    fprintf(stderr, "usage: sortbyface VERB [OPTIONS] ... (verbs: embed sort find detect align represent info; see 'sortbyface --help')\n");
+    fprintf(stderr, "usage: sortbyface VERB [OPTIONS] ... (verbs: embed sort find detect align represent info people name merge is is-not corrections withdraw; see 'sortbyface --help')\n");
     return 2;
 }

@@ -30,6 +30,8 @@
 #define REC_PUT 1u
 #define REC_FORGET 2u
 #define REC_SETTING 3u        /* u16 key length, u16 value length, key, value */
+#define REC_PEOPLE 4u         /* the people state (src/people.c): the last one counts */
+#define MAX_PEOPLE_BYTES 0x7ffffff0u
 #define MAX_SETTINGS 64       /* "align", "base", "detect.1", ... */
 #define MAX_KEY 31u
 #define MAX_VALUE 4095u       /* a folder path the system accepts (PATH_MAX - 1); 255 before "base" could be longer */
@@ -110,6 +112,10 @@ struct sbf_store {
     char skey[MAX_SETTINGS][MAX_KEY + 1], *sval[MAX_SETTINGS]; /* values malloc'ed */
     unsigned long long setting_bytes; /* bytes of the records that hold the current settings */
     unsigned long long srec[MAX_SETTINGS];
+    const unsigned char *people; /* payload of the last PEOPLE record (into buf or people_owned) */
+    unsigned char *people_owned;
+    uint32_t people_len;
+    int has_people;
 };
 
 static uint32_t hash_path(const char *p) {
@@ -206,6 +212,7 @@ static void make_rec_header(unsigned char *h, uint32_t type, uint32_t plen) {
 
 /* Structural check of a PUT/FORGET payload whose CRC matched.  Returns NULL or a reason. */
 static const char *check_payload(uint32_t type, const unsigned char *p, uint32_t plen, int dim) {
+    if (type == REC_PEOPLE) return plen > MAX_PEOPLE_BYTES ? "people record too large" : NULL; /* src/people.c checks the rest */
     if (type == REC_SETTING) {
         if (plen < 4) return "short setting record";
         uint32_t kl = rd16(p), vl = rd16(p + 2);
@@ -325,6 +332,10 @@ static int parse_log(sbf_store *s, size_t *good_end, char *err, size_t errlen) {
                        MAX_SETTINGS);
                 return -1;
             }
+        } else if (type == REC_PEOPLE) {
+            s->people = p;
+            s->people_len = plen;
+            s->has_people = 1;
         } else if (type == REC_PUT) {
             entry *e = get_entry(s, (const char *)p + PUT_FIXED, rd16(p), 1);
             if (!e) { seterr(err, errlen, "out of memory"); return -1; }
@@ -434,6 +445,7 @@ static void store_free(sbf_store *s) {
     free(s->tab);
     for (int i = 0; i < s->nsettings; i++) free(s->sval[i]);
     free(s->buf);
+    free(s->people_owned);
     if (s->fd >= 0) close(s->fd);
     free(s->path);
     free(s);
@@ -625,6 +637,26 @@ int sbf_store_rename(sbf_store *s, const char *from, const char *to, char *err, 
     return sbf_store_forget(s, from, err, errlen);
 }
 
+/* ---- the people state (issue 19) ------------------------------------------------------------------ */
+const unsigned char *sbf_store_people(const sbf_store *s, size_t *len) {
+    *len = s->has_people ? s->people_len : 0;
+    return s->has_people ? s->people : NULL;
+}
+
+int sbf_store_put_people(sbf_store *s, const void *data, size_t len, char *err, size_t errlen) {
+    if (len > MAX_PEOPLE_BYTES) { seterr(err, errlen, "people record too large (%zu bytes)", len); return -1; }
+    unsigned char *copy = malloc(len ? len : 1);
+    if (!copy) { seterr(err, errlen, "out of memory"); return -1; }
+    memcpy(copy, data, len);
+    if (append_record(s, REC_PEOPLE, copy, (uint32_t)len, err, errlen)) { free(copy); return -1; }
+    free(s->people_owned);
+    s->people_owned = copy;
+    s->people = copy;
+    s->people_len = (uint32_t)len;
+    s->has_people = 1;
+    return 0;
+}
+
 int sbf_store_put(sbf_store *s, const sbf_photo_meta *m, int nfaces, const sbf_face_rec *faces, char *err, size_t errlen) {
     size_t pl = strlen(m->path);
     if (pl == 0 || pl > MAX_PATH_BYTES) { seterr(err, errlen, "path length %zu not storable", pl); return -1; }
@@ -729,6 +761,25 @@ int sbf_store_compact(sbf_store *s, char *err, size_t errlen) {
         used += REC_HDR + plen + REC_TRAILER;
         total += REC_HDR + plen + REC_TRAILER;
     }
+    if (!bad && s->has_people) { /* the people state: only the last record */
+        size_t tot = REC_HDR + (size_t)s->people_len + REC_TRAILER;
+        if (used + tot > cap) {
+            if (write_all(fd, out, used)) bad = 1;
+            used = 0;
+            if (!bad && tot > cap) {
+                unsigned char *n2 = realloc(out, tot);
+                if (!n2) bad = 1;
+                else { out = n2; cap = tot; }
+            }
+        }
+        if (!bad) {
+            make_rec_header(out + used, REC_PEOPLE, s->people_len);
+            memcpy(out + used + REC_HDR, s->people, s->people_len);
+            wr32(out + used + REC_HDR + s->people_len, sbf_crc32(0, s->people, s->people_len));
+            used += tot;
+            total += tot;
+        }
+    }
     for (size_t i = 0; i < s->live && !bad; i++) {
         entry *e = v[i];
         size_t tot = REC_HDR + (size_t)e->plen + REC_TRAILER;
@@ -773,9 +824,13 @@ int sbf_store_compact(sbf_store *s, char *err, size_t errlen) {
     return 0;
 }
 
+static unsigned long long people_bytes(const sbf_store *s) {
+    return s->has_people ? REC_HDR + (unsigned long long)s->people_len + REC_TRAILER : 0;
+}
+
 int sbf_store_maybe_compact(sbf_store *s, char *err, size_t errlen) {
     if (s->fd < 0) return 0;
-    unsigned long long dead = s->file_bytes - FILE_HDR - s->live_bytes - s->setting_bytes;
+    unsigned long long dead = s->file_bytes - FILE_HDR - s->live_bytes - s->setting_bytes - people_bytes(s);
     if (dead > 4096 && dead * 2 > s->file_bytes) return sbf_store_compact(s, err, errlen);
     return 0;
 }
@@ -785,7 +840,7 @@ void sbf_store_get_stats(const sbf_store *s, sbf_store_stats *st) {
     st->faces = s->live_faces;
     st->noface = s->live_noface;
     st->file_bytes = s->file_bytes;
-    st->dead_bytes = s->file_bytes - FILE_HDR - s->live_bytes - s->setting_bytes;
+    st->dead_bytes = s->file_bytes - FILE_HDR - s->live_bytes - s->setting_bytes - people_bytes(s);
     st->torn_bytes = s->torn_bytes;
 }
 
@@ -846,7 +901,10 @@ int sbf_faceset_alloc(sbf_faceset *fs, int nphotos, int nfaces, int dim) {
 
 void sbf_faceset_free(sbf_faceset *fs) {
     if (fs->photos)
-        for (int i = 0; i < fs->nphotos; i++) free(fs->photos[i].path);
+        for (int i = 0; i < fs->nphotos; i++) {
+            free(fs->photos[i].path);
+            free(fs->photos[i].stored);
+        }
     free(fs->photos);
     free(fs->face_photo);
     free(fs->face_index);
@@ -891,7 +949,8 @@ int sbf_store_faceset(const sbf_store *s, sbf_faceset *fs, char *err, size_t err
         sbf_photo *ph = &fs->photos[i];
         uint32_t pl = rd16(p), dtype = p[2], nf = rd32(p + 4);
         ph->path = base && v[i]->path[0] != '/' ? sbf_path_join(base, v[i]->path) : strdup(v[i]->path);
-        if (!ph->path) { free(v); sbf_faceset_free(fs); seterr(err, errlen, "out of memory"); return -1; }
+        ph->stored = strdup(v[i]->path);
+        if (!ph->path || !ph->stored) { free(v); sbf_faceset_free(fs); seterr(err, errlen, "out of memory"); return -1; }
         ph->size = rd64(p + 8);
         ph->mtime_ns = rd64(p + 16);
         ph->width = (int)rd32(p + 24);

@@ -81,6 +81,11 @@ const char *sbf_store_base(const sbf_store *s, char *buf, size_t n);
 const char *sbf_store_get_setting(const sbf_store *s, const char *key);
 int sbf_store_set_setting(sbf_store *s, const char *key, const char *value, char *err, size_t errlen);
 int sbf_store_sync(sbf_store *s, char *err, size_t errlen);
+/* The people state (src/people.c): the payload of the last PEOPLE record, NULL when there is none (the
+ * pointer stays valid until the next put_people or the store is closed).  put_people appends a new one
+ * (compaction keeps only the last). */
+const unsigned char *sbf_store_people(const sbf_store *s, size_t *len);
+int sbf_store_put_people(sbf_store *s, const void *data, size_t len, char *err, size_t errlen);
 /* Rewrites the file with live records only (temp file + fsync + rename + dir fsync). */
 int sbf_store_compact(sbf_store *s, char *err, size_t errlen);
 /* Compacts when dead records take more than half the file (cheap to call after every run). */
@@ -106,7 +111,8 @@ int sbf_store_forget_missing(sbf_store *s, const char *prefix, size_t *forgotten
  * Photos are sorted by path (byte order), faces by index within a photo, so the result does not
  * depend on the order files were embedded in. */
 typedef struct {
-    char *path;
+    char *path;                /* as it opens from the current folder */
+    char *stored;              /* as the database stores it (the key of the photo; NULL in hand-built sets) */
     long long size, mtime_ns;
     int width, height;
     int nfaces, first_face;    /* faces [first_face, first_face + nfaces) of the face set */

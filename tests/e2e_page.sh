@@ -76,9 +76,9 @@ check 'grep -qx "caption %3Ci%20class%3Dinj%3Ex%20%26%20%22q'"'"'%20%2541%23%3F.
 check 'grep -qx "caption new%5Cnline%20%5CxFF.jpg" out.check' "caption 2: $(grep "^caption new" out.check)"
 check '[ "$(grep -c "^caption " out.check)" -eq 11 ]' "captions: $(grep -c "^caption " out.check)"
 # the hostile photos' links open their placed copies (on disk: checked with every link above)
-check 'grep -qxF "link Person\\00401/\\0074i\\0040class\\0075inj\\0076x\\0040\\0046\\0040\\0042q\\0047\\0040\\004541\\0043\\0077.jpg" out.check' \
-  "link to the first hostile name: $(grep "^link Person.00401/" out.check)"
-check 'grep -qxF "link Person\\00402/new\\0012line\\0040\\0377.jpg" out.check' "link to the second: $(grep "^link .*new" out.check)"
+check 'grep -qxF "link Person\\00400001/\\0074i\\0040class\\0075inj\\0076x\\0040\\0046\\0040\\0042q\\0047\\0040\\004541\\0043\\0077.jpg" out.check' \
+  "link to the first hostile name: $(grep "^link Person.0001/" out.check)"
+check 'grep -qxF "link Person\\00400002/new\\0012line\\0040\\0377.jpg" out.check' "link to the second: $(grep "^link .*new" out.check)"
 # a phone: nothing wider than the screen
 check_page out 390,844
 check 'grep -qx "overflow 0" out.check' "phone width: the page scrolls sideways: $(grep overflow out.check)"

@@ -61,7 +61,7 @@ same_person biden lib/people/biden.jpg lib/people/biden2.jpg
 for a in chavez serena obama biden; do for b in chavez serena obama biden; do
   [ "$a" \< "$b" ] && [ "$(cat folder.$a)" = "$(cat folder.$b)" ] && fail "$a and $b share folder $(cat folder.$a)"
 done; done
-[ "$(cat folder.chavez)" = "Person 1" ] || [ "$(cat folder.serena)" = "Person 1" ] || fail "Person 1 must be the largest (4 photos)"
+[ "$(cat folder.chavez)" = "Person 0001" ] || [ "$(cat folder.serena)" = "Person 0001" ] || fail "Person 0001 must be the largest (4 photos)"
 group=$(folders_of lib/people/obama_and_biden.jpg sorted)
 echo "$group" | grep -qx "$(cat folder.obama)" || fail "group photo missing from Obama's folder"
 echo "$group" | grep -qx "$(cat folder.biden)" || fail "group photo missing from Biden's folder"
@@ -143,7 +143,7 @@ mkdir -p orig/pics && cp "$L/Serena_Williams/Serena_Williams_0001.jpg" "$L/Seren
 (cd orig && "$BIN" embed -src pics -q 2>/dev/null)
 mv orig moved   # the library moves with its database: its own folder is the base now
 "$BIN" sort --db moved/embeddings.db -dest msorted >/dev/null 2>merr2; rc=$?
-[ $rc = 0 ] && [ "$(ls msorted/'Person 1' | tr '\n' ' ')" = "Serena_Williams_0001.jpg Serena_Williams_0002.jpg " ] ||
+[ $rc = 0 ] && [ "$(ls msorted/'Person 0001' | tr '\n' ' ')" = "Serena_Williams_0001.jpg Serena_Williams_0002.jpg " ] ||
   { fail "sort of a moved library (exit $rc)"; cat merr2; }
 (cd moved && "$BIN" embed -src pics 2>/dev/null >../merr3)
 grep -q "0 photos embedded (0 faces), 2 unchanged" merr3 && "$BIN" info --db moved/embeddings.db | grep -q "relative paths start in $TP/moved\$" ||

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -54,10 +55,11 @@ static void test_fresh_dir(void **state) {
     char dest[300], got[400], err[256];
     int renamed = -1;
     snprintf(dest, sizeof dest, "%s/Sorted", dir);
-    assert_int_equal(sbf_output_fresh_dir(dest, got, sizeof got, &renamed, err, sizeof err), 0);
+    assert_int_equal(sbf_output_fresh_dir(dest, "Inside", got, sizeof got, &renamed, err, sizeof err), 0);
     assert_string_equal(got, dest);
     assert_int_equal(renamed, 0);
-    assert_int_equal(sbf_output_fresh_dir(dest, got, sizeof got, &renamed, err, sizeof err), 0);
+    /* an earlier output of ours: a sibling */
+    assert_int_equal(sbf_output_fresh_dir(dest, "Inside", got, sizeof got, &renamed, err, sizeof err), 0);
     char want[400];
     snprintf(want, sizeof want, "%s-2", dest);
     assert_string_equal(got, want);
@@ -67,17 +69,91 @@ static void test_fresh_dir(void **state) {
     write_file(want, "x");
     char dslash[310];
     snprintf(dslash, sizeof dslash, "%s/", dest);
-    assert_int_equal(sbf_output_fresh_dir(dslash, got, sizeof got, &renamed, err, sizeof err), 0);
+    assert_int_equal(sbf_output_fresh_dir(dslash, "Inside", got, sizeof got, &renamed, err, sizeof err), 0);
     snprintf(want, sizeof want, "%s-4", dest);
     assert_string_equal(got, want);
     /* each made folder carries the mark that keeps embed out of it */
     char mark[450];
     snprintf(mark, sizeof mark, "%s/%s", got, SBF_OUTPUT_MARKER);
     assert_true(exists(mark));
+    /* a folder of the user's: a visibly named folder inside it, never a sibling; without an inside name, siblings */
+    snprintf(dest, sizeof dest, "%s/mine", dir);
+    mkdir(dest, 0755);
+    assert_int_equal(sbf_output_fresh_dir(dest, "Inside", got, sizeof got, &renamed, err, sizeof err), 0);
+    snprintf(want, sizeof want, "%s/mine/Inside", dir);
+    assert_string_equal(got, want);
+    assert_int_equal(renamed, 1);
+    assert_int_equal(sbf_output_fresh_dir(dest, "Inside", got, sizeof got, &renamed, err, sizeof err), 0);
+    snprintf(want, sizeof want, "%s/mine/Inside-2", dir);
+    assert_string_equal(got, want);
+    assert_int_equal(sbf_output_fresh_dir(dest, NULL, got, sizeof got, &renamed, err, sizeof err), 0);
+    snprintf(want, sizeof want, "%s/mine-2", dir);
+    assert_string_equal(got, want);
+    /* "." inside an output of ours: the folder's own name with -N, never "./-2" */
+    char cwd[PATH_MAX];
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    snprintf(dest, sizeof dest, "%s/Sorted", dir);
+    assert_int_equal(chdir(dest), 0);
+    assert_int_equal(sbf_output_fresh_dir(".", "Inside", got, sizeof got, &renamed, err, sizeof err), 0);
+    assert_int_equal(chdir(cwd), 0);
+    char real[PATH_MAX];
+    assert_non_null(realpath(dir, real));
+    snprintf(want, sizeof want, "%.300s/Sorted-5", real);
+    assert_string_equal(got, want);
+    /* a file or a device: an error, nothing made */
+    snprintf(dest, sizeof dest, "%s/Sorted-3", dir);
+    assert_int_equal(sbf_output_fresh_dir(dest, "Inside", got, sizeof got, &renamed, err, sizeof err), -1);
+    assert_non_null(strstr(err, "exists and is not a folder"));
+    assert_int_equal(sbf_output_fresh_dir("/dev/null", "Inside", got, sizeof got, &renamed, err, sizeof err), -1);
+    assert_non_null(strstr(err, "/dev/null exists and is not a folder"));
+    assert_false(exists("/dev/null-2"));
     /* missing parent: a clear error */
     snprintf(dest, sizeof dest, "%s/no/such/parent", dir);
-    assert_int_equal(sbf_output_fresh_dir(dest, got, sizeof got, &renamed, err, sizeof err), -1);
+    assert_int_equal(sbf_output_fresh_dir(dest, "Inside", got, sizeof got, &renamed, err, sizeof err), -1);
     assert_non_null(strstr(err, "cannot create folder"));
+}
+
+static void test_names_fit(void **state) {
+    (void)state;
+    char out[600], base[300];
+    sbf_output_name("IMG_1.jpg", 1, out, sizeof out);
+    assert_string_equal(out, "IMG_1.jpg");
+    sbf_output_name("IMG_1.jpg", 3, out, sizeof out);
+    assert_string_equal(out, "IMG_1-3.jpg");
+    sbf_output_name(".hidden", 2, out, sizeof out);
+    assert_string_equal(out, ".hidden-2");
+    sbf_output_name("noext", 12, out, sizeof out);
+    assert_string_equal(out, "noext-12");
+    /* 255 bytes: the stem is shortened so "-2.jpg" fits */
+    memset(base, 'a', 251);
+    strcpy(base + 251, ".jpg");
+    sbf_output_name(base, 2, out, sizeof out);
+    assert_int_equal(strlen(out), 255);
+    assert_string_equal(out + 249, "-2.jpg");
+    /* never in the middle of a UTF-8 character: 125 two-byte letters and ".jpg" (254 bytes) */
+    for (int i = 0; i < 125; i++) memcpy(base + 2 * i, "\xc3\xa9", 2);
+    strcpy(base + 250, ".jpg");
+    sbf_output_name(base, 10, out, sizeof out);
+    assert_true(strlen(out) <= 255);
+    assert_string_equal(out + strlen(out) - 7, "-10.jpg");
+    size_t stem = strlen(out) - 7;
+    assert_int_equal(stem % 2, 0); /* whole characters only */
+    /* two 255-byte names that need a suffix are placed (the second shortened), not "File name too long" */
+    char src[600], out_dir[400], placed[900], err[256];
+    snprintf(out_dir, sizeof out_dir, "%s/long", dir);
+    mkdir(out_dir, 0755);
+    memset(base, 'b', 251);
+    strcpy(base + 251, ".jpg");
+    for (int k = 0; k < 2; k++) {
+        snprintf(src, sizeof src, "%s/long%d", dir, k);
+        mkdir(src, 0755);
+        snprintf(src, sizeof src, "%s/long%d/%s", dir, k, base);
+        write_file(src, k ? "two" : "one");
+        assert_int_equal(sbf_place_file(src, out_dir, NULL, SBF_PLACE_COPY, placed, sizeof placed, err, sizeof err), 0);
+    }
+    assert_string_equal(placed + strlen(placed) - 6, "-2.jpg");
+    assert_int_equal(strlen(strrchr(placed, '/') + 1), 255);
+    assert_string_equal(slurp(placed), "two");
 }
 
 static void test_place_modes(void **state) {
@@ -100,17 +176,18 @@ static void test_place_modes(void **state) {
     snprintf(out, sizeof out, "%s/out", dir);
     mkdir(out, 0755);
     /* copy: same base name from two folders never collides */
-    assert_int_equal(sbf_place_file(src1, out, SBF_PLACE_COPY, placed, sizeof placed, err, sizeof err), 0);
+    assert_int_equal(sbf_place_file(src1, out, NULL, SBF_PLACE_COPY, placed, sizeof placed, err, sizeof err), 0);
     assert_non_null(strstr(placed, "/out/IMG_1.jpg"));
     assert_string_equal(slurp(placed), "first photo");
     stat(placed, &s2);
     assert_true(s2.st_ino != s1.st_ino);
     assert_int_equal(s2.st_mtim.tv_sec, 1000000000); /* mtime kept */
-    assert_int_equal(sbf_place_file(src2, out, SBF_PLACE_COPY, placed, sizeof placed, err, sizeof err), 0);
+    assert_int_equal(sbf_place_file(src2, out, NULL, SBF_PLACE_COPY, placed, sizeof placed, err, sizeof err), 0);
     assert_non_null(strstr(placed, "/out/IMG_1-2.jpg"));
     assert_string_equal(slurp(placed), "second photo");
-    /* hard link */
-    assert_int_equal(sbf_place_file(src1, out, SBF_PLACE_LINK, placed, sizeof placed, err, sizeof err), 0);
+    /* hard link (the same file system: the check says so) */
+    assert_int_equal(sbf_link_check(src1, out), 0);
+    assert_int_equal(sbf_place_file(src1, out, NULL, SBF_PLACE_LINK, placed, sizeof placed, err, sizeof err), 0);
     assert_non_null(strstr(placed, "/out/IMG_1-3.jpg"));
     stat(placed, &s2);
     assert_true(s2.st_ino == s1.st_ino);
@@ -118,7 +195,8 @@ static void test_place_modes(void **state) {
     char cwd[PATH_MAX];
     assert_non_null(getcwd(cwd, sizeof cwd));
     assert_int_equal(chdir(dir), 0);
-    assert_int_equal(sbf_place_file("b/IMG_1.jpg", "out", SBF_PLACE_SYMLINK, placed, sizeof placed, err, sizeof err), 0);
+    assert_int_equal(
+        sbf_place_file("b/IMG_1.jpg", "out", NULL, SBF_PLACE_SYMLINK, placed, sizeof placed, err, sizeof err), 0);
     assert_string_equal(placed, "out/IMG_1-4.jpg");
     char target[PATH_MAX];
     ssize_t tl = readlink(placed, target, sizeof target - 1);
@@ -129,13 +207,14 @@ static void test_place_modes(void **state) {
     assert_string_equal(slurp(placed), "second photo");
     assert_int_equal(chdir(cwd), 0);
     /* dot files and names without extension */
-    assert_int_equal(sbf_place_file(src3, out, SBF_PLACE_COPY, placed, sizeof placed, err, sizeof err), 0);
-    assert_int_equal(sbf_place_file(src3, out, SBF_PLACE_COPY, placed, sizeof placed, err, sizeof err), 0);
+    assert_int_equal(sbf_place_file(src3, out, NULL, SBF_PLACE_COPY, placed, sizeof placed, err, sizeof err), 0);
+    assert_int_equal(sbf_place_file(src3, out, NULL, SBF_PLACE_COPY, placed, sizeof placed, err, sizeof err), 0);
     assert_non_null(strstr(placed, "/out/.hidden-2"));
     /* missing source: error, nothing left behind */
     char missing[300];
     snprintf(missing, sizeof missing, "%s/a/nope.jpg", dir);
-    assert_int_equal(sbf_place_file(missing, out, SBF_PLACE_COPY, placed, sizeof placed, err, sizeof err), -1);
+    assert_int_equal(sbf_place_file(missing, out, NULL, SBF_PLACE_COPY, placed, sizeof placed, err, sizeof err),
+                     ENOENT);
     assert_non_null(strstr(err, "cannot read"));
     char cmd[400];
     snprintf(cmd, sizeof cmd, "ls -A '%s' | grep -q sortbyface", out);
@@ -150,7 +229,7 @@ static void test_place_modes(void **state) {
     assert_int_equal(s3.st_mtim.tv_sec, 1000000000);
 }
 
-static void test_write_sorted(void **state) {
+static void test_write_tree(void **state) {
     (void)state;
     /* photos: p/a/x.jpg (faces 0,1 -> persons 1,2), p/b/x.jpg (person 1), p/c/y.png (two faces, both
      * person 1), p/d/none.jpg (no face), p/e/gone.jpg (missing on disk, person 2) */
@@ -179,13 +258,14 @@ static void test_write_sorted(void **state) {
             fs.boxes[f] = (sbf_box){10 * f, 20, 10 * f + 50, 70, 1.0, 0};
         }
     }
-    int labels[] = {0, 1, 0, 0, 0, 1};
+    const char *folder[] = {"Person 1", "Person 2", "Person 1", "Person 1", "Person 1", "Person 2"};
+    uint32_t person[] = {1, 2, 1, 1, 1, 2};
     char out[300];
     snprintf(out, sizeof out, "%s/sorted", dir);
     mkdir(out, 0755);
     sbf_sort_stats st;
-    assert_int_equal(sbf_write_sorted(&fs, labels, 2, out, SBF_PLACE_COPY, &st, NULL, NULL, err, sizeof err), 0);
-    assert_int_equal(st.persons, 2);
+    assert_int_equal(sbf_write_tree(&fs, folder, person, out, SBF_PLACE_COPY, &st, NULL, NULL, err, sizeof err), 0);
+    assert_int_equal(st.folders, 2);
     assert_int_equal(st.placed, 4);
     assert_int_equal(st.failed, 1);
     snprintf(path, sizeof path, "%s/Person 1/x.jpg", out);
@@ -212,9 +292,14 @@ static void test_write_sorted(void **state) {
              "%s/e/gone.jpg\t0\t50\t20\t100\t70\t2\t\n",
              base, base, base, base, base, base);
     assert_string_equal(slurp(path), want);
-    /* writing again into the same folder refuses (Person 1 exists) rather than mixing results */
-    assert_int_equal(sbf_write_sorted(&fs, labels, 2, out, SBF_PLACE_COPY, &st, NULL, NULL, err, sizeof err), -1);
+    /* writing again into the same folder refuses (Person 1 exists) rather than mixing results, and leaves
+     * nothing of its own behind */
+    assert_int_equal(sbf_write_tree(&fs, folder, person, out, SBF_PLACE_COPY, &st, NULL, NULL, err, sizeof err), -1);
     assert_non_null(strstr(err, "Person 1"));
+    snprintf(path, sizeof path, "%s/clusters.tsv", out);
+    assert_string_equal(slurp(path), want);
+    snprintf(path, sizeof path, "%s/Person 1/x.jpg", out);
+    assert_string_equal(slurp(path), "a/x.jpg");
     sbf_faceset_free(&fs);
 }
 
@@ -231,10 +316,8 @@ static void test_tsv_escape(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_fresh_dir),
-        cmocka_unit_test(test_place_modes),
-        cmocka_unit_test(test_write_sorted),
-        cmocka_unit_test(test_tsv_escape),
+        cmocka_unit_test(test_fresh_dir),  cmocka_unit_test(test_place_modes), cmocka_unit_test(test_names_fit),
+        cmocka_unit_test(test_write_tree), cmocka_unit_test(test_tsv_escape),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
