@@ -30,7 +30,7 @@ const char *nn_facenet_precision(const nn_facenet *net);
 /* Faces run through the network together in one pass (default 2; ~4 MB of arena per face per thread). */
 void nn_facenet_set_batch(nn_facenet *net, int batch);
 /* Of a weight file without loading it: 1 an int8 FaceNet file, 0 a float32 or float16 one, -1 (reason in
- * err) when it cannot be read or is not a FaceNet file.  (nn/facenet_q.c) */
+ * err) when it is not a FaceNet file, -2 when it cannot be opened or read as a weight file.  (nn/facenet_q.c) */
 int nn_facenet_file_int8(const char *path, char *err, size_t errlen);
 /* The int8 kernels an int8 file loaded now would run: "scalar", "avx2", "avx512vnni", "neon" (widening) or
  * "neondot" (sdot); they follow the ISA level in force (nn/cpu.h).  (nn/facenet_q.c) */

@@ -470,7 +470,7 @@ int nn_fq_is_int8(const nnw_file *f) {
 
 int nn_facenet_file_int8(const char *path, char *err, size_t errlen) {
     nnw_file *f = nnw_open(path, err, errlen);
-    if (!f) return -1;
+    if (!f) return -2;
     const nnw_tensor *t = nnw_find(f, "Conv2d_2a_3x3_kernel");
     int r = !t ? -1 : t->dtype == NNW_I8;
     if (r < 0) snprintf(err, errlen, "not a FaceNet weight file (no Conv2d_2a_3x3_kernel)");

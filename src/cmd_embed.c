@@ -195,6 +195,12 @@ static int embed_args(embed_run *r) {
     const char *src = NULL, *upsample_s = "auto", *lm = NULL;
     int threads = 0, processes = 0, min_face = -1, max_pixels = 100000000;
     r->db = SBF_DEFAULT_DB;
+    char model_help[320];
+    snprintf(model_help, sizeof model_help,
+             "FaceNet model: float32, int8 (the same network in int8 arithmetic: faster, embeddings slightly "
+             "different; see README) or a weight file; a new database gets %s (the default on this CPU), an "
+             "existing one keeps the model it was made with (another is refused)",
+             sbf_model_name(sbf_model_default()));
     const sbf_opt opts[] = {
         {"src", NULL, SBF_OPT_STRING, &src, "DIR",
          "folder of photos to embed (also accepted as plain arguments, several allowed)"},
@@ -214,9 +220,7 @@ static int embed_args(embed_run *r) {
         {"f16", NULL, SBF_OPT_FLAG, &r->f16, NULL, "store embeddings as float16 (half the size)"},
         {"landmarks-model", NULL, SBF_OPT_STRING, &lm, "FILE",
          "dlib 68-point model (default: Debian's libdlib-data file)"},
-        {"model", NULL, SBF_OPT_STRING, &r->model_s, "float32|int8|FILE",
-         "FaceNet model: float32, int8 (int8 arithmetic, faster; see README) or a weight file; a new database gets "
-         "the default of this CPU, an existing one keeps the model it was made with (another is refused)"},
+        {"model", NULL, SBF_OPT_STRING, &r->model_s, "float32|int8|FILE", model_help},
         {"verbose", "v", SBF_OPT_FLAG, &r->verbose, NULL,
          "also name on stderr each photo with no face, each file in a format it cannot decode and each second "
          "name of one file"},

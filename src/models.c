@@ -58,6 +58,10 @@ int sbf_model_flag(const char *flag, sbf_model *m, const char **path, char *err,
     if (!sbf_model_parse(flag, m)) return 0;
     char e[256];
     const int q = nn_facenet_file_int8(flag, e, sizeof e);
+    if (q == -2 && (strchr(flag, '/') || strchr(flag, '.'))) { /* a file named, not readable: the model is missing */
+        snprintf(err, errlen, "%s: %s", flag, e);
+        return -2;
+    }
     if (q < 0) {
         snprintf(err, errlen, "--model %s: not float32, int8 or a FaceNet weight file (%s)", flag, e);
         return -1;

@@ -30,7 +30,9 @@ sbf_model sbf_model_default(void); /* on this CPU, at the level in force */
 
 /* A --model value: a model name, or the path of a FaceNet weight file, whose arithmetic names its model (int8
  * file: int8; float32 or float16 file: float32).  *m gets the model, *path the file to load (NULL for a name:
- * the model's file, found by sbf_model_path).  0, or -1 with a one-line reason in err (file unreadable). */
+ * the model's file, found by sbf_model_path).  0; -1 with a one-line reason in err when the value is neither a
+ * name nor a FaceNet weight file (a usage error); -2 with "FILE: reason" when it names a file (it holds a '/' or
+ * a '.') that cannot be opened or read (the model is missing: fatal). */
 int sbf_model_flag(const char *flag, sbf_model *m, const char **path, char *err, size_t errlen);
 
 /* The database rule, pure: recorded = the database's "model" setting (NULL when it has none), photos = how many

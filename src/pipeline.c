@@ -106,9 +106,10 @@ int sbf_pipeline_db_model(sbf_pipeline_opts *o, const sbf_store *st, const char 
     sbf_model flag_model = SBF_MODEL_FLOAT32;
     const char *path = NULL;
     char why[512];
-    if (model_flag && sbf_model_flag(model_flag, &flag_model, &path, why, sizeof why)) {
+    int frc = model_flag ? sbf_model_flag(model_flag, &flag_model, &path, why, sizeof why) : 0;
+    if (frc) {
         fprintf(stderr, "sortbyface %s: %s\n", verb, why);
-        return 2;
+        return frc == -2 ? 3 : 2;
     }
     const char *rec = st ? sbf_store_get_setting(st, SBF_SETTING_MODEL) : NULL;
     sbf_store_stats ss = {0};

@@ -53,8 +53,8 @@ const char *sbf_pipeline_db_rule(const sbf_store *st, int *recorded);
  * weight file) and the database st (NULL: none, as a new database) decide o->model and o->facenet_model: a new
  * database gets the flag's model or the default (sbf_model_default), an existing one keeps its model (one with
  * photos but no "model" setting is float32), and an explicit --model that differs is a usage error (2, said
- * with the reason); a --model that is neither a name nor a FaceNet weight file is 2, an unknown recorded model
- * 3.  0 otherwise.  Embed records o->model in a database it writes. */
+ * with the reason); a --model that is neither a name nor a FaceNet weight file is 2, a weight file named that
+ * cannot be read 3 (the model is missing), an unknown recorded model 3.  0 otherwise.  Embed records o->model in a database it writes. */
 int sbf_pipeline_db_model(sbf_pipeline_opts *o, const sbf_store *st, const char *verb, const char *db,
                           const char *model_flag);
 /* The database's model name as above ("float32" for an old database with photos), NULL for a new, empty

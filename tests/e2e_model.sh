@@ -92,6 +92,10 @@ cp old.db old.before
 [ $rc = 2 ] && [ ! -e n.db ] && grep -q "^sortbyface embed: --model Int8: not float32, int8 or a FaceNet weight file" err && ok || { fail "--model Int8 (exit $rc)"; cat err; }
 "$BIN" embed lib --db n.db --model "$TOP/weights/shape-68.sbfw" -q 2>err; rc=$?
 [ $rc = 2 ] && [ ! -e n.db ] && grep -q "not a FaceNet weight file" err && ok || { fail "--model with the landmark model (exit $rc)"; cat err; }
+"$BIN" embed lib --db n.db --model "$T/none.sbfw" -q 2>err; rc=$?
+[ $rc = 3 ] && [ ! -e n.db ] && grep -qx "sortbyface embed: $T/none.sbfw: cannot open: No such file or directory" err && ok ||
+  { fail "--model naming a missing file: the model is missing (exit $rc)"; cat err; }
+"$BIN" embed --help | grep -q "a new database gets float32 (the default on this CPU)" && ok || fail "embed --help names the default"
 for v in embed find represent; do
   "$BIN" $v --help | grep -q -- "--model float32|int8|FILE" && ok || fail "$v --help names the models"
 done

@@ -127,6 +127,9 @@ static void test_flag(void **state) {
     assert_true(strstr(err, "not float32, int8 or a FaceNet weight file (not a FaceNet weight file") != NULL);
     assert_int_equal(sbf_model_flag("Int8", &m, &path, err, sizeof err), -1);
     assert_true(strstr(err, "--model Int8: not float32, int8 or a FaceNet weight file") == err);
+    /* a file named that is not there: the model is missing (fatal), not a usage error */
+    assert_int_equal(sbf_model_flag("/nonexistent/facenet.sbfw", &m, &path, err, sizeof err), -2);
+    assert_true(strstr(err, "/nonexistent/facenet.sbfw: ") == err);
 }
 
 /* Through a real database file. */
