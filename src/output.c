@@ -1,5 +1,6 @@
 /* src/output.c — output folders and photo placement; see src/output.h. */
 #include "src/output.h"
+#include "src/path.h"
 #include "src/util.h"
 #include "src/walk.h"
 
@@ -145,7 +146,7 @@ void sbf_output_name(const char *base, int k, char *out, size_t n) {
 
 /* 0, or an errno with the reason in err. */
 static int copy_to_temp(const char *src, const char *dir, char *tmp, size_t tmplen, char *err, size_t errlen) {
-    int in = open(src, O_RDONLY | O_CLOEXEC);
+    int in = sbf_path_open(src, O_RDONLY | O_CLOEXEC); /* (a photo's path may be longer than PATH_MAX) */
     if (in < 0) {
         int e = errno;
         seterr(err, errlen, "cannot read: %s", strerror(e));
@@ -201,6 +202,19 @@ static int copy_to_temp(const char *src, const char *dir, char *tmp, size_t tmpl
     return 0;
 }
 
+/* link(2) of a photo whose path may be longer than PATH_MAX (then through /proc/self/fd, following it). */
+static int link_photo(const char *src, const char *target) {
+    char buf[64];
+    int fd, e;
+    const char *s = sbf_path_short(src, buf, sizeof buf, &fd);
+    if (!s) return -1;
+    int rc = fd < 0 ? link(s, target) : linkat(AT_FDCWD, s, AT_FDCWD, target, AT_SYMLINK_FOLLOW);
+    e = errno;
+    if (fd >= 0) close(fd);
+    errno = e;
+    return rc;
+}
+
 int sbf_place_file(const char *src, const char *dir, const char *name, sbf_place_mode mode, char *placed,
                    size_t placed_len, char *err, size_t errlen) {
     const char *base = strrchr(src, '/');
@@ -214,14 +228,17 @@ int sbf_place_file(const char *src, const char *dir, const char *name, sbf_place
     if (mode == SBF_PLACE_COPY && (e = copy_to_temp(src, dir, tmp, sizeof tmp, err, errlen))) return e;
     if (mode == SBF_PLACE_SYMLINK && !realpath(src, abs)) {
         e = errno;
-        seterr(err, errlen, "cannot resolve: %s", strerror(e));
+        if (e == ENAMETOOLONG)
+            seterr(err, errlen, "its path is too long for a symlink (over %d bytes); --copy or --link places it",
+                   PATH_MAX);
+        else seterr(err, errlen, "cannot resolve: %s", strerror(e));
         return e ? e : ENOENT;
     }
     for (int k = 1; k < 1000000; k++) {
         sbf_output_name(base, k, nm, sizeof nm);
         snprintf(target, sizeof target, "%s/%s", dir, nm);
         int rc = mode == SBF_PLACE_COPY   ? link(tmp, target)
-                 : mode == SBF_PLACE_LINK ? link(src, target)
+                 : mode == SBF_PLACE_LINK ? link_photo(src, target)
                                           : symlink(abs, target);
         if (rc == 0) {
             if (mode == SBF_PLACE_COPY) unlink(tmp);
@@ -245,7 +262,7 @@ int sbf_link_check(const char *src, const char *dir) {
     char t[PATH_MAX + 64];
     snprintf(t, sizeof t, "%s/.sortbyface-linktest-%ld", dir, (long)getpid());
     unlink(t);
-    if (link(src, t) != 0) return errno;
+    if (link_photo(src, t) != 0) return errno;
     unlink(t);
     return 0;
 }

@@ -192,6 +192,16 @@ while [ "$p" != deep ]; do mv "$p" "${p%/d}/$n"; p=${p%/d}; done
 "$BIN" info --db deep.db --faces --no-embeddings | grep -q '"path":"deep/ddd.*ddd/photo.jpg","face":0' && ok || fail "the long path is stored"
 "$BIN" embed -src deep --db deep.db >out 2>err
 grep -q "^0 photos embedded (0 faces), 1 unchanged" out && ok || { fail "a long path: unchanged on the next run"; cat out err; }
+# ... and sort copies it and hard-links it (and says why it cannot symlink it)
+"$BIN" sort --db deep.db -dest deepout --min-faces 1 >out 2>err; rc=$?
+[ $rc = 0 ] && cmp -s "deepout/Person 0001/photo.jpg" "$L/Colin_Powell/Colin_Powell_0001.jpg" && ok ||
+  { fail "sort copies a photo whose path is over PATH_MAX (exit $rc)"; cat out err; }
+"$BIN" sort --db deep.db -dest deeplink --min-faces 1 --link >out 2>err; rc=$?
+[ $rc = 0 ] && [ "$(stat -c %h "deeplink/Person 0001/photo.jpg")" = 2 ] && ok ||
+  { fail "sort hard-links a photo whose path is over PATH_MAX (exit $rc)"; cat out err; }
+"$BIN" sort --db deep.db -dest deepsym --min-faces 1 --symlink >out 2>err; rc=$?
+[ $rc = 1 ] && grep -q "photo.jpg: its path is too long for a symlink" err && ok ||
+  { fail "--symlink of a path over PATH_MAX: one line naming it (exit $rc)"; cat out err; }
 # a database made in a folder whose absolute path is over 255 bytes records it: sort works from anywhere
 lb=$T/long-$(printf 'b%.0s' $(seq 1 120))/$(printf 'c%.0s' $(seq 1 150))
 mkdir -p "$lb/pics" && cp "$L"/Serena_Williams/Serena_Williams_000[123].jpg "$lb/pics/"

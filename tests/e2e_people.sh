@@ -79,6 +79,10 @@ check 'grep -q "^sort: moved: Person 0003/Hugo_Chavez_0004.jpg: that face is per
   grep -q "^sort: Alice/notes.txt: not placed by sort; it is yours and left as it is$" out2' "edits read: $(cat out2)"
 want2="./Alice/AJ_Cook_0001.jpg ./Alice/Colin_Powell_0001.jpg ./Alice/Colin_Powell_0002.jpg ./Alice/Colin_Powell_0003.jpg ./Alice/Colin_Powell_0004.jpg ./Alice/Colin_Powell_0005.jpg ./Alice/notes.txt ./Person 0002/Hugo_Chavez_0001.jpg ./Person 0002/Hugo_Chavez_0002.jpg ./Person 0002/Hugo_Chavez_0003.jpg ./Person 0002/Hugo_Chavez_0005.jpg ./Person 0003/Hugo_Chavez_0004.jpg ./Person 0003/Serena_Williams_0001.jpg ./Person 0003/Serena_Williams_0002.jpg ./Person 0003/Serena_Williams_0003.jpg ./Person 0003/Serena_Williams_0004.jpg ./Person 0004/Tony_Blair_0001.jpg ./Person 0004/Tony_Blair_0002.jpg ./Person 0004/Tony_Blair_0003.jpg ./Person 0007/Jean_Chretien_0001.jpg ./Person 0007/Jean_Chretien_0002.jpg ./Unknown/Aaron_Eckhart_0001.jpg ./Unknown/Tony_Blair_0004.jpg "
 check '[ "$(files $D)" = "$want2" ]' "second layout: $(files $D)"
+# the page shows the people as the folder has them: the name, the numbers, Unknown (one notion of a person)
+check 'grep -q "<section class=\"person\" id=\"p1\" data-name=\"Alice\">" $D/index.html && grep -q "data-name=\"Person 0007\"" $D/index.html &&
+  grep -q "<section class=\"unknown\" id=\"unknown\" data-name=\"Unknown\">" $D/index.html && ! grep -q "data-name=\"Person 0001\"" $D/index.html' \
+  "the page after the edits: $(grep "<section" $D/index.html)"
 cp $D/clusters.tsv ../night2-clusters.tsv
 check '[ "$(cat $D/Alice/notes.txt)" = "my notes" ] && [ "$(stat -c %Y $D/Alice/notes.txt)" = "$(date -d 2001-02-03 +%s)" ]' "the user's file was touched"
 check 'cmp -s "$D/Alice/Colin_Powell_0005.jpg" lib/Colin_Powell/Colin_Powell_0005.jpg && cmp -s "$D/Person 0003/Hugo_Chavez_0004.jpg" lib/Hugo_Chavez/Hugo_Chavez_0004.jpg' \
