@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <jpeglib.h>
+#include "tests/helpers/jpeg-encode.h"
 #include <stb/stb_image_write.h>
 #include <webp/encode.h>
 #include "nn/half.h"
@@ -196,28 +197,8 @@ static void hand_gif(const char *name, int interlace, int local_table) {
 
 /* A JPEG through libjpeg's encoder from pix (comp 3: RGB in; 4: pix read as C,M,Y,K). */
 static void libjpeg_file(const char *name, int comp, J_COLOR_SPACE store_as, int progressive) {
-    struct jpeg_compress_struct c;
-    struct jpeg_error_mgr e;
-    unsigned char *mem = NULL;
-    unsigned long len = 0;
-    c.err = jpeg_std_error(&e);
-    jpeg_create_compress(&c);
-    jpeg_mem_dest(&c, &mem, &len);
-    c.image_width = W;
-    c.image_height = H;
-    c.input_components = comp;
-    c.in_color_space = comp == 4 ? JCS_CMYK : JCS_RGB;
-    jpeg_set_defaults(&c);
-    jpeg_set_colorspace(&c, store_as);
-    jpeg_set_quality(&c, 90, TRUE);
-    if (progressive) jpeg_simple_progression(&c);
-    jpeg_start_compress(&c, TRUE);
-    while (c.next_scanline < c.image_height) {
-        JSAMPROW row = pix + (size_t)c.next_scanline * W * comp;
-        jpeg_write_scanlines(&c, &row, 1);
-    }
-    jpeg_finish_compress(&c);
-    jpeg_destroy_compress(&c);
+    unsigned long len;
+    unsigned char *mem = test_jpeg_encode(pix, W, H, comp, store_as, progressive, 90, &len);
     save("image", name, mem, len);
     free(mem);
 }

@@ -28,10 +28,10 @@ typedef struct {
     /* the phases' results */
     sbf_faceset fs; /* the database's faces */
     sbf_pipeline *pl;
-    sbf_photo_job job;   /* the query photo */
-    int face;            /* --face N: which of its faces (-1: the largest) */
-    int q;               /* the query face: index into job.faces */
-    char *take;          /* take[p]: photo p of fs shows the person (never the query photo itself) */
+    sbf_photo_job job; /* the query photo */
+    int face;          /* --face N: which of its faces (-1: the largest) */
+    int q;             /* the query face: index into job.faces */
+    char *take;        /* take[p]: photo p of fs shows the person (never the query photo itself) */
     int ntake;
     int *members, nm;    /* the faces of the query's cluster (for the people page) */
     char **placed_names; /* placed_names[p]: where photo p went, relative to chosen (for the people page) */
@@ -92,7 +92,9 @@ static int find_args(find_run *r) {
         "existing folder, a new folder Found-NAME inside it (NAME: ME's name); either is said on stderr.\n"
         "A full disk stops the run with one line and leaves nothing half-written.\n"
         "DIR/index.html shows the person's faces: open it in a browser.",
-        opts, 0, 0};
+        opts,
+        0,
+        0};
     int npos, rc;
     char **pos;
     if ((rc = sbf_parse(&spec, r->argc, r->argv, &npos, &pos))) return rc == 1 ? SBF_VERB_DONE : rc;
@@ -148,9 +150,18 @@ static int find_query(find_run *r) {
         return 3;
     }
     j->path = r->src;
-    if (sbf_pipeline_run(r->pl, j, 1, r->err, sizeof r->err)) { sbf_error("%s", r->err); return 3; }
-    if (j->failed) { sbf_file_error(r->src, j->err); return 1; }
-    if (j->nfaces == 0) { sbf_file_error(r->src, "no face found; the query photo must show the person's face"); return 1; }
+    if (sbf_pipeline_run(r->pl, j, 1, r->err, sizeof r->err)) {
+        sbf_error("%s", r->err);
+        return 3;
+    }
+    if (j->failed) {
+        sbf_file_error(r->src, j->err);
+        return 1;
+    }
+    if (j->nfaces == 0) {
+        sbf_file_error(r->src, "no face found; the query photo must show the person's face");
+        return 1;
+    }
     char m[240];
     if (r->face >= 0) {
         for (r->q = 0; r->q < j->nfaces && j->faces[r->q].index != r->face; r->q++) {}
@@ -167,14 +178,17 @@ static int find_query(find_run *r) {
             long area = (c->right - c->left + 1) * (c->bottom - c->top + 1);
             if (area > best) best = area, r->q = i;
         }
-        snprintf(m, sizeof m, "%d faces found; finding face %d, the largest (--face N picks another: 0 to %d, numbered "
-                 "as in clusters.tsv)", j->nfaces, j->faces[r->q].index, j->nfaces - 1);
+        snprintf(m, sizeof m,
+                 "%d faces found; finding face %d, the largest (--face N picks another: 0 to %d, numbered "
+                 "as in clusters.tsv)",
+                 j->nfaces, j->faces[r->q].index, j->nfaces - 1);
         sbf_file_error(r->src, m);
     }
     const sbf_box *b = &j->faces[r->q].box;
     long side = b->right - b->left + 1;
     if (side < SBF_CROP) {
-        snprintf(m, sizeof m, "warning: the face is only %ld px wide (less than %d); matches may be less reliable", side, SBF_CROP);
+        snprintf(m, sizeof m, "warning: the face is only %ld px wide (less than %d); matches may be less reliable",
+                 side, SBF_CROP);
         sbf_file_error(r->src, m);
     }
     return 0;

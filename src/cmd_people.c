@@ -177,32 +177,35 @@ static int parse(const sbf_cmd_spec *spec, int argc, char **argv, char ***pos, i
     { "db", NULL, SBF_OPT_STRING, &(r).db, "FILE", "embeddings database (default " SBF_DEFAULT_DB ")" }
 #define AFTER "The change is stored at once; the next 'sortbyface sort' updates the folders."
 
+/* The start of a listing verb (people, corrections): --db and --json parsed, the database loaded.  0 to go on,
+ * else the exit status (help printed: SBF_VERB_DONE, returned as 0 by the caller). */
+static int list_start(pv_run *r, int *json, const char *usage, const char *summary, const char *details,
+                      const char *json_help, int argc, char **argv) {
+    const sbf_opt opts[] = {DB_OPT(*r), {"json", NULL, SBF_OPT_FLAG, json, NULL, json_help}, {0}};
+    const sbf_cmd_spec spec = {r->verb, usage, summary, details, opts, 0, 0};
+    int rc, npos;
+    char **pos = NULL;
+    if ((rc = parse(&spec, argc, argv, &pos, &npos))) return rc;
+    free(pos);
+    if ((rc = pv_load(r))) pv_free(r);
+    return rc;
+}
+
 /* ---- people ---------------------------------------------------------------------------------------- */
 int sbf_cmd_people(int argc, char **argv) {
     pv_run r = {.verb = "people", .db = SBF_DEFAULT_DB};
-    int json = 0, rc, npos;
-    char **pos = NULL;
-    const sbf_opt opts[] = {
-        DB_OPT(r), {"json", NULL, SBF_OPT_FLAG, &json, NULL, "one JSON object per person and line"}, {0}};
-    const sbf_cmd_spec spec = {
-        "people",
-        "people [--db FILE] [--json]",
-        "List the people the database keeps.",
-        "One line per person: number, name, faces, photos and folder in the managed output folder (hidden\n"
-        "people have none; people with fewer than --min-faces faces share " SBF_UNKNOWN_FOLDER
-        "/).  Named people first,\n"
-        "then by number, then the people of " SBF_UNKNOWN_FOLDER
-        "/ and the hidden ones.  --json: {\"number\", \"name\"\n"
-        "(null when none), \"faces\", \"photos\", \"folder\" (null when hidden), \"hidden\", \"unknown\"} per line.",
-        opts,
-        0,
-        0};
-    if ((rc = parse(&spec, argc, argv, &pos, &npos))) return rc == SBF_VERB_DONE ? 0 : rc;
-    free(pos);
-    if ((rc = pv_load(&r))) {
-        pv_free(&r);
-        return rc;
-    }
+    int json = 0, rc;
+    if ((rc = list_start(
+             &r, &json, "people [--db FILE] [--json]", "List the people the database keeps.",
+             "One line per person: number, name, faces, photos and folder in the managed output folder (hidden\n"
+             "people have none; people with fewer than --min-faces faces share " SBF_UNKNOWN_FOLDER
+             "/).  Named people first,\n"
+             "then by number, then the people of " SBF_UNKNOWN_FOLDER
+             "/ and the hidden ones.  --json: {\"number\", \"name\"\n"
+             "(null when none), \"faces\", \"photos\", \"folder\" (null when hidden), \"hidden\", \"unknown\"} per "
+             "line.",
+             "one JSON object per person and line", argc, argv)))
+        return rc == SBF_VERB_DONE ? 0 : rc;
     sbf_people_view v;
     if (sbf_people_view_build(&r.pp, &r.fs, r.fid, r.pp.min_faces, &v)) {
         sbf_error("out of memory");
@@ -523,27 +526,17 @@ static void describe(const sbf_people *pp, const sbf_correction *c, FILE *out) {
 
 int sbf_cmd_corrections(int argc, char **argv) {
     pv_run r = {.verb = "corrections", .db = SBF_DEFAULT_DB};
-    int json = 0, rc, npos;
-    char **pos = NULL;
-    const sbf_opt opts[] = {
-        DB_OPT(r), {"json", NULL, SBF_OPT_FLAG, &json, NULL, "one JSON object per correction and line"}, {0}};
-    const sbf_cmd_spec spec = {
-        "corrections",
-        "corrections [--db FILE] [--json]",
-        "List the corrections the database keeps, oldest first.",
-        "Each line: its id (for 'sortbyface withdraw ID'), when, where it came from (a verb, or an edit of the\n"
-        "managed folder), and what it says.  --json: {\"id\", \"time\" (seconds since 1970), \"kind\" (is, is-not,\n"
-        "ignore, hide, merge), \"from\" (verb, folder), \"person\", \"other\" (merge: the person merged), \"note\",\n"
-        "\"faces\": [{\"path\", \"face\"}]} per line.",
-        opts,
-        0,
-        0};
-    if ((rc = parse(&spec, argc, argv, &pos, &npos))) return rc == SBF_VERB_DONE ? 0 : rc;
-    free(pos);
-    if ((rc = pv_load(&r))) {
-        pv_free(&r);
-        return rc;
-    }
+    int json = 0, rc;
+    if ((rc = list_start(
+             &r, &json, "corrections [--db FILE] [--json]", "List the corrections the database keeps, oldest first.",
+             "Each line: its id (for 'sortbyface withdraw ID'), when, where it came from (a verb, or an edit of the\n"
+             "managed folder), and what it says.  --json: {\"id\", \"time\" (seconds since 1970), \"kind\" (is, "
+             "is-not,\n"
+             "ignore, hide, merge), \"from\" (verb, folder), \"person\", \"other\" (merge: the person merged), "
+             "\"note\",\n"
+             "\"faces\": [{\"path\", \"face\"}]} per line.",
+             "one JSON object per correction and line", argc, argv)))
+        return rc == SBF_VERB_DONE ? 0 : rc;
     for (int k = 0; k < r.pp.ncorr; k++) {
         const sbf_correction *c = &r.pp.corr[k];
         if (json) {

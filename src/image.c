@@ -724,67 +724,7 @@ static int decode(const unsigned char *buf, size_t len, int allow_tga, long long
 
 /* The file into b->file (reused); NULL with err on failure. */
 static unsigned char *read_into(const char *path, sbf_image_buffers *b, size_t *len, char *err, size_t errlen) {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        snprintf(err, errlen, "cannot open: %s", strerror(errno));
-        return NULL;
-    }
-    struct stat st;
-    if (fstat(fd, &st) != 0) {
-        snprintf(err, errlen, "cannot stat: %s", strerror(errno));
-        close(fd);
-        return NULL;
-    }
-    if (S_ISDIR(st.st_mode)) {
-        snprintf(err, errlen, "is a directory");
-        close(fd);
-        return NULL;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        snprintf(err, errlen, "not a regular file");
-        close(fd);
-        return NULL;
-    }
-    if ((unsigned long long)st.st_size > MAX_FILE_BYTES) {
-        snprintf(err, errlen, "file too large (%lld bytes, limit %zu)", (long long)st.st_size, MAX_FILE_BYTES);
-        close(fd);
-        return NULL;
-    }
-    size_t got = 0;
-    if (ensure(&b->file, &b->file_cap, (size_t)st.st_size + 1)) {
-        snprintf(err, errlen, "out of memory");
-        close(fd);
-        return NULL;
-    }
-    for (;;) {
-        if (got + 1 >= b->file_cap) { /* file grew while reading */
-            if (b->file_cap > MAX_FILE_BYTES) {
-                snprintf(err, errlen, "file too large");
-                close(fd);
-                return NULL;
-            }
-            uint8_t *nb = realloc(b->file, b->file_cap * 2);
-            if (!nb) {
-                snprintf(err, errlen, "out of memory");
-                close(fd);
-                return NULL;
-            }
-            b->file = nb;
-            b->file_cap *= 2;
-        }
-        ssize_t r = read(fd, b->file + got, b->file_cap - 1 - got);
-        if (r < 0) {
-            if (errno == EINTR) continue;
-            snprintf(err, errlen, "read error: %s", strerror(errno));
-            close(fd);
-            return NULL;
-        }
-        if (r == 0) break;
-        got += (size_t)r;
-    }
-    close(fd);
-    *len = got;
-    return b->file;
+    return sbf_read_into(path, &b->file, &b->file_cap, len, MAX_FILE_BYTES, err, errlen) ? NULL : b->file;
 }
 
 int sbf_image_load_reuse(const char *path, long long max_pixels, sbf_image_buffers *b, char *err, size_t errlen) {

@@ -248,9 +248,7 @@ static int scan(sbf_managed *m, int clean) {
         struct stat st;
         if (!fp) rc = -1;
         else if (top_skipped(nm)) { /* (temp files of ours: a copy, a link check, clusters.tsv, killed) */
-            if (clean && (our_temp(nm) || our_tmp_write(nm)) && lstat(fp, &st) == 0 &&
-                S_ISREG(st.st_mode))
-                unlink(fp);
+            if (clean && (our_temp(nm) || our_tmp_write(nm)) && lstat(fp, &st) == 0 && S_ISREG(st.st_mode)) unlink(fp);
         } else if (lstat(fp, &st) == 0) {
             if (S_ISDIR(st.st_mode)) {
                 if (nm[0] != '.') rc = scan_dir(m, nm, 1, clean);
@@ -500,6 +498,13 @@ static uint32_t person_for_folder(sbf_people *pp, const char *top, smap *newp, F
     return np->number;
 }
 
+/* "sort: folder OLD/ renamed to NEW/" (the rest of the line is the caller's). */
+static void say_renamed(FILE *out, const char *old, const char *new_name) {
+    fprintf(out, "sort: folder ");
+    sbf_tsv_escape(out, old);
+    fprintf(out, "/ renamed to ");
+    sbf_tsv_escape(out, new_name);
+}
 int sbf_managed_read_edits(sbf_managed *m, sbf_people *pp, FILE *out, sbf_managed_stats *st) {
     if (scan(m, 0)) return -1;
     int n = pp->nplaced, rc = -1;
@@ -601,10 +606,7 @@ int sbf_managed_read_edits(sbf_managed *m, sbf_people *pp, FILE *out, sbf_manage
         if (q && q != p && (q->name || !strncmp(nt, "Person ", 7))) {
             uint32_t id = sbf_people_merge(pp, pn, q->number, SBF_FROM_FOLDER);
             if (out) {
-                fprintf(out, "sort: folder ");
-                sbf_tsv_escape(out, oldtop[k]);
-                fprintf(out, "/ renamed to ");
-                sbf_tsv_escape(out, nt);
+                say_renamed(out, oldtop[k], nt);
                 fprintf(out, "/: person %u joins person %u, who has that name (correction %u)\n", pn, q->number, id);
             }
             st->corrections++;
@@ -612,19 +614,13 @@ int sbf_managed_read_edits(sbf_managed *m, sbf_people *pp, FILE *out, sbf_manage
             set_str(&p->name, nt);
             set_str(&p->folder, nt);
             if (out) {
-                fprintf(out, "sort: folder ");
-                sbf_tsv_escape(out, oldtop[k]);
-                fprintf(out, "/ renamed to ");
-                sbf_tsv_escape(out, nt);
+                say_renamed(out, oldtop[k], nt);
                 fprintf(out, "/: person %u is named so\n", pn);
             }
         } else if (p) {
             set_str(&p->folder, nt);
             if (out) {
-                fprintf(out, "sort: folder ");
-                sbf_tsv_escape(out, oldtop[k]);
-                fprintf(out, "/ renamed to ");
-                sbf_tsv_escape(out, nt);
+                say_renamed(out, oldtop[k], nt);
                 fprintf(out, "/: not used as a name (%s); sort names it back\n", why);
             }
         }

@@ -191,72 +191,60 @@ int sbf_write_file_atomic(const char *path, const void *data, size_t len, int ov
     return 0;
 }
 
-void *sbf_read_file(const char *path, size_t *len, size_t max_len, char *err, size_t errlen) {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+int sbf_read_into(const char *path, unsigned char **buf, size_t *cap, size_t *len, size_t max_len, char *err,
+                  size_t errlen) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK); /* (a FIFO must not block the run: refused below) */
     if (fd < 0) {
         snprintf(err, errlen, "cannot open: %s", strerror(errno));
-        return NULL;
+        return -1;
     }
     struct stat st;
-    if (fstat(fd, &st) != 0) {
-        snprintf(err, errlen, "cannot stat: %s", strerror(errno));
-        close(fd);
-        return NULL;
+    const char *why = NULL;
+    if (fstat(fd, &st) != 0) snprintf(err, errlen, "cannot stat: %s", strerror(errno)), why = err;
+    else if (S_ISDIR(st.st_mode)) why = "is a directory";
+    else if (!S_ISREG(st.st_mode)) why = "not a regular file";
+    else if ((unsigned long long)st.st_size > max_len)
+        snprintf(err, errlen, "file too large (%lld bytes, limit %zu)", (long long)st.st_size, max_len), why = err;
+    size_t got = 0, need = why ? 0 : (size_t)st.st_size + 1;
+    if (!why && *cap < need) { /* (contents not kept) */
+        free(*buf);
+        *cap = 0;
+        if (!(*buf = malloc(need))) why = "out of memory";
+        else *cap = need;
     }
-    if (S_ISDIR(st.st_mode)) {
-        snprintf(err, errlen, "is a directory");
-        close(fd);
-        return NULL;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        snprintf(err, errlen, "not a regular file");
-        close(fd);
-        return NULL;
-    }
-    if ((unsigned long long)st.st_size > max_len) {
-        snprintf(err, errlen, "file too large (%lld bytes, limit %zu)", (long long)st.st_size, max_len);
-        close(fd);
-        return NULL;
-    }
-    size_t cap = (size_t)st.st_size + 1, got = 0;
-    char *buf = malloc(cap);
-    if (!buf) {
-        snprintf(err, errlen, "out of memory");
-        close(fd);
-        return NULL;
-    }
-    for (;;) {
-        if (got + 1 >= cap) { /* file grew while reading */
-            if (cap > max_len) {
-                snprintf(err, errlen, "file too large");
-                free(buf);
-                close(fd);
-                return NULL;
-            }
-            char *nb = realloc(buf, cap * 2);
+    while (!why) {
+        if (got + 1 >= *cap) { /* the file grew while reading */
+            unsigned char *nb = *cap > max_len ? NULL : realloc(*buf, *cap * 2);
             if (!nb) {
-                snprintf(err, errlen, "out of memory");
-                free(buf);
-                close(fd);
-                return NULL;
+                why = *cap > max_len ? "file too large" : "out of memory";
+                break;
             }
-            buf = nb;
-            cap *= 2;
+            *buf = nb;
+            *cap *= 2;
         }
-        ssize_t r = read(fd, buf + got, cap - 1 - got);
-        if (r < 0) {
-            if (errno == EINTR) continue;
-            snprintf(err, errlen, "read error: %s", strerror(errno));
-            free(buf);
-            close(fd);
-            return NULL;
-        }
-        if (r == 0) break;
-        got += (size_t)r;
+        ssize_t r = read(fd, *buf + got, *cap - 1 - got);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) snprintf(err, errlen, "read error: %s", strerror(errno)), why = err;
+        else if (r == 0) break;
+        else got += (size_t)r;
     }
     close(fd);
-    buf[got] = 0;
+    if (why) {
+        if (why != err) snprintf(err, errlen, "%s", why);
+        return -1;
+    }
+    (*buf)[got] = 0;
     *len = got;
+    return 0;
+}
+
+void *sbf_read_file(const char *path, size_t *len, size_t max_len, char *err, size_t errlen) {
+    unsigned char *buf = NULL;
+    size_t cap = 0;
+    if (sbf_read_into(path, &buf, &cap, len, max_len, err, errlen)) {
+        free(buf);
+        return NULL;
+    }
     return buf;
 }
 

@@ -28,6 +28,10 @@ void sbf_json_float(FILE *out, double v);
 int sbf_write_file_atomic(const char *path, const void *data, size_t len, int overwrite, char *err, size_t errlen);
 /* Reads a whole file into a malloc'ed buffer (NUL-terminated extra byte). */
 void *sbf_read_file(const char *path, size_t *len, size_t max_len, char *err, size_t errlen);
+/* The same into *buf (capacity *cap, grown as needed and kept for the next call: one buffer for many files).
+ * A file over max_len bytes, a folder or a special file is refused.  0, or -1 with the reason in err. */
+int sbf_read_into(const char *path, unsigned char **buf, size_t *cap, size_t *len, size_t max_len, char *err,
+                  size_t errlen);
 /* A one-line progress display on stderr for long steps ("LABEL: 45%, about 0:12 left"), redrawn in place
  * at most 4 times a second; silent unless stderr is a terminal and the step has run for half a second.
  * Start with sbf_progress_start, pass sbf_progress_update as a callback (ctx = the struct), end with

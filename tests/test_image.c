@@ -11,8 +11,10 @@
 #include <dirent.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <jpeglib.h>
+#include "tests/helpers/jpeg-encode.h"
 #include <stb/stb_image_write.h>
 #include <webp/encode.h>
 #include "nn/weights.h"
@@ -219,6 +221,16 @@ static void test_not_images(void **state) {
     assert_non_null(strstr(err, "cannot open"));
     assert_int_equal(sbf_image_load("/tmp", SBF_DEFAULT_MAX_PIXELS, &im, err, sizeof err), -1);
     assert_non_null(strstr(err, "directory"));
+    /* a FIFO named .jpg: refused at once, not waited on */
+    char fifo[] = "/tmp/sbf-img-XXXXXX";
+    assert_non_null(mkdtemp(fifo));
+    char fp[64];
+    snprintf(fp, sizeof fp, "%s/x.jpg", fifo);
+    assert_int_equal(mkfifo(fp, 0600), 0);
+    assert_int_equal(sbf_image_load(fp, SBF_DEFAULT_MAX_PIXELS, &im, err, sizeof err), -1);
+    assert_non_null(strstr(err, "not a regular file"));
+    unlink(fp);
+    rmdir(fifo);
 }
 
 static void test_huge_header(void **state) {
@@ -402,28 +414,8 @@ static void smooth_rgb(unsigned char *p, int comp) { /* gradients: lossy codecs 
 }
 
 static buf_t libjpeg_encode(const unsigned char *px, int comp, J_COLOR_SPACE store_as, int progressive) {
-    struct jpeg_compress_struct c;
-    struct jpeg_error_mgr e;
-    unsigned char *mem = NULL;
-    unsigned long len = 0;
-    c.err = jpeg_std_error(&e);
-    jpeg_create_compress(&c);
-    jpeg_mem_dest(&c, &mem, &len);
-    c.image_width = CW;
-    c.image_height = CH;
-    c.input_components = comp;
-    c.in_color_space = comp == 4 ? JCS_CMYK : JCS_RGB;
-    jpeg_set_defaults(&c);
-    jpeg_set_colorspace(&c, store_as);
-    jpeg_set_quality(&c, 95, TRUE);
-    if (progressive) jpeg_simple_progression(&c);
-    jpeg_start_compress(&c, TRUE);
-    while (c.next_scanline < c.image_height) {
-        JSAMPROW row = (JSAMPROW)px + (size_t)c.next_scanline * CW * comp;
-        jpeg_write_scanlines(&c, &row, 1);
-    }
-    jpeg_finish_compress(&c);
-    jpeg_destroy_compress(&c);
+    unsigned long len;
+    unsigned char *mem = test_jpeg_encode(px, CW, CH, comp, store_as, progressive, 95, &len);
     buf_t b = {malloc(len), len};
     memcpy(b.b, mem, len);
     free(mem);
