@@ -14,8 +14,8 @@
 #endif
 
 static const char *const ISA_NAMES[NN_ISA_COUNT] = {"scalar", "avx2", "avx512", "neon"};
-static const char *const FEATURE_NAMES[NN_CPU_NFEATURES] = {"avx2", "fma", "f16c", "avx512f",
-                                                            "neon", "vfpv4", "asimddp", "asimdhp"};
+static const char *const FEATURE_NAMES[NN_CPU_NFEATURES] = {
+    "avx2", "fma", "f16c", "avx512f", "neon", "vfpv4", "asimddp", "asimdhp", "avx512bw", "avx512vl", "avx512vnni"};
 
 static unsigned detect(void) {
     unsigned f = 0;
@@ -26,7 +26,17 @@ static unsigned detect(void) {
     /* F16C: CPUID leaf 1, ECX bit 29 (clang's __builtin_cpu_supports does not know "f16c") */
     unsigned a, b, c, d;
     if (__get_cpuid(1, &a, &b, &c, &d) && (c & (1u << 29))) f |= NN_CPU_F16C;
-    if (__builtin_cpu_supports("avx512f")) f |= NN_CPU_AVX512F;
+    if (__builtin_cpu_supports("avx512f")) {
+        f |= NN_CPU_AVX512F;
+        /* The other AVX-512 parts the int8 kernels use, from CPUID leaf 7 (clang 14's __builtin_cpu_supports
+         * lacks some names); the OS saving the registers is already known from avx512f: EBX bit 30 BW,
+         * bit 31 VL, ECX bit 11 VNNI. */
+        if (__get_cpuid_count(7, 0, &a, &b, &c, &d)) {
+            if (b & (1u << 30)) f |= NN_CPU_AVX512BW;
+            if (b & (1u << 31)) f |= NN_CPU_AVX512VL;
+            if (c & (1u << 11)) f |= NN_CPU_AVX512VNNI;
+        }
+    }
 #elif defined(__aarch64__)
     const unsigned long hw = getauxval(AT_HWCAP);
     if (hw & HWCAP_ASIMD) f |= NN_CPU_NEON;

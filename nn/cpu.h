@@ -1,5 +1,6 @@
 /* nn/cpu.h — owns the one choice of SIMD kernels for the whole program: the CPU's features, detected once
- * (x86-64: cpuid via __builtin_cpu_supports, which also checks the OS saves the registers; aarch64 and
+ * (x86-64: cpuid via __builtin_cpu_supports, which also checks the OS saves the registers, and CPUID itself
+ * for what clang's builtin does not know; aarch64 and
  * armv7: getauxval(AT_HWCAP)), and the instruction-set level every kernel family runs at (nn's GEMM and
  * max-pool, src/'s HOG detector, landmarks and clustering): the best level the CPU has, or the one named by
  * the environment variable SORTBYFACE_ISA=scalar|avx2|avx512|neon, or nn_set_isa() (tests, benchmarks).
@@ -24,11 +25,14 @@ typedef enum {
 #define NN_CPU_FMA (1u << 1)
 #define NN_CPU_F16C (1u << 2)
 #define NN_CPU_AVX512F (1u << 3)
-#define NN_CPU_NEON (1u << 4)    /* aarch64 asimd, armv7 neon */
-#define NN_CPU_VFPV4 (1u << 5)   /* armv7: fused multiply-add (vfma) */
-#define NN_CPU_ASIMDDP (1u << 6) /* aarch64 sdot/udot (for an int8 kernel) */
-#define NN_CPU_ASIMDHP (1u << 7) /* aarch64 half-precision arithmetic */
-#define NN_CPU_NFEATURES 8
+#define NN_CPU_NEON (1u << 4)        /* aarch64 asimd, armv7 neon */
+#define NN_CPU_VFPV4 (1u << 5)       /* armv7: fused multiply-add (vfma) */
+#define NN_CPU_ASIMDDP (1u << 6)     /* aarch64 sdot/udot: the int8 kernels pick sdot within the neon level */
+#define NN_CPU_ASIMDHP (1u << 7)     /* aarch64 half-precision arithmetic */
+#define NN_CPU_AVX512BW (1u << 8)    /* x86-64 (with avx512f): byte/word AVX-512 */
+#define NN_CPU_AVX512VL (1u << 9)    /* x86-64 (with avx512f): AVX-512 on ymm/xmm */
+#define NN_CPU_AVX512VNNI (1u << 10) /* x86-64 (with avx512f): vpdpbusd; the int8 kernels pick VNNI within avx512 */
+#define NN_CPU_NFEATURES 11
 
 /* The features of this CPU, detected on the first call (thread-safe) and cached. */
 unsigned nn_cpu_features(void);

@@ -6,6 +6,7 @@
  * A forward pass is a list of steps (independent convs/pools that may run together); all threads run
  * the whole list, claim tiles of each step from a counter and wait for the step's last tile before the next. */
 #include "nn/facenet.h"
+#include "nn/facenet_q.h"
 #include "nn/conv.h"
 #include "nn/ops.h"
 #include "nn/weights.h"
@@ -52,6 +53,7 @@ typedef struct {
 } fn_ctx;
 
 struct nn_facenet {
+    nn_facenet_q *q;      /* an int8 weight file: the quantised graph (nn/facenet_q.c) runs instead */
     nn_pool *pool;
     int nthreads, batch, f16;
     nn_conv c1a, c2a, c2b, c3b, c4a, c4b;
@@ -251,6 +253,12 @@ nn_facenet *nn_facenet_load_ex(const char *path, int nthreads, int f16, char *er
     if (!f) return NULL;
     nn_facenet *net = calloc(1, sizeof *net);
     if (!net) { nnw_close(f); snprintf(err, errlen, "out of memory"); return NULL; }
+    if (nn_fq_is_int8(f)) { /* int8 */
+        net->q = nn_fq_load(f, nthreads, NULL, err, errlen);
+        nnw_close(f);
+        if (!net->q) { free(net); return NULL; }
+        return net;
+    }
     /* A float16 weight file keeps its float16 panels (half the memory) unless the kernels cannot read them. */
     const nnw_tensor *first = nnw_find(f, "Conv2d_1a_3x3_kernel" NN_PANEL_SUFFIX);
     if (!first) first = nnw_find(f, "Conv2d_1a_3x3_kernel");
@@ -325,8 +333,17 @@ nn_facenet *nn_facenet_load(const char *path, int nthreads, char *err, size_t er
     return nn_facenet_load_ex(path, nthreads, 0, err, errlen);
 }
 
+int nn_facenet_file_packed(const char *path) {
+    char err[256];
+    nnw_file *f = nnw_open(path, err, sizeof err);
+    const int r = f && nnw_find(f, "Conv2d_2a_3x3_kernel" NN_PANEL_SUFFIX);
+    nnw_close(f);
+    return r;
+}
+
 void nn_facenet_free(nn_facenet *net) {
     if (!net) return;
+    if (net->q) { nn_fq_free(net->q); free(net); return; }
     all_convs(net, nn_conv_free);
     if (net->wmap) munmap(net->wmap, net->wmap_len);
     nnw_close(net->wfile);
@@ -336,9 +353,11 @@ void nn_facenet_free(nn_facenet *net) {
     free(net);
 }
 
-int nn_facenet_threads(const nn_facenet *net) { return net->nthreads; }
+int nn_facenet_threads(const nn_facenet *net) { return net->q ? nn_fq_threads(net->q) : net->nthreads; }
+const char *nn_facenet_precision(const nn_facenet *net) { return net->q ? "int8" : net->f16 ? "float16" : "float32"; }
 
 void nn_facenet_set_batch(nn_facenet *net, int batch) {
+    if (net->q) { nn_fq_set_batch(net->q, batch); return; }
     if (batch < 1) batch = 1;
     if (batch > 64) batch = 64;
     if (batch != net->batch && arena_alloc(net, batch, 1)) arena_alloc(net, 1, 1); /* 1 face needs 4 MB */
@@ -545,6 +564,7 @@ static void forward_faces(void *arg, int task, int thread) {
 
 int nn_facenet_embed(nn_facenet *net, const unsigned char *rgb, int n, float *out) {
     if (!net || n < 0 || (n > 0 && (!rgb || !out))) return -1;
+    if (net->q) return nn_fq_embed(net->q, rgb, n, out);
     const size_t px = (size_t)NN_FACENET_SIZE * NN_FACENET_SIZE * 3;
     const int T = net->nthreads;
     int done = 0;

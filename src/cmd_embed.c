@@ -101,7 +101,7 @@ typedef struct {
     /* the arguments */
     int argc;
     char **argv;
-    const char *db, *align_s;
+    const char *db, *align_s, *model_s;
     int f16, quiet, verbose, redo;
     sbf_pipeline_opts po;
     char detect[64]; /* the detection settings, as the database records them ("" for the defaults) */
@@ -192,9 +192,15 @@ static const char *absolute(const char *cwd, const char *path, char *buf, size_t
 
 /* The options, and the folders: -src DIR and any plain arguments. */
 static int embed_args(embed_run *r) {
-    const char *src = NULL, *upsample_s = "auto", *lm = NULL, *model = NULL;
+    const char *src = NULL, *upsample_s = "auto", *lm = NULL;
     int threads = 0, processes = 0, min_face = -1, max_pixels = 100000000;
     r->db = SBF_DEFAULT_DB;
+    char model_help[320];
+    snprintf(model_help, sizeof model_help,
+             "FaceNet model: float32, int8 (the same network in int8 arithmetic: faster, embeddings slightly "
+             "different; see README) or a weight file; a new database gets %s (the default on this CPU), an "
+             "existing one keeps the model it was made with (another is refused)",
+             sbf_model_name(sbf_model_default()));
     const sbf_opt opts[] = {
         {"src", NULL, SBF_OPT_STRING, &src, "DIR",
          "folder of photos to embed (also accepted as plain arguments, several allowed)"},
@@ -214,7 +220,7 @@ static int embed_args(embed_run *r) {
         {"f16", NULL, SBF_OPT_FLAG, &r->f16, NULL, "store embeddings as float16 (half the size)"},
         {"landmarks-model", NULL, SBF_OPT_STRING, &lm, "FILE",
          "dlib 68-point model (default: Debian's libdlib-data file)"},
-        {"model", NULL, SBF_OPT_STRING, &model, "FILE", "FaceNet weight file (default weights/facenet-20180402.sbfw)"},
+        {"model", NULL, SBF_OPT_STRING, &r->model_s, "float32|int8|FILE", model_help},
         {"verbose", "v", SBF_OPT_FLAG, &r->verbose, NULL,
          "also name on stderr each photo with no face, each file in a format it cannot decode and each second "
          "name of one file"},
@@ -265,7 +271,6 @@ static int embed_args(embed_run *r) {
     r->po.max_pixels = max_pixels;
     r->po.threads = threads;
     r->po.landmarks_model = lm;
-    r->po.facenet_model = model;
     /* what decides which faces are found (not --max-pixels: a photo over it is not stored at all) */
     if (r->po.upsample >= 0 || r->po.min_face >= 0) {
         char up[16] = "auto", mf[16] = "auto";
@@ -285,13 +290,15 @@ static int embed_open_db(embed_run *r) {
         return 3;
     }
     absolute(r->cwd, r->db, r->db_at, sizeof r->db_at);
-    if (access(r->db_at, F_OK) != 0) return 0;
-    r->st = sbf_store_open(r->db_at, SBF_STORE_WRITE | (r->f16 ? SBF_STORE_F16 : 0), r->err, sizeof r->err);
-    if (!r->st) {
-        sbf_file_error(r->db, r->err);
-        return 3;
+    if (access(r->db_at, F_OK) == 0) {
+        r->st = sbf_store_open(r->db_at, SBF_STORE_WRITE | (r->f16 ? SBF_STORE_F16 : 0), r->err, sizeof r->err);
+        if (!r->st) {
+            sbf_file_error(r->db, r->err);
+            return 3;
+        }
     }
-    return 0;
+    /* the FaceNet model: the database's, or for a new one --model or the default */
+    return sbf_pipeline_db_model(&r->po, r->st, "embed", r->db, r->model_s);
 }
 
 /* The database's base folder (SBF_SETTING_BASE), where its relative paths start: the recorded one (or, when
@@ -335,7 +342,8 @@ static int embed_names(embed_run *r) {
     size_t half = sizeof r->models / 2;
     sbf_pipeline_opts *po = &r->po;
     po->facenet_model =
-        absolute(r->cwd, po->facenet_model ? po->facenet_model : sbf_model_path(SBF_FACENET_FILE), r->models, half);
+        absolute(r->cwd, po->facenet_model ? po->facenet_model : sbf_model_path(sbf_model_file(po->model)), r->models,
+                 half);
     po->landmarks_model = absolute(r->cwd, po->landmarks_model ? po->landmarks_model : sbf_landmarks_default_path(),
                                    r->models + half, half);
     if (chdir(r->base) != 0) {
@@ -375,8 +383,8 @@ static int embed_walk(embed_run *r) {
     return 0;
 }
 
-/* A new database is made now (it records where it is made); an existing one keeps its alignment rule, a new
- * one records the run's. */
+/* A new database is made now (it records where it is made); an existing one keeps its alignment rule and
+ * FaceNet model, a new one records the run's. */
 static int embed_db_ready(embed_run *r) {
     int rc;
     if (!r->st) {
@@ -391,7 +399,8 @@ static int embed_db_ready(embed_run *r) {
         }
     }
     if ((rc = sbf_pipeline_db_align(&r->po, r->st, "embed", r->db, r->align_s))) return rc;
-    if (sbf_store_set_setting(r->st, SBF_SETTING_ALIGN, sbf_align_name(r->po.align), r->err, sizeof r->err)) {
+    if (sbf_store_set_setting(r->st, SBF_SETTING_ALIGN, sbf_align_name(r->po.align), r->err, sizeof r->err) ||
+        sbf_store_set_setting(r->st, SBF_SETTING_MODEL, sbf_model_name(r->po.model), r->err, sizeof r->err)) {
         sbf_file_error(r->db, r->err);
         return 3;
     }

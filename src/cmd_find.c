@@ -24,8 +24,8 @@ typedef struct {
     /* the arguments */
     int argc;
     char **argv;
-    const char *src, *dest, *db, *align_s; /* src: the first query photo (names the output) */
-    sbf_opt_list srcs;                     /* every query photo (-src, once or more) */
+    const char *src, *dest, *db, *align_s, *model_s; /* src: the first query photo (names the output) */
+    sbf_opt_list srcs;                               /* every query photo (-src, once or more) */
     sbf_cluster_opts co;
     sbf_retrieve_opts ro;
     sbf_pipeline_opts po;
@@ -66,7 +66,7 @@ static void find_free(find_run *r) {
 }
 
 static int find_args(find_run *r) {
-    const char *lm = NULL, *model = NULL, *upsample_s = "auto", *seed_s = NULL;
+    const char *lm = NULL, *upsample_s = "auto", *seed_s = NULL;
     double t = -9; /* not given: the per-face rule */
     int itr = SBF_DEFAULT_ITERATIONS, copy = 0, link = 0, symlink = 0, threads = 0;
     r->db = SBF_DEFAULT_DB;
@@ -90,7 +90,8 @@ static int find_args(find_run *r) {
         {"upsample", NULL, SBF_OPT_STRING, &upsample_s, "N|auto", "detector upsampling for the query (default auto)"},
         {"threads", NULL, SBF_OPT_INT, &threads, "N", "threads (default: all cores)"},
         {"landmarks-model", NULL, SBF_OPT_STRING, &lm, "FILE", "dlib 68-point model"},
-        {"model", NULL, SBF_OPT_STRING, &model, "FILE", "FaceNet weight file"},
+        {"model", NULL, SBF_OPT_STRING, &r->model_s, "float32|int8|FILE",
+         "FaceNet model of the query (default: the database's; any other is refused)"},
         {0},
     };
     const sbf_cmd_spec spec = {
@@ -144,11 +145,10 @@ static int find_args(find_run *r) {
     if ((rc = sbf_pipeline_set_flags(&r->po, "find", upsample_s, r->align_s))) return rc;
     r->po.threads = threads;
     r->po.landmarks_model = lm;
-    r->po.facenet_model = model;
     return 0;
 }
 
-/* The database's faces; the query is embedded with its alignment rule. */
+/* The database's faces; the query is embedded with its alignment rule and FaceNet model. */
 static int find_load(find_run *r) {
     sbf_store *st = sbf_store_open(r->db, SBF_STORE_READ, r->err, sizeof r->err);
     if (!st) {
@@ -156,6 +156,7 @@ static int find_load(find_run *r) {
         return 3;
     }
     int rc = sbf_pipeline_db_align(&r->po, st, "find", r->db, r->align_s);
+    if (!rc) rc = sbf_pipeline_db_model(&r->po, st, "find", r->db, r->model_s);
     if (!rc && sbf_store_faceset(st, &r->fs, r->err, sizeof r->err)) {
         sbf_file_error(r->db, r->err);
         rc = 3;

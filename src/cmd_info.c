@@ -24,6 +24,7 @@ int sbf_cmd_info(int argc, char **argv) {
         "info",
         "info [--db FILE] [--faces [--no-embeddings] | --no-face]",
         "Prints what the database holds: photos, faces, file size, space held by replaced records.",
+        "It also names the alignment rule and the FaceNet model (float32 or int8) the embeddings were made with.\n"
         "The database is read-only here (no lock is taken) and every record's checksum is verified, so\n"
         "this is also a health check: a damaged database gives an error naming the byte offset (exit 3).\n"
         "--faces prints one line per face, photos in path order:\n"
@@ -51,16 +52,17 @@ int sbf_cmd_info(int argc, char **argv) {
     sbf_store_stats ss;
     sbf_store_get_stats(st, &ss);
     if (!faces && !noface) {
-        int recorded;
+        int recorded, mrecorded;
         const char *al = sbf_pipeline_db_rule(st, &recorded);
+        const char *model = sbf_pipeline_db_model_name(st, &mrecorded);
         char bbuf[4096];
         const char *base = sbf_store_base(st, bbuf, sizeof bbuf);
         printf("%s: %zu photo%s, %zu face%s, %zu with no face, %llu bytes (%llu in replaced records%s); alignment "
-               "%s%s%s%s\n",
+               "%s%s; model %s%s%s%s\n",
                db, ss.photos, sbf_s((long long)ss.photos), ss.faces, sbf_s((long long)ss.faces), ss.noface,
                ss.file_bytes, ss.dead_bytes, ss.torn_bytes ? "; an interrupted last record is ignored" : "",
-               al ? al : "not yet chosen", al && !recorded ? " (not recorded)" : "",
-               base ? "; relative paths start in " : "", base ? base : "");
+               al ? al : "not yet chosen", al && !recorded ? " (not recorded)" : "", model ? model : "not yet chosen",
+               model && !mrecorded ? " (not recorded)" : "", base ? "; relative paths start in " : "", base ? base : "");
         sbf_store_close(st);
         return 0;
     }

@@ -56,14 +56,9 @@ static void print_error_line(const char *path, const char *err) {
 }
 
 /* Whole photos: every face found, in detection order. */
-static int represent_photos(int npos, char **pos, int threads, const char *model) {
+static int represent_photos(int npos, char **pos, const sbf_pipeline_opts *po) {
     char err[256];
-    sbf_pipeline_opts po;
-    sbf_pipeline_defaults(&po);
-    po.threads = threads;
-    po.facenet_model = model;
-    po.embed = 1;
-    sbf_pipeline *pl = sbf_pipeline_new(&po, err, sizeof err);
+    sbf_pipeline *pl = sbf_pipeline_new(po, err, sizeof err);
     if (!pl) {
         sbf_error("represent: %s", err);
         return 3;
@@ -110,19 +105,42 @@ static int represent_photos(int npos, char **pos, int threads, const char *model
     return failed;
 }
 
+/* With --db, the database's FaceNet model and alignment rule (as embed and find use them); else --model or
+ * the default model for a new database, and the default alignment.  0, or the exit status (said). */
+static int represent_opts(sbf_pipeline_opts *po, const char *db, const char *model, int threads) {
+    sbf_pipeline_defaults(po);
+    po->threads = threads;
+    po->embed = 1;
+    if (!db) return sbf_pipeline_db_model(po, NULL, "represent", NULL, model);
+    char err[512];
+    sbf_store *st = sbf_store_open(db, SBF_STORE_READ, err, sizeof err);
+    if (!st) {
+        sbf_db_open_error(db, err);
+        return 3;
+    }
+    int rc = sbf_pipeline_db_align(po, st, "represent", db, NULL);
+    if (!rc) rc = sbf_pipeline_db_model(po, st, "represent", db, model);
+    sbf_store_close(st);
+    return rc;
+}
+
 int sbf_cmd_represent(int argc, char **argv) {
     int aligned = 0, threads = 0;
-    const char *model = NULL;
+    const char *model = NULL, *db = NULL;
     const sbf_opt opts[] = {
         {"aligned", NULL, SBF_OPT_FLAG, &aligned, NULL, "each IMAGE is an aligned face crop (resized to 160x160 if needed)"},
         {"threads", NULL, SBF_OPT_INT, &threads, "N", "threads (default 0 = all cores)"},
-        {"model", NULL, SBF_OPT_STRING, &model, "FILE",
-         "FaceNet weight file (default weights/facenet-20180402.sbfw; a float16 file halves the memory)"},
+        {"db", NULL, SBF_OPT_STRING, &db, "FILE",
+         "embed as this database's faces were: its FaceNet model and alignment rule (so the lines compare with it)"},
+        {"model", NULL, SBF_OPT_STRING, &model, "float32|int8|FILE",
+         "FaceNet model: float32, int8 or a weight file (a float16 file halves the memory); default: --db's, else "
+         "the model a new database gets on this CPU"},
         {0}};
     const sbf_cmd_spec spec = {
         "represent", "represent [OPTIONS] IMAGE...", "Print FaceNet embeddings as JSON lines.",
         "FaceNet 20180402-114759 (Inception-ResNet-v1, 512-D, L2-normalised), computed by our own inference\n"
-        "engine.  With --aligned every image is taken as an aligned face crop (resized to 160x160 bilinear\n"
+        "engine in float32 or int8 arithmetic (--model); with --db FILE as that database's embeddings were made\n"
+        "(its model and alignment rule), so the lines compare with its faces.  With --aligned every image is taken as an aligned face crop (resized to 160x160 bilinear\n"
         "if it has another size; input scaled (x-127.5)/128) and one line is printed per image:\n"
         "  {\"path\":P,\"embedding\":[512 numbers]}\n"
         "Without --aligned every face of each photo is found (as 'embed' does: HOG detector, 68 landmarks,\n"
@@ -135,16 +153,22 @@ int sbf_cmd_represent(int argc, char **argv) {
     int rc = sbf_parse(&spec, argc, argv, &npos, &pos);
     if (rc == 1) return 0;
     if (rc) return rc;
+    sbf_pipeline_opts po;
+    if ((rc = represent_opts(&po, db, model, threads))) {
+        free(pos);
+        return rc;
+    }
     if (!aligned) {
-        rc = represent_photos(npos, pos, threads, model);
+        rc = represent_photos(npos, pos, &po);
         free(pos);
         return rc;
     }
     char err[256];
-    const char *mpath = model ? model : sbf_model_path(SBF_FACENET_FILE);
+    const char *mpath = po.facenet_model ? po.facenet_model : sbf_model_path(sbf_model_file(po.model));
     nn_facenet *net = nn_facenet_load(mpath, threads, err, sizeof err);
     if (!net) {
-        sbf_error("represent: %s: %s%s", mpath, err, model ? "" : " (run `make setup`, give --model, or set SORTBYFACE_WEIGHTS)");
+        sbf_error("represent: %s: %s%s", mpath, err,
+                  po.facenet_model ? "" : " (run `make setup`, give --model, or set SORTBYFACE_WEIGHTS)");
         free(pos);
         return 3;
     }

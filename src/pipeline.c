@@ -39,6 +39,7 @@ void sbf_pipeline_defaults(sbf_pipeline_opts *o) {
     o->min_face = -1;
     o->max_pixels = 100000000LL;
     o->align = SBF_ALIGN_DEFAULT;
+    o->model = SBF_MODEL_FLOAT32;
     o->embed = 1;
 }
 
@@ -91,6 +92,38 @@ int sbf_pipeline_db_align(sbf_pipeline_opts *o, const sbf_store *st, const char 
     return 0;
 }
 
+const char *sbf_pipeline_db_model_name(const sbf_store *st, int *recorded) {
+    const char *rec = sbf_store_get_setting(st, SBF_SETTING_MODEL);
+    sbf_store_stats ss;
+    sbf_store_get_stats(st, &ss);
+    if (recorded) *recorded = rec != NULL;
+    if (!rec && ss.photos > 0) rec = sbf_model_name(SBF_MODEL_FLOAT32); /* made before the setting existed */
+    return rec;
+}
+
+int sbf_pipeline_db_model(sbf_pipeline_opts *o, const sbf_store *st, const char *verb, const char *db,
+                          const char *model_flag) {
+    sbf_model flag_model = SBF_MODEL_FLOAT32;
+    const char *path = NULL;
+    char why[512];
+    int frc = model_flag ? sbf_model_flag(model_flag, &flag_model, &path, why, sizeof why) : 0;
+    if (frc) {
+        fprintf(stderr, "sortbyface %s: %s\n", verb, why);
+        return frc == -2 ? 3 : 2;
+    }
+    const char *rec = st ? sbf_store_get_setting(st, SBF_SETTING_MODEL) : NULL;
+    sbf_store_stats ss = {0};
+    if (st) sbf_store_get_stats(st, &ss);
+    int rc = sbf_model_rule(rec, ss.photos, model_flag != NULL, flag_model, sbf_model_default(), &o->model, why,
+                            sizeof why);
+    if (rc) {
+        fprintf(stderr, "sortbyface %s: %s: %s\n", verb, db, why);
+        return rc;
+    }
+    o->facenet_model = path;
+    return 0;
+}
+
 int sbf_pipeline_upsample(const sbf_pipeline_opts *o, int w, int h) {
     if (o->upsample >= 0) return o->upsample;
     return (long long)w * h <= SBF_AUTO_UPSAMPLE_MAX_PIXELS ? 1 : 0;
@@ -115,7 +148,7 @@ sbf_pipeline *sbf_pipeline_new(const sbf_pipeline_opts *o, char *err, size_t err
         goto fail;
     }
     if (o->embed) {
-        const char *fm = o->facenet_model ? o->facenet_model : sbf_model_path(SBF_FACENET_FILE);
+        const char *fm = o->facenet_model ? o->facenet_model : sbf_model_path(sbf_model_file(o->model));
         if (!(p->net = nn_facenet_load(fm, o->threads, e, sizeof e))) {
             snprintf(err, errlen, "FaceNet model %s: %s%s", fm, e,
                      o->facenet_model ? "" : " (run `make setup`, or give --model, or set SORTBYFACE_WEIGHTS)");

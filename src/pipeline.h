@@ -5,6 +5,7 @@
 #define SRC_PIPELINE_H
 #include "src/align.h"
 #include "src/face.h"
+#include "src/models.h"
 #include "src/store.h"
 
 /* Detection policy (measured: docs/MEASUREMENTS.md, "Detection policy"): photos of at most this many pixels are
@@ -28,7 +29,8 @@ typedef struct {
     long long max_pixels;  /* decoder limit */
     sbf_align_method align;
     const char *landmarks_model; /* NULL: sbf_landmarks_default_path() */
-    const char *facenet_model;   /* NULL: sbf_model_path(SBF_FACENET_FILE) */
+    sbf_model model;             /* the FaceNet model (float32 unless sbf_pipeline_db_model says otherwise) */
+    const char *facenet_model;   /* its weight file; NULL: sbf_model_path(sbf_model_file(model)) */
     int threads;           /* <= 0: all cores */
     int embed;             /* 0: stop after alignment (no network needed) */
 } sbf_pipeline_opts;
@@ -47,6 +49,17 @@ int sbf_pipeline_db_align(sbf_pipeline_opts *o, const sbf_store *st, const char 
 /* The database's rule as above ("box" for an old database with photos), NULL for a new, empty one;
  * *recorded (may be NULL) says whether the database itself names it. */
 const char *sbf_pipeline_db_rule(const sbf_store *st, int *recorded);
+/* The FaceNet model of a run (src/models.h, sbf_model_rule): model_flag (--model: NULL, float32, int8 or a
+ * weight file) and the database st (NULL: none, as a new database) decide o->model and o->facenet_model: a new
+ * database gets the flag's model or the default (sbf_model_default), an existing one keeps its model (one with
+ * photos but no "model" setting is float32), and an explicit --model that differs is a usage error (2, said
+ * with the reason); a --model that is neither a name nor a FaceNet weight file is 2, a weight file named that
+ * cannot be read 3 (the model is missing), an unknown recorded model 3.  0 otherwise.  Embed records o->model in a database it writes. */
+int sbf_pipeline_db_model(sbf_pipeline_opts *o, const sbf_store *st, const char *verb, const char *db,
+                          const char *model_flag);
+/* The database's model name as above ("float32" for an old database with photos), NULL for a new, empty
+ * one; *recorded (may be NULL) says whether the database itself names it. */
+const char *sbf_pipeline_db_model_name(const sbf_store *st, int *recorded);
 /* Upsampling for a w x h photo under opts (resolves -1). */
 int sbf_pipeline_upsample(const sbf_pipeline_opts *o, int w, int h);
 

@@ -66,6 +66,8 @@ const char *sbf_store_photo_detect(const sbf_store *s, const char *path);
  * at most 64 keys), e.g. "align" -> "mtcnn", the alignment rule its embeddings were made with.  set
  * appends a SETTING record only when the value changes; get returns NULL for a key never set. */
 #define SBF_SETTING_ALIGN "align"
+/* "model": the FaceNet model its embeddings were made with, "float32" or "int8" (src/models.h); none = float32. */
+#define SBF_SETTING_MODEL "model"
 /* "base": the folder (absolute, as getcwd spells it) the database's relative photo paths start from;
  * embed records it when it makes the database, so sort and find work from any folder. */
 #define SBF_SETTING_BASE "base"

@@ -2,13 +2,14 @@
  * called directly against the family's scalar reference on odd sizes and edge cases:
  *   - nn: the conv/GEMM micro-kernel (float32 and binary16 panels, 1..6 rows, 1..16 columns, taps, bias,
  *     residual add, ReLU), the two-panel kernel, the max-pool row; nn_gemm_dots (the clustering graph's entry);
+ *     the int8 micro-kernels (nn/qgemm.h; within a level also the flavour a CPU without VNNI / sdot gets);
  *   - HOG: grad_row, votes_row, sep, sep2d (both the whole-plane and the ring-buffer paths), resize_row (the
  *     shuffle, gather and scalar-tail paths, reads bounded by `avail`), feat_row;
  *   - landmarks: the leaf accumulation (float32 and binary16 leaves);
  * and the ISA choice itself (SORTBYFACE_ISA, an ISA the CPU lacks, one level for every family).
  *
  * Exact (bit for bit) where the kernel promises it: all of HOG and landmarks (they mirror dlib's operation
- * order), the max-pool, and the SIMD GEMM levels among themselves (the same fused multiply-adds in the same
+ * order), the max-pool, the int8 kernels (integer sums, one epilogue), and the SIMD GEMM levels among themselves (the same fused multiply-adds in the same
  * order).  Tolerance where float rounding differs: a SIMD GEMM sums each dot in the scalar kernel's order but
  * with fused multiply-adds, so each is within (K + 2) * FLT_EPSILON * S of the exact sum (S = |bias| + |c| +
  * sum |a_i b_i|, K terms), and the two differ by at most twice that. */
@@ -29,6 +30,7 @@
 #include "nn/gemm.h"
 #include "nn/half.h"
 #include "nn/kernels.h"
+#include "nn/qgemm.h"
 #include "src/hog.h"
 #include "src/landmarks_impl.h"
 
@@ -64,6 +66,7 @@ static void test_levels(void **state) {
         assert_non_null(nn_kernels_for((nn_isa)i));
         assert_non_null(sbf_hog_kernels_for((nn_isa)i));
         assert_non_null(sbf_shape_accum_for((nn_isa)i));
+        assert_non_null(nn_qkernels_for((nn_isa)i, f));
     }
     assert_true(nn_isa_runs(NN_ISA_SCALAR, 0));
 #if defined(__ARM_NEON)
@@ -73,8 +76,10 @@ static void test_levels(void **state) {
     const char *cross = getenv("SBF_CROSS");
     if (cross && *cross && *cross != '0') return;
 #if defined(__x86_64__)
-    static const char *const key = "flags", *const names[] = {"avx2", "fma", "f16c", "avx512f"};
-    static const unsigned bits[] = {NN_CPU_AVX2, NN_CPU_FMA, NN_CPU_F16C, NN_CPU_AVX512F};
+    static const char *const key = "flags",
+                             *const names[] = {"avx2", "fma", "f16c", "avx512f", "avx512bw", "avx512vl", "avx512_vnni"};
+    static const unsigned bits[] = {NN_CPU_AVX2,     NN_CPU_FMA,      NN_CPU_F16C,      NN_CPU_AVX512F,
+                                    NN_CPU_AVX512BW, NN_CPU_AVX512VL, NN_CPU_AVX512VNNI};
 #elif defined(__aarch64__)
     static const char *const key = "Features", *const names[] = {"asimd", "asimddp", "asimdhp"};
     static const unsigned bits[] = {NN_CPU_NEON, NN_CPU_ASIMDDP, NN_CPU_ASIMDHP};
@@ -227,6 +232,106 @@ static void test_nn_maxrow(void **state) {
             assert_memory_equal(got, ref, sizeof got);
         }
     }
+}
+
+/* The int8 micro-kernels of one shape: each flavour packed by nn_qconv_init for its own k block, called
+ * directly on one and two panels (and on 16-bit rows it prepared, for a flavour that has them) against the scalar
+ * kernel, bit for bit (floats and bytes).  Activation rows
+ * hold random bytes past cin (they meet the zero weights of the k-block padding). extreme: 1 = every
+ * activation 255 and weights +-127 (the largest sums), 2 = every activation 0 (the NEON flavours' q - 128). */
+static void check_qgemm(int ntaps, int cin, int extreme) {
+    enum { COUT = 2 * NN_QNR, LDF = 37, LDQ = 35, KMAX = 520 };
+    assert_true(cin + 4 <= KMAX);
+    static uint8_t rows[NN_MAX_TAPS * NN_QMR][KMAX];
+    const uint8_t *a[NN_MAX_TAPS * NN_QMR];
+    for (int i = 0; i < ntaps * NN_QMR; i++) {
+        for (int k = 0; k < KMAX; k++) rows[i][k] = extreme == 1 ? 255 : extreme == 2 ? 0 : (uint8_t)(urand() % 3 ? urand() : 0);
+        a[i] = rows[i];
+    }
+    int8_t *w = malloc((size_t)COUT * ntaps * cin);
+    float wscale[COUT], bias[COUT], qinv[COUT];
+    assert_non_null(w);
+    for (int i = 0; i < COUT * ntaps * cin; i++)
+        w[i] = extreme ? (int8_t)((i / (ntaps * cin)) % 2 ? 127 : -127) : (int8_t)((int)(urand() % 255) - 127);
+    for (int j = 0; j < COUT; j++) {
+        wscale[j] = 1e-4f * (float)(1 + urand() % 50);
+        bias[j] = frand() * 3;
+        qinv[j] = 1.0f / (0.01f * (float)(1 + urand() % 20));
+    }
+    float f0[NN_QMR * LDF], fref[NN_QMR * LDF], fgot[NN_QMR * LDF];
+    uint8_t q0[NN_QMR * LDQ], qref[NN_QMR * LDQ], qgot[NN_QMR * LDQ];
+    for (int i = 0; i < NN_QMR * LDF; i++) f0[i] = frand() * 2;
+    for (int i = 0; i < NN_QMR * LDQ; i++) q0[i] = (uint8_t)urand();
+    const unsigned cpu = nn_cpu_features();
+    const nn_qkernels *S = nn_qkernels_for(NN_ISA_SCALAR, cpu);
+    nn_qconv cs;
+    assert_int_equal(nn_qconv_init(&cs, NULL, S, w, wscale, bias, 0.02f, COUT, 1, ntaps, cin, 1, 1, NN_PAD_VALID), 0);
+    const size_t sstride = (size_t)ntaps * cs.kc * NN_QNR;
+    nn_isa lv[NN_ISA_COUNT];
+    const int nl = simd_levels(lv);
+    static const int nrs[] = {1, 5, 16, 17, 32};
+    for (int l = 0; l < 2 * nl; l++) {
+        /* each level's kernels, then the level's flavour on a CPU without VNNI / sdot */
+        const nn_qkernels *L = nn_qkernels_for(lv[l % nl], l < nl ? cpu : cpu & ~(NN_QCPU_VNNI | NN_QCPU_SDOT));
+        if (l >= nl && L == nn_qkernels_for(lv[l % nl], cpu)) continue;
+        nn_qconv cl;
+        assert_int_equal(nn_qconv_init(&cl, NULL, L, w, wscale, bias, 0.02f, COUT, 1, ntaps, cin, 1, 1, NN_PAD_VALID), 0);
+        const size_t lstride = (size_t)ntaps * cl.kc * NN_QNR;
+        static uint16_t a16[NN_MAX_TAPS * NN_QMR * KMAX];
+        const uint8_t *p16[NN_MAX_TAPS * NN_QMR];
+        if (L->prep16) {
+            L->prep16(a, ntaps * NN_QMR, cl.kc, a16);
+            for (int i = 0; i < ntaps * NN_QMR; i++) {
+                p16[i] = (const uint8_t *)(a16 + (size_t)i * cl.kc);
+                for (int k = 0; k < cl.kc; k++) assert_int_equal(a16[(size_t)i * cl.kc + k], a[i][k]);
+            }
+        }
+        for (int mr = 1; mr <= NN_QMR; mr++)
+            for (size_t ni = 0; ni < sizeof nrs / sizeof *nrs; ni++)
+                for (int flags = 0; flags <= (NN_RELU | NN_ACCUM); flags++)
+                    for (int outs = 1; outs <= 3; outs++) {
+                        const int nr = nrs[ni];
+                        if ((flags & NN_ACCUM) && !(outs & 1)) continue;
+                        nn_qepi es = {cs.scale, cs.bias, cs.zcorr, outs & 1 ? fref : NULL, LDF, outs & 2 ? qref : NULL,
+                                      LDQ, qinv, flags};
+                        nn_qepi el = {cl.scale, cl.bias, cl.zcorr, outs & 1 ? fgot : NULL, LDF, outs & 2 ? qgot : NULL,
+                                      LDQ, qinv, flags};
+                        memcpy(fref, f0, sizeof fref);
+                        memcpy(qref, q0, sizeof qref);
+                        S->gemm(ntaps, cs.kc, a, cs.panels, &es, mr, nr < NN_QNR ? nr : NN_QNR);
+                        if (nr > NN_QNR) { /* the second panel: columns 16.. */
+                            nn_qepi e2 = es;
+                            e2.scale += NN_QNR; e2.bias += NN_QNR; e2.zcorr += NN_QNR; e2.qinv += NN_QNR;
+                            if (e2.outf) e2.outf += NN_QNR;
+                            if (e2.outq) e2.outq += NN_QNR;
+                            S->gemm(ntaps, cs.kc, a, cs.panels + sstride, &e2, mr, nr - NN_QNR);
+                        }
+                        for (int how = 0; how < 3; how++) { /* one panel, two panels, one on prepared rows */
+                            if ((how == 1 && !L->gemm2) || (how == 2 && !L->gemm16) || (how != 1 && nr > NN_QNR)) continue;
+                            memcpy(fgot, f0, sizeof fgot);
+                            memcpy(qgot, q0, sizeof qgot);
+                            if (how == 1) L->gemm2(ntaps, cl.kc, a, cl.panels, lstride, &el, mr, nr);
+                            else if (how == 2) L->gemm16(ntaps, cl.kc, p16, cl.panels, &el, mr, nr);
+                            else L->gemm(ntaps, cl.kc, a, cl.panels, &el, mr, nr);
+                            if (memcmp(fgot, fref, sizeof fgot) || memcmp(qgot, qref, sizeof qgot))
+                                fail_msg("int8 %s%s taps%d cin%d mr%d nr%d flags%d outs%d extreme%d differs from scalar", L->name,
+                                         how == 1 ? " (two panels)" : how == 2 ? " (16-bit rows)" : "", ntaps, cin, mr, nr,
+                                         flags, outs, extreme);
+                        }
+                    }
+        nn_qconv_free(&cl);
+    }
+    nn_qconv_free(&cs);
+    free(w);
+}
+
+static void test_nn_qgemm(void **state) {
+    (void)state;
+    static const int shapes[][2] = {{1, 1}, {1, 3}, {1, 7}, {9, 3}, {3, 33}, {1, 64}, {7, 13}, {1, 512}};
+    for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++) check_qgemm(shapes[i][0], shapes[i][1], 0);
+    check_qgemm(9, 256, 1);
+    check_qgemm(9, 256, 2);
+    check_qgemm(1, 5, 1);
 }
 
 /* nn_gemm_dots (the similarity graph's entry) at every level: within the tolerance of the scalar level, and
@@ -581,6 +686,7 @@ static void check_all_follow(nn_isa isa) {
     assert_ptr_equal(nn_kern(), nn_kernels_for(isa));
     assert_ptr_equal(sbf_hog_kernels_get(), sbf_hog_kernels_for(isa));
     assert_true(sbf_shape_accum_get() == sbf_shape_accum_for(isa));
+    assert_ptr_equal(nn_qkern(), nn_qkernels_for(isa, nn_cpu_features()));
 }
 
 static void test_env_switch(void **state) {
@@ -635,7 +741,7 @@ static void test_env_switch(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_levels),        cmocka_unit_test(test_nn_gemm),        cmocka_unit_test(test_nn_maxrow),
-        cmocka_unit_test(test_nn_gemm_dots),  cmocka_unit_test(test_hog_grad_votes), cmocka_unit_test(test_hog_sep),
+        cmocka_unit_test(test_nn_gemm_dots),  cmocka_unit_test(test_nn_qgemm),  cmocka_unit_test(test_hog_grad_votes), cmocka_unit_test(test_hog_sep),
         cmocka_unit_test(test_hog_sep2d),     cmocka_unit_test(test_hog_resize_row), cmocka_unit_test(test_hog_feat_row),
         cmocka_unit_test(test_landmark_accum), cmocka_unit_test(test_choose),        cmocka_unit_test(test_env_switch),
     };

@@ -12,77 +12,10 @@ import ctypes, json, os, sys, tempfile, time
 import numpy as np
 import cv2
 import onnx
-from onnx import helper, numpy_helper, TensorProto
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from facenet_onnx import build  # the ONNX graph (shared with the ONNX Runtime peer)
 
 GFLOP = 2.83
-
-def build(npy):
-    nodes, inits = [], []
-    cnt = [0]
-    def w(name):
-        return np.load(os.path.join(npy, name + ".npy"))
-    def conv(x, name, stride=1, pad="same", relu=True):
-        k = w(name + "_kernel").transpose(0, 3, 1, 2).copy()  # OHWI -> OIHW
-        b = w(name + "_Conv2D_bias")
-        kh, kw = k.shape[2], k.shape[3]
-        p = [kh // 2, kw // 2, kh // 2, kw // 2] if pad == "same" else [0, 0, 0, 0]
-        inits.append(numpy_helper.from_array(k, name + "_W"))
-        inits.append(numpy_helper.from_array(b, name + "_B"))
-        nodes.append(helper.make_node("Conv", [x, name + "_W", name + "_B"], [name], kernel_shape=[kh, kw],
-                                      strides=[stride, stride], pads=p))
-        if not relu:
-            return name
-        nodes.append(helper.make_node("Relu", [name], [name + "_relu"]))
-        return name + "_relu"
-    def op(kind, ins, **kw):
-        cnt[0] += 1
-        out = "%s_%d" % (kind, cnt[0])
-        nodes.append(helper.make_node(kind, ins, [out], **kw))
-        return out
-    def maxpool(x):
-        return op("MaxPool", [x], kernel_shape=[3, 3], strides=[2, 2])
-    x = conv("x", "Conv2d_1a_3x3", 2, "valid")
-    x = conv(x, "Conv2d_2a_3x3", 1, "valid")
-    x = conv(x, "Conv2d_2b_3x3")
-    x = maxpool(x)
-    x = conv(x, "Conv2d_3b_1x1", 1, "valid")
-    x = conv(x, "Conv2d_4a_3x3", 1, "valid")
-    x = conv(x, "Conv2d_4b_3x3", 2, "valid")
-    for i in range(1, 6):
-        n = "Block35_%d_" % i
-        b0 = conv(x, n + "Branch_0_Conv2d_1x1")
-        b1 = conv(conv(x, n + "Branch_1_Conv2d_0a_1x1"), n + "Branch_1_Conv2d_0b_3x3")
-        b2 = conv(conv(conv(x, n + "Branch_2_Conv2d_0a_1x1"), n + "Branch_2_Conv2d_0b_3x3"), n + "Branch_2_Conv2d_0c_3x3")
-        up = conv(op("Concat", [b0, b1, b2], axis=1), n + "Conv2d_1x1", relu=False)
-        x = op("Relu", [op("Add", [x, up])])
-    m = "Mixed_6a_"
-    b0 = conv(x, m + "Branch_0_Conv2d_1a_3x3", 2, "valid")
-    b1 = conv(conv(conv(x, m + "Branch_1_Conv2d_0a_1x1"), m + "Branch_1_Conv2d_0b_3x3"), m + "Branch_1_Conv2d_1a_3x3", 2, "valid")
-    x = op("Concat", [b0, b1, maxpool(x)], axis=1)
-    def blk(x, n, k, last=False):
-        b0 = conv(x, n + "Branch_0_Conv2d_1x1")
-        b1 = conv(conv(conv(x, n + "Branch_1_Conv2d_0a_1x1"), n + "Branch_1_Conv2d_0b_1x%d" % k), n + "Branch_1_Conv2d_0c_%dx1" % k)
-        up = conv(op("Concat", [b0, b1], axis=1), n + "Conv2d_1x1", relu=False)
-        s = op("Add", [x, up])
-        return s if last else op("Relu", [s])
-    for i in range(1, 11):
-        x = blk(x, "Block17_%d_" % i, 7)
-    m = "Mixed_7a_"
-    b0 = conv(conv(x, m + "Branch_0_Conv2d_0a_1x1"), m + "Branch_0_Conv2d_1a_3x3", 2, "valid")
-    b1 = conv(conv(x, m + "Branch_1_Conv2d_0a_1x1"), m + "Branch_1_Conv2d_1a_3x3", 2, "valid")
-    b2 = conv(conv(conv(x, m + "Branch_2_Conv2d_0a_1x1"), m + "Branch_2_Conv2d_0b_3x3"), m + "Branch_2_Conv2d_1a_3x3", 2, "valid")
-    x = op("Concat", [b0, b1, b2, maxpool(x)], axis=1)
-    for i in range(1, 7):
-        x = blk(x, "Block8_%d_" % i, 3, last=(i == 6))
-    x = op("Flatten", [op("GlobalAveragePool", [x])], axis=1)
-    inits.append(numpy_helper.from_array(w("Bottleneck_kernel_transpose"), "fc_W"))
-    inits.append(numpy_helper.from_array(w("Bottleneck_MatMul_bias"), "fc_B"))
-    nodes.append(helper.make_node("Gemm", [x, "fc_W", "fc_B"], ["emb"], transB=1))
-    g = helper.make_graph(nodes, "facenet", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 160, 160])],
-                          [helper.make_tensor_value_info("emb", TensorProto.FLOAT, [1, 512])], inits)
-    model = helper.make_model(g, opset_imports=[helper.make_opsetid("", 11)])
-    model.ir_version = 7
-    return model
 
 def main():
     args = sys.argv[1:]

@@ -1,16 +1,22 @@
 /* tools/bench-facenet.c — speed of our FaceNet forward pass: ms per face and GFLOP/s (2.83 GFLOP per face) at
  * the given thread counts: each face timed alone, best (and median) of R runs x N faces (the golden aligned
  * crops, repeated), peak RSS.
- * usage: bench-facenet [--model FILE] [--faces N] [--runs R] [--threads 1,2] [--batch B] [--group G] [--isa NAME] [--f16]
+ * usage: bench-facenet [--model FILE] [--compare FILE2] [--faces N] [--runs R] [--threads 1,2] [--batch B] [--group G]
+ *                      [--isa NAME] [--f16]
  * --group G: faces per nn_facenet_embed call (default 1 = latency of one face; with G >= threads whole faces
  *   run in parallel, one per thread: throughput).  --batch B: faces per pass through the network.
- * Prints one line per thread count:  ours threads=T ms_per_face=X gflops=Y  (and a final rss line). */
+ * --compare FILE2: a second model (e.g. the int8 file) timed in the same process, face by face alternately with
+ *   the first, so load from other processes hits both alike; prints both and their ratio.
+ * --isa: the float ISA (scalar, avx2, avx512, neon); the int8 kernels follow it (avx512 -> VNNI when present).
+ * Prints one line per thread count:  ours threads=T ms_per_face=X gflops=Y  (and a final rss line); with
+ * --compare "ours-<precision> threads=..." for each model and "ratio threads=T <p2>/<p1> = R". */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
 #include "nn/facenet.h"
+#include "nn/qgemm.h"
 #include "src/image.h"
 #include "src/models.h"
 #include "src/util.h"
@@ -22,11 +28,21 @@ static int cmp_double(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 
+static void stats(const char *label, int threads, double *tw, double *tc, int n, double tload, double *best) {
+    qsort(tw, (size_t)n, sizeof *tw, cmp_double);
+    qsort(tc, (size_t)n, sizeof *tc, cmp_double);
+    double ms = tw[0] * 1000.0;
+    printf("%s threads=%d ms_per_face=%.2f gflops=%.1f median_ms=%.2f cpu_ms_per_face=%.2f load_ms=%.0f\n", label, threads,
+           ms, GFLOP_PER_FACE / (ms / 1000.0), tw[n / 2] * 1000.0, tc[0] * 1000.0, tload * 1000.0);
+    *best = ms;
+}
+
 int main(int argc, char **argv) {
-    const char *model = NULL, *threads = "1,2", *isa = NULL;
+    const char *model = NULL, *threads = "1,2", *isa = NULL, *model2 = NULL;
     int faces = 10, runs = 5, batch = 1, f16 = 0, group = 1;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--model") && i + 1 < argc) model = argv[++i];
+        else if (!strcmp(argv[i], "--compare") && i + 1 < argc) model2 = argv[++i];
         else if (!strcmp(argv[i], "--faces") && i + 1 < argc) faces = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--runs") && i + 1 < argc) runs = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--threads") && i + 1 < argc) threads = argv[++i];
@@ -34,7 +50,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--group") && i + 1 < argc) group = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--isa") && i + 1 < argc) isa = argv[++i];
         else if (!strcmp(argv[i], "--f16")) f16 = 1;
-        else { fprintf(stderr, "usage: bench-facenet [--model FILE] [--faces N] [--runs R] [--threads 1,2] [--batch B] [--group G] [--isa NAME] [--f16]\n"); return 2; }
+        else { fprintf(stderr, "usage: bench-facenet [--model FILE] [--compare FILE2] [--faces N] [--runs R] [--threads 1,2] [--batch B] [--group G] [--isa NAME] [--f16]\n"); return 2; }
     }
     if (faces < 1) faces = 1;
     if (runs < 1) runs = 1;
@@ -61,45 +77,57 @@ int main(int argc, char **argv) {
         sbf_image_free(&img);
     }
     float *emb = malloc((size_t)faces * NN_FACENET_DIM * sizeof(float));
-    printf("model %s, kernels %s%s, %d faces x %d runs, %d face(s) per call, batch %d\n", model, nn_isa_name(),
-           f16 ? " (float16 weights)" : "", faces, runs, group, batch);
+    printf("model %s%s%s, kernels %s (int8: %s)%s, %d faces x %d runs, %d face(s) per call, batch %d\n", model,
+           model2 ? " vs " : "", model2 ? model2 : "", nn_isa_name(), nn_qkern()->name, f16 ? " (float16 weights)" : "",
+           faces, runs, group, batch);
     for (const char *t = threads; *t;) {
-        int nt = atoi(t);
+        int nt = atoi(t), nm = model2 ? 2 : 1;
         char err[256];
-        double t0 = sbf_now();
-        nn_facenet *net = nn_facenet_load_ex(model, nt, f16, err, sizeof err);
-        if (!net) { fprintf(stderr, "bench-facenet: %s\n", err); return 3; }
-        double tload = sbf_now() - t0;
-        nn_facenet_set_batch(net, batch);
-        nn_facenet_embed(net, rgb, 1, emb); /* warm up */
+        nn_facenet *net[2] = {NULL, NULL};
+        double tload[2] = {0, 0};
+        for (int m = 0; m < nm; m++) {
+            double t0 = sbf_now();
+            net[m] = nn_facenet_load_ex(m ? model2 : model, nt, f16, err, sizeof err);
+            if (!net[m]) { fprintf(stderr, "bench-facenet: %s\n", err); return 3; }
+            tload[m] = sbf_now() - t0;
+            nn_facenet_set_batch(net[m], batch);
+            nn_facenet_embed(net[m], rgb, 1, emb); /* warm up */
+        }
         /* Each face is timed on its own (batch-sized groups when --batch > 1); best and median over all
-         * runs x faces: the best is the least disturbed by other load on a shared machine. */
+         * runs x faces: the best is the least disturbed by other load on a shared machine.  Two models
+         * alternate face by face. */
         int groups = faces / group, nt_ = runs * groups, k = 0;
-        double *tw = malloc(sizeof(double) * (size_t)nt_), *tc = malloc(sizeof(double) * (size_t)nt_);
+        double *tw = malloc(sizeof(double) * (size_t)nt_ * 2), *tc = malloc(sizeof(double) * (size_t)nt_ * 2);
         for (int r = 0; r < runs; r++)
-            for (int g = 0; g < groups; g++, k++) {
-                int n = group;
-                struct timespec c0, c1;
-                clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c0);
-                double s = sbf_now();
-                if (nn_facenet_embed(net, rgb + px * (size_t)(g * group), n, emb)) {
-                    fprintf(stderr, "bench-facenet: embed failed\n");
-                    return 3;
+            for (int g = 0; g < groups; g++, k++)
+                for (int m = 0; m < nm; m++) {
+                    int n = group;
+                    struct timespec c0, c1;
+                    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c0);
+                    double s = sbf_now();
+                    if (nn_facenet_embed(net[m], rgb + px * (size_t)(g * group), n, emb)) {
+                        fprintf(stderr, "bench-facenet: embed failed\n");
+                        return 3;
+                    }
+                    tw[m * nt_ + k] = (sbf_now() - s) / n;
+                    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c1);
+                    tc[m * nt_ + k] = ((double)(c1.tv_sec - c0.tv_sec) + (c1.tv_nsec - c0.tv_nsec) * 1e-9) / n;
                 }
-                tw[k] = (sbf_now() - s) / n;
-                clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c1);
-                tc[k] = ((double)(c1.tv_sec - c0.tv_sec) + (c1.tv_nsec - c0.tv_nsec) * 1e-9) / n;
-            }
-        qsort(tw, (size_t)nt_, sizeof *tw, cmp_double);
-        qsort(tc, (size_t)nt_, sizeof *tc, cmp_double);
-        double ms = tw[0] * 1000.0;
-        printf("%s threads=%d ms_per_face=%.2f gflops=%.1f median_ms=%.2f cpu_ms_per_face=%.2f load_ms=%.0f\n",
-               group > 1 ? "ours-throughput" : "ours", nn_facenet_threads(net), ms, GFLOP_PER_FACE / (ms / 1000.0), tw[nt_ / 2] * 1000.0, tc[0] * 1000.0,
-               tload * 1000.0);
+        double best[2];
+        for (int m = 0; m < nm; m++) {
+            char label[64];
+            if (model2) snprintf(label, sizeof label, "ours-%s%s", nn_facenet_precision(net[m]), group > 1 ? "-throughput" : "");
+            else snprintf(label, sizeof label, "%s", group > 1 ? "ours-throughput" : "ours");
+            stats(label, nn_facenet_threads(net[m]), tw + m * nt_, tc + m * nt_, nt_, tload[m], &best[m]);
+        }
+        if (model2)
+            printf("ratio threads=%d %s/%s = %.2f%s (kernels %s, int8 %s)\n", nn_facenet_threads(net[0]),
+                   nn_facenet_precision(net[1]), nn_facenet_precision(net[0]), best[1] / best[0],
+                   group > 1 ? " throughput" : "", nn_isa_name(), nn_qkern()->name);
         free(tw);
         free(tc);
         fflush(stdout);
-        nn_facenet_free(net);
+        for (int m = 0; m < nm; m++) nn_facenet_free(net[m]);
         t = strchr(t, ',');
         if (!t) break;
         t++;

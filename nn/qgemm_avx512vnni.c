@@ -1,0 +1,91 @@
+/* nn/qgemm_avx512vnni.c — int8 kernels for AVX-512 VNNI: vpdpbusd (uint8 x int8, four products summed into
+ * int32 lanes) over panels in k quads ([tap][kc/4][16][4] int8 = one zmm per quad).  Two panels per call:
+ * 6 rows x 32 columns in 12 zmm accumulators; one panel: 6 x 16.  Masked epilogue stores for partial
+ * tiles.  Compiled without ISA flags: the functions carry their own target attribute and are only picked
+ * (nn_qkernels_for) when the CPU has AVX-512F/BW/VL and VNNI (nn/cpu.h). */
+#include "nn/qgemm.h"
+#if defined(__x86_64__)
+#include <immintrin.h>
+#include <string.h>
+
+#define TGT __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
+
+static inline int32_t load32(const void *p) {
+    int32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+/* Epilogue of columns col..col+n-1 (n <= 16) of row r: the operations and order of nn_qepi_row. */
+TGT static inline void epi16(__m512i acc, const nn_qepi *e, int r, int col, int n) {
+    const __mmask16 m = n >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << n) - 1);
+    const __m512 zero = _mm512_setzero_ps();
+    __m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(acc), _mm512_maskz_loadu_ps(m, e->scale + col));
+    v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, e->bias + col));
+    float *of = e->outf ? e->outf + (size_t)r * e->ldf + col : NULL;
+    if (e->flags & NN_ACCUM) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, of));
+    if (e->flags & NN_RELU) v = _mm512_max_ps(v, zero);
+    if (of) _mm512_mask_storeu_ps(of, m, v);
+    if (e->outq) {
+        __m512 q = _mm512_mul_ps(v, _mm512_maskz_loadu_ps(m, e->qinv + col));
+        q = _mm512_min_ps(_mm512_max_ps(q, zero), _mm512_set1_ps(255.0f));
+        __m512i i = _mm512_cvttps_epi32(_mm512_add_ps(q, _mm512_set1_ps(0.5f)));
+        _mm512_mask_cvtusepi32_storeu_epi8(e->outq + (size_t)r * e->ldq + col, m, i);
+    }
+}
+
+#define ROW2(r)                                                                                                        \
+    do {                                                                                                               \
+        __m512i x_ = _mm512_set1_epi32(load32(a##r + k));                                                              \
+        c##r##0 = _mm512_dpbusd_epi32(c##r##0, x_, w0);                                                                \
+        c##r##1 = _mm512_dpbusd_epi32(c##r##1, x_, w1);                                                                \
+    } while (0)
+
+TGT static void qgemm2_vnni(int ntaps, int kc, const uint8_t *const *a, const int8_t *b, size_t pstride,
+                            const nn_qepi *e, int mr, int nr) {
+    const int8_t *b1 = b + pstride;
+    __m512i c00 = _mm512_setzero_si512(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+    __m512i c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+    for (int t = 0; t < ntaps; t++, a += NN_QMR) {
+        const uint8_t *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3], *a4 = a[4], *a5 = a[5];
+        for (int k = 0; k < kc; k += 4, b += 4 * NN_QNR, b1 += 4 * NN_QNR) {
+            __m512i w0 = _mm512_load_si512((const void *)b), w1 = _mm512_load_si512((const void *)b1);
+            ROW2(0);
+            ROW2(1);
+            ROW2(2);
+            ROW2(3);
+            ROW2(4);
+            ROW2(5);
+        }
+    }
+    __m512i acc[NN_QMR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
+    for (int r = 0; r < mr; r++) {
+        epi16(acc[r][0], e, r, 0, nr < 16 ? nr : 16);
+        if (nr > 16) epi16(acc[r][1], e, r, 16, nr - 16);
+    }
+}
+
+#define ROW1(r)                                                                                                        \
+    do { c##r = _mm512_dpbusd_epi32(c##r, _mm512_set1_epi32(load32(a##r + k)), w0); } while (0)
+
+TGT static void qgemm_vnni(int ntaps, int kc, const uint8_t *const *a, const int8_t *b, const nn_qepi *e, int mr,
+                           int nr) {
+    __m512i c0 = _mm512_setzero_si512(), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0;
+    for (int t = 0; t < ntaps; t++, a += NN_QMR) {
+        const uint8_t *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3], *a4 = a[4], *a5 = a[5];
+        for (int k = 0; k < kc; k += 4, b += 4 * NN_QNR) {
+            __m512i w0 = _mm512_load_si512((const void *)b);
+            ROW1(0);
+            ROW1(1);
+            ROW1(2);
+            ROW1(3);
+            ROW1(4);
+            ROW1(5);
+        }
+    }
+    __m512i acc[NN_QMR] = {c0, c1, c2, c3, c4, c5};
+    for (int r = 0; r < mr; r++) epi16(acc[r], e, r, 0, nr);
+}
+
+const nn_qkernels nn_qkernels_avx512vnni = {"avx512vnni", 4, qgemm_vnni, qgemm2_vnni, NULL, NULL};
+#endif

@@ -1,0 +1,31 @@
+/* nn/qgemm_neon_epi.h — the NEON form of the int8 epilogue (nn_qepi_row: the same operations in the same
+ * order), shared by the two NEON kernel files.  Internal to nn/. */
+#ifndef NN_QGEMM_NEON_EPI_H
+#define NN_QGEMM_NEON_EPI_H
+#include <arm_neon.h>
+#include "nn/qgemm.h"
+
+static inline void nn_qepi_row_neon(const int32_t *acc, const nn_qepi *e, int r, int nr) {
+    if (nr < NN_QNR) {
+        nn_qepi_row(acc, e, r, nr);
+        return;
+    }
+    float *of = e->outf ? e->outf + (size_t)r * e->ldf : NULL;
+    const float32x4_t zero = vdupq_n_f32(0.0f), top = vdupq_n_f32(255.0f), half = vdupq_n_f32(0.5f);
+    uint16x4_t q16[4];
+    for (int q = 0; q < 4; q++) {
+        float32x4_t v = vmulq_f32(vcvtq_f32_s32(vld1q_s32(acc + 4 * q)), vld1q_f32(e->scale + 4 * q));
+        v = vaddq_f32(v, vld1q_f32(e->bias + 4 * q));
+        if (e->flags & NN_ACCUM) v = vaddq_f32(v, vld1q_f32(of + 4 * q));
+        if (e->flags & NN_RELU) v = vmaxq_f32(v, zero);
+        if (of) vst1q_f32(of + 4 * q, v);
+        if (!e->outq) continue;
+        float32x4_t x = vminq_f32(vmaxq_f32(vmulq_f32(v, vld1q_f32(e->qinv + 4 * q)), zero), top);
+        q16[q] = vmovn_u32(vcvtq_u32_f32(vaddq_f32(x, half)));
+    }
+    if (e->outq) {
+        uint8x8_t lo = vmovn_u16(vcombine_u16(q16[0], q16[1])), hi = vmovn_u16(vcombine_u16(q16[2], q16[3]));
+        vst1q_u8(e->outq + (size_t)r * e->ldq, vcombine_u8(lo, hi));
+    }
+}
+#endif
