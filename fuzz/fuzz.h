@@ -31,12 +31,12 @@ const char *sbf_fuzz_tmpdir(void);
 /* Writes data to <tmpdir>/<name> (replacing it); returns the full path (static buffer) or NULL. */
 const char *sbf_fuzz_write_tmp(const char *name, const uint8_t *data, size_t size);
 
-#define FUZZ_CHECK(c)                                                                                  \
-    do {                                                                                               \
-        if (!(c)) {                                                                                    \
-            fprintf(stderr, "fuzz invariant failed: %s (%s:%d)\n", #c, __FILE__, __LINE__);            \
-            abort();                                                                                   \
-        }                                                                                              \
+#define FUZZ_CHECK(c)                                                                                                  \
+    do {                                                                                                               \
+        if (!(c)) {                                                                                                    \
+            fprintf(stderr, "fuzz invariant failed: %s (%s:%d)\n", #c, __FILE__, __LINE__);                            \
+            abort();                                                                                                   \
+        }                                                                                                              \
     } while (0)
 
 #endif

@@ -33,7 +33,9 @@ const char *sbf_fuzz_tmpdir(void) {
     const char *base = getenv("TMPDIR");
     struct stat st;
     memset(&st, 0, sizeof st); /* (MSan does not see glibc 2.36's stat fill it) */
-    if (!base || !*base) base = (stat("/dev/shm", &st) == 0 && S_ISDIR(st.st_mode) && access("/dev/shm", W_OK) == 0) ? "/dev/shm" : "/tmp";
+    if (!base || !*base)
+        base =
+            (stat("/dev/shm", &st) == 0 && S_ISDIR(st.st_mode) && access("/dev/shm", W_OK) == 0) ? "/dev/shm" : "/tmp";
     snprintf(fuzz_dir, sizeof fuzz_dir, "%s/sbf-fuzz-XXXXXX", base);
     if (!mkdtemp(fuzz_dir)) {
         fprintf(stderr, "fuzz: cannot create a temp folder under %s: %s\n", base, strerror(errno));
@@ -48,7 +50,10 @@ const char *sbf_fuzz_write_tmp(const char *name, const uint8_t *data, size_t siz
     snprintf(path, sizeof path, "%s/%s", sbf_fuzz_tmpdir(), name);
     unlink(path);
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) { fprintf(stderr, "fuzz: cannot create %s: %s\n", path, strerror(errno)); abort(); }
+    if (fd < 0) {
+        fprintf(stderr, "fuzz: cannot create %s: %s\n", path, strerror(errno));
+        abort();
+    }
     size_t done = 0;
     while (done < size) {
         ssize_t w = write(fd, data + done, size - done);

@@ -36,7 +36,7 @@ int sbf_fuzz_image(const uint8_t *d, size_t n) {
     if (is_jpeg && js > 1) exif = sbf_exif_orientation(d + js - 1, n - (js - 1));
     FUZZ_CHECK(img.orientation == (is_jpeg ? exif : 1));
     size_t np = (size_t)img.w * (size_t)img.h;
-    for (size_t i = 0; i < np; i++) {   /* touches every byte of both buffers */
+    for (size_t i = 0; i < np; i++) { /* touches every byte of both buffers */
         const uint8_t *p = img.rgb + 3 * i;
         FUZZ_CHECK(img.gray[i] == (uint8_t)(((unsigned)p[0] + p[1] + p[2]) / 3));
     }

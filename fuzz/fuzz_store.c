@@ -7,8 +7,12 @@
 #include "src/people.h"
 #include "src/store.h"
 
-static uint32_t s_rd32(const uint8_t *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
-static void s_wr32(uint8_t *p, uint32_t v) { for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i)); }
+static uint32_t s_rd32(const uint8_t *p) {
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+static void s_wr32(uint8_t *p, uint32_t v) {
+    for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i));
+}
 
 /* Recomputes the header CRC and every record's header and payload CRC (as far as the records'
  * lengths fit), so mutations reach the structural checks behind the checksums. */
@@ -69,8 +73,8 @@ static void same_faceset(const sbf_faceset *a, const sbf_faceset *b, int skip) {
             const sbf_box *x = &a->boxes[fa], *y = &b->boxes[fb];
             FUZZ_CHECK(x->left == y->left && x->top == y->top && x->right == y->right && x->bottom == y->bottom);
             FUZZ_CHECK(x->filter == y->filter && same_bits(&x->score, &y->score, sizeof x->score));
-            FUZZ_CHECK(same_bits(a->landmarks + (size_t)fa * SBF_LANDMARKS * 2, b->landmarks + (size_t)fb * SBF_LANDMARKS * 2,
-                                 SBF_LANDMARKS * 2 * sizeof(float)));
+            FUZZ_CHECK(same_bits(a->landmarks + (size_t)fa * SBF_LANDMARKS * 2,
+                                 b->landmarks + (size_t)fb * SBF_LANDMARKS * 2, SBF_LANDMARKS * 2 * sizeof(float)));
             FUZZ_CHECK(same_bits(a->emb + (size_t)fa * SBF_EMBED_DIM, b->emb + (size_t)fb * SBF_EMBED_DIM,
                                  SBF_EMBED_DIM * sizeof(float)));
         }

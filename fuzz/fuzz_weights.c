@@ -9,8 +9,12 @@ static uint64_t w_rd(const uint8_t *p, int n) {
     for (int i = n - 1; i >= 0; i--) v = v << 8 | p[i];
     return v;
 }
-static void w_wr32(uint8_t *p, uint32_t v) { for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i)); }
-static void w_wr64(uint8_t *p, uint64_t v) { for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (8 * i)); }
+static void w_wr32(uint8_t *p, uint32_t v) {
+    for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i));
+}
+static void w_wr64(uint8_t *p, uint64_t v) {
+    for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (8 * i));
+}
 
 /* Makes the file self-consistent where a fuzzer cannot: file size, every tensor CRC, the index CRC
  * and the header CRC are recomputed (bounds permitting), so mutations reach the structural checks. */

@@ -25,20 +25,38 @@
 #include "src/store.h"
 
 /* ---- growable byte buffer ---------------------------------------------------------------------- */
-typedef struct { unsigned char *p; size_t n, cap; } buf;
+typedef struct {
+    unsigned char *p;
+    size_t n, cap;
+} buf;
 static void put(buf *b, const void *d, size_t n) {
     if (b->n + n > b->cap) {
         b->cap = (b->n + n) * 2 + 64;
         b->p = realloc(b->p, b->cap);
-        if (!b->p) { perror("realloc"); exit(1); }
+        if (!b->p) {
+            perror("realloc");
+            exit(1);
+        }
     }
     memcpy(b->p + b->n, d, n);
     b->n += n;
 }
-static void put8(buf *b, unsigned v) { unsigned char c = (unsigned char)v; put(b, &c, 1); }
-static void put16be(buf *b, unsigned v) { put8(b, v >> 8); put8(b, v); }
-static void put32be(buf *b, unsigned long v) { put16be(b, (unsigned)(v >> 16) & 0xffff); put16be(b, (unsigned)v & 0xffff); }
-static void put16le(buf *b, unsigned v) { put8(b, v); put8(b, v >> 8); }
+static void put8(buf *b, unsigned v) {
+    unsigned char c = (unsigned char)v;
+    put(b, &c, 1);
+}
+static void put16be(buf *b, unsigned v) {
+    put8(b, v >> 8);
+    put8(b, v);
+}
+static void put32be(buf *b, unsigned long v) {
+    put16be(b, (unsigned)(v >> 16) & 0xffff);
+    put16be(b, (unsigned)v & 0xffff);
+}
+static void put16le(buf *b, unsigned v) {
+    put8(b, v);
+    put8(b, v >> 8);
+}
 static void putstr(buf *b, const char *s) { put(b, s, strlen(s)); }
 static void write_cb(void *ctx, void *data, int size) { put(ctx, data, (size_t)size); }
 
@@ -47,7 +65,11 @@ static void mkdirs(const char *path) { /* mkdir -p */
     char p[1024];
     snprintf(p, sizeof p, "%s", path);
     for (char *q = p + 1; *q; q++)
-        if (*q == '/') { *q = 0; mkdir(p, 0755); *q = '/'; }
+        if (*q == '/') {
+            *q = 0;
+            mkdir(p, 0755);
+            *q = '/';
+        }
     mkdir(p, 0755);
 }
 static int nfiles;
@@ -58,14 +80,24 @@ static void save(const char *sub, const char *name, const void *d, size_t n) {
     mkdir(p, 0755);
     snprintf(p, sizeof p, "%s/%s/%s", outdir, sub, name);
     FILE *f = fopen(p, "wb");
-    if (!f || (n && fwrite(d, 1, n, f) != n) || fclose(f)) { fprintf(stderr, "gen-corpus: cannot write %s\n", p); exit(1); }
+    if (!f || (n && fwrite(d, 1, n, f) != n) || fclose(f)) {
+        fprintf(stderr, "gen-corpus: cannot write %s\n", p);
+        exit(1);
+    }
     nfiles++;
     nbytes += n;
 }
-static void save_buf(const char *sub, const char *name, buf *b) { save(sub, name, b->p, b->n); free(b->p); memset(b, 0, sizeof *b); }
+static void save_buf(const char *sub, const char *name, buf *b) {
+    save(sub, name, b->p, b->n);
+    free(b->p);
+    memset(b, 0, sizeof *b);
+}
 
 static uint32_t rng = 12345;
-static unsigned rnd(void) { rng = rng * 1103515245u + 12345u; return (rng >> 16) & 0x7fff; }
+static unsigned rnd(void) {
+    rng = rng * 1103515245u + 12345u;
+    return (rng >> 16) & 0x7fff;
+}
 
 /* ---- images ------------------------------------------------------------------------------------ */
 #define W 16
@@ -74,7 +106,8 @@ static unsigned char pix[W * H * 4];
 static void pattern(int comp) {
     for (int y = 0; y < H; y++)
         for (int x = 0; x < W; x++)
-            for (int c = 0; c < comp; c++) pix[(y * W + x) * comp + c] = (unsigned char)(x * 16 + y * 8 * c + (rnd() & 15));
+            for (int c = 0; c < comp; c++)
+                pix[(y * W + x) * comp + c] = (unsigned char)(x * 16 + y * 8 * c + (rnd() & 15));
 }
 
 static void png_chunk(buf *b, const char *type, const unsigned char *d, size_t n) {
@@ -103,20 +136,36 @@ static void hand_png(const char *name, int ct, int depth, int interlace, int trn
             for (size_t i = 0; i < rb; i++) put8(&raw, ct == 3 ? rnd() % 16 * (depth == 8 ? 1 : 17) : rnd());
         }
     }
-    put8(&z, 0x78); put8(&z, 0x01);
+    put8(&z, 0x78);
+    put8(&z, 0x01);
     for (size_t off = 0; off < raw.n || off == 0;) {
         size_t n = raw.n - off > 65535 ? 65535 : raw.n - off;
         put8(&z, off + n == raw.n);
-        put16le(&z, (unsigned)n); put16le(&z, (unsigned)~n & 0xffff);
+        put16le(&z, (unsigned)n);
+        put16le(&z, (unsigned)~n & 0xffff);
         put(&z, raw.p + off, n);
         off += n;
         if (off == raw.n) break;
     }
     unsigned long a = 1, s2 = 0;
-    for (size_t i = 0; i < raw.n; i++) { a = (a + raw.p[i]) % 65521; s2 = (s2 + a) % 65521; }
+    for (size_t i = 0; i < raw.n; i++) {
+        a = (a + raw.p[i]) % 65521;
+        s2 = (s2 + a) % 65521;
+    }
     put32be(&z, s2 << 16 | a);
     put(&b, "\x89PNG\r\n\x1a\n", 8);
-    unsigned char ihdr[13] = {0, 0, 0, (unsigned char)w, 0, 0, 0, (unsigned char)h, (unsigned char)depth, (unsigned char)ct, 0, 0,
+    unsigned char ihdr[13] = {0,
+                              0,
+                              0,
+                              (unsigned char)w,
+                              0,
+                              0,
+                              0,
+                              (unsigned char)h,
+                              (unsigned char)depth,
+                              (unsigned char)ct,
+                              0,
+                              0,
                               (unsigned char)interlace};
     png_chunk(&b, "IHDR", ihdr, 13);
     if (ct == 3) {
@@ -133,29 +182,43 @@ static void hand_png(const char *name, int ct, int depth, int interlace, int trn
     png_chunk(&b, "IDAT", z.p + half, z.n - half);
     png_chunk(&b, "IEND", NULL, 0);
     save_buf("image", name, &b);
-    free(raw.p); free(z.p);
+    free(raw.p);
+    free(z.p);
 }
 
 /* TIFF block with the orientation tag (type 3 SHORT or 4 LONG), after `extra` other entries. */
 static void exif_tiff(buf *t, int le, int o, int type, int extra) {
-    #define W16(v) (le ? put16le(t, (v)) : put16be(t, (v)))
-    #define W32(v) (le ? (put16le(t, (unsigned)(v) & 0xffff), put16le(t, (unsigned)(v) >> 16)) : put32be(t, (v)))
+#define W16(v) (le ? put16le(t, (v)) : put16be(t, (v)))
+#define W32(v) (le ? (put16le(t, (unsigned)(v)&0xffff), put16le(t, (unsigned)(v) >> 16)) : put32be(t, (v)))
     put(t, le ? "II" : "MM", 2);
-    W16(42); W32(8);
+    W16(42);
+    W32(8);
     W16((unsigned)(extra + 1));
-    for (int i = 0; i < extra; i++) { W16(0x010F + i); W16(2); W32(4); put(t, "sbf", 4); } /* Make etc. */
-    W16(0x0112); W16((unsigned)type); W32(1);
-    if (type == 3) { W16((unsigned)o); W16(0); } else W32((unsigned)o);
+    for (int i = 0; i < extra; i++) {
+        W16(0x010F + i);
+        W16(2);
+        W32(4);
+        put(t, "sbf", 4);
+    } /* Make etc. */
+    W16(0x0112);
+    W16((unsigned)type);
+    W32(1);
+    if (type == 3) {
+        W16((unsigned)o);
+        W16(0);
+    } else W32((unsigned)o);
     W32(0);
-    #undef W16
-    #undef W32
+#undef W16
+#undef W32
 }
 
 static void jpeg_with_exif(const char *name, const buf *jpg, int le, int o, int type, int extra) {
     buf t = {0}, b = {0};
     exif_tiff(&t, le, o, type, extra);
     put(&b, jpg->p, 2); /* SOI */
-    put8(&b, 0xFF); put8(&b, 0xE1); put16be(&b, (unsigned)(2 + 6 + t.n));
+    put8(&b, 0xFF);
+    put8(&b, 0xE1);
+    put16be(&b, (unsigned)(2 + 6 + t.n));
     put(&b, "Exif\0\0", 6);
     put(&b, t.p, t.n);
     put(&b, jpg->p + 2, jpg->n - 2);
@@ -167,22 +230,41 @@ static void jpeg_with_exif(const char *name, const buf *jpg, int le, int o, int 
 static void hand_gif(const char *name, int interlace, int local_table) {
     buf b = {0}, codes = {0};
     put(&b, "GIF89a", 6);
-    put16le(&b, W); put16le(&b, H);
-    put8(&b, local_table ? 0x00 : 0xF6); put8(&b, 0); put8(&b, 0);
-    if (!local_table) for (int i = 0; i < 128 * 3; i++) put8(&b, rnd());
+    put16le(&b, W);
+    put16le(&b, H);
+    put8(&b, local_table ? 0x00 : 0xF6);
+    put8(&b, 0);
+    put8(&b, 0);
+    if (!local_table)
+        for (int i = 0; i < 128 * 3; i++) put8(&b, rnd());
     put(&b, "\x21\xF9\x04\x01\x00\x00\x03\x00", 8); /* graphic control: transparent index 3 */
-    put8(&b, 0x2C); put16le(&b, 0); put16le(&b, 0); put16le(&b, W); put16le(&b, H);
+    put8(&b, 0x2C);
+    put16le(&b, 0);
+    put16le(&b, 0);
+    put16le(&b, W);
+    put16le(&b, H);
     put8(&b, (interlace ? 0x40 : 0) | (local_table ? 0x86 : 0));
-    if (local_table) for (int i = 0; i < 128 * 3; i++) put8(&b, rnd());
+    if (local_table)
+        for (int i = 0; i < 128 * 3; i++) put8(&b, rnd());
     put8(&b, 7);
-    unsigned long acc = 0; int nb = 0;
-    #define EMIT(c) do { acc |= (unsigned long)(c) << nb; nb += 8; while (nb >= 8) { put8(&codes, acc & 0xff); acc >>= 8; nb -= 8; } } while (0)
+    unsigned long acc = 0;
+    int nb = 0;
+#define EMIT(c)                                                                                                        \
+    do {                                                                                                               \
+        acc |= (unsigned long)(c) << nb;                                                                               \
+        nb += 8;                                                                                                       \
+        while (nb >= 8) {                                                                                              \
+            put8(&codes, acc & 0xff);                                                                                  \
+            acc >>= 8;                                                                                                 \
+            nb -= 8;                                                                                                   \
+        }                                                                                                              \
+    } while (0)
     for (int i = 0; i < W * H; i++) {
         if (i % 100 == 0) EMIT(128);
         EMIT(rnd() % 128);
     }
     EMIT(129);
-    #undef EMIT
+#undef EMIT
     for (size_t off = 0; off < codes.n;) {
         size_t n = codes.n - off > 255 ? 255 : codes.n - off;
         put8(&b, (unsigned)n);
@@ -207,14 +289,23 @@ static void camera_images(void) {
     uint8_t *out = NULL;
     size_t n;
     pattern(3);
-    if (!(n = WebPEncodeRGB(pix, W, H, W * 3, 80, &out))) { fprintf(stderr, "gen-corpus: WebP encoder failed\n"); exit(1); }
+    if (!(n = WebPEncodeRGB(pix, W, H, W * 3, 80, &out))) {
+        fprintf(stderr, "gen-corpus: WebP encoder failed\n");
+        exit(1);
+    }
     save("image", "ok-lossy.webp", out, n);
     WebPFree(out);
-    if (!(n = WebPEncodeLosslessRGB(pix, W, H, W * 3, &out))) { fprintf(stderr, "gen-corpus: WebP encoder failed\n"); exit(1); }
+    if (!(n = WebPEncodeLosslessRGB(pix, W, H, W * 3, &out))) {
+        fprintf(stderr, "gen-corpus: WebP encoder failed\n");
+        exit(1);
+    }
     save("image", "ok-lossless.webp", out, n);
     WebPFree(out);
     pattern(4);
-    if (!(n = WebPEncodeRGBA(pix, W, H, W * 4, 80, &out))) { fprintf(stderr, "gen-corpus: WebP encoder failed\n"); exit(1); }
+    if (!(n = WebPEncodeRGBA(pix, W, H, W * 4, 80, &out))) {
+        fprintf(stderr, "gen-corpus: WebP encoder failed\n");
+        exit(1);
+    }
     save("image", "ok-alpha.webp", out, n);
     WebPFree(out);
     libjpeg_file("ok-cmyk.jpg", 4, JCS_CMYK, 0);
@@ -229,32 +320,71 @@ static void header_bombs(void) {
     buf b = {0};
     /* JPEG: SOI, DQT, SOF0 10000x10000 gray, DHT (one 1-bit DC code, one 1-bit AC code), SOS, 16 bytes, EOI */
     put(&b, "\xFF\xD8", 2);
-    put16be(&b, 0xFFDB); put16be(&b, 67); put8(&b, 0);
+    put16be(&b, 0xFFDB);
+    put16be(&b, 67);
+    put8(&b, 0);
     for (int i = 0; i < 64; i++) put8(&b, 1);
-    put16be(&b, 0xFFC0); put16be(&b, 11); put8(&b, 8); put16be(&b, 10000); put16be(&b, 10000); put8(&b, 1);
-    put8(&b, 1); put8(&b, 0x11); put8(&b, 0);
+    put16be(&b, 0xFFC0);
+    put16be(&b, 11);
+    put8(&b, 8);
+    put16be(&b, 10000);
+    put16be(&b, 10000);
+    put8(&b, 1);
+    put8(&b, 1);
+    put8(&b, 0x11);
+    put8(&b, 0);
     for (int cls = 0; cls < 2; cls++) {
-        put16be(&b, 0xFFC4); put16be(&b, 2 + 17 + 1); put8(&b, (unsigned)cls << 4);
+        put16be(&b, 0xFFC4);
+        put16be(&b, 2 + 17 + 1);
+        put8(&b, (unsigned)cls << 4);
         put8(&b, 1);
         for (int i = 1; i < 16; i++) put8(&b, 0);
         put8(&b, 0); /* DC: category 0; AC: end of block */
     }
-    put16be(&b, 0xFFDA); put16be(&b, 8); put8(&b, 1); put8(&b, 1); put8(&b, 0x00); put8(&b, 0); put8(&b, 63); put8(&b, 0);
+    put16be(&b, 0xFFDA);
+    put16be(&b, 8);
+    put8(&b, 1);
+    put8(&b, 1);
+    put8(&b, 0x00);
+    put8(&b, 0);
+    put8(&b, 63);
+    put8(&b, 0);
     for (int i = 0; i < 16; i++) put8(&b, 0);
     put16be(&b, 0xFFD9);
     save_buf("image", "bad-bomb-header-10000x10000.jpg", &b);
     /* progressive: the same with SOF2 and a DC scan */
     put(&b, "\xFF\xD8", 2);
-    put16be(&b, 0xFFDB); put16be(&b, 67); put8(&b, 0);
+    put16be(&b, 0xFFDB);
+    put16be(&b, 67);
+    put8(&b, 0);
     for (int i = 0; i < 64; i++) put8(&b, 1);
-    put16be(&b, 0xFFC2); put16be(&b, 17); put8(&b, 8); put16be(&b, 10000); put16be(&b, 10000); put8(&b, 3);
-    for (int k = 1; k <= 3; k++) { put8(&b, (unsigned)k); put8(&b, k == 1 ? 0x22 : 0x11); put8(&b, 0); }
-    put16be(&b, 0xFFC4); put16be(&b, 2 + 17 + 1); put8(&b, 0); put8(&b, 1);
+    put16be(&b, 0xFFC2);
+    put16be(&b, 17);
+    put8(&b, 8);
+    put16be(&b, 10000);
+    put16be(&b, 10000);
+    put8(&b, 3);
+    for (int k = 1; k <= 3; k++) {
+        put8(&b, (unsigned)k);
+        put8(&b, k == 1 ? 0x22 : 0x11);
+        put8(&b, 0);
+    }
+    put16be(&b, 0xFFC4);
+    put16be(&b, 2 + 17 + 1);
+    put8(&b, 0);
+    put8(&b, 1);
     for (int i = 1; i < 16; i++) put8(&b, 0);
     put8(&b, 0);
-    put16be(&b, 0xFFDA); put16be(&b, 12); put8(&b, 3);
-    for (int k = 1; k <= 3; k++) { put8(&b, (unsigned)k); put8(&b, 0); }
-    put8(&b, 0); put8(&b, 0); put8(&b, 0);
+    put16be(&b, 0xFFDA);
+    put16be(&b, 12);
+    put8(&b, 3);
+    for (int k = 1; k <= 3; k++) {
+        put8(&b, (unsigned)k);
+        put8(&b, 0);
+    }
+    put8(&b, 0);
+    put8(&b, 0);
+    put8(&b, 0);
     for (int i = 0; i < 16; i++) put8(&b, 0);
     put16be(&b, 0xFFD9);
     save_buf("image", "bad-bomb-header-10000x10000-progressive.jpg", &b);
@@ -267,28 +397,74 @@ static void header_bombs(void) {
     png_chunk(&b, "IEND", NULL, 0);
     save_buf("image", "bad-bomb-header-10000x10000.png", &b);
     /* GIF: 10000x10000 canvas, one 1x1 frame (stb kept 9 bytes per canvas pixel: 880 MB peak) */
-    put(&b, "GIF89a", 6); put16le(&b, 10000); put16le(&b, 10000); put8(&b, 0x80); put8(&b, 0); put8(&b, 0);
+    put(&b, "GIF89a", 6);
+    put16le(&b, 10000);
+    put16le(&b, 10000);
+    put8(&b, 0x80);
+    put8(&b, 0);
+    put8(&b, 0);
     put(&b, "\0\0\0\xff\xff\xff", 6);
-    put8(&b, 0x2C); put16le(&b, 0); put16le(&b, 0); put16le(&b, 1); put16le(&b, 1); put8(&b, 0);
-    put8(&b, 2); put8(&b, 2); put8(&b, 0x44); put8(&b, 0x01); put8(&b, 0); put8(&b, 0x3B);
+    put8(&b, 0x2C);
+    put16le(&b, 0);
+    put16le(&b, 0);
+    put16le(&b, 1);
+    put16le(&b, 1);
+    put8(&b, 0);
+    put8(&b, 2);
+    put8(&b, 2);
+    put8(&b, 0x44);
+    put8(&b, 0x01);
+    put8(&b, 0);
+    put8(&b, 0x3B);
     save_buf("image", "bad-bomb-header-10000x10000.gif", &b);
     /* GIF: a 2000x2000 canvas that holds 40 frames (canvas x frames = 160 megapixels) */
-    put(&b, "GIF89a", 6); put16le(&b, 2000); put16le(&b, 2000); put8(&b, 0x80); put8(&b, 0); put8(&b, 0);
+    put(&b, "GIF89a", 6);
+    put16le(&b, 2000);
+    put16le(&b, 2000);
+    put8(&b, 0x80);
+    put8(&b, 0);
+    put8(&b, 0);
     put(&b, "\0\0\0\xff\xff\xff", 6);
     for (int f = 0; f < 40; f++) {
-        put8(&b, 0x2C); put16le(&b, 0); put16le(&b, 0); put16le(&b, 1); put16le(&b, 1); put8(&b, 0);
+        put8(&b, 0x2C);
+        put16le(&b, 0);
+        put16le(&b, 0);
+        put16le(&b, 1);
+        put16le(&b, 1);
+        put8(&b, 0);
         put8(&b, 2);
         if (f == 0) /* enough LZW data to cover the canvas: the frame count is what refuses it */
-            for (int k = 0; k < 2; k++) { put8(&b, 200); for (int i = 0; i < 200; i++) put8(&b, 0x44); }
-        else { put8(&b, 2); put8(&b, 0x44); put8(&b, 0x01); }
+            for (int k = 0; k < 2; k++) {
+                put8(&b, 200);
+                for (int i = 0; i < 200; i++) put8(&b, 0x44);
+            }
+        else {
+            put8(&b, 2);
+            put8(&b, 0x44);
+            put8(&b, 0x01);
+        }
         put8(&b, 0);
     }
     put8(&b, 0x3B);
     save_buf("image", "bad-bomb-gif-40-frames-2000x2000.gif", &b);
     /* BMP: 10000x10000 24-bit, no pixel data */
-    put(&b, "BM", 2); put16le(&b, 54); put16le(&b, 0); put16le(&b, 0); put16le(&b, 0); put16le(&b, 54); put16le(&b, 0);
-    put16le(&b, 40); put16le(&b, 0); put16le(&b, 10000); put16le(&b, 0); put16le(&b, 10000); put16le(&b, 0);
-    put16le(&b, 1); put16le(&b, 24); put16le(&b, 0); put16le(&b, 0);
+    put(&b, "BM", 2);
+    put16le(&b, 54);
+    put16le(&b, 0);
+    put16le(&b, 0);
+    put16le(&b, 0);
+    put16le(&b, 54);
+    put16le(&b, 0);
+    put16le(&b, 40);
+    put16le(&b, 0);
+    put16le(&b, 10000);
+    put16le(&b, 0);
+    put16le(&b, 10000);
+    put16le(&b, 0);
+    put16le(&b, 1);
+    put16le(&b, 24);
+    put16le(&b, 0);
+    put16le(&b, 0);
     for (int i = 0; i < 20; i++) put8(&b, 0);
     save_buf("image", "bad-bomb-header-10000x10000.bmp", &b);
     /* PPM */
@@ -296,21 +472,51 @@ static void header_bombs(void) {
     for (int i = 0; i < 64; i++) put8(&b, 7);
     save_buf("image", "bad-bomb-header-10000x10000.ppm", &b);
     /* TGA (no magic: the replay names it *.tga), run-length RGB */
-    put8(&b, 0); put8(&b, 0); put8(&b, 10); for (int i = 0; i < 9; i++) put8(&b, 0);
-    put16le(&b, 10000); put16le(&b, 10000); put8(&b, 24); put8(&b, 0);
-    put8(&b, 0xFF); put8(&b, 1); put8(&b, 2); put8(&b, 3);
+    put8(&b, 0);
+    put8(&b, 0);
+    put8(&b, 10);
+    for (int i = 0; i < 9; i++) put8(&b, 0);
+    put16le(&b, 10000);
+    put16le(&b, 10000);
+    put8(&b, 24);
+    put8(&b, 0);
+    put8(&b, 0xFF);
+    put8(&b, 1);
+    put8(&b, 2);
+    put8(&b, 3);
     save_buf("image", "bad-bomb-header-10000x10000-rle-tga", &b);
     /* WebP: lossy VP8 key frame header of 10000x10000 with its partition cut off */
     static const unsigned char vp8[] = {0x50, 0x02, 0x00, 0x9d, 0x01, 0x2a, 0x10, 0x27, 0x10, 0x27};
-    put(&b, "RIFF", 4); put8(&b, 4 + 8 + 30); put8(&b, 0); put8(&b, 0); put8(&b, 0); put(&b, "WEBPVP8 ", 8);
-    put8(&b, 30); put8(&b, 0); put8(&b, 0); put8(&b, 0); put(&b, vp8, sizeof vp8);
+    put(&b, "RIFF", 4);
+    put8(&b, 4 + 8 + 30);
+    put8(&b, 0);
+    put8(&b, 0);
+    put8(&b, 0);
+    put(&b, "WEBPVP8 ", 8);
+    put8(&b, 30);
+    put8(&b, 0);
+    put8(&b, 0);
+    put8(&b, 0);
+    put(&b, vp8, sizeof vp8);
     for (int i = 0; i < 20; i++) put8(&b, 0);
     save_buf("image", "bad-bomb-header-10000x10000.webp", &b);
     /* WebP lossless: VP8L header of 10000x10000, no image data */
-    put(&b, "RIFF", 4); put8(&b, 4 + 8 + 6); put8(&b, 0); put8(&b, 0); put8(&b, 0); put(&b, "WEBPVP8L", 8);
-    put8(&b, 6); put8(&b, 0); put8(&b, 0); put8(&b, 0);
+    put(&b, "RIFF", 4);
+    put8(&b, 4 + 8 + 6);
+    put8(&b, 0);
+    put8(&b, 0);
+    put8(&b, 0);
+    put(&b, "WEBPVP8L", 8);
+    put8(&b, 6);
+    put8(&b, 0);
+    put8(&b, 0);
+    put8(&b, 0);
     const unsigned long v = (10000ul - 1) | (10000ul - 1) << 14;
-    put8(&b, 0x2f); put8(&b, v & 0xff); put8(&b, (v >> 8) & 0xff); put8(&b, (v >> 16) & 0xff); put8(&b, (v >> 24) & 0xff);
+    put8(&b, 0x2f);
+    put8(&b, v & 0xff);
+    put8(&b, (v >> 8) & 0xff);
+    put8(&b, (v >> 16) & 0xff);
+    put8(&b, (v >> 24) & 0xff);
     put8(&b, 0);
     save_buf("image", "bad-bomb-header-10000x10000-lossless.webp", &b);
 }
@@ -353,9 +559,9 @@ static void images(void) {
 
     buf jpg = {0}, jgray = {0};
     pattern(3);
-    stbi_write_jpg_to_func(write_cb, &jpg, W, H, 3, pix, 75);   /* 4:2:0 subsampling */
+    stbi_write_jpg_to_func(write_cb, &jpg, W, H, 3, pix, 75); /* 4:2:0 subsampling */
     save("image", "ok-q75.jpg", jpg.p, jpg.n);
-    stbi_write_jpg_to_func(write_cb, &b, W, H, 3, pix, 95);     /* 4:4:4 */
+    stbi_write_jpg_to_func(write_cb, &b, W, H, 3, pix, 95); /* 4:4:4 */
     save_buf("image", "ok-q95.jpg", &b);
     pattern(1);
     stbi_write_jpg_to_func(write_cb, &jgray, 9, 7, 1, pix, 80);
@@ -368,7 +574,8 @@ static void images(void) {
     jpeg_with_exif("ok-exif-6-long.jpg", &jgray, 1, 6, 4, 1);
     /* a JPEG cut in half and one with its EXIF block cut: refused / no rotation */
     save("image", "bad-truncated.jpg", jpg.p, jpg.n / 2);
-    free(jpg.p); free(jgray.p);
+    free(jpg.p);
+    free(jgray.p);
 
     hand_gif("ok-global.gif", 0, 0);
     hand_gif("ok-local-interlaced.gif", 1, 1);
@@ -398,7 +605,10 @@ static void images(void) {
 static void save_weights(const char *sub, const char *name, nnw_writer *w, size_t cut) {
     size_t len;
     unsigned char *b = nnw_writer_serialize(w, &len);
-    if (!b) { fprintf(stderr, "gen-corpus: serialise failed\n"); exit(1); }
+    if (!b) {
+        fprintf(stderr, "gen-corpus: serialise failed\n");
+        exit(1);
+    }
     save(sub, name, b, cut ? cut : len);
     free(b);
     nnw_writer_free(w);
@@ -447,18 +657,38 @@ static void regress_weights(const char *dir) {
 /* A 16x16 gray PNG whose zlib stream inflates to 8 MB (fixed Huffman, <258, 1> matches). */
 static void regress_images(void) {
     buf z = {0}, b = {0};
-    put8(&z, 0x78); put8(&z, 0x01);
-    unsigned long acc = 0; int nb = 0;
-    #define BITS(v, n) do { acc |= (unsigned long)(v) << nb; nb += (n); while (nb >= 8) { put8(&z, acc & 0xff); acc >>= 8; nb -= 8; } } while (0)
-    #define HUFF(code, n) do { unsigned r_ = 0; for (int i_ = 0; i_ < (n); i_++) r_ |= (((code) >> i_) & 1u) << ((n) - 1 - i_); BITS(r_, n); } while (0)
-    BITS(1, 1); BITS(1, 2);          /* final block, fixed Huffman */
-    HUFF(0x30, 8);                   /* literal 0 */
-    for (long i = 0; i < 8L * 1024 * 1024 / 258; i++) { HUFF(0xC5, 8); HUFF(0, 5); } /* length 258 (285), distance 1 */
-    HUFF(0, 7);                      /* end of block (256) */
+    put8(&z, 0x78);
+    put8(&z, 0x01);
+    unsigned long acc = 0;
+    int nb = 0;
+#define BITS(v, n)                                                                                                     \
+    do {                                                                                                               \
+        acc |= (unsigned long)(v) << nb;                                                                               \
+        nb += (n);                                                                                                     \
+        while (nb >= 8) {                                                                                              \
+            put8(&z, acc & 0xff);                                                                                      \
+            acc >>= 8;                                                                                                 \
+            nb -= 8;                                                                                                   \
+        }                                                                                                              \
+    } while (0)
+#define HUFF(code, n)                                                                                                  \
+    do {                                                                                                               \
+        unsigned r_ = 0;                                                                                               \
+        for (int i_ = 0; i_ < (n); i_++) r_ |= (((code) >> i_) & 1u) << ((n)-1 - i_);                                  \
+        BITS(r_, n);                                                                                                   \
+    } while (0)
+    BITS(1, 1);
+    BITS(1, 2);    /* final block, fixed Huffman */
+    HUFF(0x30, 8); /* literal 0 */
+    for (long i = 0; i < 8L * 1024 * 1024 / 258; i++) {
+        HUFF(0xC5, 8);
+        HUFF(0, 5);
+    }           /* length 258 (285), distance 1 */
+    HUFF(0, 7); /* end of block (256) */
     if (nb) BITS(0, 8 - nb);
-    #undef BITS
-    #undef HUFF
-    put32be(&z, 1);                  /* adler (stb does not check it) */
+#undef BITS
+#undef HUFF
+    put32be(&z, 1); /* adler (stb does not check it) */
     put(&b, "\x89PNG\r\n\x1a\n", 8);
     unsigned char ihdr[13] = {0, 0, 0, 16, 0, 0, 0, 16, 8, 0, 0, 0, 0};
     png_chunk(&b, "IHDR", ihdr, 13);
@@ -473,9 +703,16 @@ static char tmpd[256];
 static void face(sbf_face_rec *f, int i) {
     memset(f, 0, sizeof *f);
     f->index = i;
-    f->box.left = -3 + 10 * i; f->box.top = 5; f->box.right = 80 + i; f->box.bottom = 90; f->box.score = 0.5 + i;
+    f->box.left = -3 + 10 * i;
+    f->box.top = 5;
+    f->box.right = 80 + i;
+    f->box.bottom = 90;
+    f->box.score = 0.5 + i;
     f->box.filter = i % 5;
-    for (int k = 0; k < SBF_LANDMARKS; k++) { f->landmarks[k][0] = (float)k; f->landmarks[k][1] = (float)(k * i); }
+    for (int k = 0; k < SBF_LANDMARKS; k++) {
+        f->landmarks[k][0] = (float)k;
+        f->landmarks[k][1] = (float)(k * i);
+    }
     for (int k = 0; k < SBF_EMBED_DIM; k++) f->emb[k] = (k % 7 == i % 7) ? 0.25f : 0.0f;
 }
 static void put_photo(sbf_store *s, const char *path, int nfaces) {
@@ -483,7 +720,10 @@ static void put_photo(sbf_store *s, const char *path, int nfaces) {
     for (int i = 0; i < nfaces; i++) face(&fr[i], i);
     sbf_photo_meta m = {path, 1000 + nfaces, 1700000000000000000LL + nfaces, 640, 480, NULL};
     char err[512];
-    if (sbf_store_put(s, &m, nfaces, fr, err, sizeof err)) { fprintf(stderr, "gen-corpus: %s\n", err); exit(1); }
+    if (sbf_store_put(s, &m, nfaces, fr, err, sizeof err)) {
+        fprintf(stderr, "gen-corpus: %s\n", err);
+        exit(1);
+    }
 }
 static void save_db(const char *name, const char *db, size_t cut, long flip) {
     FILE *f = fopen(db, "rb");
@@ -500,14 +740,20 @@ static sbf_store *fresh(const char *db, int flags) {
     char err[512];
     unlink(db);
     sbf_store *s = sbf_store_open(db, SBF_STORE_WRITE | flags, err, sizeof err);
-    if (!s) { fprintf(stderr, "gen-corpus: %s\n", err); exit(1); }
+    if (!s) {
+        fprintf(stderr, "gen-corpus: %s\n", err);
+        exit(1);
+    }
     return s;
 }
 
 static void stores(void) {
     char db[512], err[512];
     snprintf(tmpd, sizeof tmpd, "/tmp/sbf-gen-corpus-XXXXXX");
-    if (!mkdtemp(tmpd)) { perror("mkdtemp"); exit(1); }
+    if (!mkdtemp(tmpd)) {
+        perror("mkdtemp");
+        exit(1);
+    }
     snprintf(db, sizeof db, "%s/e.db", tmpd);
     sbf_store *s = fresh(db, 0);
     sbf_store_close(s);
@@ -524,8 +770,11 @@ static void stores(void) {
     s = fresh(db, SBF_STORE_F16);
     put_photo(s, "x.jpg", 1);
     put_photo(s, "y.jpg", 0);
-    put_photo(s, "x.jpg", 0);           /* replaced */
-    if (sbf_store_forget(s, "y.jpg", err, sizeof err)) { fprintf(stderr, "gen-corpus: %s\n", err); exit(1); }
+    put_photo(s, "x.jpg", 0); /* replaced */
+    if (sbf_store_forget(s, "y.jpg", err, sizeof err)) {
+        fprintf(stderr, "gen-corpus: %s\n", err);
+        exit(1);
+    }
     put_photo(s, "z.jpg", 0);
     sbf_store_close(s);
     save_db("ok-f16-forget.db", db, 0, -1);
@@ -555,7 +804,10 @@ static void stores(void) {
     pp.nplaced = pp.capplaced = 2;
     pp.planned = 1;
     for (int k = 0; k < pp.ncorr; k++) pp.corr[k].time = 1700000000; /* (the same file every time) */
-    if (sbf_people_save(&pp, s, err, sizeof err)) { fprintf(stderr, "gen-corpus: %s\n", err); exit(1); }
+    if (sbf_people_save(&pp, s, err, sizeof err)) {
+        fprintf(stderr, "gen-corpus: %s\n", err);
+        exit(1);
+    }
     sbf_people_free(&pp);
     sbf_faceset_free(&fs);
     sbf_store_close(s);
@@ -565,7 +817,10 @@ static void stores(void) {
 }
 
 int main(int argc, char **argv) {
-    if (argc < 2 || argc > 3) { fprintf(stderr, "usage: gen-corpus CORPUS_DIR [REGRESS_DIR]\n"); return 2; }
+    if (argc < 2 || argc > 3) {
+        fprintf(stderr, "usage: gen-corpus CORPUS_DIR [REGRESS_DIR]\n");
+        return 2;
+    }
     snprintf(outdir, sizeof outdir, "%s", argv[1]);
     mkdirs(outdir);
     images();

@@ -15,17 +15,17 @@ typedef enum { NN_PAD_VALID = 0, NN_PAD_SAME = 1 } nn_padding; /* TensorFlow's r
 typedef struct {
     int cout, cin, kh, kw, sh, sw;
     nn_padding pad;
-    int npanels;   /* ceil(cout / NN_NR) */
-    int f16;       /* panels hold binary16 */
-    void *panels;  /* npanels x (kh*kw*cin) x NN_NR, 64-byte aligned; only read once set up */
+    int npanels;      /* ceil(cout / NN_NR) */
+    int f16;          /* panels hold binary16 */
+    void *panels;     /* npanels x (kh*kw*cin) x NN_NR, 64-byte aligned; only read once set up */
     int panels_owned; /* 0: panels live in caller-provided memory (nn_conv_init_at, nn_conv_init_packed) */
-    float *bias;   /* npanels * NN_NR (zero padded) */
+    float *bias;      /* npanels * NN_NR (zero padded) */
 } nn_conv;
 
 /* Packs OHWI weights w[cout][kh][kw][cin] (float32, or binary16 when w_f16) and bias[cout] (may be
  * NULL = 0).  pack_f16 stores the panels as binary16.  0 on success, -1 on bad arguments/no memory. */
-int nn_conv_init(nn_conv *cv, const void *w, int w_f16, const float *bias, int cout, int kh, int kw, int cin,
-                 int sh, int sw, nn_padding pad, int pack_f16);
+int nn_conv_init(nn_conv *cv, const void *w, int w_f16, const float *bias, int cout, int kh, int kw, int cin, int sh,
+                 int sw, nn_padding pad, int pack_f16);
 /* Same, packing into caller memory (64-byte aligned, nn_conv_panel_bytes long), e.g. one huge-page arena
  * for a whole network; nn_conv_free then leaves it alone. */
 int nn_conv_init_at(nn_conv *cv, void *mem, const void *w, int w_f16, const float *bias, int cout, int kh, int kw,
@@ -56,8 +56,8 @@ nnw_file *nn_conv_open_plain(const char *path, char *err, size_t errlen);
 /* Uses panels already in that layout in place, e.g. inside a mapped weight file: nothing is copied (only the
  * bias); panels must be 64-byte aligned and outlive cv; f16: they are binary16 (the kernel flavour must have
  * a float16 kernel, see nn_kernels.gemm_f16). */
-int nn_conv_init_packed(nn_conv *cv, const void *panels, int f16, const float *bias, int cout, int kh, int kw,
-                        int cin, int sh, int sw, nn_padding pad);
+int nn_conv_init_packed(nn_conv *cv, const void *panels, int f16, const float *bias, int cout, int kh, int kw, int cin,
+                        int sh, int sw, nn_padding pad);
 void nn_conv_free(nn_conv *cv);
 /* Output size and top/left padding for an h x w input (TF VALID/SAME rules). */
 void nn_conv_geometry(const nn_conv *cv, int h, int w, int *oh, int *ow, int *pt, int *pl);
@@ -79,7 +79,7 @@ typedef struct {
 int nn_conv_plan(nn_conv_call *call, int nthreads);
 void nn_conv_task(const nn_conv_call *call, int task);
 /* Convenience: plan + run all tasks on pool (NULL = inline). */
-void nn_conv_run(const nn_conv *cv, nn_pool *pool, const float *in, int n, int h, int w, int in_ld,
-                 float *out, int out_ld, int flags);
+void nn_conv_run(const nn_conv *cv, nn_pool *pool, const float *in, int n, int h, int w, int in_ld, float *out,
+                 int out_ld, int flags);
 
 #endif

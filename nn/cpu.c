@@ -122,7 +122,8 @@ nn_isa nn_isa_choose(const char *env, unsigned features, char *why, size_t whyle
     if (isa >= 0 && nn_isa_runs((nn_isa)isa, features)) return (nn_isa)isa;
     if (!why || !whylen) return best;
     if (isa < 0) {
-        snprintf(why, whylen, "SORTBYFACE_ISA=%s: unknown (scalar, avx2, avx512, neon), using %s", env, ISA_NAMES[best]);
+        snprintf(why, whylen, "SORTBYFACE_ISA=%s: unknown (scalar, avx2, avx512, neon), using %s", env,
+                 ISA_NAMES[best]);
     } else if (!built((nn_isa)isa)) {
         snprintf(why, whylen, "SORTBYFACE_ISA=%s: not in this build (it is for another architecture), using %s", env,
                  ISA_NAMES[best]);

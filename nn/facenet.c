@@ -20,23 +20,30 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-typedef struct { nn_conv b0, b1a, b1b, b2a, b2b, b2c, up; } block35;
-typedef struct { nn_conv b0, b1a, b1b, b1c, up; } block_k; /* Block17 (1x7, 7x1) and Block8 (1x3, 3x1) */
+typedef struct {
+    nn_conv b0, b1a, b1b, b2a, b2b, b2c, up;
+} block35;
+typedef struct {
+    nn_conv b0, b1a, b1b, b1c, up;
+} block_k; /* Block17 (1x7, 7x1) and Block8 (1x3, 3x1) */
 
 /* floats per face of each arena region */
-#define SZ_BIG (77 * 77 * 64)   /* largest tensor: Conv2d_2b output */
-#define SZ_TMP (17 * 17 * 192)  /* largest branch temp: Mixed_6a branch 1 */
-#define SZ_CAT (17 * 17 * 96)   /* largest block concat: Block35 */
+#define SZ_BIG (77 * 77 * 64)  /* largest tensor: Conv2d_2b output */
+#define SZ_TMP (17 * 17 * 192) /* largest branch temp: Mixed_6a branch 1 */
+#define SZ_CAT (17 * 17 * 96)  /* largest block concat: Block35 */
 
 enum { J_INPUT, J_CONV, J_MAXPOOL, J_AVGPOOL };
 typedef struct {
     int kind, ntasks;
     nn_conv_call conv;
-    const unsigned char *rgb;               /* J_INPUT */
-    const float *in; float *out;            /* pools */
-    int n, h, w, ch, in_ld, out_ld, rows;   /* pools */
+    const unsigned char *rgb; /* J_INPUT */
+    const float *in;
+    float *out;                           /* pools */
+    int n, h, w, ch, in_ld, out_ld, rows; /* pools */
 } job;
-typedef struct { int first, njobs, ntasks; } step;
+typedef struct {
+    int first, njobs, ntasks;
+} step;
 
 #define MAX_JOBS 256
 #define MAX_STEPS 160
@@ -47,13 +54,13 @@ typedef struct {
     float *A, *B, *T[4], *CAT, *P, *E;
     job jobs[MAX_JOBS];
     step steps[MAX_STEPS];
-    int njobs, nsteps, plan_n, split;  /* split: threads the work of each step is divided for */
+    int njobs, nsteps, plan_n, split; /* split: threads the work of each step is divided for */
     const unsigned char *plan_rgb;
     int counters[MAX_STEPS], done[MAX_STEPS];
 } fn_ctx;
 
 struct nn_facenet {
-    nn_facenet_q *q;      /* an int8 weight file: the quantised graph (nn/facenet_q.c) runs instead */
+    nn_facenet_q *q; /* an int8 weight file: the quantised graph (nn/facenet_q.c) runs instead */
     nn_pool *pool;
     int nthreads, batch, f16;
     nn_conv c1a, c2a, c2b, c3b, c4a, c4b;
@@ -63,12 +70,12 @@ struct nn_facenet {
     nn_conv m7_b0a, m7_b0b, m7_b1a, m7_b1b, m7_b2a, m7_b2b, m7_b2c;
     block_k b8[6];
     nn_conv fc;
-    nnw_file *wfile;      /* kept open (mapped) while panels of the file are used in place */
-    int inplace;          /* kernels used in place from wfile */
-    void *wmap;           /* one mapping for every panel packed at load (huge pages where the kernel allows) */
+    nnw_file *wfile; /* kept open (mapped) while panels of the file are used in place */
+    int inplace;     /* kernels used in place from wfile */
+    void *wmap;      /* one mapping for every panel packed at load (huge pages where the kernel allows) */
     size_t wmap_len, wused;
     char *wbase;
-    fn_ctx *ctx;          /* nthreads contexts: ctx[0] for a pass split over all threads, one per thread
+    fn_ctx *ctx; /* nthreads contexts: ctx[0] for a pass split over all threads, one per thread
                              when whole faces run in parallel */
     /* face-parallel run */
     const unsigned char *fp_rgb;
@@ -102,8 +109,8 @@ static void *panel_mem(nn_facenet *net, size_t need) {
 /* A kernel stored ready-packed (NAME_p16, weights/FORMAT.md "Packed kernels") is used in place from the mapped
  * file when its element type is the one the kernels run on, else converted element by element; a plain OHWI
  * kernel (NAME, older files) is packed here. */
-static int load_conv(nn_facenet *net, nnw_file *f, nn_conv *cv, const char *kname, const char *bname, int cout,
-                     int kh, int kw, int cin, int stride, nn_padding pad, char *err, size_t errlen) {
+static int load_conv(nn_facenet *net, nnw_file *f, nn_conv *cv, const char *kname, const char *bname, int cout, int kh,
+                     int kw, int cin, int stride, nn_padding pad, char *err, size_t errlen) {
     char pname[160];
     snprintf(pname, sizeof pname, "%s" NN_PANEL_SUFFIX, kname);
     const nnw_tensor *pk = nnw_find(f, pname), *k = pk ? NULL : nnw_find(f, kname);
@@ -114,7 +121,8 @@ static int load_conv(nn_facenet *net, nnw_file *f, nn_conv *cv, const char *knam
     const int fc = kh == 0; /* fully connected: [out, in] */
     if (fc) kh = kw = 1;
     if (pk) {
-        uint32_t pshape[4] = {(uint32_t)((cout + NN_NR - 1) / NN_NR), (uint32_t)kh, (uint32_t)kw, (uint32_t)cin * NN_NR};
+        uint32_t pshape[4] = {(uint32_t)((cout + NN_NR - 1) / NN_NR), (uint32_t)kh, (uint32_t)kw,
+                              (uint32_t)cin * NN_NR};
         if (!(pk = nnw_expect(f, pname, pk->dtype == NNW_F16 ? NNW_F16 : NNW_F32, 4, pshape, err, errlen))) return -1;
     } else {
         nnw_dtype dt = k->dtype == NNW_F16 ? NNW_F16 : NNW_F32;
@@ -124,14 +132,26 @@ static int load_conv(nn_facenet *net, nnw_file *f, nn_conv *cv, const char *knam
     }
     uint32_t bshape[1] = {(uint32_t)cout};
     const nnw_tensor *b = nnw_find(f, bname);
-    if (!b) { snprintf(err, errlen, "weight file has no tensor %s", bname); return -1; }
+    if (!b) {
+        snprintf(err, errlen, "weight file has no tensor %s", bname);
+        return -1;
+    }
     float *bias = malloc((size_t)cout * sizeof(float));
-    if (!bias) { snprintf(err, errlen, "out of memory"); return -1; }
+    if (!bias) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
     if (b->dtype == NNW_F16) {
-        if (!nnw_expect(f, bname, NNW_F16, 1, bshape, err, errlen)) { free(bias); return -1; }
+        if (!nnw_expect(f, bname, NNW_F16, 1, bshape, err, errlen)) {
+            free(bias);
+            return -1;
+        }
         nn_f16_to_f32_array(b->data, bias, (size_t)cout);
     } else {
-        if (!nnw_expect(f, bname, NNW_F32, 1, bshape, err, errlen)) { free(bias); return -1; }
+        if (!nnw_expect(f, bname, NNW_F32, 1, bshape, err, errlen)) {
+            free(bias);
+            return -1;
+        }
         memcpy(bias, b->data, (size_t)cout * sizeof(float));
     }
     int rc;
@@ -146,8 +166,7 @@ static int load_conv(nn_facenet *net, nnw_file *f, nn_conv *cv, const char *knam
         rc = mem ? 0 : -1;
         if (mem && net->f16)
             for (size_t i = 0; i < n; i++) ((uint16_t *)mem)[i] = nn_f32_to_f16(((const float *)pk->data)[i]);
-        else if (mem)
-            nn_f16_to_f32_array(pk->data, mem, n);
+        else if (mem) nn_f16_to_f32_array(pk->data, mem, n);
         if (mem) rc = nn_conv_init_packed(cv, mem, net->f16, bias, cout, kh, kw, cin, stride, stride, pad);
         if (own && rc == 0) cv->panels_owned = 1;
         else free(own);
@@ -159,16 +178,19 @@ static int load_conv(nn_facenet *net, nnw_file *f, nn_conv *cv, const char *knam
         drop_pages(k->data, (size_t)k->size);
     }
     free(bias);
-    if (rc) { snprintf(err, errlen, "cannot prepare %s (out of memory?)", kname); return -1; }
+    if (rc) {
+        snprintf(err, errlen, "cannot prepare %s (out of memory?)", kname);
+        return -1;
+    }
     return 0;
 }
 
-#define CONV(cvp, name, cout, kh, kw, cin, stride, pad)                                                       \
-    do {                                                                                                   \
-        char kn_[128], bn_[128];                                                                             \
-        snprintf(kn_, sizeof kn_, "%s_kernel", name);                                                      \
-        snprintf(bn_, sizeof bn_, "%s_Conv2D_bias", name);                                                 \
-        if (load_conv(net, f, cvp, kn_, bn_, cout, kh, kw, cin, stride, pad, err, errlen)) goto fail;      \
+#define CONV(cvp, name, cout, kh, kw, cin, stride, pad)                                                                \
+    do {                                                                                                               \
+        char kn_[128], bn_[128];                                                                                       \
+        snprintf(kn_, sizeof kn_, "%s_kernel", name);                                                                  \
+        snprintf(bn_, sizeof bn_, "%s_Conv2D_bias", name);                                                             \
+        if (load_conv(net, f, cvp, kn_, bn_, cout, kh, kw, cin, stride, pad, err, errlen)) goto fail;                  \
     } while (0)
 
 /* Reserves one region for the panels packed or converted at load (none when every kernel is used in place):
@@ -183,7 +205,8 @@ static void reserve_panels(nn_facenet *net, nnw_file *f) {
         if (len > sl && !strcmp(t->name + len - sl, NN_PANEL_SUFFIX) && t->ndim == 4) {
             if ((t->dtype == NNW_F16) == net->f16) continue; /* used in place */
             bytes = (size_t)t->count * (net->f16 ? 2 : 4);
-        } else if ((len > 7 && !strcmp(t->name + len - 7, "_kernel")) || !strcmp(t->name, "Bottleneck_kernel_transpose")) {
+        } else if ((len > 7 && !strcmp(t->name + len - 7, "_kernel")) ||
+                   !strcmp(t->name, "Bottleneck_kernel_transpose")) {
             size_t cout = t->shape[0], k = (size_t)(t->count / (cout ? cout : 1));
             bytes = (cout + NN_NR - 1) / NN_NR * NN_NR * k * (net->f16 ? 2 : 4);
         } else {
@@ -205,18 +228,27 @@ static void reserve_panels(nn_facenet *net, nnw_file *f) {
 }
 
 static void all_convs(nn_facenet *net, void (*fn)(nn_conv *)) {
-    nn_conv *stem[] = {&net->c1a, &net->c2a, &net->c2b, &net->c3b, &net->c4a, &net->c4b,
-                       &net->m6_b0, &net->m6_b1a, &net->m6_b1b, &net->m6_b1c,
-                       &net->m7_b0a, &net->m7_b0b, &net->m7_b1a, &net->m7_b1b, &net->m7_b2a, &net->m7_b2b,
-                       &net->m7_b2c, &net->fc};
+    nn_conv *stem[] = {&net->c1a,    &net->c2a,    &net->c2b,    &net->c3b,    &net->c4a,    &net->c4b,
+                       &net->m6_b0,  &net->m6_b1a, &net->m6_b1b, &net->m6_b1c, &net->m7_b0a, &net->m7_b0b,
+                       &net->m7_b1a, &net->m7_b1b, &net->m7_b2a, &net->m7_b2b, &net->m7_b2c, &net->fc};
     for (size_t i = 0; i < sizeof stem / sizeof *stem; i++) fn(stem[i]);
     for (int i = 0; i < 5; i++) {
         block35 *b = &net->b35[i];
-        fn(&b->b0); fn(&b->b1a); fn(&b->b1b); fn(&b->b2a); fn(&b->b2b); fn(&b->b2c); fn(&b->up);
+        fn(&b->b0);
+        fn(&b->b1a);
+        fn(&b->b1b);
+        fn(&b->b2a);
+        fn(&b->b2b);
+        fn(&b->b2c);
+        fn(&b->up);
     }
     for (int i = 0; i < 16; i++) {
         block_k *b = i < 10 ? &net->b17[i] : &net->b8[i - 10];
-        fn(&b->b0); fn(&b->b1a); fn(&b->b1b); fn(&b->b1c); fn(&b->up);
+        fn(&b->b0);
+        fn(&b->b1a);
+        fn(&b->b1b);
+        fn(&b->b1c);
+        fn(&b->up);
     }
 }
 
@@ -227,11 +259,18 @@ static int ctx_alloc(fn_ctx *x, int batch) {
     free(x->arena);
     x->arena = a;
     float *p = a;
-    x->A = p; p += (size_t)SZ_BIG * batch;
-    x->B = p; p += (size_t)SZ_BIG * batch;
-    for (int i = 0; i < 4; i++) { x->T[i] = p; p += (size_t)SZ_TMP * batch; }
-    x->CAT = p; p += (size_t)SZ_CAT * batch;
-    x->P = p; p += (size_t)1792 * batch;
+    x->A = p;
+    p += (size_t)SZ_BIG * batch;
+    x->B = p;
+    p += (size_t)SZ_BIG * batch;
+    for (int i = 0; i < 4; i++) {
+        x->T[i] = p;
+        p += (size_t)SZ_TMP * batch;
+    }
+    x->CAT = p;
+    p += (size_t)SZ_CAT * batch;
+    x->P = p;
+    p += (size_t)1792 * batch;
     x->E = p;
     return 0;
 }
@@ -241,22 +280,35 @@ static int arena_alloc(nn_facenet *net, int batch, int nctx) {
     for (int i = 0; i < nctx; i++)
         if (!net->ctx[i].arena || batch != net->batch)
             if (ctx_alloc(&net->ctx[i], batch)) return -1;
-    for (int i = nctx; i < net->nthreads && batch != net->batch; i++) { free(net->ctx[i].arena); net->ctx[i].arena = NULL; }
+    for (int i = nctx; i < net->nthreads && batch != net->batch; i++) {
+        free(net->ctx[i].arena);
+        net->ctx[i].arena = NULL;
+    }
     net->batch = batch;
     return 0;
 }
 
 nn_facenet *nn_facenet_load_ex(const char *path, int nthreads, int f16, char *err, size_t errlen) {
     char e2[256];
-    if (!err) { err = e2; errlen = sizeof e2; }
+    if (!err) {
+        err = e2;
+        errlen = sizeof e2;
+    }
     nnw_file *f = nnw_open(path, err, errlen);
     if (!f) return NULL;
     nn_facenet *net = calloc(1, sizeof *net);
-    if (!net) { nnw_close(f); snprintf(err, errlen, "out of memory"); return NULL; }
+    if (!net) {
+        nnw_close(f);
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
     if (nn_fq_is_int8(f)) { /* int8 */
         net->q = nn_fq_load(f, nthreads, NULL, err, errlen);
         nnw_close(f);
-        if (!net->q) { free(net); return NULL; }
+        if (!net->q) {
+            free(net);
+            return NULL;
+        }
         return net;
     }
     /* A float16 weight file keeps its float16 panels (half the memory) unless the kernels cannot read them. */
@@ -274,9 +326,9 @@ nn_facenet *nn_facenet_load_ex(const char *path, int nthreads, int f16, char *er
     CONV(&net->c4b, "Conv2d_4b_3x3", 256, 3, 3, 192, 2, NN_PAD_VALID);
     for (int i = 0; i < 5; i++) {
         block35 *b = &net->b35[i];
-#define B35(field, suffix, cout, k, cin)                                   \
-        snprintf(nm, sizeof nm, "Block35_%d_%s", i + 1, suffix);          \
-        CONV(&b->field, nm, cout, k, k, cin, 1, NN_PAD_SAME)
+#define B35(field, suffix, cout, k, cin)                                                                               \
+    snprintf(nm, sizeof nm, "Block35_%d_%s", i + 1, suffix);                                                           \
+    CONV(&b->field, nm, cout, k, k, cin, 1, NN_PAD_SAME)
         B35(b0, "Branch_0_Conv2d_1x1", 32, 1, 256);
         B35(b1a, "Branch_1_Conv2d_0a_1x1", 32, 1, 256);
         B35(b1b, "Branch_1_Conv2d_0b_3x3", 32, 3, 32);
@@ -295,11 +347,16 @@ nn_facenet *nn_facenet_load_ex(const char *path, int nthreads, int f16, char *er
         int is17 = i < 10, idx = is17 ? i + 1 : i - 9, c = is17 ? 896 : 1792, w = is17 ? 128 : 192, k = is17 ? 7 : 3;
         block_k *b = is17 ? &net->b17[i] : &net->b8[i - 10];
         snprintf(n2, sizeof n2, "Block%s_%d_", is17 ? "17" : "8", idx);
-        snprintf(nm, sizeof nm, "%sBranch_0_Conv2d_1x1", n2);    CONV(&b->b0, nm, w, 1, 1, c, 1, NN_PAD_SAME);
-        snprintf(nm, sizeof nm, "%sBranch_1_Conv2d_0a_1x1", n2); CONV(&b->b1a, nm, w, 1, 1, c, 1, NN_PAD_SAME);
-        snprintf(nm, sizeof nm, "%sBranch_1_Conv2d_0b_1x%d", n2, k); CONV(&b->b1b, nm, w, 1, k, w, 1, NN_PAD_SAME);
-        snprintf(nm, sizeof nm, "%sBranch_1_Conv2d_0c_%dx1", n2, k); CONV(&b->b1c, nm, w, k, 1, w, 1, NN_PAD_SAME);
-        snprintf(nm, sizeof nm, "%sConv2d_1x1", n2);              CONV(&b->up, nm, c, 1, 1, 2 * w, 1, NN_PAD_SAME);
+        snprintf(nm, sizeof nm, "%sBranch_0_Conv2d_1x1", n2);
+        CONV(&b->b0, nm, w, 1, 1, c, 1, NN_PAD_SAME);
+        snprintf(nm, sizeof nm, "%sBranch_1_Conv2d_0a_1x1", n2);
+        CONV(&b->b1a, nm, w, 1, 1, c, 1, NN_PAD_SAME);
+        snprintf(nm, sizeof nm, "%sBranch_1_Conv2d_0b_1x%d", n2, k);
+        CONV(&b->b1b, nm, w, 1, k, w, 1, NN_PAD_SAME);
+        snprintf(nm, sizeof nm, "%sBranch_1_Conv2d_0c_%dx1", n2, k);
+        CONV(&b->b1c, nm, w, k, 1, w, 1, NN_PAD_SAME);
+        snprintf(nm, sizeof nm, "%sConv2d_1x1", n2);
+        CONV(&b->up, nm, c, 1, 1, 2 * w, 1, NN_PAD_SAME);
     }
     CONV(&net->m7_b0a, "Mixed_7a_Branch_0_Conv2d_0a_1x1", 256, 1, 1, 896, 1, NN_PAD_SAME);
     CONV(&net->m7_b0b, "Mixed_7a_Branch_0_Conv2d_1a_3x3", 384, 3, 3, 256, 2, NN_PAD_VALID);
@@ -315,13 +372,19 @@ nn_facenet *nn_facenet_load_ex(const char *path, int nthreads, int f16, char *er
     else nnw_close(f);
     f = NULL;
     net->pool = nn_pool_new(nthreads);
-    if (!net->pool) { snprintf(err, errlen, "cannot start threads"); goto fail; }
+    if (!net->pool) {
+        snprintf(err, errlen, "cannot start threads");
+        goto fail;
+    }
     net->nthreads = nn_pool_threads(net->pool);
     net->ctx = calloc((size_t)net->nthreads, sizeof *net->ctx);
     /* Two faces per pass by default: the late layers stream each weight panel once for both (~7% less
      * time per face when faces run in parallel), for 4 MB more arena per thread. */
     net->batch = 2;
-    if (!net->ctx || arena_alloc(net, 2, 1)) { snprintf(err, errlen, "out of memory"); goto fail; }
+    if (!net->ctx || arena_alloc(net, 2, 1)) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
     return net;
 fail:
     nn_facenet_free(net); /* before closing f: the convs may point into it */
@@ -343,7 +406,11 @@ int nn_facenet_file_packed(const char *path) {
 
 void nn_facenet_free(nn_facenet *net) {
     if (!net) return;
-    if (net->q) { nn_fq_free(net->q); free(net); return; }
+    if (net->q) {
+        nn_fq_free(net->q);
+        free(net);
+        return;
+    }
     all_convs(net, nn_conv_free);
     if (net->wmap) munmap(net->wmap, net->wmap_len);
     nnw_close(net->wfile);
@@ -357,7 +424,10 @@ int nn_facenet_threads(const nn_facenet *net) { return net->q ? nn_fq_threads(ne
 const char *nn_facenet_precision(const nn_facenet *net) { return net->q ? "int8" : net->f16 ? "float16" : "float32"; }
 
 void nn_facenet_set_batch(nn_facenet *net, int batch) {
-    if (net->q) { nn_fq_set_batch(net->q, batch); return; }
+    if (net->q) {
+        nn_fq_set_batch(net->q, batch);
+        return;
+    }
     if (batch < 1) batch = 1;
     if (batch > 64) batch = 64;
     if (batch != net->batch && arena_alloc(net, batch, 1)) arena_alloc(net, 1, 1); /* 1 face needs 4 MB */
@@ -382,12 +452,19 @@ static job *add_job(fn_ctx *net) {
 static void job_done(fn_ctx *net, job *j) { net->steps[net->nsteps - 1].ntasks += j->ntasks; }
 
 /* Adds a conv to the current step; returns its output size through oh/ow. */
-static void add_conv(fn_ctx *net, const nn_conv *cv, const float *in, int h, int w, int in_ld, float *out,
-                     int out_ld, int flags, int *oh, int *ow) {
+static void add_conv(fn_ctx *net, const nn_conv *cv, const float *in, int h, int w, int in_ld, float *out, int out_ld,
+                     int flags, int *oh, int *ow) {
     job *j = add_job(net);
     j->kind = J_CONV;
-    j->conv = (nn_conv_call){.cv = cv, .in = in, .n = net->plan_n, .h = h, .w = w, .in_ld = in_ld, .out = out,
-                             .out_ld = out_ld, .flags = flags};
+    j->conv = (nn_conv_call){.cv = cv,
+                             .in = in,
+                             .n = net->plan_n,
+                             .h = h,
+                             .w = w,
+                             .in_ld = in_ld,
+                             .out = out,
+                             .out_ld = out_ld,
+                             .flags = flags};
     j->ntasks = nn_conv_plan(&j->conv, net->split);
     if (oh) *oh = j->conv.oh;
     if (ow) *ow = j->conv.ow;
@@ -397,7 +474,14 @@ static void add_conv(fn_ctx *net, const nn_conv *cv, const float *in, int h, int
 static void add_maxpool(fn_ctx *net, const float *in, int h, int w, int ch, int in_ld, float *out, int out_ld) {
     job *j = add_job(net);
     j->kind = J_MAXPOOL;
-    j->in = in; j->out = out; j->n = net->plan_n; j->h = h; j->w = w; j->ch = ch; j->in_ld = in_ld; j->out_ld = out_ld;
+    j->in = in;
+    j->out = out;
+    j->n = net->plan_n;
+    j->h = h;
+    j->w = w;
+    j->ch = ch;
+    j->in_ld = in_ld;
+    j->out_ld = out_ld;
     j->rows = net->plan_n * ((h - 3) / 2 + 1);
     j->ntasks = net->split > 1 ? (j->rows < 4 * net->split ? j->rows : 4 * net->split) : 1;
     job_done(net, j);
@@ -411,14 +495,30 @@ static void plan(const nn_facenet *nf, fn_ctx *net, int n, int split) {
     float *A = net->A, *B = net->B, *CAT = net->CAT, **T = net->T;
     /* stem: input in B (160x160x3) -> ... -> A (17x17x256) */
     new_step(net);
-    { job *j = add_job(net); j->kind = J_INPUT; j->n = n; j->ntasks = n; j->out = B; job_done(net, j); }
-    new_step(net); add_conv(net, &nf->c1a, B, 160, 160, 3, A, 32, NN_RELU, &h, &w);    /* 79 */
-    new_step(net); add_conv(net, &nf->c2a, A, h, w, 32, B, 32, NN_RELU, &h, &w);       /* 77 */
-    new_step(net); add_conv(net, &nf->c2b, B, h, w, 32, A, 64, NN_RELU, &h, &w);       /* 77 */
-    new_step(net); add_maxpool(net, A, h, w, 64, 64, B, 64); h = (h - 3) / 2 + 1; w = (w - 3) / 2 + 1; /* 38 */
-    new_step(net); add_conv(net, &nf->c3b, B, h, w, 64, A, 80, NN_RELU, &h, &w);       /* 38 */
-    new_step(net); add_conv(net, &nf->c4a, A, h, w, 80, B, 192, NN_RELU, &h, &w);      /* 36 */
-    new_step(net); add_conv(net, &nf->c4b, B, h, w, 192, A, 256, NN_RELU, &h, &w);     /* 17 */
+    {
+        job *j = add_job(net);
+        j->kind = J_INPUT;
+        j->n = n;
+        j->ntasks = n;
+        j->out = B;
+        job_done(net, j);
+    }
+    new_step(net);
+    add_conv(net, &nf->c1a, B, 160, 160, 3, A, 32, NN_RELU, &h, &w); /* 79 */
+    new_step(net);
+    add_conv(net, &nf->c2a, A, h, w, 32, B, 32, NN_RELU, &h, &w); /* 77 */
+    new_step(net);
+    add_conv(net, &nf->c2b, B, h, w, 32, A, 64, NN_RELU, &h, &w); /* 77 */
+    new_step(net);
+    add_maxpool(net, A, h, w, 64, 64, B, 64);
+    h = (h - 3) / 2 + 1;
+    w = (w - 3) / 2 + 1; /* 38 */
+    new_step(net);
+    add_conv(net, &nf->c3b, B, h, w, 64, A, 80, NN_RELU, &h, &w); /* 38 */
+    new_step(net);
+    add_conv(net, &nf->c4a, A, h, w, 80, B, 192, NN_RELU, &h, &w); /* 36 */
+    new_step(net);
+    add_conv(net, &nf->c4b, B, h, w, 192, A, 256, NN_RELU, &h, &w); /* 17 */
     float *X = A;
     for (int i = 0; i < 5; i++) {
         const block35 *b = &nf->b35[i];
@@ -440,9 +540,12 @@ static void plan(const nn_facenet *nf, fn_ctx *net, int n, int split) {
     add_conv(net, &nf->m6_b0, X, h, w, 256, B, 896, NN_RELU, &h2, &w2);
     add_conv(net, &nf->m6_b1a, X, h, w, 256, T[0], 192, NN_RELU, NULL, NULL);
     add_maxpool(net, X, h, w, 256, 256, B + 640, 896);
-    new_step(net); add_conv(net, &nf->m6_b1b, T[0], h, w, 192, T[1], 192, NN_RELU, NULL, NULL);
-    new_step(net); add_conv(net, &nf->m6_b1c, T[1], h, w, 192, B + 384, 896, NN_RELU, NULL, NULL);
-    h = h2; w = w2;
+    new_step(net);
+    add_conv(net, &nf->m6_b1b, T[0], h, w, 192, T[1], 192, NN_RELU, NULL, NULL);
+    new_step(net);
+    add_conv(net, &nf->m6_b1c, T[1], h, w, 192, B + 384, 896, NN_RELU, NULL, NULL);
+    h = h2;
+    w = w2;
     X = B;
     int c = 896;
     for (int i = 0; i < 16; i++) {
@@ -459,7 +562,8 @@ static void plan(const nn_facenet *nf, fn_ctx *net, int n, int split) {
             add_conv(net, &nf->m7_b2b, T[2], h, w, 256, T[3], 256, NN_RELU, NULL, NULL);
             new_step(net);
             add_conv(net, &nf->m7_b2c, T[3], h, w, 256, A + 640, 1792, NN_RELU, NULL, NULL);
-            h = h2; w = w2;
+            h = h2;
+            w = w2;
             X = A;
             c = 1792;
         }
@@ -468,16 +572,29 @@ static void plan(const nn_facenet *nf, fn_ctx *net, int n, int split) {
         new_step(net);
         add_conv(net, &b->b0, X, h, w, c, CAT, 2 * bw, NN_RELU, NULL, NULL);
         add_conv(net, &b->b1a, X, h, w, c, T[0], bw, NN_RELU, NULL, NULL);
-        new_step(net); add_conv(net, &b->b1b, T[0], h, w, bw, T[1], bw, NN_RELU, NULL, NULL);
-        new_step(net); add_conv(net, &b->b1c, T[1], h, w, bw, CAT + bw, 2 * bw, NN_RELU, NULL, NULL);
+        new_step(net);
+        add_conv(net, &b->b1b, T[0], h, w, bw, T[1], bw, NN_RELU, NULL, NULL);
+        new_step(net);
+        add_conv(net, &b->b1c, T[1], h, w, bw, CAT + bw, 2 * bw, NN_RELU, NULL, NULL);
         new_step(net);
         add_conv(net, &b->up, CAT, h, w, 2 * bw, X, c, i == 15 ? NN_ACCUM : NN_ACCUM | NN_RELU, NULL, NULL);
     }
     /* global average pool -> P, bottleneck -> E */
     new_step(net);
-    { job *j = add_job(net); j->kind = J_AVGPOOL; j->in = X; j->out = net->P; j->n = n; j->h = h; j->w = w; j->ch = c;
-      j->ntasks = 1; job_done(net, j); }
-    new_step(net); add_conv(net, &nf->fc, net->P, 1, 1, 1792, net->E, 512, 0, NULL, NULL);
+    {
+        job *j = add_job(net);
+        j->kind = J_AVGPOOL;
+        j->in = X;
+        j->out = net->P;
+        j->n = n;
+        j->h = h;
+        j->w = w;
+        j->ch = c;
+        j->ntasks = 1;
+        job_done(net, j);
+    }
+    new_step(net);
+    add_conv(net, &nf->fc, net->P, 1, 1, 1792, net->E, 512, 0, NULL, NULL);
 }
 
 /* ---------------------------------------------------------------- execution */
@@ -502,7 +619,10 @@ static void run_job_task(fn_ctx *x, const job *j, int t) {
 static void run_step_task(fn_ctx *x, const step *s, int t) {
     for (int i = 0; i < s->njobs; i++) {
         const job *j = &x->jobs[s->first + i];
-        if (t < j->ntasks) { run_job_task(x, j, t); return; }
+        if (t < j->ntasks) {
+            run_job_task(x, j, t);
+            return;
+        }
         t -= j->ntasks;
     }
 }
@@ -527,7 +647,8 @@ static void wait_step(const fn_ctx *x, int s) {
 static void forward_split(void *arg, int task, int thread) {
     nn_facenet *net = arg;
     fn_ctx *x = &net->ctx[0];
-    (void)task; (void)thread;
+    (void)task;
+    (void)thread;
     for (int s = 0; s < x->nsteps; s++) {
         const step *st = &x->steps[s];
         for (;;) {
@@ -576,7 +697,9 @@ int nn_facenet_embed(nn_facenet *net, const unsigned char *rgb, int n, float *ou
         if (arena_alloc(net, net->batch, T)) break;
         net->fp_rgb = rgb + px * (size_t)done;
         net->fp_out = out + (size_t)done * NN_FACENET_DIM;
-        net->fp_n = whole; net->fp_next = 0; net->fp_chunk = chunk;
+        net->fp_n = whole;
+        net->fp_next = 0;
+        net->fp_chunk = chunk;
         nn_pool_run(net->pool, T, forward_faces, net);
         done += whole;
     }

@@ -24,7 +24,8 @@ void nn_gemm_dots(const float *const a[NN_GEMM_MR], int mr, int k, const float *
         const float *p = panels + (size_t)(j / NN_NR) * pf;
         const int left = ncols - j;
         if (kern->gemm2 && left > NN_NR) { /* two panels per call (AVX-512: 12 accumulators) */
-            kern->gemm2(1, k, a, p, pf * sizeof(float), ZERO_BIAS, c + j, ldc, mr, left < 2 * NN_NR ? left : 2 * NN_NR, 0);
+            kern->gemm2(1, k, a, p, pf * sizeof(float), ZERO_BIAS, c + j, ldc, mr, left < 2 * NN_NR ? left : 2 * NN_NR,
+                        0);
             j += 2 * NN_NR;
         } else {
             kern->gemm(1, k, a, p, ZERO_BIAS, c + j, ldc, mr, left < NN_NR ? left : NN_NR, 0);

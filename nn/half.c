@@ -3,7 +3,8 @@
 #include <string.h>
 
 uint16_t nn_f32_to_f16(float f) {
-    uint32_t x; memcpy(&x, &f, 4);
+    uint32_t x;
+    memcpy(&x, &f, 4);
     uint32_t sign = (x >> 16) & 0x8000u;
     uint32_t exp = (x >> 23) & 0xff, man = x & 0x7fffffu;
     if (exp == 0xff) return (uint16_t)(sign | 0x7c00u | (man ? 0x200u | (man >> 13) : 0));
@@ -28,12 +29,16 @@ float nn_f16_to_f32(uint16_t h) {
         if (!man) x = sign;
         else {
             int e = -1;
-            do { man <<= 1; e++; } while (!(man & 0x400u));
+            do {
+                man <<= 1;
+                e++;
+            } while (!(man & 0x400u));
             x = sign | ((uint32_t)(127 - 15 - e) << 23) | ((man & 0x3ffu) << 13);
         }
     } else if (exp == 31) x = sign | 0x7f800000u | (man << 13);
     else x = sign | ((exp + 127 - 15) << 23) | (man << 13);
-    float f; memcpy(&f, &x, 4);
+    float f;
+    memcpy(&f, &x, 4);
     return f;
 }
 

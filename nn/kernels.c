@@ -15,8 +15,8 @@ static inline void epilogue(float acc[NN_MR][NN_NR], float *c, size_t ldc, int m
     }
 }
 
-static void gemm_scalar(int ntaps, int cin, const float *const *a, const void *bv, const float *bias,
-                        float *c, size_t ldc, int mr, int nr, int flags) {
+static void gemm_scalar(int ntaps, int cin, const float *const *a, const void *bv, const float *bias, float *c,
+                        size_t ldc, int mr, int nr, int flags) {
     const float *b = bv;
     float acc[NN_MR][NN_NR];
     for (int r = 0; r < NN_MR; r++)
@@ -32,8 +32,8 @@ static void gemm_scalar(int ntaps, int cin, const float *const *a, const void *b
     epilogue(acc, c, ldc, mr, nr, flags);
 }
 
-static void gemm_scalar_f16(int ntaps, int cin, const float *const *a, const void *bv, const float *bias,
-                            float *c, size_t ldc, int mr, int nr, int flags) {
+static void gemm_scalar_f16(int ntaps, int cin, const float *const *a, const void *bv, const float *bias, float *c,
+                            size_t ldc, int mr, int nr, int flags) {
     const uint16_t *b = bv;
     float acc[NN_MR][NN_NR], w[NN_NR];
     for (int r = 0; r < NN_MR; r++)

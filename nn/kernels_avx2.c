@@ -14,7 +14,10 @@ static inline void store_tile(__m256 acc[NN_MR][2], float *c, size_t ldc, int mr
                 v0 = _mm256_add_ps(v0, _mm256_loadu_ps(cr));
                 v1 = _mm256_add_ps(v1, _mm256_loadu_ps(cr + 8));
             }
-            if (flags & NN_RELU) { v0 = _mm256_max_ps(v0, zero); v1 = _mm256_max_ps(v1, zero); }
+            if (flags & NN_RELU) {
+                v0 = _mm256_max_ps(v0, zero);
+                v1 = _mm256_max_ps(v1, zero);
+            }
             _mm256_storeu_ps(cr, v0);
             _mm256_storeu_ps(cr + 8, v1);
         }
@@ -34,37 +37,41 @@ static inline void store_tile(__m256 acc[NN_MR][2], float *c, size_t ldc, int mr
     }
 }
 
-#define FMA_ROW(r, ap)                                         \
-    do {                                                       \
-        __m256 x_ = _mm256_broadcast_ss(ap);                   \
-        c##r##0 = _mm256_fmadd_ps(x_, w0, c##r##0);            \
-        c##r##1 = _mm256_fmadd_ps(x_, w1, c##r##1);            \
+#define FMA_ROW(r, ap)                                                                                                 \
+    do {                                                                                                               \
+        __m256 x_ = _mm256_broadcast_ss(ap);                                                                           \
+        c##r##0 = _mm256_fmadd_ps(x_, w0, c##r##0);                                                                    \
+        c##r##1 = _mm256_fmadd_ps(x_, w1, c##r##1);                                                                    \
     } while (0)
 
-#define KERNEL_BODY(LOADW)                                                                         \
-    __m256 bias0 = _mm256_load_ps(bias), bias1 = _mm256_load_ps(bias + 8);                         \
-    __m256 c00 = bias0, c01 = bias1, c10 = bias0, c11 = bias1, c20 = bias0, c21 = bias1;           \
-    __m256 c30 = bias0, c31 = bias1, c40 = bias0, c41 = bias1, c50 = bias0, c51 = bias1;           \
-    for (int t = 0; t < ntaps; t++, a += NN_MR) {                                                  \
-        const float *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3], *a4 = a[4], *a5 = a[5];         \
-        for (int k = 0; k < cin; k++, b += NN_NR) {                                                \
-            __m256 w0, w1;                                                                         \
-            LOADW;                                                                                 \
-            FMA_ROW(0, a0 + k); FMA_ROW(1, a1 + k); FMA_ROW(2, a2 + k);                            \
-            FMA_ROW(3, a3 + k); FMA_ROW(4, a4 + k); FMA_ROW(5, a5 + k);                            \
-        }                                                                                          \
-    }                                                                                              \
-    __m256 acc[NN_MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}}; \
+#define KERNEL_BODY(LOADW)                                                                                             \
+    __m256 bias0 = _mm256_load_ps(bias), bias1 = _mm256_load_ps(bias + 8);                                             \
+    __m256 c00 = bias0, c01 = bias1, c10 = bias0, c11 = bias1, c20 = bias0, c21 = bias1;                               \
+    __m256 c30 = bias0, c31 = bias1, c40 = bias0, c41 = bias1, c50 = bias0, c51 = bias1;                               \
+    for (int t = 0; t < ntaps; t++, a += NN_MR) {                                                                      \
+        const float *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3], *a4 = a[4], *a5 = a[5];                            \
+        for (int k = 0; k < cin; k++, b += NN_NR) {                                                                    \
+            __m256 w0, w1;                                                                                             \
+            LOADW;                                                                                                     \
+            FMA_ROW(0, a0 + k);                                                                                        \
+            FMA_ROW(1, a1 + k);                                                                                        \
+            FMA_ROW(2, a2 + k);                                                                                        \
+            FMA_ROW(3, a3 + k);                                                                                        \
+            FMA_ROW(4, a4 + k);                                                                                        \
+            FMA_ROW(5, a5 + k);                                                                                        \
+        }                                                                                                              \
+    }                                                                                                                  \
+    __m256 acc[NN_MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};                   \
     store_tile(acc, c, ldc, mr, nr, flags);
 
-void nn_gemm_avx2(int ntaps, int cin, const float *const *a, const void *bv, const float *bias,
-                      float *c, size_t ldc, int mr, int nr, int flags) {
+void nn_gemm_avx2(int ntaps, int cin, const float *const *a, const void *bv, const float *bias, float *c, size_t ldc,
+                  int mr, int nr, int flags) {
     const float *b = bv;
     KERNEL_BODY(w0 = _mm256_load_ps(b); w1 = _mm256_load_ps(b + 8))
 }
 
-void nn_gemm_avx2_f16(int ntaps, int cin, const float *const *a, const void *bv, const float *bias,
-                          float *c, size_t ldc, int mr, int nr, int flags) {
+void nn_gemm_avx2_f16(int ntaps, int cin, const float *const *a, const void *bv, const float *bias, float *c,
+                      size_t ldc, int mr, int nr, int flags) {
     const uint16_t *b = bv;
     KERNEL_BODY(w0 = _mm256_cvtph_ps(_mm_load_si128((const __m128i *)b));
                 w1 = _mm256_cvtph_ps(_mm_load_si128((const __m128i *)(b + 8))))

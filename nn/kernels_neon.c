@@ -39,89 +39,109 @@ static inline void store_row(float *cr, float32x4_t v[], int nq, int nr, int fla
 
 #if defined(__aarch64__)
 /* 6 rows x 16 columns: 24 accumulators. */
-#define LOADW_F32(bp) w0 = vld1q_f32(bp); w1 = vld1q_f32(bp + 4); w2 = vld1q_f32(bp + 8); w3 = vld1q_f32(bp + 12)
-#define LOADW_F16(bp)                                                            \
-    do {                                                                         \
-        float16x8_t h0 = vreinterpretq_f16_u16(vld1q_u16(bp));                    \
-        float16x8_t h1 = vreinterpretq_f16_u16(vld1q_u16(bp + 8));                \
-        w0 = vcvt_f32_f16(vget_low_f16(h0)); w1 = vcvt_high_f32_f16(h0);          \
-        w2 = vcvt_f32_f16(vget_low_f16(h1)); w3 = vcvt_high_f32_f16(h1);          \
+#define LOADW_F32(bp)                                                                                                  \
+    w0 = vld1q_f32(bp);                                                                                                \
+    w1 = vld1q_f32(bp + 4);                                                                                            \
+    w2 = vld1q_f32(bp + 8);                                                                                            \
+    w3 = vld1q_f32(bp + 12)
+#define LOADW_F16(bp)                                                                                                  \
+    do {                                                                                                               \
+        float16x8_t h0 = vreinterpretq_f16_u16(vld1q_u16(bp));                                                         \
+        float16x8_t h1 = vreinterpretq_f16_u16(vld1q_u16(bp + 8));                                                     \
+        w0 = vcvt_f32_f16(vget_low_f16(h0));                                                                           \
+        w1 = vcvt_high_f32_f16(h0);                                                                                    \
+        w2 = vcvt_f32_f16(vget_low_f16(h1));                                                                           \
+        w3 = vcvt_high_f32_f16(h1);                                                                                    \
     } while (0)
 
-#define ROW(r, ap)                                                               \
-    do {                                                                         \
-        float32x4_t x_ = vld1q_dup_f32(ap);                                      \
-        c##r[0] = VFMA(c##r[0], x_, w0); c##r[1] = VFMA(c##r[1], x_, w1);         \
-        c##r[2] = VFMA(c##r[2], x_, w2); c##r[3] = VFMA(c##r[3], x_, w3);         \
+#define ROW(r, ap)                                                                                                     \
+    do {                                                                                                               \
+        float32x4_t x_ = vld1q_dup_f32(ap);                                                                            \
+        c##r[0] = VFMA(c##r[0], x_, w0);                                                                               \
+        c##r[1] = VFMA(c##r[1], x_, w1);                                                                               \
+        c##r[2] = VFMA(c##r[2], x_, w2);                                                                               \
+        c##r[3] = VFMA(c##r[3], x_, w3);                                                                               \
     } while (0)
 
-#define KBODY(BT, LOADW)                                                                             \
-    const BT *b = bv;                                                                                \
-    float32x4_t c0[4], c1[4], c2[4], c3[4], c4[4], c5[4];                                            \
-    for (int q = 0; q < 4; q++) c0[q] = c1[q] = c2[q] = c3[q] = c4[q] = c5[q] = vld1q_f32(bias + 4 * q); \
-    for (int t = 0; t < ntaps; t++, a += NN_MR) {                                                    \
-        const float *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3], *a4 = a[4], *a5 = a[5];           \
-        for (int k = 0; k < cin; k++, b += NN_NR) {                                                  \
-            float32x4_t w0, w1, w2, w3;                                                              \
-            LOADW(b);                                                                                \
-            ROW(0, a0 + k); ROW(1, a1 + k); ROW(2, a2 + k); ROW(3, a3 + k); ROW(4, a4 + k); ROW(5, a5 + k); \
-        }                                                                                            \
-    }                                                                                                \
-    float32x4_t *rows[NN_MR] = {c0, c1, c2, c3, c4, c5};                                             \
+#define KBODY(BT, LOADW)                                                                                               \
+    const BT *b = bv;                                                                                                  \
+    float32x4_t c0[4], c1[4], c2[4], c3[4], c4[4], c5[4];                                                              \
+    for (int q = 0; q < 4; q++) c0[q] = c1[q] = c2[q] = c3[q] = c4[q] = c5[q] = vld1q_f32(bias + 4 * q);               \
+    for (int t = 0; t < ntaps; t++, a += NN_MR) {                                                                      \
+        const float *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3], *a4 = a[4], *a5 = a[5];                            \
+        for (int k = 0; k < cin; k++, b += NN_NR) {                                                                    \
+            float32x4_t w0, w1, w2, w3;                                                                                \
+            LOADW(b);                                                                                                  \
+            ROW(0, a0 + k);                                                                                            \
+            ROW(1, a1 + k);                                                                                            \
+            ROW(2, a2 + k);                                                                                            \
+            ROW(3, a3 + k);                                                                                            \
+            ROW(4, a4 + k);                                                                                            \
+            ROW(5, a5 + k);                                                                                            \
+        }                                                                                                              \
+    }                                                                                                                  \
+    float32x4_t *rows[NN_MR] = {c0, c1, c2, c3, c4, c5};                                                               \
     for (int r = 0; r < mr; r++) store_row(c + (size_t)r * ldc, rows[r], 4, nr, flags);
 
-static void gemm_neon(int ntaps, int cin, const float *const *a, const void *bv, const float *bias,
-                      float *c, size_t ldc, int mr, int nr, int flags) {
+static void gemm_neon(int ntaps, int cin, const float *const *a, const void *bv, const float *bias, float *c,
+                      size_t ldc, int mr, int nr, int flags) {
     KBODY(float, LOADW_F32)
 }
-static void gemm_neon_f16(int ntaps, int cin, const float *const *a, const void *bv, const float *bias,
-                          float *c, size_t ldc, int mr, int nr, int flags) {
+static void gemm_neon_f16(int ntaps, int cin, const float *const *a, const void *bv, const float *bias, float *c,
+                          size_t ldc, int mr, int nr, int flags) {
     KBODY(uint16_t, LOADW_F16)
 }
 #else
 /* armv7: 16 q registers -> two passes over 8-column halves, 12 accumulators each. */
-#define ROW8(r, ap)                                                              \
-    do {                                                                         \
-        float32x4_t x_ = vld1q_dup_f32(ap);                                      \
-        c##r[0] = VFMA(c##r[0], x_, w0); c##r[1] = VFMA(c##r[1], x_, w1);         \
+#define ROW8(r, ap)                                                                                                    \
+    do {                                                                                                               \
+        float32x4_t x_ = vld1q_dup_f32(ap);                                                                            \
+        c##r[0] = VFMA(c##r[0], x_, w0);                                                                               \
+        c##r[1] = VFMA(c##r[1], x_, w1);                                                                               \
     } while (0)
 
-#define KBODY8(BT, LOADW)                                                                            \
-    for (int h = 0; h < 2; h++) {                                                                    \
-        const BT *b = (const BT *)bv + 8 * h;                                                        \
-        const float *const *ap = a;                                                                  \
-        float32x4_t c0[2], c1[2], c2[2], c3[2], c4[2], c5[2];                                        \
-        for (int q = 0; q < 2; q++) c0[q] = c1[q] = c2[q] = c3[q] = c4[q] = c5[q] = vld1q_f32(bias + 8 * h + 4 * q); \
-        for (int t = 0; t < ntaps; t++, ap += NN_MR) {                                               \
-            const float *a0 = ap[0], *a1 = ap[1], *a2 = ap[2], *a3 = ap[3], *a4 = ap[4], *a5 = ap[5];  \
-            for (int k = 0; k < cin; k++, b += NN_NR) {                                              \
-                float32x4_t w0, w1;                                                                  \
-                LOADW(b);                                                                            \
-                ROW8(0, a0 + k); ROW8(1, a1 + k); ROW8(2, a2 + k);                                   \
-                ROW8(3, a3 + k); ROW8(4, a4 + k); ROW8(5, a5 + k);                                   \
-            }                                                                                        \
-        }                                                                                            \
-        int nrh = nr - 8 * h;                                                                        \
-        if (nrh <= 0) break;                                                                         \
-        if (nrh > 8) nrh = 8;                                                                        \
-        float32x4_t *rows[NN_MR] = {c0, c1, c2, c3, c4, c5};                                         \
-        for (int r = 0; r < mr; r++) store_row(c + (size_t)r * ldc + 8 * h, rows[r], 2, nrh, flags); \
+#define KBODY8(BT, LOADW)                                                                                              \
+    for (int h = 0; h < 2; h++) {                                                                                      \
+        const BT *b = (const BT *)bv + 8 * h;                                                                          \
+        const float *const *ap = a;                                                                                    \
+        float32x4_t c0[2], c1[2], c2[2], c3[2], c4[2], c5[2];                                                          \
+        for (int q = 0; q < 2; q++) c0[q] = c1[q] = c2[q] = c3[q] = c4[q] = c5[q] = vld1q_f32(bias + 8 * h + 4 * q);   \
+        for (int t = 0; t < ntaps; t++, ap += NN_MR) {                                                                 \
+            const float *a0 = ap[0], *a1 = ap[1], *a2 = ap[2], *a3 = ap[3], *a4 = ap[4], *a5 = ap[5];                  \
+            for (int k = 0; k < cin; k++, b += NN_NR) {                                                                \
+                float32x4_t w0, w1;                                                                                    \
+                LOADW(b);                                                                                              \
+                ROW8(0, a0 + k);                                                                                       \
+                ROW8(1, a1 + k);                                                                                       \
+                ROW8(2, a2 + k);                                                                                       \
+                ROW8(3, a3 + k);                                                                                       \
+                ROW8(4, a4 + k);                                                                                       \
+                ROW8(5, a5 + k);                                                                                       \
+            }                                                                                                          \
+        }                                                                                                              \
+        int nrh = nr - 8 * h;                                                                                          \
+        if (nrh <= 0) break;                                                                                           \
+        if (nrh > 8) nrh = 8;                                                                                          \
+        float32x4_t *rows[NN_MR] = {c0, c1, c2, c3, c4, c5};                                                           \
+        for (int r = 0; r < mr; r++) store_row(c + (size_t)r * ldc + 8 * h, rows[r], 2, nrh, flags);                   \
     }
 
-#define LOADW8_F32(bp) w0 = vld1q_f32(bp); w1 = vld1q_f32(bp + 4)
-#define LOADW8_F16(bp)                                                           \
-    do {                                                                         \
-        w0 = vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(bp)));                    \
-        w1 = vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(bp + 4)));                \
+#define LOADW8_F32(bp)                                                                                                 \
+    w0 = vld1q_f32(bp);                                                                                                \
+    w1 = vld1q_f32(bp + 4)
+#define LOADW8_F16(bp)                                                                                                 \
+    do {                                                                                                               \
+        w0 = vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(bp)));                                                         \
+        w1 = vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(bp + 4)));                                                     \
     } while (0)
 
-static void gemm_neon(int ntaps, int cin, const float *const *a, const void *bv, const float *bias,
-                      float *c, size_t ldc, int mr, int nr, int flags) {
+static void gemm_neon(int ntaps, int cin, const float *const *a, const void *bv, const float *bias, float *c,
+                      size_t ldc, int mr, int nr, int flags) {
     KBODY8(float, LOADW8_F32)
 }
 #if NEON_F16
-static void gemm_neon_f16(int ntaps, int cin, const float *const *a, const void *bv, const float *bias,
-                          float *c, size_t ldc, int mr, int nr, int flags) {
+static void gemm_neon_f16(int ntaps, int cin, const float *const *a, const void *bv, const float *bias, float *c,
+                          size_t ldc, int mr, int nr, int flags) {
     KBODY8(uint16_t, LOADW8_F16)
 }
 #endif

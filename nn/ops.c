@@ -3,8 +3,8 @@
 #include "nn/kernels.h"
 #include <math.h>
 
-void nn_maxpool3s2_rows(const float *in, int n, int h, int w, int ch, int in_ld, float *out, int out_ld,
-                        int row0, int row1) {
+void nn_maxpool3s2_rows(const float *in, int n, int h, int w, int ch, int in_ld, float *out, int out_ld, int row0,
+                        int row1) {
     int oh = (h - 3) / 2 + 1, ow = (w - 3) / 2 + 1;
     (void)n;
     nn_maxrow_fn fn = nn_kern()->maxrow;
@@ -55,12 +55,16 @@ static int ref_same(int in, int k, int s, int *o) {
     return total > 0 ? total / 2 : 0;
 }
 
-void nn_ref_conv2d(const float *in, int n, int h, int w, int cin, int in_ld, const float *wt,
-                   const float *bias, int cout, int kh, int kw, int sh, int sw, nn_padding pad, float *out,
-                   int out_ld, int flags) {
+void nn_ref_conv2d(const float *in, int n, int h, int w, int cin, int in_ld, const float *wt, const float *bias,
+                   int cout, int kh, int kw, int sh, int sw, nn_padding pad, float *out, int out_ld, int flags) {
     int oh, ow, pt = 0, pl = 0;
-    if (pad == NN_PAD_SAME) { pt = ref_same(h, kh, sh, &oh); pl = ref_same(w, kw, sw, &ow); }
-    else { oh = (h - kh) / sh + 1; ow = (w - kw) / sw + 1; }
+    if (pad == NN_PAD_SAME) {
+        pt = ref_same(h, kh, sh, &oh);
+        pl = ref_same(w, kw, sw, &ow);
+    } else {
+        oh = (h - kh) / sh + 1;
+        ow = (w - kw) / sw + 1;
+    }
     for (int i = 0; i < n; i++)
         for (int oy = 0; oy < oh; oy++)
             for (int ox = 0; ox < ow; ox++) {

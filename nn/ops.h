@@ -8,8 +8,8 @@
 
 /* 3x3 stride-2 VALID max-pool: in n x h x w (pixel stride in_ld) -> n x oh x ow, oh = (h-3)/2+1,
  * written with pixel stride out_ld (a channel slice).  Rows [row0, row1) of the n*oh output rows. */
-void nn_maxpool3s2_rows(const float *in, int n, int h, int w, int ch, int in_ld, float *out, int out_ld,
-                        int row0, int row1);
+void nn_maxpool3s2_rows(const float *in, int n, int h, int w, int ch, int in_ld, float *out, int out_ld, int row0,
+                        int row1);
 void nn_maxpool3s2(const float *in, int n, int h, int w, int ch, int in_ld, float *out, int out_ld);
 /* Mean over h x w per image and channel: out[i*ch + c]. */
 void nn_global_avgpool(const float *in, int n, int hw, int ch, float *out);
@@ -19,8 +19,7 @@ void nn_l2_normalize(float *x, int n, int d);
 void nn_input_rgb(const unsigned char *rgb, size_t count, float *out);
 
 /* ---- naive references (double accumulation, OHWI weights straight from the weight file) ---- */
-void nn_ref_conv2d(const float *in, int n, int h, int w, int cin, int in_ld, const float *w_ohwi,
-                   const float *bias, int cout, int kh, int kw, int sh, int sw, nn_padding pad, float *out,
-                   int out_ld, int flags);
+void nn_ref_conv2d(const float *in, int n, int h, int w, int cin, int in_ld, const float *w_ohwi, const float *bias,
+                   int cout, int kh, int kw, int sh, int sw, nn_padding pad, float *out, int out_ld, int flags);
 void nn_ref_maxpool(const float *in, int n, int h, int w, int ch, int in_ld, int k, int s, float *out, int out_ld);
 #endif

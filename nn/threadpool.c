@@ -11,21 +11,24 @@ typedef struct {
     nn_task_fn fn;
     void *ctx;
     int ntasks;
-    int next;  /* atomic task counter */
-    int refs;  /* workers inside this run (under the pool mutex) */
+    int next; /* atomic task counter */
+    int refs; /* workers inside this run (under the pool mutex) */
 } run_t;
 
 struct nn_pool {
-    int n;                 /* threads including the caller */
+    int n; /* threads including the caller */
     pthread_t *th;
     pthread_mutex_t mu;
     pthread_cond_t go, done;
-    unsigned long gen;     /* bumped per run */
-    run_t *cur;            /* the open run, NULL between runs */
+    unsigned long gen; /* bumped per run */
+    run_t *cur;        /* the open run, NULL between runs */
     int quit;
 };
 
-typedef struct { nn_pool *p; int id; } worker_arg;
+typedef struct {
+    nn_pool *p;
+    int id;
+} worker_arg;
 
 static void drain(run_t *r, int id) {
     for (;;) {
@@ -74,10 +77,16 @@ nn_pool *nn_pool_new(int nthreads) {
     pthread_cond_init(&p->done, NULL);
     if (nthreads > 1) {
         p->th = calloc((size_t)nthreads - 1, sizeof *p->th);
-        if (!p->th) { free(p); return NULL; }
+        if (!p->th) {
+            free(p);
+            return NULL;
+        }
         for (int i = 1; i < nthreads; i++) {
             worker_arg *wa = malloc(sizeof *wa);
-            if (wa) { wa->p = p; wa->id = i; }
+            if (wa) {
+                wa->p = p;
+                wa->id = i;
+            }
             if (!wa || pthread_create(&p->th[i - 1], NULL, worker, wa) != 0) {
                 free(wa);
                 p->n = i; /* run with the threads we got */

@@ -36,8 +36,8 @@ int nnw_count(const nnw_file *f);
 const nnw_tensor *nnw_at(const nnw_file *f, int i);
 const nnw_tensor *nnw_find(const nnw_file *f, const char *name);
 /* Finds a tensor and checks dtype and shape (shape entries of 0 mean "any"); NULL + reason otherwise. */
-const nnw_tensor *nnw_expect(const nnw_file *f, const char *name, nnw_dtype dtype, int ndim,
-                             const uint32_t *shape, char *err, size_t errlen);
+const nnw_tensor *nnw_expect(const nnw_file *f, const char *name, nnw_dtype dtype, int ndim, const uint32_t *shape,
+                             char *err, size_t errlen);
 const char *nnw_meta(const nnw_file *f, const char *key); /* NULL when absent */
 int nnw_meta_count(const nnw_file *f);
 void nnw_meta_at(const nnw_file *f, int i, const char **key, const char **value);
@@ -48,8 +48,8 @@ size_t nnw_dtype_size(nnw_dtype t);
 typedef struct nnw_writer nnw_writer;
 nnw_writer *nnw_writer_new(void);
 int nnw_writer_meta(nnw_writer *w, const char *key, const char *value);
-int nnw_writer_add(nnw_writer *w, const char *name, nnw_dtype dtype, int ndim, const uint32_t *shape,
-                   float scale, const void *data);
+int nnw_writer_add(nnw_writer *w, const char *name, nnw_dtype dtype, int ndim, const uint32_t *shape, float scale,
+                   const void *data);
 int nnw_writer_save(nnw_writer *w, const char *path, char *err, size_t errlen);
 /* Serialises to a malloc'ed, 64-byte aligned buffer (free() it); returns NULL on failure. */
 void *nnw_writer_serialize(nnw_writer *w, size_t *len);

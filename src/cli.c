@@ -33,7 +33,7 @@ static const struct {
     {"itr", 1, 100000},
     {"threshold", -1, 1}, /* a cosine similarity */
     {"adjust-threshold", -5, 5},
-    {"face", 0, 100000}, /* a face index, as in clusters.tsv */
+    {"face", 0, 100000},       /* a face index, as in clusters.tsv */
     {"min-faces", 1, 1000000}, /* sort: faces a person needs for a folder of their own */
 };
 

@@ -55,12 +55,15 @@ uint32_t sbf_rng_below(sbf_rng *r, uint32_t n) {
 /* ---- graph -------------------------------------------------------------------------------------- */
 #define TILE_M NN_GEMM_MR
 #define TILE_N NN_GEMM_NR
-#define ROWS_PER_TASK 96 /* multiple of TILE_M */
+#define ROWS_PER_TASK 96  /* multiple of TILE_M */
 #define APPROX_MIN_N 1024 /* below this the exact graph is cheap */
-#define CHUNK_PANELS 16  /* 16 panels x 16 rows x 512 x 4 B = 512 KiB per chunk */
+#define CHUNK_PANELS 16   /* 16 panels x 16 rows x 512 x 4 B = 512 KiB per chunk */
 #define CHUNK_COLS (CHUNK_PANELS * TILE_N)
 
-typedef struct { int i, j; float w; } edge;
+typedef struct {
+    int i, j;
+    float w;
+} edge;
 typedef struct {
     edge *e;
     size_t n, cap;
@@ -94,7 +97,7 @@ typedef struct {
     _Atomic long long pairs_done; /* for opt->progress */
     long long pairs_total;
     edge_guard guard;
-    int cap;                      /* capped build: each row keeps its `cap` best edges (heaps per thread) */
+    int cap; /* capped build: each row keeps its `cap` best edges (heaps per thread) */
     float **heapw;
     int **heapj;
 } graph_ctx;
@@ -103,7 +106,10 @@ static void push_edge(edge_buf *b, int i, int j, float w) {
     if (b->n == b->cap) {
         size_t nc = b->cap ? b->cap * 2 : 4096;
         edge *ne = realloc(b->e, nc * sizeof *ne);
-        if (!ne) { b->oom = 1; return; }
+        if (!ne) {
+            b->oom = 1;
+            return;
+        }
         b->e = ne;
         b->cap = nc;
     }
@@ -143,21 +149,25 @@ static void report_pairs(graph_ctx *c, long long pairs, int thread) {
     if (thread == 0) c->opt->progress(c->opt->progress_ctx, (double)done / (double)c->pairs_total);
 }
 
-
 /* Min-heap of a row's best edges (weakest on top; at equal weight the larger column is weaker, so the
  * result does not depend on the order columns arrive in). */
 static int heap_weaker(const float *w, const int *j, int a, int b) {
     return w[a] < w[b] || (w[a] == w[b] && j[a] > j[b]);
 }
 static void heap_swap(float *w, int *j, int a, int b) {
-    float tw = w[a]; w[a] = w[b]; w[b] = tw;
-    int tj = j[a]; j[a] = j[b]; j[b] = tj;
+    float tw = w[a];
+    w[a] = w[b];
+    w[b] = tw;
+    int tj = j[a];
+    j[a] = j[b];
+    j[b] = tj;
 }
 static void heap_offer(float *w, int *j, int *n, int cap, float v, int col) {
     int k;
     if (*n < cap) {
         k = (*n)++;
-        w[k] = v; j[k] = col;
+        w[k] = v;
+        j[k] = col;
         while (k > 0 && heap_weaker(w, j, k, (k - 1) / 2)) { /* sift up */
             heap_swap(w, j, k, (k - 1) / 2);
             k = (k - 1) / 2;
@@ -165,7 +175,8 @@ static void heap_offer(float *w, int *j, int *n, int cap, float v, int col) {
         return;
     }
     if (v < w[0] || (v == w[0] && col > j[0])) return; /* not better than the weakest kept */
-    w[0] = v; j[0] = col;
+    w[0] = v;
+    j[0] = col;
     for (k = 0;;) { /* sift down */
         int l = 2 * k + 1, r = l + 1, m = k;
         if (l < *n && heap_weaker(w, j, l, m)) m = l;
@@ -206,7 +217,8 @@ static void graph_task(void *vctx, int task, int thread) {
                 if (c->cap) {
                     for (int cc = 0; cc < cend; cc++)
                         if (o[cc] > c->thr && j0 + cc != i)
-                            heap_offer(hw + (size_t)lr * c->cap, hj + (size_t)lr * c->cap, &hn[lr], c->cap, o[cc], j0 + cc);
+                            heap_offer(hw + (size_t)lr * c->cap, hj + (size_t)lr * c->cap, &hn[lr], c->cap, o[cc],
+                                       j0 + cc);
                     continue;
                 }
                 for (int cc = i + 1 - j0 > 0 ? i + 1 - j0 : 0; cc < cend; cc++)
@@ -227,7 +239,10 @@ static void graph_task(void *vctx, int task, int thread) {
     report_pairs(c, (long long)(i1 - i0) * c->n, thread);
 }
 
-typedef struct { int col; float w; } nb;
+typedef struct {
+    int col;
+    float w;
+} nb;
 static int cmp_nb(const void *a, const void *b) {
     int x = ((const nb *)a)->col, y = ((const nb *)b)->col;
     return (x > y) - (x < y);
@@ -280,7 +295,8 @@ static int build_csr(int n, edge_buf *bufs, int nbufs, sbf_graph *g) {
 
 static int graph_build_approx(const float *emb, int n, int dim, const sbf_graph_opts *opt, sbf_graph *g);
 
-static int graph_build_exact(const float *emb, int n, int dim, const sbf_graph_opts *opt, sbf_graph *g, int capped_only);
+static int graph_build_exact(const float *emb, int n, int dim, const sbf_graph_opts *opt, sbf_graph *g,
+                             int capped_only);
 
 int sbf_graph_build(const float *emb, int n, int dim, const sbf_graph_opts *opt, sbf_graph *g) {
     memset(g, 0, sizeof *g);
@@ -295,7 +311,8 @@ int sbf_graph_build(const float *emb, int n, int dim, const sbf_graph_opts *opt,
 }
 
 /* The exact graph, or (capped_only, or when it passes the edge limit) the capped one. */
-static int graph_build_exact(const float *emb, int n, int dim, const sbf_graph_opts *opt, sbf_graph *g, int capped_only) {
+static int graph_build_exact(const float *emb, int n, int dim, const sbf_graph_opts *opt, sbf_graph *g,
+                             int capped_only) {
     graph_ctx c = {0};
     c.emb = emb;
     c.n = n;
@@ -360,7 +377,9 @@ void sbf_graph_free(sbf_graph *g) {
 }
 
 /* ---- Chinese Whispers --------------------------------------------------------------------------- */
-typedef struct { int label, size, first; } csize;
+typedef struct {
+    int label, size, first;
+} csize;
 static int cmp_csize(const void *a, const void *b) {
     const csize *x = a, *y = b;
     if (x->size != y->size) return x->size > y->size ? -1 : 1;
@@ -375,7 +394,10 @@ int sbf_chinese_whispers(const sbf_graph *g, int iterations, uint64_t seed, int 
     int *touched = malloc((size_t)n * sizeof *touched);
     char *seen = calloc((size_t)n, 1);
     if (!order || !sum || !touched || !seen) {
-        free(order); free(sum); free(touched); free(seen);
+        free(order);
+        free(sum);
+        free(touched);
+        free(seen);
         return -1;
     }
     for (int i = 0; i < n; i++) labels[i] = order[i] = i;
@@ -384,7 +406,9 @@ int sbf_chinese_whispers(const sbf_graph *g, int iterations, uint64_t seed, int 
     for (int it = 0; it < iterations; it++) {
         for (int i = n - 1; i > 0; i--) {
             int j = (int)sbf_rng_below(&rng, (uint32_t)i + 1);
-            int t = order[i]; order[i] = order[j]; order[j] = t;
+            int t = order[i];
+            order[i] = order[j];
+            order[j] = t;
         }
         for (int oi = 0; oi < n; oi++) {
             int u = order[oi];
@@ -393,7 +417,11 @@ int sbf_chinese_whispers(const sbf_graph *g, int iterations, uint64_t seed, int 
             int nt = 0;
             for (int64_t k = a; k < b; k++) {
                 int l = labels[g->col[k]];
-                if (!seen[l]) { seen[l] = 1; touched[nt++] = l; sum[l] = 0; }
+                if (!seen[l]) {
+                    seen[l] = 1;
+                    touched[nt++] = l;
+                    sum[l] = 0;
+                }
                 sum[l] += g->w[k];
             }
             /* highest summed weight; ties broken uniformly at random (reservoir over the tied ones) */
@@ -401,8 +429,11 @@ int sbf_chinese_whispers(const sbf_graph *g, int iterations, uint64_t seed, int 
             double bw = sum[best];
             for (int t = 1; t < nt; t++) {
                 int l = touched[t];
-                if (sum[l] > bw) { bw = sum[l]; best = l; nties = 1; }
-                else if (sum[l] == bw) {
+                if (sum[l] > bw) {
+                    bw = sum[l];
+                    best = l;
+                    nties = 1;
+                } else if (sum[l] == bw) {
                     nties++;
                     if (sbf_rng_below(&rng, (uint32_t)nties) == 0) best = l;
                 }
@@ -414,8 +445,18 @@ int sbf_chinese_whispers(const sbf_graph *g, int iterations, uint64_t seed, int 
     /* number clusters by size (largest first), ties by smallest member */
     csize *cs = malloc((size_t)n * sizeof *cs);
     int *map = order; /* reuse */
-    if (!cs) { free(order); free(sum); free(touched); free(seen); return -1; }
-    for (int i = 0; i < n; i++) { cs[i].label = i; cs[i].size = 0; cs[i].first = n; }
+    if (!cs) {
+        free(order);
+        free(sum);
+        free(touched);
+        free(seen);
+        return -1;
+    }
+    for (int i = 0; i < n; i++) {
+        cs[i].label = i;
+        cs[i].size = 0;
+        cs[i].first = n;
+    }
     for (int i = 0; i < n; i++) {
         csize *c = &cs[labels[i]];
         c->size++;
@@ -425,7 +466,11 @@ int sbf_chinese_whispers(const sbf_graph *g, int iterations, uint64_t seed, int 
     int k = 0;
     for (int i = 0; i < n && cs[i].size > 0; i++) map[cs[i].label] = k++;
     for (int i = 0; i < n; i++) labels[i] = map[labels[i]];
-    free(cs); free(order); free(sum); free(touched); free(seen);
+    free(cs);
+    free(order);
+    free(sum);
+    free(touched);
+    free(seen);
     return k;
 }
 
@@ -453,16 +498,26 @@ int sbf_cluster_query(const float *emb, int n, int dim, const float *query, cons
     *members = NULL;
     float *all = malloc(((size_t)n + 1) * dim * sizeof *all);
     int *labels = malloc(((size_t)n + 1) * sizeof *labels);
-    if (!all || !labels) { free(all); free(labels); return -1; }
+    if (!all || !labels) {
+        free(all);
+        free(labels);
+        return -1;
+    }
     if (n) memcpy(all, emb, (size_t)n * dim * sizeof *all);
     memcpy(all + (size_t)n * dim, query, (size_t)dim * sizeof *all);
     int k = sbf_cluster(all, n + 1, dim, o, labels, NULL);
     free(all);
-    if (k < 0) { free(labels); return -1; }
+    if (k < 0) {
+        free(labels);
+        return -1;
+    }
     int cnt = 0;
     for (int i = 0; i < n; i++) cnt += labels[i] == labels[n];
     int *m = malloc((size_t)(cnt ? cnt : 1) * sizeof *m);
-    if (!m) { free(labels); return -1; }
+    if (!m) {
+        free(labels);
+        return -1;
+    }
     cnt = 0;
     for (int i = 0; i < n; i++)
         if (labels[i] == labels[n]) m[cnt++] = i;
@@ -496,11 +551,11 @@ typedef struct {
     const float *emb;
     int n, dim, ncent, nprobe;
     float thr;
-    const int *rows;        /* points to assign (sample indices or all) */
+    const int *rows; /* points to assign (sample indices or all) */
     int nrows;
-    float *cpack;           /* packed centroids */
-    int *assign;            /* nrows * nprobe cell ids, nearest first */
-    float **dense;          /* per thread */
+    float *cpack;  /* packed centroids */
+    int *assign;   /* nrows * nprobe cell ids, nearest first */
+    float **dense; /* per thread */
     /* cells: home members and probing points, CSR by cell */
     const int *home_start, *home_mem, *probe_start, *probe_mem, *cell_order;
     edge_buf *bufs;
@@ -521,7 +576,11 @@ static void assign_task(void *vctx, int task, int thread) {
             float v = row[k];
             if (nb_ < c->nprobe || v > bv[nb_ - 1]) {
                 int pos = nb_ < c->nprobe ? nb_++ : nb_ - 1;
-                while (pos > 0 && bv[pos - 1] < v) { bv[pos] = bv[pos - 1]; best[pos] = best[pos - 1]; pos--; }
+                while (pos > 0 && bv[pos - 1] < v) {
+                    bv[pos] = bv[pos - 1];
+                    best[pos] = best[pos - 1];
+                    pos--;
+                }
                 bv[pos] = v;
                 best[pos] = k;
             }
@@ -547,8 +606,14 @@ static void cell_task(void *vctx, int task, int thread) {
     int npanels = (mh + TILE_N - 1) / TILE_N;
     float *bp = aligned_alloc(64, (size_t)npanels * nn_gemm_panel_floats(c->dim) * sizeof(float));
     float *d = malloc((size_t)ROWS_PER_TASK * mh * sizeof *d);
-    if (!bp || !d) { eb->oom = 1; free(bp); free(d); return; }
-    for (int p = 0; p < npanels; p++) pack_panel(c->emb, c->dim, home, mh, p * TILE_N, bp + (size_t)p * nn_gemm_panel_floats(c->dim));
+    if (!bp || !d) {
+        eb->oom = 1;
+        free(bp);
+        free(d);
+        return;
+    }
+    for (int p = 0; p < npanels; p++)
+        pack_panel(c->emb, c->dim, home, mh, p * TILE_N, bp + (size_t)p * nn_gemm_panel_floats(c->dim));
     for (int r0 = 0; r0 < mq; r0 += ROWS_PER_TASK) {
         if (guard_passed(&c->guard)) break;
         size_t before = eb->n;
@@ -585,12 +650,20 @@ static int cmp_cell_cost(const void *x, const void *y, void *ctx) {
 /* CSR of points by cell: start[nc + 1], mem[...]; which(i, q) gives point i's q-th cell. */
 static int cells_csr(const approx_ctx *c, int n, int nc, int per_point, int **start_out, int **mem_out) {
     int *start = calloc((size_t)nc + 1, sizeof *start), *fill = malloc((size_t)nc * sizeof *fill);
-    if (!start || !fill) { free(start); free(fill); return -1; }
+    if (!start || !fill) {
+        free(start);
+        free(fill);
+        return -1;
+    }
     for (int i = 0; i < n; i++)
         for (int q = 0; q < per_point; q++) start[c->assign[(size_t)i * c->nprobe + q] + 1]++;
     for (int k = 0; k < nc; k++) start[k + 1] += start[k];
     int *mem = malloc(((size_t)start[nc] + 1) * sizeof *mem);
-    if (!mem) { free(start); free(fill); return -1; }
+    if (!mem) {
+        free(start);
+        free(fill);
+        return -1;
+    }
     memcpy(fill, start, (size_t)nc * sizeof *fill);
     for (int i = 0; i < n; i++)
         for (int q = 0; q < per_point; q++) mem[fill[c->assign[(size_t)i * c->nprobe + q]]++] = i;
@@ -636,9 +709,12 @@ static int graph_build_approx(const float *emb, int n, int dim, const sbf_graph_
     for (int i = 0; i < n; i++) idx[i] = i;
     for (int i = 0; i < ns; i++) {
         int j = i + (int)sbf_rng_below(&rng, (uint32_t)(n - i));
-        int t = idx[i]; idx[i] = idx[j]; idx[j] = t;
+        int t = idx[i];
+        idx[i] = idx[j];
+        idx[j] = t;
     }
-    for (int q = 0; q < nc; q++) memcpy(cent + (size_t)q * dim, emb + (size_t)idx[q % ns] * dim, (size_t)dim * sizeof *cent);
+    for (int q = 0; q < nc; q++)
+        memcpy(cent + (size_t)q * dim, emb + (size_t)idx[q % ns] * dim, (size_t)dim * sizeof *cent);
     c.rows = idx;
     for (int it = 0; it <= KMEANS_ITERS; it++) {
         for (int p = 0; p < npc; p++) /* pack centroids (zero columns past nc) */
@@ -683,7 +759,10 @@ static int graph_build_approx(const float *emb, int n, int dim, const sbf_graph_
     c.cell_order = corder;
     guard_init(&c.guard, opt, 0);
     nn_pool_run(pool, nc, cell_task, &c);
-    if (guard_passed(&c.guard)) { rc = 1; goto out; } /* the caller builds the capped graph */
+    if (guard_passed(&c.guard)) {
+        rc = 1;
+        goto out;
+    } /* the caller builds the capped graph */
     for (int t = 0; t < nt; t++)
         if (c.bufs[t].oom) goto out;
     rc = build_csr(n, c.bufs, nt, g);
@@ -692,8 +771,19 @@ out:
         for (int t = 0; t < nt; t++) free(c.dense[t]);
     if (c.bufs)
         for (int t = 0; t < nt; t++) free(c.bufs[t].e);
-    free(c.dense); free(c.bufs); free(c.cpack); free(c.assign);
-    free(idx); free(cent); free(acc); free(cnt); free(hs); free(hm); free(ps); free(pm); free(corder);
+    free(c.dense);
+    free(c.bufs);
+    free(c.cpack);
+    free(c.assign);
+    free(idx);
+    free(cent);
+    free(acc);
+    free(cnt);
+    free(hs);
+    free(hm);
+    free(ps);
+    free(pm);
+    free(corder);
     nn_pool_free(pool);
     return rc;
 }

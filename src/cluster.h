@@ -23,13 +23,13 @@ typedef struct {
     int64_t *rowptr; /* n + 1 */
     int *col;
     float *w;
-    int capped;      /* set by sbf_graph_build: 0, or K when the graph keeps only each face's K best edges */
+    int capped; /* set by sbf_graph_build: 0, or K when the graph keeps only each face's K best edges */
 } sbf_graph;
 
 typedef struct {
-    double threshold;  /* edge when dot > threshold */
-    int threads;       /* <= 0: all cores */
-    int approx;        /* 0 exact all pairs; 1 approximate neighbours (inverted-file probe), for very large sets */
+    double threshold; /* edge when dot > threshold */
+    int threads;      /* <= 0: all cores */
+    int approx;       /* 0 exact all pairs; 1 approximate neighbours (inverted-file probe), for very large sets */
     /* optional: called now and then while the exact graph is built, always from the same thread, with
      * the fraction of the pairs compared so far (for a progress line on long runs); 0 when the work starts
      * over (the memory guard below passed: the comparison is redone keeping each face's best edges) */
@@ -77,11 +77,12 @@ int sbf_cluster(const float *emb, int n, int dim, const sbf_cluster_opts *o, int
 /* For `find`: clusters the n database embeddings together with one query embedding (treated as node
  * n) and returns the database faces in the query's cluster: *members (malloc'ed, ascending face
  * indices < n) and their count.  Returns the count, or -1 on failure. */
-int sbf_cluster_query(const float *emb, int n, int dim, const float *query, const sbf_cluster_opts *o,
-                      int **members);
+int sbf_cluster_query(const float *emb, int n, int dim, const float *query, const sbf_cluster_opts *o, int **members);
 
 /* Pseudo-random numbers for the module and its tests (xoshiro256**, seeded through splitmix64). */
-typedef struct { uint64_t s[4]; } sbf_rng;
+typedef struct {
+    uint64_t s[4];
+} sbf_rng;
 void sbf_rng_seed(sbf_rng *r, uint64_t seed);
 uint64_t sbf_rng_next(sbf_rng *r);
 uint32_t sbf_rng_below(sbf_rng *r, uint32_t n); /* uniform in [0, n), n > 0 */

@@ -17,17 +17,23 @@
 #include "src/util.h"
 #include "src/verbs.h"
 
-typedef struct { unsigned char *p; size_t n, cap; int oom; } membuf;
+typedef struct {
+    unsigned char *p;
+    size_t n, cap;
+    int oom;
+} membuf;
 
-static void png_sink(void *ctx, void *data, int size)
-{
+static void png_sink(void *ctx, void *data, int size) {
     membuf *b = ctx;
     if (b->oom || size <= 0) return;
     if (b->n + (size_t)size > b->cap) {
         size_t cap = b->cap ? b->cap * 2 : 65536;
         while (cap < b->n + (size_t)size) cap *= 2;
         unsigned char *q = realloc(b->p, cap);
-        if (!q) { b->oom = 1; return; }
+        if (!q) {
+            b->oom = 1;
+            return;
+        }
         b->p = q;
         b->cap = cap;
     }
@@ -36,10 +42,12 @@ static void png_sink(void *ctx, void *data, int size)
 }
 
 /* mkdir -p */
-static int make_dirs(const char *dir, char *err, size_t errlen)
-{
+static int make_dirs(const char *dir, char *err, size_t errlen) {
     char *p = strdup(dir);
-    if (!p) { snprintf(err, errlen, "out of memory"); return -1; }
+    if (!p) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
     for (char *s = p + 1;; s++) {
         if (*s == '/' || *s == 0) {
             char c = *s;
@@ -61,8 +69,7 @@ static int make_dirs(const char *dir, char *err, size_t errlen)
 }
 
 /* Image file name without folders and extension. */
-static void stem(const char *path, char *out, size_t outlen)
-{
+static void stem(const char *path, char *out, size_t outlen) {
     const char *b = strrchr(path, '/');
     b = b ? b + 1 : path;
     const char *dot = strrchr(b, '.');
@@ -75,8 +82,7 @@ static void stem(const char *path, char *out, size_t outlen)
 
 /* Writes the PNG as DIR/STEM_N.png, or DIR/STEM_N-2.png, -3, ... when taken.  0 ok, -1 failure. */
 static int write_fresh(const char *dir, const char *st, int face, const membuf *png, char *chosen, size_t chosen_len,
-                       char *err, size_t errlen)
-{
+                       char *err, size_t errlen) {
     for (int k = 1; k < 10000; k++) {
         if (k == 1) snprintf(chosen, chosen_len, "%s/%s_%d.png", dir, st, face);
         else snprintf(chosen, chosen_len, "%s/%s_%d-%d.png", dir, st, face, k);
@@ -96,8 +102,7 @@ static int write_fresh(const char *dir, const char *st, int face, const membuf *
     return -1;
 }
 
-int sbf_cmd_align(int argc, char **argv)
-{
+int sbf_cmd_align(int argc, char **argv) {
     const char *outdir = NULL, *align_name = NULL, *model_path = NULL;
     int upsample = 0, threads = 0, max_pixels = (int)SBF_DEFAULT_MAX_PIXELS;
     const sbf_opt opts[] = {
@@ -108,10 +113,13 @@ int sbf_cmd_align(int argc, char **argv)
          "dlib 68-point shape predictor (.dat) or its SBFW conversion (default: weights/shape-68.sbfw, else "
          "/usr/share/dlib/shape_predictor_68_face_landmarks.dat)"},
         {"threads", NULL, SBF_OPT_INT, &threads, "N", "threads for detection (default 0 = all cores)"},
-        {"max-pixels", NULL, SBF_OPT_INT, &max_pixels, "N", "refuse images with more pixels than N (default 100000000)"},
+        {"max-pixels", NULL, SBF_OPT_INT, &max_pixels, "N",
+         "refuse images with more pixels than N (default 100000000)"},
         {0}};
     const sbf_cmd_spec spec = {
-        "align", "align [OPTIONS] IMAGE... -o DIR", "Write the aligned 160x160 face crops the network sees, as PNG.",
+        "align",
+        "align [OPTIONS] IMAGE... -o DIR",
+        "Write the aligned 160x160 face crops the network sees, as PNG.",
         "Detects the faces of each image (as 'detect'), predicts dlib's 68 landmarks and writes each face as\n"
         "DIR/<image name>_<N>.png (N = 1, 2, ... in detection order).  An existing file is never replaced: the\n"
         "crop then goes to <image name>_<N>-2.png (-3, ...) and a note says so.  Each written path is printed.\n"
@@ -122,7 +130,9 @@ int sbf_cmd_align(int argc, char **argv)
         "eye distance 0.30w (the original tool's imutils FaceAligner rule).  'mtcnn' verifies best on LFW\n"
         "(measured in docs/MEASUREMENTS.md).\n"
         "Pixels outside the photo are black.",
-        opts, 1, -1};
+        opts,
+        1,
+        -1};
     int npos;
     char **pos;
     int rc = sbf_parse(&spec, argc, argv, &npos, &pos);
@@ -143,7 +153,8 @@ int sbf_cmd_align(int argc, char **argv)
     if (!model_path) model_path = sbf_landmarks_default_path();
     sbf_shape_model *sm = sbf_shape_load(model_path, err, sizeof err);
     if (!sm) {
-        sbf_error("align: landmark model %s: %s (install Debian's libdlib-data or pass --landmarks-model)", model_path, err);
+        sbf_error("align: landmark model %s: %s (install Debian's libdlib-data or pass --landmarks-model)", model_path,
+                  err);
         free(pos);
         return 3;
     }

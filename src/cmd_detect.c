@@ -32,19 +32,24 @@ int sbf_cmd_detect(int argc, char **argv) {
     const char *lm_path = NULL;
     double adjust = 0;
     const sbf_opt opts[] = {
-        {"landmarks", NULL, SBF_OPT_FLAG, &landmarks, NULL, "add dlib's 68 landmarks per face (\"landmarks\":[[x,y],...])"},
+        {"landmarks", NULL, SBF_OPT_FLAG, &landmarks, NULL,
+         "add dlib's 68 landmarks per face (\"landmarks\":[[x,y],...])"},
         {"landmarks-model", NULL, SBF_OPT_STRING, &lm_path, "FILE",
          "68-point model (.dat or .sbfw; default weights/shape-68.sbfw, else Debian's libdlib-data file)"},
-        {"upsample", NULL, SBF_OPT_INT, &upsample, "N", "upsample the image N times first, like dlib's detector(img, N) (default 0)"},
+        {"upsample", NULL, SBF_OPT_INT, &upsample, "N",
+         "upsample the image N times first, like dlib's detector(img, N) (default 0)"},
         {"adjust-threshold", NULL, SBF_OPT_DOUBLE, &adjust, "S",
          "also report weaker faces, scoring down to S, like dlib's detector(img, N, S) (default 0)"},
         {"threads", NULL, SBF_OPT_INT, &threads, "N", "threads per image (default 0 = all cores)"},
         {"min-face", NULL, SBF_OPT_INT, &min_face, "PX",
          "smallest face to look for, in pixels; 0 = every size, exactly as dlib (default: auto, see below)"},
-        {"max-pixels", NULL, SBF_OPT_INT, &max_pixels, "N", "refuse images with more pixels than N (default 100000000)"},
+        {"max-pixels", NULL, SBF_OPT_INT, &max_pixels, "N",
+         "refuse images with more pixels than N (default 100000000)"},
         {0}};
     const sbf_cmd_spec spec = {
-        "detect", "detect [OPTIONS] IMAGE...", "Print the faces found in each image as JSON lines.",
+        "detect",
+        "detect [OPTIONS] IMAGE...",
+        "Print the faces found in each image as JSON lines.",
         "Finds faces with dlib's HOG frontal face detector, reimplemented: same boxes, scores and order as\n"
         "dlib's get_frontal_face_detector() on the same pixels.  One line per image:\n"
         "  {\"path\":P,\"width\":W,\"height\":H,\"faces\":[{\"box\":[left,top,right,bottom],\"score\":S},...]}\n"
@@ -60,7 +65,9 @@ int sbf_cmd_detect(int argc, char **argv) {
         "on a face the next larger window on it is reported.  By default (auto) images of up to 4.2\n"
         "megapixels (after --upsample) are scanned completely (identical to dlib); bigger ones skip the\n"
         "levels above 4.2 MP, e.g. a 12 MP photo looks for faces of 116 px and more, about 3x faster.",
-        opts, 1, -1};
+        opts,
+        1,
+        -1};
     int npos;
     char **pos;
     int rc = sbf_parse(&spec, argc, argv, &npos, &pos);

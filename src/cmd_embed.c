@@ -341,9 +341,8 @@ static int embed_names(embed_run *r) {
     /* models named relative to here: pin them before moving */
     size_t half = sizeof r->models / 2;
     sbf_pipeline_opts *po = &r->po;
-    po->facenet_model =
-        absolute(r->cwd, po->facenet_model ? po->facenet_model : sbf_model_path(sbf_model_file(po->model)), r->models,
-                 half);
+    po->facenet_model = absolute(
+        r->cwd, po->facenet_model ? po->facenet_model : sbf_model_path(sbf_model_file(po->model)), r->models, half);
     po->landmarks_model = absolute(r->cwd, po->landmarks_model ? po->landmarks_model : sbf_landmarks_default_path(),
                                    r->models + half, half);
     if (chdir(r->base) != 0) {

@@ -62,7 +62,8 @@ int sbf_cmd_info(int argc, char **argv) {
                db, ss.photos, sbf_s((long long)ss.photos), ss.faces, sbf_s((long long)ss.faces), ss.noface,
                ss.file_bytes, ss.dead_bytes, ss.torn_bytes ? "; an interrupted last record is ignored" : "",
                al ? al : "not yet chosen", al && !recorded ? " (not recorded)" : "", model ? model : "not yet chosen",
-               model && !mrecorded ? " (not recorded)" : "", base ? "; relative paths start in " : "", base ? base : "");
+               model && !mrecorded ? " (not recorded)" : "", base ? "; relative paths start in " : "",
+               base ? base : "");
         sbf_store_close(st);
         return 0;
     }

@@ -66,7 +66,11 @@ static int represent_photos(int npos, char **pos, const sbf_pipeline_opts *po) {
     int batch = 4 * sbf_pipeline_threads(pl), failed = 0;
     if (batch < 8) batch = 8;
     sbf_photo_job *jobs = calloc((size_t)batch, sizeof *jobs);
-    if (!jobs) { sbf_error("represent: out of memory"); sbf_pipeline_free(pl); return 3; }
+    if (!jobs) {
+        sbf_error("represent: out of memory");
+        sbf_pipeline_free(pl);
+        return 3;
+    }
     for (int b = 0; b < npos; b += batch) {
         int n = npos - b < batch ? npos - b : batch;
         for (int k = 0; k < n; k++) jobs[k].path = pos[b + k];
@@ -128,7 +132,8 @@ int sbf_cmd_represent(int argc, char **argv) {
     int aligned = 0, threads = 0;
     const char *model = NULL, *db = NULL;
     const sbf_opt opts[] = {
-        {"aligned", NULL, SBF_OPT_FLAG, &aligned, NULL, "each IMAGE is an aligned face crop (resized to 160x160 if needed)"},
+        {"aligned", NULL, SBF_OPT_FLAG, &aligned, NULL,
+         "each IMAGE is an aligned face crop (resized to 160x160 if needed)"},
         {"threads", NULL, SBF_OPT_INT, &threads, "N", "threads (default 0 = all cores)"},
         {"db", NULL, SBF_OPT_STRING, &db, "FILE",
          "embed as this database's faces were: its FaceNet model and alignment rule (so the lines compare with it)"},
@@ -137,17 +142,22 @@ int sbf_cmd_represent(int argc, char **argv) {
          "the model a new database gets on this CPU"},
         {0}};
     const sbf_cmd_spec spec = {
-        "represent", "represent [OPTIONS] IMAGE...", "Print FaceNet embeddings as JSON lines.",
+        "represent",
+        "represent [OPTIONS] IMAGE...",
+        "Print FaceNet embeddings as JSON lines.",
         "FaceNet 20180402-114759 (Inception-ResNet-v1, 512-D, L2-normalised), computed by our own inference\n"
         "engine in float32 or int8 arithmetic (--model); with --db FILE as that database's embeddings were made\n"
-        "(its model and alignment rule), so the lines compare with its faces.  With --aligned every image is taken as an aligned face crop (resized to 160x160 bilinear\n"
+        "(its model and alignment rule), so the lines compare with its faces.  With --aligned every image is taken as "
+        "an aligned face crop (resized to 160x160 bilinear\n"
         "if it has another size; input scaled (x-127.5)/128) and one line is printed per image:\n"
         "  {\"path\":P,\"embedding\":[512 numbers]}\n"
         "Without --aligned every face of each photo is found (as 'embed' does: HOG detector, 68 landmarks,\n"
         "alignment) and embedded, one line per photo, faces in detection order, boxes as 'detect' prints them:\n"
         "  {\"path\":P,\"faces\":[{\"box\":[l,t,r,b],\"score\":S,\"embedding\":[512 numbers]},...]}\n"
         "An unreadable image gives {\"path\":P,\"error\":REASON} and exit status 1.",
-        opts, 1, -1};
+        opts,
+        1,
+        -1};
     int npos;
     char **pos;
     int rc = sbf_parse(&spec, argc, argv, &npos, &pos);
@@ -180,10 +190,15 @@ int sbf_cmd_represent(int argc, char **argv) {
     unsigned char *crop = malloc(px * group);
     float *emb = malloc(sizeof(float) * NN_FACENET_DIM * group);
     int *ok = malloc(sizeof(int) * group);
-    char (*errs)[256] = malloc(sizeof *errs * group);
+    char(*errs)[256] = malloc(sizeof *errs * group);
     if (!crop || !emb || !ok || !errs) {
         sbf_error("represent: out of memory");
-        free(crop); free(emb); free(ok); free(errs); nn_facenet_free(net); free(pos);
+        free(crop);
+        free(emb);
+        free(ok);
+        free(errs);
+        nn_facenet_free(net);
+        free(pos);
         return 3;
     }
     for (int g = 0; g < npos; g += group) {

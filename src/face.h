@@ -11,7 +11,7 @@ typedef struct {
 } sbf_box;
 
 #define SBF_LANDMARKS 68
-#define SBF_CROP 160         /* FaceNet input size */
+#define SBF_CROP 160 /* FaceNet input size */
 #define SBF_EMBED_DIM 512
 
 #endif

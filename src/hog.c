@@ -17,7 +17,10 @@ void sbf_hog_down6_size(int w, int h, int *ow, int *oh) {
 static long round_half_up(double v) { return (long)floor(v + 0.5); } /* drectangle -> rectangle */
 
 void sbf_hog_up2_size(int w, int h, int *ow, int *oh) {
-    if (w <= 0 || h <= 0) { *ow = *oh = 0; return; }
+    if (w <= 0 || h <= 0) {
+        *ow = *oh = 0;
+        return;
+    }
     /* pyramid_down<2>::rect_up of (0,0,w-1,h-1): p -> (p + (1.25, 0.75)) * 2, rounded */
     long r = round_half_up(((double)(w - 1) + 1.25) * 2);
     long b = round_half_up(((double)(h - 1) + 0.75) * 2);
@@ -36,9 +39,14 @@ int sbf_hog_num_levels(int w, int h, int min_w, int min_h, int max_levels) {
         }
         double x1 = ((double)l - 0.3) * ratio, y1 = ((double)t - 0.3) * ratio;
         double x2 = ((double)r - 0.3) * ratio, y2 = ((double)b - 0.3) * ratio;
-        dl = x1 < x2 ? x1 : x2; dr = x1 < x2 ? x2 : x1; /* drectangle(p1, p2) = bounding box */
-        dt = y1 < y2 ? y1 : y2; db = y1 < y2 ? y2 : y1;
-        l = round_half_up(dl); t = round_half_up(dt); r = round_half_up(dr); b = round_half_up(db);
+        dl = x1 < x2 ? x1 : x2;
+        dr = x1 < x2 ? x2 : x1; /* drectangle(p1, p2) = bounding box */
+        dt = y1 < y2 ? y1 : y2;
+        db = y1 < y2 ? y2 : y1;
+        l = round_half_up(dl);
+        t = round_half_up(dt);
+        r = round_half_up(dr);
+        b = round_half_up(db);
         levels++;
         long width = (t > b || l > r) ? 0 : r - l + 1, height = (t > b || l > r) ? 0 : b - t + 1;
         if (!(width >= min_w && height >= min_h && levels < max_levels)) break;
@@ -70,7 +78,10 @@ int sbf_hog_resize_cols(int iw, int ow, int32_t *left, float *frac) {
             fr[j] = lane[j] - (float)lf[j];
         }
         if (lf[3] + 1 >= iw || csimd + 3 >= ow) break;
-        for (int j = 0; j < 4; j++) { left[csimd + j] = lf[j]; frac[csimd + j] = fr[j]; }
+        for (int j = 0; j < 4; j++) {
+            left[csimd + j] = lf[j];
+            frac[csimd + j] = fr[j];
+        }
         csimd += 4;
     }
     return csimd;
@@ -82,7 +93,11 @@ int sbf_hog_resize_rows(const uint8_t *in, int iw, int ih, uint8_t *out, int ow,
     const double y_scale = (ih - 1) / (double)(oh - 1 > 1 ? oh - 1 : 1);
     int32_t *left = malloc(sizeof(int32_t) * ((size_t)ow + 4));
     float *frac = malloc(sizeof(float) * ((size_t)ow + 4));
-    if (!left || !frac) { free(left); free(frac); return -1; }
+    if (!left || !frac) {
+        free(left);
+        free(frac);
+        return -1;
+    }
     const int csimd = sbf_hog_resize_cols(iw, ow, left, frac);
     const sbf_hog_kernels *K = sbf_hog_kernels_get();
     double y = -y_scale; /* dlib accumulates y row by row; replay that up to row r0 */
@@ -119,8 +134,8 @@ int sbf_hog_resize_rows(const uint8_t *in, int iw, int ih, uint8_t *out, int ow,
 static const float DIR_X[9] = {1.0000f, 0.9397f, 0.7660f, 0.500f, 0.1736f, -0.1736f, -0.5000f, -0.7660f, -0.9397f};
 static const float DIR_Y[9] = {0.0000f, 0.3420f, 0.6428f, 0.8660f, 0.9848f, 0.9848f, 0.8660f, 0.6428f, 0.3420f};
 
-static void grad_row_scalar(const uint8_t *prev, const uint8_t *row, const uint8_t *next, int x0, int x1,
-                            uint8_t *bin, float *mag) {
+static void grad_row_scalar(const uint8_t *prev, const uint8_t *row, const uint8_t *next, int x0, int x1, uint8_t *bin,
+                            float *mag) {
     for (int x = x0; x < x1; x++) {
         const int gx = (int)row[x + 1] - (int)row[x - 1];
         const int gy = (int)next[x] - (int)prev[x];
@@ -129,8 +144,13 @@ static void grad_row_scalar(const uint8_t *prev, const uint8_t *row, const uint8
         int bo = 0;
         for (int o = 0; o < 9; o++) {
             const float dot = fx * DIR_X[o] + fy * DIR_Y[o];
-            if (dot > best) { best = dot; bo = o; }
-            else if (-dot > best) { best = -dot; bo = o + 9; }
+            if (dot > best) {
+                best = dot;
+                bo = o;
+            } else if (-dot > best) {
+                best = -dot;
+                bo = o + 9;
+            }
         }
         bin[x] = (uint8_t)bo;
         mag[x] = sqrtf((float)(gx * gx + gy * gy));
@@ -171,8 +191,8 @@ static void resize_row_scalar(const uint8_t *rt, const uint8_t *rb, const int32_
     }
 }
 
-static void votes_row_scalar(const float *mag, const float *vx0, const float *vx1, float vy0, float vy1, int x0,
-                             int x1, float *a, float *b, float *c, float *d) {
+static void votes_row_scalar(const float *mag, const float *vx0, const float *vx1, float vy0, float vy1, int x0, int x1,
+                             float *a, float *b, float *c, float *d) {
     for (int x = x0; x < x1; x++) {
         const float w1 = vx1[x] * mag[x], w0 = vx0[x] * mag[x];
         a[x] = vy1 * w1;
@@ -185,9 +205,11 @@ static void votes_row_scalar(const float *mag, const float *vx0, const float *vx
 static void sep2d_scalar(const float *plane, float *scratch, float *sal, long stride, int ra, int rb, int r0, int r1,
                          int c0, int n, int nsplit, const float *rf, int lr, const float *cf, int lc) {
     for (int r = ra; r < rb; r++)
-        sep_scalar(plane + (size_t)r * stride + c0 - lr / 2, 1, rf, lr, n, nsplit, scratch + (size_t)r * stride + c0, 0);
+        sep_scalar(plane + (size_t)r * stride + c0 - lr / 2, 1, rf, lr, n, nsplit, scratch + (size_t)r * stride + c0,
+                   0);
     for (int r = r0; r < r1; r++)
-        sep_scalar(scratch + (size_t)(r - r0) * stride + c0, stride, cf, lc, n, nsplit, sal + (size_t)r * stride + c0, 1);
+        sep_scalar(scratch + (size_t)(r - r0) * stride + c0, stride, cf, lc, n, nsplit, sal + (size_t)r * stride + c0,
+                   1);
 }
 
 /* 4-lane horizontal sum in the SSE2 order dlib's sum(simd4f) uses: (l0+l2)+(l1+l3). */
@@ -228,7 +250,8 @@ static void feat_row_scalar(const float *const *h, const float *const *nn, const
     }
 }
 
-const sbf_hog_kernels sbf_hog_scalar = {grad_row_scalar, votes_row_scalar, sep_scalar, sep2d_scalar, resize_row_scalar, feat_row_scalar};
+const sbf_hog_kernels sbf_hog_scalar = {grad_row_scalar, votes_row_scalar,  sep_scalar,
+                                        sep2d_scalar,    resize_row_scalar, feat_row_scalar};
 
 static const sbf_hog_kernels *const HOG_KERNELS[NN_ISA_COUNT] = {
     [NN_ISA_SCALAR] = &sbf_hog_scalar,
@@ -266,7 +289,9 @@ int sbf_fhog_compute(const uint8_t *img, int w, int h, int fh, int fw, sbf_fhog 
     out->hog_nc = hog_nc;
     if (hog_nr == 0 || hog_nc == 0) {
         out->hog_nr = out->hog_nc = 0;
-        out->nr = out->nc = 0; out->stride = 0; out->plane = 0;
+        out->nr = out->nc = 0;
+        out->stride = 0;
+        out->plane = 0;
         return 0;
     }
     out->nr = hog_nr + fh - 1;
@@ -277,7 +302,10 @@ int sbf_fhog_compute(const uint8_t *img, int w, int h, int fh, int fw, sbf_fhog 
     if (need > out->cap) {
         free(out->data);
         out->data = aligned_alloc(64, ((need * sizeof(float)) + 63) & ~(size_t)63);
-        if (!out->data) { out->cap = 0; return -1; }
+        if (!out->data) {
+            out->cap = 0;
+            return -1;
+        }
         out->cap = need;
     }
     memset(out->data, 0, need * sizeof(float));
@@ -290,8 +318,10 @@ int sbf_fhog_compute(const uint8_t *img, int w, int h, int fh, int fw, sbf_fhog 
     /* One scratch block kept in out from call to call (a fresh one per pyramid level and photo cost the kernel
      * mapping, zeroing and unmapping ~15 MB per 12 MP photo); hist, norm and blk start zeroed as before. */
 #define A64(n) (((n) + 63) & ~(size_t)63)
-    const size_t b_hist = A64((18 * hp + pad) * sizeof(float)), b_norm = A64(((size_t)cells_nr * cells_nc + pad) * sizeof(float));
-    const size_t b_blk = A64(((size_t)bnr * bnc * 2 + 2 * pad) * sizeof(float)), b_row = A64(sizeof(float) * ((size_t)w + 16) * 7);
+    const size_t b_hist = A64((18 * hp + pad) * sizeof(float)),
+                 b_norm = A64(((size_t)cells_nr * cells_nc + pad) * sizeof(float));
+    const size_t b_blk = A64(((size_t)bnr * bnc * 2 + 2 * pad) * sizeof(float)),
+                 b_row = A64(sizeof(float) * ((size_t)w + 16) * 7);
     const size_t b_bin = A64((size_t)w + 16), b_ixs = A64(sizeof(int) * ((size_t)w + 16));
     const size_t work = b_hist + b_norm + b_blk + b_row + b_bin + b_ixs;
 #undef A64
@@ -380,11 +410,16 @@ int sbf_fhog_compute(const uint8_t *img, int w, int h, int fh, int fw, sbf_fhog 
         float *dst[SBF_HOG_PLANES];
         for (int o = 0; o < 18; o++) hrow[o] = hist + o * hp + (size_t)(y + 2) * hs + 2;
         /* lanes: 0 = block (y+1,x+1), 1 = (y,x+1), 2 = (y+1,x), 3 = (y,x) */
-        nn[0] = bnn + (size_t)(y + 1) * bnc + 1; ni[0] = bni + (size_t)(y + 1) * bnc + 1;
-        nn[1] = bnn + (size_t)y * bnc + 1;       ni[1] = bni + (size_t)y * bnc + 1;
-        nn[2] = bnn + (size_t)(y + 1) * bnc;     ni[2] = bni + (size_t)(y + 1) * bnc;
-        nn[3] = bnn + (size_t)y * bnc;           ni[3] = bni + (size_t)y * bnc;
-        for (int p = 0; p < SBF_HOG_PLANES; p++) dst[p] = out->data + p * out->plane + (size_t)(y + pr) * out->stride + pc;
+        nn[0] = bnn + (size_t)(y + 1) * bnc + 1;
+        ni[0] = bni + (size_t)(y + 1) * bnc + 1;
+        nn[1] = bnn + (size_t)y * bnc + 1;
+        ni[1] = bni + (size_t)y * bnc + 1;
+        nn[2] = bnn + (size_t)(y + 1) * bnc;
+        ni[2] = bni + (size_t)(y + 1) * bnc;
+        nn[3] = bnn + (size_t)y * bnc;
+        ni[3] = bni + (size_t)y * bnc;
+        for (int p = 0; p < SBF_HOG_PLANES; p++)
+            dst[p] = out->data + p * out->plane + (size_t)(y + pr) * out->stride + pc;
         K->feat_row(hrow, nn, ni, 0, hog_nc, dst);
     }
     return 0;
@@ -412,7 +447,11 @@ void sbf_hog_saliency(const sbf_fhog *f, const sbf_hog_filter *flt, float *sal, 
 
 /* ---- libstdc++ std::sort ------------------------------------------------------------------------ */
 #define LESS(a, b) ((a).key < (b).key)
-static inline void swp(sbf_hog_det *v, long i, long j) { sbf_hog_det t = v[i]; v[i] = v[j]; v[j] = t; }
+static inline void swp(sbf_hog_det *v, long i, long j) {
+    sbf_hog_det t = v[i];
+    v[i] = v[j];
+    v[j] = t;
+}
 
 static void push_heap(sbf_hog_det *v, long hole, long top, sbf_hog_det val) {
     long parent = (hole - 1) / 2;
@@ -473,7 +512,10 @@ static long unguarded_partition(sbf_hog_det *v, long first, long last, long pivo
 }
 static void introsort_loop(sbf_hog_det *v, long first, long last, long depth) {
     while (last - first > 16) {
-        if (depth == 0) { heap_sort_range(v + first, last - first); return; }
+        if (depth == 0) {
+            heap_sort_range(v + first, last - first);
+            return;
+        }
         --depth;
         const long mid = first + (last - first) / 2;
         median_to_first(v, first, first + 1, mid, last - 1);

@@ -49,12 +49,12 @@ void sbf_fhog_free(sbf_fhog *f);
 
 /* ---- separable filters ------------------------------------------------------------------------ */
 typedef struct {
-    int n;                 /* separable filters (row x column pairs) */
-    int lr, lc;            /* row filter length (window width in cells), column filter length */
-    const float *rows;     /* n x lr */
-    const float *cols;     /* n x lc */
-    const int32_t *plane;  /* n: fHOG plane of each pair, non-decreasing */
-    double thresh;         /* detection threshold (dlib: the last weight) */
+    int n;                /* separable filters (row x column pairs) */
+    int lr, lc;           /* row filter length (window width in cells), column filter length */
+    const float *rows;    /* n x lr */
+    const float *cols;    /* n x lc */
+    const int32_t *plane; /* n: fHOG plane of each pair, non-decreasing */
+    double thresh;        /* detection threshold (dlib: the last weight) */
 } sbf_hog_filter;
 
 /* Adds dlib's separable filtering response of filter k (pair k of flt) on plane flt->plane[k] to
@@ -67,7 +67,7 @@ void sbf_hog_saliency(const sbf_fhog *f, const sbf_hog_filter *flt, float *sal, 
 
 /* ---- ordering ------------------------------------------------------------------------------------ */
 typedef struct {
-    double key;   /* sort key */
+    double key; /* sort key */
     long l, t, r, b;
     double score;
     int filter;
@@ -80,8 +80,8 @@ void sbf_hog_sort_desc(sbf_hog_det *v, long n);
 typedef struct {
     /* One image row of fHOG gradient work: for x in [x0, x1) computes orientation bin (0..17) and
      * the gradient magnitude sqrt(gx^2+gy^2) as dlib does (float). */
-    void (*grad_row)(const uint8_t *prev, const uint8_t *row, const uint8_t *next, int x0, int x1,
-                     uint8_t *bin, float *mag);
+    void (*grad_row)(const uint8_t *prev, const uint8_t *row, const uint8_t *next, int x0, int x1, uint8_t *bin,
+                     float *mag);
     /* Bilinear vote weights of dlib's 8-wide path for x in [x0, x1):
      * a = vy1*(vx1*v), b = vy0*(vx1*v), c = vy1*(vx0*v), d = vy0*(vx0*v). */
     void (*votes_row)(const float *mag, const float *vx0, const float *vx1, float vy0, float vy1, int x0, int x1,

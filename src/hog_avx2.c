@@ -7,7 +7,8 @@
 #include <string.h>
 #include "src/hog.h"
 
-static inline void grad8(const uint8_t *prev, const uint8_t *row, const uint8_t *next, int x, uint8_t *bin, float *mag) {
+static inline void grad8(const uint8_t *prev, const uint8_t *row, const uint8_t *next, int x, uint8_t *bin,
+                         float *mag) {
     static const float DX[5] = {1.0000f, 0.9397f, 0.7660f, 0.500f, 0.1736f};
     static const float DY[9] = {0.0000f, 0.3420f, 0.6428f, 0.8660f, 0.9848f, 0.9848f, 0.8660f, 0.6428f, 0.3420f};
     const __m256 sign = _mm256_set1_ps(-0.0f);
@@ -34,7 +35,8 @@ static inline void grad8(const uint8_t *prev, const uint8_t *row, const uint8_t 
         const __m256 c = _mm256_cmp_ps(a, best, _CMP_GT_OQ);
         best = _mm256_max_ps(best, a);
         /* o, or o+9 when dot < 0 (arithmetic shift of the sign bit gives the mask) */
-        const __m256i oo = _mm256_add_epi32(_mm256_set1_epi32(o), _mm256_and_si256(_mm256_srai_epi32(_mm256_castps_si256(dot), 31), nine));
+        const __m256i oo = _mm256_add_epi32(_mm256_set1_epi32(o),
+                                            _mm256_and_si256(_mm256_srai_epi32(_mm256_castps_si256(dot), 31), nine));
         bo = _mm256_blendv_epi8(bo, oo, _mm256_castps_si256(c));
     }
     const __m128i lo = _mm256_castsi256_si128(bo), hi = _mm256_extracti128_si256(bo, 1);
@@ -42,9 +44,12 @@ static inline void grad8(const uint8_t *prev, const uint8_t *row, const uint8_t 
     _mm_storel_epi64((__m128i *)(bin + x), _mm_packus_epi16(w16, w16));
 }
 
-static void grad_row_avx2(const uint8_t *prev, const uint8_t *row, const uint8_t *next, int x0, int x1,
-                          uint8_t *bin, float *mag) {
-    if (x1 - x0 < 8) { sbf_hog_scalar.grad_row(prev, row, next, x0, x1, bin, mag); return; }
+static void grad_row_avx2(const uint8_t *prev, const uint8_t *row, const uint8_t *next, int x0, int x1, uint8_t *bin,
+                          float *mag) {
+    if (x1 - x0 < 8) {
+        sbf_hog_scalar.grad_row(prev, row, next, x0, x1, bin, mag);
+        return;
+    }
     int x = x0;
     for (; x + 8 <= x1; x += 8) grad8(prev, row, next, x, bin, mag);
     /* last partial block: redo the final 8 columns (same values; reads stay at or before row[x1]) */
@@ -80,11 +85,13 @@ static inline __m256 pass8(const float *p, long step, const float *f, int len, i
             b = _mm256_add_ps(b, _mm256_mul_ps(_mm256_loadu_ps(p + (t + 1) * step), _mm256_broadcast_ss(f + t + 1)));
             c = _mm256_add_ps(c, _mm256_mul_ps(_mm256_loadu_ps(p + (t + 2) * step), _mm256_broadcast_ss(f + t + 2)));
         }
-        for (; t < len; t++) a = _mm256_add_ps(a, _mm256_mul_ps(_mm256_loadu_ps(p + t * step), _mm256_broadcast_ss(f + t)));
+        for (; t < len; t++)
+            a = _mm256_add_ps(a, _mm256_mul_ps(_mm256_loadu_ps(p + t * step), _mm256_broadcast_ss(f + t)));
         return _mm256_add_ps(a, _mm256_add_ps(b, c));
     }
     __m256 s = _mm256_setzero_ps();
-    for (int t = 0; t < len; t++) s = _mm256_add_ps(s, _mm256_mul_ps(_mm256_loadu_ps(p + t * step), _mm256_broadcast_ss(f + t)));
+    for (int t = 0; t < len; t++)
+        s = _mm256_add_ps(s, _mm256_mul_ps(_mm256_loadu_ps(p + t * step), _mm256_broadcast_ss(f + t)));
     return s;
 }
 
@@ -92,7 +99,8 @@ static inline __m256 pass8(const float *p, long step, const float *f, int len, i
 static inline void pass10x2(const float *p, long step, const __m256 *f, __m256 *o0, __m256 *o1) {
     __m256 a0 = _mm256_mul_ps(_mm256_loadu_ps(p), f[0]), a1 = _mm256_mul_ps(_mm256_loadu_ps(p + 8), f[0]);
     __m256 b0 = _mm256_mul_ps(_mm256_loadu_ps(p + step), f[1]), b1 = _mm256_mul_ps(_mm256_loadu_ps(p + step + 8), f[1]);
-    __m256 c0 = _mm256_mul_ps(_mm256_loadu_ps(p + 2 * step), f[2]), c1 = _mm256_mul_ps(_mm256_loadu_ps(p + 2 * step + 8), f[2]);
+    __m256 c0 = _mm256_mul_ps(_mm256_loadu_ps(p + 2 * step), f[2]),
+           c1 = _mm256_mul_ps(_mm256_loadu_ps(p + 2 * step + 8), f[2]);
     for (int t = 3; t < 9; t += 3) {
         const float *q = p + t * step;
         a0 = _mm256_add_ps(a0, _mm256_mul_ps(_mm256_loadu_ps(q), f[t]));
@@ -146,9 +154,11 @@ static void sep2d_avx2(const float *plane, float *scratch, float *sal, long stri
     if (lc > 16 || nr < 40) {
         /* small planes: whole row pass, then whole column pass (everything stays in cache) */
         for (int r = ra; r < rb; r++)
-            pass_row(plane + (size_t)r * stride + c0 - lr / 2, 1, rf, fr, lr, n, nsplit, scratch + (size_t)r * stride + c0, 0);
+            pass_row(plane + (size_t)r * stride + c0 - lr / 2, 1, rf, fr, lr, n, nsplit,
+                     scratch + (size_t)r * stride + c0, 0);
         for (int r = r0; r < r1; r++)
-            pass_row(scratch + (size_t)(r - r0) * stride + c0, stride, cf, fc, lc, n, nsplit, sal + (size_t)r * stride + c0, 1);
+            pass_row(scratch + (size_t)(r - r0) * stride + c0, stride, cf, fc, lc, n, nsplit,
+                     sal + (size_t)r * stride + c0, 1);
         return;
     }
     /* big planes: the row pass runs just ahead of the column pass through a ring of 16 rows, each
@@ -175,8 +185,10 @@ static void sep2d_avx2(const float *plane, float *scratch, float *sal, long stri
 
 static void resize_row_avx2(const uint8_t *rt, const uint8_t *rb, const int32_t *left, const float *frac, int n,
                             long avail, float tb, float itb, uint8_t *o) {
-    const __m256 vtb = _mm256_set1_ps(tb), vitb = _mm256_set1_ps(itb), one = _mm256_set1_ps(1.0f), half = _mm256_set1_ps(0.5f);
-    const __m256i ff = _mm256_set1_epi32(0xff), one_i = _mm256_set1_epi32(1), hi80 = _mm256_set1_epi32((int)0x80800000u);
+    const __m256 vtb = _mm256_set1_ps(tb), vitb = _mm256_set1_ps(itb), one = _mm256_set1_ps(1.0f),
+                 half = _mm256_set1_ps(0.5f);
+    const __m256i ff = _mm256_set1_epi32(0xff), one_i = _mm256_set1_epi32(1),
+                  hi80 = _mm256_set1_epi32((int)0x80800000u);
     int c = 0;
     for (; c + 8 <= n; c += 8) {
         const int base = left[c], last = left[c + 7];
@@ -186,9 +198,11 @@ static void resize_row_avx2(const uint8_t *rt, const uint8_t *rb, const int32_t 
             /* the 8 source pairs lie within 16 bytes: one load and a byte shuffle per row; the
              * shuffle puts tl in byte 0 and tr in byte 1 of each 32-bit lane, zeros above */
             const __m256i rel = _mm256_sub_epi32(idx, _mm256_set1_epi32(base));
-            const __m256i m = _mm256_or_si256(_mm256_or_si256(rel, _mm256_slli_epi32(_mm256_add_epi32(rel, one_i), 8)), hi80);
+            const __m256i m =
+                _mm256_or_si256(_mm256_or_si256(rel, _mm256_slli_epi32(_mm256_add_epi32(rel, one_i), 8)), hi80);
             const __m128i mlo = _mm256_castsi256_si128(m), mhi = _mm256_extracti128_si256(m, 1);
-            const __m128i t16 = _mm_loadu_si128((const __m128i *)(rt + base)), b16 = _mm_loadu_si128((const __m128i *)(rb + base));
+            const __m128i t16 = _mm_loadu_si128((const __m128i *)(rt + base)),
+                          b16 = _mm_loadu_si128((const __m128i *)(rb + base));
             gt = _mm256_set_m128i(_mm_shuffle_epi8(t16, mhi), _mm_shuffle_epi8(t16, mlo));
             gb = _mm256_set_m128i(_mm_shuffle_epi8(b16, mhi), _mm_shuffle_epi8(b16, mlo));
         } else if (last + 4 <= avail) {
@@ -234,7 +248,8 @@ static void feat_row_avx2(const float *const *h, const float *const *nn, const f
                 q[k][1] = _mm256_mul_ps(_mm256_min_ps(v, nn1), n1);
                 q[k][2] = _mm256_mul_ps(_mm256_min_ps(v, nn2), n2);
                 q[k][3] = _mm256_mul_ps(_mm256_min_ps(v, nn3), n3);
-                _mm256_storeu_ps(dst[o + k] + x, _mm256_add_ps(_mm256_add_ps(q[k][0], q[k][2]), _mm256_add_ps(q[k][1], q[k][3])));
+                _mm256_storeu_ps(dst[o + k] + x,
+                                 _mm256_add_ps(_mm256_add_ps(q[k][0], q[k][2]), _mm256_add_ps(q[k][1], q[k][3])));
             }
             t0 = _mm256_add_ps(t0, _mm256_add_ps(_mm256_add_ps(q[0][0], q[1][0]), q[2][0]));
             t1 = _mm256_add_ps(t1, _mm256_add_ps(_mm256_add_ps(q[0][1], q[1][1]), q[2][1]));
@@ -274,5 +289,6 @@ static void sep_avx2(const float *in, long step, const float *f, int len, int n,
     if (i < n) sbf_hog_scalar.sep(in + i, step, f, len, n - i, nsplit - i, out + i, add);
 }
 
-const sbf_hog_kernels sbf_hog_avx2 = {grad_row_avx2, votes_row_avx2, sep_avx2, sep2d_avx2, resize_row_avx2, feat_row_avx2};
+const sbf_hog_kernels sbf_hog_avx2 = {grad_row_avx2, votes_row_avx2,  sep_avx2,
+                                      sep2d_avx2,    resize_row_avx2, feat_row_avx2};
 #endif

@@ -7,7 +7,8 @@
 #include <arm_neon.h>
 #include "src/hog.h"
 
-static inline void grad4(const uint8_t *prev, const uint8_t *row, const uint8_t *next, int x, uint8_t *bin, float *mag) {
+static inline void grad4(const uint8_t *prev, const uint8_t *row, const uint8_t *next, int x, uint8_t *bin,
+                         float *mag) {
     static const float DX[9] = {1.0000f, 0.9397f, 0.7660f, 0.500f, 0.1736f, -0.1736f, -0.5000f, -0.7660f, -0.9397f};
     static const float DY[9] = {0.0000f, 0.3420f, 0.6428f, 0.8660f, 0.9848f, 0.9848f, 0.8660f, 0.6428f, 0.3420f};
     int32_t l[4], r[4], t[4], b[4];
@@ -39,7 +40,10 @@ static inline void grad4(const uint8_t *prev, const uint8_t *row, const uint8_t 
 
 static void grad_row_neon(const uint8_t *prev, const uint8_t *row, const uint8_t *next, int x0, int x1, uint8_t *bin,
                           float *mag) {
-    if (x1 - x0 < 4) { sbf_hog_scalar.grad_row(prev, row, next, x0, x1, bin, mag); return; }
+    if (x1 - x0 < 4) {
+        sbf_hog_scalar.grad_row(prev, row, next, x0, x1, bin, mag);
+        return;
+    }
     int x = x0;
     for (; x + 4 <= x1; x += 4) grad4(prev, row, next, x, bin, mag);
     if (x < x1) grad4(prev, row, next, x1 - 4, bin, mag);
@@ -100,9 +104,11 @@ static void sep_neon(const float *in, long step, const float *f, int len, int n,
 static void sep2d_neon(const float *plane, float *scratch, float *sal, long stride, int ra, int rb, int r0, int r1,
                        int c0, int n, int nsplit, const float *rf, int lr, const float *cf, int lc) {
     for (int r = ra; r < rb; r++)
-        pass_row_neon(plane + (size_t)r * stride + c0 - lr / 2, 1, rf, lr, n, nsplit, scratch + (size_t)r * stride + c0, 0);
+        pass_row_neon(plane + (size_t)r * stride + c0 - lr / 2, 1, rf, lr, n, nsplit, scratch + (size_t)r * stride + c0,
+                      0);
     for (int r = r0; r < r1; r++)
-        pass_row_neon(scratch + (size_t)(r - r0) * stride + c0, stride, cf, lc, n, nsplit, sal + (size_t)r * stride + c0, 1);
+        pass_row_neon(scratch + (size_t)(r - r0) * stride + c0, stride, cf, lc, n, nsplit,
+                      sal + (size_t)r * stride + c0, 1);
 }
 
 static void feat_row_neon(const float *const *h, const float *const *nn, const float *const *ni, int x0, int x1,
@@ -149,5 +155,6 @@ static void resize_row_neon(const uint8_t *rt, const uint8_t *rb, const int32_t 
     sbf_hog_scalar.resize_row(rt, rb, left, frac, n, avail, tb, itb, o);
 }
 
-const sbf_hog_kernels sbf_hog_neon = {grad_row_neon, votes_row_neon, sep_neon, sep2d_neon, resize_row_neon, feat_row_neon};
+const sbf_hog_kernels sbf_hog_neon = {grad_row_neon, votes_row_neon,  sep_neon,
+                                      sep2d_neon,    resize_row_neon, feat_row_neon};
 #endif

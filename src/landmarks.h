@@ -23,7 +23,10 @@ int sbf_shape_predict(const sbf_shape_model *m, const unsigned char *gray, int w
 
 /* Model facts (for tools and --help): number of cascades, trees per cascade, tree depth,
  * feature pixels per cascade, and 1 when leaf values are stored as float16. */
-typedef struct { int parts, cascades, trees, depth, features, leaves_f16; size_t bytes; } sbf_shape_info;
+typedef struct {
+    int parts, cascades, trees, depth, features, leaves_f16;
+    size_t bytes;
+} sbf_shape_info;
 void sbf_shape_get_info(const sbf_shape_model *m, sbf_shape_info *info);
 
 /* weights/shape-68.sbfw next to the executable or in ./weights when it exists (what `make setup`

@@ -3,8 +3,7 @@
 #if defined(__x86_64__)
 #include <immintrin.h>
 
-void sbf_shape_accum_avx2(float *cur, const void *leaves, int f16, const uint32_t *leaf_off, int n, int dim)
-{
+void sbf_shape_accum_avx2(float *cur, const void *leaves, int f16, const uint32_t *leaf_off, int n, int dim) {
     int j0 = 0;
     /* Chunks of up to 64 floats kept in registers across all trees; additions stay per element and in
      * tree order, so the sums are bit-identical to the scalar loop. */
@@ -28,7 +27,10 @@ void sbf_shape_accum_avx2(float *cur, const void *leaves, int f16, const uint32_
             }
         }
         for (int k = 0; k < nv; k++) _mm256_storeu_ps(cur + j0 + 8 * k, acc[k]);
-        if (nv < 8) { j0 += 8 * nv; break; }
+        if (nv < 8) {
+            j0 += 8 * nv;
+            break;
+        }
     }
     if (j0 < dim) {
         for (int t = 0; t < n; t++) {

@@ -10,19 +10,22 @@
 #define SBF_SHAPE_KIND "dlib-shape-predictor"
 #define SBF_SHAPE_SBFW_NAME "shape-68.sbfw"
 
-typedef struct { uint16_t a, b; float thresh; } sbf_split; /* feature a - feature b > thresh -> left */
+typedef struct {
+    uint16_t a, b;
+    float thresh;
+} sbf_split; /* feature a - feature b > thresh -> left */
 
 struct sbf_shape_model {
     int nparts, ncasc, ntrees, nsplit, nleaf, depth, nfeat;
-    int f16;              /* leaves stored as IEEE binary16 */
-    float *initial;       /* [nparts*2] mean shape in box-normalised coordinates */
-    sbf_split *splits;    /* [ncasc][ntrees][nsplit], heap order (children of i: 2i+1, 2i+2) */
-    uint16_t *anchor;     /* [ncasc][nfeat] nearest mean-shape point of each feature pixel */
-    float *delta;         /* [ncasc][nfeat][2] offset from that point in the mean shape */
-    const void *leaves;   /* [ncasc][ntrees][nleaf][nparts*2] float or uint16 (f16) */
-    void *owned_leaves;   /* malloc'ed leaves (dlib .dat path), else NULL */
-    struct nnw_file *wf;  /* SBFW mapping (SBFW path), else NULL */
-    size_t bytes;         /* leaf bytes */
+    int f16;             /* leaves stored as IEEE binary16 */
+    float *initial;      /* [nparts*2] mean shape in box-normalised coordinates */
+    sbf_split *splits;   /* [ncasc][ntrees][nsplit], heap order (children of i: 2i+1, 2i+2) */
+    uint16_t *anchor;    /* [ncasc][nfeat] nearest mean-shape point of each feature pixel */
+    float *delta;        /* [ncasc][nfeat][2] offset from that point in the mean shape */
+    const void *leaves;  /* [ncasc][ntrees][nleaf][nparts*2] float or uint16 (f16) */
+    void *owned_leaves;  /* malloc'ed leaves (dlib .dat path), else NULL */
+    struct nnw_file *wf; /* SBFW mapping (SBFW path), else NULL */
+    size_t bytes;        /* leaf bytes */
 };
 
 /* cur[j] += leaf_t[j] for t = 0..n-1 in order (the order dlib adds them), leaf_t = leaves + leaf_off[t]
@@ -38,6 +41,6 @@ void sbf_shape_accum_avx2(float *cur, const void *leaves, int f16, const uint32_
 #endif
 
 /* Writes the model as SBFW (leaves float16 when f16), atomically. */
-int sbf_shape_save_sbfw(const sbf_shape_model *m, const char *path, int f16, const char *source,
-                        char *err, size_t errlen);
+int sbf_shape_save_sbfw(const sbf_shape_model *m, const char *path, int f16, const char *source, char *err,
+                        size_t errlen);
 #endif

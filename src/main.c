@@ -31,11 +31,10 @@ static const struct {
 #define NVERBS (sizeof verbs / sizeof verbs[0])
 
 static void usage(FILE *out) {
-    fprintf(out,
-            "usage: sortbyface VERB [OPTIONS] ...\n\n"
-            "Sorts a photo collection by the people in it: finds every face (dlib's HOG detector), aligns it\n"
-            "(dlib's 68-point landmarks), embeds it with FaceNet and clusters faces with Chinese Whispers.\n\n"
-            "verbs:\n");
+    fprintf(out, "usage: sortbyface VERB [OPTIONS] ...\n\n"
+                 "Sorts a photo collection by the people in it: finds every face (dlib's HOG detector), aligns it\n"
+                 "(dlib's 68-point landmarks), embeds it with FaceNet and clusters faces with Chinese Whispers.\n\n"
+                 "verbs:\n");
     for (size_t i = 0; i < NVERBS; i++) fprintf(out, "  %-10s %s\n", verbs[i].name, verbs[i].summary);
     fprintf(out,
             "\ntypical use:\n"
@@ -71,6 +70,7 @@ int main(int argc, char **argv) {
         if (!strcmp(v, verbs[i].name)) return verbs[i].fn(argc - 1, argv + 1);
     if (v[0] == '-') fprintf(stderr, "sortbyface: unknown option '%s' (options go after the verb)\n", v);
     else fprintf(stderr, "sortbyface: unknown verb '%s'\n", v);
-    fprintf(stderr, "usage: sortbyface VERB [OPTIONS] ... (verbs: embed sort find detect align represent info people name merge is is-not corrections withdraw; see 'sortbyface --help')\n");
+    fprintf(stderr, "usage: sortbyface VERB [OPTIONS] ... (verbs: embed sort find detect align represent info people "
+                    "name merge is is-not corrections withdraw; see 'sortbyface --help')\n");
     return 2;
 }

@@ -5,7 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct { int a, b, i; } tri;
+typedef struct {
+    int a, b, i;
+} tri;
 static int cmp_tri(const void *x, const void *y) {
     const tri *p = x, *q = y;
     if (p->a != q->a) return p->a < q->a ? -1 : 1;
@@ -23,8 +25,7 @@ static int sizes(const int *pred, const int *truth, int n, long *ncl, long *nc, 
     if (!t) return -1;
     for (int pass = 0; pass < 3; pass++) {
         long *dst = pass == 0 ? ncl : pass == 1 ? nc : nl;
-        for (int i = 0; i < n; i++)
-            t[i] = (tri){pass == 2 ? truth[i] : pred[i], pass == 0 ? truth[i] : 0, i};
+        for (int i = 0; i < n; i++) t[i] = (tri){pass == 2 ? truth[i] : pred[i], pass == 0 ? truth[i] : 0, i};
         qsort(t, (size_t)n, sizeof *t, cmp_tri);
         for (int s = 0; s < n;) {
             int e = s;
@@ -44,7 +45,10 @@ int sbf_pairwise_prf(const int *pred, const int *truth, int n, sbf_prf *out) {
     long *a = malloc((size_t)(n ? n : 1) * 3 * sizeof *a);
     if (!a) return -1;
     long *ncl = a, *nc = a + n, *nl = a + 2 * (size_t)n;
-    if (sizes(pred, truth, n, ncl, nc, nl)) { free(a); return -1; }
+    if (sizes(pred, truth, n, ncl, nc, nl)) {
+        free(a);
+        return -1;
+    }
     /* sum over items of (size - 1) counts every ordered pair once: pairs = sum / 2 */
     uint64_t tp = 0, pp = 0, ap = 0;
     for (int i = 0; i < n; i++) {
@@ -60,11 +64,17 @@ int sbf_pairwise_prf(const int *pred, const int *truth, int n, sbf_prf *out) {
 }
 
 int sbf_bcubed_prf(const int *pred, const int *truth, int n, sbf_prf *out) {
-    if (n <= 0) { out->p = out->r = out->f = n == 0 ? 1.0 : 0; return n == 0 ? 0 : -1; }
+    if (n <= 0) {
+        out->p = out->r = out->f = n == 0 ? 1.0 : 0;
+        return n == 0 ? 0 : -1;
+    }
     long *a = malloc((size_t)n * 3 * sizeof *a);
     if (!a) return -1;
     long *ncl = a, *nc = a + n, *nl = a + 2 * (size_t)n;
-    if (sizes(pred, truth, n, ncl, nc, nl)) { free(a); return -1; }
+    if (sizes(pred, truth, n, ncl, nc, nl)) {
+        free(a);
+        return -1;
+    }
     double p = 0, r = 0;
     for (int i = 0; i < n; i++) {
         p += (double)ncl[i] / (double)nc[i];
@@ -89,7 +99,10 @@ int sbf_count_distinct(const int *lab, int n) {
     return k;
 }
 
-typedef struct { double s; int same; } scored;
+typedef struct {
+    double s;
+    int same;
+} scored;
 static int cmp_scored(const void *x, const void *y) {
     double a = ((const scored *)x)->s, b = ((const scored *)y)->s;
     return (a > b) - (a < b);
@@ -117,7 +130,8 @@ static double best_threshold(const scored *v, int m) {
     return bt;
 }
 
-double sbf_verification_accuracy(const double *score, const int *same, int n, int folds, double *thr_mean, double *acc_std) {
+double sbf_verification_accuracy(const double *score, const int *same, int n, int folds, double *thr_mean,
+                                 double *acc_std) {
     if (n <= 0 || folds < 2) return 0;
     scored *tr = malloc((size_t)n * sizeof *tr);
     if (!tr) return 0;

@@ -3,7 +3,9 @@
 #ifndef SRC_METRICS_H
 #define SRC_METRICS_H
 
-typedef struct { double p, r, f; } sbf_prf;
+typedef struct {
+    double p, r, f;
+} sbf_prf;
 
 /* pred[i], truth[i]: cluster and identity of item i (any non-negative ints).
  * Pairwise: a pair is predicted positive when both items share a cluster, actually positive when

@@ -58,7 +58,7 @@ int sbf_model_flag(const char *flag, sbf_model *m, const char **path, char *err,
     if (!sbf_model_parse(flag, m)) return 0;
     char e[256];
     int q = nn_facenet_file_int8(flag, e, sizeof e);
-    if (q == -1 && nn_facenet_file_packed(flag)) q = 0; /* float kernels stored packed (NAME_p16): float32 */
+    if (q == -1 && nn_facenet_file_packed(flag)) q = 0;        /* float kernels stored packed (NAME_p16): float32 */
     if (q == -2 && (strchr(flag, '/') || strchr(flag, '.'))) { /* a file named, not readable: the model is missing */
         snprintf(err, errlen, "%s: %s", flag, e);
         return -2;

@@ -114,8 +114,8 @@ int sbf_pipeline_db_model(sbf_pipeline_opts *o, const sbf_store *st, const char 
     const char *rec = st ? sbf_store_get_setting(st, SBF_SETTING_MODEL) : NULL;
     sbf_store_stats ss = {0};
     if (st) sbf_store_get_stats(st, &ss);
-    int rc = sbf_model_rule(rec, ss.photos, model_flag != NULL, flag_model, sbf_model_default(), &o->model, why,
-                            sizeof why);
+    int rc =
+        sbf_model_rule(rec, ss.photos, model_flag != NULL, flag_model, sbf_model_default(), &o->model, why, sizeof why);
     if (rc) {
         fprintf(stderr, "sortbyface %s: %s: %s\n", verb, db, why);
         return rc;

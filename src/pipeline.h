@@ -24,15 +24,15 @@
 #define SBF_AUTO_WEAK_MIN_SIDE 0.3
 
 typedef struct {
-    int upsample;          /* -1: automatic (above) */
-    int min_face;          /* -1: detector's automatic policy; 0: full dlib-identical scan; > 0 pixels */
-    long long max_pixels;  /* decoder limit */
+    int upsample;         /* -1: automatic (above) */
+    int min_face;         /* -1: detector's automatic policy; 0: full dlib-identical scan; > 0 pixels */
+    long long max_pixels; /* decoder limit */
     sbf_align_method align;
     const char *landmarks_model; /* NULL: sbf_landmarks_default_path() */
     sbf_model model;             /* the FaceNet model (float32 unless sbf_pipeline_db_model says otherwise) */
     const char *facenet_model;   /* its weight file; NULL: sbf_model_path(sbf_model_file(model)) */
-    int threads;           /* <= 0: all cores */
-    int embed;             /* 0: stop after alignment (no network needed) */
+    int threads;                 /* <= 0: all cores */
+    int embed;                   /* 0: stop after alignment (no network needed) */
 } sbf_pipeline_opts;
 
 void sbf_pipeline_defaults(sbf_pipeline_opts *o);
@@ -71,13 +71,13 @@ int sbf_pipeline_threads(const sbf_pipeline *p);
 
 /* One photo's work and result. */
 typedef struct {
-    const char *path;      /* input */
-    int failed;            /* 1: err says why (decode error, out of memory) */
+    const char *path; /* input */
+    int failed;       /* 1: err says why (decode error, out of memory) */
     char err[256];
-    int width, height;     /* after EXIF rotation */
+    int width, height; /* after EXIF rotation */
     int nfaces;
-    sbf_face_rec *faces;   /* index, box, landmarks, emb (emb only when opts.embed) */
-    unsigned char *crops;  /* nfaces x 160x160x3 RGB aligned crops */
+    sbf_face_rec *faces;  /* index, box, landmarks, emb (emb only when opts.embed) */
+    unsigned char *crops; /* nfaces x 160x160x3 RGB aligned crops */
 } sbf_photo_job;
 
 /* Runs the pipeline for n photos.  Failures are per photo (job->failed); returns -1 only when the

@@ -29,14 +29,14 @@
 #define REC_TRAILER 4u
 #define REC_PUT 1u
 #define REC_FORGET 2u
-#define REC_SETTING 3u        /* u16 key length, u16 value length, key, value */
-#define REC_PEOPLE 4u         /* the people state (src/people.c): the last one counts */
+#define REC_SETTING 3u /* u16 key length, u16 value length, key, value */
+#define REC_PEOPLE 4u  /* the people state (src/people.c): the last one counts */
 #define MAX_PEOPLE_BYTES 0x7ffffff0u
-#define MAX_SETTINGS 64       /* "align", "base", "detect.1", ... */
+#define MAX_SETTINGS 64 /* "align", "base", "detect.1", ... */
 #define MAX_KEY 31u
-#define MAX_VALUE 4095u       /* a folder path the system accepts (PATH_MAX - 1); 255 before "base" could be longer */
-#define PUT_FIXED 32u         /* u16 pathlen, u8 dtype, u8 detect, u32 nfaces, i64 size, i64 mtime, i32 w, i32 h */
-#define FACE_FIXED 32u        /* i32 index, 4 x i32 box, i32 filter, f64 score */
+#define MAX_VALUE 4095u /* a folder path the system accepts (PATH_MAX - 1); 255 before "base" could be longer */
+#define PUT_FIXED 32u   /* u16 pathlen, u8 dtype, u8 detect, u32 nfaces, i64 size, i64 mtime, i32 w, i32 h */
+#define FACE_FIXED 32u  /* i32 index, 4 x i32 box, i32 filter, f64 score */
 #define LM_BYTES (SBF_LANDMARKS * 2 * 4)
 #define MAX_FACES_PER_PHOTO 100000u
 #define MAX_PATH_BYTES 65535u
@@ -46,9 +46,21 @@ uint32_t sbf_crc32(uint32_t crc, const void *data, size_t len) { return nnw_crc3
 
 /* ---- little helpers ---------------------------------------------------------------------------- */
 #define seterr sbf_seterr
-static uint16_t rd16(const unsigned char *p) { uint16_t v; memcpy(&v, p, 2); return v; }
-static uint32_t rd32(const unsigned char *p) { uint32_t v; memcpy(&v, p, 4); return v; }
-static int64_t rd64(const unsigned char *p) { int64_t v; memcpy(&v, p, 8); return v; }
+static uint16_t rd16(const unsigned char *p) {
+    uint16_t v;
+    memcpy(&v, p, 2);
+    return v;
+}
+static uint32_t rd32(const unsigned char *p) {
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+static int64_t rd64(const unsigned char *p) {
+    int64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
 static void wr16(unsigned char *p, uint16_t v) { memcpy(p, &v, 2); }
 static void wr32(unsigned char *p, uint32_t v) { memcpy(p, &v, 4); }
 static void wr64(unsigned char *p, int64_t v) { memcpy(p, &v, 8); }
@@ -89,7 +101,7 @@ static int fsync_dir_of(const char *path) {
 
 /* ---- in-memory model --------------------------------------------------------------------------- */
 typedef struct {
-    char *path;               /* malloc'ed, NUL-terminated */
+    char *path; /* malloc'ed, NUL-terminated */
     uint32_t hash;
     int live;
     const unsigned char *payload; /* PUT payload (points into s->buf or into owned) */
@@ -99,18 +111,18 @@ typedef struct {
 
 struct sbf_store {
     char *path;
-    int fd;                    /* -1 when read-only */
+    int fd; /* -1 when read-only */
     int flags;
-    unsigned char *buf;        /* file contents read at open */
+    unsigned char *buf; /* file contents read at open */
     size_t buflen;
-    entry *tab;                /* open addressing, power-of-two capacity */
+    entry *tab; /* open addressing, power-of-two capacity */
     size_t cap, used, live, live_faces, live_noface;
     unsigned long long file_bytes, live_bytes, torn_bytes;
     double last_sync;
     int dirty;
-    int nsettings;             /* settings: the last SETTING record of each key */
+    int nsettings;                                             /* settings: the last SETTING record of each key */
     char skey[MAX_SETTINGS][MAX_KEY + 1], *sval[MAX_SETTINGS]; /* values malloc'ed */
-    unsigned long long setting_bytes; /* bytes of the records that hold the current settings */
+    unsigned long long setting_bytes;                          /* bytes of the records that hold the current settings */
     unsigned long long srec[MAX_SETTINGS];
     const unsigned char *people; /* payload of the last PEOPLE record (into buf or people_owned) */
     unsigned char *people_owned;
@@ -161,7 +173,10 @@ static entry *get_entry(sbf_store *s, const char *path, size_t plen, int create)
     entry *e = s->cap ? find_slot(s, key, h) : NULL;
     if ((!e || !e->path) && create) {
         if ((s->used + 1) * 10 > s->cap * 7) {
-            if (grow(s)) { if (key != tmp) free(key); return NULL; }
+            if (grow(s)) {
+                if (key != tmp) free(key);
+                return NULL;
+            }
         }
         e = find_slot(s, key, h);
         e->path = key != tmp ? key : strdup(key);
@@ -212,7 +227,8 @@ static void make_rec_header(unsigned char *h, uint32_t type, uint32_t plen) {
 
 /* Structural check of a PUT/FORGET payload whose CRC matched.  Returns NULL or a reason. */
 static const char *check_payload(uint32_t type, const unsigned char *p, uint32_t plen, int dim) {
-    if (type == REC_PEOPLE) return plen > MAX_PEOPLE_BYTES ? "people record too large" : NULL; /* src/people.c checks the rest */
+    if (type == REC_PEOPLE)
+        return plen > MAX_PEOPLE_BYTES ? "people record too large" : NULL; /* src/people.c checks the rest */
     if (type == REC_SETTING) {
         if (plen < 4) return "short setting record";
         uint32_t kl = rd16(p), vl = rd16(p + 2);
@@ -241,7 +257,8 @@ static const char *check_payload(uint32_t type, const unsigned char *p, uint32_t
 
 /* Records a setting in memory (the record holding it is `bytes` long); -1 when there are too many keys, -2
  * when out of memory. */
-static int set_setting_mem(sbf_store *s, const char *key, size_t kl, const char *val, size_t vl, unsigned long long bytes) {
+static int set_setting_mem(sbf_store *s, const char *key, size_t kl, const char *val, size_t vl,
+                           unsigned long long bytes) {
     int i = 0;
     while (i < s->nsettings && !(strlen(s->skey[i]) == kl && memcmp(s->skey[i], key, kl) == 0)) i++;
     char *v = malloc(vl + 1);
@@ -290,7 +307,8 @@ static int parse_log(sbf_store *s, size_t *good_end, char *err, size_t errlen) {
         return -1;
     }
     if (rd32(b + 8) != FILE_VERSION) {
-        seterr(err, errlen, "unsupported database version %u (this program reads version %u)", rd32(b + 8), FILE_VERSION);
+        seterr(err, errlen, "unsupported database version %u (this program reads version %u)", rd32(b + 8),
+               FILE_VERSION);
         return -1;
     }
     if (rd32(b + 12) != SBF_EMBED_DIM || rd32(b + 16) != SBF_LANDMARKS) {
@@ -303,9 +321,7 @@ static int parse_log(sbf_store *s, size_t *good_end, char *err, size_t errlen) {
     while (off < n) {
         size_t rem = n - off;
         const unsigned char *h = b + off;
-        if (rem < REC_HDR) {
-            break; /* torn header at the tail */
-        }
+        if (rem < REC_HDR) { break; /* torn header at the tail */ }
         if (rd32(h) != REC_MAGIC || rd32(h + 12) != sbf_crc32(0, h, 12)) {
             if (all_zero(h, rem)) break; /* zero-filled tail (power loss): torn */
             seterr(err, errlen, "damaged database: record %llu at byte %zu has a bad header checksum", nrec + 1, off);
@@ -326,7 +342,10 @@ static int parse_log(sbf_store *s, size_t *good_end, char *err, size_t errlen) {
         if (type == REC_SETTING) {
             int rc = set_setting_mem(s, (const char *)p + 4, rd16(p), (const char *)p + 4 + rd16(p), rd16(p + 2),
                                      REC_HDR + plen + REC_TRAILER);
-            if (rc == -2) { seterr(err, errlen, "out of memory"); return -1; }
+            if (rc == -2) {
+                seterr(err, errlen, "out of memory");
+                return -1;
+            }
             if (rc) {
                 seterr(err, errlen, "invalid database: record %llu at byte %zu: more than %d settings", nrec + 1, off,
                        MAX_SETTINGS);
@@ -338,7 +357,10 @@ static int parse_log(sbf_store *s, size_t *good_end, char *err, size_t errlen) {
             s->has_people = 1;
         } else if (type == REC_PUT) {
             entry *e = get_entry(s, (const char *)p + PUT_FIXED, rd16(p), 1);
-            if (!e) { seterr(err, errlen, "out of memory"); return -1; }
+            if (!e) {
+                seterr(err, errlen, "out of memory");
+                return -1;
+            }
             entry_set(s, e, p, plen, NULL);
         } else {
             entry *e = get_entry(s, (const char *)p + 4, rd16(p), 0);
@@ -353,11 +375,20 @@ static int parse_log(sbf_store *s, size_t *good_end, char *err, size_t errlen) {
 
 static int read_whole(int fd, unsigned char **out, size_t *len, char *err, size_t errlen) {
     struct stat st;
-    if (fstat(fd, &st) != 0) { seterr(err, errlen, "%s", strerror(errno)); return -1; }
-    if (!S_ISREG(st.st_mode)) { seterr(err, errlen, "not a regular file"); return -1; }
+    if (fstat(fd, &st) != 0) {
+        seterr(err, errlen, "%s", strerror(errno));
+        return -1;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        seterr(err, errlen, "not a regular file");
+        return -1;
+    }
     size_t n = (size_t)st.st_size;
     unsigned char *b = malloc(n ? n : 1);
-    if (!b) { seterr(err, errlen, "out of memory (%zu bytes)", n); return -1; }
+    if (!b) {
+        seterr(err, errlen, "out of memory (%zu bytes)", n);
+        return -1;
+    }
     size_t got = 0;
     while (got < n) {
         ssize_t r = pread(fd, b + got, n - got, (off_t)got);
@@ -394,7 +425,10 @@ static int create_empty(const char *path, char *err, size_t errlen) {
     char tmp[4200];
     tmp_name(tmp, sizeof tmp, path, "new");
     int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd < 0) { seterr(err, errlen, "cannot create: %s", strerror(errno)); return -1; }
+    if (fd < 0) {
+        seterr(err, errlen, "cannot create: %s", strerror(errno));
+        return -1;
+    }
     unsigned char h[FILE_HDR];
     make_file_header(h);
     if (write_all(fd, h, sizeof h) || fsync(fd)) {
@@ -407,7 +441,10 @@ static int create_empty(const char *path, char *err, size_t errlen) {
     int rc = link(tmp, path);
     int e = errno;
     unlink(tmp);
-    if (rc != 0 && e != EEXIST) { seterr(err, errlen, "cannot create: %s", strerror(e)); return -1; }
+    if (rc != 0 && e != EEXIST) {
+        seterr(err, errlen, "cannot create: %s", strerror(e));
+        return -1;
+    }
     fsync_dir_of(path);
     return 0;
 }
@@ -454,7 +491,10 @@ static void store_free(sbf_store *s) {
 sbf_store *sbf_store_open(const char *path, int flags, char *err, size_t errlen) {
     char why[512] = "";
     sbf_store *s = calloc(1, sizeof *s);
-    if (!s) { seterr(err, errlen, "%s: out of memory", path); return NULL; }
+    if (!s) {
+        seterr(err, errlen, "%s: out of memory", path);
+        return NULL;
+    }
     s->fd = -1;
     s->flags = flags;
     s->path = strdup(path);
@@ -466,9 +506,13 @@ sbf_store *sbf_store_open(const char *path, int flags, char *err, size_t errlen)
                 if (create_empty(path, why, sizeof why)) goto fail;
                 continue;
             }
-            if (fd < 0) { snprintf(why, sizeof why, "%s", strerror(errno)); goto fail; }
+            if (fd < 0) {
+                snprintf(why, sizeof why, "%s", strerror(errno));
+                goto fail;
+            }
             if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-                snprintf(why, sizeof why, "%s", errno == EWOULDBLOCK ? "database is in use by another sortbyface process" : strerror(errno));
+                snprintf(why, sizeof why, "%s",
+                         errno == EWOULDBLOCK ? "database is in use by another sortbyface process" : strerror(errno));
                 goto fail;
             }
             /* A compaction by another process may have replaced the file between open and flock. */
@@ -476,11 +520,17 @@ sbf_store *sbf_store_open(const char *path, int flags, char *err, size_t errlen)
             if (fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev) break;
             close(fd);
             fd = -1;
-            if (attempt >= 5) { snprintf(why, sizeof why, "database keeps being replaced"); goto fail; }
+            if (attempt >= 5) {
+                snprintf(why, sizeof why, "database keeps being replaced");
+                goto fail;
+            }
         }
     } else {
         fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0) { snprintf(why, sizeof why, "%s", strerror(errno)); goto fail; }
+        if (fd < 0) {
+            snprintf(why, sizeof why, "%s", strerror(errno));
+            goto fail;
+        }
     }
     if (read_whole(fd, &s->buf, &s->buflen, why, sizeof why)) goto fail;
     size_t good = 0;
@@ -494,7 +544,10 @@ sbf_store *sbf_store_open(const char *path, int flags, char *err, size_t errlen)
                 goto fail;
             }
         }
-        if (lseek(fd, (off_t)good, SEEK_SET) < 0) { snprintf(why, sizeof why, "%s", strerror(errno)); goto fail; }
+        if (lseek(fd, (off_t)good, SEEK_SET) < 0) {
+            snprintf(why, sizeof why, "%s", strerror(errno));
+            goto fail;
+        }
         s->fd = fd;
         s->last_sync = sbf_now();
         remove_stale_temps(path);
@@ -538,11 +591,18 @@ int sbf_store_lookup(const sbf_store *s, const char *path, long long *size, long
 
 /* Appends one record (header + payload + crc) with a single write; on a short write the file is
  * truncated back so the log stays clean. */
-static int append_record(sbf_store *s, uint32_t type, const unsigned char *payload, uint32_t plen, char *err, size_t errlen) {
-    if (s->fd < 0) { seterr(err, errlen, "database opened read-only"); return -1; }
+static int append_record(sbf_store *s, uint32_t type, const unsigned char *payload, uint32_t plen, char *err,
+                         size_t errlen) {
+    if (s->fd < 0) {
+        seterr(err, errlen, "database opened read-only");
+        return -1;
+    }
     size_t tot = REC_HDR + (size_t)plen + REC_TRAILER;
     unsigned char *rec = malloc(tot);
-    if (!rec) { seterr(err, errlen, "out of memory"); return -1; }
+    if (!rec) {
+        seterr(err, errlen, "out of memory");
+        return -1;
+    }
     make_rec_header(rec, type, plen);
     memcpy(rec + REC_HDR, payload, plen);
     wr32(rec + REC_HDR + plen, sbf_crc32(0, payload, plen));
@@ -568,10 +628,16 @@ const char *sbf_store_get_setting(const sbf_store *s, const char *key) {
 
 int sbf_store_set_setting(sbf_store *s, const char *key, const char *value, char *err, size_t errlen) {
     size_t kl = strlen(key), vl = strlen(value);
-    if (kl == 0 || kl > MAX_KEY || vl > MAX_VALUE) { seterr(err, errlen, "setting '%s' not storable", key); return -1; }
+    if (kl == 0 || kl > MAX_KEY || vl > MAX_VALUE) {
+        seterr(err, errlen, "setting '%s' not storable", key);
+        return -1;
+    }
     const char *cur = sbf_store_get_setting(s, key);
     if (cur && strcmp(cur, value) == 0) return 0;
-    if (!cur && s->nsettings == MAX_SETTINGS) { seterr(err, errlen, "too many settings"); return -1; }
+    if (!cur && s->nsettings == MAX_SETTINGS) {
+        seterr(err, errlen, "too many settings");
+        return -1;
+    }
     unsigned char p[4 + MAX_KEY + MAX_VALUE];
     wr16(p, (uint16_t)kl);
     wr16(p + 2, (uint16_t)vl);
@@ -596,10 +662,16 @@ static int detect_index(sbf_store *s, const char *value, char *err, size_t errle
         n++;
         if (!strcmp(s->sval[i], value)) return atoi(s->skey[i] + sizeof SBF_SETTING_DETECT);
     }
-    if (n >= 255) { seterr(err, errlen, "too many different detection settings in one database"); return -1; }
+    if (n >= 255) {
+        seterr(err, errlen, "too many different detection settings in one database");
+        return -1;
+    }
     char key[MAX_KEY + 1];
     snprintf(key, sizeof key, SBF_SETTING_DETECT ".%d", n + 1);
-    if (sbf_store_get_setting(s, key)) { seterr(err, errlen, "detection settings %s recorded twice", key); return -1; }
+    if (sbf_store_get_setting(s, key)) {
+        seterr(err, errlen, "detection settings %s recorded twice", key);
+        return -1;
+    }
     return sbf_store_set_setting(s, key, value, err, errlen) ? -1 : n + 1;
 }
 
@@ -621,18 +693,31 @@ int sbf_store_rename(sbf_store *s, const char *from, const char *to, char *err, 
     if (!e->path || !e->live) return 0;
     if (sbf_store_lookup(s, to, NULL, NULL)) return sbf_store_forget(s, from, err, errlen);
     size_t pl = strlen(to), opl = rd16(e->payload);
-    if (pl == 0 || pl > MAX_PATH_BYTES) { seterr(err, errlen, "path length %zu not storable", pl); return -1; }
+    if (pl == 0 || pl > MAX_PATH_BYTES) {
+        seterr(err, errlen, "path length %zu not storable", pl);
+        return -1;
+    }
     size_t plen = (size_t)e->plen - opl + pl;
     unsigned char *p = malloc(plen);
-    if (!p) { seterr(err, errlen, "out of memory"); return -1; }
+    if (!p) {
+        seterr(err, errlen, "out of memory");
+        return -1;
+    }
     memcpy(p, e->payload, PUT_FIXED);
     wr16(p, (uint16_t)pl);
     memcpy(p + PUT_FIXED, to, pl);
     memcpy(p + PUT_FIXED + pl, e->payload + PUT_FIXED + opl, e->plen - PUT_FIXED - opl);
     /* the new name first: a kill between the two records leaves both names, and the next run renames again */
-    if (append_record(s, REC_PUT, p, (uint32_t)plen, err, errlen)) { free(p); return -1; }
+    if (append_record(s, REC_PUT, p, (uint32_t)plen, err, errlen)) {
+        free(p);
+        return -1;
+    }
     entry *ne = get_entry(s, to, pl, 1);
-    if (!ne) { free(p); seterr(err, errlen, "out of memory"); return -1; }
+    if (!ne) {
+        free(p);
+        seterr(err, errlen, "out of memory");
+        return -1;
+    }
     entry_set(s, ne, p, (uint32_t)plen, p);
     return sbf_store_forget(s, from, err, errlen);
 }
@@ -644,11 +729,20 @@ const unsigned char *sbf_store_people(const sbf_store *s, size_t *len) {
 }
 
 int sbf_store_put_people(sbf_store *s, const void *data, size_t len, char *err, size_t errlen) {
-    if (len > MAX_PEOPLE_BYTES) { seterr(err, errlen, "people record too large (%zu bytes)", len); return -1; }
+    if (len > MAX_PEOPLE_BYTES) {
+        seterr(err, errlen, "people record too large (%zu bytes)", len);
+        return -1;
+    }
     unsigned char *copy = malloc(len ? len : 1);
-    if (!copy) { seterr(err, errlen, "out of memory"); return -1; }
+    if (!copy) {
+        seterr(err, errlen, "out of memory");
+        return -1;
+    }
     memcpy(copy, data, len);
-    if (append_record(s, REC_PEOPLE, copy, (uint32_t)len, err, errlen)) { free(copy); return -1; }
+    if (append_record(s, REC_PEOPLE, copy, (uint32_t)len, err, errlen)) {
+        free(copy);
+        return -1;
+    }
     free(s->people_owned);
     s->people_owned = copy;
     s->people = copy;
@@ -657,18 +751,31 @@ int sbf_store_put_people(sbf_store *s, const void *data, size_t len, char *err, 
     return 0;
 }
 
-int sbf_store_put(sbf_store *s, const sbf_photo_meta *m, int nfaces, const sbf_face_rec *faces, char *err, size_t errlen) {
+int sbf_store_put(sbf_store *s, const sbf_photo_meta *m, int nfaces, const sbf_face_rec *faces, char *err,
+                  size_t errlen) {
     size_t pl = strlen(m->path);
-    if (pl == 0 || pl > MAX_PATH_BYTES) { seterr(err, errlen, "path length %zu not storable", pl); return -1; }
-    if (nfaces < 0 || (unsigned)nfaces > MAX_FACES_PER_PHOTO) { seterr(err, errlen, "bad face count %d", nfaces); return -1; }
+    if (pl == 0 || pl > MAX_PATH_BYTES) {
+        seterr(err, errlen, "path length %zu not storable", pl);
+        return -1;
+    }
+    if (nfaces < 0 || (unsigned)nfaces > MAX_FACES_PER_PHOTO) {
+        seterr(err, errlen, "bad face count %d", nfaces);
+        return -1;
+    }
     int detect = detect_index(s, m->detect, err, errlen);
     if (detect < 0) return -1;
     int dtype = (s->flags & SBF_STORE_F16) ? 1 : 0;
     size_t fb = face_bytes(SBF_EMBED_DIM, dtype);
     size_t plen = PUT_FIXED + pl + (size_t)nfaces * fb;
-    if (plen > 0xFFFFFFF0u) { seterr(err, errlen, "record too large"); return -1; }
+    if (plen > 0xFFFFFFF0u) {
+        seterr(err, errlen, "record too large");
+        return -1;
+    }
     unsigned char *p = malloc(plen);
-    if (!p) { seterr(err, errlen, "out of memory"); return -1; }
+    if (!p) {
+        seterr(err, errlen, "out of memory");
+        return -1;
+    }
     wr16(p, (uint16_t)pl);
     p[2] = (unsigned char)dtype;
     p[3] = (unsigned char)detect;
@@ -696,9 +803,16 @@ int sbf_store_put(sbf_store *s, const sbf_photo_meta *m, int nfaces, const sbf_f
             memcpy(ep, f->emb, sizeof f->emb);
         }
     }
-    if (append_record(s, REC_PUT, p, (uint32_t)plen, err, errlen)) { free(p); return -1; }
+    if (append_record(s, REC_PUT, p, (uint32_t)plen, err, errlen)) {
+        free(p);
+        return -1;
+    }
     entry *e = get_entry(s, m->path, pl, 1);
-    if (!e) { free(p); seterr(err, errlen, "out of memory"); return -1; }
+    if (!e) {
+        free(p);
+        seterr(err, errlen, "out of memory");
+        return -1;
+    }
     entry_set(s, e, p, (uint32_t)plen, p);
     return 0;
 }
@@ -709,7 +823,10 @@ int sbf_store_forget(sbf_store *s, const char *path, char *err, size_t errlen) {
     entry *e = find_slot(s, path, hash_path(path));
     if (!e->path || !e->live) return 0;
     unsigned char *p = malloc(4 + pl);
-    if (!p) { seterr(err, errlen, "out of memory"); return -1; }
+    if (!p) {
+        seterr(err, errlen, "out of memory");
+        return -1;
+    }
     wr16(p, (uint16_t)pl);
     wr16(p + 2, 0);
     memcpy(p + 4, path, pl);
@@ -736,19 +853,32 @@ static entry **sorted_live(const sbf_store *s) {
 }
 
 int sbf_store_compact(sbf_store *s, char *err, size_t errlen) {
-    if (s->fd < 0) { seterr(err, errlen, "database opened read-only"); return -1; }
+    if (s->fd < 0) {
+        seterr(err, errlen, "database opened read-only");
+        return -1;
+    }
     char tmp[4200];
     tmp_name(tmp, sizeof tmp, s->path, "compact");
     entry **v = sorted_live(s);
-    if (!v) { seterr(err, errlen, "out of memory"); return -1; }
+    if (!v) {
+        seterr(err, errlen, "out of memory");
+        return -1;
+    }
     int fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd < 0) { seterr(err, errlen, "compaction: cannot create %s: %s", tmp, strerror(errno)); free(v); return -1; }
+    if (fd < 0) {
+        seterr(err, errlen, "compaction: cannot create %s: %s", tmp, strerror(errno));
+        free(v);
+        return -1;
+    }
     /* Buffered writing of header + live records. */
     size_t cap = 1 << 20, used = 0;
     unsigned char *out = malloc(cap);
     int bad = !out;
     unsigned long long total = FILE_HDR;
-    if (!bad) { make_file_header(out); used = FILE_HDR; }
+    if (!bad) {
+        make_file_header(out);
+        used = FILE_HDR;
+    }
     for (int i = 0; i < s->nsettings && !bad; i++) { /* settings first (small: they fit the buffer) */
         size_t kl = strlen(s->skey[i]), vl = strlen(s->sval[i]), plen = 4 + kl + vl;
         unsigned char *q = out + used + REC_HDR;
@@ -769,7 +899,10 @@ int sbf_store_compact(sbf_store *s, char *err, size_t errlen) {
             if (!bad && tot > cap) {
                 unsigned char *n2 = realloc(out, tot);
                 if (!n2) bad = 1;
-                else { out = n2; cap = tot; }
+                else {
+                    out = n2;
+                    cap = tot;
+                }
             }
         }
         if (!bad) {
@@ -784,11 +917,17 @@ int sbf_store_compact(sbf_store *s, char *err, size_t errlen) {
         entry *e = v[i];
         size_t tot = REC_HDR + (size_t)e->plen + REC_TRAILER;
         if (used + tot > cap) {
-            if (write_all(fd, out, used)) { bad = 1; break; }
+            if (write_all(fd, out, used)) {
+                bad = 1;
+                break;
+            }
             used = 0;
             if (tot > cap) {
                 unsigned char *n2 = realloc(out, tot);
-                if (!n2) { bad = 1; break; }
+                if (!n2) {
+                    bad = 1;
+                    break;
+                }
                 out = n2;
                 cap = tot;
             }
@@ -860,7 +999,10 @@ static int under_prefix(const char *path, const char *prefix) {
 int sbf_store_forget_missing(sbf_store *s, const char *prefix, size_t *forgotten, char *err, size_t errlen) {
     size_t n = 0;
     entry **v = sorted_live(s);
-    if (!v) { seterr(err, errlen, "out of memory"); return -1; }
+    if (!v) {
+        seterr(err, errlen, "out of memory");
+        return -1;
+    }
     size_t nl = s->live;
     int rc = 0;
     for (size_t i = 0; i < nl; i++) {
@@ -868,7 +1010,11 @@ int sbf_store_forget_missing(sbf_store *s, const char *prefix, size_t *forgotten
         struct stat st;
         if (lstat(v[i]->path, &st) == 0 || (errno != ENOENT && errno != ENOTDIR)) continue;
         char *p = strdup(v[i]->path);
-        if (!p || sbf_store_forget(s, p, err, errlen)) { free(p); rc = -1; break; }
+        if (!p || sbf_store_forget(s, p, err, errlen)) {
+            free(p);
+            rc = -1;
+            break;
+        }
         free(p);
         n++;
     }
@@ -950,7 +1096,12 @@ int sbf_store_faceset(const sbf_store *s, sbf_faceset *fs, char *err, size_t err
         uint32_t pl = rd16(p), dtype = p[2], nf = rd32(p + 4);
         ph->path = base && v[i]->path[0] != '/' ? sbf_path_join(base, v[i]->path) : strdup(v[i]->path);
         ph->stored = strdup(v[i]->path);
-        if (!ph->path || !ph->stored) { free(v); sbf_faceset_free(fs); seterr(err, errlen, "out of memory"); return -1; }
+        if (!ph->path || !ph->stored) {
+            free(v);
+            sbf_faceset_free(fs);
+            seterr(err, errlen, "out of memory");
+            return -1;
+        }
         ph->size = rd64(p + 8);
         ph->mtime_ns = rd64(p + 16);
         ph->width = (int)rd32(p + 24);

@@ -11,30 +11,30 @@
 
 /* One face as the embed loop produces it. */
 typedef struct {
-    int index;                          /* face index within the photo (0, 1, ...) */
-    sbf_box box;                        /* left/top/right/bottom stored as int32, score as float64,
+    int index;                         /* face index within the photo (0, 1, ...) */
+    sbf_box box;                       /* left/top/right/bottom stored as int32, score as float64,
                                            filter as int32 */
-    float landmarks[SBF_LANDMARKS][2];  /* x, y in image coordinates */
-    float emb[SBF_EMBED_DIM];           /* L2-normalised embedding */
+    float landmarks[SBF_LANDMARKS][2]; /* x, y in image coordinates */
+    float emb[SBF_EMBED_DIM];          /* L2-normalised embedding */
 } sbf_face_rec;
 
 /* What is known about a photo besides its faces. */
 typedef struct {
-    const char *path;     /* the photo's one name (sbf_path_key; any bytes except NUL, at most 65535) */
-    long long size;       /* bytes */
-    long long mtime_ns;   /* st_mtim in nanoseconds */
-    int width, height;    /* decoded size after EXIF rotation (0 when unknown) */
-    const char *detect;   /* the detection settings it was processed with (sbf_store_put records them as a
+    const char *path;   /* the photo's one name (sbf_path_key; any bytes except NUL, at most 65535) */
+    long long size;     /* bytes */
+    long long mtime_ns; /* st_mtim in nanoseconds */
+    int width, height;  /* decoded size after EXIF rotation (0 when unknown) */
+    const char *detect; /* the detection settings it was processed with (sbf_store_put records them as a
                              SETTING "detect.N"); NULL or "" for the defaults */
 } sbf_photo_meta;
 
 typedef struct sbf_store sbf_store;
 
 enum {
-    SBF_STORE_READ = 0,   /* read only: no lock, a torn tail is ignored (not truncated) */
-    SBF_STORE_WRITE = 1,  /* read/write, creating the file if absent; takes an exclusive lock;
+    SBF_STORE_READ = 0,  /* read only: no lock, a torn tail is ignored (not truncated) */
+    SBF_STORE_WRITE = 1, /* read/write, creating the file if absent; takes an exclusive lock;
                              a torn tail (record cut short by a kill) is truncated away */
-    SBF_STORE_F16 = 2     /* with WRITE: new records store embeddings as float16 (default float32) */
+    SBF_STORE_F16 = 2    /* with WRITE: new records store embeddings as float16 (default float32) */
 };
 
 /* Opens (and with SBF_STORE_WRITE creates) a database, reading and checking every record.
@@ -42,7 +42,7 @@ enum {
  * NULL with the reason in err.  A missing file with READ is an error too.  Like the other modules,
  * reasons in err never include the database path: print them with sbf_file_error(path, err). */
 sbf_store *sbf_store_open(const char *path, int flags, char *err, size_t errlen);
-void sbf_store_close(sbf_store *s);           /* syncs pending appends first (WRITE) */
+void sbf_store_close(sbf_store *s); /* syncs pending appends first (WRITE) */
 
 /* 1 and the stored size/mtime when path is known (with or without faces), 0 otherwise. */
 int sbf_store_lookup(const sbf_store *s, const char *path, long long *size, long long *mtime_ns);
@@ -51,8 +51,8 @@ int sbf_store_lookup(const sbf_store *s, const char *path, long long *size, long
  * state.  Data reaches the disk (fdatasync) at least every SBF_STORE_SYNC_SECONDS and on close/sync.
  * 0 on success, -1 with reason. */
 #define SBF_STORE_SYNC_SECONDS 1.0
-int sbf_store_put(sbf_store *s, const sbf_photo_meta *meta, int nfaces, const sbf_face_rec *faces,
-                  char *err, size_t errlen);
+int sbf_store_put(sbf_store *s, const sbf_photo_meta *meta, int nfaces, const sbf_face_rec *faces, char *err,
+                  size_t errlen);
 /* Forgets a photo (appends a tombstone); 0 also when it was unknown. */
 int sbf_store_forget(sbf_store *s, const char *path, char *err, size_t errlen);
 /* Gives the photo held at from the name to (its faces kept): a record under to, then from forgotten; when
@@ -111,22 +111,22 @@ int sbf_store_forget_missing(sbf_store *s, const char *prefix, size_t *forgotten
  * Photos are sorted by path (byte order), faces by index within a photo, so the result does not
  * depend on the order files were embedded in. */
 typedef struct {
-    char *path;                /* as it opens from the current folder */
-    char *stored;              /* as the database stores it (the key of the photo; NULL in hand-built sets) */
+    char *path;   /* as it opens from the current folder */
+    char *stored; /* as the database stores it (the key of the photo; NULL in hand-built sets) */
     long long size, mtime_ns;
     int width, height;
-    int nfaces, first_face;    /* faces [first_face, first_face + nfaces) of the face set */
+    int nfaces, first_face; /* faces [first_face, first_face + nfaces) of the face set */
 } sbf_photo;
 
 typedef struct {
     int nphotos;
     sbf_photo *photos;
     int nfaces;
-    int *face_photo;           /* [nfaces] index into photos */
-    int *face_index;           /* [nfaces] face index within its photo */
-    sbf_box *boxes;            /* [nfaces] */
-    float *landmarks;          /* [nfaces * 136] */
-    float *emb;                /* [nfaces * dim], 64-byte aligned, float32 */
+    int *face_photo;  /* [nfaces] index into photos */
+    int *face_index;  /* [nfaces] face index within its photo */
+    sbf_box *boxes;   /* [nfaces] */
+    float *landmarks; /* [nfaces * 136] */
+    float *emb;       /* [nfaces * dim], 64-byte aligned, float32 */
     int dim;
 } sbf_faceset;
 

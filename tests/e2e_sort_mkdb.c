@@ -24,7 +24,10 @@ static int ng;
 
 static int load_golden(const char *path) {
     FILE *f = fopen(path, "r");
-    if (!f) { perror(path); return -1; }
+    if (!f) {
+        perror(path);
+        return -1;
+    }
     static char line[1 << 16];
     while (fgets(line, sizeof line, f) && ng < MAXG) {
         char *p = strstr(line, "\"path\"");
@@ -40,7 +43,11 @@ static int load_golden(const char *path) {
         for (int k = 0; k < SBF_EMBED_DIM; k++) {
             char *end;
             gemb[ng][k] = strtof(s, &end);
-            if (end == s) { fprintf(stderr, "%s: short embedding for %s\n", path, gname[ng]); fclose(f); return -1; }
+            if (end == s) {
+                fprintf(stderr, "%s: short embedding for %s\n", path, gname[ng]);
+                fclose(f);
+                return -1;
+            }
             s = end;
             while (*s == ',' || *s == ' ') s++;
         }
@@ -58,7 +65,10 @@ static double gauss(sbf_rng *r) {
 
 int main(int argc, char **argv) {
     int flags = SBF_STORE_WRITE, a = 1;
-    if (a < argc && !strcmp(argv[a], "--f16")) { flags |= SBF_STORE_F16; a++; }
+    if (a < argc && !strcmp(argv[a], "--f16")) {
+        flags |= SBF_STORE_F16;
+        a++;
+    }
     if (argc - a != 2) {
         fprintf(stderr, "usage: e2e_sort_mkdb [--f16] DB GOLDEN.jsonl < SPEC\n");
         return 2;
@@ -66,7 +76,10 @@ int main(int argc, char **argv) {
     if (load_golden(argv[a + 1])) return 1;
     char err[512];
     sbf_store *s = sbf_store_open(argv[a], flags, err, sizeof err);
-    if (!s) { fprintf(stderr, "e2e_sort_mkdb: %s: %s\n", argv[a], err); return 1; }
+    if (!s) {
+        fprintf(stderr, "e2e_sort_mkdb: %s: %s\n", argv[a], err);
+        return 1;
+    }
     static char line[8192];
     static sbf_face_rec faces[16];
     int photos = 0, nfaces_total = 0;
@@ -78,11 +91,20 @@ int main(int argc, char **argv) {
         char *id;
         while ((id = strtok_r(NULL, "\t", &save)) && nf < 16) {
             char *seed = strtok_r(NULL, "\t", &save);
-            if (!seed) { fprintf(stderr, "e2e_sort_mkdb: %s: identity %s without a seed\n", path, id); return 1; }
+            if (!seed) {
+                fprintf(stderr, "e2e_sort_mkdb: %s: identity %s without a seed\n", path, id);
+                return 1;
+            }
             int g = -1;
             for (int i = 0; i < ng; i++)
-                if (!strncmp(gname[i], id, strlen(id))) { g = i; break; }
-            if (g < 0) { fprintf(stderr, "e2e_sort_mkdb: unknown identity %s\n", id); return 1; }
+                if (!strncmp(gname[i], id, strlen(id))) {
+                    g = i;
+                    break;
+                }
+            if (g < 0) {
+                fprintf(stderr, "e2e_sort_mkdb: unknown identity %s\n", id);
+                return 1;
+            }
             sbf_rng r;
             sbf_rng_seed(&r, strtoull(seed, NULL, 10));
             sbf_face_rec *f = &faces[nf];
@@ -107,7 +129,10 @@ int main(int argc, char **argv) {
             m.size = st.st_size;
             m.mtime_ns = (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
         }
-        if (sbf_store_put(s, &m, nf, faces, err, sizeof err)) { fprintf(stderr, "e2e_sort_mkdb: %s\n", err); return 1; }
+        if (sbf_store_put(s, &m, nf, faces, err, sizeof err)) {
+            fprintf(stderr, "e2e_sort_mkdb: %s\n", err);
+            return 1;
+        }
         photos++;
         nfaces_total += nf;
     }

@@ -17,14 +17,12 @@
 #include "src/image.h"
 #include "src/landmarks.h"
 
-static void apply(const double a[6], double u, double v, double *x, double *y)
-{
+static void apply(const double a[6], double u, double v, double *x, double *y) {
     *x = a[0] * u + a[1] * v + a[2];
     *y = a[3] * u + a[4] * v + a[5];
 }
 
-static void test_parse(void **state)
-{
+static void test_parse(void **state) {
     (void)state;
     sbf_align_method m;
     assert_int_equal(sbf_align_parse("eyes", &m), 0);
@@ -42,20 +40,24 @@ static void test_parse(void **state)
 }
 
 /* Landmarks whose eye centres are at given points (the six points of each eye spread around it). */
-static void fake_eyes(float pts[68][2], double lx, double ly, double rx, double ry)
-{
-    for (int i = 0; i < 68; i++) { pts[i][0] = 1000; pts[i][1] = -1000; }
+static void fake_eyes(float pts[68][2], double lx, double ly, double rx, double ry) {
+    for (int i = 0; i < 68; i++) {
+        pts[i][0] = 1000;
+        pts[i][1] = -1000;
+    }
     static const double ox[6] = {-3, -1, 1, 3, 1, -1}, oy[6] = {0, -1, -1, 0, 1, 1};
     for (int k = 0; k < 6; k++) {
-        pts[36 + k][0] = (float)(lx + ox[k]); pts[36 + k][1] = (float)(ly + oy[k]);
-        pts[42 + k][0] = (float)(rx + ox[k]); pts[42 + k][1] = (float)(ry + oy[k]);
+        pts[36 + k][0] = (float)(lx + ox[k]);
+        pts[36 + k][1] = (float)(ly + oy[k]);
+        pts[42 + k][0] = (float)(rx + ox[k]);
+        pts[42 + k][1] = (float)(ry + oy[k]);
     }
 }
 
-static void test_eyes_transform(void **state)
-{
+static void test_eyes_transform(void **state) {
     (void)state;
-    const double cases[][4] = {{100, 120, 160, 120}, {100, 120, 150, 150}, {300, 80, 250, 40}, {10.5, 7.25, 12.5, 7.25}};
+    const double cases[][4] = {
+        {100, 120, 160, 120}, {100, 120, 150, 150}, {300, 80, 250, 40}, {10.5, 7.25, 12.5, 7.25}};
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         float pts[68][2];
         fake_eyes(pts, cases[c][0], cases[c][1], cases[c][2], cases[c][3]);
@@ -78,8 +80,7 @@ static void test_eyes_transform(void **state)
     assert_int_equal(sbf_align_transform(NULL, NULL, SBF_ALIGN_EYES, a), -1);
 }
 
-static void test_box_transform(void **state)
-{
+static void test_box_transform(void **state) {
     (void)state;
     sbf_box b = {100, 50, 179, 129, 0, -1}; /* 80x80, centre (139.5, 89.5) */
     double a[6], x, y;
@@ -101,13 +102,13 @@ static void test_box_transform(void **state)
 /* The MTCNN rule recovers a known axis-aligned map exactly: landmarks made by sending the template (shrunk
  * by the rule's scales about the crop centre) through x = 2.5u + 30, y = 1.75v - 12 give back that map;
  * collapsed, mirrored or non-finite landmarks are refused. */
-static void test_mtcnn_transform(void **state)
-{
+static void test_mtcnn_transform(void **state) {
     (void)state;
     const double sx = SBF_ALIGN_MTCNN_SCALE_X, sy = SBF_ALIGN_MTCNN_SCALE_Y;
     float pts[68][2];
     for (int i = 0; i < 68; i++) {
-        double u = 79.5 + (sbf_align_mtcnn_template[i][0] - 79.5) / sx, v = 79.5 + (sbf_align_mtcnn_template[i][1] - 79.5) / sy;
+        double u = 79.5 + (sbf_align_mtcnn_template[i][0] - 79.5) / sx,
+               v = 79.5 + (sbf_align_mtcnn_template[i][1] - 79.5) / sy;
         pts[i][0] = (float)(2.5 * u + 30);
         pts[i][1] = (float)(1.75 * v - 12);
     }
@@ -125,8 +126,10 @@ static void test_mtcnn_transform(void **state)
     assert_int_equal(sbf_align_transform(NULL, NULL, SBF_ALIGN_MTCNN, a), -1);
     float same[68][2], mirrored[68][2];
     for (int i = 0; i < 68; i++) {
-        same[i][0] = 50; same[i][1] = (float)i;
-        mirrored[i][0] = 500 - pts[i][0]; mirrored[i][1] = pts[i][1];
+        same[i][0] = 50;
+        same[i][1] = (float)i;
+        mirrored[i][0] = 500 - pts[i][0];
+        mirrored[i][1] = pts[i][1];
     }
     assert_int_equal(sbf_align_transform(NULL, same, SBF_ALIGN_MTCNN, a), -1);
     assert_int_equal(sbf_align_transform(NULL, mirrored, SBF_ALIGN_MTCNN, a), -1);
@@ -142,8 +145,7 @@ static void test_mtcnn_transform(void **state)
  * outline, 20 px apart there (an outline-centred fit, tools/align-variants.h "tmple", measured no better
  * on lfw-dev, see docs/MEASUREMENTS.md, "LFW").  The template was made from these five crops, so this checks the fit and its
  * scale convention, not how well the template generalises (the lfw-dev figures measure that). */
-static void test_mtcnn_golden(void **state)
-{
+static void test_mtcnn_golden(void **state) {
     (void)state;
     const char *sh = getenv("SBF_SHARED");
     const char *names[] = {"angelina_jolie", "bradley_cooper", "kate_siegel", "paul_rudd", "shea_whigham"};
@@ -182,8 +184,7 @@ static void test_mtcnn_golden(void **state)
 }
 
 /* Bilinear interpolation is exact on an image linear in x and y. */
-static void test_bilinear_linear_image(void **state)
-{
+static void test_bilinear_linear_image(void **state) {
     (void)state;
     enum { W = 200, H = 180 };
     unsigned char *img = malloc(W * H * 3);
@@ -213,8 +214,7 @@ static void test_bilinear_linear_image(void **state)
 }
 
 /* Crops reaching past every border: black outside, image inside, blended on the edge; ASan checks reads. */
-static void test_borders(void **state)
-{
+static void test_borders(void **state) {
     (void)state;
     enum { W = 64, H = 48 };
     unsigned char *img = malloc(W * H * 3);
@@ -246,8 +246,7 @@ static void test_borders(void **state)
 }
 
 /* Shrinking a one-pixel checkerboard by 4 gives flat grey (plain point-sampled bilinear would not). */
-static void test_antialias(void **state)
-{
+static void test_antialias(void **state) {
     (void)state;
     enum { W = 700, H = 700 };
     unsigned char *img = malloc(W * H * 3);
@@ -257,15 +256,17 @@ static void test_antialias(void **state)
     double a[6] = {4, 0, 20.25, 0, 4, 20.25};
     sbf_warp_rgb(img, W, H, a, out, 160, 160);
     int lo = 255, hi = 0;
-    for (int i = 0; i < 160 * 160 * 3; i++) { if (out[i] < lo) lo = out[i]; if (out[i] > hi) hi = out[i]; }
+    for (int i = 0; i < 160 * 160 * 3; i++) {
+        if (out[i] < lo) lo = out[i];
+        if (out[i] > hi) hi = out[i];
+    }
     assert_true(lo >= 110 && hi <= 145);
     free(img);
 }
 
 /* A real face: dlib's example box with our landmarks; after the eyes rule, the landmarks predicted on the
  * aligned crop itself put the eyes within 3 px of (56,56) and (104,56). */
-static void test_real_face(void **state)
-{
+static void test_real_face(void **state) {
     (void)state;
     const char *sh = getenv("SBF_SHARED");
     char path[4096], err[256];
@@ -279,17 +280,25 @@ static void test_real_face(void **state)
     assert_int_equal(sbf_shape_predict(m, im.gray, im.w, im.h, &box, pts), 0);
     unsigned char crop[160 * 160 * 3], gray[160 * 160];
     assert_int_equal(sbf_align_face(im.rgb, im.w, im.h, &box, pts, SBF_ALIGN_EYES, crop), 0);
-    for (int i = 0; i < 160 * 160; i++) gray[i] = (unsigned char)((crop[3 * i] + crop[3 * i + 1] + crop[3 * i + 2]) / 3);
+    for (int i = 0; i < 160 * 160; i++)
+        gray[i] = (unsigned char)((crop[3 * i] + crop[3 * i + 1] + crop[3 * i + 2]) / 3);
     /* the face box in crop coordinates: map the image box through the inverse similarity */
     double a[6];
     sbf_align_transform(&box, pts, SBF_ALIGN_EYES, a);
-    double det = a[0] * a[4] - a[1] * a[3], cx = (box.left + box.right) / 2.0 - a[2], cy = (box.top + box.bottom) / 2.0 - a[5];
+    double det = a[0] * a[4] - a[1] * a[3], cx = (box.left + box.right) / 2.0 - a[2],
+           cy = (box.top + box.bottom) / 2.0 - a[5];
     double u = (a[4] * cx - a[1] * cy) / det, v = (-a[3] * cx + a[0] * cy) / det, half = 26 / sqrt(det);
     sbf_box cb = {lround(u - half), lround(v - half), lround(u + half), lround(v + half), 0, -1};
     assert_int_equal(sbf_shape_predict(m, gray, 160, 160, &cb, p2), 0);
     double lx = 0, ly = 0, rx = 0, ry = 0;
-    for (int i = 36; i < 42; i++) { lx += p2[i][0] / 6; ly += p2[i][1] / 6; }
-    for (int i = 42; i < 48; i++) { rx += p2[i][0] / 6; ry += p2[i][1] / 6; }
+    for (int i = 36; i < 42; i++) {
+        lx += p2[i][0] / 6;
+        ly += p2[i][1] / 6;
+    }
+    for (int i = 42; i < 48; i++) {
+        rx += p2[i][0] / 6;
+        ry += p2[i][1] / 6;
+    }
     fprintf(stderr, "eyes on the aligned crop: (%.1f,%.1f) (%.1f,%.1f)\n", lx, ly, rx, ry);
     assert_true(fabs(lx - 56) < 3 && fabs(ly - 56) < 3 && fabs(rx - 104) < 3 && fabs(ry - 56) < 3);
     sbf_shape_free(m);
@@ -300,8 +309,7 @@ static void test_real_face(void **state)
  * position once: its crops must be bit for bit those of the general path, which the same map with a
  * rotation term of 1e-300 (far below every coordinate's last bit) takes. Random maps: shrinking up to 8x
  * (7x7 and 8x8 samples), enlarging, reaching past every border. */
-static void test_fast_path_exact(void **state)
-{
+static void test_fast_path_exact(void **state) {
     (void)state;
     const int w = 301, h = 217;
     unsigned char *img = malloc((size_t)w * h * 3), *o1 = malloc(160 * 160 * 3), *o2 = malloc(160 * 160 * 3);
@@ -328,19 +336,13 @@ static void test_fast_path_exact(void **state)
     free(o2);
 }
 
-int main(void)
-{
+int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_parse),
-        cmocka_unit_test(test_eyes_transform),
-        cmocka_unit_test(test_box_transform),
-        cmocka_unit_test(test_mtcnn_transform),
-        cmocka_unit_test(test_mtcnn_golden),
-        cmocka_unit_test(test_bilinear_linear_image),
-        cmocka_unit_test(test_borders),
-        cmocka_unit_test(test_antialias),
-        cmocka_unit_test(test_fast_path_exact),
-        cmocka_unit_test(test_real_face),
+        cmocka_unit_test(test_parse),           cmocka_unit_test(test_eyes_transform),
+        cmocka_unit_test(test_box_transform),   cmocka_unit_test(test_mtcnn_transform),
+        cmocka_unit_test(test_mtcnn_golden),    cmocka_unit_test(test_bilinear_linear_image),
+        cmocka_unit_test(test_borders),         cmocka_unit_test(test_antialias),
+        cmocka_unit_test(test_fast_path_exact), cmocka_unit_test(test_real_face),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -23,8 +23,7 @@
 static char g_dir[256], err_buf[256];
 static char g_two[4096], g_lfw[4096];
 
-static int setup(void **state)
-{
+static int setup(void **state) {
     (void)state;
     const char *sh = getenv("SBF_SHARED");
     if (!sh || !*sh) sh = "../shared";
@@ -37,14 +36,12 @@ static int setup(void **state)
     return testdir_make(g_dir, sizeof g_dir, "align");
 }
 
-static int teardown(void **state)
-{
+static int teardown(void **state) {
     (void)state;
     return testdir_remove(g_dir);
 }
 
-static int run(int n, ...)
-{
+static int run(int n, ...) {
     char *argv[16];
     va_list ap;
     va_start(ap, n);
@@ -55,15 +52,13 @@ static int run(int n, ...)
     return sbf_cmd_align(n, argv);
 }
 
-static long file_size(const char *p)
-{
+static long file_size(const char *p) {
     struct stat st;
     return stat(p, &st) == 0 ? (long)st.st_size : -1;
 }
 
 /* Eye centres predicted on a crop, using a box around where the rule placed the face. */
-static void eyes_on_crop(const sbf_shape_model *m, const char *png, double e[4])
-{
+static void eyes_on_crop(const sbf_shape_model *m, const char *png, double e[4]) {
     sbf_image im;
     char err[256];
     if (sbf_image_load(png, SBF_DEFAULT_MAX_PIXELS, &im, err, sizeof err)) fail_msg("%s: %s", png, err);
@@ -75,14 +70,15 @@ static void eyes_on_crop(const sbf_shape_model *m, const char *png, double e[4])
     assert_int_equal(sbf_shape_predict(m, im.gray, 160, 160, &b, pts), 0);
     memset(e, 0, 4 * sizeof *e);
     for (int i = 0; i < 6; i++) {
-        e[0] += pts[36 + i][0] / 6; e[1] += pts[36 + i][1] / 6;
-        e[2] += pts[42 + i][0] / 6; e[3] += pts[42 + i][1] / 6;
+        e[0] += pts[36 + i][0] / 6;
+        e[1] += pts[36 + i][1] / 6;
+        e[2] += pts[42 + i][0] / 6;
+        e[3] += pts[42 + i][1] / 6;
     }
     sbf_image_free(&im);
 }
 
-static void test_writes_crops(void **state)
-{
+static void test_writes_crops(void **state) {
     (void)state;
     assert_int_equal(run(7, "align", "--align", "eyes", g_two, g_lfw, "-o", g_dir), 0);
     char p[4096];
@@ -103,8 +99,7 @@ static void test_writes_crops(void **state)
     sbf_shape_free(m);
 }
 
-static void test_never_replaces(void **state)
-{
+static void test_never_replaces(void **state) {
     (void)state;
     char p1[4096], p2[4096], p3[4096];
     snprintf(p1, sizeof p1, "%s/Aaron_Eckhart_0001_1.png", g_dir);
@@ -133,10 +128,9 @@ static void test_never_replaces(void **state)
     sbf_image_free(&b);
 }
 
-static void test_errors(void **state)
-{
+static void test_errors(void **state) {
     (void)state;
-    assert_int_equal(run(2, "align", g_lfw), 2);                                  /* no -o */
+    assert_int_equal(run(2, "align", g_lfw), 2);                                   /* no -o */
     assert_int_equal(run(6, "align", "--align", "tilted", g_lfw, "-o", g_dir), 2); /* bad rule */
     assert_int_equal(run(6, "align", "--upsample", "9", g_lfw, "-o", g_dir), 2);
     assert_int_equal(run(6, "align", "--landmarks-model", "/nonexistent.dat", g_lfw, "-o", g_dir), 3);
@@ -153,7 +147,8 @@ static void test_errors(void **state)
     assert_int_equal(run(6, "align", "--align", sbf_align_name(SBF_ALIGN_DEFAULT), g_lfw, "-o", refdir), 0);
     snprintf(ref, sizeof ref, "%s/Aaron_Eckhart_0001_1.png", refdir);
     size_t la, lb;
-    char *a = sbf_read_file(p, &la, 1 << 24, err_buf, sizeof err_buf), *b = sbf_read_file(ref, &lb, 1 << 24, err_buf, sizeof err_buf);
+    char *a = sbf_read_file(p, &la, 1 << 24, err_buf, sizeof err_buf),
+         *b = sbf_read_file(ref, &lb, 1 << 24, err_buf, sizeof err_buf);
     assert_non_null(a);
     assert_non_null(b);
     assert_int_equal(la, lb);
@@ -162,8 +157,7 @@ static void test_errors(void **state)
     free(b);
 }
 
-int main(void)
-{
+int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_writes_crops),
         cmocka_unit_test(test_never_replaces),

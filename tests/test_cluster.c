@@ -70,7 +70,10 @@ static int same_partition(const int *a, const int *b, int n) {
     for (int i = 0; i < n; i++) ab[i] = ba[i] = -1;
     int ok = 1;
     for (int i = 0; i < n && ok; i++) {
-        if (a[i] >= n || b[i] >= n || a[i] < 0 || b[i] < 0) { ok = 0; break; }
+        if (a[i] >= n || b[i] >= n || a[i] < 0 || b[i] < 0) {
+            ok = 0;
+            break;
+        }
         if (ab[a[i]] == -1) ab[a[i]] = b[i];
         if (ba[b[i]] == -1) ba[b[i]] = a[i];
         ok = ab[a[i]] == b[i] && ba[b[i]] == a[i];
@@ -107,7 +110,7 @@ static void test_graph_kernels(void **state) {
         float *nd = malloc((size_t)(n ? n : 1) * (n ? n : 1) * sizeof *nd);
         for (int i = 0; i < n; i++)
             for (int j = 0; j < n; j++) nd[(size_t)i * n + j] = naive_dot(e + (size_t)i * DIM, e + (size_t)j * DIM);
-#define NAIVE(i, j) nd[(size_t)(i) * n + (j)]
+#define NAIVE(i, j) nd[(size_t)(i)*n + (j)]
         sbf_graph ref = {0}, simd = {0};
         for (int ki = 0; ki < NN_ISA_COUNT; ki++) {
             if (!nn_isa_runs((nn_isa)ki, nn_cpu_features())) continue;
@@ -136,8 +139,12 @@ static void test_graph_kernels(void **state) {
                         float d = NAIVE(i, j);
                         while (k < g.rowptr[i + 1] && g.col[k] < j) k++;
                         int has = k < g.rowptr[i + 1] && g.col[k] == j;
-                        if (fabsf(d - (float)thr) < 2e-6f) { near++; continue; }
-                        if (has != (d > (float)thr)) fail_msg("n=%d %s: pair %d,%d dot %.7f edge %d", n, nn_isa_str((nn_isa)ki), i, j, d, has);
+                        if (fabsf(d - (float)thr) < 2e-6f) {
+                            near++;
+                            continue;
+                        }
+                        if (has != (d > (float)thr))
+                            fail_msg("n=%d %s: pair %d,%d dot %.7f edge %d", n, nn_isa_str((nn_isa)ki), i, j, d, has);
                     }
                 }
                 (void)near;
@@ -171,8 +178,10 @@ static void test_graph_kernels(void **state) {
                             }
                             int j = ja < jb ? ja : jb;
                             float d = NAIVE(i, j);
-                            if (fabsf(d - (float)thr) >= 2e-6f) fail_msg("kernels disagree on %d,%d (dot %.8f)", i, j, d);
-                            if (ja < jb) a++; else b++;
+                            if (fabsf(d - (float)thr) >= 2e-6f)
+                                fail_msg("kernels disagree on %d,%d (dot %.8f)", i, j, d);
+                            if (ja < jb) a++;
+                            else b++;
                         }
                     }
                     sbf_graph_free(&g);
@@ -241,7 +250,10 @@ static void test_recovers_identities(void **state) {
     float q[DIM];
     int member = -1;
     for (int i = 0; i < n; i++)
-        if (truth[i] == 7) { member = i; break; }
+        if (truth[i] == 7) {
+            member = i;
+            break;
+        }
     /* rebuild the centre direction from the members' mean */
     memset(q, 0, sizeof q);
     for (int i = 0; i < n; i++)
@@ -368,7 +380,10 @@ static void test_approx_graph(void **state) {
 /* The progress callback of the exact graph: called from one thread, fractions rising within (0, 1],
  * reaching 1 on one thread; the graph is the same with or without it.  Past the memory guard the
  * comparison starts over: one 0, then rising again. */
-typedef struct { int calls, bad, restarts; double last; } progress_log;
+typedef struct {
+    int calls, bad, restarts;
+    double last;
+} progress_log;
 static void log_progress(void *ctx, double f) {
     progress_log *l = ctx;
     if (f == 0) l->restarts++;
@@ -514,12 +529,9 @@ static void test_graph_capped(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_rng),
-        cmocka_unit_test(test_whispers_rule),
-        cmocka_unit_test(test_graph_kernels),
-        cmocka_unit_test(test_recovers_identities),
-        cmocka_unit_test(test_approx_graph),
-        cmocka_unit_test(test_graph_progress),
+        cmocka_unit_test(test_rng),           cmocka_unit_test(test_whispers_rule),
+        cmocka_unit_test(test_graph_kernels), cmocka_unit_test(test_recovers_identities),
+        cmocka_unit_test(test_approx_graph),  cmocka_unit_test(test_graph_progress),
         cmocka_unit_test(test_graph_capped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -137,7 +137,11 @@ static void test_sort(void **st) {
     free(w);
 }
 
-typedef struct { long l, t, r, b; double score; int filter; } gold;
+typedef struct {
+    long l, t, r, b;
+    double score;
+    int filter;
+} gold;
 
 static void check(const sbf_box *b, int n, const gold *g, int ng) {
     assert_int_equal(n, ng);
@@ -270,9 +274,8 @@ static void test_policy(void **st) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_model),  cmocka_unit_test(test_sizes),  cmocka_unit_test(test_sort),
-        cmocka_unit_test(test_golden), cmocka_unit_test(test_small_and_blank),
-        cmocka_unit_test(test_policy),
+        cmocka_unit_test(test_model),  cmocka_unit_test(test_sizes),           cmocka_unit_test(test_sort),
+        cmocka_unit_test(test_golden), cmocka_unit_test(test_small_and_blank), cmocka_unit_test(test_policy),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -79,8 +79,7 @@ static void load_golden(void) {
         char ip[1200], err[256];
         snprintf(ip, sizeof ip, "%s/data/aligned-golden/%s", shared_dir(), g_names[i]);
         sbf_image img;
-        if (sbf_image_load(ip, SBF_DEFAULT_MAX_PIXELS, &img, err, sizeof err))
-            fail_msg("cannot load %s: %s", ip, err);
+        if (sbf_image_load(ip, SBF_DEFAULT_MAX_PIXELS, &img, err, sizeof err)) fail_msg("cannot load %s: %s", ip, err);
         assert_int_equal(img.w, 160);
         assert_int_equal(img.h, 160);
         memcpy(g_rgb + (size_t)i * 160 * 160 * 3, img.rgb, 160 * 160 * 3);
@@ -93,7 +92,10 @@ static int setup(void **state) {
     load_golden();
     g_model = sbf_model_path(SBF_FACENET_FILE);
     FILE *f = fopen(g_model, "rb");
-    if (!f) { fprintf(stderr, "missing %s: run `make setup` (or make weights)\n", g_model); return -1; }
+    if (!f) {
+        fprintf(stderr, "missing %s: run `make setup` (or make weights)\n", g_model);
+        return -1;
+    }
     fclose(f);
     return 0;
 }
@@ -106,7 +108,10 @@ static int teardown(void **state) {
 
 static double max_diff(const float *a, const float *b, int n) {
     double m = 0;
-    for (int i = 0; i < n; i++) { double d = fabs((double)a[i] - b[i]); if (d > m) m = d; }
+    for (int i = 0; i < n; i++) {
+        double d = fabs((double)a[i] - b[i]);
+        if (d > m) m = d;
+    }
     return m;
 }
 
@@ -129,7 +134,8 @@ static void check_isa(const char *isa, int threads, int batch) {
     for (int i = 0; i < n; i++) {
         double d = max_diff(emb + i * 512, g_gold[i % g_n], 512);
         printf("  %-6s threads=%d batch=%d %-20s max |diff| = %.2e\n", isa, threads, batch, g_names[i % g_n], d);
-        if (d > 1e-4) fail_msg("%s (%s, %d threads): embedding differs from golden by %g", g_names[i % g_n], isa, threads, d);
+        if (d > 1e-4)
+            fail_msg("%s (%s, %d threads): embedding differs from golden by %g", g_names[i % g_n], isa, threads, d);
     }
     free(rgb);
     free(emb);
@@ -154,7 +160,7 @@ static void test_peak_rss_float32(void **state) {
     struct rusage ru;
     assert_int_equal(getrusage(RUSAGE_SELF, &ru), 0);
     printf("  peak RSS after loading + 5 faces: %.1f MB\n", ru.ru_maxrss / 1024.0);
-    assert_true(ru.ru_maxrss > 20 * 1024);   /* the weights really were loaded */
+    assert_true(ru.ru_maxrss > 20 * 1024); /* the weights really were loaded */
     assert_true(ru.ru_maxrss <= 150 * 1024);
 }
 
@@ -168,8 +174,15 @@ static void test_golden_simd(void **state) {
         check_isa("avx2", 3, 1);
         any = 1;
     }
-    if (nn_set_isa("avx512") == 0) { check_isa("avx512", 1, 1); check_isa("avx512", 2, 2); any = 1; }
-    if (nn_set_isa("neon") == 0) { check_isa("neon", 2, 1); any = 1; }
+    if (nn_set_isa("avx512") == 0) {
+        check_isa("avx512", 1, 1);
+        check_isa("avx512", 2, 2);
+        any = 1;
+    }
+    if (nn_set_isa("neon") == 0) {
+        check_isa("neon", 2, 1);
+        any = 1;
+    }
     nn_set_isa("auto");
 #if defined(__x86_64__) || defined(__ARM_NEON)
     assert_true(any); /* this build has a SIMD flavour: it must have run */
@@ -180,9 +193,13 @@ static void test_golden_simd(void **state) {
 
 static void test_known_distances(void **state) {
     (void)state;
-    static const struct { const char *a, *b; double d; } pairs[] = {
-        {"angelina_jolie.png", "bradley_cooper.png", 1.482}, {"angelina_jolie.png", "kate_siegel.png", 0.867},
-        {"bradley_cooper.png", "paul_rudd.png", 1.052}, {"paul_rudd.png", "shea_whigham.png", 1.097}};
+    static const struct {
+        const char *a, *b;
+        double d;
+    } pairs[] = {{"angelina_jolie.png", "bradley_cooper.png", 1.482},
+                 {"angelina_jolie.png", "kate_siegel.png", 0.867},
+                 {"bradley_cooper.png", "paul_rudd.png", 1.052},
+                 {"paul_rudd.png", "shea_whigham.png", 1.097}};
     char err[256];
     nn_facenet *net = nn_facenet_load(g_model, 0, err, sizeof err);
     if (!net) fail_msg("load: %s", err);
@@ -224,7 +241,8 @@ static void test_f16_weights(void **state) {
     double d = max_diff(ea, eb, g_n * 512);
     printf("  float16 panels vs float32: max |diff| = %.2e\n", d);
     assert_true(d <= 1e-3);
-    free(ea); free(eb);
+    free(ea);
+    free(eb);
     nn_facenet_free(a);
     nn_facenet_free(b);
 }
@@ -277,7 +295,8 @@ static void test_packed_file_equals_ohwi(void **state) {
         }
     }
     nnw_close(f);
-    if (packed != 133) fail_msg("%s holds %d packed kernels, expected 133 (`make weights` rewrites an older file)", g_model, packed);
+    if (packed != 133)
+        fail_msg("%s holds %d packed kernels, expected 133 (`make weights` rewrites an older file)", g_model, packed);
     int fd = mkstemp(path);
     assert_true(fd >= 0);
     close(fd);
@@ -313,11 +332,13 @@ static void test_packed_file_equals_ohwi(void **state) {
  * (nn_conv_open_plain, what quantisation tools read), with the .npy's shapes (rank 2 for the bottleneck). */
 static void test_panels_match_npy(void **state) {
     (void)state;
-    static const struct { const char *name; int cout, kh, kw, cin; } ks[] = {
-        {"Conv2d_1a_3x3_kernel", 32, 3, 3, 3},
-        {"Block17_1_Branch_1_Conv2d_0b_1x7_kernel", 128, 1, 7, 128},
-        {"Block8_6_Branch_1_Conv2d_0c_3x1_kernel", 192, 3, 1, 192},
-        {"Bottleneck_kernel_transpose", 512, 1, 1, 1792}};
+    static const struct {
+        const char *name;
+        int cout, kh, kw, cin;
+    } ks[] = {{"Conv2d_1a_3x3_kernel", 32, 3, 3, 3},
+              {"Block17_1_Branch_1_Conv2d_0b_1x7_kernel", 128, 1, 7, 128},
+              {"Block8_6_Branch_1_Conv2d_0c_3x1_kernel", 192, 3, 1, 192},
+              {"Bottleneck_kernel_transpose", 512, 1, 1, 1792}};
     char err[256];
     nnw_file *f = nnw_open(g_model, err, sizeof err), *p = nn_conv_open_plain(g_model, err, sizeof err);
     if (!f || !p) fail_msg("%s: %s", g_model, err);
@@ -391,14 +412,10 @@ static void test_refuses_bad_files(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_golden_scalar),
-        cmocka_unit_test(test_peak_rss_float32),
-        cmocka_unit_test(test_golden_simd),
-        cmocka_unit_test(test_known_distances),
-        cmocka_unit_test(test_f16_weights),
-        cmocka_unit_test(test_packed_file_equals_ohwi),
-        cmocka_unit_test(test_panels_match_npy),
-        cmocka_unit_test(test_refuses_bad_files),
+        cmocka_unit_test(test_golden_scalar),    cmocka_unit_test(test_peak_rss_float32),
+        cmocka_unit_test(test_golden_simd),      cmocka_unit_test(test_known_distances),
+        cmocka_unit_test(test_f16_weights),      cmocka_unit_test(test_packed_file_equals_ohwi),
+        cmocka_unit_test(test_panels_match_npy), cmocka_unit_test(test_refuses_bad_files),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

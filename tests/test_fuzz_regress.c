@@ -102,9 +102,18 @@ static void run_target(const char *target, int (*fn)(const uint8_t *, size_t), i
     assert_true(nbad >= min_bad);
 }
 
-static void test_image(void **state) { (void)state; run_target("image", sbf_fuzz_image, 20, 3); }
-static void test_weights(void **state) { (void)state; run_target("weights", sbf_fuzz_weights, 3, 2); }
-static void test_store(void **state) { (void)state; run_target("store", sbf_fuzz_store, 4, 2); }
+static void test_image(void **state) {
+    (void)state;
+    run_target("image", sbf_fuzz_image, 20, 3);
+}
+static void test_weights(void **state) {
+    (void)state;
+    run_target("weights", sbf_fuzz_weights, 3, 2);
+}
+static void test_store(void **state) {
+    (void)state;
+    run_target("store", sbf_fuzz_store, 4, 2);
+}
 
 int main(void) {
     const struct CMUnitTest tests[] = {

@@ -588,7 +588,8 @@ static void test_heif(void **state) {
         struct heif_image *img = NULL;
         assert_int_equal(heif_context_get_encoder_for_format(ctx, fmts[f], &enc).code, heif_error_Ok);
         heif_encoder_set_lossy_quality(enc, 95);
-        assert_int_equal(heif_image_create(CW, CH, heif_colorspace_RGB, heif_chroma_interleaved_RGB, &img).code, heif_error_Ok);
+        assert_int_equal(heif_image_create(CW, CH, heif_colorspace_RGB, heif_chroma_interleaved_RGB, &img).code,
+                         heif_error_Ok);
         assert_int_equal(heif_image_add_plane(img, heif_channel_interleaved, CW, CH, 8).code, heif_error_Ok);
         int stride;
         uint8_t *pl = heif_image_get_plane(img, heif_channel_interleaved, &stride);

@@ -76,8 +76,8 @@ static void test_levels(void **state) {
     const char *cross = getenv("SBF_CROSS");
     if (cross && *cross && *cross != '0') return;
 #if defined(__x86_64__)
-    static const char *const key = "flags",
-                             *const names[] = {"avx2", "fma", "f16c", "avx512f", "avx512bw", "avx512vl", "avx512_vnni"};
+    static const char *const key = "flags", *const names[] = {"avx2",     "fma",      "f16c",       "avx512f",
+                                                              "avx512bw", "avx512vl", "avx512_vnni"};
     static const unsigned bits[] = {NN_CPU_AVX2,     NN_CPU_FMA,      NN_CPU_F16C,      NN_CPU_AVX512F,
                                     NN_CPU_AVX512BW, NN_CPU_AVX512VL, NN_CPU_AVX512VNNI};
 #elif defined(__aarch64__)
@@ -111,8 +111,8 @@ static void test_levels(void **state) {
 /* ---- nn -------------------------------------------------------------------------------------------- */
 
 /* Per-output tolerance bound S (see the header) of one GEMM call, computed in double. */
-static double gemm_scale(int ntaps, int cin, const float *const *a, const float *w /* float32 view */, const float *bias,
-                         const float *c0, size_t ldc, int r, int j, int flags) {
+static double gemm_scale(int ntaps, int cin, const float *const *a, const float *w /* float32 view */,
+                         const float *bias, const float *c0, size_t ldc, int r, int j, int flags) {
     double s = fabs(bias[j]);
     for (int t = 0; t < ntaps; t++)
         for (int k = 0; k < cin; k++) s += fabs((double)a[t * NN_MR + r][k] * w[((size_t)t * cin + k) * NN_NR + j]);
@@ -156,14 +156,19 @@ static void check_gemm(int ntaps, int cin, int f16) {
                 /* the scalar kernel itself against the double-precision sum */
                 for (int r = 0; r < NN_MR; r++)
                     for (int j = 0; j < LDC; j++) {
-                        if (r >= mr || j >= nr) { assert_true(ref[r * LDC + j] == c0[r * LDC + j]); continue; }
+                        if (r >= mr || j >= nr) {
+                            assert_true(ref[r * LDC + j] == c0[r * LDC + j]);
+                            continue;
+                        }
                         double e = bias[j];
                         for (int t = 0; t < ntaps; t++)
-                            for (int k = 0; k < cin; k++) e += (double)a[t * NN_MR + r][k] * w[((size_t)t * cin + k) * NN_NR + j];
+                            for (int k = 0; k < cin; k++)
+                                e += (double)a[t * NN_MR + r][k] * w[((size_t)t * cin + k) * NN_NR + j];
                         if (flags & NN_ACCUM) e += c0[r * LDC + j];
                         if ((flags & NN_RELU) && e < 0) e = 0;
                         double tol = (K + 2) * FLT_EPSILON * gemm_scale(ntaps, cin, a, w, bias, c0, LDC, r, j, flags);
-                        if (fabs(ref[r * LDC + j] - e) > tol) fail_msg("scalar gemm r%d j%d: %g vs %g", r, j, ref[r * LDC + j], e);
+                        if (fabs(ref[r * LDC + j] - e) > tol)
+                            fail_msg("scalar gemm r%d j%d: %g vs %g", r, j, ref[r * LDC + j], e);
                     }
                 for (int l = 0; l < nl; l++) {
                     const nn_kernels *L = nn_kernels_for(lv[l]);
@@ -174,10 +179,13 @@ static void check_gemm(int ntaps, int cin, int f16) {
                     for (int r = 0; r < NN_MR; r++)
                         for (int j = 0; j < LDC; j++) {
                             float d = fabsf(got[r * LDC + j] - ref[r * LDC + j]);
-                            double tol = r < mr && j < nr ? 2 * (K + 2) * FLT_EPSILON * gemm_scale(ntaps, cin, a, w, bias, c0, LDC, r, j, flags) : 0;
+                            double tol = r < mr && j < nr ? 2 * (K + 2) * FLT_EPSILON *
+                                                                gemm_scale(ntaps, cin, a, w, bias, c0, LDC, r, j, flags)
+                                                          : 0;
                             if (d > tol)
-                                fail_msg("%s gemm%s taps%d cin%d mr%d nr%d flags%d: [%d][%d] %.9g vs scalar %.9g", nn_isa_str(lv[l]),
-                                         f16 ? "_f16" : "", ntaps, cin, mr, nr, flags, r, j, got[r * LDC + j], ref[r * LDC + j]);
+                                fail_msg("%s gemm%s taps%d cin%d mr%d nr%d flags%d: [%d][%d] %.9g vs scalar %.9g",
+                                         nn_isa_str(lv[l]), f16 ? "_f16" : "", ntaps, cin, mr, nr, flags, r, j,
+                                         got[r * LDC + j], ref[r * LDC + j]);
                         }
                     nn_ukernel2_fn fn2 = f16 ? L->gemm2_f16 : L->gemm2;
                     if (!fn2) continue;
@@ -187,7 +195,8 @@ static void check_gemm(int ntaps, int cin, int f16) {
                         fn2(ntaps, cin, a, b, pstride, bias, got, LDC, mr, nr2, flags);
                         fn(ntaps, cin, a, b, bias, one, LDC, mr, nr2 < NN_NR ? nr2 : NN_NR, flags);
                         if (nr2 > NN_NR)
-                            fn(ntaps, cin, a, (const char *)b + pstride, bias + NN_NR, one + NN_NR, LDC, mr, nr2 - NN_NR, flags);
+                            fn(ntaps, cin, a, (const char *)b + pstride, bias + NN_NR, one + NN_NR, LDC, mr,
+                               nr2 - NN_NR, flags);
                         assert_memory_equal(got, one, sizeof got);
                     }
                 }
@@ -245,7 +254,8 @@ static void check_qgemm(int ntaps, int cin, int extreme) {
     static uint8_t rows[NN_MAX_TAPS * NN_QMR][KMAX];
     const uint8_t *a[NN_MAX_TAPS * NN_QMR];
     for (int i = 0; i < ntaps * NN_QMR; i++) {
-        for (int k = 0; k < KMAX; k++) rows[i][k] = extreme == 1 ? 255 : extreme == 2 ? 0 : (uint8_t)(urand() % 3 ? urand() : 0);
+        for (int k = 0; k < KMAX; k++)
+            rows[i][k] = extreme == 1 ? 255 : extreme == 2 ? 0 : (uint8_t)(urand() % 3 ? urand() : 0);
         a[i] = rows[i];
     }
     int8_t *w = malloc((size_t)COUT * ntaps * cin);
@@ -275,7 +285,8 @@ static void check_qgemm(int ntaps, int cin, int extreme) {
         const nn_qkernels *L = nn_qkernels_for(lv[l % nl], l < nl ? cpu : cpu & ~(NN_QCPU_VNNI | NN_QCPU_SDOT));
         if (l >= nl && L == nn_qkernels_for(lv[l % nl], cpu)) continue;
         nn_qconv cl;
-        assert_int_equal(nn_qconv_init(&cl, NULL, L, w, wscale, bias, 0.02f, COUT, 1, ntaps, cin, 1, 1, NN_PAD_VALID), 0);
+        assert_int_equal(nn_qconv_init(&cl, NULL, L, w, wscale, bias, 0.02f, COUT, 1, ntaps, cin, 1, 1, NN_PAD_VALID),
+                         0);
         const size_t lstride = (size_t)ntaps * cl.kc * NN_QNR;
         static uint16_t a16[NN_MAX_TAPS * NN_QMR * KMAX];
         const uint8_t *p16[NN_MAX_TAPS * NN_QMR];
@@ -293,30 +304,38 @@ static void check_qgemm(int ntaps, int cin, int extreme) {
                         const int nr = nrs[ni];
                         if ((flags & NN_ACCUM) && !(outs & 1)) continue;
                         nn_qepi es = {cs.scale, cs.bias, cs.zcorr, outs & 1 ? fref : NULL, LDF, outs & 2 ? qref : NULL,
-                                      LDQ, qinv, flags};
+                                      LDQ,      qinv,    flags};
                         nn_qepi el = {cl.scale, cl.bias, cl.zcorr, outs & 1 ? fgot : NULL, LDF, outs & 2 ? qgot : NULL,
-                                      LDQ, qinv, flags};
+                                      LDQ,      qinv,    flags};
                         memcpy(fref, f0, sizeof fref);
                         memcpy(qref, q0, sizeof qref);
                         S->gemm(ntaps, cs.kc, a, cs.panels, &es, mr, nr < NN_QNR ? nr : NN_QNR);
                         if (nr > NN_QNR) { /* the second panel: columns 16.. */
                             nn_qepi e2 = es;
-                            e2.scale += NN_QNR; e2.bias += NN_QNR; e2.zcorr += NN_QNR; e2.qinv += NN_QNR;
+                            e2.scale += NN_QNR;
+                            e2.bias += NN_QNR;
+                            e2.zcorr += NN_QNR;
+                            e2.qinv += NN_QNR;
                             if (e2.outf) e2.outf += NN_QNR;
                             if (e2.outq) e2.outq += NN_QNR;
                             S->gemm(ntaps, cs.kc, a, cs.panels + sstride, &e2, mr, nr - NN_QNR);
                         }
                         for (int how = 0; how < 3; how++) { /* one panel, two panels, one on prepared rows */
-                            if ((how == 1 && !L->gemm2) || (how == 2 && !L->gemm16) || (how != 1 && nr > NN_QNR)) continue;
+                            if ((how == 1 && !L->gemm2) || (how == 2 && !L->gemm16) || (how != 1 && nr > NN_QNR))
+                                continue;
                             memcpy(fgot, f0, sizeof fgot);
                             memcpy(qgot, q0, sizeof qgot);
                             if (how == 1) L->gemm2(ntaps, cl.kc, a, cl.panels, lstride, &el, mr, nr);
                             else if (how == 2) L->gemm16(ntaps, cl.kc, p16, cl.panels, &el, mr, nr);
                             else L->gemm(ntaps, cl.kc, a, cl.panels, &el, mr, nr);
                             if (memcmp(fgot, fref, sizeof fgot) || memcmp(qgot, qref, sizeof qgot))
-                                fail_msg("int8 %s%s taps%d cin%d mr%d nr%d flags%d outs%d extreme%d differs from scalar", L->name,
-                                         how == 1 ? " (two panels)" : how == 2 ? " (16-bit rows)" : "", ntaps, cin, mr, nr,
-                                         flags, outs, extreme);
+                                fail_msg(
+                                    "int8 %s%s taps%d cin%d mr%d nr%d flags%d outs%d extreme%d differs from scalar",
+                                    L->name,
+                                    how == 1   ? " (two panels)"
+                                    : how == 2 ? " (16-bit rows)"
+                                               : "",
+                                    ntaps, cin, mr, nr, flags, outs, extreme);
                         }
                     }
         nn_qconv_free(&cl);
@@ -367,7 +386,10 @@ static void test_nn_gemm_dots(void **state) {
                 nn_gemm_dots(a, mr, k, panels, ncols, ref, LDC);
                 for (int r = 0; r < NN_GEMM_MR; r++)
                     for (int j = 0; j < LDC; j++) {
-                        if (r >= mr || j >= ncols) { assert_true(ref[r * LDC + j] == 0); continue; }
+                        if (r >= mr || j >= ncols) {
+                            assert_true(ref[r * LDC + j] == 0);
+                            continue;
+                        }
                         double e = 0, s = 0;
                         for (int i = 0; i < k; i++) {
                             e += (double)A[(size_t)r * k + i] * B[(size_t)j * k + i];
@@ -385,8 +407,8 @@ static void test_nn_gemm_dots(void **state) {
                             for (int i = 0; r < mr && j < ncols && i < k; i++)
                                 s += fabs((double)A[(size_t)r * k + i] * B[(size_t)j * k + i]);
                             if (fabsf(got[r * LDC + j] - ref[r * LDC + j]) > 2 * (k + 2) * FLT_EPSILON * s)
-                                fail_msg("%s dots k%d mr%d ncols%d [%d][%d]: %.9g vs %.9g", nn_isa_str(lv[l]), k, mr, ncols, r, j,
-                                         got[r * LDC + j], ref[r * LDC + j]);
+                                fail_msg("%s dots k%d mr%d ncols%d [%d][%d]: %.9g vs %.9g", nn_isa_str(lv[l]), k, mr,
+                                         ncols, r, j, got[r * LDC + j], ref[r * LDC + j]);
                         }
                     if (l == 0) memcpy(simd, got, sizeof simd);
                     else assert_memory_equal(got, simd, sizeof got);
@@ -414,7 +436,8 @@ static void test_hog_grad_votes(void **state) {
         const int x0 = 1, x1 = x1s[xi];
         uint8_t b1[136], b2[136];
         float m1[136], m2[136];
-        memset(b1, 0xee, sizeof b1); memset(b2, 0xee, sizeof b2);
+        memset(b1, 0xee, sizeof b1);
+        memset(b2, 0xee, sizeof b2);
         for (int i = 0; i < 136; i++) m1[i] = m2[i] = -1;
         S->grad_row(img[0], img[1], img[2], x0, x1, b2, m2);
         for (int l = 0; l < nl; l++) {
@@ -425,7 +448,11 @@ static void test_hog_grad_votes(void **state) {
         }
         /* votes: dlib's 8-wide multiplication order */
         float mag[136], vx0[136], vx1[136], o1[4][136], o2[4][136];
-        for (int i = 0; i < 136; i++) { mag[i] = 300 * fabsf(frand()); vx0[i] = fabsf(frand()); vx1[i] = 1 - vx0[i]; }
+        for (int i = 0; i < 136; i++) {
+            mag[i] = 300 * fabsf(frand());
+            vx0[i] = fabsf(frand());
+            vx1[i] = 1 - vx0[i];
+        }
         const float vy0 = 0.3125f, vy1 = 1 - vy0;
         memset(o2, 0, sizeof o2);
         S->votes_row(mag, vx0, vx1, vy0, vy1, x0, x1, o2[0], o2[1], o2[2], o2[3]);
@@ -461,8 +488,8 @@ static void test_hog_sep(void **state) {
                         memcpy(o1, init, sizeof o1);
                         sbf_hog_kernels_for(lv[l])->sep(in, step, f, lens[li], ns[ni][0], ns[ni][1], o1, add);
                         if (memcmp(o1, o2, sizeof o1))
-                            fail_msg("%s sep len%d n%d nsplit%d step%ld add%d differs", nn_isa_str(lv[l]), lens[li], ns[ni][0],
-                                     ns[ni][1], step, add);
+                            fail_msg("%s sep len%d n%d nsplit%d step%ld add%d differs", nn_isa_str(lv[l]), lens[li],
+                                     ns[ni][0], ns[ni][1], step, add);
                     }
                 }
 }
@@ -479,7 +506,10 @@ static void check_sep2d(int hog_nr, int hog_nc, int lr, int lc) {
     for (int r = ra; r < rb; r++)
         for (int c = pc; c < pc + hog_nc; c++) plane[(size_t)r * stride + c] = frand() * 0.4f;
     float rf[16], cf[16];
-    for (int t = 0; t < 16; t++) { rf[t] = frand(); cf[t] = frand(); }
+    for (int t = 0; t < 16; t++) {
+        rf[t] = frand();
+        cf[t] = frand();
+    }
     const int first_col = lr / 2, last_col = nc - (lr - 1) / 2, first_row = lc / 2, last_row = nr - (lc - 1) / 2;
     int csplit = first_col;
     while (csplit < last_col - 7) csplit += 8;
@@ -490,13 +520,19 @@ static void check_sep2d(int hog_nr, int hog_nc, int lr, int lc) {
     for (int l = 0; l < nl; l++) {
         memset(s1, 0, sz * sizeof(float));
         memset(sal1, 0, sz * sizeof(float));
-        sbf_hog_kernels_for(lv[l])->sep2d(plane, s1, sal1, stride, ra, rb, first_row, last_row, first_col, n, nsplit, rf, lr, cf,
-                                         lc);
+        sbf_hog_kernels_for(lv[l])->sep2d(plane, s1, sal1, stride, ra, rb, first_row, last_row, first_col, n, nsplit,
+                                          rf, lr, cf, lc);
         for (int r = first_row; r < last_row; r++)
-            if (memcmp(sal1 + (size_t)r * stride + first_col, sal2 + (size_t)r * stride + first_col, sizeof(float) * (size_t)n))
-                fail_msg("%s sep2d %dx%d cells, filter %dx%d: row %d differs", nn_isa_str(lv[l]), hog_nr, hog_nc, lr, lc, r);
+            if (memcmp(sal1 + (size_t)r * stride + first_col, sal2 + (size_t)r * stride + first_col,
+                       sizeof(float) * (size_t)n))
+                fail_msg("%s sep2d %dx%d cells, filter %dx%d: row %d differs", nn_isa_str(lv[l]), hog_nr, hog_nc, lr,
+                         lc, r);
     }
-    free(plane); free(s1); free(s2); free(sal1); free(sal2);
+    free(plane);
+    free(s1);
+    free(s2);
+    free(sal1);
+    free(sal2);
 }
 
 static void test_hog_sep2d(void **state) {
@@ -534,7 +570,8 @@ static void test_hog_resize_row(void **state) {
             for (int l = 0; l < nl; l++) {
                 memset(o1, 0, (size_t)ow);
                 sbf_hog_kernels_for(lv[l])->resize_row(rt, rb, left, frac, n, iw, tb, itb, o1);
-                if (memcmp(o1, o2, (size_t)ow)) fail_msg("%s resize_row %d -> %d, tb %g differs", nn_isa_str(lv[l]), iw, ow, tb);
+                if (memcmp(o1, o2, (size_t)ow))
+                    fail_msg("%s resize_row %d -> %d, tb %g differs", nn_isa_str(lv[l]), iw, ow, tb);
             }
             /* the same row inside a bigger image (more bytes readable: the fast paths throughout) */
             uint8_t *big = malloc((size_t)4 * iw);
@@ -549,7 +586,11 @@ static void test_hog_resize_row(void **state) {
             }
             free(big);
         }
-        free(img); free(left); free(frac); free(o1); free(o2);
+        free(img);
+        free(left);
+        free(frac);
+        free(o1);
+        free(o2);
     }
 }
 
@@ -563,11 +604,17 @@ static void test_hog_feat_row(void **state) {
         hp[o] = hist[o];
     }
     for (int k = 0; k < 4; k++) {
-        for (int x = 0; x < 64; x++) { nn[k][x] = fabsf(frand()) * 3 + 0.01f; ni[k][x] = 0.1f / nn[k][x]; }
+        for (int x = 0; x < 64; x++) {
+            nn[k][x] = fabsf(frand()) * 3 + 0.01f;
+            ni[k][x] = 0.1f / nn[k][x];
+        }
         nnp[k] = nn[k];
         nip[k] = ni[k];
     }
-    for (int p = 0; p < 31; p++) { dp1[p] = d1[p]; dp2[p] = d2[p]; }
+    for (int p = 0; p < 31; p++) {
+        dp1[p] = d1[p];
+        dp2[p] = d2[p];
+    }
     nn_isa lv[NN_ISA_COUNT];
     const int nl = simd_levels(lv);
     static const int x1s[] = {1, 3, 8, 13, 45, 64};
@@ -609,7 +656,8 @@ static void test_landmark_accum(void **state) {
             for (int l = 0; l < nl; l++) {
                 memcpy(got, init, sizeof(float) * dim);
                 sbf_shape_accum_for(lv[l])(got, f16 ? (const void *)hl : leaves, f16, off, TREES, dim);
-                if (memcmp(got, ref, sizeof(float) * dim)) fail_msg("%s accum dim %d f16 %d differs", nn_isa_str(lv[l]), dim, f16);
+                if (memcmp(got, ref, sizeof(float) * dim))
+                    fail_msg("%s accum dim %d f16 %d differs", nn_isa_str(lv[l]), dim, f16);
             }
         }
 }
@@ -622,7 +670,7 @@ static void test_choose(void **state) {
 #if defined(__x86_64__)
     const unsigned avx2 = NN_CPU_AVX2 | NN_CPU_FMA | NN_CPU_F16C, all = avx2 | NN_CPU_AVX512F;
     assert_int_equal(nn_isa_best(all), NN_ISA_AVX512);
-    assert_int_equal(nn_isa_best(avx2), NN_ISA_AVX2); /* an AVX2-only CPU */
+    assert_int_equal(nn_isa_best(avx2), NN_ISA_AVX2);                       /* an AVX2-only CPU */
     assert_int_equal(nn_isa_best(NN_CPU_AVX2 | NN_CPU_FMA), NN_ISA_SCALAR); /* the AVX2 kernels use F16C too */
     assert_int_equal(nn_isa_best(NN_CPU_AVX512F), NN_ISA_SCALAR);
     assert_int_equal(nn_isa_choose(NULL, all, why, sizeof why), NN_ISA_AVX512);
@@ -722,8 +770,9 @@ static void test_env_switch(void **state) {
     /* a level this CPU or build cannot run: one line on stderr, the best level */
     env_level(foreign, err, sizeof err);
     char want[200];
-    snprintf(want, sizeof want, "sortbyface: SORTBYFACE_ISA=%s: not in this build (it is for another architecture), using %s\n",
-             foreign, nn_isa_str(best));
+    snprintf(want, sizeof want,
+             "sortbyface: SORTBYFACE_ISA=%s: not in this build (it is for another architecture), using %s\n", foreign,
+             nn_isa_str(best));
     assert_string_equal(err, want);
     check_all_follow(best);
     env_level("sse9", err, sizeof err);
@@ -740,10 +789,13 @@ static void test_env_switch(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_levels),        cmocka_unit_test(test_nn_gemm),        cmocka_unit_test(test_nn_maxrow),
-        cmocka_unit_test(test_nn_gemm_dots),  cmocka_unit_test(test_nn_qgemm),  cmocka_unit_test(test_hog_grad_votes), cmocka_unit_test(test_hog_sep),
-        cmocka_unit_test(test_hog_sep2d),     cmocka_unit_test(test_hog_resize_row), cmocka_unit_test(test_hog_feat_row),
-        cmocka_unit_test(test_landmark_accum), cmocka_unit_test(test_choose),        cmocka_unit_test(test_env_switch),
+        cmocka_unit_test(test_levels),         cmocka_unit_test(test_nn_gemm),
+        cmocka_unit_test(test_nn_maxrow),      cmocka_unit_test(test_nn_gemm_dots),
+        cmocka_unit_test(test_nn_qgemm),       cmocka_unit_test(test_hog_grad_votes),
+        cmocka_unit_test(test_hog_sep),        cmocka_unit_test(test_hog_sep2d),
+        cmocka_unit_test(test_hog_resize_row), cmocka_unit_test(test_hog_feat_row),
+        cmocka_unit_test(test_landmark_accum), cmocka_unit_test(test_choose),
+        cmocka_unit_test(test_env_switch),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

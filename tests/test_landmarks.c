@@ -29,14 +29,12 @@
 
 static sbf_shape_model *g_model;
 
-static const char *shared_dir(void)
-{
+static const char *shared_dir(void) {
     const char *s = getenv("SBF_SHARED");
     return s && *s ? s : "../shared";
 }
 
-static int setup(void **state)
-{
+static int setup(void **state) {
     (void)state;
     char err[256];
     g_model = sbf_shape_load(DAT, err, sizeof err);
@@ -44,15 +42,13 @@ static int setup(void **state)
     return g_model ? 0 : -1;
 }
 
-static int teardown(void **state)
-{
+static int teardown(void **state) {
     (void)state;
     sbf_shape_free(g_model);
     return 0;
 }
 
-static void test_model_info(void **state)
-{
+static void test_model_info(void **state) {
     (void)state;
     sbf_shape_info in;
     sbf_shape_get_info(g_model, &in);
@@ -67,10 +63,13 @@ static void test_model_info(void **state)
 
 /* --- golden faces from dlib's example XML ---------------------------------------------------------------- */
 
-typedef struct { long l, t, r, b; int pts[68][2]; int nparts; } xml_face;
+typedef struct {
+    long l, t, r, b;
+    int pts[68][2];
+    int nparts;
+} xml_face;
 
-static long attr(const char *s, const char *name, const char *end)
-{
+static long attr(const char *s, const char *name, const char *end) {
     char key[32];
     snprintf(key, sizeof key, " %s='", name);
     const char *p = strstr(s, key);
@@ -79,8 +78,7 @@ static long attr(const char *s, const char *name, const char *end)
     return strtol(p + strlen(key), NULL, 10);
 }
 
-static int check_xml(const char *xml_name, double *worst_mean, int *exact, int *total)
-{
+static int check_xml(const char *xml_name, double *worst_mean, int *exact, int *total) {
     char path[4096];
     snprintf(path, sizeof path, "%s/data/photos/dlib-examples/%s", shared_dir(), xml_name);
     FILE *f = fopen(path, "rb");
@@ -132,7 +130,8 @@ static int check_xml(const char *xml_name, double *worst_mean, int *exact, int *
             }
             double mean = sum / 68;
             if (mean > *worst_mean) *worst_mean = mean;
-            if (mean > 1.5) fprintf(stderr, "%s box [%ld,%ld,%ld,%ld]: mean %.3f px\n", file, fc.l, fc.t, fc.r, fc.b, mean);
+            if (mean > 1.5)
+                fprintf(stderr, "%s box [%ld,%ld,%ld,%ld]: mean %.3f px\n", file, fc.l, fc.t, fc.r, fc.b, mean);
             faces++;
         }
         sbf_image_free(&img);
@@ -140,8 +139,7 @@ static int check_xml(const char *xml_name, double *worst_mean, int *exact, int *
     return faces;
 }
 
-static void test_golden_xml(void **state)
-{
+static void test_golden_xml(void **state) {
     (void)state;
     double worst = 0;
     int exact = 0, total = 0;
@@ -156,8 +154,7 @@ static void test_golden_xml(void **state)
 
 /* --- dlib golden (exact) ------------------------------------------------------------------------------------ */
 
-static void test_dlib_golden(void **state)
-{
+static void test_dlib_golden(void **state) {
     (void)state;
     const char *src = getenv("SBF_SOURCE_DIR"); /* tests run from the repo root; allow overriding */
     char path[4096], cur[4096] = "", err[256];
@@ -198,7 +195,8 @@ static void test_dlib_golden(void **state)
     }
     fclose(f);
     sbf_image_free(&img);
-    fprintf(stderr, "dlib golden: %d boxes (%d reaching outside the image), max |ours - dlib| %.2g px\n", boxes, outside, worst);
+    fprintf(stderr, "dlib golden: %d boxes (%d reaching outside the image), max |ours - dlib| %.2g px\n", boxes,
+            outside, worst);
     assert_true(boxes >= 40);
     assert_true(outside >= 10);
     assert_true(worst < 1e-3);
@@ -206,29 +204,32 @@ static void test_dlib_golden(void **state)
 
 /* --- a tiny hand-made dlib .dat: evaluation semantics by hand, and corruption of a complete file ---------------- */
 
-typedef struct { unsigned char b[8192]; size_t n; } dbuf;
+typedef struct {
+    unsigned char b[8192];
+    size_t n;
+} dbuf;
 
-static void put_int(dbuf *d, int64_t v, int is_signed)
-{
+static void put_int(dbuf *d, int64_t v, int is_signed) {
     unsigned char tmp[9];
     uint64_t x = v < 0 ? (uint64_t)(-v) : (uint64_t)v;
     int size = 0;
-    do { tmp[1 + size++] = (unsigned char)(x & 0xFF); x >>= 8; } while (x);
+    do {
+        tmp[1 + size++] = (unsigned char)(x & 0xFF);
+        x >>= 8;
+    } while (x);
     tmp[0] = (unsigned char)(size | (is_signed && v < 0 ? 0x80 : 0));
     memcpy(d->b + d->n, tmp, (size_t)size + 1);
     d->n += (size_t)size + 1;
 }
 
-static void put_float(dbuf *d, float v)
-{
+static void put_float(dbuf *d, float v) {
     int e;
     double m = frexp(v, &e);
     put_int(d, (int64_t)(m * (1 << 24)), 1);
     put_int(d, e - 24, 1);
 }
 
-static void put_colvec(dbuf *d, const float *v, int n)
-{
+static void put_colvec(dbuf *d, const float *v, int n) {
     put_int(d, -n, 1);
     put_int(d, -1, 1);
     for (int i = 0; i < n; i++) put_float(d, v[i]);
@@ -236,8 +237,7 @@ static void put_colvec(dbuf *d, const float *v, int n)
 
 /* 1 cascade, 2 trees of depth 1, 3 feature pixels.  Tree 0 always goes left (threshold -1000: leaf 0),
  * tree 1 always right (threshold 1000: leaf 1). */
-static void tiny_model(dbuf *d, const float *initial)
-{
+static void tiny_model(dbuf *d, const float *initial) {
     float leaf[136];
     d->n = 0;
     put_int(d, 1, 1);
@@ -260,11 +260,13 @@ static void tiny_model(dbuf *d, const float *initial)
     for (int i = 0; i < 3; i++) put_int(d, 30 + i, 0);
     put_int(d, 1, 0);
     put_int(d, 3, 0);
-    for (int i = 0; i < 3; i++) { put_float(d, 0.01f * i); put_float(d, -0.02f); }
+    for (int i = 0; i < 3; i++) {
+        put_float(d, 0.01f * i);
+        put_float(d, -0.02f);
+    }
 }
 
-static void test_tiny_dat(void **state)
-{
+static void test_tiny_dat(void **state) {
     (void)state;
     static dbuf d;
     tiny_model(&d, g_model->initial);
@@ -288,8 +290,10 @@ static void test_tiny_dat(void **state)
     /* leaf 0 of tree 0 (+1 x (0.125, -0.0625)) then leaf 1 of tree 1 (+4 x ...): shape += (0.625, -0.3125) */
     for (int i = 0; i < 68; i++) {
         float x = g_model->initial[2 * i], y = g_model->initial[2 * i + 1];
-        x += 0.125f; x += 0.5f;
-        y += -0.0625f; y += -0.25f;
+        x += 0.125f;
+        x += 0.5f;
+        y += -0.0625f;
+        y += -0.25f;
         assert_float_equal(pts[i][0], 10 + 31.0 * x, 1e-4);
         assert_float_equal(pts[i][1], 5 + 31.0 * y, 1e-4);
     }
@@ -326,11 +330,13 @@ static void test_tiny_dat(void **state)
 
 /* --- JSON output ---------------------------------------------------------------------------------------------- */
 
-static void test_json(void **state)
-{
+static void test_json(void **state) {
     (void)state;
     float pts[68][2];
-    for (int i = 0; i < 68; i++) { pts[i][0] = 100.0f + i / 3.0f; pts[i][1] = -0.5f + i * 1e-3f; }
+    for (int i = 0; i < 68; i++) {
+        pts[i][0] = 100.0f + i / 3.0f;
+        pts[i][1] = -0.5f + i * 1e-3f;
+    }
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
@@ -357,13 +363,15 @@ static void test_json(void **state)
 
 /* --- SIMD vs scalar ---------------------------------------------------------------------------------------- */
 
-static void test_simd_bit_identical(void **state)
-{
+static void test_simd_bit_identical(void **state) {
     (void)state;
     enum { W = 300, H = 260 };
     unsigned char *g = malloc(W * H);
     uint32_t s = 12345;
-    for (int i = 0; i < W * H; i++) { s = s * 1664525u + 1013904223u; g[i] = (unsigned char)((s >> 24) / 2 + ((i % W) * 127) / W); }
+    for (int i = 0; i < W * H; i++) {
+        s = s * 1664525u + 1013904223u;
+        g[i] = (unsigned char)((s >> 24) / 2 + ((i % W) * 127) / W);
+    }
     sbf_box boxes[] = {{60, 50, 200, 190, 0, -1}, {-40, -30, 100, 110, 0, -1}, {250, 200, 400, 350, 0, -1}};
     for (size_t b = 0; b < sizeof boxes / sizeof boxes[0]; b++) {
         float a[68][2], c[68][2];
@@ -376,7 +384,10 @@ static void test_simd_bit_identical(void **state)
     /* the kernel itself, odd dimension and float16 */
     float leaves[5 * 37], cur1[37], cur2[37];
     uint16_t hl[5 * 37];
-    for (int i = 0; i < 5 * 37; i++) { leaves[i] = sinf((float)i) * 0.37f; hl[i] = (uint16_t)(0x3000 + i * 13); }
+    for (int i = 0; i < 5 * 37; i++) {
+        leaves[i] = sinf((float)i) * 0.37f;
+        hl[i] = (uint16_t)(0x3000 + i * 13);
+    }
     uint32_t off[4] = {37 * 3, 0, 37 * 4, 37 * 3};
     for (int f16 = 0; f16 < 2; f16++) {
         for (int i = 0; i < 37; i++) cur1[i] = cur2[i] = (float)i * 0.01f;
@@ -389,8 +400,7 @@ static void test_simd_bit_identical(void **state)
 
 /* --- SBFW round trip ---------------------------------------------------------------------------------------- */
 
-static void test_sbfw_roundtrip(void **state)
-{
+static void test_sbfw_roundtrip(void **state) {
     (void)state;
     /* A small model: the first 2 cascades of 40 trees each, taken from the real one. */
     sbf_shape_model small = *g_model;
@@ -443,8 +453,7 @@ static void test_sbfw_roundtrip(void **state)
     assert_true(mx < 0.1);
     /* and the truncated model really moved the points away from the mean shape */
     double moved = 0;
-    for (int i = 0; i < 68; i++)
-        moved += fabs(a[i][0] - (box.left + (box.right - box.left) * g_model->initial[2 * i]));
+    for (int i = 0; i < 68; i++) moved += fabs(a[i][0] - (box.left + (box.right - box.left) * g_model->initial[2 * i]));
     assert_true(moved > 1.0);
     sbf_shape_free(m32);
     sbf_shape_free(m16);
@@ -457,8 +466,7 @@ static void test_sbfw_roundtrip(void **state)
 
 /* --- broken files ------------------------------------------------------------------------------------------ */
 
-static void test_bad_files(void **state)
-{
+static void test_bad_files(void **state) {
     (void)state;
     char err[256] = "";
     assert_null(sbf_shape_load("/nonexistent/shape.dat", err, sizeof err));
@@ -517,17 +525,12 @@ static void test_bad_files(void **state)
     assert_int_equal(sbf_shape_predict(g_model, g, 2, 2, &box, pts), 0);
 }
 
-int main(void)
-{
+int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_model_info),
-        cmocka_unit_test(test_golden_xml),
-        cmocka_unit_test(test_dlib_golden),
-        cmocka_unit_test(test_simd_bit_identical),
-        cmocka_unit_test(test_sbfw_roundtrip),
-        cmocka_unit_test(test_bad_files),
-        cmocka_unit_test(test_tiny_dat),
-        cmocka_unit_test(test_json),
+        cmocka_unit_test(test_model_info),     cmocka_unit_test(test_golden_xml),
+        cmocka_unit_test(test_dlib_golden),    cmocka_unit_test(test_simd_bit_identical),
+        cmocka_unit_test(test_sbfw_roundtrip), cmocka_unit_test(test_bad_files),
+        cmocka_unit_test(test_tiny_dat),       cmocka_unit_test(test_json),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -33,8 +33,8 @@ static float *rand_buf(size_t n) {
 static const char *const ISAS[] = {"scalar", "avx2", "avx512", "neon"};
 
 /* Runs one convolution configuration through every available ISA, compares with nn_ref_conv2d. */
-static int check_conv(int n, int h, int w, int cin, int cout, int kh, int kw, int sh, int sw, nn_padding pad,
-                      int flags, int in_extra, int out_off, int out_extra, int f16, nn_pool *pool) {
+static int check_conv(int n, int h, int w, int cin, int cout, int kh, int kw, int sh, int sw, nn_padding pad, int flags,
+                      int in_extra, int out_off, int out_extra, int f16, nn_pool *pool) {
     int in_ld = cin + in_extra, out_ld = cout + out_off + out_extra;
     float *in = rand_buf((size_t)n * h * w * in_ld);
     float *wt = rand_buf((size_t)cout * kh * kw * cin);
@@ -58,15 +58,20 @@ static int check_conv(int n, int h, int w, int cin, int cout, int kh, int kw, in
         double tol = 1e-4 * sqrt((double)kh * kw * cin);
         for (size_t j = 0; j < osz; j++) {
             if (fabs(got[j] - ref[j]) > tol) {
-                fail_msg("conv %s n%d %dx%d cin%d cout%d k%dx%d s%d,%d pad%d flags%d f16=%d: [%zu] %g vs %g",
-                         ISAS[i], n, h, w, cin, cout, kh, kw, sh, sw, (int)pad, flags, f16, j, got[j], ref[j]);
+                fail_msg("conv %s n%d %dx%d cin%d cout%d k%dx%d s%d,%d pad%d flags%d f16=%d: [%zu] %g vs %g", ISAS[i],
+                         n, h, w, cin, cout, kh, kw, sh, sw, (int)pad, flags, f16, j, got[j], ref[j]);
             }
         }
         tested++;
     }
     nn_set_isa("auto");
     nn_conv_free(&cv);
-    free(in); free(wt); free(bias); free(init); free(ref); free(got);
+    free(in);
+    free(wt);
+    free(bias);
+    free(init);
+    free(ref);
+    free(got);
     return tested;
 }
 
@@ -113,10 +118,11 @@ static void test_conv_odd_shapes(void **state) {
                 for (size_t co = 0; co < 3; co++) {
                     int kh = ks[k][0], kw = ks[k][1];
                     if (pad == NN_PAD_VALID && (kh > 9 || kw > 5)) continue;
-                    int flags = (int)((k + co + (size_t)s) % 3 == 0 ? 0 : (k + co) % 3 == 1 ? NN_RELU
-                                                                                      : NN_RELU | NN_ACCUM);
-                    assert_true(check_conv(2, 9, 5, 7, couts[co], kh, kw, s, s, (nn_padding)pad, flags, 0, 0, 0, 0,
-                                           NULL) >= 1);
+                    int flags = (int)((k + co + (size_t)s) % 3 == 0 ? 0
+                                      : (k + co) % 3 == 1           ? NN_RELU
+                                                                    : NN_RELU | NN_ACCUM);
+                    assert_true(
+                        check_conv(2, 9, 5, 7, couts[co], kh, kw, s, s, (nn_padding)pad, flags, 0, 0, 0, 0, NULL) >= 1);
                     cases++;
                 }
     assert_true(cases > 80);
@@ -159,7 +165,10 @@ static void test_conv_f16_source(void **state) {
     size_t nw = (size_t)cout * k * k * cin;
     uint16_t *wh = malloc(nw * 2);
     float *wf = malloc(nw * 4), *in = rand_buf(9 * 5 * 7);
-    for (size_t i = 0; i < nw; i++) { wh[i] = nn_f32_to_f16(frand()); wf[i] = nn_f16_to_f32(wh[i]); }
+    for (size_t i = 0; i < nw; i++) {
+        wh[i] = nn_f32_to_f16(frand());
+        wf[i] = nn_f16_to_f32(wh[i]);
+    }
     nn_conv a, b;
     assert_int_equal(nn_conv_init(&a, wh, 1, NULL, cout, k, k, cin, 1, 1, NN_PAD_SAME, 0), 0);
     assert_int_equal(nn_conv_init(&b, wf, 0, NULL, cout, k, k, cin, 1, 1, NN_PAD_SAME, 0), 0);
@@ -167,8 +176,11 @@ static void test_conv_f16_source(void **state) {
     nn_conv_run(&a, NULL, in, 1, 9, 5, 7, o1, 9, 0);
     nn_conv_run(&b, NULL, in, 1, 9, 5, 7, o2, 9, 0);
     assert_memory_equal(o1, o2, sizeof o1);
-    nn_conv_free(&a); nn_conv_free(&b);
-    free(wh); free(wf); free(in);
+    nn_conv_free(&a);
+    nn_conv_free(&b);
+    free(wh);
+    free(wf);
+    free(in);
 }
 
 /* Panels packed ahead (nn_conv_pack, as a weight file stores them) and used in place give what packing at init
@@ -203,10 +215,14 @@ static void test_conv_packed_in_place(void **state) {
         nn_set_isa("auto");
         nn_conv_free(&a);
         nn_conv_free(&b); /* leaves the caller's panels alone */
-        assert_int_equal(nn_conv_init_packed(&b, (char *)panels + 4, f16, bias, cout, kh, kw, cin, 1, 1, NN_PAD_SAME), -1);
+        assert_int_equal(nn_conv_init_packed(&b, (char *)panels + 4, f16, bias, cout, kh, kw, cin, 1, 1, NN_PAD_SAME),
+                         -1);
         free(panels);
     }
-    free(w); free(bias); free(in); free(back);
+    free(w);
+    free(bias);
+    free(in);
+    free(back);
 }
 
 /* nn_conv_open_plain gives a file's packed kernels back as plain float32 kernels (OHWI; [out, in] for a
@@ -309,7 +325,10 @@ static void check_maxpool(int n, int h, int w, int ch, int in_extra, int out_off
     }
     assert_true(tested >= 1);
     nn_set_isa("auto");
-    free(in); free(ref); free(got); free(init);
+    free(in);
+    free(ref);
+    free(got);
+    free(init);
 }
 
 static void test_maxpool(void **state) {
@@ -337,7 +356,10 @@ static void test_avgpool(void **state) {
     /* 2 images, 3x3 pixels, 2 channels: channel 0 = pixel index, channel 1 = 10*image */
     float in[2 * 9 * 2], out[4];
     for (int i = 0; i < 2; i++)
-        for (int p = 0; p < 9; p++) { in[(i * 9 + p) * 2] = (float)p; in[(i * 9 + p) * 2 + 1] = 10.0f * i - 3.0f; }
+        for (int p = 0; p < 9; p++) {
+            in[(i * 9 + p) * 2] = (float)p;
+            in[(i * 9 + p) * 2 + 1] = 10.0f * i - 3.0f;
+        }
     nn_global_avgpool(in, 2, 9, 2, out);
     assert_float_equal(out[0], 4.0, 1e-6);
     assert_float_equal(out[1], -3.0, 1e-6);
@@ -381,7 +403,8 @@ int main(void) {
         cmocka_unit_test(test_conv_threads),
         cmocka_unit_test(test_conv_f16_panels),
         cmocka_unit_test(test_conv_f16_source),
-        cmocka_unit_test(test_conv_packed_in_place), cmocka_unit_test(test_conv_rejects_bad_args),
+        cmocka_unit_test(test_conv_packed_in_place),
+        cmocka_unit_test(test_conv_rejects_bad_args),
         cmocka_unit_test(test_maxpool),
         cmocka_unit_test(test_maxpool_reference_values),
         cmocka_unit_test(test_avgpool),

@@ -637,16 +637,11 @@ static void test_view(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_record_round_trip),
-        cmocka_unit_test(test_record_in_store),
-        cmocka_unit_test(test_sync_faces),
-        cmocka_unit_test(test_cw_equals_plain),
-        cmocka_unit_test(test_cw_constraints),
-        cmocka_unit_test(test_update_warm),
-        cmocka_unit_test(test_update_rule),
-        cmocka_unit_test(test_corrections),
-        cmocka_unit_test(test_names_and_folders),
-        cmocka_unit_test(test_view),
+        cmocka_unit_test(test_record_round_trip), cmocka_unit_test(test_record_in_store),
+        cmocka_unit_test(test_sync_faces),        cmocka_unit_test(test_cw_equals_plain),
+        cmocka_unit_test(test_cw_constraints),    cmocka_unit_test(test_update_warm),
+        cmocka_unit_test(test_update_rule),       cmocka_unit_test(test_corrections),
+        cmocka_unit_test(test_names_and_folders), cmocka_unit_test(test_view),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

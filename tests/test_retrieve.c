@@ -21,9 +21,9 @@
 #define DIM 512
 /* library layout */
 #define NA 6
-#define B_IDX NA                 /* 6 */
+#define B_IDX NA /* 6 */
 #define NSTR 20
-#define NLIB (NA + 1 + NSTR)     /* 27 */
+#define NLIB (NA + 1 + NSTR) /* 27 */
 
 static void put(float *v, int axis, double x) { v[axis] = (float)x; }
 
@@ -31,7 +31,10 @@ static void put(float *v, int axis, double x) { v[axis] = (float)x; }
 static float *build(void) {
     float *e = calloc((size_t)(NLIB + 2) * DIM, sizeof *e);
     const double al = sqrt(0.65), be = sqrt(0.35);
-    for (int m = 0; m < NA; m++) { put(e + (size_t)m * DIM, 0, al); put(e + (size_t)m * DIM, 1 + m, be); }
+    for (int m = 0; m < NA; m++) {
+        put(e + (size_t)m * DIM, 0, al);
+        put(e + (size_t)m * DIM, 1 + m, be);
+    }
     put(e + (size_t)B_IDX * DIM, 0, 0.72);
     put(e + (size_t)B_IDX * DIM, 60, sqrt(1 - 0.72 * 0.72));
     for (int s = 0; s < NSTR; s++) put(e + (size_t)(NA + 1 + s) * DIM, 100 + s, 1);
@@ -58,7 +61,7 @@ static void test_steps(void **state) {
     (void)state;
     float *e = build(), t[NLIB + 2];
     int labels[NLIB + 2];
-    cluster(e, NLIB + 1, labels, t); /* library + Q */
+    cluster(e, NLIB + 1, labels, t);                                  /* library + Q */
     for (int i = 0; i <= NLIB; i++) assert_true(t[i] == (float)0.60); /* no look-alikes: all at the base */
     for (int m = 1; m < NA; m++) assert_int_equal(labels[m], labels[0]);
     assert_true(labels[B_IDX] != labels[0] && labels[NLIB] != labels[0]);
@@ -94,7 +97,8 @@ static void test_steps(void **state) {
     assert_true(fabsf(r.closest_sim[0] - 0.585f) < 1e-5f);
     assert_true(fabsf(r.closest_sim[1] - 0.38025f) < 1e-5f && fabsf(r.closest_sim[2] - 0.38025f) < 1e-5f);
     assert_true(r.closest[1] >= 1 && r.closest[1] < NA && r.closest[2] >= 1 && r.closest[2] < NA);
-    assert_non_null(strstr(r.reason, "no face passes: the closest has similarity 0.585, below the query's threshold 0.600"));
+    assert_non_null(
+        strstr(r.reason, "no face passes: the closest has similarity 0.585, below the query's threshold 0.600"));
     sbf_retrieval_free(&r);
     free(e);
 }

@@ -251,7 +251,8 @@ static void test_detect_rename(void **state) {
         assert_string_equal(fs.photos[2].path, "lib/renamed-a.jpg");
         assert_int_equal(fs.photos[2].nfaces, 2);
         assert_int_equal(fs.photos[2].width, 640);
-        assert_memory_equal(fs.emb + (size_t)fs.photos[2].first_face * SBF_EMBED_DIM, faces[0].emb, sizeof faces[0].emb);
+        assert_memory_equal(fs.emb + (size_t)fs.photos[2].first_face * SBF_EMBED_DIM, faces[0].emb,
+                            sizeof faces[0].emb);
         assert_memory_equal(fs.emb + (size_t)(fs.photos[2].first_face + 1) * SBF_EMBED_DIM, faces[1].emb,
                             sizeof faces[1].emb);
         sbf_faceset_free(&fs);
@@ -681,7 +682,8 @@ static void test_sigkill(void **state) {
             op_apply_model(k++, tmp);
             found = db_matches(p, tmp);
         }
-        if (!found) fail_msg("round %d: database matches no prefix of the ops after %ld (newest put %ld)", round, done, newest);
+        if (!found)
+            fail_msg("round %d: database matches no prefix of the ops after %ld (newest put %ld)", round, done, newest);
         memcpy(model, tmp, sizeof tmp);
         if (k > done) progressed++;
         else if (scale < 256) scale *= 2;

@@ -7,7 +7,11 @@
 #include <string.h>
 #include "nn/threadpool.h"
 
-typedef struct { int hits[1000]; int bad_thread; int threads; } ctx_t;
+typedef struct {
+    int hits[1000];
+    int bad_thread;
+    int threads;
+} ctx_t;
 static void task(void *c, int t, int th) {
     ctx_t *x = c;
     __atomic_fetch_add(&x->hits[t], 1, __ATOMIC_RELAXED);

@@ -85,7 +85,8 @@ static void test_counts_exact(void **state) {
             sbf_threshold_info info;
             assert_int_equal(sbf_threshold_faces(e, n, DIM, &o, t, &info), 0);
             for (int i = 0; i < n; i++)
-                if (!edge[i] && t[i] != want[i]) fail_msg("n=%d threads=%d face %d: %.6f, want %.6f", n, threads, i, t[i], want[i]);
+                if (!edge[i] && t[i] != want[i])
+                    fail_msg("n=%d threads=%d face %d: %.6f, want %.6f", n, threads, i, t[i], want[i]);
             if (n > 1) {
                 assert_int_equal(info.compared, n - 1);
                 assert_true(info.lo <= info.median && info.median <= info.hi);
@@ -132,7 +133,9 @@ static void test_counts_sampled(void **state) {
     /* a spoke sees the hub only if the hub is in the sample: then 1 of 49 or 50 others, scaled to 399 */
     int hub_in = t[1] > 0.61f;
     for (int j = 1; j < n; j++) {
-        if (hub_in) assert_true(t[j] > (float)sbf_threshold_of_lookalikes(399.0 / 50) - 1e-6f && t[j] < (float)sbf_threshold_of_lookalikes(399.0 / 49) + 1e-6f);
+        if (hub_in)
+            assert_true(t[j] > (float)sbf_threshold_of_lookalikes(399.0 / 50) - 1e-6f &&
+                        t[j] < (float)sbf_threshold_of_lookalikes(399.0 / 49) + 1e-6f);
         else assert_true(fabsf(t[j] - 0.60f) < 1e-6f);
     }
     free(e);
@@ -163,7 +166,10 @@ static void test_order_independent(void **state) {
         above += t1[i] > 0.62f;
     }
     assert_true(above > n / 2); /* the data do have look-alikes */
-    free(e); free(rev); free(t1); free(t2);
+    free(e);
+    free(rev);
+    free(t1);
+    free(t2);
 }
 
 static void test_graph_keep_faces(void **state) {
@@ -226,17 +232,17 @@ static void test_cluster_small_library(void **state) {
     sbf_bcubed_prf(lab, truth, n, &bc);
     assert_true(k > people + strangers + people);
     assert_true(pw.r < 0.5 && bc.r < 0.6);
-    free(e); free(truth); free(lab); free(t);
+    free(e);
+    free(truth);
+    free(lab);
+    free(t);
 }
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_rule_values),
-        cmocka_unit_test(test_counts_exact),
-        cmocka_unit_test(test_counts_sampled),
-        cmocka_unit_test(test_order_independent),
-        cmocka_unit_test(test_graph_keep_faces),
-        cmocka_unit_test(test_cluster_small_library),
+        cmocka_unit_test(test_rule_values),      cmocka_unit_test(test_counts_exact),
+        cmocka_unit_test(test_counts_sampled),   cmocka_unit_test(test_order_independent),
+        cmocka_unit_test(test_graph_keep_faces), cmocka_unit_test(test_cluster_small_library),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

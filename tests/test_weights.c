@@ -79,12 +79,16 @@ static void test_corruption_every_byte(void **state) {
     uint64_t index_end; /* header says: index size at byte 32 (little-endian host assumed by the test) */
     memcpy(&index_end, b + 32, 8);
     index_end += 64;
-    size_t ranges[8][2]; int nr = 0;
-    ranges[nr][0] = 0; ranges[nr][1] = index_end; nr++;
+    size_t ranges[8][2];
+    int nr = 0;
+    ranges[nr][0] = 0;
+    ranges[nr][1] = index_end;
+    nr++;
     for (int i = 0; i < nnw_count(f); i++) {
         const nnw_tensor *t = nnw_at(f, i);
         ranges[nr][0] = (size_t)((const unsigned char *)t->data - b);
-        ranges[nr][1] = ranges[nr][0] + t->size; nr++;
+        ranges[nr][1] = ranges[nr][0] + t->size;
+        nr++;
     }
     nnw_close(f);
     int checked = 0;
@@ -151,7 +155,7 @@ static void test_half(void **state) {
         float r = nn_f16_to_f32(nn_f32_to_f16(vals[i]));
         assert_true(fabsf(r - vals[i]) <= fabsf(vals[i]) * (1.0f / 1024));
     }
-    assert_int_equal(nn_f32_to_f16(1e6f), 0x7c00);           /* overflow -> inf */
+    assert_int_equal(nn_f32_to_f16(1e6f), 0x7c00); /* overflow -> inf */
     assert_int_equal(nn_f32_to_f16(1.0f), 0x3c00);
     assert_int_equal(nn_f32_to_f16(1.0009765625f), 0x3c01);  /* exactly representable */
     assert_int_equal(nn_f32_to_f16(1.00048828125f), 0x3c00); /* halfway: ties to even */
@@ -174,7 +178,10 @@ static void test_crc_fast_equals_portable(void **state) {
     unsigned char *b = malloc(n + 64);
     assert_non_null(b);
     uint32_t x = 12345;
-    for (size_t i = 0; i < n + 64; i++) { x = x * 1103515245u + 12345u; b[i] = (unsigned char)(x >> 16); }
+    for (size_t i = 0; i < n + 64; i++) {
+        x = x * 1103515245u + 12345u;
+        b[i] = (unsigned char)(x >> 16);
+    }
     for (size_t off = 0; off < 16; off++)
         for (size_t len = 0; len <= 1100; len++) {
             uint32_t seed = (uint32_t)(off * 7919 + len);
@@ -204,8 +211,8 @@ static void test_facenet_file(void **state) {
         fail_msg("%s (an older file with OHWI kernels: `make weights` rewrites it)", err);
     assert_non_null(nnw_expect(f, "Block17_1_Branch_1_Conv2d_0b_1x7_kernel_p16", NNW_F32, 4,
                                (uint32_t[]){128 / 16, 1, 7, 128 * 16}, err, sizeof err));
-    assert_non_null(
-        nnw_expect(f, "Bottleneck_kernel_transpose_p16", NNW_F32, 4, (uint32_t[]){32, 1, 1, 1792 * 16}, err, sizeof err));
+    assert_non_null(nnw_expect(f, "Bottleneck_kernel_transpose_p16", NNW_F32, 4, (uint32_t[]){32, 1, 1, 1792 * 16}, err,
+                               sizeof err));
     uint64_t total = 0;
     for (int i = 0; i < nnw_count(f); i++) total += nnw_at(f, i)->count;
     assert_int_equal(total, 23467824);
@@ -215,9 +222,12 @@ static void test_facenet_file(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_roundtrip),    cmocka_unit_test(test_corruption_every_byte),
-        cmocka_unit_test(test_truncation),   cmocka_unit_test(test_file_save_open),
-        cmocka_unit_test(test_half),         cmocka_unit_test(test_facenet_file),
+        cmocka_unit_test(test_roundtrip),
+        cmocka_unit_test(test_corruption_every_byte),
+        cmocka_unit_test(test_truncation),
+        cmocka_unit_test(test_file_save_open),
+        cmocka_unit_test(test_half),
+        cmocka_unit_test(test_facenet_file),
         cmocka_unit_test(test_crc_fast_equals_portable),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -23,19 +23,29 @@
 /* Fit of the landmarks to src/align.c's MTCNN template (sbf_align_mtcnn_template) shrunk m (x) and my (y)
  * times: mode 0: one scale + shift, 1: similarity with rotation, 3: x from the jaw line's extent, y by
  * least squares.  (Separate x/y scales by least squares, "tmpls", is the shipped sbf_align_mtcnn_transform.) */
-static void av_fit_template(const float pts[68][2], double m, double my, int mode, double a[6])
-{
+static void av_fit_template(const float pts[68][2], double m, double my, int mode, double a[6]) {
     double ub = 0, vb = 0, xb = 0, yb = 0, u[68], v[68];
     for (int i = 0; i < 68; i++) {
         u[i] = 79.5 + (sbf_align_mtcnn_template[i][0] - 79.5) / m;
         v[i] = 79.5 + (sbf_align_mtcnn_template[i][1] - 79.5) / my;
-        ub += u[i]; vb += v[i]; xb += pts[i][0]; yb += pts[i][1];
+        ub += u[i];
+        vb += v[i];
+        xb += pts[i][0];
+        yb += pts[i][1];
     }
-    ub /= 68; vb /= 68; xb /= 68; yb /= 68;
+    ub /= 68;
+    vb /= 68;
+    xb /= 68;
+    yb /= 68;
     double suu = 0, svv = 0, sux = 0, svy = 0, suy = 0, svx = 0;
     for (int i = 0; i < 68; i++) {
         double du = u[i] - ub, dv = v[i] - vb, dx = pts[i][0] - xb, dy = pts[i][1] - yb;
-        suu += du * du; svv += dv * dv; sux += du * dx; svy += dv * dy; suy += du * dy; svx += dv * dx;
+        suu += du * du;
+        svv += dv * dv;
+        sux += du * dx;
+        svy += dv * dy;
+        suy += du * dy;
+        svx += dv * dx;
     }
     double sx, sy, rb = 0;
     if (mode == 3) { /* x from the face outline's extent (jaw points 0-16), as MTCNN's box follows it */
@@ -48,22 +58,27 @@ static void av_fit_template(const float pts[68][2], double m, double my, int mod
         }
         sx = (hi - lo) / (thi - tlo);
         sy = svy / svv;
-        a[0] = sx; a[1] = 0; a[3] = 0; a[4] = sy;
+        a[0] = sx;
+        a[1] = 0;
+        a[3] = 0;
+        a[4] = sy;
         a[2] = (lo + hi) / 2 - sx * (tlo + thi) / 2;
         a[5] = yb - sy * vb;
         return;
     }
     sx = sy = (sux + svy) / (suu + svv);
     if (mode == 1) rb = (suy - svx) / (suu + svv);
-    a[0] = sx; a[1] = -rb; a[3] = rb; a[4] = sy;
+    a[0] = sx;
+    a[1] = -rb;
+    a[3] = rb;
+    a[4] = sy;
     a[2] = xb - a[0] * ub - a[1] * vb;
     a[5] = yb - a[3] * ub - a[4] * vb;
 }
 
 /* The map of variant vfull ("+flip" ignored) for the face (box, pts).  0, or -1 for an unknown
  * variant or a degenerate face. */
-static int av_transform(const char *vfull, const sbf_box *box, const float pts[68][2], double a[6])
-{
+static int av_transform(const char *vfull, const sbf_box *box, const float pts[68][2], double a[6]) {
     char v[64];
     snprintf(v, sizeof v, "%s", vfull);
     char *plus = strstr(v, "+flip");
@@ -97,8 +112,7 @@ static int av_transform(const char *vfull, const sbf_box *box, const float pts[6
 }
 
 /* Mirrors n 160x160 RGB crops left-right in place (test-time augmentation). */
-static void av_mirror_crops(unsigned char *crops, int n)
-{
+static void av_mirror_crops(unsigned char *crops, int n) {
     for (int k = 0; k < n; k++)
         for (int y = 0; y < SBF_CROP; y++) {
             unsigned char *row = crops + ((size_t)k * SBF_CROP + y) * SBF_CROP * 3;

@@ -44,12 +44,18 @@ static float *synth(int n, uint64_t seed, int family, int *nid) {
         double u = (double)(sbf_rng_next(&r) >> 11) / 9007199254740992.0;
         int sz = family > 0 ? (n + family - 1) / family : 1 + (int)(60 * u * u * u * u);
         double s = 0;
-        for (int k = 0; k < DIM; k++) { c[k] = (float)gauss(&r); s += (double)c[k] * c[k]; }
+        for (int k = 0; k < DIM; k++) {
+            c[k] = (float)gauss(&r);
+            s += (double)c[k] * c[k];
+        }
         for (int k = 0; k < DIM; k++) c[k] = (float)(c[k] / sqrt(s));
         for (int m = 0; m < sz && i < n; m++, i++) {
             float *v = e + (size_t)i * DIM;
             double t = 0;
-            for (int k = 0; k < DIM; k++) { v[k] = c[k] + (float)(0.0355 * gauss(&r)); t += (double)v[k] * v[k]; }
+            for (int k = 0; k < DIM; k++) {
+                v[k] = c[k] + (float)(0.0355 * gauss(&r));
+                t += (double)v[k] * v[k];
+            }
             for (int k = 0; k < DIM; k++) v[k] = (float)(v[k] / sqrt(t));
         }
         ids++;
@@ -78,7 +84,11 @@ static int parse_list(const char *s, int *out, int max) {
     return k;
 }
 
-typedef struct { double graph, cw, cpu; long edges; int clusters, capped; } run_result;
+typedef struct {
+    double graph, cw, cpu;
+    long edges;
+    int clusters, capped;
+} run_result;
 
 static double cpu_now(void) {
     struct timespec ts;
@@ -87,13 +97,20 @@ static double cpu_now(void) {
 }
 
 /* One graph + Chinese Whispers at the ISA level isa ("scalar"), or the one in force (NULL). */
-static run_result run(const float *e, int n, const char *isa, int threads, int approx, double thr, int itr, int *labels) {
+static run_result run(const float *e, int n, const char *isa, int threads, int approx, double thr, int itr,
+                      int *labels) {
     sbf_graph_opts o = {.threshold = thr, .threads = threads, .approx = approx};
-    if (isa && nn_set_isa(isa)) { fprintf(stderr, "ISA level %s not available\n", isa); exit(1); }
+    if (isa && nn_set_isa(isa)) {
+        fprintf(stderr, "ISA level %s not available\n", isa);
+        exit(1);
+    }
     sbf_graph g;
     run_result r = {0};
     double c0 = cpu_now(), t0 = sbf_now();
-    if (sbf_graph_build(e, n, DIM, &o, &g)) { fprintf(stderr, "graph build failed\n"); exit(1); }
+    if (sbf_graph_build(e, n, DIM, &o, &g)) {
+        fprintf(stderr, "graph build failed\n");
+        exit(1);
+    }
     double t1 = sbf_now();
     if (isa) nn_set_isa("auto");
     r.cpu = cpu_now() - c0;
@@ -124,7 +141,10 @@ static double agreement(const int *a, const int *b, int n) {
 static void bench_store(int n, int f16) {
     char path[] = "/tmp/sbf-bench-store-XXXXXX";
     int fd = mkstemp(path);
-    if (fd < 0) { perror("mkstemp"); return; }
+    if (fd < 0) {
+        perror("mkstemp");
+        return;
+    }
     close(fd);
     unlink(path);
     char err[512];
@@ -132,7 +152,10 @@ static void bench_store(int n, int f16) {
     float *e = synth(n, 5, 0, &nid);
     double t0 = sbf_now();
     sbf_store *s = sbf_store_open(path, SBF_STORE_WRITE | (f16 ? SBF_STORE_F16 : 0), err, sizeof err);
-    if (!s) { fprintf(stderr, "%s\n", err); exit(1); }
+    if (!s) {
+        fprintf(stderr, "%s\n", err);
+        exit(1);
+    }
     static sbf_face_rec fr[2];
     char name[64];
     for (int i = 0; i < n; i += 2) {
@@ -143,19 +166,25 @@ static void bench_store(int n, int f16) {
         }
         snprintf(name, sizeof name, "photos/%06d/IMG_%06d.jpg", i / 1000, i);
         sbf_photo_meta m = {name, 1000 + i, 1000000000LL * i, 4000, 3000, NULL};
-        if (sbf_store_put(s, &m, nf, fr, err, sizeof err)) { fprintf(stderr, "%s\n", err); exit(1); }
+        if (sbf_store_put(s, &m, nf, fr, err, sizeof err)) {
+            fprintf(stderr, "%s\n", err);
+            exit(1);
+        }
     }
     sbf_store_close(s);
     double t1 = sbf_now();
     s = sbf_store_open(path, SBF_STORE_READ, err, sizeof err);
     double t2 = sbf_now();
     sbf_faceset fs;
-    if (!s || sbf_store_faceset(s, &fs, err, sizeof err)) { fprintf(stderr, "%s\n", err); exit(1); }
+    if (!s || sbf_store_faceset(s, &fs, err, sizeof err)) {
+        fprintf(stderr, "%s\n", err);
+        exit(1);
+    }
     double t3 = sbf_now();
     sbf_store_stats st;
     sbf_store_get_stats(s, &st);
-    printf("store %s: %d faces, %.1f MB: write %.2f s, open+verify %.3f s, face set %.3f s\n", f16 ? "f16" : "f32", fs.nfaces,
-           st.file_bytes / 1e6, t1 - t0, t2 - t1, t3 - t2);
+    printf("store %s: %d faces, %.1f MB: write %.2f s, open+verify %.3f s, face set %.3f s\n", f16 ? "f16" : "f32",
+           fs.nfaces, st.file_bytes / 1e6, t1 - t0, t2 - t1, t3 - t2);
     sbf_faceset_free(&fs);
     sbf_store_close(s);
     unlink(path);
@@ -179,11 +208,18 @@ int main(int argc, char **argv) {
             bench_store(n, 0);
             bench_store(n, 1);
             return 0;
+        } else {
+            fprintf(stderr,
+                    "usage: %s [--sizes N,N] [--threads T,T] [--exact-max N] [--scalar-max N] [-t T] [--itr N] "
+                    "[--family P]\n",
+                    argv[0]);
+            return 2;
         }
-        else { fprintf(stderr, "usage: %s [--sizes N,N] [--threads T,T] [--exact-max N] [--scalar-max N] [-t T] [--itr N] [--family P]\n", argv[0]); return 2; }
     }
-    printf("bench-cluster: kernel %s, threshold %.2f, %d iterations, dim %d (cpu = process CPU seconds of the graph: on a\n"
-           "  busy machine wall time exceeds cpu / threads)\n", nn_isa_name(), thr, itr, DIM);
+    printf("bench-cluster: kernel %s, threshold %.2f, %d iterations, dim %d (cpu = process CPU seconds of the graph: "
+           "on a\n"
+           "  busy machine wall time exceeds cpu / threads)\n",
+           nn_isa_name(), thr, itr, DIM);
     for (int si = 0; si < nsizes; si++) {
         int n = sizes[si], nid;
         float *e = synth(n, 1000 + (uint64_t)n, family, &nid);
@@ -194,22 +230,26 @@ int main(int argc, char **argv) {
             run_result ex = {0}, sc = {0};
             if (n <= exact_max) {
                 ex = run(e, n, NULL, t, 0, thr, itr, lab);
-                printf("  threads=%d exact  %-6s graph %8.3f s (cpu %7.3f s)  cw %6.3f s  total %8.3f s  edges %ld clusters %d%s\n", t,
-                       nn_isa_name(), ex.graph, ex.cpu, ex.cw, ex.graph + ex.cw, ex.edges, ex.clusters,
+                printf("  threads=%d exact  %-6s graph %8.3f s (cpu %7.3f s)  cw %6.3f s  total %8.3f s  edges %ld "
+                       "clusters %d%s\n",
+                       t, nn_isa_name(), ex.graph, ex.cpu, ex.cw, ex.graph + ex.cw, ex.edges, ex.clusters,
                        ex.capped ? "  (capped: over the edge limit)" : "");
             }
             if (n <= scalar_max) {
                 sc = run(e, n, "scalar", t, 0, thr, itr, lab2);
-                printf("  threads=%d exact  scalar graph %8.3f s (cpu %7.3f s)  cw %6.3f s  total %8.3f s  edges %ld clusters %d  -> simd graph speedup x%.1f (cpu x%.1f)\n",
-                       t, sc.graph, sc.cpu, sc.cw, sc.graph + sc.cw, sc.edges, sc.clusters, sc.graph / ex.graph, sc.cpu / ex.cpu);
+                printf("  threads=%d exact  scalar graph %8.3f s (cpu %7.3f s)  cw %6.3f s  total %8.3f s  edges %ld "
+                       "clusters %d  -> simd graph speedup x%.1f (cpu x%.1f)\n",
+                       t, sc.graph, sc.cpu, sc.cw, sc.graph + sc.cw, sc.edges, sc.clusters, sc.graph / ex.graph,
+                       sc.cpu / ex.cpu);
             }
             if (n >= 10000 && !family) {
                 run_result ap = run(e, n, NULL, t, 1, thr, itr, lab2);
-                printf("  threads=%d approx %-6s graph %8.3f s (cpu %7.3f s)  cw %6.3f s  total %8.3f s  edges %ld clusters %d", t,
-                       nn_isa_name(), ap.graph, ap.cpu, ap.cw, ap.graph + ap.cw, ap.edges, ap.clusters);
+                printf("  threads=%d approx %-6s graph %8.3f s (cpu %7.3f s)  cw %6.3f s  total %8.3f s  edges %ld "
+                       "clusters %d",
+                       t, nn_isa_name(), ap.graph, ap.cpu, ap.cw, ap.graph + ap.cw, ap.edges, ap.clusters);
                 if (ex.edges)
-                    printf("  edge recall %.4f, pair agreement with exact %.5f, speedup x%.1f", (double)ap.edges / (double)ex.edges,
-                           agreement(lab, lab2, n), ex.graph / ap.graph);
+                    printf("  edge recall %.4f, pair agreement with exact %.5f, speedup x%.1f",
+                           (double)ap.edges / (double)ex.edges, agreement(lab, lab2, n), ex.graph / ap.graph);
                 printf("\n");
             }
         }

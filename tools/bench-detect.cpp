@@ -61,13 +61,19 @@ int main(int argc, char **argv) {
         else if (a == "--reps" && i + 1 < argc) reps = atoi(argv[++i]);
         else if (a == "--upsample" && i + 1 < argc) up = atoi(argv[++i]);
         else if (a == "--photos") photos = true;
-        else if (a[0] == '-') { fprintf(stderr, "usage: bench-detect [--shared DIR] [--lfw N] [--reps R] [--upsample U] [--photos] [IMAGE...]\n"); return 2; }
-        else paths.push_back(a);
+        else if (a[0] == '-') {
+            fprintf(stderr,
+                    "usage: bench-detect [--shared DIR] [--lfw N] [--reps R] [--upsample U] [--photos] [IMAGE...]\n");
+            return 2;
+        } else paths.push_back(a);
     }
     if (paths.empty()) {
         std::vector<std::string> lfw;
         tool_list_images(shared + "/data/lfw-dev", lfw);
-        if (lfw.empty() && nlfw > 0) { fprintf(stderr, "bench-detect: no LFW images under %s\n", shared.c_str()); return 1; }
+        if (lfw.empty() && nlfw > 0) {
+            fprintf(stderr, "bench-detect: no LFW images under %s\n", shared.c_str());
+            return 1;
+        }
         const size_t step = std::max<size_t>(1, lfw.size() / (size_t)std::max(1L, nlfw));
         for (size_t i = 0; i < lfw.size() && (long)(i / step) < nlfw; i += step) paths.push_back(lfw[i]);
         if (photos) tool_list_images(shared + "/data/photos", paths);
@@ -95,7 +101,10 @@ int main(int argc, char **argv) {
     if (set.empty()) return 1;
     char err[256];
     sbf_detector *ours = sbf_detector_new(err, sizeof err);
-    if (!ours) { fprintf(stderr, "bench-detect: %s\n", err); return 1; }
+    if (!ours) {
+        fprintf(stderr, "bench-detect: %s\n", err);
+        return 1;
+    }
     nn_pool *pool2 = nn_pool_new(2);
     frontal_face_detector det = get_frontal_face_detector();
     pyramid_down<2> pyr;
@@ -104,7 +113,7 @@ int main(int argc, char **argv) {
     std::vector<double> tbest(set.size() * 3, 1e30);
     long faces[3] = {0, 0, 0}, mismatch = 0;
     double wall_sum[3] = {0, 0, 0}, cpu_sum[3] = {0, 0, 0};
-    std::vector<std::vector<rectangle> > ref(set.size());
+    std::vector<std::vector<rectangle>> ref(set.size());
     for (int r = 0; r < reps; r++) {
         for (size_t i = 0; i < set.size(); i++) {
             for (int cfg = 0; cfg < 3; cfg++) {
@@ -128,7 +137,8 @@ int main(int argc, char **argv) {
                     }
                 } else {
                     sbf_box *b = nullptr;
-                    int n = sbf_detect(ours, set[i].gray.data(), set[i].w, set[i].h, up, cfg == 2 ? pool2 : nullptr, &b);
+                    int n =
+                        sbf_detect(ours, set[i].gray.data(), set[i].w, set[i].h, up, cfg == 2 ? pool2 : nullptr, &b);
                     tbest[i * 3 + cfg] = std::min(tbest[i * 3 + cfg], now() - t0);
                     nf = n;
                     if (r == 0) {
@@ -150,10 +160,13 @@ int main(int argc, char **argv) {
     for (size_t i = 0; i < set.size(); i++)
         for (int cfg = 0; cfg < 3; cfg++) best[cfg] += tbest[i * 3 + cfg];
     const double n = (double)set.size();
-    printf("bench-detect: %zu images (%.2f Mpixel in all), upsample %d, fastest of %d runs per image\n", set.size(), pixels / 1e6, up, reps);
+    printf("bench-detect: %zu images (%.2f Mpixel in all), upsample %d, fastest of %d runs per image\n", set.size(),
+           pixels / 1e6, up, reps);
     printf("  dlib     1 thread : %8.2f ms/image  (%ld faces)\n", best[0] / n * 1e3, faces[0]);
-    printf("  ours     1 thread : %8.2f ms/image  (%ld faces)  %.2fx dlib\n", best[1] / n * 1e3, faces[1], best[0] / best[1]);
-    printf("  ours     2 threads: %8.2f ms/image  (%ld faces)  %.2fx dlib\n", best[2] / n * 1e3, faces[2], best[0] / best[2]);
+    printf("  ours     1 thread : %8.2f ms/image  (%ld faces)  %.2fx dlib\n", best[1] / n * 1e3, faces[1],
+           best[0] / best[1]);
+    printf("  ours     2 threads: %8.2f ms/image  (%ld faces)  %.2fx dlib\n", best[2] / n * 1e3, faces[2],
+           best[0] / best[2]);
     printf("  (CPU time / wall time over all runs: 2 threads %.2f -- well below 2 means the machine did not\n"
            "   have a second core free for us, so the 2-thread figure understates what 2 cores give)\n",
            cpu_sum[2] / wall_sum[2]);

@@ -32,8 +32,8 @@ static void stats(const char *label, int threads, double *tw, double *tc, int n,
     qsort(tw, (size_t)n, sizeof *tw, cmp_double);
     qsort(tc, (size_t)n, sizeof *tc, cmp_double);
     double ms = tw[0] * 1000.0;
-    printf("%s threads=%d ms_per_face=%.2f gflops=%.1f median_ms=%.2f cpu_ms_per_face=%.2f load_ms=%.0f\n", label, threads,
-           ms, GFLOP_PER_FACE / (ms / 1000.0), tw[n / 2] * 1000.0, tc[0] * 1000.0, tload * 1000.0);
+    printf("%s threads=%d ms_per_face=%.2f gflops=%.1f median_ms=%.2f cpu_ms_per_face=%.2f load_ms=%.0f\n", label,
+           threads, ms, GFLOP_PER_FACE / (ms / 1000.0), tw[n / 2] * 1000.0, tc[0] * 1000.0, tload * 1000.0);
     *best = ms;
 }
 
@@ -50,7 +50,11 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--group") && i + 1 < argc) group = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--isa") && i + 1 < argc) isa = argv[++i];
         else if (!strcmp(argv[i], "--f16")) f16 = 1;
-        else { fprintf(stderr, "usage: bench-facenet [--model FILE] [--compare FILE2] [--faces N] [--runs R] [--threads 1,2] [--batch B] [--group G] [--isa NAME] [--f16]\n"); return 2; }
+        else {
+            fprintf(stderr, "usage: bench-facenet [--model FILE] [--compare FILE2] [--faces N] [--runs R] [--threads "
+                            "1,2] [--batch B] [--group G] [--isa NAME] [--f16]\n");
+            return 2;
+        }
     }
     if (faces < 1) faces = 1;
     if (runs < 1) runs = 1;
@@ -58,7 +62,10 @@ int main(int argc, char **argv) {
     if (batch < 1) batch = 1;
     faces = (faces + group - 1) / group * group;
     if (!model) model = sbf_model_path(SBF_FACENET_FILE);
-    if (isa && nn_set_isa(isa)) { fprintf(stderr, "bench-facenet: kernel flavour %s not available\n", isa); return 2; }
+    if (isa && nn_set_isa(isa)) {
+        fprintf(stderr, "bench-facenet: kernel flavour %s not available\n", isa);
+        return 2;
+    }
     /* inputs: the golden crops (any 160x160 image works; content does not change the work) */
     const char *sh = getenv("SBF_SHARED");
     static const char *names[] = {"angelina_jolie", "bradley_cooper", "kate_siegel", "paul_rudd", "shea_whigham"};
@@ -88,7 +95,10 @@ int main(int argc, char **argv) {
         for (int m = 0; m < nm; m++) {
             double t0 = sbf_now();
             net[m] = nn_facenet_load_ex(m ? model2 : model, nt, f16, err, sizeof err);
-            if (!net[m]) { fprintf(stderr, "bench-facenet: %s\n", err); return 3; }
+            if (!net[m]) {
+                fprintf(stderr, "bench-facenet: %s\n", err);
+                return 3;
+            }
             tload[m] = sbf_now() - t0;
             nn_facenet_set_batch(net[m], batch);
             nn_facenet_embed(net[m], rgb, 1, emb); /* warm up */
@@ -116,7 +126,9 @@ int main(int argc, char **argv) {
         double best[2];
         for (int m = 0; m < nm; m++) {
             char label[64];
-            if (model2) snprintf(label, sizeof label, "ours-%s%s", nn_facenet_precision(net[m]), group > 1 ? "-throughput" : "");
+            if (model2)
+                snprintf(label, sizeof label, "ours-%s%s", nn_facenet_precision(net[m]),
+                         group > 1 ? "-throughput" : "");
             else snprintf(label, sizeof label, "%s", group > 1 ? "ours-throughput" : "ours");
             stats(label, nn_facenet_threads(net[m]), tw + m * nt_, tc + m * nt_, nt_, tload[m], &best[m]);
         }

@@ -25,13 +25,11 @@ extern "C" {
 
 static const char *DLIB_MODEL = "/usr/share/dlib/shape_predictor_68_face_landmarks.dat";
 
-static double now()
-{
+static double now() {
     return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-static long rss_kb()
-{
+static long rss_kb() {
     FILE *f = fopen("/proc/self/status", "r");
     char line[256];
     long v = -1;
@@ -41,10 +39,12 @@ static long rss_kb()
     return v;
 }
 
-struct face { size_t img; dlib::rectangle r; };
+struct face {
+    size_t img;
+    dlib::rectangle r;
+};
 
-int main(int argc, char **argv)
-{
+int main(int argc, char **argv) {
     const char *model = DLIB_MODEL, *load = nullptr;
     int rounds = 5;
     double min_ratio = 2.0;
@@ -53,14 +53,18 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--rounds") && i + 1 < argc) rounds = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--min-ratio") && i + 1 < argc) min_ratio = atof(argv[++i]);
         else if (!strcmp(argv[i], "--load") && i + 1 < argc) load = argv[++i];
-        else { fprintf(stderr, "usage: %s [--model FILE] [--rounds N] [--min-ratio R] | --load FILE|dlib\n", argv[0]); return 2; }
+        else {
+            fprintf(stderr, "usage: %s [--model FILE] [--rounds N] [--min-ratio R] | --load FILE|dlib\n", argv[0]);
+            return 2;
+        }
     }
     const char *shared = getenv("SBF_SHARED");
     std::string sh = shared && *shared ? shared : "../shared";
-    const char *files[] = {"dlib-examples/2007_007763.jpg", "dlib-examples/2008_001009.jpg", "dlib-examples/2008_001322.jpg",
-                           "dlib-examples/2008_002079.jpg", "dlib-examples/2008_002470.jpg", "dlib-examples/2008_002506.jpg",
-                           "dlib-examples/2008_004176.jpg", "dlib-examples/2008_007676.jpg", "dlib-examples/2009_004587.jpg",
-                           "people-examples/obama_small.jpg", "people-examples/two_people.jpg"};
+    const char *files[] = {
+        "dlib-examples/2007_007763.jpg",   "dlib-examples/2008_001009.jpg", "dlib-examples/2008_001322.jpg",
+        "dlib-examples/2008_002079.jpg",   "dlib-examples/2008_002470.jpg", "dlib-examples/2008_002506.jpg",
+        "dlib-examples/2008_004176.jpg",   "dlib-examples/2008_007676.jpg", "dlib-examples/2009_004587.jpg",
+        "people-examples/obama_small.jpg", "people-examples/two_people.jpg"};
     std::vector<sbf_image> ims;
     std::vector<dlib::array2d<unsigned char>> imgs(sizeof files / sizeof files[0]);
     std::vector<face> faces;
@@ -79,7 +83,10 @@ int main(int argc, char **argv)
         for (int y = 0; y < im.h; y++) memcpy(&imgs[k][y][0], im.gray + (size_t)y * im.w, (size_t)im.w);
         for (auto &r : det(imgs[k], 1)) faces.push_back({k, r});
     }
-    if (faces.size() < 10) { fprintf(stderr, "bench-landmarks: only %zu faces found\n", faces.size()); return 1; }
+    if (faces.size() < 10) {
+        fprintf(stderr, "bench-landmarks: only %zu faces found\n", faces.size());
+        return 1;
+    }
 
     if (load) {
         long r0 = rss_kb();
@@ -95,7 +102,10 @@ int main(int argc, char **argv)
                    (r1 - r0) / 1024, (rss_kb() - r0) / 1024, faces.size());
         } else {
             sbf_shape_model *m = sbf_shape_load(load, err, sizeof err);
-            if (!m) { fprintf(stderr, "bench-landmarks: %s: %s\n", load, err); return 1; }
+            if (!m) {
+                fprintf(stderr, "bench-landmarks: %s: %s\n", load, err);
+                return 1;
+            }
             double t1 = now();
             long r1 = rss_kb();
             for (auto &f : faces) {
@@ -112,7 +122,10 @@ int main(int argc, char **argv)
     dlib::shape_predictor sp;
     dlib::deserialize(DLIB_MODEL) >> sp;
     sbf_shape_model *m = sbf_shape_load(model, err, sizeof err);
-    if (!m) { fprintf(stderr, "bench-landmarks: %s: %s\n", model, err); return 1; }
+    if (!m) {
+        fprintf(stderr, "bench-landmarks: %s: %s\n", model, err);
+        return 1;
+    }
     double best_dlib = 1e9, best_ours = 1e9, sink = 0;
     for (int r = 0; r < rounds; r++) {
         double t0 = now();
@@ -129,9 +142,10 @@ int main(int argc, char **argv)
         best_ours = std::min(best_ours, (t2 - t1) / faces.size());
     }
     double ratio = best_dlib / best_ours;
-    printf("bench-landmarks: %zu faces x %d rounds; dlib %.1f us/face, ours (%s) %.1f us/face; speed-up %.2fx (target %.1fx) %s%s\n",
-           faces.size(), rounds, best_dlib * 1e6, model, best_ours * 1e6, ratio, min_ratio, ratio >= min_ratio ? "PASS" : "FAIL",
-           sink == 12345.678 ? " " : "");
+    printf("bench-landmarks: %zu faces x %d rounds; dlib %.1f us/face, ours (%s) %.1f us/face; speed-up %.2fx (target "
+           "%.1fx) %s%s\n",
+           faces.size(), rounds, best_dlib * 1e6, model, best_ours * 1e6, ratio, min_ratio,
+           ratio >= min_ratio ? "PASS" : "FAIL", sink == 12345.678 ? " " : "");
     sbf_shape_free(m);
     for (auto &im : ims) sbf_image_free(&im);
     return ratio >= min_ratio ? 0 : 1;

@@ -40,7 +40,10 @@ int main(int argc, char **argv) {
         for (int r = 0; r < reps; r++) {
             const double t0 = cpu_now();
             cv::Mat bgr = cv::imread(argv[i], cv::IMREAD_COLOR);
-            if (bgr.empty()) { fprintf(stderr, "bench-photo-peer: cannot read %s\n", argv[i]); return 1; }
+            if (bgr.empty()) {
+                fprintf(stderr, "bench-photo-peer: cannot read %s\n", argv[i]);
+                return 1;
+            }
             dlib::cv_image<dlib::bgr_pixel> img(bgr);
             dlib::array2d<unsigned char> gray;
             dlib::assign_image(gray, img);
@@ -50,10 +53,14 @@ int main(int argc, char **argv) {
                 dlib::matrix<dlib::rgb_pixel> chip;
                 dlib::extract_image_chip(img, dlib::get_face_chip_details(s, 160, 0.25), chip);
                 cv::Mat c = dlib::toMat(chip); // RGB order
-                cv::Mat blob = cv::dnn::blobFromImage(c, 1.0 / 128, cv::Size(160, 160), cv::Scalar(127.5, 127.5, 127.5), false);
+                cv::Mat blob =
+                    cv::dnn::blobFromImage(c, 1.0 / 128, cv::Size(160, 160), cv::Scalar(127.5, 127.5, 127.5), false);
                 net.setInput(blob);
                 cv::Mat emb = net.forward();
-                if (emb.total() != 512) { fprintf(stderr, "bench-photo-peer: unexpected network output\n"); return 1; }
+                if (emb.total() != 512) {
+                    fprintf(stderr, "bench-photo-peer: unexpected network output\n");
+                    return 1;
+                }
             }
             const double t = cpu_now() - t0;
             if (t < best) best = t;

@@ -101,7 +101,8 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--before") && i + 1 < argc && nbefore < 4) before[nbefore++] = argv[++i];
         else if (!strcmp(argv[i], "--no-check")) check = 0;
         else if (argv[i][0] == '-') {
-            fprintf(stderr, "usage: bench-photo [--reps R] [--bin SORTBYFACE] [--before OLD_SORTBYFACE]... [--no-check] PHOTO...\n");
+            fprintf(stderr, "usage: bench-photo [--reps R] [--bin SORTBYFACE] [--before OLD_SORTBYFACE]... "
+                            "[--no-check] PHOTO...\n");
             return 2;
         } else photos[np++] = argv[i];
     }
@@ -347,20 +348,29 @@ int main(int argc, char **argv) {
                     fprintf(stderr, "bench-photo: %s embed failed\n", before[b]);
                     return 1;
                 }
-                if (c < cpub[b]) { cpub[b] = c; sysb[b] = s; }
+                if (c < cpub[b]) {
+                    cpub[b] = c;
+                    sysb[b] = s;
+                }
                 if (rk > rssb[b]) rssb[b] = rk;
             }
             if (run_embed(bin, dir, db, 1, &c, &s, &rk)) {
                 fprintf(stderr, "bench-photo: %s embed failed\n", bin);
                 return 1;
             }
-            if (c < cpu) { cpu = c; sys = s; }
+            if (c < cpu) {
+                cpu = c;
+                sys = s;
+            }
             if (rk > rss) rss = rk;
             if (run_embed(bin, dir, db, 2, &c, &s, &rk)) {
                 fprintf(stderr, "bench-photo: %s embed failed\n", bin);
                 return 1;
             }
-            if (c < cpu2) { cpu2 = c; sys2 = s; }
+            if (c < cpu2) {
+                cpu2 = c;
+                sys2 = s;
+            }
             if (rk > rss2) rss2 = rk;
         }
         printf("whole process: %s embed --threads 1 over the %d photos: %.0f ms CPU (%.0f ms per photo), sys %.0f ms "
@@ -370,10 +380,11 @@ int main(int argc, char **argv) {
                "%.0f MB\n",
                bin, np, 1e3 * cpu2, 1e3 * sys2, 100 * sys2 / cpu2, rss2 / 1024.0);
         for (int b = 0; b < nbefore; b++)
-            printf("whole process: %s embed --threads 1 over the %d photos: %.0f ms CPU, sys %.0f ms (%.1f %%), peak RSS "
-                   "%.0f MB; ratio to stb_image decode %.2f; ours/before %.2f\n",
-                   before[b], np, 1e3 * cpub[b], 1e3 * sysb[b], 100 * sysb[b] / cpub[b], rssb[b] / 1024.0,
-                   cpub[b] / stb_total, cpu / cpub[b]);
+            printf(
+                "whole process: %s embed --threads 1 over the %d photos: %.0f ms CPU, sys %.0f ms (%.1f %%), peak RSS "
+                "%.0f MB; ratio to stb_image decode %.2f; ours/before %.2f\n",
+                before[b], np, 1e3 * cpub[b], 1e3 * sysb[b], 100 * sysb[b] / cpub[b], rssb[b] / 1024.0,
+                cpub[b] / stb_total, cpu / cpub[b]);
         printf("check: embed --threads 1 CPU / stb_image decode of the same files = %.2f (before issue 22: 7.0-7.5; "
                "target <= 4.2): %s\n",
                cpu / stb_total, cpu / stb_total <= 4.2 ? "MET" : "MISSED");

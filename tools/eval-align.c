@@ -25,34 +25,43 @@
 #include "src/util.h"
 #include "tools/align-variants.h"
 
-typedef struct { char name[128]; int idx; } imgref;
-typedef struct { int a, b, same; } pair;
-typedef struct { sbf_box box; float pts[68][2]; int ok, detected; } faceinfo;
+typedef struct {
+    char name[128];
+    int idx;
+} imgref;
+typedef struct {
+    int a, b, same;
+} pair;
+typedef struct {
+    sbf_box box;
+    float pts[68][2];
+    int ok, detected;
+} faceinfo;
 
-static int find_or_add(imgref **imgs, int *n, int *cap, const char *name, int idx)
-{
+static int find_or_add(imgref **imgs, int *n, int *cap, const char *name, int idx) {
     for (int i = *n - 1; i >= 0; i--)
         if ((*imgs)[i].idx == idx && strcmp((*imgs)[i].name, name) == 0) return i;
     if (*n == *cap) {
         *cap = *cap ? *cap * 2 : 1024;
         *imgs = realloc(*imgs, sizeof **imgs * (size_t)*cap);
-        if (!*imgs) { fprintf(stderr, "out of memory\n"); exit(1); }
+        if (!*imgs) {
+            fprintf(stderr, "out of memory\n");
+            exit(1);
+        }
     }
-    snprintf((*imgs)[*n].name, sizeof (*imgs)[*n].name, "%s", name);
+    snprintf((*imgs)[*n].name, sizeof(*imgs)[*n].name, "%s", name);
     (*imgs)[*n].idx = idx;
     return (*n)++;
 }
 
-static int crop_variant(const char *v, const sbf_image *im, const faceinfo *f, unsigned char *out)
-{
+static int crop_variant(const char *v, const sbf_image *im, const faceinfo *f, unsigned char *out) {
     double a[6];
     if (av_transform(v, &f->box, f->pts, a)) return -1;
     sbf_warp_rgb(im->rgb, im->w, im->h, a, out, SBF_CROP, SBF_CROP);
     return 0;
 }
 
-int main(int argc, char **argv)
-{
+int main(int argc, char **argv) {
     const char *sh = getenv("SBF_SHARED");
     char pairs_path[4096], lfw[4096];
     snprintf(pairs_path, sizeof pairs_path, "%s/data/lfw-meta/pairsDevTrain.txt", sh && *sh ? sh : "../shared");
@@ -75,16 +84,28 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    if (!nvar) { vars[nvar++] = "eyes"; vars[nvar++] = "box"; }
+    if (!nvar) {
+        vars[nvar++] = "eyes";
+        vars[nvar++] = "box";
+    }
     char facenet_buf[4096];
-    if (!facenet) { snprintf(facenet_buf, sizeof facenet_buf, "%s", sbf_model_path(SBF_FACENET_FILE)); facenet = facenet_buf; }
+    if (!facenet) {
+        snprintf(facenet_buf, sizeof facenet_buf, "%s", sbf_model_path(SBF_FACENET_FILE));
+        facenet = facenet_buf;
+    }
     if (!lm_path) lm_path = sbf_landmarks_default_path();
 
     /* pairs */
     FILE *pf = fopen(pairs_path, "r");
-    if (!pf) { fprintf(stderr, "eval-align: cannot open %s\n", pairs_path); return 1; }
+    if (!pf) {
+        fprintf(stderr, "eval-align: cannot open %s\n", pairs_path);
+        return 1;
+    }
     int npairs_half = 0;
-    if (fscanf(pf, "%d", &npairs_half) != 1 || npairs_half <= 0) { fprintf(stderr, "eval-align: bad pairs file\n"); return 1; }
+    if (fscanf(pf, "%d", &npairs_half) != 1 || npairs_half <= 0) {
+        fprintf(stderr, "eval-align: bad pairs file\n");
+        return 1;
+    }
     imgref *imgs = NULL;
     int nimg = 0, capimg = 0;
     pair *pairs = malloc(sizeof *pairs * 2 * (size_t)npairs_half);
@@ -102,7 +123,10 @@ int main(int argc, char **argv)
         np++;
     }
     fclose(pf);
-    if (np != 2 * npairs_half) { fprintf(stderr, "eval-align: pairs file truncated (%d pairs)\n", np); return 1; }
+    if (np != 2 * npairs_half) {
+        fprintf(stderr, "eval-align: pairs file truncated (%d pairs)\n", np);
+        return 1;
+    }
     if (limit > 0 && limit < np) { /* keep both classes: every (np/limit)-th pair */
         int step = np / limit, k = 0;
         for (int i = 0; i < np && k < limit; i += step) pairs[k++] = pairs[i];
@@ -111,11 +135,20 @@ int main(int argc, char **argv)
 
     char err[512];
     sbf_shape_model *sm = sbf_shape_load(lm_path, err, sizeof err);
-    if (!sm) { fprintf(stderr, "eval-align: %s: %s\n", lm_path, err); return 1; }
+    if (!sm) {
+        fprintf(stderr, "eval-align: %s: %s\n", lm_path, err);
+        return 1;
+    }
     sbf_detector *det = sbf_detector_new(err, sizeof err);
-    if (!det) { fprintf(stderr, "eval-align: detector: %s\n", err); return 1; }
+    if (!det) {
+        fprintf(stderr, "eval-align: detector: %s\n", err);
+        return 1;
+    }
     nn_facenet *net = nn_facenet_load(facenet, threads, err, sizeof err);
-    if (!net) { fprintf(stderr, "eval-align: %s: %s\n", facenet, err); return 1; }
+    if (!net) {
+        fprintf(stderr, "eval-align: %s: %s\n", facenet, err);
+        return 1;
+    }
 
     /* which images are used */
     char *used = calloc((size_t)nimg, 1);
@@ -145,8 +178,12 @@ int main(int argc, char **argv)
             if (n > 0) {
                 double best = 1e30;
                 for (int k = 0; k < n; k++) {
-                    double cx = (b[k].left + b[k].right) / 2.0 - im.w / 2.0, cy = (b[k].top + b[k].bottom) / 2.0 - im.h / 2.0;
-                    if (cx * cx + cy * cy < best) { best = cx * cx + cy * cy; f.box = b[k]; }
+                    double cx = (b[k].left + b[k].right) / 2.0 - im.w / 2.0,
+                           cy = (b[k].top + b[k].bottom) / 2.0 - im.h / 2.0;
+                    if (cx * cx + cy * cy < best) {
+                        best = cx * cx + cy * cy;
+                        f.box = b[k];
+                    }
                 }
                 multi += n > 1;
                 f.detected = 1;
@@ -175,14 +212,18 @@ int main(int argc, char **argv)
                 if (strstr(vars[v], "+flip")) { /* add the embedding of the mirrored crop */
                     av_mirror_crops(crops, nb);
                     float *b2 = malloc(sizeof(float) * SBF_EMBED_DIM * nb);
-                    if (!b2 || nn_facenet_embed(net, crops, nb, b2) != 0) { fprintf(stderr, "eval-align: embedding failed\n"); return 1; }
+                    if (!b2 || nn_facenet_embed(net, crops, nb, b2) != 0) {
+                        fprintf(stderr, "eval-align: embedding failed\n");
+                        return 1;
+                    }
                     for (int k = 0; k < nb * SBF_EMBED_DIM; k++) bout[k] += b2[k];
                     free(b2);
                 }
                 for (int k = 0; k < nb; k++) {
                     float *e = emb + ((size_t)v * nimg + bidx[k]) * SBF_EMBED_DIM;
                     double nrm = 0;
-                    for (int d = 0; d < SBF_EMBED_DIM; d++) nrm += (double)bout[k * SBF_EMBED_DIM + d] * bout[k * SBF_EMBED_DIM + d];
+                    for (int d = 0; d < SBF_EMBED_DIM; d++)
+                        nrm += (double)bout[k * SBF_EMBED_DIM + d] * bout[k * SBF_EMBED_DIM + d];
                     nrm = nrm > 0 ? 1.0 / sqrt(nrm) : 0;
                     for (int d = 0; d < SBF_EMBED_DIM; d++) e[d] = (float)(bout[k * SBF_EMBED_DIM + d] * nrm);
                 }
@@ -207,11 +248,20 @@ int main(int argc, char **argv)
         }
         double thr = 0, sd = 0;
         double acc = sbf_verification_accuracy(score, same, np, 10, &thr, &sd);
-        printf("  %-14s accuracy %.2f%% +- %.2f (10-fold), mean cosine threshold %.3f\n", vars[v], 100 * acc, 100 * sd, thr);
+        printf("  %-14s accuracy %.2f%% +- %.2f (10-fold), mean cosine threshold %.3f\n", vars[v], 100 * acc, 100 * sd,
+               thr);
     }
     nn_facenet_free(net);
     sbf_detector_free(det);
     sbf_shape_free(sm);
-    free(score); free(same); free(emb); free(batch); free(bidx); free(bout); free(used); free(imgs); free(pairs);
+    free(score);
+    free(same);
+    free(emb);
+    free(batch);
+    free(bidx);
+    free(bout);
+    free(used);
+    free(imgs);
+    free(pairs);
     return 0;
 }

@@ -20,11 +20,16 @@ static const char *usage_text =
     "usage: eval-find --db FILE [--library SPEC] [--queries N] [--per-query Q] [--strangers N] [--draws D] [--seed S]\n"
     "                 [--nn-margin M] [--expand-margin E] [--nn-when 0|1|2]\n";
 
-typedef struct { double p, r; int empty, n; double strangers_hit; int nstr; } find_score;
+typedef struct {
+    double p, r;
+    int empty, n;
+    double strangers_hit;
+    int nstr;
+} find_score;
 
 /* returned faces -> precision/recall for one query person */
-static void score_query(const lfw_lib *b, const int *faces, int nf, const int *qphotos, int nq, int person, int others, double *p,
-                        double *r, int *empty) {
+static void score_query(const lfw_lib *b, const int *faces, int nf, const int *qphotos, int nq, int person, int others,
+                        double *p, double *r, int *empty) {
     char *seen = calloc((size_t)b->nphotos, 1);
     for (int q = 0; q < nq; q++) seen[qphotos[q]] = 1;
     int ret = 0, good = 0;
@@ -36,7 +41,12 @@ static void score_query(const lfw_lib *b, const int *faces, int nf, const int *q
         good += b->truth[ph] == person;
     }
     free(seen);
-    if (!ret) { *p = 1; *r = 0; *empty = 1; return; }
+    if (!ret) {
+        *p = 1;
+        *r = 0;
+        *empty = 1;
+        return;
+    }
     *p = (double)good / ret;
     *r = (double)good / others;
     *empty = 0;
@@ -47,7 +57,10 @@ static int cluster_faces(const lfw_lib *b, const int *labels, const int *qn, int
     int nf = 0;
     for (int i = 0; i < b->nfaces; i++) {
         int hit = 0, isq = 0;
-        for (int q = 0; q < nq; q++) { hit |= labels[i] == labels[qn[q]]; isq |= i == qn[q]; }
+        for (int q = 0; q < nq; q++) {
+            hit |= labels[i] == labels[qn[q]];
+            isq |= i == qn[q];
+        }
         if (hit && !isq) out[nf++] = i;
     }
     return nf;
@@ -72,15 +85,23 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--nn-margin") && more) ro.nn_margin = atof(argv[++i]);
         else if (!strcmp(a, "--expand-margin") && more) ro.expand_margin = atof(argv[++i]);
         else if (!strcmp(a, "--nn-when") && more) ro.nn_when = atoi(argv[++i]);
-        else { fputs(usage_text, stderr); return 2; }
+        else {
+            fputs(usage_text, stderr);
+            return 2;
+        }
     }
     lfw_spec sp;
-    if (!db || perq < 1 || perq > 2 || draws < 1 || lfw_spec_parse(libspec, &sp)) { fputs(usage_text, stderr); return 2; }
+    if (!db || perq < 1 || perq > 2 || draws < 1 || lfw_spec_parse(libspec, &sp)) {
+        fputs(usage_text, stderr);
+        return 2;
+    }
     lfw_set L;
     if (lfw_set_load(db, &L)) return 1;
     const int dim = L.fs.dim;
-    printf("eval-find: %s; library %s, %s query people with 3+ photos, %d query photo%s each, %d strangers, nn margin %.3f (step %d), expand margin %.3f\n",
-           db, libspec, nqueries ? "" : "all", perq, perq == 1 ? "" : "s", nstrangers, ro.nn_margin, ro.nn_when, ro.expand_margin);
+    printf("eval-find: %s; library %s, %s query people with 3+ photos, %d query photo%s each, %d strangers, nn margin "
+           "%.3f (step %d), expand margin %.3f\n",
+           db, libspec, nqueries ? "" : "all", perq, perq == 1 ? "" : "s", nstrangers, ro.nn_margin, ro.nn_when,
+           ro.expand_margin);
     if (nqueries) printf("  (%d query people per draw)\n", nqueries);
     const char *names[3] = {"fixed 0.73 cluster (today)", "adaptive cluster", "retrieve"};
     double sp_[3] = {0}, sr_[3] = {0}, sstr[3] = {0};
@@ -88,7 +109,10 @@ int main(int argc, char **argv) {
     for (int d = 0; d < draws; d++) {
         int *photos, np;
         uint64_t dseed = seed * 1000003ull + (uint64_t)d * 7919ull;
-        if (lfw_draw(&L, &sp, dseed, &photos, &np)) { fputs("eval-find: library spec asks for too many people\n", stderr); return 2; }
+        if (lfw_draw(&L, &sp, dseed, &photos, &np)) {
+            fputs("eval-find: library spec asks for too many people\n", stderr);
+            return 2;
+        }
         lfw_lib b;
         lfw_lib_make(&L, photos, np, &b);
         free(photos);
@@ -98,7 +122,8 @@ int main(int argc, char **argv) {
         sbf_cluster_opts co;
         sbf_cluster_opts_default(&co);
         co.graph.threshold = 0.73;
-        if (sbf_cluster(b.emb, n, dim, &co, lab73, NULL) < 0 || sbf_cluster_adaptive(b.emb, n, dim, &co, NULL, labA, t, NULL, NULL) < 0) {
+        if (sbf_cluster(b.emb, n, dim, &co, lab73, NULL) < 0 ||
+            sbf_cluster_adaptive(b.emb, n, dim, &co, NULL, labA, t, NULL, NULL) < 0) {
             fputs("eval-find: clustering failed\n", stderr);
             return 3;
         }
@@ -108,7 +133,8 @@ int main(int argc, char **argv) {
             all[b.truth[p]]++;
             if (b.lab_face[p] >= 0) cnt[b.truth[p]]++;
         }
-        int *people = lfw_xmalloc((size_t)L.nid * sizeof *people), *singles = lfw_xmalloc((size_t)L.nid * sizeof *singles), npeople = 0, nsingle = 0;
+        int *people = lfw_xmalloc((size_t)L.nid * sizeof *people),
+            *singles = lfw_xmalloc((size_t)L.nid * sizeof *singles), npeople = 0, nsingle = 0;
         for (int id = 0; id < L.nid; id++) {
             if (all[id] >= 3 && cnt[id] >= perq) people[npeople++] = id;
             if (all[id] == 1 && cnt[id] == 1) singles[nsingle++] = id;
@@ -151,7 +177,10 @@ int main(int argc, char **argv) {
                     score_query(&b, faces, nf, qph, perq, id, others, &p, &rr, &empty);
                 } else {
                     sbf_retrieval res;
-                    if (sbf_retrieve_nodes(b.emb, n, dim, labA, t, qn, perq, &ro, &res)) { fputs("eval-find: retrieval failed\n", stderr); return 3; }
+                    if (sbf_retrieve_nodes(b.emb, n, dim, labA, t, qn, perq, &ro, &res)) {
+                        fputs("eval-find: retrieval failed\n", stderr);
+                        return 3;
+                    }
                     score_query(&b, res.faces, res.nfaces, qph, perq, id, others, &p, &rr, &empty);
                     sbf_retrieval_free(&res);
                 }
@@ -179,10 +208,11 @@ int main(int argc, char **argv) {
                 sbf_retrieval_free(&res);
             }
         }
-        printf("draw %d: library %d people, %d photos, %d faces; %d query people, %d strangers\n", d, b.npeople, b.nphotos, n, want, wants);
+        printf("draw %d: library %d people, %d photos, %d faces; %d query people, %d strangers\n", d, b.npeople,
+               b.nphotos, n, want, wants);
         for (int m = 0; m < 3; m++) {
-            printf("  %-28s precision %.3f recall %.3f, %3d of %d return nothing; strangers returning someone: %.3f\n", names[m], dp[m] / want,
-                   dr[m] / want, dempty[m], want, wants ? dstr[m] / wants : 0);
+            printf("  %-28s precision %.3f recall %.3f, %3d of %d return nothing; strangers returning someone: %.3f\n",
+                   names[m], dp[m] / want, dr[m] / want, dempty[m], want, wants ? dstr[m] / wants : 0);
             sp_[m] += dp[m];
             sr_[m] += dr[m];
             sempty[m] += dempty[m];
@@ -192,14 +222,22 @@ int main(int argc, char **argv) {
         sn += want;
         snstr += wants;
         speople += b.npeople;
-        free(faces); free(cand); free(people); free(singles); free(cnt); free(all); free(lab73); free(labA); free(t);
+        free(faces);
+        free(cand);
+        free(people);
+        free(singles);
+        free(cnt);
+        free(all);
+        free(lab73);
+        free(labA);
+        free(t);
         lfw_lib_free(&b);
     }
     if (draws > 1) {
         printf("all %d draws (%d queries, %d strangers):\n", draws, sn, snstr);
         for (int m = 0; m < 3; m++)
-            printf("  %-28s precision %.3f recall %.3f, %3d of %d return nothing; strangers returning someone: %.3f\n", names[m], sp_[m] / sn,
-                   sr_[m] / sn, sempty[m], sn, snstr ? sstr[m] / snstr : 0);
+            printf("  %-28s precision %.3f recall %.3f, %3d of %d return nothing; strangers returning someone: %.3f\n",
+                   names[m], sp_[m] / sn, sr_[m] / sn, sempty[m], sn, snstr ? sstr[m] / snstr : 0);
     }
     (void)speople;
     lfw_set_free(&L);

@@ -25,13 +25,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *usage_text =
-    "usage: eval-lfw --db FILE [--pairs PAIRS.txt] [-t T | --sweep LO:HI:STEP] [--itr N] [--seed S] [--threads N] [--approx] [--ideal]\n";
+static const char *usage_text = "usage: eval-lfw --db FILE [--pairs PAIRS.txt] [-t T | --sweep LO:HI:STEP] [--itr N] "
+                                "[--seed S] [--threads N] [--approx] [--ideal]\n";
 
 /* parent folder name of path into out */
 static void parent_name(const char *path, char *out, size_t n) {
     const char *end = strrchr(path, '/');
-    if (!end) { snprintf(out, n, "."); return; }
+    if (!end) {
+        snprintf(out, n, ".");
+        return;
+    }
     const char *start = end;
     while (start > path && start[-1] != '/') start--;
     snprintf(out, n, "%.*s", (int)(end - start), start);
@@ -46,14 +49,17 @@ static void stem(const char *path, char *out, size_t n) {
 
 /* union-find root with path halving */
 static int root(int *up, int i) {
-    while (up[i] != i) { up[i] = up[up[i]]; i = up[i]; }
+    while (up[i] != i) {
+        up[i] = up[up[i]];
+        i = up[i];
+    }
     return i;
 }
 
 /* --ideal: BCubed of the same-person components of g (labelled faces only) into *bc; returns the number
  * of edges between labelled faces of two different people.  face_photo[f]: photo of labelled face f, or -1. */
-static long ideal_clustering(const sbf_graph *g, const int *face_photo, const int *photo_face, const int *photo_id, int np,
-                             int *pred, sbf_prf *bc) {
+static long ideal_clustering(const sbf_graph *g, const int *face_photo, const int *photo_face, const int *photo_id,
+                             int np, int *pred, sbf_prf *bc) {
     int *up = malloc((size_t)(g->n ? g->n : 1) * sizeof *up);
     long impostor = 0;
     for (int i = 0; i < g->n; i++) up[i] = i;
@@ -72,7 +78,10 @@ static long ideal_clustering(const sbf_graph *g, const int *face_photo, const in
     return impostor;
 }
 
-typedef struct { char *key; int val; } kv;
+typedef struct {
+    char *key;
+    int val;
+} kv;
 static int cmp_kv(const void *a, const void *b) { return strcmp(((const kv *)a)->key, ((const kv *)b)->key); }
 static int lookup(const kv *v, int n, const char *key) {
     kv k = {(char *)key, 0};
@@ -92,27 +101,43 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--pairs") && more) pairs = argv[++i];
         else if ((!strcmp(a, "-t") || !strcmp(a, "--threshold")) && more) t_single = atof(argv[++i]);
         else if (!strcmp(a, "--sweep") && more) {
-            if (sscanf(argv[++i], "%lf:%lf:%lf", &lo, &hi, &step) != 3 || step <= 0 || hi < lo) { fputs(usage_text, stderr); return 2; }
+            if (sscanf(argv[++i], "%lf:%lf:%lf", &lo, &hi, &step) != 3 || step <= 0 || hi < lo) {
+                fputs(usage_text, stderr);
+                return 2;
+            }
             sweep = 1;
         } else if ((!strcmp(a, "--itr") || !strcmp(a, "-itr")) && more) itr = atoi(argv[++i]);
         else if (!strcmp(a, "--seed") && more) seed = strtoull(argv[++i], NULL, 10);
         else if (!strcmp(a, "--threads") && more) threads = atoi(argv[++i]);
         else if (!strcmp(a, "--approx")) approx = 1;
         else if (!strcmp(a, "--ideal")) ideal = 1;
-        else { fputs(usage_text, stderr); return 2; }
+        else {
+            fputs(usage_text, stderr);
+            return 2;
+        }
     }
-    if (!db) { fputs(usage_text, stderr); return 2; }
+    if (!db) {
+        fputs(usage_text, stderr);
+        return 2;
+    }
     char err[1024];
     sbf_store *s = sbf_store_open(db, SBF_STORE_READ, err, sizeof err);
-    if (!s) { fprintf(stderr, "eval-lfw: %s: %s\n", db, err); return 1; }
+    if (!s) {
+        fprintf(stderr, "eval-lfw: %s: %s\n", db, err);
+        return 1;
+    }
     sbf_faceset fs;
-    if (sbf_store_faceset(s, &fs, err, sizeof err)) { fprintf(stderr, "eval-lfw: %s\n", err); return 1; }
+    if (sbf_store_faceset(s, &fs, err, sizeof err)) {
+        fprintf(stderr, "eval-lfw: %s\n", err);
+        return 1;
+    }
     sbf_store_close(s);
 
     /* identities and labelled faces */
     int np = fs.nphotos;
     kv *ids = malloc((size_t)(np ? np : 1) * sizeof *ids);
-    int *photo_id = malloc((size_t)(np ? np : 1) * sizeof *photo_id), *photo_face = malloc((size_t)(np ? np : 1) * sizeof *photo_face);
+    int *photo_id = malloc((size_t)(np ? np : 1) * sizeof *photo_id),
+        *photo_face = malloc((size_t)(np ? np : 1) * sizeof *photo_face);
     char name[1024];
     for (int p = 0; p < np; p++) {
         parent_name(fs.photos[p].path, name, sizeof name);
@@ -133,7 +158,10 @@ int main(int argc, char **argv) {
         for (int f = ph->first_face; f < ph->first_face + ph->nfaces; f++) {
             const sbf_box *b = &fs.boxes[f];
             double dx = (b->left + b->right) / 2.0 - cx, dy = (b->top + b->bottom) / 2.0 - cy, d = dx * dx + dy * dy;
-            if (d < best) { best = d; photo_face[p] = f; }
+            if (d < best) {
+                best = d;
+                photo_face[p] = f;
+            }
         }
         if (ph->nfaces == 0) noface++;
         else extra += ph->nfaces - 1;
@@ -142,7 +170,8 @@ int main(int argc, char **argv) {
     for (int f = 0; f < fs.nfaces; f++) face_photo[f] = -1;
     for (int p = 0; p < np; p++)
         if (photo_face[p] >= 0) face_photo[photo_face[p]] = p;
-    printf("eval-lfw: %s: %d photos of %d identities, %d faces; %d photos without a face (scored as singletons), %d extra faces not scored\n",
+    printf("eval-lfw: %s: %d photos of %d identities, %d faces; %d photos without a face (scored as singletons), %d "
+           "extra faces not scored\n",
            db, np, nid, fs.nfaces, noface, extra);
 
     /* clustering sweep */
@@ -150,15 +179,19 @@ int main(int argc, char **argv) {
     int *pred = malloc((size_t)(np ? np : 1) * sizeof *pred);
     double best_t = t_single, best_min = -1;
     int nsteps = sweep ? (int)floor((hi - lo) / step + 1e-9) + 1 : 1;
-    printf("%-6s %8s %9s %7s %7s %7s %7s %7s %7s %7s %8s %8s%s\n", "T", "clusters", "identities", "pairP", "pairR", "pairF", "bcubP",
-           "bcubR", "bcubF", "minF", "graph_s", "cw_s", ideal ? "  idealR  idealF impostor_edges" : "");
+    printf("%-6s %8s %9s %7s %7s %7s %7s %7s %7s %7s %8s %8s%s\n", "T", "clusters", "identities", "pairP", "pairR",
+           "pairF", "bcubP", "bcubR", "bcubF", "minF", "graph_s", "cw_s",
+           ideal ? "  idealR  idealF impostor_edges" : "");
     /* The graph is built once at the lowest threshold; each T keeps the edges with weight > T. */
     sbf_graph base = {0}, g = {0};
     double tg = 0;
     {
         sbf_graph_opts go = {.threshold = sweep ? lo : t_single, .threads = threads, .approx = approx};
         double t0 = sbf_now();
-        if (fs.nfaces && sbf_graph_build(fs.emb, fs.nfaces, fs.dim, &go, &base)) { fprintf(stderr, "eval-lfw: graph failed\n"); return 1; }
+        if (fs.nfaces && sbf_graph_build(fs.emb, fs.nfaces, fs.dim, &go, &base)) {
+            fprintf(stderr, "eval-lfw: graph failed\n");
+            return 1;
+        }
         tg = sbf_now() - t0;
     }
     for (int si = 0; si < nsteps; si++) {
@@ -176,7 +209,11 @@ int main(int argc, char **argv) {
             g.rowptr[0] = 0;
             for (int i = 0; i < base.n; i++) {
                 for (int64_t e = base.rowptr[i]; e < base.rowptr[i + 1]; e++)
-                    if (base.w[e] > (float)t) { g.col[m] = base.col[e]; g.w[m] = base.w[e]; m++; }
+                    if (base.w[e] > (float)t) {
+                        g.col[m] = base.col[e];
+                        g.w[m] = base.w[e];
+                        m++;
+                    }
                 g.rowptr[i + 1] = m;
             }
             double t0 = sbf_now();
@@ -185,19 +222,25 @@ int main(int argc, char **argv) {
             if (ideal) imp = ideal_clustering(&g, face_photo, photo_face, photo_id, np, pred, &ib);
             sbf_graph_free(&g);
         }
-        if (k < 0) { fprintf(stderr, "eval-lfw: clustering failed\n"); return 1; }
+        if (k < 0) {
+            fprintf(stderr, "eval-lfw: clustering failed\n");
+            return 1;
+        }
         for (int p = 0; p < np; p++) pred[p] = photo_face[p] >= 0 ? labels[photo_face[p]] : k + p; /* no face: alone */
         sbf_prf pw, bc;
         sbf_pairwise_prf(pred, photo_id, np, &pw);
         sbf_bcubed_prf(pred, photo_id, np, &bc);
         int nclu = sbf_count_distinct(pred, np);
         double mf = fmin(pw.f, bc.f);
-        printf("%-6.3f %8d %9d %7.4f %7.4f %7.4f %7.4f %7.4f %7.4f %7.4f %8.3f %8.3f", t, nclu, nid, pw.p, pw.r, pw.f, bc.p, bc.r,
-               bc.f, mf, tg, tc);
+        printf("%-6.3f %8d %9d %7.4f %7.4f %7.4f %7.4f %7.4f %7.4f %7.4f %8.3f %8.3f", t, nclu, nid, pw.p, pw.r, pw.f,
+               bc.p, bc.r, bc.f, mf, tg, tc);
         if (ideal) printf(" %7.4f %7.4f %14ld", ib.r, ib.f, imp);
         printf("\n");
         fflush(stdout);
-        if (mf > best_min) { best_min = mf; best_t = t; }
+        if (mf > best_min) {
+            best_min = mf;
+            best_t = t;
+        }
         tg = 0; /* graph time is reported once, on the first row */
     }
     sbf_graph_free(&base);
@@ -206,7 +249,10 @@ int main(int argc, char **argv) {
     /* verification */
     if (pairs) {
         FILE *f = fopen(pairs, "r");
-        if (!f) { perror(pairs); return 1; }
+        if (!f) {
+            perror(pairs);
+            return 1;
+        }
         kv *byname = malloc((size_t)(np ? np : 1) * sizeof *byname);
         for (int p = 0; p < np; p++) {
             stem(fs.photos[p].path, name, sizeof name);
@@ -241,7 +287,8 @@ int main(int argc, char **argv) {
                 missing++;
             } else {
                 double d = 0;
-                for (int q = 0; q < fs.dim; q++) d += (double)fs.emb[(size_t)f1 * fs.dim + q] * fs.emb[(size_t)f2 * fs.dim + q];
+                for (int q = 0; q < fs.dim; q++)
+                    d += (double)fs.emb[(size_t)f1 * fs.dim + q] * fs.emb[(size_t)f2 * fs.dim + q];
                 score[n] = d;
             }
             if (++n == cap) {
@@ -253,15 +300,21 @@ int main(int argc, char **argv) {
         fclose(f);
         double thr, sd;
         double acc = sbf_verification_accuracy(score, same, n, 10, &thr, &sd);
-        printf("verification: %s: %d pairs, 10-fold accuracy %.2f %% (std %.2f), mean threshold %.3f; %d pairs with a photo not in the database or without a face (scored -1)\n",
+        printf("verification: %s: %d pairs, 10-fold accuracy %.2f %% (std %.2f), mean threshold %.3f; %d pairs with a "
+               "photo not in the database or without a face (scored -1)\n",
                pairs, n, 100 * acc, 100 * sd, thr, missing);
         if (missing) { /* the same on the pairs where both faces exist, for diagnosis */
             int m = 0;
             for (int i = 0; i < n; i++)
-                if (score[i] != -1) { score[m] = score[i]; same[m] = same[i]; m++; }
+                if (score[i] != -1) {
+                    score[m] = score[i];
+                    same[m] = same[i];
+                    m++;
+                }
             acc = sbf_verification_accuracy(score, same, m, 10, &thr, &sd);
-            printf("verification, complete pairs only: %d pairs, 10-fold accuracy %.2f %% (std %.2f), mean threshold %.3f\n", m, 100 * acc,
-                   100 * sd, thr);
+            printf("verification, complete pairs only: %d pairs, 10-fold accuracy %.2f %% (std %.2f), mean threshold "
+                   "%.3f\n",
+                   m, 100 * acc, 100 * sd, thr);
         }
         for (int p = 0; p < np; p++) free(byname[p].key);
         free(byname);

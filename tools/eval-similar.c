@@ -101,7 +101,8 @@ int main(int argc, char **argv) {
     sbf_cluster_opts_default(&co);
     co.graph.threshold = t;
     int *labels = malloc((size_t)n * sizeof *labels);
-    int k = rule ? sbf_cluster_adaptive(fs.emb, n, fs.dim, &co, NULL, labels, NULL, NULL, NULL) /* issue 24's per-face rule */
+    int k = rule ? sbf_cluster_adaptive(fs.emb, n, fs.dim, &co, NULL, labels, NULL, NULL,
+                                        NULL) /* issue 24's per-face rule */
                  : sbf_cluster(fs.emb, n, fs.dim, &co, labels, NULL);
     if (k < 0) {
         fprintf(stderr, "eval-similar: out of memory\n");

@@ -20,13 +20,15 @@
 #include "src/util.h"
 
 static const char *usage_text =
-    "usage: eval-threshold --db FILE [--specs S1,S2,...] [--draws N] [--seed S] [--sweep LO:HI:STEP] [--show T1,T2,...] [--itr N]\n"
+    "usage: eval-threshold --db FILE [--specs S1,S2,...] [--draws N] [--seed S] [--sweep LO:HI:STEP] [--show "
+    "T1,T2,...] [--itr N]\n"
     "                      [--fixed T] [--list FILE] [--curves FILE] [--labels FILE] [--quiet] [--time]\n";
 
 #define MAXT 256
 
 int main(int argc, char **argv) {
-    const char *db = NULL, *specs = "15+100,40+300,150+1000", *show_s = "0.60,0.65,0.70,0.73,0.76", *list = NULL, *curves = NULL, *labels = NULL;
+    const char *db = NULL, *specs = "15+100,40+300,150+1000", *show_s = "0.60,0.65,0.70,0.73,0.76", *list = NULL,
+               *curves = NULL, *labels = NULL;
     double lo = 0.50, hi = 0.85, step = 0.01, fixed = -2;
     int draws = 3, itr = SBF_DEFAULT_ITERATIONS, quiet = 0, timeit = 0;
     unsigned long long seed = 1;
@@ -38,7 +40,10 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--draws") && more) draws = atoi(argv[++i]);
         else if (!strcmp(a, "--seed") && more) seed = strtoull(argv[++i], NULL, 10);
         else if (!strcmp(a, "--sweep") && more) {
-            if (sscanf(argv[++i], "%lf:%lf:%lf", &lo, &hi, &step) != 3 || step <= 0 || hi < lo) { fputs(usage_text, stderr); return 2; }
+            if (sscanf(argv[++i], "%lf:%lf:%lf", &lo, &hi, &step) != 3 || step <= 0 || hi < lo) {
+                fputs(usage_text, stderr);
+                return 2;
+            }
         } else if (!strcmp(a, "--show") && more) show_s = argv[++i];
         else if (!strcmp(a, "--itr") && more) itr = atoi(argv[++i]);
         else if (!strcmp(a, "--fixed") && more) fixed = atof(argv[++i]);
@@ -47,34 +52,57 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--labels") && more) labels = argv[++i];
         else if (!strcmp(a, "--quiet")) quiet = 1;
         else if (!strcmp(a, "--time")) timeit = 1;
-        else { fputs(usage_text, stderr); return 2; }
+        else {
+            fputs(usage_text, stderr);
+            return 2;
+        }
     }
-    if (!db || draws < 1) { fputs(usage_text, stderr); return 2; }
+    if (!db || draws < 1) {
+        fputs(usage_text, stderr);
+        return 2;
+    }
     double show[16];
     int nshow = 0;
     for (const char *s = show_s; *s && nshow < 16;) {
         char *e;
         show[nshow++] = strtod(s, &e);
-        if (e == s) { fputs(usage_text, stderr); return 2; }
+        if (e == s) {
+            fputs(usage_text, stderr);
+            return 2;
+        }
         s = *e == ',' ? e + 1 : e;
     }
     int nsweep = (int)floor((hi - lo) / step + 1e-9) + 1;
-    if (nsweep > MAXT) { fputs("eval-threshold: too many sweep steps\n", stderr); return 2; }
+    if (nsweep > MAXT) {
+        fputs("eval-threshold: too many sweep steps\n", stderr);
+        return 2;
+    }
     double glo = lo;
-    for (int i = 0; i < nshow; i++) if (show[i] < glo) glo = show[i];
+    for (int i = 0; i < nshow; i++)
+        if (show[i] < glo) glo = show[i];
     if (fixed > -2 && fixed < glo) glo = fixed;
 
     lfw_set L;
     if (lfw_set_load(db, &L)) return 1;
     const int dim = L.fs.dim;
     FILE *lf = list ? fopen(list, "w") : NULL;
-    if (list && !lf) { perror(list); return 1; }
+    if (list && !lf) {
+        perror(list);
+        return 1;
+    }
     FILE *cf = curves ? fopen(curves, "w") : NULL;
-    if (curves && !cf) { perror(curves); return 1; }
+    if (curves && !cf) {
+        perror(curves);
+        return 1;
+    }
     FILE *labf = labels ? fopen(labels, "w") : NULL;
-    if (labels && !labf) { perror(labels); return 1; }
-    printf("eval-threshold: %s: %d photos of %d identities, %d faces; sweep %.2f:%.2f:%.3f, %d iterations, %d draws per spec\n", db,
-           L.fs.nphotos, L.nid, L.fs.nfaces, lo, hi, step, itr, draws);
+    if (labels && !labf) {
+        perror(labels);
+        return 1;
+    }
+    printf("eval-threshold: %s: %d photos of %d identities, %d faces; sweep %.2f:%.2f:%.3f, %d iterations, %d draws "
+           "per spec\n",
+           db, L.fs.nphotos, L.nid, L.fs.nfaces, lo, hi, step, itr, draws);
     printf("%-12s %4s %6s %6s %6s %6s %7s", "spec", "draw", "people", "photos", "faces", "bestT", "bestMin");
     for (int i = 0; i < nshow; i++) printf("  T%.2f pwF  bcF ", show[i]);
     printf(" %6s %7s %7s %7s %7s  reason\n", fixed > -2 ? "fixT" : "ruleTm", "pwF", "bcF", "minF", "gap");
@@ -83,14 +111,21 @@ int main(int argc, char **argv) {
     snprintf(specbuf, sizeof specbuf, "%s", specs);
     for (char *sv, *spec = strtok_r(specbuf, ",", &sv); spec; spec = strtok_r(NULL, ",", &sv)) {
         lfw_spec sp;
-        if (lfw_spec_parse(spec, &sp)) { fprintf(stderr, "eval-threshold: bad spec '%s'\n", spec); return 2; }
-        double msum_pw[16] = {0}, msum_bc[16] = {0}, mbest = 0, mbestT = 0, mrule_pw = 0, mrule_bc = 0, mrule_t = 0, worst = -1, mfaces = 0;
+        if (lfw_spec_parse(spec, &sp)) {
+            fprintf(stderr, "eval-threshold: bad spec '%s'\n", spec);
+            return 2;
+        }
+        double msum_pw[16] = {0}, msum_bc[16] = {0}, mbest = 0, mbestT = 0, mrule_pw = 0, mrule_bc = 0, mrule_t = 0,
+               worst = -1, mfaces = 0;
         int nd = sp.all ? 1 : draws, done = 0, within = 0;
         for (int d = 0; d < nd; d++) {
             uint64_t dseed = seed * 1000003ull + (uint64_t)d * 7919ull;
             for (const char *c = spec; *c; c++) dseed = dseed * 131 + (unsigned char)*c;
             int *photos, np;
-            if (lfw_draw(&L, &sp, dseed, &photos, &np)) { fprintf(stderr, "eval-threshold: spec '%s' asks for more people than the set has\n", spec); return 2; }
+            if (lfw_draw(&L, &sp, dseed, &photos, &np)) {
+                fprintf(stderr, "eval-threshold: spec '%s' asks for more people than the set has\n", spec);
+                return 2;
+            }
             lfw_lib b;
             lfw_lib_make(&L, photos, np, &b);
             free(photos);
@@ -115,7 +150,10 @@ int main(int argc, char **argv) {
                 }
                 double m = fmin(pw.f, bc.f);
                 if (cf) fprintf(cf, " %.4f:%.5f:%.5f", t, pw.f, bc.f);
-                if (m > best + 1e-12) { best = m; bestT = t; }
+                if (m > best + 1e-12) {
+                    best = m;
+                    bestT = t;
+                }
             }
             if (cf) fputc('\n', cf);
             free(labs);
@@ -146,14 +184,21 @@ int main(int argc, char **argv) {
                 sbf_threshold_info ti;
                 int *labs2 = lfw_xmalloc((size_t)(b.nfaces ? b.nfaces : 1) * sizeof *labs2);
                 int k = sbf_cluster_adaptive(b.emb, b.nfaces, dim, &co, NULL, labs2, NULL, NULL, &ti);
-                if (k < 0) { fputs("eval-threshold: rule failed\n", stderr); return 3; }
+                if (k < 0) {
+                    fputs("eval-threshold: rule failed\n", stderr);
+                    return 3;
+                }
                 lfw_lib_score(&b, labs2, k, &rpw, &rbc);
                 free(labs2);
                 rt = ti.median;
                 snprintf(reason, sizeof reason, "%s", ti.reason);
             }
             double rm = fmin(rpw.f, rbc.f), gap = best - rm;
-            if (fixed > -2 && rm > best) { best = rm; bestT = rt; gap = 0; } /* a fixed T may lie between sweep steps */
+            if (fixed > -2 && rm > best) {
+                best = rm;
+                bestT = rt;
+                gap = 0;
+            } /* a fixed T may lie between sweep steps */
             if (!quiet) {
                 printf("%-12s %4d %6d %6d %6d %6.3f %7.4f", spec, d, b.npeople, b.nphotos, b.nfaces, bestT, best);
                 for (int i = 0; i < nshow; i++) printf("  %7.4f %7.4f", spw[i], sbc[i]);
@@ -179,7 +224,8 @@ int main(int argc, char **argv) {
                     if (t2 - t1 < ta) ta = t2 - t1;
                     if (t3 - t2 < tthr) tthr = t3 - t2;
                 }
-                printf("time %s draw %d (%d faces): fixed 0.73 clustering %.3f s, per-face rule clustering %.3f s (%.2fx), of which the thresholds %.3f s\n",
+                printf("time %s draw %d (%d faces): fixed 0.73 clustering %.3f s, per-face rule clustering %.3f s "
+                       "(%.2fx), of which the thresholds %.3f s\n",
                        spec, d, b.nfaces, tf, ta, ta / tf, tthr);
                 free(lt);
             }
@@ -195,10 +241,12 @@ int main(int argc, char **argv) {
             sbf_graph_free(&base);
             lfw_lib_free(&b);
         }
-        printf("mean %-7s %4d %6s %6s %6.0f %6.3f %7.4f", spec, done, "", "", mfaces / done, mbestT / done, mbest / done);
+        printf("mean %-7s %4d %6s %6s %6.0f %6.3f %7.4f", spec, done, "", "", mfaces / done, mbestT / done,
+               mbest / done);
         for (int i = 0; i < nshow; i++) printf("  %7.4f %7.4f", msum_pw[i] / done, msum_bc[i] / done);
-        printf(" %6.3f %7.4f %7.4f %7.4f %7.4f  worst gap %.4f, %d/%d draws within 0.005\n", mrule_t / done, mrule_pw / done, mrule_bc / done,
-               fmin(mrule_pw, mrule_bc) / done, mbest / done - fmin(mrule_pw, mrule_bc) / done, worst, within, done);
+        printf(" %6.3f %7.4f %7.4f %7.4f %7.4f  worst gap %.4f, %d/%d draws within 0.005\n", mrule_t / done,
+               mrule_pw / done, mrule_bc / done, fmin(mrule_pw, mrule_bc) / done,
+               mbest / done - fmin(mrule_pw, mrule_bc) / done, worst, within, done);
         fflush(stdout);
     }
     if (lf) fclose(lf);

@@ -65,7 +65,8 @@ int main(int argc, char **argv) {
         std::vector<int32_t> plane;
         for (unsigned long p = 0; p < fb.row_filters.size(); ++p) {
             for (unsigned long j = 0; j < fb.row_filters[p].size(); ++j) {
-                if ((unsigned long)fb.row_filters[p][j].size() != W || (unsigned long)fb.col_filters[p][j].size() != H) {
+                if ((unsigned long)fb.row_filters[p][j].size() != W ||
+                    (unsigned long)fb.col_filters[p][j].size() != H) {
                     fprintf(stderr, "hog-convert: unexpected filter size\n");
                     return 1;
                 }

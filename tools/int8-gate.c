@@ -34,13 +34,19 @@
 
 #define MAXFP 64
 static void usage(void) {
-    fprintf(stderr, "usage: int8-gate --db FLOAT.db [--model INT8.sbfw] [--max-faces N] [--min-faces M] [--min-cos C] [--threads T]\n"
-                    "                 [--emulate SCALES [--weights [--no-bias-correction]] [--float-point NAME]... [--float-layer PREFIX]...]\n"
-                    "                 [--quant-point NAME]... [--only PATH-PART]... [--only-list FILE] [--dump FILE]\n");
+    fprintf(stderr,
+            "usage: int8-gate --db FLOAT.db [--model INT8.sbfw] [--max-faces N] [--min-faces M] [--min-cos C] "
+            "[--threads T]\n"
+            "                 [--emulate SCALES [--weights [--no-bias-correction]] [--float-point NAME]... "
+            "[--float-layer PREFIX]...]\n"
+            "                 [--quant-point NAME]... [--only PATH-PART]... [--only-list FILE] [--dump FILE]\n");
     exit(2);
 }
 
-typedef struct { double cos; int face; } res;
+typedef struct {
+    double cos;
+    int face;
+} res;
 static int cmp_res(const void *a, const void *b) {
     double x = ((const res *)a)->cos, y = ((const res *)b)->cos;
     return x < y ? -1 : x > y;
@@ -48,7 +54,11 @@ static int cmp_res(const void *a, const void *b) {
 
 static double cosine(const float *a, const float *b) {
     double s = 0, na = 0, nb = 0;
-    for (int k = 0; k < 512; k++) { s += (double)a[k] * b[k]; na += (double)a[k] * a[k]; nb += (double)b[k] * b[k]; }
+    for (int k = 0; k < 512; k++) {
+        s += (double)a[k] * b[k];
+        na += (double)a[k] * a[k];
+        nb += (double)b[k] * b[k];
+    }
     return s / sqrt(na * nb);
 }
 
@@ -64,7 +74,10 @@ static int golden(double min_cos, double *worst) {
     char path[4096];
     snprintf(path, sizeof path, "%s/data/aligned-golden/embeddings.jsonl", sh && *sh ? sh : "../shared");
     FILE *f = fopen(path, "r");
-    if (!f) { fprintf(stderr, "int8-gate: %s: cannot open\n", path); return -1; }
+    if (!f) {
+        fprintf(stderr, "int8-gate: %s: cannot open\n", path);
+        return -1;
+    }
     static char line[65536];
     int n = 0, bad = 0;
     *worst = 1;
@@ -78,7 +91,10 @@ static int golden(double min_cos, double *worst) {
         p = strchr(e, '[');
         if (!p) continue;
         p++;
-        for (int i = 0; i < 512; i++) { gold[i] = strtof(p, &p); while (*p == ',' || *p == ' ') p++; }
+        for (int i = 0; i < 512; i++) {
+            gold[i] = strtof(p, &p);
+            while (*p == ',' || *p == ' ') p++;
+        }
         char ip[4400], err[256];
         snprintf(ip, sizeof ip, "%s/data/aligned-golden/%s", sh && *sh ? sh : "../shared", name);
         sbf_image im;
@@ -87,7 +103,10 @@ static int golden(double min_cos, double *worst) {
             fclose(f);
             return -1;
         }
-        if (embed(im.rgb, 1, emb)) { fclose(f); return -1; }
+        if (embed(im.rgb, 1, emb)) {
+            fclose(f);
+            return -1;
+        }
         sbf_image_free(&im);
         double c = cosine(emb, gold);
         printf("golden %-22s cos %.6f%s\n", name, c, c < min_cos ? "  BELOW" : "");
@@ -123,7 +142,10 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--only") && i + 1 < argc && nonly < 4096) only[nonly++] = argv[++i];
         else if (!strcmp(argv[i], "--only-list") && i + 1 < argc) {
             FILE *lf = fopen(argv[++i], "r");
-            if (!lf) { fprintf(stderr, "int8-gate: %s: cannot open\n", argv[i]); return 2; }
+            if (!lf) {
+                fprintf(stderr, "int8-gate: %s: cannot open\n", argv[i]);
+                return 2;
+            }
             char line[4096];
             while (nonly < 4096 && fgets(line, sizeof line, lf)) {
                 char *p = strrchr(line, ' '), *s = p ? p + 1 : line; /* a --dump line: the path after the cosine */
@@ -134,8 +156,7 @@ int main(int argc, char **argv) {
                 onlyused += l;
             }
             fclose(lf);
-        }
-        else if (!strcmp(argv[i], "--dump") && i + 1 < argc) dump = argv[++i];
+        } else if (!strcmp(argv[i], "--dump") && i + 1 < argc) dump = argv[++i];
         else if (!strcmp(argv[i], "--quant-point") && i + 1 < argc && nqp < MAXFP) qp[nqp++] = argv[++i];
         else usage();
     }
@@ -164,7 +185,10 @@ int main(int argc, char **argv) {
         emu.scales = pts;
         emu.int8_weights = weights;
         emu.float_layers = fl;
-        if (sc.has_means && !no_bias_corr) { emu.means = (const float *const *)sc.mean; emu.image_mean = sc.image_mean; }
+        if (sc.has_means && !no_bias_corr) {
+            emu.means = (const float *const *)sc.mean;
+            emu.image_mean = sc.image_mean;
+        }
         const char *fm = model ? model : sbf_model_path(SBF_FACENET_FILE);
         nnw_file *f = nn_conv_open_plain(fm, err, sizeof err);
         if (!f || !(g_emu = nn_fq_load_emulated(f, &emu, err, sizeof err))) {
@@ -176,19 +200,34 @@ int main(int argc, char **argv) {
                weights && emu.means ? " (bias corrected)" : "");
     } else {
         const char *mm = model ? model : sbf_model_path("facenet-20180402-int8.sbfw");
-        if (!(g_net = nn_facenet_load(mm, threads, err, sizeof err))) { fprintf(stderr, "int8-gate: %s: %s\n", mm, err); return 1; }
+        if (!(g_net = nn_facenet_load(mm, threads, err, sizeof err))) {
+            fprintf(stderr, "int8-gate: %s: %s\n", mm, err);
+            return 1;
+        }
         printf("model %s: %s\n", mm, nn_facenet_precision(g_net));
     }
     nn_facenet *ref = nn_facenet_load(sbf_model_path(SBF_FACENET_FILE), threads, err, sizeof err);
-    if (!ref) { fprintf(stderr, "int8-gate: %s: %s\n", sbf_model_path(SBF_FACENET_FILE), err); return 1; }
+    if (!ref) {
+        fprintf(stderr, "int8-gate: %s: %s\n", sbf_model_path(SBF_FACENET_FILE), err);
+        return 1;
+    }
 
     sbf_store *st = sbf_store_open(db, SBF_STORE_READ, err, sizeof err);
-    if (!st) { fprintf(stderr, "int8-gate: %s: %s\n", db, err); return 1; }
+    if (!st) {
+        fprintf(stderr, "int8-gate: %s: %s\n", db, err);
+        return 1;
+    }
     const char *rule = sbf_pipeline_db_rule(st, NULL);
     sbf_align_method am = SBF_ALIGN_DEFAULT;
-    if (rule && sbf_align_parse(rule, &am)) { fprintf(stderr, "int8-gate: %s: unknown alignment rule %s\n", db, rule); return 1; }
+    if (rule && sbf_align_parse(rule, &am)) {
+        fprintf(stderr, "int8-gate: %s: unknown alignment rule %s\n", db, rule);
+        return 1;
+    }
     sbf_faceset fs;
-    if (sbf_store_faceset(st, &fs, err, sizeof err)) { fprintf(stderr, "int8-gate: %s: %s\n", db, err); return 1; }
+    if (sbf_store_faceset(st, &fs, err, sizeof err)) {
+        fprintf(stderr, "int8-gate: %s: %s\n", db, err);
+        return 1;
+    }
     sbf_store_close(st);
 
     res *r = malloc(sizeof(res) * (size_t)(fs.nfaces ? fs.nfaces : 1));
@@ -201,7 +240,10 @@ int main(int argc, char **argv) {
     for (int p = 0; p <= fs.nphotos && n + ng < max_faces + ng; p++) {
         int flush = p == fs.nphotos || ng + (p < fs.nphotos ? fs.photos[p].nfaces : 0) > GROUP;
         if (flush && ng) {
-            if (embed(crops, ng, emb)) { fprintf(stderr, "int8-gate: embedding failed\n"); return 1; }
+            if (embed(crops, ng, emb)) {
+                fprintf(stderr, "int8-gate: embedding failed\n");
+                return 1;
+            }
             if (checked < 64) { /* the stored embeddings are this float32 engine's */
                 nn_facenet_embed(ref, crops, ng, femb);
                 for (int k = 0; k < ng * 512; k++) {
@@ -216,7 +258,8 @@ int main(int argc, char **argv) {
                 n++;
             }
             ng = 0;
-            if (photos % 200 < 8) fprintf(stderr, "\rint8-gate: %d photos, %d faces, %.0f s", photos, n, sbf_now() - t0);
+            if (photos % 200 < 8)
+                fprintf(stderr, "\rint8-gate: %d photos, %d faces, %.0f s", photos, n, sbf_now() - t0);
         }
         if (p == fs.nphotos || n >= max_faces) break;
         const sbf_photo *ph = &fs.photos[p];
@@ -231,8 +274,8 @@ int main(int argc, char **argv) {
         }
         for (int k = 0; k < ph->nfaces; k++) {
             int fi = ph->first_face + k;
-            if (sbf_align_face(im.rgb, im.w, im.h, &fs.boxes[fi], (const float (*)[2])(fs.landmarks + (size_t)fi * 136), am,
-                               crops + (size_t)ng * 160 * 160 * 3) == 0)
+            if (sbf_align_face(im.rgb, im.w, im.h, &fs.boxes[fi], (const float(*)[2])(fs.landmarks + (size_t)fi * 136),
+                               am, crops + (size_t)ng * 160 * 160 * 3) == 0)
                 gface[ng++] = fi;
         }
         sbf_image_free(&im);
@@ -246,10 +289,14 @@ int main(int argc, char **argv) {
     qsort(r, (size_t)n, sizeof *r, cmp_res);
     double mean = 0;
     int below = 0;
-    for (int i = 0; i < n; i++) { mean += r[i].cos; below += r[i].cos < min_cos; }
+    for (int i = 0; i < n; i++) {
+        mean += r[i].cos;
+        below += r[i].cos < min_cos;
+    }
     if (n) {
         mean /= n;
-        printf("lfw-dev gate: %d faces of %d photos (not calibration photos); cosine to float32: min %.6f, 0.1%% %.6f, 1%% %.6f, "
+        printf("lfw-dev gate: %d faces of %d photos (not calibration photos); cosine to float32: min %.6f, 0.1%% %.6f, "
+               "1%% %.6f, "
                "median %.6f, mean %.6f; %d below %.4f\n",
                n, photos, r[0].cos, r[n / 1000].cos, r[n / 100].cos, r[n / 2].cos, mean, below, min_cos);
         for (int i = 0; i < n && i < 5; i++)
@@ -257,7 +304,10 @@ int main(int argc, char **argv) {
     }
     if (dump) {
         FILE *df = fopen(dump, "w");
-        if (!df) { fprintf(stderr, "int8-gate: %s: cannot write\n", dump); return 1; }
+        if (!df) {
+            fprintf(stderr, "int8-gate: %s: cannot write\n", dump);
+            return 1;
+        }
         for (int i = 0; i < n; i++) fprintf(df, "%.6f %s\n", r[i].cos, fs.photos[fs.face_photo[r[i].face]].path);
         fclose(df);
     }
@@ -267,12 +317,16 @@ int main(int argc, char **argv) {
     if (gbad < 0) return 1;
     printf("golden crops: worst cosine %.6f\n", gworst);
     int ok = below == 0 && gbad == 0 && n >= min_faces;
-    printf("int8 gate: %s (%d faces >= %d needed, every cosine >= %.4f)\n", ok ? "PASS" : "FAIL", n, min_faces, min_cos);
+    printf("int8 gate: %s (%d faces >= %d needed, every cosine >= %.4f)\n", ok ? "PASS" : "FAIL", n, min_faces,
+           min_cos);
     nn_facenet_free(g_net);
     nn_fq_free(g_emu);
     i8_free_scales(&sc);
     nn_facenet_free(ref);
     sbf_faceset_free(&fs);
-    free(r); free(crops); free(emb); free(femb);
+    free(r);
+    free(crops);
+    free(emb);
+    free(femb);
     return ok ? 0 : 1;
 }

@@ -32,27 +32,39 @@ static inline int i8_calibration_photo(const char *path) {
 }
 
 typedef struct {
-    float *scale[256];  /* per point: nn_fq_point_channels(i) scales */
-    float *mean[256];   /* per point: the calibration mean of each channel (bias correction), when has_means */
+    float *scale[256]; /* per point: nn_fq_point_channels(i) scales */
+    float *mean[256];  /* per point: the calibration mean of each channel (bias correction), when has_means */
     float image_mean[3];
     int has_means;
-    char calib[512];    /* the "# tools/quantize ..." line: what calibrated it */
+    char calib[512]; /* the "# tools/quantize ..." line: what calibrated it */
     float *mem;
 } i8_scales;
 
-static inline void i8_free_scales(i8_scales *s) { free(s->mem); s->mem = NULL; }
+static inline void i8_free_scales(i8_scales *s) {
+    free(s->mem);
+    s->mem = NULL;
+}
 
 /* Reads a scales file: "POINT s0 s1 ..." for every point, optionally "mean POINT m0 m1 ..." for every point and
  * "mean image r g b".  0, or -1 with a one-line reason (naming the file) on stderr. */
 static inline int i8_read_scales(const char *path, i8_scales *s) {
     memset(s, 0, sizeof *s);
     FILE *f = fopen(path, "r");
-    if (!f) { fprintf(stderr, "%s: cannot open\n", path); return -1; }
+    if (!f) {
+        fprintf(stderr, "%s: cannot open\n", path);
+        return -1;
+    }
     int n = nn_fq_points(), got = 0, gotm = 0, goti = 0, bad = 0;
     size_t total = 0;
     for (int i = 0; i < n; i++) total += (size_t)nn_fq_point_channels(i);
-    if (!(s->mem = calloc(2 * total, sizeof(float)))) { fclose(f); return -1; }
-    for (int i = 0, o = 0; i < n; o += nn_fq_point_channels(i), i++) { s->scale[i] = s->mem + o; s->mean[i] = s->mem + total + o; }
+    if (!(s->mem = calloc(2 * total, sizeof(float)))) {
+        fclose(f);
+        return -1;
+    }
+    for (int i = 0, o = 0; i < n; o += nn_fq_point_channels(i), i++) {
+        s->scale[i] = s->mem + o;
+        s->mean[i] = s->mem + total + o;
+    }
     static char line[1 << 16];
     while (!bad && fgets(line, sizeof line, f)) {
         if (line[0] == '#') {
@@ -68,7 +80,10 @@ static inline int i8_read_scales(const char *path, i8_scales *s) {
         char *p = line + used;
         if (!strcmp(name, "mean")) {
             int u2 = 0;
-            if (sscanf(p, "%127s%n", name, &u2) != 1) { bad = 1; break; }
+            if (sscanf(p, "%127s%n", name, &u2) != 1) {
+                bad = 1;
+                break;
+            }
             p += u2;
             is_mean = 1;
         }
@@ -79,7 +94,11 @@ static inline int i8_read_scales(const char *path, i8_scales *s) {
         }
         int i = 0;
         while (i < n && strcmp(name, nn_fq_point_name(i))) i++;
-        if (i == n) { fprintf(stderr, "%s: unknown point %s\n", path, name); bad = 1; break; }
+        if (i == n) {
+            fprintf(stderr, "%s: unknown point %s\n", path, name);
+            bad = 1;
+            break;
+        }
         float *dst = is_mean ? s->mean[i] : s->scale[i];
         for (int c = 0; c < nn_fq_point_channels(i); c++) {
             char *e;
@@ -96,12 +115,22 @@ static inline int i8_read_scales(const char *path, i8_scales *s) {
             dst[c] = v;
             p = e;
         }
-        if (is_mean) gotm++; else got++;
+        if (is_mean) gotm++;
+        else got++;
     }
     fclose(f);
-    if (!bad && got != n) { fprintf(stderr, "%s: scales of %d of %d points\n", path, got, n); bad = 1; }
-    if (!bad && (gotm || goti) && (gotm != n || !goti)) { fprintf(stderr, "%s: means of %d of %d points\n", path, gotm, n); bad = 1; }
-    if (bad) { i8_free_scales(s); return -1; }
+    if (!bad && got != n) {
+        fprintf(stderr, "%s: scales of %d of %d points\n", path, got, n);
+        bad = 1;
+    }
+    if (!bad && (gotm || goti) && (gotm != n || !goti)) {
+        fprintf(stderr, "%s: means of %d of %d points\n", path, gotm, n);
+        bad = 1;
+    }
+    if (bad) {
+        i8_free_scales(s);
+        return -1;
+    }
     s->has_means = gotm == n;
     return 0;
 }

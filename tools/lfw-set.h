@@ -26,22 +26,37 @@ typedef struct {
 
 static inline void lfw_parent_name(const char *path, char *out, size_t n) {
     const char *end = strrchr(path, '/');
-    if (!end) { snprintf(out, n, "."); return; }
+    if (!end) {
+        snprintf(out, n, ".");
+        return;
+    }
     const char *start = end;
     while (start > path && start[-1] != '/') start--;
     snprintf(out, n, "%.*s", (int)(end - start), start);
 }
 
-typedef struct { char *key; int val; } lfw_kv;
-static inline int lfw_cmp_kv(const void *a, const void *b) { return strcmp(((const lfw_kv *)a)->key, ((const lfw_kv *)b)->key); }
+typedef struct {
+    char *key;
+    int val;
+} lfw_kv;
+static inline int lfw_cmp_kv(const void *a, const void *b) {
+    return strcmp(((const lfw_kv *)a)->key, ((const lfw_kv *)b)->key);
+}
 
-static inline int lfw_cmp_int(const void *a, const void *b) { return (*(const int *)a > *(const int *)b) - (*(const int *)a < *(const int *)b); }
+static inline int lfw_cmp_int(const void *a, const void *b) {
+    return (*(const int *)a > *(const int *)b) - (*(const int *)a < *(const int *)b);
+}
 
-static inline int lfw_cmp_ll(const void *a, const void *b) { return (*(const long long *)a > *(const long long *)b) - (*(const long long *)a < *(const long long *)b); }
+static inline int lfw_cmp_ll(const void *a, const void *b) {
+    return (*(const long long *)a > *(const long long *)b) - (*(const long long *)a < *(const long long *)b);
+}
 
 static inline void *lfw_xmalloc(size_t n) {
     void *p = malloc(n ? n : 1);
-    if (!p) { fputs("lfw-set: out of memory\n", stderr); exit(3); }
+    if (!p) {
+        fputs("lfw-set: out of memory\n", stderr);
+        exit(3);
+    }
     return p;
 }
 
@@ -50,8 +65,15 @@ static inline int lfw_set_load(const char *db, lfw_set *L) {
     memset(L, 0, sizeof *L);
     char err[1024];
     sbf_store *s = sbf_store_open(db, SBF_STORE_READ, err, sizeof err);
-    if (!s) { fprintf(stderr, "%s: %s\n", db, err); return -1; }
-    if (sbf_store_faceset(s, &L->fs, err, sizeof err)) { fprintf(stderr, "%s: %s\n", db, err); sbf_store_close(s); return -1; }
+    if (!s) {
+        fprintf(stderr, "%s: %s\n", db, err);
+        return -1;
+    }
+    if (sbf_store_faceset(s, &L->fs, err, sizeof err)) {
+        fprintf(stderr, "%s: %s\n", db, err);
+        sbf_store_close(s);
+        return -1;
+    }
     sbf_store_close(s);
     const sbf_faceset *fs = &L->fs;
     int np = fs->nphotos;
@@ -87,7 +109,10 @@ static inline int lfw_set_load(const char *db, lfw_set *L) {
         for (int f = ph->first_face; f < ph->first_face + ph->nfaces; f++) {
             const sbf_box *b = &fs->boxes[f];
             double dx = (b->left + b->right) / 2.0 - cx, dy = (b->top + b->bottom) / 2.0 - cy, d = dx * dx + dy * dy;
-            if (d < best) { best = d; L->photo_face[p] = f; }
+            if (d < best) {
+                best = d;
+                L->photo_face[p] = f;
+            }
         }
     }
     return 0;
@@ -136,7 +161,10 @@ static inline void lfw_lib_make(const lfw_set *L, const int *photos, int np, lfw
     for (int i = 0; i < np; i++) {
         const sbf_photo *ph = &fs->photos[photos[i]];
         b->truth[i] = L->photo_id[photos[i]];
-        if (!seen[b->truth[i]]) { seen[b->truth[i]] = 1; b->npeople++; }
+        if (!seen[b->truth[i]]) {
+            seen[b->truth[i]] = 1;
+            b->npeople++;
+        }
         b->lab_face[i] = -1;
         for (int f = ph->first_face; f < ph->first_face + ph->nfaces; f++) {
             if (f == L->photo_face[photos[i]]) b->lab_face[i] = nf;
@@ -150,7 +178,12 @@ static inline void lfw_lib_make(const lfw_set *L, const int *photos, int np, lfw
 }
 
 static inline void lfw_lib_free(lfw_lib *b) {
-    free(b->photos); free(b->faces); free(b->emb); free(b->truth); free(b->lab_face); free(b->face_photo);
+    free(b->photos);
+    free(b->faces);
+    free(b->emb);
+    free(b->truth);
+    free(b->lab_face);
+    free(b->face_photo);
     memset(b, 0, sizeof *b);
 }
 
@@ -167,12 +200,17 @@ static inline void lfw_lib_score(const lfw_lib *b, const int *labels, int k, sbf
  * A draw spec: "K+M" (K people with 3+ photos, M people with 1-2 photos, all their photos),
  * "K@P+M" (the K from people with P+ photos), "K@P:C+M" (at most C photos of each of the K, drawn at
  * random), "all".  People are drawn without replacement (partial Fisher-Yates, sbf_rng). */
-typedef struct { int all, k, p, cap, m; } lfw_spec;
+typedef struct {
+    int all, k, p, cap, m;
+} lfw_spec;
 
 static inline int lfw_spec_parse(const char *s, lfw_spec *sp) {
     memset(sp, 0, sizeof *sp);
     sp->p = 3;
-    if (!strcmp(s, "all")) { sp->all = 1; return 0; }
+    if (!strcmp(s, "all")) {
+        sp->all = 1;
+        return 0;
+    }
     char *e;
     sp->k = (int)strtol(s, &e, 10);
     if (e == s) return -1;
@@ -203,13 +241,19 @@ static inline int lfw_draw(const lfw_set *L, const lfw_spec *sp, uint64_t seed, 
         *np_out = np;
         return 0;
     }
-    int *big = lfw_xmalloc((size_t)L->nid * sizeof *big), *small = lfw_xmalloc((size_t)L->nid * sizeof *small), nb = 0, ns = 0;
+    int *big = lfw_xmalloc((size_t)L->nid * sizeof *big), *small = lfw_xmalloc((size_t)L->nid * sizeof *small), nb = 0,
+        ns = 0;
     for (int i = 0; i < L->nid; i++) {
         int c = lfw_id_count(L, i);
         if (c >= sp->p) big[nb++] = i;
         if (c <= 2) small[ns++] = i;
     }
-    if (sp->k > nb || sp->m > ns) { free(big); free(small); free(photos); return -1; }
+    if (sp->k > nb || sp->m > ns) {
+        free(big);
+        free(small);
+        free(photos);
+        return -1;
+    }
     sbf_rng r;
     sbf_rng_seed(&r, seed);
     int *tmp = lfw_xmalloc((size_t)np * sizeof *tmp);
@@ -217,7 +261,9 @@ static inline int lfw_draw(const lfw_set *L, const lfw_spec *sp, uint64_t seed, 
         int *pool = g ? small : big, npool = g ? ns : nb, want = g ? sp->m : sp->k;
         for (int i = 0; i < want; i++) {
             int j = i + (int)sbf_rng_below(&r, (uint32_t)(npool - i));
-            int t = pool[i]; pool[i] = pool[j]; pool[j] = t;
+            int t = pool[i];
+            pool[i] = pool[j];
+            pool[j] = t;
             /* g == 0 people with 1-2 photos are in both pools only when p <= 2; skip a person already taken */
             int id = pool[i], c = lfw_id_count(L, id);
             int dup = 0;
@@ -229,7 +275,9 @@ static inline int lfw_draw(const lfw_set *L, const lfw_spec *sp, uint64_t seed, 
             if (!g && sp->cap && sp->cap < c) {
                 for (int a = 0; a < sp->cap; a++) {
                     int b = a + (int)sbf_rng_below(&r, (uint32_t)(c - a));
-                    int x = tmp[a]; tmp[a] = tmp[b]; tmp[b] = x;
+                    int x = tmp[a];
+                    tmp[a] = tmp[b];
+                    tmp[b] = x;
                 }
                 take = sp->cap;
             }
@@ -258,7 +306,11 @@ static inline void lfw_graph_filter(const sbf_graph *base, double t, sbf_graph *
     g->rowptr[0] = 0;
     for (int i = 0; i < base->n; i++) {
         for (int64_t e = base->rowptr[i]; e < base->rowptr[i + 1]; e++)
-            if (base->w[e] > (float)t) { g->col[m] = base->col[e]; g->w[m] = base->w[e]; m++; }
+            if (base->w[e] > (float)t) {
+                g->col[m] = base->col[e];
+                g->w[m] = base->w[e];
+                m++;
+            }
         g->rowptr[i + 1] = m;
     }
 }
@@ -271,17 +323,23 @@ static inline void lfw_lib_graph(const lfw_lib *b, int dim, double lo, sbf_graph
         g->rowptr = calloc(1, sizeof *g->rowptr);
         return;
     }
-    if (sbf_graph_build(b->emb, b->nfaces, dim, &go, g)) { fputs("lfw-set: graph failed\n", stderr); exit(3); }
+    if (sbf_graph_build(b->emb, b->nfaces, dim, &go, g)) {
+        fputs("lfw-set: graph failed\n", stderr);
+        exit(3);
+    }
 }
 
 /* Chinese Whispers on base's edges above t, scored; labels_out (may be NULL) gets the face labels. */
-static inline void lfw_lib_eval_t(const lfw_lib *b, const sbf_graph *base, double t, int itr, uint64_t seed, sbf_prf *pw, sbf_prf *bc,
-                                  int *nclusters, int *labels_out) {
+static inline void lfw_lib_eval_t(const lfw_lib *b, const sbf_graph *base, double t, int itr, uint64_t seed,
+                                  sbf_prf *pw, sbf_prf *bc, int *nclusters, int *labels_out) {
     sbf_graph g;
     lfw_graph_filter(base, t, &g);
     int *labels = lfw_xmalloc((size_t)b->nfaces * sizeof *labels);
     int k = b->nfaces ? sbf_chinese_whispers(&g, itr, seed, labels) : 0;
-    if (k < 0) { fputs("lfw-set: clustering failed\n", stderr); exit(3); }
+    if (k < 0) {
+        fputs("lfw-set: clustering failed\n", stderr);
+        exit(3);
+    }
     lfw_lib_score(b, labels, k, pw, bc);
     if (nclusters) *nclusters = k;
     if (labels_out) memcpy(labels_out, labels, (size_t)b->nfaces * sizeof *labels);

@@ -75,8 +75,10 @@ int main(int argc, char **argv) {
         else if (a == "--json") json = true;
         else if (a == "--upsample" && i + 1 < argc) json_up = atoi(argv[++i]);
         else if (a == "--adjust-threshold" && i + 1 < argc) json_adjust = atof(argv[++i]);
-        else if (a[0] == '-') { fprintf(stderr, "oracle-detect: unknown option %s\n", a.c_str()); return 2; }
-        else imgs.push_back(a);
+        else if (a[0] == '-') {
+            fprintf(stderr, "oracle-detect: unknown option %s\n", a.c_str());
+            return 2;
+        } else imgs.push_back(a);
     }
     std::vector<std::string> negs;
     if (imgs.empty()) {
@@ -98,7 +100,10 @@ int main(int argc, char **argv) {
     }
     char err[256];
     sbf_detector *ours = sbf_detector_new(err, sizeof err);
-    if (!ours) { fprintf(stderr, "oracle-detect: FAIL: %s\n", err); return 1; }
+    if (!ours) {
+        fprintf(stderr, "oracle-detect: FAIL: %s\n", err);
+        return 1;
+    }
     nn_pool *pool2 = nn_pool_new(2);
     frontal_face_detector det = get_frontal_face_detector();
     stats st[2];
@@ -161,7 +166,7 @@ int main(int argc, char **argv) {
                 if (!uok) fprintf(stderr, "oracle-detect: %s: pyramid_up differs\n", path.c_str());
                 ok = ok && uok;
             }
-            dlib::array<array2d<float> > hog;
+            dlib::array<array2d<float>> hog;
             extract_fhog_features(g, hog, 8, 10, 10);
             sbf_fhog f = {};
             sbf_fhog_compute(im.gray, im.w, im.h, 10, 10, &f);
@@ -194,8 +199,8 @@ int main(int argc, char **argv) {
             double md = 0;
             for (int k = 0; same && k < n; k++) {
                 const rectangle &r = ref[k].rect;
-                if (b[k].left != r.left() || b[k].top != r.top() || b[k].right != r.right() || b[k].bottom != r.bottom() ||
-                    b[k].filter != (int)ref[k].weight_index)
+                if (b[k].left != r.left() || b[k].top != r.top() || b[k].right != r.right() ||
+                    b[k].bottom != r.bottom() || b[k].filter != (int)ref[k].weight_index)
                     same = false;
                 md = std::max(md, std::fabs(b[k].score - ref[k].detection_confidence));
             }
@@ -210,13 +215,15 @@ int main(int argc, char **argv) {
                 if (!same) s.neg_fail++;
             }
             if (!same || verbose) {
-                fprintf(stderr, "%s %s up=%d dlib %zu ours %d\n", same ? "ok  " : "DIFF", path.c_str(), up, ref.size(), n);
+                fprintf(stderr, "%s %s up=%d dlib %zu ours %d\n", same ? "ok  " : "DIFF", path.c_str(), up, ref.size(),
+                        n);
                 for (size_t k = 0; k < ref.size(); k++)
                     fprintf(stderr, "   dlib [%ld %ld %ld %ld] %.9f f%lu\n", ref[k].rect.left(), ref[k].rect.top(),
-                            ref[k].rect.right(), ref[k].rect.bottom(), ref[k].detection_confidence, ref[k].weight_index);
+                            ref[k].rect.right(), ref[k].rect.bottom(), ref[k].detection_confidence,
+                            ref[k].weight_index);
                 for (int k = 0; k < n; k++)
-                    fprintf(stderr, "   ours [%ld %ld %ld %ld] %.9f f%d\n", b[k].left, b[k].top, b[k].right, b[k].bottom,
-                            b[k].score, b[k].filter);
+                    fprintf(stderr, "   ours [%ld %ld %ld %ld] %.9f f%d\n", b[k].left, b[k].top, b[k].right,
+                            b[k].bottom, b[k].score, b[k].filter);
             }
             free(b);
             free(b2);
@@ -240,7 +247,8 @@ int main(int argc, char **argv) {
                 s.negatives);
         if (rate < min_rate || s.neg_fail || s.images == 0) pass = false;
     }
-    fprintf(stderr, "oracle-detect: building blocks bit-exact on %ld/%ld images; thread mismatches %ld; unreadable %ld\n",
+    fprintf(stderr,
+            "oracle-detect: building blocks bit-exact on %ld/%ld images; thread mismatches %ld; unreadable %ld\n",
             block_checks - block_fail, block_checks, thread_fail, unreadable);
     fprintf(stderr, "oracle-detect: %s\n", pass ? "PASS" : "FAIL");
     nn_pool_free(pool2);

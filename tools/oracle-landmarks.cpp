@@ -43,8 +43,7 @@ struct dlib_sp_parts {
     std::vector<std::vector<dlib::vector<float, 2>>> deltas;
 };
 
-static void load_parts(const char *path, dlib_sp_parts &p)
-{
+static void load_parts(const char *path, dlib_sp_parts &p) {
     std::ifstream in(path, std::ios::binary);
     int version = 0;
     dlib::deserialize(version, in);
@@ -55,9 +54,8 @@ static void load_parts(const char *path, dlib_sp_parts &p)
     dlib::deserialize(p.deltas, in);
 }
 
-static std::vector<dlib::vector<double, 2>> dlib_unrounded(const dlib_sp_parts &sp, const dlib::array2d<unsigned char> &img,
-                                                           const dlib::rectangle &rect)
-{
+static std::vector<dlib::vector<double, 2>>
+dlib_unrounded(const dlib_sp_parts &sp, const dlib::array2d<unsigned char> &img, const dlib::rectangle &rect) {
     using namespace dlib::impl;
     dlib::matrix<float, 0, 1> current_shape = sp.initial;
     std::vector<float> fv;
@@ -72,16 +70,16 @@ static std::vector<dlib::vector<double, 2>> dlib_unrounded(const dlib_sp_parts &
     return out;
 }
 
-static std::vector<std::string> list_dir(const std::string &dir, bool dirs)
-{
+static std::vector<std::string> list_dir(const std::string &dir, bool dirs) {
     std::vector<std::string> v;
     DIR *d = opendir(dir.c_str());
     if (!d) return v;
     while (struct dirent *e = readdir(d)) {
         if (e->d_name[0] == '.') continue;
         std::string n = e->d_name;
-        if (dirs) { if (e->d_type == DT_DIR) v.push_back(n); }
-        else {
+        if (dirs) {
+            if (e->d_type == DT_DIR) v.push_back(n);
+        } else {
             std::string low = n;
             for (auto &c : low) c = (char)tolower((unsigned char)c);
             if (low.size() > 4 && (low.rfind(".jpg") == low.size() - 4 || low.rfind(".png") == low.size() - 4 ||
@@ -94,8 +92,7 @@ static std::vector<std::string> list_dir(const std::string &dir, bool dirs)
     return v;
 }
 
-int main(int argc, char **argv)
-{
+int main(int argc, char **argv) {
     const char *model = DLIB_MODEL, *compare = nullptr, *golden = nullptr;
     int lfw_step = 120, verbose = 0;
     double strict = 0.01;
@@ -106,7 +103,13 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--strict") && i + 1 < argc) strict = atof(argv[++i]);
         else if (!strcmp(argv[i], "--write-golden") && i + 1 < argc) golden = argv[++i];
         else if (!strcmp(argv[i], "-v")) verbose = 1;
-        else { fprintf(stderr, "usage: %s [--model FILE] [--compare FILE] [--lfw-step N] [--strict PX] [--write-golden FILE] [-v]\n", argv[0]); return 2; }
+        else {
+            fprintf(
+                stderr,
+                "usage: %s [--model FILE] [--compare FILE] [--lfw-step N] [--strict PX] [--write-golden FILE] [-v]\n",
+                argv[0]);
+            return 2;
+        }
     }
     const char *shared = getenv("SBF_SHARED");
     std::string sh = shared && *shared ? shared : "../shared";
@@ -138,7 +141,10 @@ int main(int argc, char **argv)
     }
     char err[256];
     sbf_shape_model *ours = sbf_shape_load(model, err, sizeof err);
-    if (!ours) { fprintf(stderr, "oracle-landmarks: FAIL: our loader on %s: %s\n", model, err); return 1; }
+    if (!ours) {
+        fprintf(stderr, "oracle-landmarks: FAIL: our loader on %s: %s\n", model, err);
+        return 1;
+    }
     sbf_shape_model *cmp = nullptr;
     if (compare && !(cmp = sbf_shape_load(compare, err, sizeof err))) {
         fprintf(stderr, "oracle-landmarks: FAIL: our loader on %s: %s\n", compare, err);
@@ -147,10 +153,16 @@ int main(int argc, char **argv)
     dlib::frontal_face_detector det = dlib::get_frontal_face_detector();
 
     FILE *gf = golden ? fopen(golden, "w") : nullptr;
-    if (golden && !gf) { fprintf(stderr, "oracle-landmarks: cannot write %s\n", golden); return 1; }
-    if (gf) fprintf(gf, "# dlib %d.%d.%d shape_predictor_68_face_landmarks.dat on our decoder's gray pixels (libjpeg-turbo for JPEG) "
-                        "(tools/oracle-landmarks --write-golden): path left top right bottom x0 y0 ... x67 y67\n",
-                    DLIB_MAJOR_VERSION, DLIB_MINOR_VERSION, DLIB_PATCH_VERSION);
+    if (golden && !gf) {
+        fprintf(stderr, "oracle-landmarks: cannot write %s\n", golden);
+        return 1;
+    }
+    if (gf)
+        fprintf(gf,
+                "# dlib %d.%d.%d shape_predictor_68_face_landmarks.dat on our decoder's gray pixels (libjpeg-turbo for "
+                "JPEG) "
+                "(tools/oracle-landmarks --write-golden): path left top right bottom x0 y0 ... x67 y67\n",
+                DLIB_MAJOR_VERSION, DLIB_MINOR_VERSION, DLIB_PATCH_VERSION);
     size_t image_index = 0;
     int nfaces = 0, nborder = 0, failures = 0, rounded_mismatch = 0;
     double worst_mean = 0, worst_max = 0, worst_strict = 0, worst_cmp = 0, sum_cmp = 0;
@@ -174,7 +186,8 @@ int main(int argc, char **argv)
             long bw = r.width(), bh = r.height();
             boxes.push_back({dlib::translate_rect(r, -r.left() - bw / 2, 0), 1});
             boxes.push_back({dlib::translate_rect(r, 0, -r.top() - bh / 2), 1});
-            boxes.push_back({dlib::translate_rect(r, im.w - 1 - r.right() + bw / 2, im.h - 1 - r.bottom() + bh / 3), 1});
+            boxes.push_back(
+                {dlib::translate_rect(r, im.w - 1 - r.right() + bw / 2, im.h - 1 - r.bottom() + bh / 3), 1});
             boxes.push_back({dlib::rectangle(-20, -30, im.w + 40, im.h + 10), 1});
         }
         for (auto &bx : boxes) {
@@ -200,14 +213,16 @@ int main(int argc, char **argv)
                     rounded_mismatch++;
             }
             if (write_this) {
-                fprintf(gf, "%s %ld %ld %ld %ld", path.c_str() + sh.size() + 1, r.left(), r.top(), r.right(), r.bottom());
+                fprintf(gf, "%s %ld %ld %ld %ld", path.c_str() + sh.size() + 1, r.left(), r.top(), r.right(),
+                        r.bottom());
                 for (int k = 0; k < 68; k++) fprintf(gf, " %.4f %.4f", ref[k].x(), ref[k].y());
                 fputc('\n', gf);
             }
             double mean = sum / 68;
             bool bad = mean > 0.5 || mx > 1.0 || smax > strict;
             if (bad || verbose)
-                fprintf(stderr, "%s %s box [%ld,%ld,%ld,%ld]: mean %.3f max %.3f px vs dlib; unrounded max diff %.2g px%s\n",
+                fprintf(stderr,
+                        "%s %s box [%ld,%ld,%ld,%ld]: mean %.3f max %.3f px vs dlib; unrounded max diff %.2g px%s\n",
                         bad ? "FAIL" : "ok", path.c_str(), r.left(), r.top(), r.right(), r.bottom(), mean, mx, smax,
                         bx.second ? " (border box)" : "");
             failures += bad;
@@ -231,17 +246,27 @@ int main(int argc, char **argv)
         }
         sbf_image_free(&im);
     }
-    printf("oracle-landmarks: %zu images, %d detected faces + %d border boxes; worst face mean %.3f px, worst point %.3f px "
+    printf("oracle-landmarks: %zu images, %d detected faces + %d border boxes; worst face mean %.3f px, worst point "
+           "%.3f px "
            "(vs dlib's integer points); max |ours - dlib unrounded| %.3g px; rounded mismatches %d points\n",
            images.size(), nfaces, nborder, worst_mean, worst_max, worst_strict, rounded_mismatch);
     if (cmp)
         printf("oracle-landmarks: %s vs %s: max point distance %.4f px, mean %.5f px\n", compare, model, worst_cmp,
                ncmp ? sum_cmp / ncmp : 0.0);
-    if (nfaces < 20) { fprintf(stderr, "oracle-landmarks: FAIL: only %d faces detected\n", nfaces); failures++; }
+    if (nfaces < 20) {
+        fprintf(stderr, "oracle-landmarks: FAIL: only %d faces detected\n", nfaces);
+        failures++;
+    }
     sbf_shape_free(ours);
     sbf_shape_free(cmp);
-    if (gf && fclose(gf) != 0) { fprintf(stderr, "oracle-landmarks: FAIL: writing %s\n", golden); failures++; }
-    if (failures) { fprintf(stderr, "oracle-landmarks: FAIL: %d failures\n", failures); return 1; }
+    if (gf && fclose(gf) != 0) {
+        fprintf(stderr, "oracle-landmarks: FAIL: writing %s\n", golden);
+        failures++;
+    }
+    if (failures) {
+        fprintf(stderr, "oracle-landmarks: FAIL: %d failures\n", failures);
+        return 1;
+    }
     printf("oracle-landmarks: PASS\n");
     return 0;
 }

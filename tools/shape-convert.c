@@ -7,17 +7,22 @@
 #include "src/landmarks.h"
 #include "src/landmarks_impl.h"
 
-int main(int argc, char **argv)
-{
+int main(int argc, char **argv) {
     int f16 = 0, a = 1;
-    if (a < argc && strcmp(argv[a], "--f16") == 0) { f16 = 1; a++; }
+    if (a < argc && strcmp(argv[a], "--f16") == 0) {
+        f16 = 1;
+        a++;
+    }
     if (argc - a != 2) {
         fprintf(stderr, "usage: shape-convert [--f16] IN.dat OUT.sbfw\n");
         return 2;
     }
     char err[256];
     sbf_shape_model *m = sbf_shape_load(argv[a], err, sizeof err);
-    if (!m) { fprintf(stderr, "shape-convert: %s: %s\n", argv[a], err); return 1; }
+    if (!m) {
+        fprintf(stderr, "shape-convert: %s: %s\n", argv[a], err);
+        return 1;
+    }
     sbf_shape_info in;
     sbf_shape_get_info(m, &in);
     char src[512];

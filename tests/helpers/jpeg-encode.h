@@ -7,9 +7,8 @@
 
 /* w x h pixels of comp channels (3: RGB; 4: C,M,Y,K) as a JPEG stored as store_as; *len bytes, malloc'ed by
  * libjpeg (free() it). */
-static inline unsigned char *test_jpeg_encode(const unsigned char *px, int w, int h, int comp,
-                                              J_COLOR_SPACE store_as, int progressive, int quality,
-                                              unsigned long *len) {
+static inline unsigned char *test_jpeg_encode(const unsigned char *px, int w, int h, int comp, J_COLOR_SPACE store_as,
+                                              int progressive, int quality, unsigned long *len) {
     struct jpeg_compress_struct c;
     struct jpeg_error_mgr e;
     unsigned char *mem = NULL;
