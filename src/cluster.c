@@ -52,6 +52,23 @@ uint32_t sbf_rng_below(sbf_rng *r, uint32_t n) {
     return (uint32_t)(m >> 32);
 }
 
+int sbf_cw_pick(const int *touched, int nt, const double *sum, sbf_rng *rng) {
+    int best = touched[0], nties = 1;
+    double bw = sum[best];
+    for (int t = 1; t < nt; t++) {
+        int l = touched[t];
+        if (sum[l] > bw) {
+            bw = sum[l];
+            best = l;
+            nties = 1;
+        } else if (sum[l] == bw) {
+            nties++;
+            if (sbf_rng_below(rng, (uint32_t)nties) == 0) best = l;
+        }
+    }
+    return best;
+}
+
 /* ---- graph -------------------------------------------------------------------------------------- */
 #define TILE_M NN_GEMM_MR
 #define TILE_N NN_GEMM_NR
@@ -424,20 +441,7 @@ int sbf_chinese_whispers(const sbf_graph *g, int iterations, uint64_t seed, int 
                 }
                 sum[l] += g->w[k];
             }
-            /* highest summed weight; ties broken uniformly at random (reservoir over the tied ones) */
-            int best = touched[0], nties = 1;
-            double bw = sum[best];
-            for (int t = 1; t < nt; t++) {
-                int l = touched[t];
-                if (sum[l] > bw) {
-                    bw = sum[l];
-                    best = l;
-                    nties = 1;
-                } else if (sum[l] == bw) {
-                    nties++;
-                    if (sbf_rng_below(&rng, (uint32_t)nties) == 0) best = l;
-                }
-            }
+            int best = sbf_cw_pick(touched, nt, sum, &rng);
             for (int t = 0; t < nt; t++) seen[touched[t]] = 0;
             labels[u] = best;
         }

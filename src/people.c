@@ -676,20 +676,7 @@ int sbf_people_cw(const sbf_graph *g, int nlabels, int *labels, const int *clamp
                 sum[l] += g->w[k];
             }
             if (nt) {
-                /* highest summed weight; ties broken uniformly at random (reservoir over the tied ones) */
-                int best = touched[0], nties = 1;
-                double bw = sum[best];
-                for (int t = 1; t < nt; t++) {
-                    int l = touched[t];
-                    if (sum[l] > bw) {
-                        bw = sum[l];
-                        best = l;
-                        nties = 1;
-                    } else if (sum[l] == bw) {
-                        nties++;
-                        if (sbf_rng_below(&rng, (uint32_t)nties) == 0) best = l;
-                    }
-                }
+                int best = sbf_cw_pick(touched, nt, sum, &rng);
                 for (int t = 0; t < nt; t++) seen[touched[t]] = 0;
                 labels[u] = best;
             } else if (bad[labels[u]]) {
