@@ -169,8 +169,8 @@ nnw_file *nn_conv_open_plain(const char *path, char *err, size_t errlen) {
             continue;
         }
         if (t->ndim != 4 || t->shape[3] % NN_NR || (t->dtype != NNW_F32 && t->dtype != NNW_F16)) {
-            snprintf(err, errlen, "%s: %s is not in the panel layout (rank 4, float, last dimension in*16)", path,
-                     t->name);
+            snprintf(err, errlen, "%.2000s: %.200s is not in the panel layout (rank 4, float, last dimension in*16)",
+                     path, t->name);
             goto fail;
         }
         const int cout = (int)t->shape[0] * NN_NR, kh = (int)t->shape[1], kw = (int)t->shape[2],
