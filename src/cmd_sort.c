@@ -529,13 +529,27 @@ static int sort_page(sort_run *r) {
     const sbf_faceset *fs = &r->fs;
     const sbf_people *pp = &r->pp;
     int n = fs->nfaces, np = 0, nunk = 0, rc = -1, *cnt = sbf_people_counts(pp);
+    size_t npn = (size_t)pp->next_person + 1;
     char **links = page_links_from_tsv(fs, r->outdir);
     int *faces = malloc(((size_t)n + 1) * sizeof *faces), *unk = malloc(((size_t)n + 1) * sizeof *unk);
-    page_person *per = calloc((size_t)pp->next_person + 1, sizeof *per);
+    int *start = calloc(npn + 1, sizeof *start); /* the faces of person q: faces[start[q] .. start[q + 1]) */
+    int *fill = calloc(npn, sizeof *fill);
+    page_person *per = calloc(npn, sizeof *per);
     sbf_page pg;
     sbf_page_stats ps;
-    if (cnt && links && faces && unk && per && !sbf_page_init(&pg, fs, (const char *const *)links, r->outdir)) {
+    if (cnt && links && faces && unk && start && fill && per &&
+        !sbf_page_init(&pg, fs, (const char *const *)links, r->outdir)) {
         rc = 0;
+        for (int i = 0; i < n; i++) { /* ignored faces are left out */
+            const sbf_known_face *kf = sbf_people_face(pp, r->fid[i]);
+            if (r->person[i] < pp->next_person && !(kf && sbf_people_ignored(pp, kf->fid))) start[r->person[i] + 1]++;
+        }
+        for (size_t q = 1; q <= npn; q++) start[q] += start[q - 1];
+        for (int i = 0; i < n; i++) {
+            const sbf_known_face *kf = sbf_people_face(pp, r->fid[i]);
+            if (r->person[i] < pp->next_person && !(kf && sbf_people_ignored(pp, kf->fid)))
+                faces[start[r->person[i]] + fill[r->person[i]]++] = i;
+        }
         for (uint32_t q = 1; q < pp->next_person; q++)
             if (cnt[q] > 0 && sbf_people_person(pp, q)) per[np++] = (page_person){q, cnt[q]};
         qsort(per, (size_t)np, sizeof *per, by_count_desc);
@@ -543,19 +557,12 @@ static int sort_page(sort_run *r) {
         for (int k = 0; k < np && !rc; k++) {
             const sbf_person *p = sbf_people_person(pp, per[k].number);
             const char *folder = sbf_people_folder(p, per[k].count, pp->min_faces, name, sizeof name);
-            if (!folder) continue; /* hidden */
-            int m = 0;
-            for (int i = 0; i < n; i++) {
-                if (r->person[i] != per[k].number) continue;
-                const sbf_known_face *kf = sbf_people_face(pp, r->fid[i]);
-                if (kf && sbf_people_ignored(pp, kf->fid)) continue;
-                faces[m++] = i;
-            }
-            if (!m) continue;
+            const int *pf = faces + start[per[k].number], m = start[per[k].number + 1] - start[per[k].number];
+            if (!folder || !m) continue; /* hidden, or every face ignored */
             if (!strcmp(folder, SBF_UNKNOWN_FOLDER) && !p->name) {
-                memcpy(unk + nunk, faces, (size_t)m * sizeof *faces);
+                memcpy(unk + nunk, pf, (size_t)m * sizeof *pf);
                 nunk += m;
-            } else rc = sbf_page_add_person(&pg, folder, folder, faces, m);
+            } else rc = sbf_page_add_person(&pg, folder, folder, pf, m);
         }
         if (!rc) rc = sbf_page_set_unknown(&pg, SBF_UNKNOWN_FOLDER, unk, nunk);
         if (!rc) rc = sbf_page_find_similar(&pg, SBF_PAGE_SIMILAR_FLOOR, r->threads);
@@ -568,6 +575,8 @@ static int sort_page(sort_run *r) {
     free(cnt);
     free(faces);
     free(unk);
+    free(start);
+    free(fill);
     free(per);
     if (rc) {
         sbf_error("no people page: %s", r->err);
