@@ -226,24 +226,34 @@ static void jpeg_with_exif(const char *name, const buf *jpg, int le, int o, int 
     free(t.p);
 }
 
+/* A GIF89a logical screen descriptor: signature, size, flags (global table), background, aspect. */
+static void gif_screen(buf *b, unsigned w, unsigned h, unsigned flags) {
+    put(b, "GIF89a", 6);
+    put16le(b, w);
+    put16le(b, h);
+    put8(b, flags);
+    put8(b, 0);
+    put8(b, 0);
+}
+
+/* A GIF image descriptor: separator, position, size, flags (local table, interlace). */
+static void gif_image(buf *b, unsigned x, unsigned y, unsigned w, unsigned h, unsigned flags) {
+    put8(b, 0x2C);
+    put16le(b, x);
+    put16le(b, y);
+    put16le(b, w);
+    put16le(b, h);
+    put8(b, flags);
+}
+
 /* GIF89a, 7-bit LZW with a clear code every 100 literals so the code width stays 8 bits. */
 static void hand_gif(const char *name, int interlace, int local_table) {
     buf b = {0}, codes = {0};
-    put(&b, "GIF89a", 6);
-    put16le(&b, W);
-    put16le(&b, H);
-    put8(&b, local_table ? 0x00 : 0xF6);
-    put8(&b, 0);
-    put8(&b, 0);
+    gif_screen(&b, W, H, local_table ? 0x00 : 0xF6);
     if (!local_table)
         for (int i = 0; i < 128 * 3; i++) put8(&b, rnd());
     put(&b, "\x21\xF9\x04\x01\x00\x00\x03\x00", 8); /* graphic control: transparent index 3 */
-    put8(&b, 0x2C);
-    put16le(&b, 0);
-    put16le(&b, 0);
-    put16le(&b, W);
-    put16le(&b, H);
-    put8(&b, (interlace ? 0x40 : 0) | (local_table ? 0x86 : 0));
+    gif_image(&b, 0, 0, W, H, (interlace ? 0x40 : 0) | (local_table ? 0x86 : 0));
     if (local_table)
         for (int i = 0; i < 128 * 3; i++) put8(&b, rnd());
     put8(&b, 7);
@@ -397,19 +407,9 @@ static void header_bombs(void) {
     png_chunk(&b, "IEND", NULL, 0);
     save_buf("image", "bad-bomb-header-10000x10000.png", &b);
     /* GIF: 10000x10000 canvas, one 1x1 frame (stb kept 9 bytes per canvas pixel: 880 MB peak) */
-    put(&b, "GIF89a", 6);
-    put16le(&b, 10000);
-    put16le(&b, 10000);
-    put8(&b, 0x80);
-    put8(&b, 0);
-    put8(&b, 0);
+    gif_screen(&b, 10000, 10000, 0x80);
     put(&b, "\0\0\0\xff\xff\xff", 6);
-    put8(&b, 0x2C);
-    put16le(&b, 0);
-    put16le(&b, 0);
-    put16le(&b, 1);
-    put16le(&b, 1);
-    put8(&b, 0);
+    gif_image(&b, 0, 0, 1, 1, 0);
     put8(&b, 2);
     put8(&b, 2);
     put8(&b, 0x44);
@@ -418,20 +418,10 @@ static void header_bombs(void) {
     put8(&b, 0x3B);
     save_buf("image", "bad-bomb-header-10000x10000.gif", &b);
     /* GIF: a 2000x2000 canvas that holds 40 frames (canvas x frames = 160 megapixels) */
-    put(&b, "GIF89a", 6);
-    put16le(&b, 2000);
-    put16le(&b, 2000);
-    put8(&b, 0x80);
-    put8(&b, 0);
-    put8(&b, 0);
+    gif_screen(&b, 2000, 2000, 0x80);
     put(&b, "\0\0\0\xff\xff\xff", 6);
     for (int f = 0; f < 40; f++) {
-        put8(&b, 0x2C);
-        put16le(&b, 0);
-        put16le(&b, 0);
-        put16le(&b, 1);
-        put16le(&b, 1);
-        put8(&b, 0);
+        gif_image(&b, 0, 0, 1, 1, 0);
         put8(&b, 2);
         if (f == 0) /* enough LZW data to cover the canvas: the frame count is what refuses it */
             for (int k = 0; k < 2; k++) {
