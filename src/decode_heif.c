@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "src/decoders.h"
+#include "src/util.h"
 
 #ifdef SBF_HEIF
 #include <libheif/heif.h>
@@ -55,14 +56,9 @@ int sbf_heif_decode(const unsigned char *b, size_t n, long long max_pixels, sbf_
         goto done;
     }
     const size_t need = (size_t)ow * oh * 3;
-    if (*out.cap < need) {
-        free(*out.buf);
-        *out.cap = 0;
-        if (!(*out.buf = malloc(need))) {
-            snprintf(err, errlen, "out of memory");
-            goto done;
-        }
-        *out.cap = need;
+    if (sbf_grow(out.buf, out.cap, need)) {
+        snprintf(err, errlen, "out of memory");
+        goto done;
     }
     for (int y = 0; y < oh; y++) memcpy(*out.buf + (size_t)y * ow * 3, px + (size_t)y * stride, (size_t)ow * 3);
     *w = ow;

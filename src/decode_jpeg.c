@@ -8,6 +8,7 @@
 #include <jerror.h>
 #include <jpeglib.h>
 #include "src/decoders.h"
+#include "src/util.h"
 
 #define MAX_SCANS 256 /* cjpeg -progressive writes 10, optimisers a few dozen; each scan is a pass over every block */
 
@@ -244,15 +245,10 @@ int sbf_jpeg_decode(const unsigned char *b, size_t n, int scale_denom, long long
         jpeg_destroy_decompress(&ci);
         return -1;
     }
-    if (*out.cap < need) {
-        free(*out.buf);
-        *out.cap = 0;
-        if (!(*out.buf = malloc(need))) {
-            snprintf(err, errlen, "out of memory");
-            jpeg_destroy_decompress(&ci);
-            return -1;
-        }
-        *out.cap = need;
+    if (sbf_grow(out.buf, out.cap, need)) {
+        snprintf(err, errlen, "out of memory");
+        jpeg_destroy_decompress(&ci);
+        return -1;
     }
     uint8_t *px = *out.buf;
     if (cmyk && !(row4 = malloc((size_t)ow * 4))) {

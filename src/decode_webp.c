@@ -4,6 +4,7 @@
 #include <string.h>
 #include <webp/decode.h>
 #include "src/decoders.h"
+#include "src/util.h"
 
 static const char *status_text(VP8StatusCode s) {
     switch (s) {
@@ -60,14 +61,9 @@ int sbf_webp_decode(const unsigned char *b, size_t n, long long max_pixels, sbf_
     }
     cfg.options.use_cropping = 0;
     const size_t need = (size_t)iw * ih * 3;
-    if (*out.cap < need) {
-        free(*out.buf);
-        *out.cap = 0;
-        if (!(*out.buf = malloc(need))) {
-            snprintf(err, errlen, "out of memory");
-            return -1;
-        }
-        *out.cap = need;
+    if (sbf_grow(out.buf, out.cap, need)) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
     }
     /* decoded straight into our buffer, row by row: a file that runs out of data stops where it ends */
     cfg.output.colorspace = MODE_RGB;

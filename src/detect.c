@@ -10,6 +10,7 @@
 #include "nn/threadpool.h"
 #include "nn/weights.h"
 #include "src/hog.h"
+#include "src/util.h"
 
 #define MAX_FILTERS 8
 
@@ -234,16 +235,6 @@ typedef struct {
     sbf_detect_ws *ws;
 } run_ctx;
 
-/* *p grown to at least n bytes (contents not kept); 0 or -1. */
-static int grow(uint8_t **p, size_t *cap, size_t n) {
-    if (*cap >= n) return 0;
-    free(*p);
-    *cap = 0;
-    if (!(*p = malloc(n))) return -1;
-    *cap = n;
-    return 0;
-}
-
 sbf_detect_ws *sbf_detect_ws_new(void) { return calloc(1, sizeof(sbf_detect_ws)); }
 
 void sbf_detect_ws_free(sbf_detect_ws *ws) {
@@ -337,7 +328,7 @@ static int level_rows(run_ctx *C, int l, int r0, int r1) {
 /* Sizes and buffer of level l; 0 or -1. */
 static int level_alloc(run_ctx *C, int l) {
     sbf_hog_down6_size(C->w[l - 1], C->h[l - 1], &C->w[l], &C->h[l]);
-    if (grow(&C->ws->lev[l], &C->ws->levcap[l], (size_t)C->w[l] * C->h[l] + 1)) return -1;
+    if (sbf_grow(&C->ws->lev[l], &C->ws->levcap[l], (size_t)C->w[l] * C->h[l] + 1)) return -1;
     C->img[l] = C->ws->lev[l];
     return 0;
 }
@@ -498,7 +489,7 @@ int sbf_detect_ws_ex(const sbf_detector *d, const unsigned char *gray, int w, in
         int ow, oh;
         sbf_hog_up2_size(iw, ih, &ow, &oh);
         uint8_t **p = &ws->up[u & 1];
-        if (grow(p, &ws->upcap[u & 1], (size_t)ow * oh + 1)) {
+        if (sbf_grow(p, &ws->upcap[u & 1], (size_t)ow * oh + 1)) {
             sbf_detect_ws_free(tmp);
             return -1;
         }

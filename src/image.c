@@ -526,16 +526,6 @@ static const char *tga_size_check(const unsigned char *b, size_t n) {
 /* Lends b's buffer to a decoder. */
 static sbf_outbuf rgb_out(sbf_image_buffers *b) { return (sbf_outbuf){&b->img.rgb, &b->rgb_cap}; }
 
-/* Grows *p to at least need bytes (contents not kept). */
-static int ensure(uint8_t **p, size_t *cap, size_t need) {
-    if (*cap >= need) return 0;
-    free(*p);
-    *cap = 0;
-    if (!(*p = malloc(need ? need : 1))) return -1;
-    *cap = need;
-    return 0;
-}
-
 /* stb_image for PNG, BMP, GIF, PNM and TGA: pixels adopted into b. */
 static int decode_stb(const unsigned char *buf, size_t len, long long max_pixels, sbf_image_buffers *b, int *ow,
                       int *oh, char *err, size_t errlen) {
@@ -634,7 +624,7 @@ static int decode_stb(const unsigned char *buf, size_t len, long long max_pixels
             snprintf(err, errlen, "unsupported PNM channel count");
             return -1;
         }
-        if (ensure(&b->img.rgb, &b->rgb_cap, np * 3)) {
+        if (sbf_grow(&b->img.rgb, &b->rgb_cap, np * 3)) {
             free(px);
             snprintf(err, errlen, "out of memory");
             return -1;
@@ -694,7 +684,7 @@ static int decode(const unsigned char *buf, size_t len, int allow_tga, long long
     }
     if (rc) return -1;
     if (o > 1) {
-        if (ensure(&b->tmp, &b->tmp_cap, (size_t)w * h * 3)) {
+        if (sbf_grow(&b->tmp, &b->tmp_cap, (size_t)w * h * 3)) {
             snprintf(err, errlen, "out of memory");
             return -1;
         }
@@ -711,7 +701,7 @@ static int decode(const unsigned char *buf, size_t len, int allow_tga, long long
             h = t2;
         }
     }
-    if (ensure(&b->img.gray, &b->gray_cap, (size_t)w * h)) {
+    if (sbf_grow(&b->img.gray, &b->gray_cap, (size_t)w * h)) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }

@@ -307,3 +307,19 @@ void sbf_progress_end(sbf_progress *p) {
     if (p->shown) progress_wipe(p);
     if (progress_on_screen == p) progress_on_screen = NULL;
 }
+
+int sbf_grow(unsigned char **p, size_t *cap, size_t need) {
+    if (*p && *cap >= need) return 0;
+    /* realloc, not free + malloc: a big block is mmap'ed (src/main.c) and glibc grows it with mremap, which keeps
+     * the pages already touched, so only the new part costs page faults (the copy of small blocks is cheap). */
+    unsigned char *n = realloc(*p, need ? need : 1);
+    if (!n) {
+        free(*p);
+        *p = NULL;
+        *cap = 0;
+        return -1;
+    }
+    *p = n;
+    *cap = need;
+    return 0;
+}

@@ -49,6 +49,9 @@ int sbf_progress_wanted(void); /* 0 no, 1 a terminal, 2 forced */
 void sbf_progress_start(sbf_progress *p, const char *label);
 void sbf_progress_update(void *p, double fraction);
 void sbf_progress_end(sbf_progress *p);
+/* A buffer kept from call to call (decoded photos, pyramids: one per thread): *p grown to at least need bytes,
+ * contents not kept.  0, or -1 (out of memory: *p NULL, *cap 0). */
+int sbf_grow(unsigned char **p, size_t *cap, size_t need);
 /* Monotonic seconds. */
 double sbf_now(void);
 /* Directory holding the running executable ("" if unknown). */
