@@ -738,6 +738,60 @@ static int face_of_fid(const keyidx *v, int n, uint32_t fid) {
     return k < n && v[k].key == fid ? v[k].idx : -1;
 }
 
+static const int *pair_a, *pair_b; /* split_fresh's sort keys (qsort has no context argument) */
+static int cmp_pair(const void *x, const void *y) {
+    int i = *(const int *)x, j = *(const int *)y;
+    if (pair_a[i] != pair_a[j]) return pair_a[i] < pair_a[j] ? -1 : 1;
+    if (pair_b[i] != pair_b[j]) return pair_b[i] < pair_b[j] ? -1 : 1;
+    return i < j ? -1 : i > j;
+}
+
+/* Where a fresh clustering (fresh[]) finds a person of its own inside a warm-started one (labels[]), the warm
+ * one is split: the faces of warm label L in fresh cluster F (F not the fresh cluster holding most of L) take
+ * label newbase + their first face when they are at least 2 and more than half of F.  Faces with keep[i] stay. */
+static int split_fresh(int n, int nlabels, int newbase, int *labels, const int *fresh, const char *keep) {
+    int *idx = malloc((size_t)n * sizeof *idx), *fsize = calloc((size_t)nlabels, sizeof *fsize);
+    if (!idx || !fsize) {
+        free(idx);
+        free(fsize);
+        return -1;
+    }
+    for (int i = 0; i < n; i++) {
+        idx[i] = i;
+        fsize[fresh[i]]++;
+    }
+    pair_a = labels;
+    pair_b = fresh;
+    qsort(idx, (size_t)n, sizeof *idx, cmp_pair);
+    pair_a = pair_b = NULL;
+    int moved = 0;
+    for (int a = 0; a < n;) { /* one warm label: idx[a..b) */
+        int b = a, L = labels[idx[a]];
+        while (b < n && labels[idx[b]] == L) b++;
+        int bestf = -1, bestc = 0;
+        for (int k = a; k < b;) {
+            int e = k;
+            while (e < b && fresh[idx[e]] == fresh[idx[k]]) e++;
+            if (e - k > bestc) bestc = e - k, bestf = fresh[idx[k]];
+            k = e;
+        }
+        for (int k = a; k < b;) {
+            int e = k, F = fresh[idx[k]];
+            while (e < b && fresh[idx[e]] == F) e++;
+            if (F != bestf && e - k >= 2 && 2 * (e - k) > fsize[F]) {
+                int nl = newbase + idx[k]; /* idx sorted by face within (L, F): idx[k] is the first face */
+                for (int q = k; q < e; q++)
+                    if (!keep[idx[q]]) labels[idx[q]] = nl, moved++;
+            }
+            k = e;
+        }
+        a = b;
+    }
+    free(idx);
+    free(fsize);
+    return moved;
+}
+
 int sbf_people_update(sbf_people *pp, const sbf_faceset *fs, const sbf_people_opts *o, uint32_t *fid, uint32_t *person,
                       sbf_people_info *info) {
     int n = fs->nfaces, rc = -1;
@@ -841,6 +895,34 @@ int sbf_people_update(sbf_people *pp, const sbf_faceset *fs, const sbf_people_op
     if (have_graph && sbf_people_cw(&g, np + n, labels, clamp, pfirst, pcount, o->corrections ? fstart : NULL, forbid,
                                     stick, spare, &co))
         goto out;
+    /* people a fresh clustering finds inside a stored one: their own people (labels np + n + first face); the
+     * faces the user placed (must-linked, or moved by a merge of two people) stay */
+    if (have_graph && !o->fresh && !o->no_split) {
+        int *fl = malloc((size_t)n * sizeof *fl);
+        char *keep = calloc((size_t)n, 1);
+        if (!fl || !keep) {
+            free(fl);
+            free(keep);
+            goto out;
+        }
+        for (int i = 0; i < n; i++) keep[i] = clamp[i] >= 0;
+        for (int c = 0; o->corrections && c < pp->ncorr; c++)
+            if (pp->corr[c].kind == SBF_CORR_MERGE)
+                for (uint32_t k = 0; k < pp->corr[c].nfids; k++) {
+                    int i = face_of_fid(byfid, n, pp->corr[c].fids[k]);
+                    if (i >= 0) keep[i] = 1;
+                }
+        memcpy(fl, spare, (size_t)n * sizeof *fl);
+        if (sbf_people_cw(&g, np + n, fl, clamp, pfirst, pcount, o->corrections ? fstart : NULL, forbid, NULL, spare,
+                          &co) ||
+            split_fresh(n, np + n, np + n, labels, fl, keep) < 0) {
+            free(fl);
+            free(keep);
+            goto out;
+        }
+        free(fl);
+        free(keep);
+    }
     inf.seconds_graph = t1 - t0;
     inf.seconds_cw = sbf_now() - t1;
     inf.edges = have_graph ? (long long)(g.rowptr[n] / 2) : 0;
@@ -849,7 +931,7 @@ int sbf_people_update(sbf_people *pp, const sbf_faceset *fs, const sbf_people_op
      * takes the label of a new photo of the same person as readily as it gives its own) gives its number to
      * the new cluster sharing most of its faces, greedily, most shared first.  After a fresh clustering
      * (o->match) that is how every stored person finds its cluster. */
-    int L = np + n;
+    int L = np + 2 * n;
     int *final = malloc((size_t)L * sizeof *final); /* label -> person number (0: new) */
     if (!final) goto out;
     for (int l = 0; l < L; l++) final[l] = l < np ? (int)pp->persons[l].number : 0;

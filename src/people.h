@@ -19,7 +19,11 @@
  *   (cannot-link, the other faces of the same photo) are never taken.  A label that is a stored person
  *   keeps that person's number; new clusters get new numbers, largest first.  The threshold is an input,
  *   so it may come from a rule that changes slowly with the library; warm starting keeps the members of
- *   stored people unless the graph's evidence moves them.  Chosen by measurement against matching a
+ *   stored people unless the graph's evidence moves them.  A warm start never splits a person, so a
+ *   merge made once (two people joined at the lower thresholds of a smaller library) would last; each warm
+ *   run therefore also clusters from scratch on the same graph, and where that finds a cluster of its own
+ *   inside a stored person (2+ faces, more than half of that fresh cluster, not the fresh cluster holding
+ *   most of the person), those faces become a new person; the rest keep their stored person.  Chosen by measurement against matching a
  *   fresh clustering to the stored people by overlap and against freezing stored faces:
  *   docs/MEASUREMENTS.md, "People that last (issue 19)"; tools/eval-people.c.
  * - Folders: a named person's folder is exactly the name; an unnamed one "Person 0001" (at least 4
@@ -181,6 +185,7 @@ typedef struct {
                            most of its faces; without: every cluster is a new person */
     int corrections;  /* 1: honour corrections (IS clamps, ISNOT forbids) */
     double stick;     /* extra weight of a face's stored person */
+    int no_split;     /* 1: no split by the fresh clustering (tools: the warm start before it) */
     const int *clamp; /* optional, [fs->nfaces]: person number a face must take (0 none), for tools */
     void (*progress)(void *ctx, double fraction);
     void *progress_ctx;

@@ -2,7 +2,7 @@
  * the last one through reopening and compaction, old databases), stable face identities (same embedding,
  * a path clean-up, a re-embedded photo by box overlap), the constrained Chinese Whispers (equal to
  * sbf_chinese_whispers without constraints; same-photo, must-link and cannot-link rules), warm-started
- * sorting (numbers kept, new faces joining, new people numbered, numbers never given again) with one threshold
+ * sorting (numbers kept, new faces joining, new people numbered, numbers never given again, a merge undone) with one threshold
  * and with the per-face rule (issue 24), corrections
  * and their withdrawal, merges, names and folder names, and the listing's order. */
 #include <setjmp.h>
@@ -398,6 +398,44 @@ static void test_update_warm(void **state) {
     names_free(paths, 40);
 }
 
+/* A merge made once does not last: two people that a first run joined (the stored state says one person) are
+ * apart after a warm run whose fresh clustering finds the smaller one inside the stored person (a new person; the
+ * larger keeps the number); with no_split the warm start keeps them joined; a merge the user made stays. */
+static void test_update_split(void **state) {
+    (void)state;
+    int np = 12, nf[12], ids[12];
+    char **paths = names_n(np, "lib/%02d.jpg");
+    for (int i = 0; i < np; i++) {
+        nf[i] = 1;
+        ids[i] = i < 7 ? 0 : 1; /* 7 photos of one person, 5 of another */
+    }
+    sbf_faceset fs;
+    make_set(&fs, np, nf, ids, (const char *const *)paths, 5);
+    for (int mode = 0; mode < 3; mode++) { /* 0: no_split, 1: split, 2: split after a merge by the user */
+        sbf_people pp;
+        sbf_people_init(&pp);
+        sbf_people_opts o;
+        opts(&o);
+        uint32_t fid[12], person[12], person2[12];
+        sbf_people_info inf;
+        assert_int_equal(sbf_people_update(&pp, &fs, &o, fid, person, &inf), 0);
+        for (int i = 0; i < np; i++) assert_int_equal(person[i], i < 7 ? 1u : 2u);
+        if (mode == 2) assert_true(sbf_people_merge(&pp, 2, 1, SBF_FROM_VERB) > 0);
+        else
+            for (int i = 7; i < np; i++)
+                sbf_people_face(&pp, fid[i])->person = 1; /* as if an earlier run joined them */
+        o.no_split = mode == 0;
+        o.seed = 99;
+        assert_int_equal(sbf_people_update(&pp, &fs, &o, fid, person2, &inf), 0);
+        for (int i = 0; i < 7; i++) assert_int_equal(person2[i], 1);
+        for (int i = 7; i < np; i++) assert_int_equal(person2[i], mode == 1 ? 3u : 1u);
+        assert_int_equal(inf.new_people, mode == 1);
+        sbf_people_free(&pp);
+    }
+    sbf_faceset_free(&fs);
+    names_free(paths, np);
+}
+
 /* The per-face threshold rule (issue 24) inside sbf_people_update: the same people as sbf_cluster_adaptive from
  * scratch, the thresholds and the reason given back; a small library (10 people of 5 photos, 20 strangers; photos
  * of one person ~0.68 alike) is kept whole where one threshold of 0.73 splits it; a later run with a few new
@@ -637,11 +675,17 @@ static void test_view(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_record_round_trip), cmocka_unit_test(test_record_in_store),
-        cmocka_unit_test(test_sync_faces),        cmocka_unit_test(test_cw_equals_plain),
-        cmocka_unit_test(test_cw_constraints),    cmocka_unit_test(test_update_warm),
-        cmocka_unit_test(test_update_rule),       cmocka_unit_test(test_corrections),
-        cmocka_unit_test(test_names_and_folders), cmocka_unit_test(test_view),
+        cmocka_unit_test(test_record_round_trip),
+        cmocka_unit_test(test_record_in_store),
+        cmocka_unit_test(test_sync_faces),
+        cmocka_unit_test(test_cw_equals_plain),
+        cmocka_unit_test(test_cw_constraints),
+        cmocka_unit_test(test_update_warm),
+        cmocka_unit_test(test_update_split),
+        cmocka_unit_test(test_update_rule),
+        cmocka_unit_test(test_corrections),
+        cmocka_unit_test(test_names_and_folders),
+        cmocka_unit_test(test_view),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -15,6 +15,10 @@
  *   frozen  stored faces keep their person (clamped), only new faces move
  * --nights N: N runs each adding PCT / N % of the photos (the nightly flow), the changed share accumulated.
  * --t2 T: the later runs use threshold T (as a threshold rule that moves with the library size would).
+ * --no-split: warm runs without the split by a fresh clustering (src/people.h; the warm start before it).
+ * --seed-per-split: split K clusters (its from-scratch sort and its runs alike) with Chinese Whispers seed
+ *         SBF_DEFAULT_SEED + K instead of the default seed for all: the from-scratch figure becomes a mean over
+ *         seeds too (one clustering of everything is itself one draw of the random visiting order).
  * --rule: every run uses the per-face thresholds of src/threshold.h instead of -t (as 'sort' does by default;
  *         issue 24), the from-scratch sort too.
  * Labels and scoring as tools/eval-lfw.c: the face nearest the image centre carries the photo's label;
@@ -32,7 +36,7 @@
 
 static const char *usage_text =
     "usage: eval-people --db FILE [--splits K] [--new PCT] [-t T] [--stick S,S,...] [--nights N] "
-    "[--t2 T] [--rule] [--threads N] [--same-photo] [--min-faces]\n";
+    "[--t2 T] [--rule] [--no-split] [--seed-per-split] [--threads N] [--same-photo] [--min-faces]\n";
 
 static void parent_name(const char *path, char *out, size_t n) {
     const char *end = strrchr(path, '/');
@@ -178,7 +182,7 @@ static int run_flow(const sbf_faceset *fs, const int *night, int nights, int mec
 int main(int argc, char **argv) {
     const char *db = NULL, *sticks = "0,0.3,1";
     double t = SBF_DEFAULT_THRESHOLD, newpct = 10;
-    int splits = 5, nights = 1, threads = 0, same_photo = 0, min_faces = 0, rule = 0;
+    int splits = 5, nights = 1, threads = 0, same_photo = 0, min_faces = 0, rule = 0, no_split = 0, seed_per_split = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int more = i + 1 < argc;
@@ -192,6 +196,8 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--threads") && more) threads = atoi(argv[++i]);
         else if (!strcmp(a, "--same-photo")) same_photo = 1;
         else if (!strcmp(a, "--rule")) rule = 1;
+        else if (!strcmp(a, "--no-split")) no_split = 1;
+        else if (!strcmp(a, "--seed-per-split")) seed_per_split = 1;
         else if (!strcmp(a, "--min-faces")) min_faces = 1;
         else {
             fputs(usage_text, stderr);
@@ -256,6 +262,7 @@ int main(int argc, char **argv) {
     sbf_people_opts_default(&base);
     base.threshold = t;
     base.rule = rule;
+    base.no_split = no_split;
     base.threads = threads;
 
     if (same_photo) {
@@ -355,6 +362,7 @@ int main(int argc, char **argv) {
     int *night = malloc((size_t)np * sizeof *night);
     uint32_t *final = malloc((size_t)nf * sizeof *final);
     for (int sp = 0; sp < splits; sp++) {
+        if (seed_per_split) base.seed = SBF_DEFAULT_SEED + (uint64_t)sp;
         sbf_rng rng;
         sbf_rng_seed(&rng, 1000 + (uint64_t)sp);
         for (int p = 0; p < np; p++) {
