@@ -28,6 +28,7 @@
 #include "src/people.h"
 #include "src/store.h"
 #include "src/util.h"
+#include "tools/lfw-set.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -37,22 +38,6 @@
 static const char *usage_text =
     "usage: eval-people --db FILE [--splits K] [--new PCT] [-t T] [--stick S,S,...] [--nights N] "
     "[--t2 T] [--rule] [--no-split] [--seed-per-split] [--threads N] [--same-photo] [--min-faces]\n";
-
-static void parent_name(const char *path, char *out, size_t n) {
-    const char *end = strrchr(path, '/');
-    if (!end) {
-        snprintf(out, n, ".");
-        return;
-    }
-    const char *start = end;
-    while (start > path && start[-1] != '/') start--;
-    snprintf(out, n, "%.*s", (int)(end - start), start);
-}
-typedef struct {
-    char *key;
-    int val;
-} kv;
-static int cmp_kv(const void *a, const void *b) { return strcmp(((const kv *)a)->key, ((const kv *)b)->key); }
 
 /* The photos with keep[p] of fs, as a face set of their own (fmap[i]: the face of fs that face i is). */
 static int subset(const sbf_faceset *fs, const char *keep, sbf_faceset *out, int *fmap) {
@@ -208,52 +193,17 @@ int main(int argc, char **argv) {
         fputs(usage_text, stderr);
         return 2;
     }
-    char err[1024];
-    sbf_store *s = sbf_store_open(db, SBF_STORE_READ, err, sizeof err);
-    if (!s) {
-        fprintf(stderr, "eval-people: %s: %s\n", db, err);
-        return 1;
-    }
-    sbf_faceset fs;
-    if (sbf_store_faceset(s, &fs, err, sizeof err)) {
-        fprintf(stderr, "eval-people: %s\n", err);
-        return 1;
-    }
-    sbf_store_close(s);
+    lfw_set L; /* identities: the parent folder's name; the labelled face: nearest the image centre */
+    if (lfw_set_load(db, &L)) return 1;
+    sbf_faceset fs = L.fs;
     int np = fs.nphotos, nf = fs.nfaces;
-
-    /* identities: the parent folder's name */
-    truth tr = {&fs, malloc((size_t)np * sizeof(int)), malloc((size_t)np * sizeof(int)), 0};
-    kv *ids = malloc((size_t)np * sizeof *ids);
-    char name[1024];
-    for (int p = 0; p < np; p++) {
-        parent_name(fs.photos[p].path, name, sizeof name);
-        ids[p].key = strdup(name);
-        ids[p].val = p;
-    }
-    qsort(ids, (size_t)np, sizeof *ids, cmp_kv);
-    for (int i = 0; i < np; i++) {
-        if (i == 0 || strcmp(ids[i].key, ids[i - 1].key)) tr.nid++;
-        tr.photo_id[ids[i].val] = tr.nid - 1;
-    }
+    truth tr = {&fs, L.photo_id, L.photo_face, L.nid};
     int multi = 0, multi_faces = 0;
-    for (int p = 0; p < np; p++) {
-        const sbf_photo *ph = &fs.photos[p];
-        tr.photo_face[p] = -1;
-        double best = 1e300, cx = ph->width / 2.0, cy = ph->height / 2.0;
-        for (int f = ph->first_face; f < ph->first_face + ph->nfaces; f++) {
-            const sbf_box *b = &fs.boxes[f];
-            double dx = (b->left + b->right) / 2.0 - cx, dy = (b->top + b->bottom) / 2.0 - cy, d = dx * dx + dy * dy;
-            if (d < best) {
-                best = d;
-                tr.photo_face[p] = f;
-            }
-        }
-        if (ph->nfaces > 1) {
+    for (int p = 0; p < np; p++)
+        if (fs.photos[p].nfaces > 1) {
             multi++;
-            multi_faces += ph->nfaces;
+            multi_faces += fs.photos[p].nfaces;
         }
-    }
     printf(
         "eval-people: %s: %d photos of %d identities, %d faces; %d photos hold 2+ faces (%d faces); threshold %.3f%s\n",
         db, np, tr.nid, nf, multi, multi_faces, t, rule ? " (unused: --rule, the per-face thresholds)" : "");
