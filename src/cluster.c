@@ -52,6 +52,15 @@ uint32_t sbf_rng_below(sbf_rng *r, uint32_t n) {
     return (uint32_t)(m >> 32);
 }
 
+void sbf_rng_shuffle(sbf_rng *r, int *a, int n) {
+    for (int i = n - 1; i > 0; i--) {
+        int j = (int)sbf_rng_below(r, (uint32_t)i + 1);
+        int t = a[i];
+        a[i] = a[j];
+        a[j] = t;
+    }
+}
+
 int sbf_cw_pick(const int *touched, int nt, const double *sum, sbf_rng *rng) {
     int best = touched[0], nties = 1;
     double bw = sum[best];
@@ -421,12 +430,7 @@ int sbf_chinese_whispers(const sbf_graph *g, int iterations, uint64_t seed, int 
     sbf_rng rng;
     sbf_rng_seed(&rng, seed);
     for (int it = 0; it < iterations; it++) {
-        for (int i = n - 1; i > 0; i--) {
-            int j = (int)sbf_rng_below(&rng, (uint32_t)i + 1);
-            int t = order[i];
-            order[i] = order[j];
-            order[j] = t;
-        }
+        sbf_rng_shuffle(&rng, order, n);
         for (int oi = 0; oi < n; oi++) {
             int u = order[oi];
             int64_t a = g->rowptr[u], b = g->rowptr[u + 1];

@@ -86,6 +86,8 @@ typedef struct {
 void sbf_rng_seed(sbf_rng *r, uint64_t seed);
 uint64_t sbf_rng_next(sbf_rng *r);
 uint32_t sbf_rng_below(sbf_rng *r, uint32_t n); /* uniform in [0, n), n > 0 */
+/* Chinese Whispers' visiting order of one iteration: a[0..n) shuffled in place (Fisher-Yates from the end). */
+void sbf_rng_shuffle(sbf_rng *r, int *a, int n);
 /* One Chinese Whispers step for one node: of the nt (>= 1) labels touched[] of its neighbours with summed edge
  * weights sum[label], the highest; ties broken uniformly at random (reservoir over the tied ones). */
 int sbf_cw_pick(const int *touched, int nt, const double *sum, sbf_rng *rng);

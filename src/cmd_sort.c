@@ -113,8 +113,9 @@ static int sort_args(sort_run *r) {
         "People last: the database keeps every person with a number that is never given to anyone else and\n"
         "the name you give.  The first plain 'sort' writes ./" DEFAULT_DEST "/ (or the next free name) and the\n"
         "database records it as its managed folder; every later plain 'sort', from any folder, updates that\n"
-        "folder in place: faces sorted before keep their person unless the new evidence moves them, new faces\n"
-        "join people or make new ones.  Folders: 'Person 0001' (at least 4 digits, Person 0001 had the most\n"
+        "folder in place: faces sorted before keep their person unless the new evidence moves them (faces that a\n"
+        "sort from scratch puts apart from the rest of their person become a new person, and sort says so), new\n"
+        "faces join people or make new ones.  Folders: 'Person 0001' (at least 4 digits, Person 0001 had the most\n"
         "faces at the first sort), a named person's folder is exactly the name, and the people with fewer than\n"
         "--min-faces faces share " SBF_UNKNOWN_FOLDER "/.  A photo with two people is in both folders.  Photos are\n"
         "copied (--link, --symlink: the folder keeps the mode of its first sort), never moved or changed.\n"
@@ -623,6 +624,12 @@ static int sort_report(sort_run *r) {
             "writing %.2f s%s\n",
             thr, r->itr, (unsigned)r->seed, r->pi.seconds_graph, r->pi.edges, r->pi.seconds_cw, r->seconds_write,
             r->approx ? " (approximate graph)" : "");
+    if (r->pi.split_people)
+        fprintf(stderr,
+                "sortbyface sort: %d face%s split off remembered people into %d new %s (a sort from scratch keeps "
+                "them apart)\n",
+                r->pi.split_faces, sbf_s(r->pi.split_faces), r->pi.split_people,
+                r->pi.split_people == 1 ? "person" : "people");
     if (unknown)
         fprintf(stderr, "sortbyface sort: %d %s with fewer than %d faces %s in %s/ (--min-faces)\n", unknown,
                 unknown == 1 ? "person" : "people", r->pp.min_faces, unknown == 1 ? "is" : "are", SBF_UNKNOWN_FOLDER);

@@ -647,12 +647,7 @@ int sbf_people_cw(const sbf_graph *g, int nlabels, int *labels, const int *clamp
     sbf_rng rng;
     sbf_rng_seed(&rng, o->seed);
     for (int it = 0; it < o->iterations; it++) {
-        for (int i = n - 1; i > 0; i--) {
-            int j = (int)sbf_rng_below(&rng, (uint32_t)i + 1);
-            int t = order[i];
-            order[i] = order[j];
-            order[j] = t;
-        }
+        sbf_rng_shuffle(&rng, order, n);
         for (int oi = 0; oi < n; oi++) {
             int u = order[oi];
             int64_t a = g->rowptr[u], b = g->rowptr[u + 1];
@@ -748,8 +743,9 @@ static int cmp_pair(const void *x, const void *y) {
 
 /* Where a fresh clustering (fresh[]) finds a person of its own inside a warm-started one (labels[]), the warm
  * one is split: the faces of warm label L in fresh cluster F (F not the fresh cluster holding most of L) take
- * label newbase + their first face when they are at least 2 and more than half of F.  Faces with keep[i] stay. */
-static int split_fresh(int n, int nlabels, int newbase, int *labels, const int *fresh, const char *keep) {
+ * label newbase + their first face when they are at least 2 and more than half of F.  Faces with keep[i] stay.
+ * Returns the faces moved (*parts: the new labels), or -1 out of memory. */
+static int split_fresh(int n, int nlabels, int newbase, int *labels, const int *fresh, const char *keep, int *parts) {
     int *idx = malloc((size_t)n * sizeof *idx), *fsize = calloc((size_t)nlabels, sizeof *fsize);
     if (!idx || !fsize) {
         free(idx);
@@ -765,6 +761,7 @@ static int split_fresh(int n, int nlabels, int newbase, int *labels, const int *
     qsort(idx, (size_t)n, sizeof *idx, cmp_pair);
     pair_a = pair_b = NULL;
     int moved = 0;
+    *parts = 0;
     for (int a = 0; a < n;) { /* one warm label: idx[a..b) */
         int b = a, L = labels[idx[a]];
         while (b < n && labels[idx[b]] == L) b++;
@@ -779,9 +776,10 @@ static int split_fresh(int n, int nlabels, int newbase, int *labels, const int *
             int e = k, F = fresh[idx[k]];
             while (e < b && fresh[idx[e]] == F) e++;
             if (F != bestf && e - k >= 2 && 2 * (e - k) > fsize[F]) {
-                int nl = newbase + idx[k]; /* idx sorted by face within (L, F): idx[k] is the first face */
+                int nl = newbase + idx[k], m = moved; /* idx sorted by face within (L, F): idx[k] is the first */
                 for (int q = k; q < e; q++)
                     if (!keep[idx[q]]) labels[idx[q]] = nl, moved++;
+                *parts += moved > m;
             }
             k = e;
         }
@@ -915,7 +913,7 @@ int sbf_people_update(sbf_people *pp, const sbf_faceset *fs, const sbf_people_op
         memcpy(fl, spare, (size_t)n * sizeof *fl);
         if (sbf_people_cw(&g, np + n, fl, clamp, pfirst, pcount, o->corrections ? fstart : NULL, forbid, NULL, spare,
                           &co) ||
-            split_fresh(n, np + n, np + n, labels, fl, keep) < 0) {
+            (inf.split_faces = split_fresh(n, np + n, np + n, labels, fl, keep, &inf.split_people)) < 0) {
             free(fl);
             free(keep);
             goto out;

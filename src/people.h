@@ -195,8 +195,9 @@ typedef struct {
     double seconds_graph, seconds_cw;
     long long edges;
     int capped;
-    int new_people;          /* numbers given this run */
-    sbf_threshold_info rule; /* with o->rule: the thresholds and the one-line reason */
+    int new_people;                /* numbers given this run */
+    int split_faces, split_people; /* faces a fresh clustering took out of stored people, the people they form */
+    sbf_threshold_info rule;       /* with o->rule: the thresholds and the one-line reason */
 } sbf_people_info;
 /* Sorts the faces of fs into people: syncs the face identities (fid[i] for face i), clusters (warm-started
  * from the stored people unless o->fresh), and records every face's person in pp (new people get the next

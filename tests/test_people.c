@@ -430,6 +430,8 @@ static void test_update_split(void **state) {
         for (int i = 0; i < 7; i++) assert_int_equal(person2[i], 1);
         for (int i = 7; i < np; i++) assert_int_equal(person2[i], mode == 1 ? 3u : 1u);
         assert_int_equal(inf.new_people, mode == 1);
+        assert_int_equal(inf.split_faces, mode == 1 ? 5 : 0);
+        assert_int_equal(inf.split_people, mode == 1);
         sbf_people_free(&pp);
     }
     sbf_faceset_free(&fs);
