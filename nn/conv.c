@@ -245,27 +245,31 @@ int nn_conv_plan(nn_conv_call *c, int nthreads) {
     const nn_conv *cv = c->cv;
     nn_conv_geometry(cv, c->h, c->w, &c->oh, &c->ow, &c->pt, &c->pl);
     c->m = c->n * c->oh * c->ow;
-    c->mtiles = (c->m + NN_MR - 1) / NN_MR;
-    if (c->m == 0) {
-        c->tasks_m = c->tasks_n = 0;
+    return nn_conv_split(c->m, NN_MR, cv->npanels, nthreads, &c->mtiles, &c->tasks_m, &c->tasks_n);
+}
+
+int nn_conv_split(int m, int mr, int npanels, int nthreads, int *mtiles, int *tasks_m, int *tasks_n) {
+    *mtiles = (m + mr - 1) / mr;
+    if (m == 0) {
+        *tasks_m = *tasks_n = 0;
         return 0;
     }
     if (nthreads <= 1) {
-        c->tasks_m = c->tasks_n = 1;
+        *tasks_m = *tasks_n = 1;
         return 1;
     }
     int target = 4 * nthreads;
-    if (c->mtiles >= 8 * nthreads) {
-        c->tasks_m = c->mtiles < target ? c->mtiles : target;
-        c->tasks_n = 1;
+    if (*mtiles >= 8 * nthreads) {
+        *tasks_m = *mtiles < target ? *mtiles : target;
+        *tasks_n = 1;
     } else {
         /* Few pixels (late layers, weight-bound): split the output channels, so that each weight panel is
          * streamed by one thread only; split the pixels too only when there are too few panels. */
-        c->tasks_n = cv->npanels < target ? cv->npanels : target;
-        c->tasks_m = (target + c->tasks_n - 1) / c->tasks_n;
-        if (c->tasks_m > c->mtiles) c->tasks_m = c->mtiles;
+        *tasks_n = npanels < target ? npanels : target;
+        *tasks_m = (target + *tasks_n - 1) / *tasks_n;
+        if (*tasks_m > *mtiles) *tasks_m = *mtiles;
     }
-    return c->tasks_m * c->tasks_n;
+    return *tasks_m * *tasks_n;
 }
 
 void nn_conv_task(const nn_conv_call *c, int task) {

@@ -77,6 +77,9 @@ typedef struct {
 
 /* Splits the work for nthreads threads; returns the number of independent tasks. */
 int nn_conv_plan(nn_conv_call *call, int nthreads);
+/* The split both convolution engines use (nn/conv.c, nn/qgemm.c): m output pixels in tiles of mr rows and npanels
+ * weight panels into *tasks_m x *tasks_n tasks for nthreads threads (*mtiles: the tiles); returns the tasks. */
+int nn_conv_split(int m, int mr, int npanels, int nthreads, int *mtiles, int *tasks_m, int *tasks_n);
 void nn_conv_task(const nn_conv_call *call, int task);
 /* Convenience: plan + run all tasks on pool (NULL = inline). */
 void nn_conv_run(const nn_conv *cv, nn_pool *pool, const float *in, int n, int h, int w, int in_ld, float *out,

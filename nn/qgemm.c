@@ -156,26 +156,7 @@ int nn_qconv_plan(nn_qconv_call *c, int nthreads) {
     const nn_qconv *cv = c->cv;
     geometry(cv, c->h, c->w, &c->oh, &c->ow, &c->pt, &c->pl);
     c->m = c->n * c->oh * c->ow;
-    c->mtiles = (c->m + NN_QMR - 1) / NN_QMR;
-    if (c->m == 0) {
-        c->tasks_m = c->tasks_n = 0;
-        return 0;
-    }
-    if (nthreads <= 1) {
-        c->tasks_m = c->tasks_n = 1;
-        return 1;
-    }
-    int target = 4 * nthreads;
-    if (c->mtiles >= 8 * nthreads) {
-        c->tasks_m = c->mtiles < target ? c->mtiles : target;
-        c->tasks_n = 1;
-    } else {
-        /* few pixels: split the output channels, each panel streamed by one thread (as nn/conv.c) */
-        c->tasks_n = cv->npanels < target ? cv->npanels : target;
-        c->tasks_m = (target + c->tasks_n - 1) / c->tasks_n;
-        if (c->tasks_m > c->mtiles) c->tasks_m = c->mtiles;
-    }
-    return c->tasks_m * c->tasks_n;
+    return nn_conv_split(c->m, NN_QMR, cv->npanels, nthreads, &c->mtiles, &c->tasks_m, &c->tasks_n);
 }
 
 void nn_qconv_task(const nn_qconv_call *c, int task) {
