@@ -733,59 +733,64 @@ static int face_of_fid(const keyidx *v, int n, uint32_t fid) {
     return k < n && v[k].key == fid ? v[k].idx : -1;
 }
 
-static const int *pair_a, *pair_b; /* split_fresh's sort keys (qsort has no context argument) */
-static int cmp_pair(const void *x, const void *y) {
-    int i = *(const int *)x, j = *(const int *)y;
-    if (pair_a[i] != pair_a[j]) return pair_a[i] < pair_a[j] ? -1 : 1;
-    if (pair_b[i] != pair_b[j]) return pair_b[i] < pair_b[j] ? -1 : 1;
-    return i < j ? -1 : i > j;
+typedef struct {
+    int warm, fresh, face;
+} wff; /* a face's warm label and fresh label (split_fresh) */
+static int cmp_wff(const void *x, const void *y) {
+    const wff *a = x, *b = y;
+    if (a->warm != b->warm) return a->warm < b->warm ? -1 : 1;
+    if (a->fresh != b->fresh) return a->fresh < b->fresh ? -1 : 1;
+    return (a->face > b->face) - (a->face < b->face);
 }
 
-/* Where a fresh clustering (fresh[]) finds a person of its own inside a warm-started one (labels[]), the warm
- * one is split: the faces of warm label L in fresh cluster F (F not the fresh cluster holding most of L) take
- * label newbase + their first face when they are at least 2 and more than half of F.  Faces with keep[i] stay.
- * Returns the faces moved (*parts: the new labels), or -1 out of memory. */
-static int split_fresh(int n, int nlabels, int newbase, int *labels, const int *fresh, const char *keep, int *parts) {
-    int *idx = malloc((size_t)n * sizeof *idx), *fsize = calloc((size_t)nlabels, sizeof *fsize);
-    if (!idx || !fsize) {
-        free(idx);
+/* Where a fresh clustering (fresh[]) finds a person of its own inside a stored person (a warm label below
+ * nstored), the stored one is split: the faces of warm label L in fresh cluster F (F not the fresh cluster holding
+ * most of L) take label newbase + their first face when they are at least 2 and more than half of F.  Faces with
+ * keep[i] stay.  Returns the faces moved (*parts: the new labels), or -1 out of memory. */
+static int split_fresh(int n, int nstored, int nlabels, int newbase, int *labels, const int *fresh, const char *keep,
+                       int *parts) {
+    wff *v = malloc((size_t)n * sizeof *v);
+    int *fsize = calloc((size_t)nlabels, sizeof *fsize);
+    if (!v || !fsize) {
+        free(v);
         free(fsize);
         return -1;
     }
     for (int i = 0; i < n; i++) {
-        idx[i] = i;
+        v[i] = (wff){labels[i], fresh[i], i};
         fsize[fresh[i]]++;
     }
-    pair_a = labels;
-    pair_b = fresh;
-    qsort(idx, (size_t)n, sizeof *idx, cmp_pair);
-    pair_a = pair_b = NULL;
+    qsort(v, (size_t)n, sizeof *v, cmp_wff);
     int moved = 0;
     *parts = 0;
-    for (int a = 0; a < n;) { /* one warm label: idx[a..b) */
-        int b = a, L = labels[idx[a]];
-        while (b < n && labels[idx[b]] == L) b++;
+    for (int a = 0; a < n;) { /* one warm label: v[a..b) */
+        int b = a;
+        while (b < n && v[b].warm == v[a].warm) b++;
+        if (v[a].warm >= nstored) { /* not a stored person: its faces are new, clustered as a fresh run would */
+            a = b;
+            continue;
+        }
         int bestf = -1, bestc = 0;
         for (int k = a; k < b;) {
             int e = k;
-            while (e < b && fresh[idx[e]] == fresh[idx[k]]) e++;
-            if (e - k > bestc) bestc = e - k, bestf = fresh[idx[k]];
+            while (e < b && v[e].fresh == v[k].fresh) e++;
+            if (e - k > bestc) bestc = e - k, bestf = v[k].fresh;
             k = e;
         }
         for (int k = a; k < b;) {
-            int e = k, F = fresh[idx[k]];
-            while (e < b && fresh[idx[e]] == F) e++;
+            int e = k, F = v[k].fresh;
+            while (e < b && v[e].fresh == F) e++;
             if (F != bestf && e - k >= 2 && 2 * (e - k) > fsize[F]) {
-                int nl = newbase + idx[k], m = moved; /* idx sorted by face within (L, F): idx[k] is the first */
+                int nl = newbase + v[k].face, m = moved; /* sorted by face within (warm, fresh): v[k] is the first */
                 for (int q = k; q < e; q++)
-                    if (!keep[idx[q]]) labels[idx[q]] = nl, moved++;
+                    if (!keep[v[q].face]) labels[v[q].face] = nl, moved++;
                 *parts += moved > m;
             }
             k = e;
         }
         a = b;
     }
-    free(idx);
+    free(v);
     free(fsize);
     return moved;
 }
@@ -913,7 +918,7 @@ int sbf_people_update(sbf_people *pp, const sbf_faceset *fs, const sbf_people_op
         memcpy(fl, spare, (size_t)n * sizeof *fl);
         if (sbf_people_cw(&g, np + n, fl, clamp, pfirst, pcount, o->corrections ? fstart : NULL, forbid, NULL, spare,
                           &co) ||
-            (inf.split_faces = split_fresh(n, np + n, np + n, labels, fl, keep, &inf.split_people)) < 0) {
+            (inf.split_faces = split_fresh(n, np, np + n, np + n, labels, fl, keep, &inf.split_people)) < 0) {
             free(fl);
             free(keep);
             goto out;

@@ -23,7 +23,8 @@
  *   merge made once (two people joined at the lower thresholds of a smaller library) would last; each warm
  *   run therefore also clusters from scratch on the same graph, and where that finds a cluster of its own
  *   inside a stored person (2+ faces, more than half of that fresh cluster, not the fresh cluster holding
- *   most of the person), those faces become a new person; the rest keep their stored person.  Chosen by measurement against matching a
+ *   most of the person), those faces become a new person; the rest keep their stored person, and faces the
+ *   user placed (must-linked, or moved by a merge) never move.  Chosen by measurement against matching a
  *   fresh clustering to the stored people by overlap and against freezing stored faces:
  *   docs/MEASUREMENTS.md, "People that last (issue 19)"; tools/eval-people.c.
  * - Folders: a named person's folder is exactly the name; an unnamed one "Person 0001" (at least 4

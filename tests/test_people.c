@@ -2,8 +2,8 @@
  * the last one through reopening and compaction, old databases), stable face identities (same embedding,
  * a path clean-up, a re-embedded photo by box overlap), the constrained Chinese Whispers (equal to
  * sbf_chinese_whispers without constraints; same-photo, must-link and cannot-link rules), warm-started
- * sorting (numbers kept, new faces joining, new people numbered, numbers never given again, a merge undone) with one threshold
- * and with the per-face rule (issue 24), corrections
+ * sorting (numbers kept, new faces joining, new people numbered, numbers never given again, a merge undone)
+ * with one threshold and with the per-face rule (issue 24), corrections
  * and their withdrawal, merges, names and folder names, and the listing's order. */
 #include <setjmp.h>
 #include <stdarg.h>
