@@ -39,15 +39,6 @@ static const char *shared_dir(void) {
     return s && *s ? s : "../shared";
 }
 
-static double cosine(const float *a, const float *b) {
-    double s = 0, na = 0, nb = 0;
-    for (int k = 0; k < 512; k++) {
-        s += (double)a[k] * b[k];
-        na += (double)a[k] * a[k];
-        nb += (double)b[k] * b[k];
-    }
-    return s / sqrt(na * nb);
-}
 static double max_diff(const float *a, const float *b, int n) {
     double m = 0;
     for (int i = 0; i < n; i++) m = fabs((double)a[i] - b[i]) > m ? fabs((double)a[i] - b[i]) : m;
@@ -160,7 +151,7 @@ static void test_golden_every_flavour(void **state) {
         float *e = i >= 4 ? embed_kern(g_int8, kern, g_rgb, n) : embed_file(g_int8, 1, 1, g_rgb, n);
         const char *flavour = kern->name;
         for (int k = 0; k < n; k++) {
-            double c = cosine(e + 512 * k, g_gold[k]);
+            double c = i8_cosine(e + 512 * k, g_gold[k]);
             printf("  int8 %-10s %-20s cosine to float32 %.6f\n", flavour, g_names[k], c);
             if (c < 0.999) fail_msg("%s (%s): cosine %.6f < 0.999", g_names[k], flavour, c);
         }
@@ -263,7 +254,7 @@ static void test_lfw_gate_sample(void **state) {
                     assert_int_equal(nn_facenet_embed(fl, j.crops, j.nfaces, a), 0);
                     assert_int_equal(nn_facenet_embed(q8, j.crops, j.nfaces, b), 0);
                     for (int f = 0; f < j.nfaces; f++) {
-                        double c = cosine(a + 512 * f, b + 512 * f);
+                        double c = i8_cosine(a + 512 * f, b + 512 * f);
                         worst = c < worst ? c : worst;
                         if (c < 0.999) fail_msg("%s face %d: int8 cosine to float32 %.6f < 0.999", path, f, c);
                         faces++;

@@ -52,16 +52,6 @@ static int cmp_res(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 
-static double cosine(const float *a, const float *b) {
-    double s = 0, na = 0, nb = 0;
-    for (int k = 0; k < 512; k++) {
-        s += (double)a[k] * b[k];
-        na += (double)a[k] * a[k];
-        nb += (double)b[k] * b[k];
-    }
-    return s / sqrt(na * nb);
-}
-
 /* a net: the int8 file, or the emulation */
 static nn_facenet *g_net;
 static nn_facenet_q *g_emu;
@@ -108,7 +98,7 @@ static int golden(double min_cos, double *worst) {
             return -1;
         }
         sbf_image_free(&im);
-        double c = cosine(emb, gold);
+        double c = i8_cosine(emb, gold);
         printf("golden %-22s cos %.6f%s\n", name, c, c < min_cos ? "  BELOW" : "");
         if (c < *worst) *worst = c;
         bad += c < min_cos;
@@ -253,7 +243,7 @@ int main(int argc, char **argv) {
                 checked += ng;
             }
             for (int k = 0; k < ng && n < max_faces; k++) {
-                r[n].cos = cosine(emb + (size_t)k * 512, fs.emb + (size_t)gface[k] * fs.dim);
+                r[n].cos = i8_cosine(emb + (size_t)k * 512, fs.emb + (size_t)gface[k] * fs.dim);
                 r[n].face = gface[k];
                 n++;
             }

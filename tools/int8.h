@@ -1,4 +1,5 @@
-/* tools/int8.h — shared by the int8 tools (tools/quantize, tools/int8-gate, tests/test_facenet_int8.c).
+/* tools/int8.h — shared by the int8 tools (tools/quantize, tools/int8-gate, tests/test_facenet_int8.c): the split
+ * and the gate's cosine.
  * The split: which photos calibrate the int8 FaceNet and which gate it: a photo is calibration
  * material when FNV-1a of its last two path components ("Person/Person_0001.jpg"), shifted right 8 bits, is 0
  * mod 5 (1929 of the 9525 photos of ../shared/data/lfw-dev; with 490 photos (mod 20) more gate faces fell below
@@ -18,6 +19,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include "nn/facenet_q.h"
+
+/* The gate's measure: cosine similarity of two 512-D embeddings (int8 against float32), in double. */
+static inline double i8_cosine(const float *a, const float *b) {
+    double s = 0, na = 0, nb = 0;
+    for (int k = 0; k < 512; k++) {
+        s += (double)a[k] * b[k];
+        na += (double)a[k] * a[k];
+        nb += (double)b[k] * b[k];
+    }
+    return s / sqrt(na * nb);
+}
 
 static inline int i8_calibration_photo(const char *path) {
     const char *end = path + strlen(path), *p = end;
