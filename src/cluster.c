@@ -52,6 +52,12 @@ uint32_t sbf_rng_below(sbf_rng *r, uint32_t n) {
     return (uint32_t)(m >> 32);
 }
 
+double sbf_rng_gauss(sbf_rng *r) {
+    double u = ((double)(sbf_rng_next(r) >> 11) + 0.5) / 9007199254740992.0;
+    double v = ((double)(sbf_rng_next(r) >> 11) + 0.5) / 9007199254740992.0;
+    return sqrt(-2 * log(u)) * cos(6.283185307179586 * v);
+}
+
 void sbf_rng_shuffle(sbf_rng *r, int *a, int n) {
     for (int i = n - 1; i > 0; i--) {
         int j = (int)sbf_rng_below(r, (uint32_t)i + 1);

@@ -86,6 +86,8 @@ typedef struct {
 void sbf_rng_seed(sbf_rng *r, uint64_t seed);
 uint64_t sbf_rng_next(sbf_rng *r);
 uint32_t sbf_rng_below(sbf_rng *r, uint32_t n); /* uniform in [0, n), n > 0 */
+/* A standard normal deviate (Box-Muller; two draws): synthetic embeddings for tests and benchmarks. */
+double sbf_rng_gauss(sbf_rng *r);
 /* Chinese Whispers' visiting order of one iteration: a[0..n) shuffled in place (Fisher-Yates from the end). */
 void sbf_rng_shuffle(sbf_rng *r, int *a, int n);
 /* One Chinese Whispers step for one node: of the nt (>= 1) labels touched[] of its neighbours with summed edge

@@ -57,12 +57,6 @@ static int load_golden(const char *path) {
     return ng ? 0 : -1;
 }
 
-static double gauss(sbf_rng *r) {
-    double u = ((double)(sbf_rng_next(r) >> 11) + 0.5) / 9007199254740992.0;
-    double v = ((double)(sbf_rng_next(r) >> 11) + 0.5) / 9007199254740992.0;
-    return sqrt(-2 * log(u)) * cos(6.283185307179586 * v);
-}
-
 int main(int argc, char **argv) {
     int flags = SBF_STORE_WRITE, a = 1;
     if (a < argc && !strcmp(argv[a], "--f16")) {
@@ -113,7 +107,7 @@ int main(int argc, char **argv) {
             f->box = (sbf_box){20 + 100 * nf, 30, 99 + 100 * nf, 109, 1.5, 0};
             double n2 = 0;
             for (int k = 0; k < SBF_EMBED_DIM; k++) {
-                f->emb[k] = gemb[g][k] + (float)(0.02 * gauss(&r));
+                f->emb[k] = gemb[g][k] + (float)(0.02 * sbf_rng_gauss(&r));
                 n2 += (double)f->emb[k] * f->emb[k];
             }
             for (int k = 0; k < SBF_EMBED_DIM; k++) f->emb[k] = (float)(f->emb[k] / sqrt(n2));

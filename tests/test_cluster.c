@@ -17,11 +17,6 @@
 
 #define DIM 512
 
-static double gauss(sbf_rng *r) {
-    double u = ((double)(sbf_rng_next(r) >> 11) + 0.5) / 9007199254740992.0;
-    double v = ((double)(sbf_rng_next(r) >> 11) + 0.5) / 9007199254740992.0;
-    return sqrt(-2 * log(u)) * cos(6.283185307179586 * v);
-}
 static void normalize(float *v, int d) {
     double s = 0;
     for (int k = 0; k < d; k++) s += (double)v[k] * v[k];
@@ -48,11 +43,11 @@ static float *synth(int nclusters, const int *sizes, double sigma, uint64_t seed
     }
     int p = 0;
     for (int c = 0; c < nclusters; c++) {
-        for (int k = 0; k < DIM; k++) cent[k] = (float)gauss(&r);
+        for (int k = 0; k < DIM; k++) cent[k] = (float)sbf_rng_gauss(&r);
         normalize(cent, DIM);
         for (int m = 0; m < sizes[c]; m++, p++) {
             float *v = e + (size_t)slot[p] * DIM;
-            for (int k = 0; k < DIM; k++) v[k] = cent[k] + (float)(sigma * gauss(&r));
+            for (int k = 0; k < DIM; k++) v[k] = cent[k] + (float)(sigma * sbf_rng_gauss(&r));
             normalize(v, DIM);
             t[slot[p]] = c;
         }
@@ -101,9 +96,9 @@ static void test_graph_kernels(void **state) {
         sbf_rng_seed(&r, 7 + (uint64_t)n);
         /* correlated data so a threshold of 0.3 gives plenty of edges: v = base + noise */
         float *e = malloc((size_t)(n ? n : 1) * DIM * sizeof *e), base[DIM];
-        for (int k = 0; k < DIM; k++) base[k] = (float)gauss(&r);
+        for (int k = 0; k < DIM; k++) base[k] = (float)sbf_rng_gauss(&r);
         for (int i = 0; i < n; i++) {
-            for (int k = 0; k < DIM; k++) e[(size_t)i * DIM + k] = base[k] * 0.03f + (float)(0.05 * gauss(&r));
+            for (int k = 0; k < DIM; k++) e[(size_t)i * DIM + k] = base[k] * 0.03f + (float)(0.05 * sbf_rng_gauss(&r));
             normalize(e + (size_t)i * DIM, DIM);
         }
         const double thr = 0.25;
@@ -260,7 +255,7 @@ static void test_recovers_identities(void **state) {
         if (truth[i] == 7)
             for (int kk = 0; kk < DIM; kk++) q[kk] += e[(size_t)i * DIM + kk];
     normalize(q, DIM);
-    for (int kk = 0; kk < DIM; kk++) q[kk] += (float)(0.03 * gauss(&r));
+    for (int kk = 0; kk < DIM; kk++) q[kk] += (float)(0.03 * sbf_rng_gauss(&r));
     normalize(q, DIM);
     sbf_cluster_opts_default(&o);
     o.graph.threshold = 0.4;
@@ -271,7 +266,7 @@ static void test_recovers_identities(void **state) {
     assert_true(mem[0] == member);
     free(mem);
     /* a query unlike everyone finds nobody */
-    for (int kk = 0; kk < DIM; kk++) q[kk] = (float)gauss(&r);
+    for (int kk = 0; kk < DIM; kk++) q[kk] = (float)sbf_rng_gauss(&r);
     normalize(q, DIM);
     assert_int_equal(sbf_cluster_query(e, n, DIM, q, &o, &mem), 0);
     free(mem);

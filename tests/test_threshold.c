@@ -19,11 +19,6 @@
 
 #define DIM 512
 
-static double gauss(sbf_rng *r) {
-    double u = ((double)(sbf_rng_next(r) >> 11) + 0.5) / 9007199254740992.0;
-    double v = ((double)(sbf_rng_next(r) >> 11) + 0.5) / 9007199254740992.0;
-    return sqrt(-2 * log(u)) * cos(6.283185307179586 * v);
-}
 static void normalize(float *v, int d) {
     double s = 0;
     for (int k = 0; k < d; k++) s += (double)v[k] * v[k];
@@ -58,10 +53,10 @@ static void test_counts_exact(void **state) {
         sbf_rng_seed(&r, 100 + (uint64_t)n);
         /* v = base + noise with pair similarities spread over ~0.3-0.6, so the band [0.40, 0.55] splits them */
         float *e = malloc(nz * DIM * sizeof *e), base[DIM];
-        for (int k = 0; k < DIM; k++) base[k] = (float)gauss(&r);
+        for (int k = 0; k < DIM; k++) base[k] = (float)sbf_rng_gauss(&r);
         for (int i = 0; i < n; i++) {
             double a = 0.6 + 0.5 * ((double)(sbf_rng_next(&r) >> 11) / 9007199254740992.0);
-            for (int k = 0; k < DIM; k++) e[(size_t)i * DIM + k] = (float)(a * base[k] + gauss(&r));
+            for (int k = 0; k < DIM; k++) e[(size_t)i * DIM + k] = (float)(a * base[k] + sbf_rng_gauss(&r));
             normalize(e + (size_t)i * DIM, DIM);
         }
         float *want = malloc(nz * sizeof *want);
@@ -150,9 +145,9 @@ static void test_order_independent(void **state) {
     sbf_rng r;
     sbf_rng_seed(&r, 77);
     float *e = malloc((size_t)n * DIM * sizeof *e), *rev = malloc((size_t)n * DIM * sizeof *rev), base[DIM];
-    for (int k = 0; k < DIM; k++) base[k] = (float)gauss(&r);
+    for (int k = 0; k < DIM; k++) base[k] = (float)sbf_rng_gauss(&r);
     for (int i = 0; i < n; i++) {
-        for (int k = 0; k < DIM; k++) e[(size_t)i * DIM + k] = (float)(0.9 * base[k] + gauss(&r));
+        for (int k = 0; k < DIM; k++) e[(size_t)i * DIM + k] = (float)(0.9 * base[k] + sbf_rng_gauss(&r));
         normalize(e + (size_t)i * DIM, DIM);
     }
     for (int i = 0; i < n; i++) memcpy(rev + (size_t)i * DIM, e + (size_t)(n - 1 - i) * DIM, DIM * sizeof *e);
@@ -203,10 +198,10 @@ static void test_cluster_small_library(void **state) {
     int *truth = malloc((size_t)n * sizeof *truth), *lab = malloc((size_t)n * sizeof *lab);
     int i = 0;
     for (int p = 0; p < people + strangers; p++) {
-        for (int k = 0; k < DIM; k++) cent[k] = (float)gauss(&r);
+        for (int k = 0; k < DIM; k++) cent[k] = (float)sbf_rng_gauss(&r);
         normalize(cent, DIM);
         for (int m = 0; m < (p < people ? per : 1); m++, i++) {
-            for (int k = 0; k < DIM; k++) e[(size_t)i * DIM + k] = cent[k] + (float)(0.03 * gauss(&r));
+            for (int k = 0; k < DIM; k++) e[(size_t)i * DIM + k] = cent[k] + (float)(0.03 * sbf_rng_gauss(&r));
             normalize(e + (size_t)i * DIM, DIM);
             truth[i] = p;
         }

@@ -27,12 +27,6 @@
 
 #define DIM 512
 
-static double gauss(sbf_rng *r) {
-    double u = ((double)(sbf_rng_next(r) >> 11) + 0.5) / 9007199254740992.0;
-    double v = ((double)(sbf_rng_next(r) >> 11) + 0.5) / 9007199254740992.0;
-    return sqrt(-2 * log(u)) * cos(6.283185307179586 * v);
-}
-
 /* Identities with a long-tailed size distribution (like a photo library: a few people in many
  * photos, many in one or two): size = 1 + floor(60 * u^4).  Within an identity similarity ~0.6. */
 static float *synth(int n, uint64_t seed, int family, int *nid) {
@@ -45,7 +39,7 @@ static float *synth(int n, uint64_t seed, int family, int *nid) {
         int sz = family > 0 ? (n + family - 1) / family : 1 + (int)(60 * u * u * u * u);
         double s = 0;
         for (int k = 0; k < DIM; k++) {
-            c[k] = (float)gauss(&r);
+            c[k] = (float)sbf_rng_gauss(&r);
             s += (double)c[k] * c[k];
         }
         for (int k = 0; k < DIM; k++) c[k] = (float)(c[k] / sqrt(s));
@@ -53,7 +47,7 @@ static float *synth(int n, uint64_t seed, int family, int *nid) {
             float *v = e + (size_t)i * DIM;
             double t = 0;
             for (int k = 0; k < DIM; k++) {
-                v[k] = c[k] + (float)(0.0355 * gauss(&r));
+                v[k] = c[k] + (float)(0.0355 * sbf_rng_gauss(&r));
                 t += (double)v[k] * v[k];
             }
             for (int k = 0; k < DIM; k++) v[k] = (float)(v[k] / sqrt(t));

@@ -50,12 +50,6 @@ static void scan(const char *dir, int depth) {
 }
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
-static double gauss(sbf_rng *r) {
-    double u = ((double)(sbf_rng_next(r) >> 11) + 0.5) / 9007199254740992.0;
-    double v = ((double)(sbf_rng_next(r) >> 11) + 0.5) / 9007199254740992.0;
-    return sqrt(-2 * log(u)) * cos(6.283185307179586 * v);
-}
-
 /* CPU seconds of the process so far (all threads, user + system): the machine is shared, so wall time varies. */
 static double cpu(void) {
     struct rusage u;
@@ -157,12 +151,13 @@ int main(int argc, char **argv) {
     float *centre = malloc(SBF_EMBED_DIM * sizeof *centre);
     for (int p = 0, f = 0; p < people; p++) {
         double ss = 0;
-        for (int d = 0; d < SBF_EMBED_DIM; d++) centre[d] = (float)gauss(&rng), ss += centre[d] * centre[d];
+        for (int d = 0; d < SBF_EMBED_DIM; d++) centre[d] = (float)sbf_rng_gauss(&rng), ss += centre[d] * centre[d];
         for (int d = 0; d < SBF_EMBED_DIM; d++) centre[d] /= (float)sqrt(ss);
         for (int k = 0; k < size[p]; k++, f++) {
             float *e = fs.emb + (size_t)f * SBF_EMBED_DIM;
             double s2 = 0;
-            for (int d = 0; d < SBF_EMBED_DIM; d++) e[d] = centre[d] + 0.04f * (float)gauss(&rng), s2 += e[d] * e[d];
+            for (int d = 0; d < SBF_EMBED_DIM; d++)
+                e[d] = centre[d] + 0.04f * (float)sbf_rng_gauss(&rng), s2 += e[d] * e[d];
             for (int d = 0; d < SBF_EMBED_DIM; d++) e[d] /= (float)sqrt(s2);
             label[f] = p;
         }
