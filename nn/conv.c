@@ -235,16 +235,29 @@ int nn_conv_init_packed(nn_conv *cv, const void *panels, int f16, const float *b
 
 void nn_conv_free(nn_conv *cv) {
     if (!cv) return;
+    nn_wino_free(cv->wino);
+    cv->wino = NULL;
     if (cv->panels_owned) free(cv->panels);
     free(cv->bias);
     cv->panels = NULL;
     cv->bias = NULL;
 }
 
+int nn_conv_winograd(nn_conv *cv) {
+    if (cv->wino) return 0;
+    if (cv->kh != 3 || cv->kw != 3 || cv->sh != 1 || cv->sw != 1) return 1;
+    cv->wino = nn_wino_new(cv->panels, cv->f16, cv->cout, cv->cin);
+    return cv->wino ? 0 : -1;
+}
+
+size_t nn_conv_ws_bytes(const nn_conv *cv) { return cv->wino ? nn_wino_ws_bytes(cv->cin) : 0; }
+
 int nn_conv_plan(nn_conv_call *c, int nthreads) {
     const nn_conv *cv = c->cv;
     nn_conv_geometry(cv, c->h, c->w, &c->oh, &c->ow, &c->pt, &c->pl);
     c->m = c->n * c->oh * c->ow;
+    if (cv->wino) /* tiles of 4x4 outputs take the place of pixels */
+        c->m = c->n * ((c->oh + NN_WINO_OUT - 1) / NN_WINO_OUT) * ((c->ow + NN_WINO_OUT - 1) / NN_WINO_OUT);
     return nn_conv_split(c->m, NN_MR, cv->npanels, nthreads, &c->mtiles, &c->tasks_m, &c->tasks_n);
 }
 
@@ -272,8 +285,22 @@ int nn_conv_split(int m, int mr, int npanels, int nthreads, int *mtiles, int *ta
     return *tasks_m * *tasks_n;
 }
 
-void nn_conv_task(const nn_conv_call *c, int task) {
+void nn_conv_task(const nn_conv_call *c, int task) { nn_conv_task_ws(c, task, NULL); }
+
+void nn_conv_task_ws(const nn_conv_call *c, int task, float *ws) {
     const nn_conv *cv = c->cv;
+    if (cv->wino) {
+        const int tm = task % c->tasks_m, tn = task / c->tasks_m;
+        const int u0 = (int)((long)c->mtiles * tm / c->tasks_m), u1 = (int)((long)c->mtiles * (tm + 1) / c->tasks_m);
+        const int p0 = (int)((long)cv->npanels * tn / c->tasks_n), p1 = (int)((long)cv->npanels * (tn + 1) / c->tasks_n);
+        const int t0 = u0 * NN_MR, t1 = u1 * NN_MR < c->m ? u1 * NN_MR : c->m;
+        float *own = NULL;
+        if (!ws && posix_memalign((void **)&own, 64, nn_wino_ws_bytes(cv->cin))) abort(); /* no way to fail here */
+        nn_wino_tiles(cv->wino, cv->bias, c->in, c->n, c->h, c->w, c->in_ld, c->pt, c->pl, c->out, c->oh, c->ow,
+                      c->out_ld, c->flags, t0, t1, p0, p1, ws ? ws : own);
+        free(own);
+        return;
+    }
     const nn_kernels *kern = nn_kern();
     nn_ukernel_fn fn = cv->f16 ? kern->gemm_f16 : kern->gemm;
     if (!fn)

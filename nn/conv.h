@@ -9,6 +9,7 @@
 #include "nn/kernels.h"
 #include "nn/threadpool.h"
 #include "nn/weights.h"
+#include "nn/wino.h"
 
 typedef enum { NN_PAD_VALID = 0, NN_PAD_SAME = 1 } nn_padding; /* TensorFlow's rules */
 
@@ -20,6 +21,7 @@ typedef struct {
     void *panels;     /* npanels x (kh*kw*cin) x NN_NR, 64-byte aligned; only read once set up */
     int panels_owned; /* 0: panels live in caller-provided memory (nn_conv_init_at, nn_conv_init_packed) */
     float *bias;      /* npanels * NN_NR (zero padded) */
+    nn_wino *wino;    /* set by nn_conv_winograd: runs as Winograd F(4x4, 3x3) (nn/wino.h) */
 } nn_conv;
 
 /* Packs OHWI weights w[cout][kh][kw][cin] (float32, or binary16 when w_f16) and bias[cout] (may be
@@ -59,6 +61,11 @@ nnw_file *nn_conv_open_plain(const char *path, char *err, size_t errlen);
 int nn_conv_init_packed(nn_conv *cv, const void *panels, int f16, const float *bias, int cout, int kh, int kw, int cin,
                         int sh, int sw, nn_padding pad);
 void nn_conv_free(nn_conv *cv);
+/* Switches a 3x3 stride-1 convolution to Winograd F(4x4, 3x3) (nn/wino.h: the kernel transformed once, 4x its
+ * float32 panel memory; results within float32 rounding of the direct convolution, 2-4x fewer multiplications).
+ * 0 when switched (or already), 1 when the shape has no Winograd form (left direct), -1 out of memory (left
+ * direct).  A call then needs scratch: see nn_conv_task_ws. */
+int nn_conv_winograd(nn_conv *cv);
 /* Output size and top/left padding for an h x w input (TF VALID/SAME rules). */
 void nn_conv_geometry(const nn_conv *cv, int h, int w, int *oh, int *ow, int *pt, int *pl);
 
@@ -72,7 +79,7 @@ typedef struct {
     float *out;
     int out_ld, flags;
     /* filled by nn_conv_plan */
-    int oh, ow, pt, pl, m, mtiles, tasks_m, tasks_n;
+    int oh, ow, pt, pl, m, mtiles, tasks_m, tasks_n; /* Winograd: m counts 4x4 output tiles */
 } nn_conv_call;
 
 /* Splits the work for nthreads threads; returns the number of independent tasks. */
@@ -81,6 +88,10 @@ int nn_conv_plan(nn_conv_call *call, int nthreads);
  * weight panels into *tasks_m x *tasks_n tasks for nthreads threads (*mtiles: the tiles); returns the tasks. */
 int nn_conv_split(int m, int mr, int npanels, int nthreads, int *mtiles, int *tasks_m, int *tasks_n);
 void nn_conv_task(const nn_conv_call *call, int task);
+/* The same with the caller's scratch for a Winograd convolution: ws holds nn_conv_ws_bytes(cv) bytes, 64-byte
+ * aligned, used by one task at a time (e.g. one per thread); nn_conv_task allocates it per task instead. */
+void nn_conv_task_ws(const nn_conv_call *call, int task, float *ws);
+size_t nn_conv_ws_bytes(const nn_conv *cv); /* 0 for a direct convolution */
 /* Convenience: plan + run all tasks on pool (NULL = inline). */
 void nn_conv_run(const nn_conv *cv, nn_pool *pool, const float *in, int n, int h, int w, int in_ld, float *out,
                  int out_ld, int flags);

@@ -75,6 +75,8 @@ struct nn_facenet {
     void *wmap;      /* one mapping for every panel packed at load (huge pages where the kernel allows) */
     size_t wmap_len, wused;
     char *wbase;
+    float **ws;      /* per thread: scratch of the Winograd convolutions (allocated on first use) */
+    size_t ws_bytes; /* 0: no Winograd convolution */
     fn_ctx *ctx; /* nthreads contexts: ctx[0] for a pass split over all threads, one per thread
                              when whole faces run in parallel */
     /* face-parallel run */
@@ -288,7 +290,8 @@ static int arena_alloc(nn_facenet *net, int batch, int nctx) {
     return 0;
 }
 
-nn_facenet *nn_facenet_load_ex(const char *path, int nthreads, int f16, char *err, size_t errlen) {
+nn_facenet *nn_facenet_load_ex(const char *path, int nthreads, int flags, char *err, size_t errlen) {
+    int f16 = flags & NN_FACENET_F16;
     char e2[256];
     if (!err) {
         err = e2;
@@ -368,6 +371,20 @@ nn_facenet *nn_facenet_load_ex(const char *path, int nthreads, int f16, char *er
     if (load_conv(net, f, &net->fc, "Bottleneck_kernel_transpose", "Bottleneck_MatMul_bias", 512, 0, 0, 1792, 1,
                   NN_PAD_VALID, err, errlen))
         goto fail;
+    if (!net->f16 && !(flags & NN_FACENET_DIRECT)) {
+        /* The 3x3 stride-1 convolutions that gain from Winograd F(4x4, 3x3) (nn/wino.h): the stem's three and
+         * Mixed_6a's, 8 MB of transformed kernels.  Block35's 32-channel ones gain nothing measurable and Mixed_7a's
+         * (8x8 pixels, 9.4 MB transformed) lose: their transformed kernels are streamed from memory for a few
+         * tiles (docs/MEASUREMENTS.md, "FaceNet"). */
+        nn_conv *wc[] = {&net->c2a, &net->c2b, &net->c4a, &net->m6_b1b};
+        for (size_t i = 0; i < sizeof wc / sizeof *wc; i++) {
+            if (nn_conv_winograd(wc[i]) < 0) {
+                snprintf(err, errlen, "out of memory");
+                goto fail;
+            }
+            if (nn_conv_ws_bytes(wc[i]) > net->ws_bytes) net->ws_bytes = nn_conv_ws_bytes(wc[i]);
+        }
+    }
     if (net->inplace) net->wfile = f; /* the panels are the mapped file's pages */
     else nnw_close(f);
     f = NULL;
@@ -378,10 +395,11 @@ nn_facenet *nn_facenet_load_ex(const char *path, int nthreads, int f16, char *er
     }
     net->nthreads = nn_pool_threads(net->pool);
     net->ctx = calloc((size_t)net->nthreads, sizeof *net->ctx);
+    net->ws = calloc((size_t)net->nthreads, sizeof *net->ws);
     /* Two faces per pass by default: the late layers stream each weight panel once for both (~7% less
      * time per face when faces run in parallel), for 4 MB more arena per thread. */
     net->batch = 2;
-    if (!net->ctx || arena_alloc(net, 2, 1)) {
+    if (!net->ctx || !net->ws || arena_alloc(net, 2, 1)) {
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
@@ -416,7 +434,9 @@ void nn_facenet_free(nn_facenet *net) {
     nnw_close(net->wfile);
     nn_pool_free(net->pool);
     for (int i = 0; net->ctx && i < net->nthreads; i++) free(net->ctx[i].arena);
+    for (int i = 0; net->ws && i < net->nthreads; i++) free(net->ws[i]);
     free(net->ctx);
+    free(net->ws);
     free(net);
 }
 
@@ -599,14 +619,14 @@ static void plan(const nn_facenet *nf, fn_ctx *net, int n, int split) {
 
 /* ---------------------------------------------------------------- execution */
 
-static void run_job_task(fn_ctx *x, const job *j, int t) {
+static void run_job_task(fn_ctx *x, const job *j, int t, float *ws) {
     switch (j->kind) {
     case J_INPUT: {
         size_t px = (size_t)NN_FACENET_SIZE * NN_FACENET_SIZE * 3;
         nn_input_rgb(x->plan_rgb + px * (size_t)t, px, j->out + px * (size_t)t);
         break;
     }
-    case J_CONV: nn_conv_task(&j->conv, t); break;
+    case J_CONV: nn_conv_task_ws(&j->conv, t, ws); break;
     case J_MAXPOOL: {
         int r0 = (int)((long)j->rows * t / j->ntasks), r1 = (int)((long)j->rows * (t + 1) / j->ntasks);
         nn_maxpool3s2_rows(j->in, j->n, j->h, j->w, j->ch, j->in_ld, j->out, j->out_ld, r0, r1);
@@ -616,20 +636,28 @@ static void run_job_task(fn_ctx *x, const job *j, int t) {
     }
 }
 
-static void run_step_task(fn_ctx *x, const step *s, int t) {
+static void run_step_task(fn_ctx *x, const step *s, int t, float *ws) {
     for (int i = 0; i < s->njobs; i++) {
         const job *j = &x->jobs[s->first + i];
         if (t < j->ntasks) {
-            run_job_task(x, j, t);
+            run_job_task(x, j, t, ws);
             return;
         }
         t -= j->ntasks;
     }
 }
 
-static void run_serial(fn_ctx *x) {
+static void run_serial(fn_ctx *x, float *ws) {
     for (int s = 0; s < x->nsteps; s++)
-        for (int t = 0; t < x->steps[s].ntasks; t++) run_step_task(x, &x->steps[s], t);
+        for (int t = 0; t < x->steps[s].ntasks; t++) run_step_task(x, &x->steps[s], t, ws);
+}
+
+/* The Winograd scratch of a pool thread (each thread touches only its own; NULL when none is needed, or out of
+ * memory: nn_conv_task_ws then allocates per task). */
+static float *thread_ws(nn_facenet *net, int thread) {
+    if (!net->ws_bytes) return NULL;
+    if (!net->ws[thread] && posix_memalign((void **)&net->ws[thread], 64, net->ws_bytes)) net->ws[thread] = NULL;
+    return net->ws[thread];
 }
 
 /* Waits until every task of step s has finished.  Threads wait for the work, not for each other: a thread
@@ -647,14 +675,14 @@ static void wait_step(const fn_ctx *x, int s) {
 static void forward_split(void *arg, int task, int thread) {
     nn_facenet *net = arg;
     fn_ctx *x = &net->ctx[0];
+    float *ws = thread_ws(net, thread);
     (void)task;
-    (void)thread;
     for (int s = 0; s < x->nsteps; s++) {
         const step *st = &x->steps[s];
         for (;;) {
             int t = __atomic_fetch_add(&x->counters[s], 1, __ATOMIC_RELAXED);
             if (t >= st->ntasks) break;
-            run_step_task(x, st, t);
+            run_step_task(x, st, t, ws);
             __atomic_fetch_add(&x->done[s], 1, __ATOMIC_RELEASE);
         }
         wait_step(x, s);
@@ -671,14 +699,14 @@ static void forward_faces(void *arg, int task, int thread) {
     nn_facenet *net = arg;
     fn_ctx *x = &net->ctx[task];
     const size_t px = (size_t)NN_FACENET_SIZE * NN_FACENET_SIZE * 3;
-    (void)thread;
+    float *ws = thread_ws(net, thread);
     for (;;) {
         int f = __atomic_fetch_add(&net->fp_next, net->fp_chunk, __ATOMIC_RELAXED);
         if (f >= net->fp_n) break;
         int nb = net->fp_n - f < net->fp_chunk ? net->fp_n - f : net->fp_chunk;
         plan(net, x, nb, 1);
         x->plan_rgb = net->fp_rgb + px * (size_t)f;
-        run_serial(x);
+        run_serial(x, ws);
         finish(x, net->fp_out + (size_t)f * NN_FACENET_DIM, nb);
     }
 }
@@ -710,7 +738,7 @@ int nn_facenet_embed(nn_facenet *net, const unsigned char *rgb, int n, float *ou
         plan(net, x, nb, net->nthreads);
         x->plan_rgb = rgb + px * (size_t)done;
         if (net->nthreads <= 1) {
-            run_serial(x);
+            run_serial(x, thread_ws(net, 0));
         } else {
             memset(x->counters, 0, sizeof x->counters);
             memset(x->done, 0, sizeof x->done);

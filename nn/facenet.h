@@ -19,9 +19,13 @@ typedef struct nn_facenet nn_facenet;
  * every process using the file); plain OHWI kernels are packed once and their mapped pages dropped.  One net may
  * be used by one thread at a time (it owns its thread pool and arenas); load one per concurrent user. */
 nn_facenet *nn_facenet_load(const char *path, int nthreads, char *err, size_t errlen);
-/* Like nn_facenet_load; f16 != 0 keeps the packed weights as binary16 (half the memory; converted per
- * tile in the kernels) when the kernel flavour supports it. */
-nn_facenet *nn_facenet_load_ex(const char *path, int nthreads, int f16, char *err, size_t errlen);
+/* Like nn_facenet_load, with flags: NN_FACENET_F16 keeps the packed weights as binary16 (half the memory;
+ * converted per tile in the kernels) when the kernel flavour supports it; NN_FACENET_DIRECT runs the 3x3
+ * stride-1 convolutions directly instead of as Winograd F(4x4, 3x3) (nn/wino.h; float32 panels only), e.g. to
+ * compare the two. */
+#define NN_FACENET_F16 1
+#define NN_FACENET_DIRECT 2
+nn_facenet *nn_facenet_load_ex(const char *path, int nthreads, int flags, char *err, size_t errlen);
 /* n crops of 160x160x3 uint8 RGB (interleaved, row-major) -> n x 512 L2-normalised floats. 0 on success.
  * With n >= threads, whole faces run in parallel (one per thread, fastest per face); a single face is split
  * over all threads. */

@@ -233,7 +233,7 @@ static void test_f16_weights(void **state) {
     char err[256];
     nn_facenet *a = nn_facenet_load(g_model, 0, err, sizeof err);
     if (!a) fail_msg("load: %s", err);
-    nn_facenet *b = nn_facenet_load_ex(g_model, 0, 1, err, sizeof err);
+    nn_facenet *b = nn_facenet_load_ex(g_model, 0, NN_FACENET_F16, err, sizeof err);
     if (!b) fail_msg("load f16: %s", err);
     float *ea = malloc((size_t)g_n * 512 * sizeof(float)), *eb = malloc((size_t)g_n * 512 * sizeof(float));
     assert_int_equal(nn_facenet_embed(a, g_rgb, g_n, ea), 0);
@@ -245,6 +245,40 @@ static void test_f16_weights(void **state) {
     free(eb);
     nn_facenet_free(a);
     nn_facenet_free(b);
+}
+
+/* The stem's and Mixed_6a's 3x3 convolutions run as Winograd F(4x4, 3x3) by default (nn/wino.h): on every kernel
+ * flavour the embeddings agree with the direct convolutions' to float32 rounding, and they are not the same bits
+ * (the Winograd path did run). */
+static void test_winograd_vs_direct(void **state) {
+    (void)state;
+    static const char *const isas[] = {"scalar", "avx2", "avx512", "neon"};
+    int tested = 0;
+    for (size_t k = 0; k < sizeof isas / sizeof *isas; k++) {
+        if (nn_set_isa(isas[k]) != 0) continue;
+        char err[256];
+        nn_facenet *a = nn_facenet_load(g_model, 2, err, sizeof err);
+        if (!a) fail_msg("load: %s", err);
+        nn_facenet *b = nn_facenet_load_ex(g_model, 2, NN_FACENET_DIRECT, err, sizeof err);
+        if (!b) fail_msg("load direct: %s", err);
+        float *ea = malloc((size_t)g_n * 512 * sizeof(float)), *eb = malloc((size_t)g_n * 512 * sizeof(float));
+        assert_non_null(ea);
+        assert_non_null(eb);
+        assert_int_equal(nn_facenet_embed(a, g_rgb, g_n, ea), 0);
+        assert_int_equal(nn_facenet_embed(b, g_rgb, g_n, eb), 0);
+        const double d = max_diff(ea, eb, g_n * 512);
+        printf("  %-6s Winograd vs direct: max |diff| = %.2e\n", isas[k], d);
+        assert_true(d <= 5e-6);
+        assert_true(d > 0);
+        for (int i = 0; i < g_n; i++) assert_true(max_diff(eb + i * 512, g_gold[i], 512) <= 1e-4);
+        free(ea);
+        free(eb);
+        nn_facenet_free(a);
+        nn_facenet_free(b);
+        tested++;
+    }
+    nn_set_isa("auto");
+    assert_true(tested >= 2);
 }
 
 /* Embeds the golden faces with a net of `path` (f16: binary16 panels), one thread. */
@@ -414,7 +448,8 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_golden_scalar),    cmocka_unit_test(test_peak_rss_float32),
         cmocka_unit_test(test_golden_simd),      cmocka_unit_test(test_known_distances),
-        cmocka_unit_test(test_f16_weights),      cmocka_unit_test(test_packed_file_equals_ohwi),
+        cmocka_unit_test(test_f16_weights),      cmocka_unit_test(test_winograd_vs_direct),
+        cmocka_unit_test(test_packed_file_equals_ohwi),
         cmocka_unit_test(test_panels_match_npy), cmocka_unit_test(test_refuses_bad_files),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

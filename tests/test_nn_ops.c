@@ -50,19 +50,28 @@ static int check_conv(int n, int h, int w, int cin, int cout, int kh, int kw, in
     memcpy(ref, init, osz * sizeof(float));
     nn_ref_conv2d(in, n, h, w, cin, in_ld, wt, bias, cout, kh, kw, sh, sw, pad, ref + out_off, out_ld, flags);
     int tested = 0;
-    for (size_t i = 0; i < sizeof ISAS / sizeof *ISAS; i++) {
-        if (nn_set_isa(ISAS[i]) != 0) continue;
-        if (f16 && !nn_kern()->gemm_f16) continue;
-        memcpy(got, init, osz * sizeof(float));
-        nn_conv_run(&cv, pool, in, n, h, w, in_ld, got + out_off, out_ld, flags);
-        double tol = 1e-4 * sqrt((double)kh * kw * cin);
-        for (size_t j = 0; j < osz; j++) {
-            if (fabs(got[j] - ref[j]) > tol) {
-                fail_msg("conv %s n%d %dx%d cin%d cout%d k%dx%d s%d,%d pad%d flags%d f16=%d: [%zu] %g vs %g", ISAS[i],
-                         n, h, w, cin, cout, kh, kw, sh, sw, (int)pad, flags, f16, j, got[j], ref[j]);
-            }
+    /* Direct, then (3x3 stride 1) Winograd F(4x4, 3x3) on the same panels. */
+    for (int wino = 0; wino < 2; wino++) {
+        if (wino) {
+            const int r = nn_conv_winograd(&cv);
+            assert_int_equal(r, kh == 3 && kw == 3 && sh == 1 && sw == 1 ? 0 : 1);
+            if (r) break;
         }
-        tested++;
+        for (size_t i = 0; i < sizeof ISAS / sizeof *ISAS; i++) {
+            if (nn_set_isa(ISAS[i]) != 0) continue;
+            if (f16 && !nn_kern()->gemm_f16) continue;
+            memcpy(got, init, osz * sizeof(float));
+            nn_conv_run(&cv, pool, in, n, h, w, in_ld, got + out_off, out_ld, flags);
+            double tol = 1e-4 * sqrt((double)kh * kw * cin);
+            for (size_t j = 0; j < osz; j++) {
+                if (fabs(got[j] - ref[j]) > tol) {
+                    fail_msg("conv %s%s n%d %dx%d cin%d cout%d k%dx%d s%d,%d pad%d flags%d f16=%d: [%zu] %g vs %g",
+                             ISAS[i], wino ? " winograd" : "", n, h, w, cin, cout, kh, kw, sh, sw, (int)pad, flags,
+                             f16, j, got[j], ref[j]);
+                }
+            }
+            tested++;
+        }
     }
     nn_set_isa("auto");
     nn_conv_free(&cv);
@@ -149,6 +158,21 @@ static void test_conv_threads(void **state) {
     assert_true(check_conv(2, 9, 5, 7, 33, 3, 3, 1, 1, NN_PAD_SAME, NN_RELU, 0, 0, 0, 0, pool) >= 1);
     assert_true(check_conv(1, 3, 3, 40, 100, 1, 3, 1, 1, NN_PAD_SAME, NN_RELU | NN_ACCUM, 0, 0, 0, 0, pool) >= 1);
     assert_true(check_conv(2, 23, 19, 8, 24, 3, 3, 2, 2, NN_PAD_VALID, NN_RELU, 0, 8, 8, 0, pool) >= 1);
+    nn_pool_free(pool);
+}
+
+/* Winograd at FaceNet's shapes: several tile blocks per task (77x77, 36x36), partial tiles at the bottom and right
+ * edges (VALID 79 -> 77, SAME 17x17), tasks split by tiles and by panels (threads), every output outside the tile
+ * grid untouched (slices of a wider output). */
+static void test_conv_winograd_shapes(void **state) {
+    (void)state;
+    nn_pool *pool = nn_pool_new(3);
+    assert_non_null(pool);
+    assert_true(check_conv(1, 79, 79, 32, 32, 3, 3, 1, 1, NN_PAD_VALID, NN_RELU, 0, 0, 0, 0, NULL) >= 1);
+    assert_true(check_conv(2, 38, 38, 80, 40, 3, 3, 1, 1, NN_PAD_VALID, NN_RELU, 3, 5, 7, 0, pool) >= 1);
+    assert_true(check_conv(2, 17, 17, 192, 50, 3, 3, 1, 1, NN_PAD_SAME, NN_RELU | NN_ACCUM, 0, 0, 0, 0, pool) >= 1);
+    assert_true(check_conv(2, 8, 8, 256, 64, 3, 3, 1, 1, NN_PAD_SAME, NN_RELU, 0, 32, 0, 0, pool) >= 1);
+    assert_true(check_conv(3, 1, 2, 5, 3, 3, 3, 1, 1, NN_PAD_SAME, 0, 0, 0, 0, 0, NULL) >= 1);
     nn_pool_free(pool);
 }
 
@@ -401,6 +425,7 @@ int main(void) {
         cmocka_unit_test(test_conv_odd_shapes),
         cmocka_unit_test(test_conv_slices_and_strides),
         cmocka_unit_test(test_conv_threads),
+        cmocka_unit_test(test_conv_winograd_shapes),
         cmocka_unit_test(test_conv_f16_panels),
         cmocka_unit_test(test_conv_f16_source),
         cmocka_unit_test(test_conv_packed_in_place),

@@ -2,11 +2,14 @@
  * the given thread counts: each face timed alone, best (and median) of R runs x N faces (the golden aligned
  * crops, repeated), peak RSS.
  * usage: bench-facenet [--model FILE] [--compare FILE2] [--faces N] [--runs R] [--threads 1,2] [--batch B] [--group G]
- *                      [--isa NAME] [--f16]
+ *                      [--isa NAME] [--f16] [--direct | --compare-direct]
  * --group G: faces per nn_facenet_embed call (default 1 = latency of one face; with G >= threads whole faces
  *   run in parallel, one per thread: throughput).  --batch B: faces per pass through the network.
  * --compare FILE2: a second model (e.g. the int8 file) timed in the same process, face by face alternately with
  *   the first, so load from other processes hits both alike; prints both and their ratio.
+ * --direct: the 3x3 stride-1 convolutions run directly, not as Winograd F(4x4, 3x3) (nn/wino.h).
+ * --compare-direct: the model against itself run directly (as --compare; also prints the lowest cosine between
+ *   the two embeddings of a face).
  * --isa: the float ISA (scalar, avx2, avx512, neon); the int8 kernels follow it (avx512 -> VNNI when present).
  * Prints one line per thread count:  ours threads=T ms_per_face=X gflops=Y  (and a final rss line); with
  * --compare "ours-<precision> threads=..." for each model and "ratio threads=T <p2>/<p1> = R". */
@@ -39,7 +42,7 @@ static void stats(const char *label, int threads, double *tw, double *tc, int n,
 
 int main(int argc, char **argv) {
     const char *model = NULL, *threads = "1,2", *isa = NULL, *model2 = NULL;
-    int faces = 10, runs = 5, batch = 1, f16 = 0, group = 1;
+    int faces = 10, runs = 5, batch = 1, f16 = 0, group = 1, direct = 0, cmp_direct = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--model") && i + 1 < argc) model = argv[++i];
         else if (!strcmp(argv[i], "--compare") && i + 1 < argc) model2 = argv[++i];
@@ -50,9 +53,11 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--group") && i + 1 < argc) group = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--isa") && i + 1 < argc) isa = argv[++i];
         else if (!strcmp(argv[i], "--f16")) f16 = 1;
+        else if (!strcmp(argv[i], "--direct")) direct = 1;
+        else if (!strcmp(argv[i], "--compare-direct")) cmp_direct = 1;
         else {
             fprintf(stderr, "usage: bench-facenet [--model FILE] [--compare FILE2] [--faces N] [--runs R] [--threads "
-                            "1,2] [--batch B] [--group G] [--isa NAME] [--f16]\n");
+                            "1,2] [--batch B] [--group G] [--isa NAME] [--f16] [--direct | --compare-direct]\n");
             return 2;
         }
     }
@@ -62,6 +67,7 @@ int main(int argc, char **argv) {
     if (batch < 1) batch = 1;
     faces = (faces + group - 1) / group * group;
     if (!model) model = sbf_model_path(SBF_FACENET_FILE);
+    if (cmp_direct) model2 = model;
     if (isa && nn_set_isa(isa)) {
         fprintf(stderr, "bench-facenet: kernel flavour %s not available\n", isa);
         return 2;
@@ -84,6 +90,7 @@ int main(int argc, char **argv) {
         sbf_image_free(&img);
     }
     float *emb = malloc((size_t)faces * NN_FACENET_DIM * sizeof(float));
+    float *emb2 = malloc((size_t)faces * NN_FACENET_DIM * sizeof(float));
     printf("model %s%s%s, kernels %s (int8: %s)%s, %d faces x %d runs, %d face(s) per call, batch %d\n", model,
            model2 ? " vs " : "", model2 ? model2 : "", nn_isa_name(), nn_qkern()->name, f16 ? " (float16 weights)" : "",
            faces, runs, group, batch);
@@ -94,7 +101,8 @@ int main(int argc, char **argv) {
         double tload[2] = {0, 0};
         for (int m = 0; m < nm; m++) {
             double t0 = sbf_now();
-            net[m] = nn_facenet_load_ex(m ? model2 : model, nt, f16, err, sizeof err);
+            const int fl = (f16 ? NN_FACENET_F16 : 0) | (direct || (m && cmp_direct) ? NN_FACENET_DIRECT : 0);
+            net[m] = nn_facenet_load_ex(m ? model2 : model, nt, fl, err, sizeof err);
             if (!net[m]) {
                 fprintf(stderr, "bench-facenet: %s\n", err);
                 return 3;
@@ -126,13 +134,27 @@ int main(int argc, char **argv) {
         double best[2];
         for (int m = 0; m < nm; m++) {
             char label[64];
-            if (model2)
+            if (cmp_direct)
+                snprintf(label, sizeof label, "ours-%s%s", m ? "direct" : "winograd", group > 1 ? "-throughput" : "");
+            else if (model2)
                 snprintf(label, sizeof label, "ours-%s%s", nn_facenet_precision(net[m]),
                          group > 1 ? "-throughput" : "");
             else snprintf(label, sizeof label, "%s", group > 1 ? "ours-throughput" : "ours");
             stats(label, nn_facenet_threads(net[m]), tw + m * nt_, tc + m * nt_, nt_, tload[m], &best[m]);
         }
-        if (model2)
+        if (cmp_direct) {
+            double lo = 2;
+            nn_facenet_embed(net[0], rgb, faces, emb);
+            nn_facenet_embed(net[1], rgb, faces, emb2);
+            for (int i = 0; i < faces; i++) {
+                double d = 0;
+                for (int j = 0; j < NN_FACENET_DIM; j++)
+                    d += (double)emb[i * NN_FACENET_DIM + j] * emb2[i * NN_FACENET_DIM + j];
+                if (d < lo) lo = d;
+            }
+            printf("ratio threads=%d winograd/direct = %.3f%s (kernels %s); lowest cosine between them %.9f\n",
+                   nn_facenet_threads(net[0]), best[0] / best[1], group > 1 ? " throughput" : "", nn_isa_name(), lo);
+        } else if (model2)
             printf("ratio threads=%d %s/%s = %.2f%s (kernels %s, int8 %s)\n", nn_facenet_threads(net[0]),
                    nn_facenet_precision(net[1]), nn_facenet_precision(net[0]), best[1] / best[0],
                    group > 1 ? " throughput" : "", nn_isa_name(), nn_qkern()->name);
@@ -149,5 +171,6 @@ int main(int argc, char **argv) {
     printf("peak_rss_mb=%.1f\n", ru.ru_maxrss / 1024.0);
     free(rgb);
     free(emb);
+    free(emb2);
     return 0;
 }
