@@ -37,7 +37,7 @@ void nn_facenet_free(nn_facenet *net);
 int nn_facenet_threads(const nn_facenet *net);
 /* "float32", "float16" or "int8": the arithmetic of the loaded file. */
 const char *nn_facenet_precision(const nn_facenet *net);
-/* Faces run through the network together in one pass (default 2; ~4 MB of arena per face per thread). */
+/* Faces run through the network together in one pass (default 4; ~4 MB of arena per face per thread). */
 void nn_facenet_set_batch(nn_facenet *net, int batch);
 /* Of a weight file without loading it: 1 an int8 FaceNet file, 0 a float32 or float16 one, -1 (reason in
  * err) when it is not a FaceNet file, -2 when it cannot be opened or read as a weight file.  (nn/facenet_q.c) */
