@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -319,6 +320,15 @@ int sbf_grow(unsigned char **p, size_t *cap, size_t need) {
         *cap = 0;
         return -1;
     }
+#ifdef MADV_POPULATE_WRITE
+    /* A big new part is faulted in by one call instead of a page fault per 4 KB page as it is first written. */
+    const size_t pg = 4096, from = (*cap + pg - 1) & ~(pg - 1);
+    if (need >= ((size_t)1 << 20) && need - *cap >= ((size_t)1 << 20)) {
+        const uintptr_t a = ((uintptr_t)n + from + pg - 1) & ~(uintptr_t)(pg - 1),
+                        e = ((uintptr_t)n + need) & ~(uintptr_t)(pg - 1);
+        if (e > a) madvise((void *)a, e - a, MADV_POPULATE_WRITE);
+    }
+#endif
     *p = n;
     *cap = need;
     return 0;
