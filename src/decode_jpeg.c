@@ -250,7 +250,15 @@ int sbf_jpeg_decode(const unsigned char *b, size_t n, int scale_denom, long long
         jpeg_destroy_decompress(&ci);
         return -1;
     }
-    uint8_t *px = *out.buf;
+    uint8_t *px = *out.buf, *gray = NULL;
+    if (out.gray) {
+        if (sbf_grow(out.gray, out.gray_cap, (size_t)ow * oh)) {
+            snprintf(err, errlen, "out of memory");
+            jpeg_destroy_decompress(&ci);
+            return -1;
+        }
+        gray = *out.gray;
+    }
     if (cmyk && !(row4 = malloc((size_t)ow * 4))) {
         snprintf(err, errlen, "out of memory");
         jpeg_destroy_decompress(&ci);
@@ -262,7 +270,9 @@ int sbf_jpeg_decode(const unsigned char *b, size_t n, int scale_denom, long long
             JSAMPROW rows[16];
             int k = 0;
             for (; k < 16 && y + (JDIMENSION)k < ci.output_height; k++) rows[k] = px + (size_t)(y + k) * ow * 3;
-            if (jpeg_read_scanlines(&ci, rows, (JDIMENSION)k) == 0) break;
+            const JDIMENSION got = jpeg_read_scanlines(&ci, rows, (JDIMENSION)k);
+            if (got == 0) break;
+            if (gray) out.gray_row(px + (size_t)y * ow * 3, (size_t)got * ow, gray + (size_t)y * ow);
         } else {
             JSAMPROW r = row4;
             if (jpeg_read_scanlines(&ci, &r, 1) != 1) break;
@@ -275,6 +285,7 @@ int sbf_jpeg_decode(const unsigned char *b, size_t n, int scale_denom, long long
                     o[3 * x + c] = (uint8_t)((t + (t >> 8)) >> 8);
                 }
             }
+            if (gray) out.gray_row(o, (size_t)ow, gray + (size_t)y * ow);
         }
     }
     if (ci.output_scanline < ci.output_height) {

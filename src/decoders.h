@@ -9,10 +9,15 @@
 #include <stdint.h>
 
 /* Output buffer the caller may lend: buf points at a buffer of cap bytes, is used when large enough, else replaced (the old
- * one freed); either way *buf and *cap describe the buffer afterwards (it holds the pixels). */
+ * one freed); either way *buf and *cap describe the buffer afterwards (it holds the pixels).  gray (optional, JPEG
+ * only: NULL elsewhere): a second buffer lent the same way that sbf_jpeg_decode fills with gray_row(rgb, n, gray)
+ * of each batch of rows as it decodes them, while they are still in cache. */
 typedef struct {
     uint8_t **buf;
     size_t *cap;
+    uint8_t **gray;
+    size_t *gray_cap;
+    void (*gray_row)(const uint8_t *rgb, size_t n, uint8_t *gray);
 } sbf_outbuf;
 
 /* JPEG (baseline, extended, progressive; gray, YCbCr, RGB, CMYK and YCCK) at 1/scale_denom of its size

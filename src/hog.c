@@ -250,8 +250,12 @@ static void feat_row_scalar(const float *const *h, const float *const *nn, const
     }
 }
 
-const sbf_hog_kernels sbf_hog_scalar = {grad_row_scalar, votes_row_scalar,  sep_scalar,
-                                        sep2d_scalar,    resize_row_scalar, feat_row_scalar};
+static void gray_row_scalar(const uint8_t *p, size_t n, uint8_t *g) {
+    for (size_t i = 0; i < n; i++, p += 3) g[i] = (uint8_t)(((unsigned)p[0] + p[1] + p[2]) / 3);
+}
+
+const sbf_hog_kernels sbf_hog_scalar = {grad_row_scalar,   votes_row_scalar, sep_scalar,     sep2d_scalar,
+                                        resize_row_scalar, feat_row_scalar,  gray_row_scalar};
 
 static const sbf_hog_kernels *const HOG_KERNELS[NN_ISA_COUNT] = {
     [NN_ISA_SCALAR] = &sbf_hog_scalar,

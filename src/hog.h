@@ -108,6 +108,8 @@ typedef struct {
      * dst[p][x] = output plane p (31 rows). */
     void (*feat_row)(const float *const *h, const float *const *nn, const float *const *ni, int x0, int x1,
                      float *const *dst);
+    /* The detector's gray input from n RGB pixels: g[i] = (r + g + b) / 3 (integer division, as dlib). */
+    void (*gray_row)(const uint8_t *rgb, size_t n, uint8_t *g);
 } sbf_hog_kernels;
 extern const sbf_hog_kernels sbf_hog_scalar;
 #if defined(__x86_64__)

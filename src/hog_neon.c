@@ -155,6 +155,24 @@ static void resize_row_neon(const uint8_t *rt, const uint8_t *rb, const int32_t 
     sbf_hog_scalar.resize_row(rt, rb, left, frac, n, avail, tb, itb, o);
 }
 
-const sbf_hog_kernels sbf_hog_neon = {grad_row_neon, votes_row_neon,  sep_neon,
-                                      sep2d_neon,    resize_row_neon, feat_row_neon};
+/* 16 pixels at a time (vld3 splits R, G, B), s / 3 as (s * 43691) >> 17 (exact for s < 98304). */
+static void gray_row_neon(const uint8_t *p, size_t n, uint8_t *g) {
+    const uint16x4_t third = vdup_n_u16(43691);
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16, p += 48) {
+        const uint8x16x3_t v = vld3q_u8(p);
+        const uint16x8_t lo = vaddw_u8(vaddl_u8(vget_low_u8(v.val[0]), vget_low_u8(v.val[1])), vget_low_u8(v.val[2]));
+        const uint16x8_t hi =
+            vaddw_u8(vaddl_u8(vget_high_u8(v.val[0]), vget_high_u8(v.val[1])), vget_high_u8(v.val[2]));
+        const uint16x8_t qlo = vcombine_u16(vshrn_n_u32(vmull_u16(vget_low_u16(lo), third), 16),
+                                            vshrn_n_u32(vmull_u16(vget_high_u16(lo), third), 16));
+        const uint16x8_t qhi = vcombine_u16(vshrn_n_u32(vmull_u16(vget_low_u16(hi), third), 16),
+                                            vshrn_n_u32(vmull_u16(vget_high_u16(hi), third), 16));
+        vst1q_u8(g + i, vcombine_u8(vshrn_n_u16(qlo, 1), vshrn_n_u16(qhi, 1)));
+    }
+    if (i < n) sbf_hog_scalar.gray_row(p, n - i, g + i);
+}
+
+const sbf_hog_kernels sbf_hog_neon = {grad_row_neon,   votes_row_neon, sep_neon,     sep2d_neon,
+                                      resize_row_neon, feat_row_neon,  gray_row_neon};
 #endif

@@ -1,6 +1,7 @@
 /* src/image.c — image input: sniffing, decoding (JPEG: libjpeg-turbo, WebP: libwebp, HEIC/AVIF: libheif in
  * the HEIF=1 build, the rest: stb_image), EXIF orientation, limits, gray, buffers kept across photos. */
 #include "src/image.h"
+#include "src/hog.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -389,11 +390,8 @@ int sbf_apply_orientation(uint8_t **pix, int *w, int *h, int c, int o) {
     return 0;
 }
 
-void sbf_image_make_gray(sbf_image *img) {
-    size_t n = (size_t)img->w * img->h;
-    const uint8_t *p = img->rgb;
-    uint8_t *g = img->gray;
-    for (size_t i = 0; i < n; i++, p += 3) g[i] = (uint8_t)(((unsigned)p[0] + p[1] + p[2]) / 3);
+void sbf_image_make_gray(sbf_image *img) { /* (r + g + b) / 3, SIMD where there is (src/hog.h gray_row) */
+    sbf_hog_kernels_get()->gray_row(img->rgb, (size_t)img->w * img->h, img->gray);
 }
 
 void sbf_image_free(sbf_image *img) {
@@ -524,7 +522,7 @@ static const char *tga_size_check(const unsigned char *b, size_t n) {
 }
 
 /* Lends b's buffer to a decoder. */
-static sbf_outbuf rgb_out(sbf_image_buffers *b) { return (sbf_outbuf){&b->img.rgb, &b->rgb_cap}; }
+static sbf_outbuf rgb_out(sbf_image_buffers *b) { return (sbf_outbuf){.buf = &b->img.rgb, .cap = &b->rgb_cap}; }
 
 /* stb_image for PNG, BMP, GIF, PNM and TGA: pixels adopted into b. */
 static int decode_stb(const unsigned char *buf, size_t len, long long max_pixels, sbf_image_buffers *b, int *ow,
@@ -667,14 +665,22 @@ static int decode(const unsigned char *buf, size_t len, int allow_tga, long long
         return -1;
     }
     stb_kind k = classify(buf, len);
-    int w = 0, h = 0, rc, o = 1;
+    int w = 0, h = 0, rc, o = 1, gray_done = 0;
     if (k.jpeg) {
         if (!jpeg_complete(k.jb, k.jl)) {
             snprintf(err, errlen, "truncated JPEG (no end-of-image marker)");
             return -1;
         }
-        rc = sbf_jpeg_decode(k.jb, k.jl, 1, max_pixels, rgb_out(b), &w, &h, err, errlen);
-        if (rc == 0) o = sbf_exif_orientation(k.jb, k.jl);
+        /* Unrotated, the gray image is made as the rows are decoded (they are still in cache then). */
+        o = sbf_exif_orientation(k.jb, k.jl);
+        sbf_outbuf ob = rgb_out(b);
+        if (o == 1) {
+            ob.gray = &b->img.gray;
+            ob.gray_cap = &b->gray_cap;
+            ob.gray_row = sbf_hog_kernels_get()->gray_row;
+        }
+        rc = sbf_jpeg_decode(k.jb, k.jl, 1, max_pixels, ob, &w, &h, err, errlen);
+        gray_done = rc == 0 && o == 1;
     } else if (is_webp(buf, len)) {
         rc = sbf_webp_decode(buf, len, max_pixels, rgb_out(b), &w, &h, err, errlen);
     } else if (heif_kind(buf, len)) {
@@ -701,14 +707,14 @@ static int decode(const unsigned char *buf, size_t len, int allow_tga, long long
             h = t2;
         }
     }
-    if (sbf_grow(&b->img.gray, &b->gray_cap, (size_t)w * h)) {
+    if (!gray_done && sbf_grow(&b->img.gray, &b->gray_cap, (size_t)w * h)) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
     b->img.w = w;
     b->img.h = h;
     b->img.orientation = o;
-    sbf_image_make_gray(&b->img);
+    if (!gray_done) sbf_image_make_gray(&b->img);
     return 0;
 }
 

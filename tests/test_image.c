@@ -106,6 +106,15 @@ static buf_t jpeg_with_orientation(int orientation, int little_endian) {
     return o;
 }
 
+/* The gray image is dlib's (r + g + b) / 3 of the final (rotated) RGB, however it was made (a JPEG's unrotated
+ * rows are converted as they are decoded, the rest after). */
+static void check_gray(const sbf_image *im) {
+    for (size_t i = 0; i < (size_t)im->w * im->h; i++) {
+        const unsigned char *p = im->rgb + 3 * i;
+        if (im->gray[i] != (p[0] + p[1] + p[2]) / 3) fail_msg("gray[%zu] = %d, not (r+g+b)/3", i, im->gray[i]);
+    }
+}
+
 static int colour_at(const sbf_image *im, int x, int y) {
     const unsigned char *p = im->rgb + ((size_t)y * im->w + x) * 3;
     int best = -1, bd = 1 << 30;
@@ -138,6 +147,7 @@ static void test_exif_orientations(void **state) {
             char err[256];
             assert_int_equal(sbf_image_load_memory(j.b, j.n, SBF_DEFAULT_MAX_PIXELS, &im, err, sizeof err), 0);
             assert_int_equal(im.orientation, o);
+            check_gray(&im);
             int rot = o >= 5;
             assert_int_equal(im.w, rot ? 16 : 32);
             assert_int_equal(im.h, rot ? 32 : 16);
@@ -436,6 +446,7 @@ static void decode_ok(const buf_t *b, sbf_image *im) {
     assert_int_equal(rc, 0);
     assert_int_equal(im->w, CW);
     assert_int_equal(im->h, CH);
+    check_gray(im);
 }
 
 /* Progressive JPEG decodes to exactly the pixels of the baseline file with the same tables; CMYK (Adobe,

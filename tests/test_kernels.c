@@ -629,6 +629,39 @@ static void test_hog_feat_row(void **state) {
     }
 }
 
+/* The detector's gray input: every flavour gives (r + g + b) / 3 exactly, for every sum 0..765 (a pixel per sum,
+ * from each of the three channels' combinations) and random rows of every length up to 80 (SIMD blocks + tail). */
+static void test_hog_gray_row(void **state) {
+    (void)state;
+    enum { N = 766 * 3 + 80 };
+    static uint8_t rgb[N * 3], want[N], got[N];
+    int n = 0;
+    for (int s = 0; s <= 765; s++) { /* three pixels per sum, channels permuted */
+        const int a = s > 510 ? 255 : s > 255 ? s - 255 : s, b = s > 510 ? 255 : s > 255 ? 255 : 0, c = s - a - b;
+        const int v[3][3] = {{a, b, c}, {b, c, a}, {c, a, b}};
+        for (int k = 0; k < 3; k++, n++)
+            for (int ch = 0; ch < 3; ch++) rgb[3 * n + ch] = (uint8_t)v[k][ch];
+    }
+    for (; n < N; n++)
+        for (int ch = 0; ch < 3; ch++) rgb[3 * n + ch] = (uint8_t)(frand() * 127.5f + 127.5f);
+    for (int i = 0; i < N; i++) want[i] = (uint8_t)((rgb[3 * i] + rgb[3 * i + 1] + rgb[3 * i + 2]) / 3);
+    nn_isa lv[NN_ISA_COUNT + 1];
+    const int nl = simd_levels(lv);
+    lv[nl] = NN_ISA_SCALAR;
+    for (int l = 0; l <= nl; l++) {
+        const sbf_hog_kernels *k = sbf_hog_kernels_for(lv[l]);
+        memset(got, 0xAB, sizeof got);
+        k->gray_row(rgb, N, got);
+        assert_memory_equal(got, want, N);
+        for (int len = 0; len <= 80; len++) { /* a row starting off the SIMD grid, each length */
+            memset(got, 0xAB, sizeof got);
+            k->gray_row(rgb + 3 * 7, (size_t)len, got);
+            assert_memory_equal(got, want + 7, (size_t)len);
+            assert_int_equal(got[len], 0xAB); /* nothing written past the row */
+        }
+    }
+}
+
 /* ---- landmarks ------------------------------------------------------------------------------------- */
 
 static void test_landmark_accum(void **state) {
@@ -789,13 +822,11 @@ static void test_env_switch(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_levels),         cmocka_unit_test(test_nn_gemm),
-        cmocka_unit_test(test_nn_maxrow),      cmocka_unit_test(test_nn_gemm_dots),
-        cmocka_unit_test(test_nn_qgemm),       cmocka_unit_test(test_hog_grad_votes),
-        cmocka_unit_test(test_hog_sep),        cmocka_unit_test(test_hog_sep2d),
-        cmocka_unit_test(test_hog_resize_row), cmocka_unit_test(test_hog_feat_row),
-        cmocka_unit_test(test_landmark_accum), cmocka_unit_test(test_choose),
-        cmocka_unit_test(test_env_switch),
+        cmocka_unit_test(test_levels),       cmocka_unit_test(test_nn_gemm),      cmocka_unit_test(test_nn_maxrow),
+        cmocka_unit_test(test_nn_gemm_dots), cmocka_unit_test(test_nn_qgemm),     cmocka_unit_test(test_hog_grad_votes),
+        cmocka_unit_test(test_hog_sep),      cmocka_unit_test(test_hog_sep2d),    cmocka_unit_test(test_hog_resize_row),
+        cmocka_unit_test(test_hog_feat_row), cmocka_unit_test(test_hog_gray_row), cmocka_unit_test(test_landmark_accum),
+        cmocka_unit_test(test_choose),       cmocka_unit_test(test_env_switch),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -159,8 +159,8 @@ int main(int argc, char **argv) {
             free(px);
             for (int s = 0; s < 3; s++) {
                 t0 = tcpu();
-                if (sbf_jpeg_decode(file, len, 1 << s, SBF_DEFAULT_MAX_PIXELS, (sbf_outbuf){&buf, &cap}, &x, &y, err,
-                                    sizeof err)) {
+                if (sbf_jpeg_decode(file, len, 1 << s, SBF_DEFAULT_MAX_PIXELS, (sbf_outbuf){.buf = &buf, .cap = &cap},
+                                    &x, &y, err, sizeof err)) {
                     fprintf(stderr, "bench-photo: %s: %s\n", photos[p], err);
                     return 1;
                 }
