@@ -291,6 +291,8 @@ static int scan_level(run_ctx *C, workspace *W, int l) {
         W->scratch = aligned_alloc(64, bytes);
         W->cap = W->sal && W->scratch ? f->plane : 0;
         if (!W->cap) return -1;
+        sbf_prefault(W->sal, bytes);
+        sbf_prefault(W->scratch, bytes);
     }
     memset(W->scratch, 0, f->plane * sizeof(float));
     const int first_col = d->fw / 2, last_col = f->nc - (d->fw - 1) / 2;

@@ -2,6 +2,7 @@
  * order (see hog.h).  Scalar reference kernels live here too, with the table of kernels per ISA level;
  * hog_avx2.c and hog_neon.c have the SIMD ones. */
 #include "src/hog.h"
+#include "src/util.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -310,6 +311,7 @@ int sbf_fhog_compute(const uint8_t *img, int w, int h, int fh, int fw, sbf_fhog 
             out->cap = 0;
             return -1;
         }
+        sbf_prefault(out->data, need * sizeof(float));
         out->cap = need;
     }
     memset(out->data, 0, need * sizeof(float));
@@ -333,6 +335,7 @@ int sbf_fhog_compute(const uint8_t *img, int w, int h, int fh, int fw, sbf_fhog 
         free(out->work);
         out->work_cap = 0;
         if (!(out->work = aligned_alloc(64, work))) return -1;
+        sbf_prefault(out->work, work);
         out->work_cap = work;
     }
     char *wp = out->work;

@@ -309,6 +309,17 @@ void sbf_progress_end(sbf_progress *p) {
     if (progress_on_screen == p) progress_on_screen = NULL;
 }
 
+void sbf_prefault(void *p, size_t n) {
+#ifdef MADV_POPULATE_WRITE
+    if (n < ((size_t)1 << 20)) return;
+    const uintptr_t pg = 4096, a = ((uintptr_t)p + pg - 1) & ~(pg - 1), e = ((uintptr_t)p + n) & ~(pg - 1);
+    if (e > a) madvise((void *)a, e - a, MADV_POPULATE_WRITE); /* failure (older kernel): pages fault as usual */
+#else
+    (void)p;
+    (void)n;
+#endif
+}
+
 int sbf_grow(unsigned char **p, size_t *cap, size_t need) {
     if (*p && *cap >= need) return 0;
     /* realloc, not free + malloc: a big block is mmap'ed (src/main.c) and glibc grows it with mremap, which keeps
@@ -320,15 +331,7 @@ int sbf_grow(unsigned char **p, size_t *cap, size_t need) {
         *cap = 0;
         return -1;
     }
-#ifdef MADV_POPULATE_WRITE
-    /* A big new part is faulted in by one call instead of a page fault per 4 KB page as it is first written. */
-    const size_t pg = 4096, from = (*cap + pg - 1) & ~(pg - 1);
-    if (need >= ((size_t)1 << 20) && need - *cap >= ((size_t)1 << 20)) {
-        const uintptr_t a = ((uintptr_t)n + from + pg - 1) & ~(uintptr_t)(pg - 1),
-                        e = ((uintptr_t)n + need) & ~(uintptr_t)(pg - 1);
-        if (e > a) madvise((void *)a, e - a, MADV_POPULATE_WRITE);
-    }
-#endif
+    if (need > *cap) sbf_prefault(n + *cap, need - *cap);
     *p = n;
     *cap = need;
     return 0;

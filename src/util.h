@@ -52,6 +52,9 @@ void sbf_progress_end(sbf_progress *p);
 /* A buffer kept from call to call (decoded photos, pyramids: one per thread): *p grown to at least need bytes,
  * contents not kept.  0, or -1 (out of memory: *p NULL, *cap 0). */
 int sbf_grow(unsigned char **p, size_t *cap, size_t need);
+/* A fresh block of at least 1 MB about to be written whole: its pages faulted in by one call (MADV_POPULATE_WRITE)
+ * instead of a page fault per 4 KB page as it is first written; smaller blocks and older kernels: nothing. */
+void sbf_prefault(void *p, size_t n);
 /* Monotonic seconds. */
 double sbf_now(void);
 /* Directory holding the running executable ("" if unknown). */
