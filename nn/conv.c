@@ -292,10 +292,13 @@ void nn_conv_task_ws(const nn_conv_call *c, int task, float *ws) {
     if (cv->wino) {
         const int tm = task % c->tasks_m, tn = task / c->tasks_m;
         const int u0 = (int)((long)c->mtiles * tm / c->tasks_m), u1 = (int)((long)c->mtiles * (tm + 1) / c->tasks_m);
-        const int p0 = (int)((long)cv->npanels * tn / c->tasks_n), p1 = (int)((long)cv->npanels * (tn + 1) / c->tasks_n);
+        const int p0 = (int)((long)cv->npanels * tn / c->tasks_n),
+                  p1 = (int)((long)cv->npanels * (tn + 1) / c->tasks_n);
         const int t0 = u0 * NN_MR, t1 = u1 * NN_MR < c->m ? u1 * NN_MR : c->m;
         float *own = NULL;
-        if (!ws && posix_memalign((void **)&own, 64, nn_wino_ws_bytes(cv->cin))) abort(); /* no way to fail here */
+        /* Without the caller's scratch (nn_conv_run: tests and tools; the network passes its own, allocated at
+         * load) a task allocates it; a void task has no way to report running out of memory. */
+        if (!ws && posix_memalign((void **)&own, 64, nn_wino_ws_bytes(cv->cin))) abort();
         nn_wino_tiles(cv->wino, cv->bias, c->in, c->n, c->h, c->w, c->in_ld, c->pt, c->pl, c->out, c->oh, c->ow,
                       c->out_ld, c->flags, t0, t1, p0, p1, ws ? ws : own);
         free(own);

@@ -75,7 +75,7 @@ struct nn_facenet {
     void *wmap;      /* one mapping for every panel packed at load (huge pages where the kernel allows) */
     size_t wmap_len, wused;
     char *wbase;
-    float **ws;      /* per thread: scratch of the Winograd convolutions (allocated on first use) */
+    float **ws;      /* per thread: scratch of the Winograd convolutions */
     size_t ws_bytes; /* 0: no Winograd convolution */
     fn_ctx *ctx;     /* nthreads contexts: ctx[0] for a pass split over all threads, one per thread
                              when whole faces run in parallel */
@@ -404,6 +404,12 @@ nn_facenet *nn_facenet_load_ex(const char *path, int nthreads, int flags, char *
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
+    for (int i = 0; net->ws_bytes && i < net->nthreads; i++) /* up to ~700 KB each, its pages touched when used */
+        if (posix_memalign((void **)&net->ws[i], 64, net->ws_bytes)) {
+            net->ws[i] = NULL;
+            snprintf(err, errlen, "out of memory");
+            goto fail;
+        }
     return net;
 fail:
     nn_facenet_free(net); /* before closing f: the convs may point into it */
@@ -653,14 +659,6 @@ static void run_serial(fn_ctx *x, float *ws) {
         for (int t = 0; t < x->steps[s].ntasks; t++) run_step_task(x, &x->steps[s], t, ws);
 }
 
-/* The Winograd scratch of a pool thread (each thread touches only its own; NULL when none is needed, or out of
- * memory: nn_conv_task_ws then allocates per task). */
-static float *thread_ws(nn_facenet *net, int thread) {
-    if (!net->ws_bytes) return NULL;
-    if (!net->ws[thread] && posix_memalign((void **)&net->ws[thread], 64, net->ws_bytes)) net->ws[thread] = NULL;
-    return net->ws[thread];
-}
-
 /* Waits until every task of step s has finished.  Threads wait for the work, not for each other: a thread
  * the OS has not scheduled yet holds nothing up (the others claim all tasks), it catches up later. */
 static void wait_step(const fn_ctx *x, int s) {
@@ -676,7 +674,7 @@ static void wait_step(const fn_ctx *x, int s) {
 static void forward_split(void *arg, int task, int thread) {
     nn_facenet *net = arg;
     fn_ctx *x = &net->ctx[0];
-    float *ws = thread_ws(net, thread);
+    float *ws = net->ws[thread]; /* this thread's Winograd scratch */
     (void)task;
     for (int s = 0; s < x->nsteps; s++) {
         const step *st = &x->steps[s];
@@ -700,7 +698,7 @@ static void forward_faces(void *arg, int task, int thread) {
     nn_facenet *net = arg;
     fn_ctx *x = &net->ctx[task];
     const size_t px = (size_t)NN_FACENET_SIZE * NN_FACENET_SIZE * 3;
-    float *ws = thread_ws(net, thread);
+    float *ws = net->ws[thread]; /* this thread's Winograd scratch */
     for (;;) {
         int f = __atomic_fetch_add(&net->fp_next, net->fp_chunk, __ATOMIC_RELAXED);
         if (f >= net->fp_n) break;
@@ -739,7 +737,7 @@ int nn_facenet_embed(nn_facenet *net, const unsigned char *rgb, int n, float *ou
         plan(net, x, nb, net->nthreads);
         x->plan_rgb = rgb + px * (size_t)done;
         if (net->nthreads <= 1) {
-            run_serial(x, thread_ws(net, 0));
+            run_serial(x, net->ws[0]);
         } else {
             memset(x->counters, 0, sizeof x->counters);
             memset(x->done, 0, sizeof x->done);
