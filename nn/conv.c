@@ -289,18 +289,17 @@ void nn_conv_task(const nn_conv_call *c, int task) { nn_conv_task_ws(c, task, NU
 
 void nn_conv_task_ws(const nn_conv_call *c, int task, float *ws) {
     const nn_conv *cv = c->cv;
+    /* The task's micro-tiles [t0, t1) (of NN_MR output pixels, or of NN_MR Winograd tiles) and panels [p0, p1). */
+    const int tm = task % c->tasks_m, tn = task / c->tasks_m;
+    const int t0 = (int)((long)c->mtiles * tm / c->tasks_m), t1 = (int)((long)c->mtiles * (tm + 1) / c->tasks_m);
+    const int p0 = (int)((long)cv->npanels * tn / c->tasks_n), p1 = (int)((long)cv->npanels * (tn + 1) / c->tasks_n);
     if (cv->wino) {
-        const int tm = task % c->tasks_m, tn = task / c->tasks_m;
-        const int u0 = (int)((long)c->mtiles * tm / c->tasks_m), u1 = (int)((long)c->mtiles * (tm + 1) / c->tasks_m);
-        const int p0 = (int)((long)cv->npanels * tn / c->tasks_n),
-                  p1 = (int)((long)cv->npanels * (tn + 1) / c->tasks_n);
-        const int t0 = u0 * NN_MR, t1 = u1 * NN_MR < c->m ? u1 * NN_MR : c->m;
         float *own = NULL;
         /* Without the caller's scratch (nn_conv_run: tests and tools; the network passes its own, allocated at
          * load) a task allocates it; a void task has no way to report running out of memory. */
         if (!ws && posix_memalign((void **)&own, 64, nn_wino_ws_bytes(cv->cin))) abort();
         nn_wino_tiles(cv->wino, cv->bias, c->in, c->n, c->h, c->w, c->in_ld, c->pt, c->pl, c->out, c->oh, c->ow,
-                      c->out_ld, c->flags, t0, t1, p0, p1, ws ? ws : own);
+                      c->out_ld, c->flags, t0 * NN_MR, t1 * NN_MR < c->m ? t1 * NN_MR : c->m, p0, p1, ws ? ws : own);
         free(own);
         return;
     }
@@ -309,9 +308,6 @@ void nn_conv_task_ws(const nn_conv_call *c, int task, float *ws) {
     if (!fn)
         fn = nn_kernels_for(NN_ISA_SCALAR)->gemm_f16; /* float16 panels, flavour without a float16 kernel (armv7) */
     nn_ukernel2_fn fn2 = cv->f16 ? kern->gemm2_f16 : kern->gemm2;
-    int tm = task % c->tasks_m, tn = task / c->tasks_m;
-    int t0 = (int)((long)c->mtiles * tm / c->tasks_m), t1 = (int)((long)c->mtiles * (tm + 1) / c->tasks_m);
-    int p0 = (int)((long)cv->npanels * tn / c->tasks_n), p1 = (int)((long)cv->npanels * (tn + 1) / c->tasks_n);
     const int ntaps = cv->kh * cv->kw, cin = cv->cin;
     const size_t k = (size_t)ntaps * cin, esz = cv->f16 ? 2 : 4;
     const int ohw = c->oh * c->ow;
