@@ -5,6 +5,11 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#elif defined(__aarch64__) && defined(__ARM_NEON)
+#include <arm_neon.h>
+#endif
 
 int sbf_align_parse(const char *name, sbf_align_method *m) {
     if (!name) return -1;
@@ -155,107 +160,163 @@ static inline void bilinear(const unsigned char *rgb, int w, int h, double x, do
     }
 }
 
-/* sbf_warp_rgb for a map without rotation (a[1] == a[3] == 0, the mtcnn and box rules): a sample's x
- * depends on its column only and y on its row only, so floor, fraction and bounds are worked out once per
- * column sample and once per row sample instead of once per tap, and the sum is separable: each source row a
- * row sample reads is summed along the row once for every output column, then the rows are weighted.  Same
- * samples and weights as bilinear(), summed in another order: the crops are those of the general path except
- * where a value falls within rounding of a half level (a few values in a million, 1 level apart; tests/test_align.c
- * test_fast_path_exact); a 12-megapixel photo's faces take 7x7 samples per pixel. */
+/* The two bilinear taps of sample i of output index u along one axis of an unrotated map (coordinate scale * uu +
+ * off, uu = u + (i + 0.5) / n - 0.5): pixels x[0] and x[0] + 1, with weight 0 where bilinear() skips the tap. */
+static void axis_sample(double scale, double off, int n, int u, int i, int size, long x[2], double wt[2]) {
+    const double c = scale * (u + (i + 0.5) / n - 0.5) + off, fc = floor(c);
+    const int in = fc > -2 && fc < size + 1;
+    x[0] = in ? (long)fc : 0;
+    x[1] = x[0] + 1;
+    wt[0] = in && x[0] >= 0 && x[0] < size ? 1 - (c - fc) : 0;
+    wt[1] = in && x[1] >= 0 && x[1] < size ? c - fc : 0;
+}
+
+/* One axis of an unrotated map: output index u reads the pixels start[u] .. start[u] + len - 1 with the weights
+ * wt[u * len ..], each the sum of the tap weights its n samples give that pixel.  The window has one length for
+ * every u and lies inside the image, so the loops over it need no bounds. */
+typedef struct {
+    long *start;
+    double *wt;
+    int len;
+} axis_taps;
+
+static int axis_taps_make(double scale, double off, int n, int count, int size, axis_taps *t) {
+    long x[2];
+    double wt[2];
+    long len = 1;
+    if (!(t->start = malloc(sizeof(long) * (size_t)count))) return -1;
+    for (int u = 0; u < count; u++) { /* the lowest and highest pixel read */
+        long lo = LONG_MAX, hi = -1;
+        for (int i = 0; i < n; i++) {
+            axis_sample(scale, off, n, u, i, size, x, wt);
+            for (int k = 0; k < 2; k++)
+                if (wt[k] != 0) {
+                    if (x[k] < lo) lo = x[k];
+                    if (x[k] > hi) hi = x[k];
+                }
+        }
+        t->start[u] = lo;
+        if (lo <= hi && hi - lo + 1 > len) len = hi - lo + 1;
+    }
+    if (len > size) len = size;
+    t->len = (int)len;
+    if (!(t->wt = calloc((size_t)count * (size_t)len, sizeof(double)))) return -1;
+    long prev = -1; /* an index that reads nothing takes a neighbour's window: all windows lie among those read */
+    for (int u = 0; u < count; u++)
+        if (t->start[u] != LONG_MAX) {
+            if (prev < 0) prev = t->start[u];
+            break;
+        }
+    for (int u = 0; u < count; u++) {
+        const long lo = t->start[u] != LONG_MAX ? t->start[u] : prev >= 0 ? prev : 0;
+        const long s = lo < size - len ? lo : size - len;
+        t->start[u] = prev = s;
+        for (int i = 0; i < n; i++) {
+            axis_sample(scale, off, n, u, i, size, x, wt);
+            for (int k = 0; k < 2; k++)
+                if (wt[k] != 0) t->wt[(size_t)u * (size_t)len + (size_t)(x[k] - s)] += wt[k];
+        }
+    }
+    return 0;
+}
+
+/* V[q] = sum over t < nrows of wt[t] * rows[t][q], for q < len, added in the order of t: the rows of the crop
+ * weighted into one.  Eight bytes at a time with the sums in registers, with SSE2 (every x86-64) or NEON
+ * (aarch64), else the plain loop, which -O2 leaves scalar; the same products and sums in every form. */
+static void rows_weighted(double *V, const double *wt, const unsigned char *const *rows, int nrows, size_t len) {
+    size_t q = 0;
+#if defined(__SSE2__)
+    const __m128i z = _mm_setzero_si128();
+    for (; q + 8 <= len; q += 8) {
+        __m128d s0 = _mm_setzero_pd(), s1 = s0, s2 = s0, s3 = s0;
+        for (int t = 0; t < nrows; t++) {
+            const __m128d w = _mm_set1_pd(wt[t]);
+            const __m128i b = _mm_unpacklo_epi8(_mm_loadl_epi64((const __m128i *)(rows[t] + q)), z);
+            const __m128i lo = _mm_unpacklo_epi16(b, z), hi = _mm_unpackhi_epi16(b, z);
+            s0 = _mm_add_pd(s0, _mm_mul_pd(w, _mm_cvtepi32_pd(lo)));
+            s1 = _mm_add_pd(s1, _mm_mul_pd(w, _mm_cvtepi32_pd(_mm_srli_si128(lo, 8))));
+            s2 = _mm_add_pd(s2, _mm_mul_pd(w, _mm_cvtepi32_pd(hi)));
+            s3 = _mm_add_pd(s3, _mm_mul_pd(w, _mm_cvtepi32_pd(_mm_srli_si128(hi, 8))));
+        }
+        _mm_storeu_pd(V + q, s0);
+        _mm_storeu_pd(V + q + 2, s1);
+        _mm_storeu_pd(V + q + 4, s2);
+        _mm_storeu_pd(V + q + 6, s3);
+    }
+#elif defined(__aarch64__) && defined(__ARM_NEON)
+    for (; q + 8 <= len; q += 8) {
+        float64x2_t s[4] = {vdupq_n_f64(0), vdupq_n_f64(0), vdupq_n_f64(0), vdupq_n_f64(0)};
+        for (int t = 0; t < nrows; t++) {
+            const float64x2_t w = vdupq_n_f64(wt[t]);
+            const uint16x8_t b = vmovl_u8(vld1_u8(rows[t] + q));
+            const uint32x4_t lo = vmovl_u16(vget_low_u16(b)), hi = vmovl_u16(vget_high_u16(b));
+            const uint32x2_t part[4] = {vget_low_u32(lo), vget_high_u32(lo), vget_low_u32(hi), vget_high_u32(hi)};
+            for (int k = 0; k < 4; k++) s[k] = vaddq_f64(s[k], vmulq_f64(w, vcvtq_f64_u64(vmovl_u32(part[k]))));
+        }
+        for (int k = 0; k < 4; k++) vst1q_f64(V + q + 2 * k, s[k]);
+    }
+#endif
+    for (; q < len; q++) {
+        double s = 0;
+        for (int t = 0; t < nrows; t++) s += wt[t] * rows[t][q];
+        V[q] = s;
+    }
+}
+
+/* sbf_warp_rgb for a map without rotation (a[1] == a[3] == 0, the mtcnn and box rules): a sample's x depends on
+ * its column only and y on its row only, so the sum is separable.  For each output row, the source rows it reads
+ * are weighted into one row (a plain loop over the bytes the columns read), then each output column weights its
+ * window of that row.  Same samples and weights as bilinear(), summed in another order: the crops are those of
+ * the general path except where a value falls within rounding of a half level (a few values in a million, 1
+ * level apart; tests/test_align.c test_fast_path_exact); a 12-megapixel photo's faces take 7x7 samples per
+ * pixel. */
 static int warp_axis_aligned(const unsigned char *rgb, int w, int h, const double a[6], unsigned char *out, int ow,
                              int oh, int n, double inv) {
-    const size_t nx = (size_t)ow * n, ny = (size_t)oh * n;
-    size_t *XO = malloc(sizeof(size_t) * 2 * nx);          /* column sample k: byte offsets of its two taps */
-    double *WX = malloc(sizeof(double) * 2 * (nx + ny));   /* 1 - ax, ax (0 outside the image); then 1 - ay, ay */
-    const unsigned char **R = malloc(sizeof(*R) * 2 * ny); /* row sample: its two rows */
-    if (!XO || !WX || !R) {
-        free(XO);
-        free(WX);
-        free(R);
-        return -1;
+    axis_taps tx = {0}, ty = {0};
+    double *V = NULL, *wr = NULL;
+    const unsigned char **rows = NULL;
+    int rc = -1;
+    if (axis_taps_make(a[0], a[2], n, ow, w, &tx) != 0 || axis_taps_make(a[4], a[5], n, oh, h, &ty) != 0) goto done;
+    long xlo = LONG_MAX, xhi = 0; /* the pixels of a row the columns read */
+    for (int u = 0; u < ow; u++) {
+        if (tx.start[u] < xlo) xlo = tx.start[u];
+        if (tx.start[u] + tx.len > xhi) xhi = tx.start[u] + tx.len;
     }
-    double *WY = WX + 2 * nx;
-    for (int k = 0; k < (int)nx; k++) { /* column sample k = u*n + i */
-        const int u = k / n, i = k % n;
-        const double uu = u + (i + 0.5) / n - 0.5, x = a[0] * uu + a[1] * 0.0 + a[2], fx = floor(x);
-        const int in = fx > -2 && fx < w + 1;
-        const long x0 = in ? (long)fx : 0;
-        const double ax = x - fx;
-        const int c0 = in && x0 >= 0 && x0 < w, c1 = in && x0 + 1 >= 0 && x0 + 1 < w;
-        WX[2 * k] = c0 ? 1 - ax : 0.0;
-        WX[2 * k + 1] = c1 ? ax : 0.0;
-        XO[2 * k] = (size_t)(c0 ? x0 : 0) * 3;
-        XO[2 * k + 1] = (size_t)(c1 ? x0 + 1 : 0) * 3;
-    }
-    for (int k = 0; k < (int)ny; k++) {
-        const int v = k / n, j = k % n;
-        const double vv = v + (j + 0.5) / n - 0.5, y = a[3] * 0.0 + a[4] * vv + a[5], fy = floor(y);
-        const int in = fy > -2 && fy < h + 1;
-        const long y0 = in ? (long)fy : 0;
-        const double ay = y - fy;
-        const int r0 = in && y0 >= 0 && y0 < h, r1 = in && y0 + 1 >= 0 && y0 + 1 < h;
-        WY[2 * k] = r0 ? 1 - ay : 0.0;
-        WY[2 * k + 1] = r1 ? ay : 0.0;
-        R[2 * k] = rgb + (size_t)(r0 ? y0 : 0) * (size_t)w * 3;
-        R[2 * k + 1] = rgb + (size_t)(r1 ? y0 + 1 : 0) * (size_t)w * 3;
-    }
-    /* Separable: a sample row's two source rows are summed along the row once for every output column (H),
-     * then the rows' sums are weighted into the output row.  Consecutive row samples share a source row
-     * (floor(y) of one is floor(y) + 1 of the previous), which is summed once. */
-    const size_t rw = (size_t)ow * 3;
-    size_t xlo = (size_t)-1, xhi = 0; /* the bytes of a row the column samples read */
-    for (size_t k = 0; k < 2 * nx; k++) {
-        if (XO[k] < xlo) xlo = XO[k];
-        if (XO[k] + 3 > xhi) xhi = XO[k] + 3;
-    }
-    double *H = malloc(sizeof(double) * (2 * rw + xhi)), *acc = H ? H + rw : NULL, *D = H ? H + 2 * rw : NULL;
-    if (!H) {
-        free(XO);
-        free(WX);
-        free(R);
-        return -1;
-    }
-    const unsigned char *cur = NULL; /* the source row H holds */
+    const size_t span = (size_t)(xhi - xlo) * 3;
+    if (!(V = malloc(sizeof(double) * span)) || !(rows = malloc(sizeof(*rows) * (size_t)ty.len)) ||
+        !(wr = malloc(sizeof(double) * (size_t)ty.len)))
+        goto done;
     for (int v = 0; v < oh; v++) {
-        for (size_t q = 0; q < rw; q++) acc[q] = 0;
-        for (int j = 0; j < n; j++) {
-            const int ky = v * n + j;
-            for (int t = 0; t < 2; t++) {
-                const double wy = WY[2 * ky + t];
-                const unsigned char *row = R[2 * ky + t];
-                if (wy == 0) continue; /* outside the image, or on a pixel centre: adds nothing */
-                if (row != cur) {
-                    for (size_t q = xlo; q < xhi; q++) D[q] = row[q]; /* the row's span as doubles, once */
-                    for (int u = 0; u < ow; u++) {
-                        double s0 = 0, s1 = 0, s2 = 0;
-                        for (int i = 0; i < n; i++) {
-                            const int k = u * n + i;
-                            const double w0 = WX[2 * k], w1 = WX[2 * k + 1];
-                            const double *p0 = D + XO[2 * k], *p1 = D + XO[2 * k + 1];
-                            s0 += w0 * p0[0] + w1 * p1[0];
-                            s1 += w0 * p0[1] + w1 * p1[1];
-                            s2 += w0 * p0[2] + w1 * p1[2];
-                        }
-                        H[3 * u] = s0;
-                        H[3 * u + 1] = s1;
-                        H[3 * u + 2] = s2;
-                    }
-                    cur = row;
-                }
-                for (size_t q = 0; q < rw; q++) acc[q] += wy * H[q];
+        int nr = 0; /* the rows this output row reads, with their weights */
+        for (int t = 0; t < ty.len; t++) {
+            const double wk = ty.wt[(size_t)v * ty.len + t];
+            if (wk == 0) continue;
+            wr[nr] = wk;
+            rows[nr++] = rgb + ((size_t)(ty.start[v] + t) * (size_t)w + (size_t)xlo) * 3;
+        }
+        rows_weighted(V, wr, rows, nr, span);
+        unsigned char *o = out + (size_t)v * ow * 3;
+        for (int u = 0; u < ow; u++) {
+            const double *wx = tx.wt + (size_t)u * tx.len, *p = V + (size_t)(tx.start[u] - xlo) * 3;
+            double s[3] = {0, 0, 0};
+            for (int t = 0; t < tx.len; t++)
+                for (int c = 0; c < 3; c++) s[c] += wx[t] * p[3 * t + c];
+            for (int c = 0; c < 3; c++) {
+                const double x = s[c] * inv + 0.5;
+                o[3 * u + c] = (unsigned char)(x < 0 ? 0 : x > 255 ? 255 : x);
             }
         }
-        unsigned char *o = out + (size_t)v * rw;
-        for (size_t q = 0; q < rw; q++) {
-            double x = acc[q] * inv + 0.5;
-            o[q] = (unsigned char)(x < 0 ? 0 : x > 255 ? 255 : x);
-        }
     }
-    free(H);
-    free(XO);
-    free(WX);
-    free(R);
-    return 0;
+    rc = 0;
+done:
+    free(tx.start);
+    free(tx.wt);
+    free(ty.start);
+    free(ty.wt);
+    free(V);
+    free(wr);
+    free(rows);
+    return rc;
 }
 
 void sbf_warp_rgb(const unsigned char *rgb, int w, int h, const double a[6], unsigned char *out, int ow, int oh) {
