@@ -5,6 +5,7 @@
 #include "src/util.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -135,27 +136,45 @@ int sbf_hog_resize_rows(const uint8_t *in, int iw, int ih, uint8_t *out, int ow,
 static const float DIR_X[9] = {1.0000f, 0.9397f, 0.7660f, 0.500f, 0.1736f, -0.1736f, -0.5000f, -0.7660f, -0.9397f};
 static const float DIR_Y[9] = {0.0000f, 0.3420f, 0.6428f, 0.8660f, 0.9848f, 0.9848f, 0.8660f, 0.6428f, 0.3420f};
 
+/* dlib's orientation bin (0..17) of the gradient (gx, gy): the direction of largest |dot product|, o + 9 when
+ * the product is negative, the first on ties. */
+static int grad_bin(int gx, int gy) {
+    const float fx = (float)gx, fy = (float)gy;
+    float best = 0;
+    int bo = 0;
+    for (int o = 0; o < 9; o++) {
+        const float dot = fx * DIR_X[o] + fy * DIR_Y[o];
+        if (dot > best) {
+            best = dot;
+            bo = o;
+        } else if (-dot > best) {
+            best = -dot;
+            bo = o + 9;
+        }
+    }
+    return bo;
+}
+
 static void grad_row_scalar(const uint8_t *prev, const uint8_t *row, const uint8_t *next, int x0, int x1, uint8_t *bin,
                             float *mag) {
     for (int x = x0; x < x1; x++) {
         const int gx = (int)row[x + 1] - (int)row[x - 1];
         const int gy = (int)next[x] - (int)prev[x];
-        const float fx = (float)gx, fy = (float)gy;
-        float best = 0;
-        int bo = 0;
-        for (int o = 0; o < 9; o++) {
-            const float dot = fx * DIR_X[o] + fy * DIR_Y[o];
-            if (dot > best) {
-                best = dot;
-                bo = o;
-            } else if (-dot > best) {
-                best = -dot;
-                bo = o + 9;
-            }
-        }
-        bin[x] = (uint8_t)bo;
+        bin[x] = (uint8_t)grad_bin(gx, gy);
         mag[x] = sqrtf((float)(gx * gx + gy * gy));
     }
+}
+
+/* grad_bin of every gradient 8-bit pixels give, made once per process (about a millisecond) */
+static uint8_t bin_table[SBF_HOG_BIN_TABLE_SIZE + 3]; /* + 3: a 4-byte gather at the last entry stays inside */
+static pthread_once_t bin_once = PTHREAD_ONCE_INIT;
+static void bin_table_init(void) {
+    for (int gy = -255; gy <= 255; gy++)
+        for (int gx = -255; gx <= 255; gx++) bin_table[SBF_HOG_BIN_INDEX(gx, gy)] = (uint8_t)grad_bin(gx, gy);
+}
+const uint8_t *sbf_hog_bin_table(void) {
+    pthread_once(&bin_once, bin_table_init);
+    return bin_table;
 }
 
 static void sep_scalar(const float *in, long step, const float *f, int len, int n, int nsplit, float *out, int add) {

@@ -76,6 +76,13 @@ typedef struct {
  * for equal keys too): leaves v in descending key order. */
 void sbf_hog_sort_desc(sbf_hog_det *v, long n);
 
+/* The orientation bin of every gradient of 8-bit pixels (gx, gy in -255..255), as grad_row's scalar reference
+ * computes it: table[SBF_HOG_BIN_INDEX(gx, gy)]; made on first use, thread-safe; readable 3 bytes past its
+ * last entry (for 4-byte gathers). */
+#define SBF_HOG_BIN_TABLE_SIZE (511 * 511)
+#define SBF_HOG_BIN_INDEX(gx, gy) (((gy) + 255) * 511 + (gx) + 255)
+const uint8_t *sbf_hog_bin_table(void);
+
 /* ---- kernels (scalar reference and SIMD versions; same results bit for bit) ------------------- */
 typedef struct {
     /* One image row of fHOG gradient work: for x in [x0, x1) computes orientation bin (0..17) and

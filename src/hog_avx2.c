@@ -1,5 +1,6 @@
 /* src/hog_avx2.c — AVX2 kernels for hog.c: the same float operations in the same order as the
- * scalar reference (no FMA: dlib multiplies and adds separately), 8 lanes at a time. */
+ * scalar reference (no FMA: dlib multiplies and adds separately), 8 lanes at a time; the gradient's
+ * orientation bin is looked up in the reference's table of every gradient (sbf_hog_bin_table). */
 #if defined(__x86_64__)
 #pragma GCC optimize("fp-contract=off")
 #include <immintrin.h>
@@ -7,11 +8,10 @@
 #include <string.h>
 #include "src/hog.h"
 
-static inline void grad8(const uint8_t *prev, const uint8_t *row, const uint8_t *next, int x, uint8_t *bin,
-                         float *mag) {
-    static const float DX[5] = {1.0000f, 0.9397f, 0.7660f, 0.500f, 0.1736f};
-    static const float DY[9] = {0.0000f, 0.3420f, 0.6428f, 0.8660f, 0.9848f, 0.9848f, 0.8660f, 0.6428f, 0.3420f};
-    const __m256 sign = _mm256_set1_ps(-0.0f);
+/* 8 pixels: the magnitude as the scalar reference computes it (sqrt of an exact integer), the bin looked up in
+ * the table of every (gx, gy) (one gather instead of nine dot products) */
+static inline void grad8(const uint8_t *prev, const uint8_t *row, const uint8_t *next, int x, const uint8_t *table,
+                         uint8_t *bin, float *mag) {
     const __m256i l = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(row + x - 1)));
     const __m256i r = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(row + x + 1)));
     const __m256i t = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(prev + x)));
@@ -19,26 +19,9 @@ static inline void grad8(const uint8_t *prev, const uint8_t *row, const uint8_t 
     const __m256i gx = _mm256_sub_epi32(r, l), gy = _mm256_sub_epi32(b, t);
     const __m256i len = _mm256_add_epi32(_mm256_mullo_epi32(gx, gx), _mm256_mullo_epi32(gy, gy));
     _mm256_storeu_ps(mag + x, _mm256_sqrt_ps(_mm256_cvtepi32_ps(len)));
-    const __m256 fx = _mm256_cvtepi32_ps(gx), fy = _mm256_cvtepi32_ps(gy);
-    /* dlib: for each o, if dot > best take (dot, o), else if -dot > best take (-dot, o+9).  Both
-     * tests are "|dot| > best" with the sign choosing o or o+9 (best >= 0, strict >).  The x
-     * products of directions 5..8 are the exact negatives of those of 4..1. */
-    __m256 px[5];
-    for (int o = 0; o < 5; o++) px[o] = _mm256_mul_ps(fx, _mm256_set1_ps(DX[o]));
-    __m256 best = _mm256_setzero_ps();
-    __m256i bo = _mm256_setzero_si256();
-    const __m256i nine = _mm256_set1_epi32(9);
-    for (int o = 0; o < 9; o++) {
-        const __m256 xo = o < 5 ? px[o] : _mm256_xor_ps(px[9 - o], sign);
-        const __m256 dot = _mm256_add_ps(xo, _mm256_mul_ps(fy, _mm256_set1_ps(DY[o])));
-        const __m256 a = _mm256_andnot_ps(sign, dot);
-        const __m256 c = _mm256_cmp_ps(a, best, _CMP_GT_OQ);
-        best = _mm256_max_ps(best, a);
-        /* o, or o+9 when dot < 0 (arithmetic shift of the sign bit gives the mask) */
-        const __m256i oo = _mm256_add_epi32(_mm256_set1_epi32(o),
-                                            _mm256_and_si256(_mm256_srai_epi32(_mm256_castps_si256(dot), 31), nine));
-        bo = _mm256_blendv_epi8(bo, oo, _mm256_castps_si256(c));
-    }
+    const __m256i idx = _mm256_add_epi32(_mm256_mullo_epi32(gy, _mm256_set1_epi32(511)),
+                                         _mm256_add_epi32(gx, _mm256_set1_epi32(SBF_HOG_BIN_INDEX(0, 0))));
+    const __m256i bo = _mm256_and_si256(_mm256_i32gather_epi32((const int *)table, idx, 1), _mm256_set1_epi32(0xff));
     const __m128i lo = _mm256_castsi256_si128(bo), hi = _mm256_extracti128_si256(bo, 1);
     const __m128i w16 = _mm_packs_epi32(lo, hi);
     _mm_storel_epi64((__m128i *)(bin + x), _mm_packus_epi16(w16, w16));
@@ -50,10 +33,11 @@ static void grad_row_avx2(const uint8_t *prev, const uint8_t *row, const uint8_t
         sbf_hog_scalar.grad_row(prev, row, next, x0, x1, bin, mag);
         return;
     }
+    const uint8_t *table = sbf_hog_bin_table();
     int x = x0;
-    for (; x + 8 <= x1; x += 8) grad8(prev, row, next, x, bin, mag);
+    for (; x + 8 <= x1; x += 8) grad8(prev, row, next, x, table, bin, mag);
     /* last partial block: redo the final 8 columns (same values; reads stay at or before row[x1]) */
-    if (x < x1) grad8(prev, row, next, x1 - 8, bin, mag);
+    if (x < x1) grad8(prev, row, next, x1 - 8, table, bin, mag);
 }
 
 static void votes_row_avx2(const float *mag, const float *vx0, const float *vx1, float vy0, float vy1, int x0, int x1,

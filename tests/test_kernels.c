@@ -465,6 +465,46 @@ static void test_hog_grad_votes(void **state) {
     }
 }
 
+/* Every gradient 8-bit pixels give: the SIMD kernels (a table lookup on x86) against the scalar reference's nine
+ * dot products.  Row gy + 255 holds every gx at columns 4j + 2 (j = gx + 255), each pixel's four neighbours its own. */
+static void test_hog_grad_all(void **state) {
+    (void)state;
+    enum { W = 4 * 511 + 4 };
+    const sbf_hog_kernels *S = sbf_hog_kernels_for(NN_ISA_SCALAR);
+    nn_isa lv[NN_ISA_COUNT];
+    const int nl = simd_levels(lv);
+    static uint8_t img[3][W], b1[W], b2[W];
+    static float m1[W], m2[W];
+    long checked = 0;
+    for (int gy = -255; gy <= 255; gy++) {
+        memset(img, 0, sizeof img);
+        for (int gx = -255; gx <= 255; gx++) {
+            const int x = 4 * (gx + 255) + 2;
+            img[0][x] = (uint8_t)(gy < 0 ? -gy : 0);
+            img[2][x] = (uint8_t)(img[0][x] + gy);
+            img[1][x - 1] = (uint8_t)(gx < 0 ? -gx : 0);
+            img[1][x + 1] = (uint8_t)(img[1][x - 1] + gx);
+        }
+        S->grad_row(img[0], img[1], img[2], 1, W - 1, b2, m2);
+        for (int gx = -255; gx <= 255; gx += 17) { /* the row says what it should */
+            const int x = 4 * (gx + 255) + 2;
+            assert_true(m2[x] == sqrtf((float)(gx * gx + gy * gy)));
+        }
+        if (gy == 0) assert_int_equal(b2[4 * (10 + 255) + 2], 0); /* (10, 0): direction 0 */
+        for (int l = 0; l < nl; l++) {
+            sbf_hog_kernels_for(lv[l])->grad_row(img[0], img[1], img[2], 1, W - 1, b1, m1);
+            assert_memory_equal(b1 + 1, b2 + 1, W - 2);
+            assert_memory_equal(m1 + 1, m2 + 1, sizeof(float) * (W - 2));
+        }
+        checked += 511;
+    }
+    const uint8_t *t = sbf_hog_bin_table();
+    assert_int_equal(t[SBF_HOG_BIN_INDEX(0, 0)], 0);
+    assert_int_equal(t[SBF_HOG_BIN_INDEX(-10, 0)], 9); /* opposite of direction 0 */
+    assert_int_equal(t[SBF_HOG_BIN_INDEX(0, 10)], 4);  /* dlib's 80 and 100 degree vectors tie: the first wins */
+    fprintf(stderr, "grad_row: all %ld gradients agree on %d SIMD level(s)\n", checked, nl);
+}
+
 static void test_hog_sep(void **state) {
     (void)state;
     enum { ROWS = 24, STRIDE = 72 };
@@ -822,11 +862,14 @@ static void test_env_switch(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_levels),       cmocka_unit_test(test_nn_gemm),      cmocka_unit_test(test_nn_maxrow),
-        cmocka_unit_test(test_nn_gemm_dots), cmocka_unit_test(test_nn_qgemm),     cmocka_unit_test(test_hog_grad_votes),
-        cmocka_unit_test(test_hog_sep),      cmocka_unit_test(test_hog_sep2d),    cmocka_unit_test(test_hog_resize_row),
-        cmocka_unit_test(test_hog_feat_row), cmocka_unit_test(test_hog_gray_row), cmocka_unit_test(test_landmark_accum),
-        cmocka_unit_test(test_choose),       cmocka_unit_test(test_env_switch),
+        cmocka_unit_test(test_levels),         cmocka_unit_test(test_nn_gemm),
+        cmocka_unit_test(test_nn_maxrow),      cmocka_unit_test(test_nn_gemm_dots),
+        cmocka_unit_test(test_nn_qgemm),       cmocka_unit_test(test_hog_grad_votes),
+        cmocka_unit_test(test_hog_grad_all),   cmocka_unit_test(test_hog_sep),
+        cmocka_unit_test(test_hog_sep2d),      cmocka_unit_test(test_hog_resize_row),
+        cmocka_unit_test(test_hog_feat_row),   cmocka_unit_test(test_hog_gray_row),
+        cmocka_unit_test(test_landmark_accum), cmocka_unit_test(test_choose),
+        cmocka_unit_test(test_env_switch),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
