@@ -165,7 +165,7 @@ static void grad_row_scalar(const uint8_t *prev, const uint8_t *row, const uint8
     }
 }
 
-/* grad_bin of every gradient 8-bit pixels give, made once per process (about a millisecond) */
+/* grad_bin of every gradient 8-bit pixels give, made once per process (1-2 ms) */
 static uint8_t bin_table[SBF_HOG_BIN_TABLE_SIZE + 3]; /* + 3: a 4-byte gather at the last entry stays inside */
 static pthread_once_t bin_once = PTHREAD_ONCE_INIT;
 static void bin_table_init(void) {
