@@ -311,8 +311,9 @@ void sbf_progress_end(sbf_progress *p) {
 
 void sbf_prefault(void *p, size_t n) {
 #ifdef MADV_POPULATE_WRITE
-    if (n < ((size_t)1 << 20)) return;
-    const uintptr_t pg = 4096, a = ((uintptr_t)p + pg - 1) & ~(pg - 1), e = ((uintptr_t)p + n) & ~(pg - 1);
+    const long ps = sysconf(_SC_PAGESIZE); /* 4 KB on x86-64; 16 or 64 KB on some ARM kernels (Pi 5: 16 KB) */
+    if (n < ((size_t)1 << 20) || ps <= 0) return;
+    const uintptr_t pg = (uintptr_t)ps, a = ((uintptr_t)p + pg - 1) & ~(pg - 1), e = ((uintptr_t)p + n) & ~(pg - 1);
     if (e > a) madvise((void *)a, e - a, MADV_POPULATE_WRITE); /* failure (older kernel): pages fault as usual */
 #else
     (void)p;

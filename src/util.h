@@ -53,7 +53,7 @@ void sbf_progress_end(sbf_progress *p);
  * contents not kept.  0, or -1 (out of memory: *p NULL, *cap 0). */
 int sbf_grow(unsigned char **p, size_t *cap, size_t need);
 /* A fresh block of at least 1 MB about to be written whole: its pages faulted in by one call (MADV_POPULATE_WRITE)
- * instead of a page fault per 4 KB page as it is first written; smaller blocks and older kernels: nothing. */
+ * instead of a page fault per page as it is first written; smaller blocks and older kernels: nothing. */
 void sbf_prefault(void *p, size_t n);
 /* Monotonic seconds. */
 double sbf_now(void);
