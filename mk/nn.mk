@@ -45,20 +45,25 @@ $(B)/tools/quantize $(B)/tools/int8-gate: $(B)/tools/%: tools/%.c tools/int8.h $
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(DEPFLAGS) -o $@ $< $(B)/libsbf.a $(LDFLAGS_V_$(V)) $(LDLIBS)
 
-# The int8 weight file: the float32 file + the committed calibration (tools/quantize --calibrate on lfw-dev).
+# The int8 weight file: the float32 file + the committed calibration (tools/quantize on lfw-dev: the activation
+# scales, and the rounding of the stem's and Block35's weights).
 ifeq ($(V),native)
 WEIGHT_FILES += weights/facenet-20180402-int8.sbfw
-weights/facenet-20180402-int8.sbfw: weights/facenet-20180402.sbfw weights/facenet-20180402-int8.scales | build/native/tools/quantize
-	build/native/tools/quantize --scales weights/facenet-20180402-int8.scales weights/facenet-20180402.sbfw $@
+weights/facenet-20180402-int8.sbfw: weights/facenet-20180402.sbfw weights/facenet-20180402-int8.scales \
+		weights/facenet-20180402-int8.round | build/native/tools/quantize
+	build/native/tools/quantize --scales weights/facenet-20180402-int8.scales --round weights/facenet-20180402-int8.round \
+		weights/facenet-20180402.sbfw $@
 endif
 
 .PHONY: int8-gate int8-calibrate
 # The accuracy gate on every lfw-dev face not used for calibration (needs build/lfw-dev.db: tools/eval-lfw).
 int8-gate: $(B)/tools/int8-gate weights/facenet-20180402-int8.sbfw
 	$(B)/tools/int8-gate --db build/lfw-dev.db --model weights/facenet-20180402-int8.sbfw
-# Re-calibrates weights/facenet-20180402-int8.scales (commit the result).
+# Re-calibrates weights/facenet-20180402-int8.scales and .round (commit both).
 int8-calibrate: $(B)/tools/quantize
 	$(B)/tools/quantize --calibrate --db build/lfw-dev.db --out weights/facenet-20180402-int8.scales
+	$(B)/tools/quantize --scales weights/facenet-20180402-int8.scales --gptq build/lfw-dev.db \
+		--round-out weights/facenet-20180402-int8.round weights/facenet-20180402.sbfw weights/facenet-20180402-int8.sbfw
 # Speed of the int8 model: against our float32 (same process, face by face; VNNI and forced AVX2) and ONNX
 # Runtime (npm onnxruntime-node in ORT_NODE_MODULES; float32 and int8 QDQ graphs of the same weights).
 .PHONY: bench-facenet-int8

@@ -2,7 +2,7 @@
  * calibration.  Mirrors nn/facenet.c: one arena per context planned at load, a forward pass as a list of
  * steps of jobs, all threads claiming the tasks of a step (one face), or whole faces in parallel.
  *
- * int8 tensors: stem ping-pong QA/QB, branch temps TQ[4], the block concat CATQ, the trunk's uint8 copy XQ.
+ * quantised (12-bit) tensors: stem ping-pong QA/QB, branch temps TQ[4], the block concat CATQ, the trunk's 12-bit copy XQ.
  * float tensors: the trunk FX/FY (residual sums), the pooled vector and the embedding. */
 #include "nn/facenet_q.h"
 #include "nn/conv.h"
@@ -114,8 +114,8 @@ typedef struct {
     nn_qconv_call qconv;
     const float *in;
     float *out; /* float pools, quantise source, observe */
-    const uint8_t *qin;
-    uint8_t *qout; /* uint8 pool, quantise target */
+    const uint16_t *qin;
+    uint16_t *qout; /* quantised pool, quantise target */
     int n, h, w, ch, in_ld, out_ld, rows, pt;
     const float *scales; /* quantise: 1 / scale per channel; fake: scale per channel */
 } qjob;
@@ -129,7 +129,7 @@ typedef struct {
 typedef struct {
     void *arena;
     /* int8 */
-    uint8_t *img, *qa, *qb, *xq, *tq[4], *catq;
+    uint16_t *img, *qa, *qb, *xq, *tq[4], *catq;
     float *fx, *fy;
     /* calibration (float) */
     float *a, *b, *t[4], *cat;
@@ -423,7 +423,7 @@ static int ctx_alloc(const nn_facenet_q *net, qctx *x, int batch) {
     size_t B = (size_t)batch, per;
     if (net->calib) per = (2 * SZ_BIG + 4 * SZ_TMP + SZ_CAT + 1792 + 512) * sizeof(float) * B + 16 * 128;
     else
-        per = (SZ_IMG + 2 * SZ_BIG + SZ_TRUNK + 4 * SZ_TMP + SZ_CAT) * B +
+        per = (SZ_IMG + 2 * SZ_BIG + SZ_TRUNK + 4 * SZ_TMP + SZ_CAT) * sizeof(uint16_t) * B +
               (2 * SZ_TRUNK + 1792 + 512) * sizeof(float) * B + 16 * 128;
     char *a = NULL;
     if (posix_memalign((void **)&a, 64, per)) return -1;
@@ -437,12 +437,13 @@ static int ctx_alloc(const nn_facenet_q *net, qctx *x, int batch) {
         for (int i = 0; i < 4; i++) x->t[i] = carve(&p, SZ_TMP * 4 * B);
         x->cat = carve(&p, SZ_CAT * 4 * B);
     } else {
-        x->img = carve(&p, SZ_IMG * B);
-        x->qa = carve(&p, SZ_BIG * B);
-        x->qb = carve(&p, SZ_BIG * B);
-        x->xq = carve(&p, SZ_TRUNK * B);
-        for (int i = 0; i < 4; i++) x->tq[i] = carve(&p, SZ_TMP * B);
-        x->catq = carve(&p, SZ_CAT * B);
+        const size_t q = sizeof(uint16_t) * B;
+        x->img = carve(&p, SZ_IMG * q);
+        x->qa = carve(&p, SZ_BIG * q);
+        x->qb = carve(&p, SZ_BIG * q);
+        x->xq = carve(&p, SZ_TRUNK * q);
+        for (int i = 0; i < 4; i++) x->tq[i] = carve(&p, SZ_TMP * q);
+        x->catq = carve(&p, SZ_CAT * q);
         x->fx = carve(&p, SZ_TRUNK * 4 * B);
         x->fy = carve(&p, SZ_TRUNK * 4 * B);
     }
@@ -499,6 +500,11 @@ static nn_facenet_q *load(nnw_file *f, int nthreads, const nn_qkernels *kern, in
     if (emu) net->emu = *emu;
     net->kern = kern ? kern : nn_qkern();
     pthread_once(&g_layers_once, layers_init);
+    const char *acts = calib ? NULL : nnw_meta(f, "activations");
+    if (!calib && (!acts || strcmp(acts, NN_FQ_ACTIVATIONS))) {
+        snprintf(err, errlen, "an int8 file of an older format (8-bit activations): make it again (make setup)");
+        goto fail;
+    }
     size_t total = 0;
     for (int i = 0; i < NPOINTS; i++) total += (size_t)nn_fq_point_channels(i);
     if (!(net->scale_mem = malloc(sizeof(float) * 2 * total))) {
@@ -591,41 +597,41 @@ void nn_fq_set_batch(nn_facenet_q *net, int batch) {
     if (batch != net->batch && arena_alloc(net, batch, 1)) arena_alloc(net, 1, 1);
 }
 
-/* ---------------------------------------------------------------- small uint8 / float ops */
+/* ---------------------------------------------------------------- small quantised / float ops */
 
-/* 3x3 stride-2 VALID max-pool of uint8 tensors, output rows [row0, row1) of n*oh. */
-static void qmaxpool_rows(const uint8_t *in, int h, int w, int ch, int in_ld, uint8_t *out, int out_ld, int row0,
+/* 3x3 stride-2 VALID max-pool of quantised tensors, output rows [row0, row1) of n*oh. */
+static void qmaxpool_rows(const uint16_t *in, int h, int w, int ch, int in_ld, uint16_t *out, int out_ld, int row0,
                           int row1) {
     int oh = (h - 3) / 2 + 1, ow = (w - 3) / 2 + 1;
     for (int row = row0; row < row1; row++) {
         int img = row / oh, oy = row % oh;
-        const uint8_t *r0 = in + ((size_t)img * h + 2 * oy) * w * in_ld;
+        const uint16_t *r0 = in + ((size_t)img * h + 2 * oy) * w * in_ld;
         for (int ox = 0; ox < ow; ox++) {
-            const uint8_t *p = r0 + (size_t)2 * ox * in_ld;
-            uint8_t *o = out + ((size_t)row * ow + ox) * out_ld;
+            const uint16_t *p = r0 + (size_t)2 * ox * in_ld;
+            uint16_t *o = out + ((size_t)row * ow + ox) * out_ld;
             const size_t dy = (size_t)w * in_ld, dx = (size_t)in_ld;
             int c = 0;
 #if defined(__SSE2__)
-            for (; c + 16 <= ch; c += 16) {
+            for (; c + 8 <= ch; c += 8) { /* values <= NN_QMAX: the signed 16-bit max is the unsigned one */
                 __m128i m = _mm_loadu_si128((const __m128i *)(p + c));
                 for (int y = 0; y < 3; y++)
                     for (int x = 0; x < 3; x++)
-                        m = _mm_max_epu8(m, _mm_loadu_si128((const __m128i *)(p + y * dy + x * dx + c)));
+                        m = _mm_max_epi16(m, _mm_loadu_si128((const __m128i *)(p + y * dy + x * dx + c)));
                 _mm_storeu_si128((__m128i *)(o + c), m);
             }
 #elif defined(__ARM_NEON)
-            for (; c + 16 <= ch; c += 16) {
-                uint8x16_t m = vld1q_u8(p + c);
+            for (; c + 8 <= ch; c += 8) {
+                uint16x8_t m = vld1q_u16(p + c);
                 for (int y = 0; y < 3; y++)
-                    for (int x = 0; x < 3; x++) m = vmaxq_u8(m, vld1q_u8(p + y * dy + x * dx + c));
-                vst1q_u8(o + c, m);
+                    for (int x = 0; x < 3; x++) m = vmaxq_u16(m, vld1q_u16(p + y * dy + x * dx + c));
+                vst1q_u16(o + c, m);
             }
 #endif
             for (; c < ch; c++) {
-                uint8_t m = p[c];
+                uint16_t m = p[c];
                 for (int y = 0; y < 3; y++)
                     for (int x = 0; x < 3; x++) {
-                        uint8_t v = p[y * dy + x * dx + c];
+                        uint16_t v = p[y * dy + x * dx + c];
                         if (v > m) m = v;
                     }
                 o[c] = m;
@@ -634,12 +640,12 @@ static void qmaxpool_rows(const uint8_t *in, int h, int w, int ch, int in_ld, ui
     }
 }
 
-/* uint8 copy (1 / scale per channel: qinv) of pixels [p0, p1) of a float tensor, as the conv epilogue writes. */
-static void quantise(const float *in, int ch, int ld, uint8_t *out, const float *qinv, int p0, int p1) {
+/* quantised copy (1 / scale per channel: qinv) of pixels [p0, p1) of a float tensor, as the conv epilogue writes. */
+static void quantise(const float *in, int ch, int ld, uint16_t *out, const float *qinv, int p0, int p1) {
     for (int px = p0; px < p1; px++) {
         const float *s = in + (size_t)px * ld;
-        uint8_t *d = out + (size_t)px * ld;
-        for (int c = 0; c < ch; c++) d[c] = nn_q8(s[c] * qinv[c]);
+        uint16_t *d = out + (size_t)px * ld;
+        for (int c = 0; c < ch; c++) d[c] = nn_q12(s[c] * qinv[c]);
     }
 }
 
@@ -648,7 +654,7 @@ static void quantise(const float *in, int ch, int ld, uint8_t *out, const float 
 /* a tensor (or a channel slice from channel c0 of its quantisation point) in either form */
 typedef struct {
     float *f;
-    uint8_t *q;
+    uint16_t *q;
     int ld, pt, c0;
 } ten;
 static ten at(ten t, int ld, int pt) {
@@ -739,7 +745,7 @@ static void maxpool(const nn_facenet_q *nf, qctx *x, ten in, int h, int w, int c
     job_done(x, j);
 }
 
-/* After the step that completes tensor t (pixels per face, ch channels): int8: its uint8 copy (a step of its
+/* After the step that completes tensor t (pixels per face, ch channels): int8: its 12-bit copy (a step of its
  * own) when t.q is set and t.f is the source; calibration: the observer sees it. */
 static void point(const nn_facenet_q *nf, qctx *x, ten t, int pixels, int ch, int quant) {
     if (nf->calib) {
@@ -849,7 +855,7 @@ static void plan(const nn_facenet_q *nf, qctx *x, int n, int split) {
         conv(nf, x, &b->up, cat, h, w, at(X, 256, xpt), NN_ACCUM | NN_RELU, NULL, NULL);
         point(nf, x, at(X, 256, xpt), h * w, 256, 0);
     }
-    /* Mixed_6a: 17x17x256 -> 8x8x896 (float, then its uint8 copy) */
+    /* Mixed_6a: 17x17x256 -> 8x8x896 (float, then its 12-bit copy) */
     int h2, w2;
     ten xi = at(X, 256, xpt), y = at(Y, 896, pt_m6(2));
     new_step(x);
@@ -941,7 +947,8 @@ static void run_job_task(const nn_facenet_q *nf, qctx *x, const qjob *j, int t) 
     switch (j->kind) {
     case J_INPUT:
         if (j->out) nn_input_rgb(x->plan_rgb + px * (size_t)t, px, j->out + px * (size_t)t);
-        else memcpy(j->qout + px * (size_t)t, x->plan_rgb + px * (size_t)t, px);
+        else
+            for (size_t i = 0; i < px; i++) j->qout[px * (size_t)t + i] = x->plan_rgb[px * (size_t)t + i];
         break;
     case J_CONV: nn_conv_task(&j->conv, t); break;
     case J_QCONV: nn_qconv_task(&j->qconv, t); break;
@@ -960,11 +967,11 @@ static void run_job_task(const nn_facenet_q *nf, qctx *x, const qjob *j, int t) 
         break;
     }
     case J_OBSERVE: nf->obs(nf->obs_ctx, j->pt, j->in, j->rows, j->ch, j->in_ld); break;
-    case J_FAKE: /* the float tensor rounded as its uint8 form would be */
+    case J_FAKE: /* the float tensor rounded as its quantised form would be */
         for (int p = 0; p < j->rows; p++)
             for (int c = 0; c < j->ch; c++) {
                 float *v = j->out + (size_t)p * j->in_ld + c;
-                *v = j->scales[c] * (float)nn_q8(*v * (1.0f / j->scales[c]));
+                *v = j->scales[c] * (float)nn_q12(*v * (1.0f / j->scales[c]));
             }
         break;
     }

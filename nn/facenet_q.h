@@ -1,11 +1,11 @@
-/* nn/facenet_q.h — FaceNet on int8 (nn/qgemm.h): the graph of nn/facenet.c with uint8 activations between
- * the convolutions and int8 weights, built from an int8 SBFW file (tools/quantize; weights/FORMAT.md), and
- * the same graph run in float32 with an observer on every activation quantisation point (calibration).
+/* nn/facenet_q.h — FaceNet on int8 weights (nn/qgemm.h): the graph of nn/facenet.c with 12-bit activations
+ * between the convolutions and int8 weights, built from an int8 SBFW file (tools/quantize; weights/FORMAT.md),
+ * and the same graph run in float32 with an observer on every activation quantisation point (calibration).
  * Internal to nn/ and tools: users call nn_facenet_load, which picks this for an int8 file.
  *
- * Precision: every convolution is int8 x uint8 -> int32, its epilogue in float; the residual trunk (the
+ * Precision: every convolution is int8 x 12-bit -> int32, its epilogue in float; the residual trunk (the
  * input and output of each Block35/17/8, the Mixed_6a/7a outputs) stays float32 (relu(x + up) summed in
- * float by the final 1x1 conv's epilogue, which also writes the uint8 copy the next block's branches read);
+ * float by the final 1x1 conv's epilogue, which also writes the 12-bit copy the next block's branches read);
  * the first layer reads the RGB bytes themselves (its input offset folded into the bias); global average
  * pool and the 1792 -> 512 bottleneck are float32. */
 #ifndef NN_FACENET_Q_H
@@ -15,10 +15,13 @@
 
 typedef struct nn_facenet_q nn_facenet_q;
 
-/* The activation quantisation points (uint8 tensors with one scale per channel), in graph order.  The weight
+/* The activation quantisation points (12-bit tensors with one scale per channel), in graph order.  The weight
  * file holds the scales of point NAME as the float32 tensor "NAME_act_scale" [channels]; each layer reading a
  * point has these scales folded into its int8 weights and their per-output-channel scales (tools/quantize). */
 int nn_fq_points(void);
+/* The metadata value "activations" of an int8 file this engine runs (older files, with 8-bit activations, are
+ * refused: `make setup` remakes them). */
+#define NN_FQ_ACTIVATIONS "uint16, 0..4095 (12 bits)"
 const char *nn_fq_point_name(int i);
 int nn_fq_point_channels(int i);
 /* The quantisation point an int8 layer (by weight name prefix, e.g. "Block35_1_Conv2d_1x1") reads and its input
@@ -38,7 +41,7 @@ nn_facenet_q *nn_fq_load(nnw_file *f, int nthreads, const struct nn_qkernels_s *
 typedef void (*nn_fq_observer)(void *ctx, int point, const float *x, int pixels, int ch, int ld);
 nn_facenet_q *nn_fq_load_calib(nnw_file *f, nn_fq_observer observer, void *ctx, char *err, size_t errlen);
 /* Emulation (choosing what to quantise, by measurement): the float graph of nn_fq_load_calib with each point
- * whose scales[i] is not NULL rounded to those scales (as its uint8 form); with int8_weights the weights
+ * whose scales[i] is not NULL rounded to those scales (as its 12-bit form); with int8_weights the weights
  * rounded per output channel as tools/quantize does (input scales folded in; with means, the bias corrected
  * for the rounding's expected effect), except the layers whose names start with one of float_layers. */
 typedef struct {

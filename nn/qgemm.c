@@ -6,26 +6,26 @@
 #include <string.h>
 
 #define QZERO_MAX 4096
-/* Padding taps read zero bytes (the quantised 0) here; kc <= QZERO_MAX when a conv pads. */
-static const uint8_t g_qzero[QZERO_MAX + 64] __attribute__((aligned(64)));
+/* Padding taps read zeros (the quantised 0) here; kc <= QZERO_MAX when a conv pads. */
+static const uint16_t g_qzero[QZERO_MAX + 64] __attribute__((aligned(64)));
 
 /* ---------------------------------------------------------------- scalar flavour (k block 4) */
 
-static void qgemm_scalar(int ntaps, int kc, const uint8_t *const *a, const int8_t *b, const nn_qepi *e, int mr,
+static void qgemm_scalar(int ntaps, int kc, const uint16_t *const *a, const int8_t *b, const nn_qepi *e, int mr,
                          int nr) {
     int32_t acc[NN_QMR][NN_QNR];
     memset(acc, 0, sizeof acc);
     for (int t = 0; t < ntaps; t++, a += NN_QMR)
         for (int k = 0; k < kc; k += 4, b += 4 * NN_QNR)
             for (int r = 0; r < mr; r++) {
-                const uint8_t *x = a[r] + k;
+                const uint16_t *x = a[r] + k;
                 for (int j = 0; j < NN_QNR; j++)
                     acc[r][j] += x[0] * b[4 * j] + x[1] * b[4 * j + 1] + x[2] * b[4 * j + 2] + x[3] * b[4 * j + 3];
             }
     for (int r = 0; r < mr; r++) nn_qepi_row(acc[r], e, r, nr);
 }
 
-static const nn_qkernels k_scalar = {"scalar", 4, qgemm_scalar, NULL, NULL, NULL};
+static const nn_qkernels k_scalar = {"scalar", 4, qgemm_scalar, NULL};
 
 /* ---------------------------------------------------------------- the table indexed by ISA level */
 
@@ -73,6 +73,7 @@ int nn_qconv_init(nn_qconv *cv, void *mem, const nn_qkernels *k, const int8_t *w
         return -1;
     int kc = round_up(cin, k->kb);
     if (pad == NN_PAD_SAME && (kh > 1 || kw > 1) && kc > QZERO_MAX) return -1;
+    if ((double)kh * kw * cin * 127.0 * NN_QMAX >= 2147483648.0) return -1; /* the int32 sums could overflow */
     cv->cout = cout;
     cv->cin = cin;
     cv->kh = kh;
@@ -95,8 +96,7 @@ int nn_qconv_init(nn_qconv *cv, void *mem, const nn_qkernels *k, const int8_t *w
         cv->panels_owned = 1;
     }
     if (posix_memalign((void **)&cv->scale, 64, cols * sizeof(float)) ||
-        posix_memalign((void **)&cv->bias, 64, cols * sizeof(float)) ||
-        posix_memalign((void **)&cv->zcorr, 64, cols * sizeof(int32_t))) {
+        posix_memalign((void **)&cv->bias, 64, cols * sizeof(float))) {
         nn_qconv_free(cv);
         return -1;
     }
@@ -106,24 +106,20 @@ int nn_qconv_init(nn_qconv *cv, void *mem, const nn_qkernels *k, const int8_t *w
         int p = j / NN_QNR, jj = j % NN_QNR;
         int8_t *panel = cv->panels + (size_t)p * ntaps * kc * NN_QNR;
         const int8_t *src = w + (size_t)j * ntaps * cin;
-        int32_t sum = 0;
         for (int t = 0; t < ntaps; t++)
             for (int c = 0; c < cin; c++) {
                 int8_t q = src[(size_t)t * cin + c];
                 if (q == -128) {
                     nn_qconv_free(cv);
                     return -1;
-                } /* symmetric: -127..127 (the NEON pair sums) */
+                } /* symmetric: -127..127 (the bound of the sums) */
                 panel[((size_t)t * kc + (size_t)(c / kb) * kb) * NN_QNR + (size_t)jj * kb + c % kb] = q;
-                sum += q;
             }
-        cv->zcorr[j] = 128 * sum;
     }
     for (size_t j = 0; j < cols; j++) {
         int real = (int)j < cout;
         cv->scale[j] = real ? in_scale * wscale[j] : 0.0f;
         cv->bias[j] = real && bias ? bias[j] : 0.0f;
-        if (!real) cv->zcorr[j] = 0;
     }
     return 0;
 }
@@ -133,10 +129,8 @@ void nn_qconv_free(nn_qconv *cv) {
     if (cv->panels_owned) free(cv->panels);
     free(cv->scale);
     free(cv->bias);
-    free(cv->zcorr);
     cv->panels = NULL;
     cv->scale = cv->bias = NULL;
-    cv->zcorr = NULL;
 }
 
 /* ---------------------------------------------------------------- planning and tiles */
@@ -167,17 +161,12 @@ void nn_qconv_task(const nn_qconv_call *c, int task) {
     int p0 = (int)((long)cv->npanels * tn / c->tasks_n), p1 = (int)((long)cv->npanels * (tn + 1) / c->tasks_n);
     const int ntaps = cv->kh * cv->kw, kc = cv->kc;
     const int ohw = c->oh * c->ow;
-    const uint8_t *ptrs[NN_MAX_TAPS * NN_QMR];
+    const uint16_t *ptrs[NN_MAX_TAPS * NN_QMR];
     const int simple =
         (ntaps == 1 && cv->sh == 1 && cv->sw == 1 && c->pt == 0 && c->pl == 0 && c->oh == c->h && c->ow == c->w);
     const size_t panel_bytes = (size_t)ntaps * kc * NN_QNR;
-    /* a flavour on 16-bit activations gets the tile's rows converted once for all the panels of a block */
-    const int prep = kern->prep16 && (size_t)ntaps * NN_QMR * kc <= NN_QPREP_MAX;
-    uint16_t a16[prep ? NN_QPREP_MAX : 1] __attribute__((aligned(64)));
-    const uint8_t *ptrs16[NN_MAX_TAPS * NN_QMR];
-    /* panel blocks of about 128 KB stay in L2 while the task's tiles stream past them (512 KB with prepared
-     * rows: fewer conversions of each tile; measured 1.5-2 % faster with AVX2, no difference with VNNI) */
-    int pblk = (int)((prep ? 512u : 128u) * 1024u / panel_bytes);
+    /* panel blocks of about 128 KB stay in L2 while the task's tiles stream past them */
+    int pblk = (int)(128u * 1024u / panel_bytes);
     if (pblk < 1) pblk = 1;
     if (pblk > 1) pblk &= ~1;
     nn_qepi e;
@@ -196,28 +185,23 @@ void nn_qconv_task(const nn_qconv_call *c, int task) {
                 }
                 int img = m / ohw, rem = m % ohw, oy = rem / c->ow, ox = rem % c->ow;
                 int iy0 = oy * cv->sh - c->pt, ix0 = ox * cv->sw - c->pl;
-                const uint8_t *base = c->in + (size_t)img * c->h * c->w * c->in_ld;
+                const uint16_t *base = c->in + (size_t)img * c->h * c->w * c->in_ld;
                 for (int ky = 0; ky < cv->kh; ky++) {
                     int iy = iy0 + ky;
                     for (int kx = 0; kx < cv->kw; kx++) {
                         int ix = ix0 + kx;
-                        const uint8_t *p = g_qzero;
+                        const uint16_t *p = g_qzero;
                         if (iy >= 0 && iy < c->h && ix >= 0 && ix < c->w)
                             p = base + ((size_t)iy * c->w + ix) * c->in_ld;
                         ptrs[(ky * cv->kw + kx) * NN_QMR + r] = p;
                     }
                 }
             }
-            if (prep) {
-                kern->prep16(ptrs, ntaps * NN_QMR, kc, a16);
-                for (int i = 0; i < ntaps * NN_QMR; i++) ptrs16[i] = (const uint8_t *)(a16 + (size_t)i * kc);
-            }
             for (int p = pb; p < pe;) {
                 const int8_t *panel = cv->panels + (size_t)p * panel_bytes;
                 int left = cv->cout - p * NN_QNR, col = p * NN_QNR;
                 e.scale = cv->scale + col;
                 e.bias = cv->bias + col;
-                e.zcorr = cv->zcorr + col;
                 e.qinv = c->out_qinv ? c->out_qinv + col : NULL;
                 e.outf = c->outf ? c->outf + (size_t)m0 * c->ldf + col : NULL;
                 e.outq = c->outq ? c->outq + (size_t)m0 * c->ldq + col : NULL;
@@ -226,8 +210,7 @@ void nn_qconv_task(const nn_qconv_call *c, int task) {
                     p += 2;
                     continue;
                 }
-                if (prep) kern->gemm16(ntaps, kc, ptrs16, panel, &e, mr, left < NN_QNR ? left : NN_QNR);
-                else kern->gemm(ntaps, kc, ptrs, panel, &e, mr, left < NN_QNR ? left : NN_QNR);
+                kern->gemm(ntaps, kc, ptrs, panel, &e, mr, left < NN_QNR ? left : NN_QNR);
                 p++;
             }
         }
@@ -252,9 +235,9 @@ void nn_qconv_run(nn_qconv_call *c, nn_pool *pool) {
 
 /* ---------------------------------------------------------------- naive reference */
 
-void nn_qref_conv2d(const uint8_t *in, int n, int h, int w, int cin, int in_ld, const int8_t *w_ohwi,
+void nn_qref_conv2d(const uint16_t *in, int n, int h, int w, int cin, int in_ld, const int8_t *w_ohwi,
                     const float *scale, const float *bias, int cout, int kh, int kw, int sh, int sw, nn_padding pad,
-                    float *outf, int ldf, uint8_t *outq, int ldq, const float *out_qinv, int flags) {
+                    float *outf, int ldf, uint16_t *outq, int ldq, const float *out_qinv, int flags) {
     nn_qconv g;
     memset(&g, 0, sizeof g);
     g.kh = kh;
@@ -275,15 +258,15 @@ void nn_qref_conv2d(const uint8_t *in, int n, int h, int w, int cin, int in_ld, 
                         for (int kx = 0; kx < kw; kx++) {
                             int iy = oy * sh - pt + ky, ix = ox * sw - pl + kx;
                             if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
-                            const uint8_t *x = in + ((size_t)(img * h + iy) * w + ix) * in_ld;
+                            const uint16_t *x = in + ((size_t)(img * h + iy) * w + ix) * in_ld;
                             const int8_t *wk = w_ohwi + (((size_t)o * kh + ky) * kw + kx) * cin;
                             for (int c = 0; c < cin; c++) s += x[c] * wk[c];
                         }
                     acc[o] = s;
                 }
                 size_t m = ((size_t)img * oh + oy) * ow + ox;
-                nn_qepi e = {scale, bias,     NULL, outf ? outf + m * ldf : NULL, 0, outq ? outq + m * ldq : NULL,
-                             0,     out_qinv, flags};
+                nn_qepi e = {scale,    bias, outf ? outf + m * ldf : NULL, 0, outq ? outq + m * ldq : NULL, 0,
+                             out_qinv, flags};
                 nn_qepi_row(acc, &e, 0, cout);
             }
     free(acc);

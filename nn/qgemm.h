@@ -1,16 +1,17 @@
-/* nn/qgemm.h — int8 convolution / fully connected (the quantised FaceNet's operator): uint8 activations with
- * one scale per tensor (real = scale x q, q in 0..255; 0 is exactly 0, so padding is a row of zero bytes)
- * times int8 weights with one scale per output channel (symmetric, q in -127..127), exact int32 accumulation
- * in register tiles over the same indirection rows as nn/conv.h (no im2col), and a fused float epilogue:
+/* nn/qgemm.h — int8-weight convolution / fully connected (the quantised FaceNet's operator): 12-bit activations
+ * in uint16 with one scale per channel (real = scale x q, q in 0..NN_QMAX; 0 is exactly 0, so padding is a row of
+ * zeros) times int8 weights with one scale per output channel (symmetric, q in -127..127), exact int32
+ * accumulation (|sum| <= taps x channels x 127 x NN_QMAX < 2^31: checked at packing) in register tiles over the
+ * same indirection rows as nn/conv.h (no im2col), and a fused float epilogue:
  *     v = (float)acc * scale[j] + bias[j]   (scale[j] = input scale x weight scale of column j; no FMA)
  *     (+ the float already in the output: residual, in place) (ReLU)
- * stored as float and/or requantised to uint8 with one scale per channel: q = trunc(min(max(v x (1 / scale[j]), 0),
- * 255) + 0.5).
+ * stored as float and/or requantised to uint16 with one scale per channel: q = trunc(min(max(v x (1 / scale[j]),
+ * 0), NN_QMAX) + 0.5).  (8-bit activations lose too much: docs/MEASUREMENTS.md "FaceNet int8".)
  * Kernel flavours, one table each, chosen by the ISA level of every kernel family (nn/cpu.h): portable
- * scalar (the reference), AVX2 (vpmovsxbw + vpmaddwd), AVX-512 VNNI (vpdpbusd; within the avx512 level when
- * the CPU has it, else AVX2), NEON widening multiply (vmull/vmlal_s8 + vpadal; armv7 and ARMv8.0) and NEON
- * sdot (ARMv8.2 dotprod; within the neon level when the CPU has it).  The NEON flavours compute on (q - 128) as int8 and add
- * 128 x the column sum back.  All flavours give bit-identical outputs (tests/test_qgemm.c). */
+ * scalar (the reference), AVX2 (vpmovsxbw + vpmaddwd), AVX-512 VNNI (vpdpwssd; within the avx512 level when
+ * the CPU has it, else AVX2), NEON widening multiply (vmlal_lane_s16; armv7 and ARMv8.0) and NEON sdot (ARMv8.2
+ * dotprod, within the neon level when the CPU has it: each activation split into its low 7 and high 5 bits, two
+ * int8 dot products).  All flavours give bit-identical outputs (tests/test_qgemm.c). */
 #ifndef NN_QGEMM_H
 #define NN_QGEMM_H
 #include <stddef.h>
@@ -18,46 +19,36 @@
 #include "nn/conv.h"
 #include "nn/kernels.h"
 
-#define NN_QMR 6  /* tile rows (output pixels) */
-#define NN_QNR 16 /* tile columns (output channels) = panel width */
+#define NN_QMR 6     /* tile rows (output pixels) */
+#define NN_QNR 16    /* tile columns (output channels) = panel width */
+#define NN_QMAX 4095 /* largest activation value (12 bits) */
 
 /* Epilogue of one tile; per-column arrays and output pointers start at the tile's first column. */
 typedef struct {
     const float *scale, *bias; /* per column */
-    const int32_t *zcorr;      /* per column: 128 x sum of the column's weights (used by the NEON flavours) */
     float *outf;               /* float output rows (NULL: none); NN_ACCUM adds onto it */
     size_t ldf;
-    uint8_t *outq; /* requantised output rows (NULL: none) */
+    uint16_t *outq; /* requantised output rows (NULL: none) */
     size_t ldq;
     const float *qinv; /* per column: 1 / output scale (with outq) */
     int flags;         /* NN_RELU, NN_ACCUM */
 } nn_qepi;
 
 /* One tile of rows r < mr, columns j < nr of one 16-column panel b: for each tap t, a[t*NN_QMR + r] points to
- * the kc activation bytes of row r (rows >= mr point to readable memory; bytes past the channel count meet
+ * the kc activations of row r (rows >= mr point to readable memory; values past the channel count meet
  * zero weights, but must be readable).  kc = channels rounded up to the flavour's k block. */
-typedef void (*nn_qgemm_fn)(int ntaps, int kc, const uint8_t *const *a, const int8_t *b, const nn_qepi *e, int mr,
+typedef void (*nn_qgemm_fn)(int ntaps, int kc, const uint16_t *const *a, const int8_t *b, const nn_qepi *e, int mr,
                             int nr);
 /* Two adjacent panels (columns 0..31, nr <= 32); the second starts pstride bytes after the first. */
-typedef void (*nn_qgemm2_fn)(int ntaps, int kc, const uint8_t *const *a, const int8_t *b, size_t pstride,
+typedef void (*nn_qgemm2_fn)(int ntaps, int kc, const uint16_t *const *a, const int8_t *b, size_t pstride,
                              const nn_qepi *e, int mr, int nr);
-
-/* Optional, for a flavour that computes on 16-bit activations (AVX2): n rows of kc bytes each, a[i], zero-extended
- * into out + i * kc (uint16); nn_qconv_task converts a tile's rows once for all the panels it meets, and calls
- * gemm16 with row pointers into out (cast to const uint8_t *: kc uint16 each).  Same results as gemm. */
-typedef void (*nn_qprep16_fn)(const uint8_t *const *a, int n, int kc, uint16_t *out);
 
 typedef struct nn_qkernels_s {
     const char *name; /* "scalar", "avx2", "avx512vnni", "neon" (widening), "neondot" */
     int kb;           /* k block of the panel layout: [panel][tap][kc/kb][NN_QNR][kb] int8 */
     nn_qgemm_fn gemm;
-    nn_qgemm2_fn gemm2;   /* optional */
-    nn_qprep16_fn prep16; /* optional, with gemm16 */
-    nn_qgemm_fn gemm16;
+    nn_qgemm2_fn gemm2; /* optional */
 } nn_qkernels;
-
-/* Largest prepared tile (uint16 values: ntaps x NN_QMR x kc); bigger tiles use gemm. */
-#define NN_QPREP_MAX 24576
 
 /* The CPU features that pick a second flavour within a level: VNNI within avx512, sdot within neon. */
 #define NN_QCPU_VNNI (NN_CPU_AVX512BW | NN_CPU_AVX512VL | NN_CPU_AVX512VNNI)
@@ -91,27 +82,27 @@ typedef struct {
     int8_t *panels;          /* npanels x (kh*kw*kc) x NN_QNR, 64-byte aligned */
     int panels_owned;
     float *scale, *bias; /* npanels x NN_QNR, zero padded */
-    int32_t *zcorr;      /* npanels x NN_QNR */
 } nn_qconv;
 
 size_t nn_qconv_panel_bytes(const nn_qkernels *k, int cout, int kh, int kw, int cin); /* a multiple of 64 */
 /* Packs int8 OHWI weights w[cout][kh][kw][cin] for flavour k (NULL: nn_qkern()) with per-column scale
  * in_scale * wscale[j] and bias[j] (NULL = 0); into mem (nn_qconv_panel_bytes, 64-byte aligned) or, when mem
- * is NULL, an allocation of its own.  0, or -1 on bad arguments (a weight of -128) / no memory. */
+ * is NULL, an allocation of its own.  0, or -1 on bad arguments (a weight of -128, so many taps x channels that
+ * the int32 sums could overflow) / no memory. */
 int nn_qconv_init(nn_qconv *cv, void *mem, const nn_qkernels *k, const int8_t *w, const float *wscale,
                   const float *bias, float in_scale, int cout, int kh, int kw, int cin, int sh, int sw, nn_padding pad);
 void nn_qconv_free(nn_qconv *cv);
 
-/* One invocation: in is n x h x w pixels of uint8 with pixel stride in_ld bytes; outputs n x oh x ow pixels,
- * float (outf, stride ldf floats) and/or uint8 (outq, stride ldq bytes; out_qinv: 1 / scale of each output
- * channel, cout floats). */
+/* One invocation: in is n x h x w pixels of uint16 activations with pixel stride in_ld values; outputs n x oh x
+ * ow pixels, float (outf, stride ldf floats) and/or uint16 activations (outq, stride ldq values; out_qinv: 1 /
+ * scale of each output channel, cout floats). */
 typedef struct {
     const nn_qconv *cv;
-    const uint8_t *in;
+    const uint16_t *in;
     int n, h, w, in_ld;
     float *outf;
     int ldf;
-    uint8_t *outq;
+    uint16_t *outq;
     int ldq;
     const float *out_qinv;
     int flags;
@@ -124,29 +115,29 @@ void nn_qconv_task(const nn_qconv_call *c, int task);
 void nn_qconv_run(nn_qconv_call *c, nn_pool *pool); /* plan + all tasks (pool NULL: inline) */
 
 /* Naive reference (tests): the same result from the unpacked weights, one output at a time. */
-void nn_qref_conv2d(const uint8_t *in, int n, int h, int w, int cin, int in_ld, const int8_t *w_ohwi,
+void nn_qref_conv2d(const uint16_t *in, int n, int h, int w, int cin, int in_ld, const int8_t *w_ohwi,
                     const float *scale, const float *bias, int cout, int kh, int kw, int sh, int sw, nn_padding pad,
-                    float *outf, int ldf, uint8_t *outq, int ldq, const float *out_qinv, int flags);
+                    float *outf, int ldf, uint16_t *outq, int ldq, const float *out_qinv, int flags);
 
 /* ---- shared by the flavours ---- */
-static inline uint8_t nn_q8(float x) {
+static inline uint16_t nn_q12(float x) {
     x = x > 0.0f ? x : 0.0f;
-    x = x < 255.0f ? x : 255.0f;
-    return (uint8_t)(int)(x + 0.5f);
+    x = x < (float)NN_QMAX ? x : (float)NN_QMAX;
+    return (uint16_t)(int)(x + 0.5f);
 }
 
 /* The epilogue of row r of a tile from its int32 sums (the portable form; SIMD flavours do the same
  * operations in the same order). */
 static inline void nn_qepi_row(const int32_t *acc, const nn_qepi *e, int r, int nr) {
     float *of = e->outf ? e->outf + (size_t)r * e->ldf : NULL;
-    uint8_t *oq = e->outq ? e->outq + (size_t)r * e->ldq : NULL;
+    uint16_t *oq = e->outq ? e->outq + (size_t)r * e->ldq : NULL;
     for (int j = 0; j < nr; j++) {
         float v = (float)acc[j] * e->scale[j];
         v = v + e->bias[j];
         if (e->flags & NN_ACCUM) v = v + of[j];
         if ((e->flags & NN_RELU) && v < 0.0f) v = 0.0f;
         if (of) of[j] = v;
-        if (oq) oq[j] = nn_q8(v * e->qinv[j]);
+        if (oq) oq[j] = nn_q12(v * e->qinv[j]);
     }
 }
 

@@ -1,13 +1,10 @@
-/* nn/qgemm_avx2.c — int8 kernel for AVX2: 6 rows x 16 columns in 12 ymm int32 accumulators.  Panels in k
- * pairs ([tap][kc/2][16][2] int8), sign-extended per pair to int16 (vpmovsxbw); the tile's activations are
- * zero-extended to int16 a chunk at a time, and each row's pair is broadcast as one dword; vpmaddwd sums
- * the pair exactly (uint8 x int8 products never saturate, unlike vpmaddubsw's int16 pair sums). */
+/* nn/qgemm_avx2.c — int8-weight kernel for AVX2: 6 rows x 16 columns in 12 ymm int32 accumulators.  Panels in k
+ * pairs ([tap][kc/2][16][2] int8), sign-extended per pair to int16 (vpmovsxbw); each row's pair of 12-bit
+ * activations is broadcast as one dword, and vpmaddwd sums the pair's products exactly. */
 #include "nn/qgemm.h"
 #if defined(__x86_64__)
 #include <immintrin.h>
 #include <string.h>
-
-#define KCH 128 /* activation bytes per row expanded at a time */
 
 static inline int32_t load32(const void *p) {
     int32_t v;
@@ -43,95 +40,41 @@ static inline void epi_row(__m256i a0, __m256i a1, const nn_qepi *e, int r, int 
         _mm256_storeu_ps(of + 8, v1);
     }
     if (e->outq) {
-        const __m256 top = _mm256_set1_ps(255.0f), half = _mm256_set1_ps(0.5f);
+        const __m256 top = _mm256_set1_ps((float)NN_QMAX), half = _mm256_set1_ps(0.5f);
         __m256 q0 = _mm256_min_ps(_mm256_max_ps(_mm256_mul_ps(v0, _mm256_loadu_ps(e->qinv)), zero), top);
         __m256 q1 = _mm256_min_ps(_mm256_max_ps(_mm256_mul_ps(v1, _mm256_loadu_ps(e->qinv + 8)), zero), top);
         __m256i i0 = _mm256_cvttps_epi32(_mm256_add_ps(q0, half)), i1 = _mm256_cvttps_epi32(_mm256_add_ps(q1, half));
         __m256i p = _mm256_permute4x64_epi64(_mm256_packus_epi32(i0, i1), 0xD8);
-        __m128i b = _mm_packus_epi16(_mm256_castsi256_si128(p), _mm256_extracti128_si256(p, 1));
-        _mm_storeu_si128((__m128i *)(e->outq + (size_t)r * e->ldq), b);
+        _mm256_storeu_si256((__m256i *)(e->outq + (size_t)r * e->ldq), p);
     }
 }
 
 #define ROW(r)                                                                                                         \
-    do {                                                                                                               \
-        __m256i x_ = _mm256_set1_epi32(load32(buf[r] + k));                                                            \
-        c##r##0 = _mm256_add_epi32(c##r##0, _mm256_madd_epi16(x_, w0));                                                \
-        c##r##1 = _mm256_add_epi32(c##r##1, _mm256_madd_epi16(x_, w1));                                                \
-    } while (0)
-
-static void qgemm_avx2(int ntaps, int kc, const uint8_t *const *a, const int8_t *b, const nn_qepi *e, int mr, int nr) {
-    uint16_t buf[NN_QMR][KCH] __attribute__((aligned(32)));
-    __m256i c00 = _mm256_setzero_si256(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
-    __m256i c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
-    for (int t = 0; t < ntaps; t++, a += NN_QMR) {
-        for (int k0 = 0; k0 < kc; k0 += KCH) {
-            int kn = kc - k0 < KCH ? kc - k0 : KCH;
-            for (int r = 0; r < NN_QMR; r++) {
-                const uint8_t *src = a[r] + k0;
-                int k = 0;
-                for (; k + 16 <= kn; k += 16)
-                    _mm256_store_si256((__m256i *)(buf[r] + k),
-                                       _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(src + k))));
-                for (; k < kn; k++) buf[r][k] = src[k];
-            }
-            for (int k = 0; k < kn; k += 2, b += 2 * NN_QNR) {
-                __m256i w0 = _mm256_cvtepi8_epi16(_mm_load_si128((const __m128i *)b));
-                __m256i w1 = _mm256_cvtepi8_epi16(_mm_load_si128((const __m128i *)(b + 16)));
-                ROW(0);
-                ROW(1);
-                ROW(2);
-                ROW(3);
-                ROW(4);
-                ROW(5);
-            }
-        }
-    }
-    __m256i acc[NN_QMR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
-    for (int r = 0; r < mr; r++) epi_row(acc[r][0], acc[r][1], e, r, nr);
-}
-
-/* The tile's rows, zero-extended to 16 bits once (nn_qconv_task), for all the panels it meets. */
-static void prep16_avx2(const uint8_t *const *a, int n, int kc, uint16_t *out) {
-    for (int i = 0; i < n; i++, out += kc) {
-        const uint8_t *src = a[i];
-        int k = 0;
-        for (; k + 16 <= kc; k += 16)
-            _mm256_storeu_si256((__m256i *)(out + k),
-                                _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(src + k))));
-        for (; k < kc; k++) out[k] = src[k];
-    }
-}
-
-#define ROW16(r)                                                                                                       \
     do {                                                                                                               \
         __m256i x_ = _mm256_set1_epi32(load32(x##r + k));                                                              \
         c##r##0 = _mm256_add_epi32(c##r##0, _mm256_madd_epi16(x_, w0));                                                \
         c##r##1 = _mm256_add_epi32(c##r##1, _mm256_madd_epi16(x_, w1));                                                \
     } while (0)
 
-/* As qgemm_avx2 on prepared rows: a[t * NN_QMR + r] points to kc uint16. */
-static void qgemm16_avx2(int ntaps, int kc, const uint8_t *const *a, const int8_t *b, const nn_qepi *e, int mr,
-                         int nr) {
+static void qgemm_avx2(int ntaps, int kc, const uint16_t *const *a, const int8_t *b, const nn_qepi *e, int mr, int nr) {
     __m256i c00 = _mm256_setzero_si256(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
     __m256i c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
     for (int t = 0; t < ntaps; t++, a += NN_QMR) {
-        const uint16_t *x0 = (const uint16_t *)a[0], *x1 = (const uint16_t *)a[1], *x2 = (const uint16_t *)a[2];
-        const uint16_t *x3 = (const uint16_t *)a[3], *x4 = (const uint16_t *)a[4], *x5 = (const uint16_t *)a[5];
+        const uint16_t *x0 = a[0], *x1 = a[1], *x2 = a[2], *x3 = a[3], *x4 = a[4], *x5 = a[5];
         for (int k = 0; k < kc; k += 2, b += 2 * NN_QNR) {
             __m256i w0 = _mm256_cvtepi8_epi16(_mm_load_si128((const __m128i *)b));
             __m256i w1 = _mm256_cvtepi8_epi16(_mm_load_si128((const __m128i *)(b + 16)));
-            ROW16(0);
-            ROW16(1);
-            ROW16(2);
-            ROW16(3);
-            ROW16(4);
-            ROW16(5);
+            ROW(0);
+            ROW(1);
+            ROW(2);
+            ROW(3);
+            ROW(4);
+            ROW(5);
         }
     }
     __m256i acc[NN_QMR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
     for (int r = 0; r < mr; r++) epi_row(acc[r][0], acc[r][1], e, r, nr);
 }
 
-const nn_qkernels nn_qkernels_avx2 = {"avx2", 2, qgemm_avx2, 0, prep16_avx2, qgemm16_avx2};
+const nn_qkernels nn_qkernels_avx2 = {"avx2", 2, qgemm_avx2, NULL};
 #endif

@@ -1,8 +1,9 @@
-/* nn/qgemm_avx512vnni.c — int8 kernels for AVX-512 VNNI: vpdpbusd (uint8 x int8, four products summed into
- * int32 lanes) over panels in k quads ([tap][kc/4][16][4] int8 = one zmm per quad).  Two panels per call:
- * 6 rows x 32 columns in 12 zmm accumulators; one panel: 6 x 16.  Masked epilogue stores for partial
- * tiles.  Compiled without ISA flags: the functions carry their own target attribute and are only picked
- * (nn_qkernels_for) when the CPU has AVX-512F/BW/VL and VNNI (nn/cpu.h). */
+/* nn/qgemm_avx512vnni.c — int8-weight kernels for AVX-512 VNNI: vpdpwssd (int16 x int16, two products summed
+ * into int32 lanes) over panels in k pairs ([tap][kc/2][16][2] int8, sign-extended to one zmm of int16 per
+ * pair); each row's pair of 12-bit activations is broadcast as one dword.  Two panels per call: 6 rows x 32
+ * columns in 12 zmm accumulators; one panel: 6 x 16.  Masked epilogue stores for partial tiles.  Compiled
+ * without ISA flags: the functions carry their own target attribute and are only picked (nn_qkernels_for)
+ * when the CPU has AVX-512F/BW/VL and VNNI (nn/cpu.h). */
 #include "nn/qgemm.h"
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -28,28 +29,32 @@ TGT static inline void epi16(__m512i acc, const nn_qepi *e, int r, int col, int 
     if (of) _mm512_mask_storeu_ps(of, m, v);
     if (e->outq) {
         __m512 q = _mm512_mul_ps(v, _mm512_maskz_loadu_ps(m, e->qinv + col));
-        q = _mm512_min_ps(_mm512_max_ps(q, zero), _mm512_set1_ps(255.0f));
+        q = _mm512_min_ps(_mm512_max_ps(q, zero), _mm512_set1_ps((float)NN_QMAX));
         __m512i i = _mm512_cvttps_epi32(_mm512_add_ps(q, _mm512_set1_ps(0.5f)));
-        _mm512_mask_cvtusepi32_storeu_epi8(e->outq + (size_t)r * e->ldq + col, m, i);
+        _mm512_mask_cvtusepi32_storeu_epi16(e->outq + (size_t)r * e->ldq + col, m, i);
     }
+}
+
+static inline __attribute__((always_inline)) TGT __m512i wpair(const int8_t *b) {
+    return _mm512_cvtepi8_epi16(_mm256_load_si256((const __m256i *)b));
 }
 
 #define ROW2(r)                                                                                                        \
     do {                                                                                                               \
         __m512i x_ = _mm512_set1_epi32(load32(a##r + k));                                                              \
-        c##r##0 = _mm512_dpbusd_epi32(c##r##0, x_, w0);                                                                \
-        c##r##1 = _mm512_dpbusd_epi32(c##r##1, x_, w1);                                                                \
+        c##r##0 = _mm512_dpwssd_epi32(c##r##0, x_, w0);                                                                \
+        c##r##1 = _mm512_dpwssd_epi32(c##r##1, x_, w1);                                                                \
     } while (0)
 
-TGT static void qgemm2_vnni(int ntaps, int kc, const uint8_t *const *a, const int8_t *b, size_t pstride,
+TGT static void qgemm2_vnni(int ntaps, int kc, const uint16_t *const *a, const int8_t *b, size_t pstride,
                             const nn_qepi *e, int mr, int nr) {
     const int8_t *b1 = b + pstride;
     __m512i c00 = _mm512_setzero_si512(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
     __m512i c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
     for (int t = 0; t < ntaps; t++, a += NN_QMR) {
-        const uint8_t *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3], *a4 = a[4], *a5 = a[5];
-        for (int k = 0; k < kc; k += 4, b += 4 * NN_QNR, b1 += 4 * NN_QNR) {
-            __m512i w0 = _mm512_load_si512((const void *)b), w1 = _mm512_load_si512((const void *)b1);
+        const uint16_t *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3], *a4 = a[4], *a5 = a[5];
+        for (int k = 0; k < kc; k += 2, b += 2 * NN_QNR, b1 += 2 * NN_QNR) {
+            __m512i w0 = wpair(b), w1 = wpair(b1);
             ROW2(0);
             ROW2(1);
             ROW2(2);
@@ -66,15 +71,15 @@ TGT static void qgemm2_vnni(int ntaps, int kc, const uint8_t *const *a, const in
 }
 
 #define ROW1(r)                                                                                                        \
-    do { c##r = _mm512_dpbusd_epi32(c##r, _mm512_set1_epi32(load32(a##r + k)), w0); } while (0)
+    do { c##r = _mm512_dpwssd_epi32(c##r, _mm512_set1_epi32(load32(a##r + k)), w0); } while (0)
 
-TGT static void qgemm_vnni(int ntaps, int kc, const uint8_t *const *a, const int8_t *b, const nn_qepi *e, int mr,
+TGT static void qgemm_vnni(int ntaps, int kc, const uint16_t *const *a, const int8_t *b, const nn_qepi *e, int mr,
                            int nr) {
     __m512i c0 = _mm512_setzero_si512(), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0;
     for (int t = 0; t < ntaps; t++, a += NN_QMR) {
-        const uint8_t *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3], *a4 = a[4], *a5 = a[5];
-        for (int k = 0; k < kc; k += 4, b += 4 * NN_QNR) {
-            __m512i w0 = _mm512_load_si512((const void *)b);
+        const uint16_t *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3], *a4 = a[4], *a5 = a[5];
+        for (int k = 0; k < kc; k += 2, b += 2 * NN_QNR) {
+            __m512i w0 = wpair(b);
             ROW1(0);
             ROW1(1);
             ROW1(2);
@@ -87,5 +92,5 @@ TGT static void qgemm_vnni(int ntaps, int kc, const uint8_t *const *a, const int
     for (int r = 0; r < mr; r++) epi16(acc[r], e, r, 0, nr);
 }
 
-const nn_qkernels nn_qkernels_avx512vnni = {"avx512vnni", 4, qgemm_vnni, qgemm2_vnni, NULL, NULL};
+const nn_qkernels nn_qkernels_avx512vnni = {"avx512vnni", 2, qgemm_vnni, qgemm2_vnni};
 #endif

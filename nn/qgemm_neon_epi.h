@@ -11,21 +11,17 @@ static inline void nn_qepi_row_neon(const int32_t *acc, const nn_qepi *e, int r,
         return;
     }
     float *of = e->outf ? e->outf + (size_t)r * e->ldf : NULL;
-    const float32x4_t zero = vdupq_n_f32(0.0f), top = vdupq_n_f32(255.0f), half = vdupq_n_f32(0.5f);
-    uint16x4_t q16[4];
+    uint16_t *oq = e->outq ? e->outq + (size_t)r * e->ldq : NULL;
+    const float32x4_t zero = vdupq_n_f32(0.0f), top = vdupq_n_f32((float)NN_QMAX), half = vdupq_n_f32(0.5f);
     for (int q = 0; q < 4; q++) {
         float32x4_t v = vmulq_f32(vcvtq_f32_s32(vld1q_s32(acc + 4 * q)), vld1q_f32(e->scale + 4 * q));
         v = vaddq_f32(v, vld1q_f32(e->bias + 4 * q));
         if (e->flags & NN_ACCUM) v = vaddq_f32(v, vld1q_f32(of + 4 * q));
         if (e->flags & NN_RELU) v = vmaxq_f32(v, zero);
         if (of) vst1q_f32(of + 4 * q, v);
-        if (!e->outq) continue;
+        if (!oq) continue;
         float32x4_t x = vminq_f32(vmaxq_f32(vmulq_f32(v, vld1q_f32(e->qinv + 4 * q)), zero), top);
-        q16[q] = vmovn_u32(vcvtq_u32_f32(vaddq_f32(x, half)));
-    }
-    if (e->outq) {
-        uint8x8_t lo = vmovn_u16(vcombine_u16(q16[0], q16[1])), hi = vmovn_u16(vcombine_u16(q16[2], q16[3]));
-        vst1q_u8(e->outq + (size_t)r * e->ldq, vcombine_u8(lo, hi));
+        vst1_u16(oq + 4 * q, vmovn_u32(vcvtq_u32_f32(vaddq_f32(x, half))));
     }
 }
 #endif

@@ -14,7 +14,7 @@
  * Returns the first that exists (static buffer), or the ./weights path (for the error message). */
 const char *sbf_model_path(const char *file);
 
-/* The FaceNet models: the same network (20180402-114759) in float32 arithmetic, or int8 (int8 weights, uint8
+/* The FaceNet models: the same network (20180402-114759) in float32 arithmetic, or int8 (int8 weights, 12-bit
  * activations: nn/facenet_q.h); a float16 weight file computes float32 embeddings within 1e-4 of the float32
  * file's, so it counts as float32. */
 typedef enum { SBF_MODEL_FLOAT32 = 0, SBF_MODEL_INT8 = 1 } sbf_model;

@@ -243,19 +243,21 @@ static void test_nn_maxrow(void **state) {
     }
 }
 
-/* The int8 micro-kernels of one shape: each flavour packed by nn_qconv_init for its own k block, called
- * directly on one and two panels (and on 16-bit rows it prepared, for a flavour that has them) against the scalar
- * kernel, bit for bit (floats and bytes).  Activation rows
- * hold random bytes past cin (they meet the zero weights of the k-block padding). extreme: 1 = every
- * activation 255 and weights +-127 (the largest sums), 2 = every activation 0 (the NEON flavours' q - 128). */
+/* The int8-weight micro-kernels of one shape: each flavour packed by nn_qconv_init for its own k block, called
+ * directly on one and two panels against the scalar kernel, bit for bit (floats and 12-bit values).  Activation
+ * rows hold random values past cin (they meet the zero weights of the k-block padding). extreme: 1 = every
+ * activation NN_QMAX and weights +-127 (the largest sums), 2 = activations 127 and 128 (the sdot flavour's split
+ * at bit 7: all low bits, or only a high one). */
 static void check_qgemm(int ntaps, int cin, int extreme) {
     enum { COUT = 2 * NN_QNR, LDF = 37, LDQ = 35, KMAX = 520 };
     assert_true(cin + 4 <= KMAX);
-    static uint8_t rows[NN_MAX_TAPS * NN_QMR][KMAX];
-    const uint8_t *a[NN_MAX_TAPS * NN_QMR];
+    static uint16_t rows[NN_MAX_TAPS * NN_QMR][KMAX];
+    const uint16_t *a[NN_MAX_TAPS * NN_QMR];
     for (int i = 0; i < ntaps * NN_QMR; i++) {
         for (int k = 0; k < KMAX; k++)
-            rows[i][k] = extreme == 1 ? 255 : extreme == 2 ? 0 : (uint8_t)(urand() % 3 ? urand() : 0);
+            rows[i][k] = extreme == 1   ? NN_QMAX
+                         : extreme == 2 ? (uint16_t)(k % 2 ? 127 : 128)
+                                        : (uint16_t)(urand() % 3 ? urand() % (NN_QMAX + 1) : 0);
         a[i] = rows[i];
     }
     int8_t *w = malloc((size_t)COUT * ntaps * cin);
@@ -266,12 +268,12 @@ static void check_qgemm(int ntaps, int cin, int extreme) {
     for (int j = 0; j < COUT; j++) {
         wscale[j] = 1e-4f * (float)(1 + urand() % 50);
         bias[j] = frand() * 3;
-        qinv[j] = 1.0f / (0.01f * (float)(1 + urand() % 20));
+        qinv[j] = 1.0f / (0.001f * (float)(1 + urand() % 20));
     }
     float f0[NN_QMR * LDF], fref[NN_QMR * LDF], fgot[NN_QMR * LDF];
-    uint8_t q0[NN_QMR * LDQ], qref[NN_QMR * LDQ], qgot[NN_QMR * LDQ];
+    uint16_t q0[NN_QMR * LDQ], qref[NN_QMR * LDQ], qgot[NN_QMR * LDQ];
     for (int i = 0; i < NN_QMR * LDF; i++) f0[i] = frand() * 2;
-    for (int i = 0; i < NN_QMR * LDQ; i++) q0[i] = (uint8_t)urand();
+    for (int i = 0; i < NN_QMR * LDQ; i++) q0[i] = (uint16_t)urand();
     const unsigned cpu = nn_cpu_features();
     const nn_qkernels *S = nn_qkernels_for(NN_ISA_SCALAR, cpu);
     nn_qconv cs;
@@ -288,25 +290,16 @@ static void check_qgemm(int ntaps, int cin, int extreme) {
         assert_int_equal(nn_qconv_init(&cl, NULL, L, w, wscale, bias, 0.02f, COUT, 1, ntaps, cin, 1, 1, NN_PAD_VALID),
                          0);
         const size_t lstride = (size_t)ntaps * cl.kc * NN_QNR;
-        static uint16_t a16[NN_MAX_TAPS * NN_QMR * KMAX];
-        const uint8_t *p16[NN_MAX_TAPS * NN_QMR];
-        if (L->prep16) {
-            L->prep16(a, ntaps * NN_QMR, cl.kc, a16);
-            for (int i = 0; i < ntaps * NN_QMR; i++) {
-                p16[i] = (const uint8_t *)(a16 + (size_t)i * cl.kc);
-                for (int k = 0; k < cl.kc; k++) assert_int_equal(a16[(size_t)i * cl.kc + k], a[i][k]);
-            }
-        }
         for (int mr = 1; mr <= NN_QMR; mr++)
             for (size_t ni = 0; ni < sizeof nrs / sizeof *nrs; ni++)
                 for (int flags = 0; flags <= (NN_RELU | NN_ACCUM); flags++)
                     for (int outs = 1; outs <= 3; outs++) {
                         const int nr = nrs[ni];
                         if ((flags & NN_ACCUM) && !(outs & 1)) continue;
-                        nn_qepi es = {cs.scale, cs.bias, cs.zcorr, outs & 1 ? fref : NULL, LDF, outs & 2 ? qref : NULL,
-                                      LDQ,      qinv,    flags};
-                        nn_qepi el = {cl.scale, cl.bias, cl.zcorr, outs & 1 ? fgot : NULL, LDF, outs & 2 ? qgot : NULL,
-                                      LDQ,      qinv,    flags};
+                        nn_qepi es = {cs.scale, cs.bias, outs & 1 ? fref : NULL, LDF, outs & 2 ? qref : NULL, LDQ,
+                                      qinv,     flags};
+                        nn_qepi el = {cl.scale, cl.bias, outs & 1 ? fgot : NULL, LDF, outs & 2 ? qgot : NULL, LDQ,
+                                      qinv,     flags};
                         memcpy(fref, f0, sizeof fref);
                         memcpy(qref, q0, sizeof qref);
                         S->gemm(ntaps, cs.kc, a, cs.panels, &es, mr, nr < NN_QNR ? nr : NN_QNR);
@@ -314,28 +307,21 @@ static void check_qgemm(int ntaps, int cin, int extreme) {
                             nn_qepi e2 = es;
                             e2.scale += NN_QNR;
                             e2.bias += NN_QNR;
-                            e2.zcorr += NN_QNR;
                             e2.qinv += NN_QNR;
                             if (e2.outf) e2.outf += NN_QNR;
                             if (e2.outq) e2.outq += NN_QNR;
                             S->gemm(ntaps, cs.kc, a, cs.panels + sstride, &e2, mr, nr - NN_QNR);
                         }
-                        for (int how = 0; how < 3; how++) { /* one panel, two panels, one on prepared rows */
-                            if ((how == 1 && !L->gemm2) || (how == 2 && !L->gemm16) || (how != 1 && nr > NN_QNR))
-                                continue;
+                        for (int how = 0; how < 2; how++) { /* one panel, two panels */
+                            if ((how == 1 && !L->gemm2) || (how == 0 && nr > NN_QNR)) continue;
                             memcpy(fgot, f0, sizeof fgot);
                             memcpy(qgot, q0, sizeof qgot);
                             if (how == 1) L->gemm2(ntaps, cl.kc, a, cl.panels, lstride, &el, mr, nr);
-                            else if (how == 2) L->gemm16(ntaps, cl.kc, p16, cl.panels, &el, mr, nr);
                             else L->gemm(ntaps, cl.kc, a, cl.panels, &el, mr, nr);
                             if (memcmp(fgot, fref, sizeof fgot) || memcmp(qgot, qref, sizeof qgot))
                                 fail_msg(
                                     "int8 %s%s taps%d cin%d mr%d nr%d flags%d outs%d extreme%d differs from scalar",
-                                    L->name,
-                                    how == 1   ? " (two panels)"
-                                    : how == 2 ? " (16-bit rows)"
-                                               : "",
-                                    ntaps, cin, mr, nr, flags, outs, extreme);
+                                    L->name, how == 1 ? " (two panels)" : "", ntaps, cin, mr, nr, flags, outs, extreme);
                         }
                     }
         nn_qconv_free(&cl);

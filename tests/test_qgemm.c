@@ -1,10 +1,10 @@
-/* tests/test_qgemm.c — the int8 convolution (nn/qgemm.h): every flavour this machine runs (scalar, AVX2,
- * AVX-512 VNNI; NEON widening and sdot under qemu in the cross builds) against the naive reference
+/* tests/test_qgemm.c — the int8-weight convolution (nn/qgemm.h): every flavour this machine runs (scalar,
+ * AVX2, AVX-512 VNNI; NEON widening and sdot under qemu in the cross builds) against the naive reference
  * nn_qref_conv2d, exactly (integer sums, the same float epilogue): odd channel counts (k-block padding),
  * partial tiles and panels, 1x1/3x3/1x7/7x1/2x2/5x3 kernels, stride 1/2, VALID/SAME, input and output
- * channel slices, float / uint8 / both outputs, bias, residual add, ReLU, extreme values (the largest
- * sums, the widening flavour's 16-bit pair sums), 1 and 3 threads; and which flavour each ISA level uses
- * (nn_qkernels_for: VNNI within avx512, sdot within neon, by CPU feature). */
+ * channel slices, float / 12-bit / both outputs, bias, residual add, ReLU, extreme values (the largest sums;
+ * the sdot flavour's split of each activation at bit 7), 1 and 3 threads; and which flavour each ISA level
+ * uses (nn_qkernels_for: VNNI within avx512, sdot within neon, by CPU feature). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -25,8 +25,8 @@ static uint32_t rnd(void) {
 typedef struct {
     int n, h, w, cin, in_ld, cout, kh, kw, s;
     nn_padding pad;
-    int flags, outs; /* outs: 1 float, 2 uint8, 3 both */
-    int extreme;     /* 0 random, 1 all 255 x +-127, 2 all 0 x -127 (NEON: -128 x -127) */
+    int flags, outs; /* outs: 1 float, 2 quantised, 3 both */
+    int extreme;     /* 0 random, 1 all NN_QMAX x +-127, 2 127 and 128 (the sdot split's edges) x +-127 */
 } shape;
 
 /* Every flavour this machine runs: each level's kernels with the CPU's features, and without the features
@@ -52,8 +52,8 @@ static int flavours(const nn_qkernels *out[NFLAV]) {
  * compared. */
 static long check_shape(const shape *sh, const nn_qkernels *k, int nthreads) {
     const int taps = sh->kh * sh->kw;
-    size_t in_bytes = (size_t)sh->n * sh->h * sh->w * sh->in_ld + 64; /* rows are read up to the k block */
-    uint8_t *in = malloc(in_bytes);
+    size_t in_count = (size_t)sh->n * sh->h * sh->w * sh->in_ld + 64; /* rows are read up to the k block */
+    uint16_t *in = malloc(in_count * sizeof *in);
     int8_t *wt = malloc((size_t)sh->cout * taps * sh->cin);
     float *wscale = malloc(sizeof(float) * (size_t)sh->cout), *bias = malloc(sizeof(float) * (size_t)sh->cout);
     float *scale = malloc(sizeof(float) * (size_t)sh->cout);
@@ -62,8 +62,10 @@ static long check_shape(const shape *sh, const nn_qkernels *k, int nthreads) {
     assert_non_null(wscale);
     assert_non_null(bias);
     assert_non_null(scale);
-    for (size_t i = 0; i < in_bytes; i++)
-        in[i] = sh->extreme == 1 ? 255 : sh->extreme == 2 ? 0 : (uint8_t)(rnd() % 4 == 0 ? 0 : rnd());
+    for (size_t i = 0; i < in_count; i++)
+        in[i] = sh->extreme == 1   ? NN_QMAX
+                : sh->extreme == 2 ? (uint16_t)(i % 2 ? 127 : 128)
+                                   : (uint16_t)(rnd() % 4 == 0 ? 0 : rnd() % (NN_QMAX + 1));
     for (size_t i = 0; i < (size_t)sh->cout * taps * sh->cin; i++)
         wt[i] = sh->extreme ? (int8_t)((i / ((size_t)taps * sh->cin)) % 2 ? 127 : -127)
                             : (int8_t)((int)(rnd() % 255) - 127);
@@ -90,17 +92,17 @@ static long check_shape(const shape *sh, const nn_qkernels *k, int nthreads) {
     const int ldf = sh->cout + 5, ldq = sh->cout + 3, off = 2; /* output channel slices */
     size_t m = (size_t)c.m;
     float *of = malloc(sizeof(float) * (m * ldf + 8)), *rf = malloc(sizeof(float) * (m * ldf + 8));
-    uint8_t *oq = malloc(m * ldq + 8), *rq = malloc(m * ldq + 8);
+    uint16_t *oq = malloc(sizeof(uint16_t) * (m * ldq + 8)), *rq = malloc(sizeof(uint16_t) * (m * ldq + 8));
     assert_non_null(of);
     assert_non_null(rf);
     assert_non_null(oq);
     assert_non_null(rq);
     for (size_t i = 0; i < m * ldf + 8; i++) of[i] = rf[i] = ((float)(rnd() % 2001) - 1000.0f) * 0.003f;
-    memset(oq, 7, m * ldq + 8);
-    memset(rq, 7, m * ldq + 8);
+    memset(oq, 7, sizeof(uint16_t) * (m * ldq + 8));
+    memset(rq, 7, sizeof(uint16_t) * (m * ldq + 8));
     float *qinv = malloc(sizeof(float) * (size_t)sh->cout); /* one output scale per channel */
     assert_non_null(qinv);
-    for (int j = 0; j < sh->cout; j++) qinv[j] = 1.0f / (0.01f * (float)(1 + rnd() % 20));
+    for (int j = 0; j < sh->cout; j++) qinv[j] = 1.0f / (0.001f * (float)(1 + rnd() % 20));
     c.outf = sh->outs & 1 ? of + off : NULL;
     c.ldf = ldf;
     c.outq = sh->outs & 2 ? oq + off : NULL;
@@ -118,7 +120,7 @@ static long check_shape(const shape *sh, const nn_qkernels *k, int nthreads) {
                      sh->s);
     for (size_t i = 0; i < m * ldq + 8; i++)
         if (oq[i] != rq[i])
-            fail_msg("%s: uint8 output %zu = %d, reference %d (cin %d cout %d %dx%d/%d)", k->name, i, oq[i], rq[i],
+            fail_msg("%s: quantised output %zu = %d, reference %d (cin %d cout %d %dx%d/%d)", k->name, i, oq[i], rq[i],
                      sh->cin, sh->cout, sh->kh, sh->kw, sh->s);
     nn_qconv_free(&cv);
     free(in);
@@ -145,8 +147,9 @@ static const shape g_shapes[] = {
     {1, 6, 7, 16, 16, 80, 2, 2, 1, NN_PAD_SAME, NN_RELU, 3, 0},
     {1, 9, 5, 20, 24, 5, 5, 3, 2, NN_PAD_SAME, 0, 3, 0},
     {1, 3, 3, 96, 96, 64, 1, 1, 1, NN_PAD_SAME, NN_RELU | NN_ACCUM, 3, 0},
-    {1, 5, 5, 256, 256, 40, 3, 3, 1, NN_PAD_SAME, 0, 1, 1}, /* largest sums: 255 x +-127 x 2304 */
-    {1, 5, 5, 256, 256, 40, 3, 3, 1, NN_PAD_SAME, 0, 1, 2}, /* all-zero activations: (0-128) x -127 per product */
+    {1, 5, 5, 256, 256, 40, 3, 3, 1, NN_PAD_SAME, 0, 1, 1},   /* largest sums: 4095 x +-127 x 2304 */
+    {1, 3, 3, 4129, 4129, 20, 1, 1, 1, NN_PAD_SAME, 0, 1, 1}, /* the largest K packing accepts */
+    {1, 5, 5, 256, 256, 40, 3, 3, 1, NN_PAD_SAME, 0, 1, 2},   /* 127 / 128: all low or only high bits (sdot split) */
     {1, 4, 4, 30, 30, 19, 1, 1, 1, NN_PAD_VALID, NN_RELU, 3, 1},
 };
 
@@ -239,12 +242,13 @@ static void test_choice_follows_isa(void **state) {
 
 static void test_requantise_rounding(void **state) {
     (void)state;
-    assert_int_equal(nn_q8(-3.0f), 0);
-    assert_int_equal(nn_q8(0.49f), 0);
-    assert_int_equal(nn_q8(0.5f), 1);
-    assert_int_equal(nn_q8(1.49f), 1);
-    assert_int_equal(nn_q8(254.5f), 255);
-    assert_int_equal(nn_q8(1e9f), 255);
+    assert_int_equal(nn_q12(-3.0f), 0);
+    assert_int_equal(nn_q12(0.49f), 0);
+    assert_int_equal(nn_q12(0.5f), 1);
+    assert_int_equal(nn_q12(1.49f), 1);
+    assert_int_equal(nn_q12(255.5f), 256);
+    assert_int_equal(nn_q12(4094.5f), NN_QMAX);
+    assert_int_equal(nn_q12(1e9f), NN_QMAX);
 }
 
 static void test_bad_arguments(void **state) {
@@ -256,8 +260,15 @@ static void test_bad_arguments(void **state) {
     assert_int_equal(nn_qconv_init(&cv, NULL, NULL, w, NULL, NULL, 1.0f, 1, 3, 3, 1, 1, 1, NN_PAD_SAME), -1);
     assert_int_equal(nn_qconv_init(&cv, NULL, NULL, w, s, NULL, 1.0f, 1, 3, 3, 1, 1, 1, NN_PAD_SAME), 0);
     nn_qconv_free(&cv);
-    w[4] = -128; /* outside the symmetric range the widening kernel's int16 pair sums rely on */
+    w[4] = -128; /* outside the symmetric range the bound of the int32 sums relies on */
     assert_int_equal(nn_qconv_init(&cv, NULL, NULL, w, s, NULL, 1.0f, 1, 3, 3, 1, 1, 1, NN_PAD_SAME), -1);
+    /* K = 4130 taps x channels: 4130 x 127 x 4095 >= 2^31, the sums could overflow; 4129 cannot */
+    int8_t *big = calloc(4130, 1);
+    assert_non_null(big);
+    assert_int_equal(nn_qconv_init(&cv, NULL, NULL, big, s, NULL, 1.0f, 1, 1, 1, 4130, 1, 1, NN_PAD_VALID), -1);
+    assert_int_equal(nn_qconv_init(&cv, NULL, NULL, big, s, NULL, 1.0f, 1, 1, 1, 4129, 1, 1, NN_PAD_VALID), 0);
+    nn_qconv_free(&cv);
+    free(big);
 }
 
 int main(void) {

@@ -10,8 +10,10 @@
  * this engine's.  Then the golden crops ($SBF_SHARED/data/aligned-golden) against their float32 embeddings.
  * Prints the distribution (min, 0.1/1/50th percentiles, mean), the worst faces, and fails (exit 1) when a
  * face is below C (default 0.999) or fewer than M faces (default 500) were compared.
- * --emulate: instead of the int8 file, the float32 graph with the points of SCALES rounded (and the weights,
- * with --weights), except the points named by --float-point (NAME* = every point starting with NAME) and the
+ * --emulate: instead of the int8 file, the float32 graph (of --model: a float32 file, e.g. one tools/quantize
+ * --float-out wrote with the int8 model's rounded weights) with the points of SCALES rounded to the model's 12-bit
+ * grid (and the weights, rounded to nearest, with --weights), except the points named by --float-point (NAME* =
+ * every point starting with NAME) and the
  * weights of the layers starting with a --float-layer prefix: which tensors cost accuracy, by measurement
  * (one thread); --quant-point: only these points rounded.  --only: just the photos whose path contains one of these
  * (investigating a face); --only-list FILE: the photos named by its lines (e.g. a --dump's worst ones).

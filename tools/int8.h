@@ -19,6 +19,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include "nn/facenet_q.h"
+#include "nn/qgemm.h"
+
+/* The model's activation range: the calibration's clip threshold (largest value, or the MSE-optimal one for 8 bits)
+ * times this headroom, so that faces brighter or more contrasted than the calibration ones are not clipped. */
+#define I8_HEADROOM 2
 
 /* The gate's measure: cosine similarity of two 512-D embeddings (int8 against float32), in double. */
 static inline double i8_cosine(const float *a, const float *b) {
@@ -58,7 +63,8 @@ static inline void i8_free_scales(i8_scales *s) {
 }
 
 /* Reads a scales file: "POINT s0 s1 ..." for every point, optionally "mean POINT m0 m1 ..." for every point and
- * "mean image r g b".  0, or -1 with a one-line reason (naming the file) on stderr. */
+ * "mean image r g b".  The file holds the calibration's clip thresholds / 255; s->scale gets the model's scales
+ * (threshold x I8_HEADROOM / NN_QMAX).  0, or -1 with a one-line reason (naming the file) on stderr. */
 static inline int i8_read_scales(const char *path, i8_scales *s) {
     memset(s, 0, sizeof *s);
     FILE *f = fopen(path, "r");
@@ -144,6 +150,9 @@ static inline int i8_read_scales(const char *path, i8_scales *s) {
         return -1;
     }
     s->has_means = gotm == n;
+    for (int i = 0; i < n; i++) /* the model's scales: the clip threshold x I8_HEADROOM in NN_QMAX steps */
+        for (int c = 0; c < nn_fq_point_channels(i); c++)
+            s->scale[i][c] = (float)((double)s->scale[i][c] * 255.0 * I8_HEADROOM / NN_QMAX);
     return 0;
 }
 #endif
