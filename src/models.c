@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "nn/cpu.h"
 #include "nn/facenet.h"
 #include "src/util.h"
 
@@ -41,17 +42,19 @@ int sbf_model_parse(const char *name, sbf_model *m) {
     return -1;
 }
 
-/* The int8 kernels where int8 is the default for new databases: none (docs/MEASUREMENTS.md, "FaceNet int8",
- * "Default per ISA": the int8 model misses the per-face accuracy gate). */
-static const char *const INT8_DEFAULT[] = {NULL};
+/* Where int8 is the default for new databases: the ISA level in force and its int8 kernels, where the int8 model
+ * passed its accuracy gate and was measured faster than float32 at that level (docs/MEASUREMENTS.md, "FaceNet
+ * int8", "Default per ISA"): AVX-512 with VNNI, and AVX2.  Not the NEON levels (not measured: only qemu here),
+ * nor AVX-512 without VNNI (float32 there runs the AVX-512 kernels, int8 the AVX2 ones: not measured). */
+static const char *const INT8_DEFAULT[][2] = {{"avx512", "avx512vnni"}, {"avx2", "avx2"}};
 
-sbf_model sbf_model_default_for(const char *int8_kernels) {
-    for (size_t i = 0; int8_kernels && INT8_DEFAULT[i]; i++)
-        if (!strcmp(int8_kernels, INT8_DEFAULT[i])) return SBF_MODEL_INT8;
+sbf_model sbf_model_default_for(const char *isa, const char *int8_kernels) {
+    for (size_t i = 0; isa && int8_kernels && i < sizeof INT8_DEFAULT / sizeof *INT8_DEFAULT; i++)
+        if (!strcmp(isa, INT8_DEFAULT[i][0]) && !strcmp(int8_kernels, INT8_DEFAULT[i][1])) return SBF_MODEL_INT8;
     return SBF_MODEL_FLOAT32;
 }
 
-sbf_model sbf_model_default(void) { return sbf_model_default_for(nn_facenet_int8_kernels()); }
+sbf_model sbf_model_default(void) { return sbf_model_default_for(nn_isa_name(), nn_facenet_int8_kernels()); }
 
 int sbf_model_flag(const char *flag, sbf_model *m, const char **path, char *err, size_t errlen) {
     *path = NULL;

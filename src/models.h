@@ -22,10 +22,10 @@ const char *sbf_model_name(sbf_model m);             /* "float32", "int8" */
 int sbf_model_parse(const char *name, sbf_model *m); /* 0, or -1 for another name */
 const char *sbf_model_file(sbf_model m);             /* SBF_FACENET_FILE, SBF_FACENET_INT8_FILE */
 
-/* The model of new databases when the int8 kernels of the ISA level in force are `int8_kernels`
- * (nn_facenet_int8_kernels()): int8 where it passed its accuracy gate and is faster than float32 there
- * (docs/MEASUREMENTS.md, "FaceNet int8"), else float32. */
-sbf_model sbf_model_default_for(const char *int8_kernels);
+/* The model of new databases at ISA level `isa` (nn_isa_name()) whose int8 kernels are `int8_kernels`
+ * (nn_facenet_int8_kernels()): int8 where it passed its accuracy gate and was measured faster than float32
+ * (docs/MEASUREMENTS.md, "FaceNet int8": avx512 with VNNI, avx2), else float32. */
+sbf_model sbf_model_default_for(const char *isa, const char *int8_kernels);
 sbf_model sbf_model_default(void); /* on this CPU, at the level in force */
 
 /* A --model value: a model name, or the path of a FaceNet weight file, whose arithmetic names its model (int8

@@ -17,7 +17,8 @@ tar -C "$T/unpacked" -xzf "$archive" || { echo "dist_check: FAIL: cannot unpack 
 top=$(ls "$T/unpacked")
 [ "$(echo "$top" | wc -l)" = 1 ] || { echo "dist_check: FAIL: the archive must unpack to one folder, got: $top"; exit 1; }
 D=$T/unpacked/$top
-for f in sortbyface README.txt LICENCES.txt weights/facenet-20180402.sbfw weights/shape-68.sbfw; do
+for f in sortbyface README.txt LICENCES.txt weights/facenet-20180402.sbfw weights/facenet-20180402-int8.sbfw \
+  weights/shape-68.sbfw; do
   [ -f "$D/$f" ] || { echo "dist_check: FAIL: $top/$f missing"; exit 1; }
 done
 grep -qi "commercial" "$D/LICENCES.txt" || { echo "dist_check: FAIL: LICENCES.txt must state the 68-point model's terms"; exit 1; }

@@ -21,7 +21,8 @@ cd "$T"
 # other users): the binary and the weights it needs are copied into this world-readable scratch folder.
 mkdir -p nobody/weights
 cp "$BIN" nobody/sortbyface
-cp "$SORTBYFACE_WEIGHTS"/facenet-20180402.sbfw "$SORTBYFACE_WEIGHTS"/shape-68.sbfw nobody/weights/
+cp "$SORTBYFACE_WEIGHTS"/facenet-20180402.sbfw "$SORTBYFACE_WEIGHTS"/facenet-20180402-int8.sbfw "$SORTBYFACE_WEIGHTS"/shape-68.sbfw \
+  nobody/weights/
 chmod -R a+rX nobody
 as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups env SORTBYFACE_WEIGHTS="$T/nobody/weights" "$T/nobody/sortbyface" "$@"; }
 as_nobody --help >/dev/null 2>&1 || { echo "e2e_faults: FAIL: user nobody cannot run $T/nobody/sortbyface"; exit 1; }

@@ -1,5 +1,5 @@
 #!/bin/sh
-# e2e: `represent --aligned` on the golden aligned crops reproduces embeddings.jsonl to 1e-4 per component
+# e2e: `represent --model float32 --aligned` on the golden aligned crops reproduces embeddings.jsonl to 1e-4 per component
 # (1 thread and all threads); other sizes are resized; whole-photo mode finds the faces and gives exactly
 # the embeddings of the crops `align` writes; errors and usage are reported with the right status.
 . tests/helpers/e2e.sh
@@ -20,7 +20,7 @@ compare() { # ours golden -> prints "n maxdiff"
 }
 
 for t in 1 0; do
-  "$SBF_BIN" represent --aligned --threads $t "$G"/*.png > "$tmp/out.jsonl" || fail "represent --threads $t exited $?"
+  "$SBF_BIN" represent --model float32 --aligned --threads $t "$G"/*.png > "$tmp/out.jsonl" || fail "represent --threads $t exited $?"
   [ "$(wc -l < "$tmp/out.jsonl")" -eq 5 ] || fail "expected 5 lines"
   r=$(compare "$tmp/out.jsonl" "$G/embeddings.jsonl") || fail "compare: $r"
   set -- $r

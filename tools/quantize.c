@@ -893,7 +893,7 @@ int main(int argc, char **argv) {
         return calibrate(db, model ? model : sbf_model_path(SBF_FACENET_FILE), out, cmethod, tmethod, per_tensor,
                          max_faces);
     }
-    if (!scales || npos != 2 || (gptq_db && round_in)) usage();
+    if (!scales || npos != 2 || (gptq_db && round_in) || samples < 1 || max_faces < 1) usage();
     hpass *hp = NULL;
     if (gptq_db) { /* --gptq: the weights rounded by their layers' inputs on the calibration faces */
         char err[1024];
