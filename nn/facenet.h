@@ -12,7 +12,7 @@
 typedef struct nn_facenet nn_facenet;
 
 /* Loads (and validates) the weight file; float32 or float16 tensors (a float16 file keeps float16 panels:
- * ~50 MB instead of ~94 MB resident), or an int8 file (tools/quantize: int8 weights and uint8 activations,
+ * ~50 MB instead of ~94 MB resident), or an int8 file (tools/quantize: int8 weights and 12-bit activations,
  * nn/facenet_q.h; its kernel flavour is fixed at load by the ISA in use).  nthreads <= 0: all cores.  NULL and a
  * one-line reason in err on failure.  Float kernels stored in the kernels' panel layout (NAME_p16 tensors, what
  * `make setup` writes) are used in place from the mapped file (its pages are shared with the page cache and with

@@ -605,6 +605,15 @@ static int gptq_round(float *w, const float *orig, int cout, int K, const float 
     return 0;
 }
 
+/* Writes w to path (atomically: nnw_writer_save) and frees it; 0, or 1 with the reason on stderr. */
+static int save(nnw_writer *w, const char *path) {
+    char err[1024];
+    int rc = nnw_writer_save(w, path, err, sizeof err);
+    if (rc) fprintf(stderr, "quantize: %s: %s\n", path, err);
+    nnw_writer_free(w);
+    return rc ? 1 : 0;
+}
+
 /* 1 when name starts with one of the comma-separated prefixes of list (NULL: every name). */
 static int layer_listed(const char *name, const char *list) {
     if (!list) return 1;
@@ -824,27 +833,9 @@ static int make_int8(const char *scales_path, const char *in, const char *out, c
     i8_free_scales(&sc);
     nnw_close(f);
     if (stat(out, &sb) == 0) fprintf(stderr, "quantize: replacing %s\n", out);
-    if (nnw_writer_save(w, out, err, sizeof err)) {
-        fprintf(stderr, "quantize: %s: %s\n", out, err);
-        return 1;
-    }
-    nnw_writer_free(w);
-    if (rw) {
-        if (nnw_writer_save(rw, round_out, err, sizeof err)) {
-            fprintf(stderr, "quantize: %s: %s\n", round_out, err);
-            return 1;
-        }
-        nnw_writer_free(rw);
-        printf("quantize: %s: the rounding of %d convolutions\n", round_out, rounded);
-    }
+    if (save(w, out) || (rw && save(rw, round_out)) || (fw && save(fw, float_out))) return 1;
+    if (rw) printf("quantize: %s: the rounding of %d convolutions\n", round_out, rounded);
     nnw_close(rf);
-    if (fw) {
-        if (nnw_writer_save(fw, float_out, err, sizeof err)) {
-            fprintf(stderr, "quantize: %s: %s\n", float_out, err);
-            return 1;
-        }
-        nnw_writer_free(fw);
-    }
     /* the file must load as an int8 FaceNet */
     nn_facenet *net = nn_facenet_load(out, 1, err, sizeof err);
     if (!net) {
