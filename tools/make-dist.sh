@@ -9,8 +9,8 @@ set -eu
 bin=$1; arch=$2; version=$3; out=$4
 name=sortbyface-$version-$arch
 [ -x "$bin" ] || { echo "make-dist: no binary $bin" >&2; exit 1; }
-# The weight files the defaults load: FaceNet (float32, and int8: the default for new databases on x86-64 with AVX2
-# or AVX-512 VNNI, --model int8 elsewhere) and the 68-point landmarks (the HOG detector is built in).
+# The weight files the defaults load: FaceNet (float32, and int8: the default for new databases on x86-64 with
+# AVX-512 VNNI or AVX2 only, --model int8 elsewhere) and the 68-point landmarks (the HOG detector is built in).
 weights="weights/facenet-20180402.sbfw weights/facenet-20180402-int8.sbfw weights/shape-68.sbfw"
 for w in $weights; do [ -f "$w" ] || { echo "make-dist: $w missing (run make setup)" >&2; exit 1; }; done
 stage=$(mktemp -d "${TMPDIR:-/tmp}/sbf-dist-XXXXXX")
