@@ -2,7 +2,8 @@
  * calibration.  Mirrors nn/facenet.c: one arena per context planned at load, a forward pass as a list of
  * steps of jobs, all threads claiming the tasks of a step (one face), or whole faces in parallel.
  *
- * quantised (12-bit) tensors: stem ping-pong QA/QB, branch temps TQ[4], the block concat CATQ, the trunk's 12-bit copy XQ.
+ * quantised (12-bit) tensors: stem ping-pong QA/QB, branch temps TQ[4], the block concat CATQ, the trunk's
+ * 12-bit copy XQ.
  * float tensors: the trunk FX/FY (residual sums), the pooled vector and the embedding. */
 #include "nn/facenet_q.h"
 #include "nn/conv.h"
