@@ -5,9 +5,11 @@
  * mod 5 (1929 of the 9525 photos of ../shared/data/lfw-dev; with 490 photos (mod 20) more gate faces fell below
  * the gate: per-channel ranges need the wider sample); every other photo may gate the model.  By name, so the split does
  * not depend on where the data lives or on the order a database lists it.
- * The scales file (weights/facenet-20180402-int8.scales): "# comment" lines, "POINT S0 S1 ..." (one scale per
- * channel, or a single one for the whole tensor) for every quantisation point of nn/facenet_q.h, and "mean POINT M0 M1 ..." / "mean image R G B", the
- * calibration means of each channel (for the weights' bias correction).  Header-only; nothing in src/ or nn/ uses it. */
+ * The scales file (weights/facenet-20180402-int8.scales): "# comment" lines, "POINT S0 S1 ..." (the calibration's
+ * clip threshold / 255 of each channel, or a single one for the whole tensor) for every quantisation point of
+ * nn/facenet_q.h, and "mean POINT M0 M1 ..." / "mean image R G B", the calibration means of each channel (for the
+ * weights' bias correction); i8_read_scales turns the thresholds into the model's 12-bit scales.  Header-only;
+ * nothing in src/ or nn/ uses it. */
 #ifndef TOOLS_INT8_H
 #define TOOLS_INT8_H
 #ifndef I8_CAL_MOD
