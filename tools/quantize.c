@@ -162,7 +162,8 @@ static int is_per_tensor(const char *name, const char *per_tensor) {
  * embed`, re-cut from its stored landmarks with its alignment rule, at most max_faces; the counts in *photos, *faces.
  * Non-zero (and a one-line reason) on failure. */
 typedef int (*crop_fn)(void *ctx, const unsigned char *crop);
-static int each_calibration_crop(const char *dbpath, int max_faces, crop_fn fn, void *ctx, int *photos, int *faces) {
+static int each_calibration_crop(const char *dbpath, int max_faces, crop_fn fn, void *ctx, int *photos, int *faces,
+                                 sbf_align_method *rule_out) {
     char err[1024];
     sbf_store *st = sbf_store_open(dbpath, SBF_STORE_READ, err, sizeof err);
     if (!st) {
@@ -184,6 +185,7 @@ static int each_calibration_crop(const char *dbpath, int max_faces, crop_fn fn, 
         return 1;
     }
     sbf_store_close(st);
+    if (rule_out) *rule_out = am;
     unsigned char crop[160 * 160 * 3];
     double t0 = sbf_now();
     int rc = 0;
@@ -238,16 +240,7 @@ static int calib_face(void *ctx, const unsigned char *crop) {
 static int calibrate(const char *dbpath, const char *model, const char *out, const char *cmethod, const char *tmethod,
                      const char *per_tensor, int max_faces) {
     char err[1024];
-    sbf_store *st = sbf_store_open(dbpath, SBF_STORE_READ, err, sizeof err);
-    if (!st) {
-        fprintf(stderr, "quantize: %s: %s\n", dbpath, err);
-        return 1;
-    }
-    int recorded = 0;
-    const char *rule = sbf_pipeline_db_rule(st, &recorded);
     sbf_align_method am = SBF_ALIGN_DEFAULT;
-    if (rule && sbf_align_parse(rule, &am)) am = SBF_ALIGN_DEFAULT; /* each_calibration_crop refuses it */
-    sbf_store_close(st);
     nnw_file *f = nn_conv_open_plain(model, err, sizeof err);
     if (!f) {
         fprintf(stderr, "quantize: %s: %s\n", model, err);
@@ -277,7 +270,7 @@ static int calibrate(const char *dbpath, const char *model, const char *out, con
     calib_pass cp = {net, {0, 0, 0}};
     int photos = 0, faces = 0;
     double t0 = sbf_now();
-    if (each_calibration_crop(dbpath, max_faces, calib_face, &cp, &photos, &faces)) return 1;
+    if (each_calibration_crop(dbpath, max_faces, calib_face, &cp, &photos, &faces, &am)) return 1;
     const double *img_sum = cp.img_sum;
     char tmp[4096];
     snprintf(tmp, sizeof tmp, "%s.tmp", out);
@@ -286,8 +279,10 @@ static int calibrate(const char *dbpath, const char *model, const char *out, con
         fprintf(stderr, "quantize: %s: cannot write\n", tmp);
         return 1;
     }
-    fprintf(o,
-            "# sortbyface int8 FaceNet: activation scales (real = scale x q, q = 0..255), per point one per channel\n");
+    fprintf(
+        o,
+        "# sortbyface int8 FaceNet: activation clip thresholds / 255, per point one per channel (the model's scales: "
+        "x 2 x 255 / 4095, tools/int8.h)\n");
     fprintf(
         o,
         "# tools/quantize --calibrate --channel-method %s --tensor-method %s --per-tensor %s: %d faces of %d lfw-dev "
@@ -489,7 +484,7 @@ static int h_collect(hpass *hp, nnw_file *f, const char *dbpath, int max_faces, 
         fprintf(stderr, "quantize: input moments of %d layer inputs from %s\n", hp->nkeys, cache);
         return 0;
     }
-    int rc = each_calibration_crop(dbpath, max_faces, h_face, hp, &photos, &faces);
+    int rc = each_calibration_crop(dbpath, max_faces, h_face, hp, &photos, &faces, NULL);
     if (!rc && cache) {
         int bad = !(cf = fopen(cache, "wb"));
         for (int k = 0; k < hp->nkeys && !bad; k++)
