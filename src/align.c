@@ -160,6 +160,12 @@ static inline void bilinear(const unsigned char *rgb, int w, int h, double x, do
     }
 }
 
+/* An output value: the sum of its n x n samples' taps times inv (1 / n^2), rounded to a byte. */
+static inline unsigned char level(double acc, double inv) {
+    const double x = acc * inv + 0.5;
+    return (unsigned char)(x < 0 ? 0 : x > 255 ? 255 : x);
+}
+
 /* The two bilinear taps of sample i of output index u along one axis of an unrotated map (coordinate scale * uu +
  * off, uu = u + (i + 0.5) / n - 0.5): pixels x[0] and x[0] + 1, with weight 0 where bilinear() skips the tap. */
 static void axis_sample(double scale, double off, int n, int u, int i, int size, long x[2], double wt[2]) {
@@ -301,10 +307,7 @@ static int warp_axis_aligned(const unsigned char *rgb, int w, int h, const doubl
             double s[3] = {0, 0, 0};
             for (int t = 0; t < tx.len; t++)
                 for (int c = 0; c < 3; c++) s[c] += wx[t] * p[3 * t + c];
-            for (int c = 0; c < 3; c++) {
-                const double x = s[c] * inv + 0.5;
-                o[3 * u + c] = (unsigned char)(x < 0 ? 0 : x > 255 ? 255 : x);
-            }
+            for (int c = 0; c < 3; c++) o[3 * u + c] = level(s[c], inv);
         }
     }
     rc = 0;
@@ -338,10 +341,7 @@ void sbf_warp_rgb(const unsigned char *rgb, int w, int h, const double a[6], uns
                 }
             }
             unsigned char *o = out + ((size_t)v * ow + u) * 3;
-            for (int c = 0; c < 3; c++) {
-                double x = acc[c] * inv + 0.5;
-                o[c] = (unsigned char)(x < 0 ? 0 : x > 255 ? 255 : x);
-            }
+            for (int c = 0; c < 3; c++) o[c] = level(acc[c], inv);
         }
     }
 }
