@@ -26,7 +26,8 @@
  *       Conv2d_,Block35: the stem and the first blocks, measured): there each weight goes down or up by what
  *       minimises the layer's output error on the inputs it sees from the calibration faces of LFW.db (GPTQ,
  *       gptq_round below; N faces, default 600, S positions sampled per face and layer input, default 64;
- *       --moments FILE keeps those input moments for a later run, ~350 MB).  --round-out writes the decisions
+ *       only the inputs of those layers are gathered, 40 s for the default; --moments FILE keeps them for a later
+ *       run with the same layers, 21 MB).  --round-out writes the decisions
  *       (commit them), --float-out the rounded model as a float32 file (for tools/int8-gate --emulate). */
 #include <math.h>
 #include <stdio.h>
@@ -148,9 +149,12 @@ static double choose(const double *bins, double hmax, double vmax, const char *m
     return best;
 }
 
-/* per_tensor: comma-separated point name prefixes calibrated per tensor (tmethod), the others per channel (cmethod) */
-static int is_per_tensor(const char *name, const char *per_tensor) {
-    for (const char *p = per_tensor; p && *p;) {
+/* A rounded weight held to the symmetric int8 range. */
+static int8_t weight_q(float r) { return (int8_t)(r > 127 ? 127 : r < -127 ? -127 : r); }
+
+/* 1 when name starts with one of the comma-separated prefixes of list (--per-tensor, --gptq-layers). */
+static int listed(const char *name, const char *list) {
+    for (const char *p = list; p && *p;) {
         size_t l = strcspn(p, ",");
         if (l && !strncmp(name, p, l)) return 1;
         p += l + (p[l] == ',');
@@ -221,6 +225,14 @@ static int each_calibration_crop(const char *dbpath, int max_faces, crop_fn fn, 
     return rc;
 }
 
+/* One face through the float32 calibration graph (its observer sees every point); 0, or 1 with a line. */
+static int forward(nn_facenet_q *net, const unsigned char *crop) {
+    float emb[512];
+    if (!nn_fq_embed(net, crop, 1, emb)) return 0;
+    fprintf(stderr, "quantize: forward pass failed\n");
+    return 1;
+}
+
 typedef struct {
     nn_facenet_q *net;
     double img_sum[3];
@@ -228,11 +240,7 @@ typedef struct {
 
 static int calib_face(void *ctx, const unsigned char *crop) {
     calib_pass *cp = ctx;
-    float emb[512];
-    if (nn_fq_embed(cp->net, crop, 1, emb)) {
-        fprintf(stderr, "quantize: forward pass failed\n");
-        return 1;
-    }
+    if (forward(cp->net, crop)) return 1;
     for (int i = 0; i < 160 * 160 * 3; i++) cp->img_sum[i % 3] += (crop[i] - 127.5) / 128.0;
     return 0;
 }
@@ -301,7 +309,7 @@ static int calibrate(const char *dbpath, const char *model, const char *out, con
             zeros += h->zeros[k];
             total += h->total[k];
         }
-        const int pt = is_per_tensor(nn_fq_point_name(i), per_tensor);
+        const int pt = listed(nn_fq_point_name(i), per_tensor);
         if (pt) { /* one histogram over [0, 2 x max) for the whole tensor */
             double hm = tmax > 0 ? tmax * 2 : 1;
             memset(merged, 0, sizeof(double) * NB);
@@ -370,7 +378,7 @@ static int calibrate(const char *dbpath, const char *model, const char *out, con
 #define MAXKEYS 128
 typedef struct {
     int pt, kh, kw, cin, K;
-    float *H; /* K x K, the upper triangle filled */
+    float *H; /* K x K, the upper triangle filled; NULL when no --gptq-layers layer reads this input */
 } hkey;
 typedef struct {
     nn_facenet_q *net;
@@ -384,6 +392,10 @@ typedef struct {
 
 static void h_accumulate(hpass *hp, hkey *k, const float *x, int side, int ld, const float *inv) {
     const int n = side * side, take = n < hp->samples ? n : hp->samples, K = k->K;
+    if (!k->H) { /* not needed: only the sample sequence moves on, as if it were, so the others' samples stay */
+        for (int t = 0; t < take && take < n; t++) hp->rng = hp->rng * 1664525u + 1013904223u;
+        return;
+    }
     for (int t = 0; t < take; t++) {
         int pos = t;
         if (take < n) { /* a uniform sample of the positions (a fixed LCG: runs repeat) */
@@ -420,11 +432,7 @@ static void h_observe(void *ctx, int point, const float *x, int pixels, int ch, 
 
 static int h_face(void *ctx, const unsigned char *crop) {
     hpass *hp = ctx;
-    float emb[512];
-    if (nn_fq_embed(hp->net, crop, 1, emb)) {
-        fprintf(stderr, "quantize: forward pass failed\n");
-        return 1;
-    }
+    if (forward(hp->net, crop)) return 1;
     static float img[160 * 160 * 3];
     const float one[3] = {1, 1, 1};
     for (int i = 0; i < 160 * 160 * 3; i++) img[i] = crop[i] - 127.5f;
@@ -433,8 +441,30 @@ static int h_face(void *ctx, const unsigned char *crop) {
     return 0;
 }
 
-/* The keys of every int8 layer of the float file f, then their H over the calibration faces of dbpath. */
-static int h_collect(hpass *hp, nnw_file *f, const char *dbpath, int max_faces, int samples) {
+static const hkey *h_find(const hpass *hp, int pt, int kh, int kw) {
+    for (int k = 0; k < hp->nkeys; k++)
+        if (hp->key[k].pt == pt && hp->key[k].kh == kh && hp->key[k].kw == kw) return &hp->key[k];
+    return NULL;
+}
+
+/* Writes (w) or reads and checks (!w) the --moments file: the inputs' shapes, then their H. */
+static int h_cache(const hpass *hp, FILE *cf, int w) {
+    for (int k = 0; k < hp->nkeys; k++) {
+        const hkey *key = &hp->key[k];
+        if (!key->H) continue;
+        int32_t id[4] = {key->pt, key->kh, key->kw, key->K}, got[4];
+        const size_t n = (size_t)key->K * key->K;
+        if (w ? fwrite(id, sizeof id, 1, cf) != 1 || fwrite(key->H, sizeof(float), n, cf) != n
+              : fread(got, sizeof got, 1, cf) != 1 || memcmp(id, got, sizeof id) ||
+                    fread(key->H, sizeof(float), n, cf) != n)
+            return 1;
+    }
+    return w ? 0 : fgetc(cf) != EOF; /* read: nothing left over */
+}
+
+/* The keys of every int8 layer of the float file f, then their H over the calibration faces of dbpath for the
+ * inputs of the layers listed in gptq_layers. */
+static int h_collect(hpass *hp, nnw_file *f, const char *dbpath, int max_faces, int samples, const char *gptq_layers) {
     char err[1024];
     size_t maxK = 0;
     for (int i = 0; i < nnw_count(f); i++) {
@@ -445,20 +475,23 @@ static int h_collect(hpass *hp, nnw_file *f, const char *dbpath, int max_faces, 
         snprintf(layer, sizeof layer, "%.*s", (int)(len - 7), t->name);
         int cin = 0, pt = nn_fq_layer_input(layer, &cin);
         if (pt == -2) continue;
-        int kh = (int)t->shape[1], kw = (int)t->shape[2], found = 0;
-        for (int k = 0; k < hp->nkeys; k++) found |= hp->key[k].pt == pt && hp->key[k].kh == kh && hp->key[k].kw == kw;
-        if (found) continue;
-        if (hp->nkeys == MAXKEYS) {
-            fprintf(stderr, "quantize: more than %d input shapes\n", MAXKEYS);
-            return 1;
+        int kh = (int)t->shape[1], kw = (int)t->shape[2];
+        hkey *k = (hkey *)h_find(hp, pt, kh, kw);
+        if (!k) { /* every input shape gets a key, in file order (the sample sequence), needed or not */
+            if (hp->nkeys == MAXKEYS) {
+                fprintf(stderr, "quantize: more than %d input shapes\n", MAXKEYS);
+                return 1;
+            }
+            k = &hp->key[hp->nkeys++];
+            *k = (hkey){pt, kh, kw, cin, kh * kw * cin, NULL};
         }
-        hkey *k = &hp->key[hp->nkeys++];
-        *k = (hkey){pt, kh, kw, cin, kh * kw * cin, NULL};
-        if (!(k->H = calloc((size_t)k->K * k->K, sizeof(float)))) {
-            fprintf(stderr, "quantize: out of memory\n");
-            return 1;
+        if (!k->H && listed(layer, gptq_layers)) {
+            if (!(k->H = calloc((size_t)k->K * k->K, sizeof(float)))) {
+                fprintf(stderr, "quantize: out of memory\n");
+                return 1;
+            }
+            if ((size_t)k->K > maxK) maxK = (size_t)k->K;
         }
-        if ((size_t)k->K > maxK) maxK = (size_t)k->K;
     }
     hp->patch = malloc(sizeof(float) * maxK);
     hp->samples = samples;
@@ -467,43 +500,33 @@ static int h_collect(hpass *hp, nnw_file *f, const char *dbpath, int max_faces, 
         fprintf(stderr, "quantize: %s\n", hp->patch ? err : "out of memory");
         return 1;
     }
-    int photos = 0, faces = 0;
+    int photos = 0, faces = 0, used = 0;
+    for (int k = 0; k < hp->nkeys; k++) used += hp->key[k].H != NULL;
     double t0 = sbf_now();
     const char *cache = hp->moments; /* --moments: reuse the moments an earlier run saved there */
     FILE *cf = cache ? fopen(cache, "rb") : NULL;
     if (cf) {
-        for (int k = 0; k < hp->nkeys; k++)
-            if (fread(hp->key[k].H, sizeof(float), (size_t)hp->key[k].K * hp->key[k].K, cf) !=
-                (size_t)hp->key[k].K * hp->key[k].K) {
-                fprintf(stderr, "quantize: %s: short or not made for these layers\n", cache);
-                return 1;
-            }
+        if (h_cache(hp, cf, 0)) {
+            fprintf(stderr, "quantize: %s: short or not made for these layers\n", cache);
+            return 1;
+        }
         fclose(cf);
         nn_fq_free(hp->net);
         free(hp->patch);
-        fprintf(stderr, "quantize: input moments of %d layer inputs from %s\n", hp->nkeys, cache);
+        fprintf(stderr, "quantize: input moments of %d layer inputs from %s\n", used, cache);
         return 0;
     }
     int rc = each_calibration_crop(dbpath, max_faces, h_face, hp, &photos, &faces, NULL);
     if (!rc && cache) {
-        int bad = !(cf = fopen(cache, "wb"));
-        for (int k = 0; k < hp->nkeys && !bad; k++)
-            bad = fwrite(hp->key[k].H, sizeof(float), (size_t)hp->key[k].K * hp->key[k].K, cf) !=
-                  (size_t)hp->key[k].K * hp->key[k].K;
+        int bad = !(cf = fopen(cache, "wb")) || h_cache(hp, cf, 1);
         if ((cf && fclose(cf)) || bad) fprintf(stderr, "quantize: %s: cannot write (not kept)\n", cache);
     }
     nn_fq_free(hp->net);
     free(hp->patch);
     if (!rc)
-        fprintf(stderr, "quantize: input moments of %d layer inputs from %d faces of %d photos (%.0f s)\n", hp->nkeys,
-                faces, photos, sbf_now() - t0);
+        fprintf(stderr, "quantize: input moments of %d layer inputs from %d faces of %d photos (%.0f s)\n", used, faces,
+                photos, sbf_now() - t0);
     return rc;
-}
-
-static const hkey *h_find(const hpass *hp, int pt, int kh, int kw) {
-    for (int k = 0; k < hp->nkeys; k++)
-        if (hp->key[k].pt == pt && hp->key[k].kh == kh && hp->key[k].kw == kw) return &hp->key[k];
-    return NULL;
 }
 
 /* In-place Cholesky of the symmetric positive definite n x n a (lower triangle used): a = L L^T, L in the lower
@@ -590,8 +613,8 @@ static int gptq_round(float *w, const float *orig, int cout, int K, const float 
             const float lo = floorf(orig[(size_t)o * K + k] / s[o]); /* down or up from the original: one bit */
             float v = roundf(r[k] / s[o]);
             v = v < lo ? lo : v > lo + 1 ? lo + 1 : v;
-            v = v > 127 ? 127 : v < -127 ? -127 : v;
-            q[(size_t)o * K + k] = (int8_t)v;
+            q[(size_t)o * K + k] = weight_q(v);
+            v = q[(size_t)o * K + k];
             const double e = ((double)r[k] - (double)v * s[o]) / ukk;
             for (int j = k + 1; j < K; j++) r[j] -= (float)(e * uk[j]);
         }
@@ -607,18 +630,6 @@ static int save(nnw_writer *w, const char *path) {
     if (rc) fprintf(stderr, "quantize: %s: %s\n", path, err);
     nnw_writer_free(w);
     return rc ? 1 : 0;
-}
-
-/* 1 when name starts with one of the comma-separated prefixes of list (NULL: every name). */
-static int layer_listed(const char *name, const char *list) {
-    if (!list) return 1;
-    for (const char *p = list; *p;) {
-        const char *e = strchr(p, ',');
-        size_t n = e ? (size_t)(e - p) : strlen(p);
-        if (n && !strncmp(name, p, n)) return 1;
-        p += n + (e != NULL);
-    }
-    return 0;
 }
 
 static int make_int8(const char *scales_path, const char *in, const char *out, const hpass *hp, const char *float_out,
@@ -728,15 +739,14 @@ static int make_int8(const char *scales_path, const char *in, const char *out, c
                 s[o] = m > 0 ? m / 127.0f : 1.0f;
             }
             const hkey *hk =
-                hp && layer_listed(layer, gptq_layers) ? h_find(hp, in_pt, (int)t->shape[1], (int)t->shape[2]) : NULL;
+                hp && listed(layer, gptq_layers) ? h_find(hp, in_pt, (int)t->shape[1], (int)t->shape[2]) : NULL;
             const uint8_t *up = NULL;
+            char bn[300], crc[16]; /* the decisions' tensor, and the folded kernel's CRC they were made for */
+            snprintf(bn, sizeof bn, "%s_up", t->name);
+            if (rf || rw) snprintf(crc, sizeof crc, "%08x", (unsigned)nnw_crc32(0, vals, sizeof(float) * t->count));
             if (rf) { /* --round: this layer's committed decisions, made for these very weights */
-                char bn[300];
-                snprintf(bn, sizeof bn, "%s_up", t->name);
                 const nnw_tensor *u = nnw_find(rf, bn);
                 const char *want = nnw_meta(rf, bn);
-                char crc[16];
-                snprintf(crc, sizeof crc, "%08x", (unsigned)nnw_crc32(0, vals, sizeof(float) * t->count));
                 if (u && (u->dtype != NNW_U8 || u->count != (t->count + 7) / 8 || !want || strcmp(want, crc))) {
                     fprintf(stderr, "quantize: %s: %s was made for other weights than %s's\n", round_in, bn, in);
                     return 1;
@@ -757,14 +767,10 @@ static int make_int8(const char *scales_path, const char *in, const char *out, c
                 free(work);
             } else if (up) /* the committed decisions: down or up from the original value */
                 for (size_t k = 0; k < t->count; k++) {
-                    float r = floorf(vals[k] / s[k / per]) + (float)((up[k / 8] >> (k % 8)) & 1);
-                    q[k] = (int8_t)(r > 127 ? 127 : r < -127 ? -127 : r);
+                    q[k] = weight_q(floorf(vals[k] / s[k / per]) + (float)((up[k / 8] >> (k % 8)) & 1));
                 }
             else
-                for (size_t k = 0; k < t->count; k++) {
-                    float r = roundf(vals[k] / s[k / per]);
-                    q[k] = (int8_t)(r > 127 ? 127 : r < -127 ? -127 : r);
-                }
+                for (size_t k = 0; k < t->count; k++) { q[k] = weight_q(roundf(vals[k] / s[k / per])); }
             if (rw && (hk || up)) { /* --round-out: each weight's decision, a bit */
                 uint8_t *bits = calloc((t->count + 7) / 8, 1);
                 if (!bits) {
@@ -773,10 +779,7 @@ static int make_int8(const char *scales_path, const char *in, const char *out, c
                 }
                 for (size_t k = 0; k < t->count; k++)
                     if ((float)q[k] > floorf(vals[k] / s[k / per])) bits[k / 8] |= (uint8_t)(1u << (k % 8));
-                char bn[300], crc[16];
                 uint32_t bs[1] = {(uint32_t)((t->count + 7) / 8)};
-                snprintf(bn, sizeof bn, "%s_up", t->name);
-                snprintf(crc, sizeof crc, "%08x", (unsigned)nnw_crc32(0, vals, sizeof(float) * t->count));
                 if (nnw_writer_add(rw, bn, NNW_U8, 1, bs, 1.0f, bits) || nnw_writer_meta(rw, bn, crc)) {
                     fprintf(stderr, "quantize: cannot add %s\n", bn);
                     return 1;
@@ -894,7 +897,7 @@ int main(int argc, char **argv) {
         hp->scale = sc.scale;
         hp->moments = moments;
         if (max_faces == 1 << 30) max_faces = 600;
-        if (h_collect(hp, f, gptq_db, max_faces, samples)) return 1;
+        if (h_collect(hp, f, gptq_db, max_faces, samples, gptq_layers)) return 1;
         nnw_close(f);
     }
     return make_int8(scales, pos[0], pos[1], hp, float_out, gptq_layers, round_in, round_out);
