@@ -9,6 +9,11 @@ SETUP_CROSS_PACKAGES += libjpeg62-turbo-dev:arm64 libjpeg62-turbo-dev:armhf libw
 IMAGE_LIBS_aarch64 := $(LIBDIR_aarch64)/libjpeg.a $(LIBDIR_aarch64)/libwebp.a
 IMAGE_LIBS_armv7   := $(LIBDIR_armv7)/libjpeg.a $(LIBDIR_armv7)/libwebp.a
 IMAGE_LIBS_heif    := -ljpeg -lwebp -lheif
+# A cross build without its multiarch libraries (make setup installs them; it leaves them out, and says so,
+# when the mirror's index for that architecture is broken) stops here with the reason instead of at the link.
+ifneq ($(filter aarch64 armv7,$(V)),)
+$(foreach f,$(IMAGE_LIBS_$(V)),$(if $(wildcard $(f)),,$(error $(f) is missing: the $(V) build needs Debian's $(V) libraries; run 'make setup')))
+endif
 IMAGE_LIBS := $(or $(IMAGE_LIBS_$(V)),-ljpeg -lwebp)
 LDLIBS := $(IMAGE_LIBS) $(LDLIBS)
 
