@@ -122,7 +122,8 @@ int main(int argc, char **argv) {
         double msum_pw[16] = {0}, msum_bc[16] = {0}, mbest = 0, mbestT = 0, mrule_pw = 0, mrule_bc = 0, mrule_t = 0,
                worst = -1, mfaces = 0;
         int nd = sp.all ? 1 : draws, done = 0, within = 0;
-        double *minf = lfw_xmalloc((size_t)nd * nsweep * sizeof *minf), *dbest = lfw_xmalloc((size_t)nd * sizeof *dbest);
+        double *minf = lfw_xmalloc((size_t)nd * nsweep * sizeof *minf),
+               *dbest = lfw_xmalloc((size_t)nd * sizeof *dbest);
         for (int d = 0; d < nd; d++) {
             uint64_t dseed = seed * 1000003ull + (uint64_t)d * 7919ull;
             for (const char *c = spec; *c; c++) dseed = dseed * 131 + (unsigned char)*c;
@@ -265,7 +266,7 @@ int main(int argc, char **argv) {
                 }
             }
             for (int h = 0; h < nd; h++) { /* T chosen on the other draws: most within, then highest mean */
-                int bs = 0, bc = -1;
+                int bs = 0, bcount = -1;
                 double bm = -1;
                 for (int s = 0; s < nsweep; s++) {
                     int c = 0;
@@ -275,8 +276,8 @@ int main(int argc, char **argv) {
                             c += minf[(size_t)d * nsweep + s] >= dbest[d] - 0.005;
                             msum += minf[(size_t)d * nsweep + s];
                         }
-                    if (c > bc || (c == bc && msum > bm + 1e-12)) {
-                        bc = c;
+                    if (c > bcount || (c == bcount && msum > bm + 1e-12)) {
+                        bcount = c;
                         bm = msum;
                         bs = s;
                     }
