@@ -493,6 +493,19 @@ static int h_collect(hpass *hp, nnw_file *f, const char *dbpath, int max_faces, 
             if ((size_t)k->K > maxK) maxK = (size_t)k->K;
         }
     }
+    int photos = 0, faces = 0, used = 0;
+    for (int k = 0; k < hp->nkeys; k++) used += hp->key[k].H != NULL;
+    const char *cache = hp->moments; /* --moments: reuse the moments an earlier run saved there */
+    FILE *cf = cache ? fopen(cache, "rb") : NULL;
+    if (cf) { /* no forward pass needed */
+        if (h_cache(hp, cf, 0)) {
+            fprintf(stderr, "quantize: %s: short or not made for these layers\n", cache);
+            return 1;
+        }
+        fclose(cf);
+        fprintf(stderr, "quantize: input moments of %d layer inputs from %s\n", used, cache);
+        return 0;
+    }
     hp->patch = malloc(sizeof(float) * maxK);
     hp->samples = samples;
     hp->rng = 12345u;
@@ -500,22 +513,7 @@ static int h_collect(hpass *hp, nnw_file *f, const char *dbpath, int max_faces, 
         fprintf(stderr, "quantize: %s\n", hp->patch ? err : "out of memory");
         return 1;
     }
-    int photos = 0, faces = 0, used = 0;
-    for (int k = 0; k < hp->nkeys; k++) used += hp->key[k].H != NULL;
     double t0 = sbf_now();
-    const char *cache = hp->moments; /* --moments: reuse the moments an earlier run saved there */
-    FILE *cf = cache ? fopen(cache, "rb") : NULL;
-    if (cf) {
-        if (h_cache(hp, cf, 0)) {
-            fprintf(stderr, "quantize: %s: short or not made for these layers\n", cache);
-            return 1;
-        }
-        fclose(cf);
-        nn_fq_free(hp->net);
-        free(hp->patch);
-        fprintf(stderr, "quantize: input moments of %d layer inputs from %s\n", used, cache);
-        return 0;
-    }
     int rc = each_calibration_crop(dbpath, max_faces, h_face, hp, &photos, &faces, NULL);
     if (!rc && cache) {
         int bad = !(cf = fopen(cache, "wb")) || h_cache(hp, cf, 1);
