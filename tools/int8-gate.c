@@ -13,10 +13,10 @@
  * --emulate: instead of the int8 file, the float32 graph (of --model: a float32 file, e.g. one tools/quantize
  * --float-out wrote with the int8 model's rounded weights) with the points of SCALES rounded to the model's 12-bit
  * grid (and the weights, rounded to nearest, with --weights), except the points named by --float-point (NAME* =
- * every point starting with NAME) and the
- * weights of the layers starting with a --float-layer prefix: which tensors cost accuracy, by measurement
- * (one thread); --quant-point: only these points rounded.  --only: just the photos whose path contains one of these
- * (investigating a face); --only-list FILE: the photos named by its lines (e.g. a --dump's worst ones).
+ * every point starting with NAME) and the weights of the layers starting with a --float-layer prefix: which
+ * tensors cost accuracy, by measurement (one thread); --quant-point: only these points rounded.  --only: just the
+ * photos whose path contains one of these (investigating a face); --only-list FILE: the photos named by its lines
+ * (e.g. a --dump's worst ones).
  * --dump FILE: every face's cosine, "COSINE PATH" a line, worst first. */
 #include <math.h>
 #include <stdio.h>

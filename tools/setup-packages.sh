@@ -26,7 +26,7 @@ for a in $foreign; do
 done
 log=$(mktemp); trap 'rm -f "$log"' EXIT
 # apt-get update, its errors kept in $log (and shown)
-update() { $SUDO apt-get update -qq "$@" 2>"$log" && { cat "$log" >&2; return 0; }; cat "$log" >&2; return 1; }
+update() { rc=0; $SUDO apt-get update -qq "$@" 2>"$log" || rc=$?; cat "$log" >&2; return $rc; }
 opts=""; skipped=""
 if ! update && ! { sleep 10; update; }; then
   # the architectures whose indices failed; those not named (InRelease, ...) count as the native one
