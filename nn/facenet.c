@@ -306,7 +306,7 @@ nn_facenet *nn_facenet_load_ex(const char *path, int nthreads, int flags, char *
         return NULL;
     }
     if (nn_fq_is_int8(f)) { /* int8 */
-        net->q = nn_fq_load(f, nthreads, NULL, err, errlen);
+        net->q = nn_fq_load(f, nthreads, NULL, flags, err, errlen);
         nnw_close(f);
         if (!net->q) {
             free(net);

@@ -149,8 +149,10 @@ struct nn_facenet_q {
     nn_fq_observer obs;
     void *obs_ctx;
     nn_pool *pool;
-    int nthreads, batch;
+    int nthreads, batch, direct, nwino; /* nwino: layers run as Winograd */
     const nn_qkernels *kern;
+    void **ws;                             /* per thread: scratch of the Winograd convolutions (nn/qwino.h) */
+    size_t ws_bytes;                       /* 0: none */
     float *scale[NPOINTS], *qinv[NPOINTS]; /* per channel of each point (int8) */
     float *scale_mem;
     qlayer c1a, c2a, c2b, c3b, c4a, c4b;
@@ -380,6 +382,12 @@ static int load_layer(nn_facenet_q *net, nnw_file *f, qlayer *L, const char *nam
         snprintf(err, errlen, "cannot prepare %s (out of memory, or a weight of -128?)", kn);
         return -1;
     }
+    /* Every 3x3 stride-1 layer runs as exact Winograd F(2x2, 3x3) (the same outputs, fewer products) unless its
+     * weights' sums are too large for the transform (nn/qwino.h) or the caller asked for direct ones. */
+    if (!net->direct && kh == 3 && kw == 3 && stride == 1 && nn_qconv_winograd(&L->q, w) == 0) {
+        net->nwino++;
+        if (nn_qconv_ws_bytes(&L->q) > net->ws_bytes) net->ws_bytes = nn_qconv_ws_bytes(&L->q);
+    }
     return 0;
 }
 
@@ -482,7 +490,7 @@ int nn_facenet_file_int8(const char *path, char *err, size_t errlen) {
 
 const char *nn_facenet_int8_kernels(void) { return nn_qkern()->name; }
 
-static nn_facenet_q *load(nnw_file *f, int nthreads, const nn_qkernels *kern, int calib, nn_fq_observer obs,
+static nn_facenet_q *load(nnw_file *f, int nthreads, const nn_qkernels *kern, int flags, int calib, nn_fq_observer obs,
                           void *obs_ctx, const nn_fq_emulation *emu, char *err, size_t errlen) {
     char e2[256];
     if (!err) {
@@ -495,6 +503,7 @@ static nn_facenet_q *load(nnw_file *f, int nthreads, const nn_qkernels *kern, in
         return NULL;
     }
     net->calib = calib;
+    net->direct = (flags & NN_FACENET_DIRECT) != 0;
     net->obs = obs;
     net->obs_ctx = obs_ctx;
     const float *const *fake = emu ? emu->scales : NULL;
@@ -556,26 +565,33 @@ static nn_facenet_q *load(nnw_file *f, int nthreads, const nn_qkernels *kern, in
     net->nthreads = nn_pool_threads(net->pool);
     net->ctx = calloc((size_t)net->nthreads, sizeof *net->ctx);
     net->batch = calib ? 1 : 2;
-    if (!net->ctx || arena_alloc(net, net->batch, 1)) {
+    net->ws = calloc((size_t)net->nthreads, sizeof *net->ws);
+    if (!net->ctx || !net->ws || arena_alloc(net, net->batch, 1)) {
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
+    for (int i = 0; net->ws_bytes && i < net->nthreads; i++)
+        if (posix_memalign(&net->ws[i], 64, net->ws_bytes)) {
+            net->ws[i] = NULL;
+            snprintf(err, errlen, "out of memory");
+            goto fail;
+        }
     return net;
 fail:
     nn_fq_free(net);
     return NULL;
 }
 
-nn_facenet_q *nn_fq_load(nnw_file *f, int nthreads, const nn_qkernels *kern, char *err, size_t errlen) {
-    return load(f, nthreads, kern, 0, NULL, NULL, NULL, err, errlen);
+nn_facenet_q *nn_fq_load(nnw_file *f, int nthreads, const nn_qkernels *kern, int flags, char *err, size_t errlen) {
+    return load(f, nthreads, kern, flags, 0, NULL, NULL, NULL, err, errlen);
 }
 
 nn_facenet_q *nn_fq_load_calib(nnw_file *f, nn_fq_observer observer, void *ctx, char *err, size_t errlen) {
-    return load(f, 1, NULL, 1, observer, ctx, NULL, err, errlen);
+    return load(f, 1, NULL, 0, 1, observer, ctx, NULL, err, errlen);
 }
 
 nn_facenet_q *nn_fq_load_emulated(nnw_file *f, const nn_fq_emulation *emu, char *err, size_t errlen) {
-    return load(f, 1, NULL, 1, NULL, NULL, emu, err, errlen);
+    return load(f, 1, NULL, 0, 1, NULL, NULL, emu, err, errlen);
 }
 
 void nn_fq_free(nn_facenet_q *net) {
@@ -585,11 +601,14 @@ void nn_fq_free(nn_facenet_q *net) {
     free(net->scale_mem);
     nn_pool_free(net->pool);
     for (int i = 0; net->ctx && i < net->nthreads; i++) free(net->ctx[i].arena);
+    for (int i = 0; net->ws && i < net->nthreads; i++) free(net->ws[i]);
     free(net->ctx);
+    free(net->ws);
     free(net);
 }
 
 int nn_fq_threads(const nn_facenet_q *net) { return net->nthreads; }
+int nn_fq_winograd_layers(const nn_facenet_q *net) { return net->nwino; }
 const char *nn_fq_kernels(const nn_facenet_q *net) { return net->calib ? "float32" : net->kern->name; }
 
 void nn_fq_set_batch(nn_facenet_q *net, int batch) {
@@ -943,7 +962,7 @@ static void plan(const nn_facenet_q *nf, qctx *x, int n, int split) {
 
 /* ---------------------------------------------------------------- execution */
 
-static void run_job_task(const nn_facenet_q *nf, qctx *x, const qjob *j, int t) {
+static void run_job_task(const nn_facenet_q *nf, qctx *x, const qjob *j, int t, void *ws) {
     const size_t px = (size_t)NN_FACENET_SIZE * NN_FACENET_SIZE * 3;
     switch (j->kind) {
     case J_INPUT:
@@ -952,7 +971,7 @@ static void run_job_task(const nn_facenet_q *nf, qctx *x, const qjob *j, int t) 
             for (size_t i = 0; i < px; i++) j->qout[px * (size_t)t + i] = x->plan_rgb[px * (size_t)t + i];
         break;
     case J_CONV: nn_conv_task(&j->conv, t); break;
-    case J_QCONV: nn_qconv_task(&j->qconv, t); break;
+    case J_QCONV: nn_qconv_task_ws(&j->qconv, t, ws); break;
     case J_MAXPOOL:
     case J_QMAXPOOL: {
         int r0 = (int)((long)j->rows * t / j->ntasks), r1 = (int)((long)j->rows * (t + 1) / j->ntasks);
@@ -978,20 +997,20 @@ static void run_job_task(const nn_facenet_q *nf, qctx *x, const qjob *j, int t) 
     }
 }
 
-static void run_step_task(const nn_facenet_q *nf, qctx *x, const qstep *s, int t) {
+static void run_step_task(const nn_facenet_q *nf, qctx *x, const qstep *s, int t, void *ws) {
     for (int i = 0; i < s->njobs; i++) {
         const qjob *j = &x->jobs[s->first + i];
         if (t < j->ntasks) {
-            run_job_task(nf, x, j, t);
+            run_job_task(nf, x, j, t, ws);
             return;
         }
         t -= j->ntasks;
     }
 }
 
-static void run_serial(const nn_facenet_q *nf, qctx *x) {
+static void run_serial(const nn_facenet_q *nf, qctx *x, void *ws) {
     for (int s = 0; s < x->nsteps; s++)
-        for (int t = 0; t < x->steps[s].ntasks; t++) run_step_task(nf, x, &x->steps[s], t);
+        for (int t = 0; t < x->steps[s].ntasks; t++) run_step_task(nf, x, &x->steps[s], t, ws);
 }
 
 static void wait_step(const qctx *x, int s) {
@@ -1007,13 +1026,12 @@ static void forward_split(void *arg, int task, int thread) {
     nn_facenet_q *net = arg;
     qctx *x = &net->ctx[0];
     (void)task;
-    (void)thread;
     for (int s = 0; s < x->nsteps; s++) {
         const qstep *st = &x->steps[s];
         for (;;) {
             int t = __atomic_fetch_add(&x->counters[s], 1, __ATOMIC_RELAXED);
             if (t >= st->ntasks) break;
-            run_step_task(net, x, st, t);
+            run_step_task(net, x, st, t, net->ws[thread]);
             __atomic_fetch_add(&x->done[s], 1, __ATOMIC_RELEASE);
         }
         wait_step(x, s);
@@ -1029,14 +1047,13 @@ static void forward_faces(void *arg, int task, int thread) {
     nn_facenet_q *net = arg;
     qctx *x = &net->ctx[task];
     const size_t px = (size_t)NN_FACENET_SIZE * NN_FACENET_SIZE * 3;
-    (void)thread;
     for (;;) {
         int f = __atomic_fetch_add(&net->fp_next, net->fp_chunk, __ATOMIC_RELAXED);
         if (f >= net->fp_n) break;
         int nb = net->fp_n - f < net->fp_chunk ? net->fp_n - f : net->fp_chunk;
         plan(net, x, nb, 1);
         x->plan_rgb = net->fp_rgb + px * (size_t)f;
-        run_serial(net, x);
+        run_serial(net, x, net->ws[thread]);
         finish(x, net->fp_out + (size_t)f * NN_FACENET_DIM, nb);
     }
 }
@@ -1064,7 +1081,7 @@ int nn_fq_embed(nn_facenet_q *net, const unsigned char *rgb, int n, float *out) 
         plan(net, x, nb, net->nthreads);
         x->plan_rgb = rgb + px * (size_t)done;
         if (net->nthreads <= 1) {
-            run_serial(net, x);
+            run_serial(net, x, net->ws[0]);
         } else {
             memset(x->counters, 0, sizeof x->counters);
             memset(x->done, 0, sizeof x->done);

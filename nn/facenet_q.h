@@ -32,9 +32,11 @@ int nn_fq_layer_input(const char *name, int *cin);
 int nn_fq_is_int8(const nnw_file *f);
 /* Loads an int8 file (f stays the caller's; nothing of it is used after the call).  nthreads <= 0: all
  * cores.  The int8 kernels (kern; NULL: nn_qkern(), those of the ISA level in force) are fixed at load.
- * NULL + a one-line reason on failure. */
+ * flags: NN_FACENET_DIRECT (nn/facenet.h) runs the 3x3 stride-1 layers directly instead of as exact Winograd
+ * (nn/qwino.h: the same outputs), to compare the two.  NULL + a one-line reason on failure. */
 struct nn_qkernels_s;
-nn_facenet_q *nn_fq_load(nnw_file *f, int nthreads, const struct nn_qkernels_s *kern, char *err, size_t errlen);
+nn_facenet_q *nn_fq_load(nnw_file *f, int nthreads, const struct nn_qkernels_s *kern, int flags, char *err,
+                         size_t errlen);
 /* Calibration: a float32 (or float16) FaceNet file run in float32 on one thread through the same graph;
  * observer(ctx, point, x, pixels, ch, ld) sees each quantisation point's tensor (pixels x ch floats, pixel
  * stride ld) once per pass. */
@@ -57,6 +59,8 @@ int nn_fq_embed(nn_facenet_q *q, const unsigned char *rgb, int n, float *out); /
 void nn_fq_set_batch(nn_facenet_q *q, int batch);
 int nn_fq_threads(const nn_facenet_q *q);
 const char *nn_fq_kernels(const nn_facenet_q *q); /* the int8 flavour name ("float32" in calibration) */
+/* How many of its 20 3x3 stride-1 layers run as exact Winograd (nn/qwino.h; 0 with NN_FACENET_DIRECT). */
+int nn_fq_winograd_layers(const nn_facenet_q *q);
 void nn_fq_free(nn_facenet_q *q);
 
 #endif

@@ -1,6 +1,7 @@
 /* nn/qgemm.c — the int8 convolution: packing, planning, tiling (as nn/conv.c), the portable scalar kernel
  * (the reference every flavour must match exactly), the naive reference convolution, the flavour choice. */
 #include "nn/qgemm.h"
+#include "nn/qwino.h"
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +26,25 @@ static void qgemm_scalar(int ntaps, int kc, const uint16_t *const *a, const int8
     for (int r = 0; r < mr; r++) nn_qepi_row(acc[r], e, r, nr);
 }
 
-static const nn_qkernels k_scalar = {"scalar", 4, qgemm_scalar, NULL};
+/* Winograd products: sums in uint32, which wraps as the SIMD flavours' int32 lanes do (signed overflow would be
+ * undefined in C). */
+static void qgemm16_scalar(int kc, const int16_t *const *a, const int16_t *b, size_t pstride, int np, int32_t *c,
+                           size_t ldc, int mr) {
+    for (int pp = 0; pp < np; pp++, b += pstride)
+        for (int r = 0; r < mr; r++) {
+            uint32_t acc[NN_QNR] = {0};
+            for (int k = 0; k < kc; k += 2) {
+                const int16_t *bk = b + (size_t)k * NN_QNR;
+                for (int j = 0; j < NN_QNR; j++)
+                    acc[j] += (uint32_t)(a[r][k] * bk[2 * j]) + (uint32_t)(a[r][k + 1] * bk[2 * j + 1]);
+            }
+            for (int j = 0; j < NN_QNR; j++) c[(size_t)r * ldc + (size_t)pp * NN_QNR + j] = (int32_t)acc[j];
+        }
+}
+
+static void qepi_scalar(const int32_t *acc, const nn_qepi *e, int r, int nr) { nn_qepi_row(acc, e, r, nr); }
+
+static const nn_qkernels k_scalar = {"scalar", 4, qgemm_scalar, NULL, qgemm16_scalar, qepi_scalar};
 
 /* ---------------------------------------------------------------- the table indexed by ISA level */
 
@@ -126,12 +145,29 @@ int nn_qconv_init(nn_qconv *cv, void *mem, const nn_qkernels *k, const int8_t *w
 
 void nn_qconv_free(nn_qconv *cv) {
     if (!cv) return;
+    nn_qwino_free(cv->wino);
+    cv->wino = NULL;
     if (cv->panels_owned) free(cv->panels);
     free(cv->scale);
     free(cv->bias);
     cv->panels = NULL;
     cv->scale = cv->bias = NULL;
 }
+
+int nn_qconv_winograd(nn_qconv *cv, const int8_t *w) {
+    if (cv->wino) return 0;
+    if (cv->kh != 3 || cv->kw != 3 || cv->sh != 1 || cv->sw != 1 || !cv->kern->gemm16 || !cv->kern->epi) return 1;
+    cv->wino = nn_qwino_new(w, cv->cout, cv->cin);
+    if (!cv->wino) return 1;
+    if (cv->panels_owned) { /* the direct panels are not used again */
+        free(cv->panels);
+        cv->panels = NULL;
+        cv->panels_owned = 0;
+    }
+    return 0;
+}
+
+size_t nn_qconv_ws_bytes(const nn_qconv *cv) { return cv->wino ? nn_qwino_ws_bytes(cv->cin) : 0; }
 
 /* ---------------------------------------------------------------- planning and tiles */
 
@@ -150,15 +186,38 @@ int nn_qconv_plan(nn_qconv_call *c, int nthreads) {
     const nn_qconv *cv = c->cv;
     geometry(cv, c->h, c->w, &c->oh, &c->ow, &c->pt, &c->pl);
     c->m = c->n * c->oh * c->ow;
+    if (cv->wino) {
+        /* 2x2 output tiles take the place of pixels.  A task transforms the input of all its tiles, so splitting
+         * the output channels repeats that work: with few tiles, one task per thread, by tiles while each gets
+         * two micro-tiles, else by panels. */
+        c->m = c->n * ((c->oh + 1) / 2) * ((c->ow + 1) / 2);
+        int mt = (c->m + NN_QMR - 1) / NN_QMR;
+        if (nthreads > 1 && mt < 8 * nthreads) {
+            c->mtiles = mt;
+            c->tasks_m = mt >= 2 * nthreads ? nthreads : 1;
+            c->tasks_n = c->tasks_m > 1 ? 1 : nthreads < cv->npanels ? nthreads : cv->npanels;
+            return c->tasks_m * c->tasks_n;
+        }
+    }
     return nn_conv_split(c->m, NN_QMR, cv->npanels, nthreads, &c->mtiles, &c->tasks_m, &c->tasks_n);
 }
 
-void nn_qconv_task(const nn_qconv_call *c, int task) {
+void nn_qconv_task(const nn_qconv_call *c, int task) { nn_qconv_task_ws(c, task, NULL); }
+
+void nn_qconv_task_ws(const nn_qconv_call *c, int task, void *ws) {
     const nn_qconv *cv = c->cv;
     const nn_qkernels *kern = cv->kern;
     int tm = task % c->tasks_m, tn = task / c->tasks_m;
     int t0 = (int)((long)c->mtiles * tm / c->tasks_m), t1 = (int)((long)c->mtiles * (tm + 1) / c->tasks_m);
     int p0 = (int)((long)cv->npanels * tn / c->tasks_n), p1 = (int)((long)cv->npanels * (tn + 1) / c->tasks_n);
+    if (cv->wino) {
+        void *own = NULL;
+        /* without the caller's scratch (tests, tools) a task allocates its own; a void task cannot report failure */
+        if (!ws && posix_memalign(&own, 64, nn_qwino_ws_bytes(cv->cin))) abort();
+        nn_qwino_tiles(c, t0 * NN_QMR, t1 * NN_QMR < c->m ? t1 * NN_QMR : c->m, p0, p1, ws ? ws : own);
+        free(own);
+        return;
+    }
     const int ntaps = cv->kh * cv->kw, kc = cv->kc;
     const int ohw = c->oh * c->ow;
     const uint16_t *ptrs[NN_MAX_TAPS * NN_QMR];

@@ -43,11 +43,22 @@ typedef void (*nn_qgemm_fn)(int ntaps, int kc, const uint16_t *const *a, const i
 typedef void (*nn_qgemm2_fn)(int ntaps, int kc, const uint16_t *const *a, const int8_t *b, size_t pstride,
                              const nn_qepi *e, int mr, int nr);
 
+/* The products of the exact Winograd convolution (nn/qwino.h): NN_QMR rows of int16 (a; rows >= mr readable) times
+ * np (1 or 2) panels of int16 in k pairs ([kc/2][NN_QNR][2]; the second pstride values after the first), raw int32
+ * sums into rows r < mr of c (ldc values apart, np x 16 columns).  The sums wrap modulo 2^32 (as vpmaddwd / vpdpwssd
+ * / vmlal do): the Winograd output transform is exact in that ring. */
+typedef void (*nn_qgemm16_fn)(int kc, const int16_t *const *a, const int16_t *b, size_t pstride, int np, int32_t *c,
+                              size_t ldc, int mr);
+/* The epilogue of one row of nr <= 16 columns from its int32 sums: nn_qepi_row in the flavour's form. */
+typedef void (*nn_qepi_fn)(const int32_t *acc, const nn_qepi *e, int r, int nr);
+
 typedef struct nn_qkernels_s {
     const char *name; /* "scalar", "avx2", "avx512vnni", "neon" (widening), "neondot" */
     int kb;           /* k block of the panel layout: [panel][tap][kc/kb][NN_QNR][kb] int8 */
     nn_qgemm_fn gemm;
-    nn_qgemm2_fn gemm2; /* optional */
+    nn_qgemm2_fn gemm2;   /* optional */
+    nn_qgemm16_fn gemm16; /* Winograd products */
+    nn_qepi_fn epi;       /* Winograd epilogue */
 } nn_qkernels;
 
 /* The CPU features that pick a second flavour within a level: VNNI within avx512, sdot within neon. */
@@ -81,7 +92,8 @@ typedef struct {
     const nn_qkernels *kern; /* the flavour the panels are packed for (fixed at packing) */
     int8_t *panels;          /* npanels x (kh*kw*kc) x NN_QNR, 64-byte aligned */
     int panels_owned;
-    float *scale, *bias; /* npanels x NN_QNR, zero padded */
+    float *scale, *bias;   /* npanels x NN_QNR, zero padded */
+    struct nn_qwino *wino; /* set by nn_qconv_winograd: runs as exact Winograd F(2x2, 3x3) (nn/qwino.h) */
 } nn_qconv;
 
 size_t nn_qconv_panel_bytes(const nn_qkernels *k, int cout, int kh, int kw, int cin); /* a multiple of 64 */
@@ -92,6 +104,12 @@ size_t nn_qconv_panel_bytes(const nn_qkernels *k, int cout, int kh, int kw, int 
 int nn_qconv_init(nn_qconv *cv, void *mem, const nn_qkernels *k, const int8_t *w, const float *wscale,
                   const float *bias, float in_scale, int cout, int kh, int kw, int cin, int sh, int sw, nn_padding pad);
 void nn_qconv_free(nn_qconv *cv);
+/* Switches a 3x3 stride-1 convolution to the exact integer Winograd F(2x2, 3x3) of nn/qwino.h, from the same OHWI
+ * weights nn_qconv_init packed: the same int32 sums as the direct form, so bit-identical outputs, with 16 products
+ * per 4 outputs instead of 36.  0 when switched (or already), 1 when it cannot be (the shape; the flavour has no
+ * Winograd products; a weight sum too large for the exact transform; out of memory): left direct.  A call then
+ * needs scratch: see nn_qconv_task_ws. */
+int nn_qconv_winograd(nn_qconv *cv, const int8_t *w);
 
 /* One invocation: in is n x h x w pixels of uint16 activations with pixel stride in_ld values; outputs n x oh x
  * ow pixels, float (outf, stride ldf floats) and/or uint16 activations (outq, stride ldq values; out_qinv: 1 /
@@ -112,6 +130,10 @@ typedef struct {
 
 int nn_qconv_plan(nn_qconv_call *c, int nthreads); /* the number of independent tasks */
 void nn_qconv_task(const nn_qconv_call *c, int task);
+/* The same with the caller's scratch for a Winograd convolution: ws holds nn_qconv_ws_bytes(cv) bytes, 64-byte
+ * aligned, used by one task at a time; nn_qconv_task allocates it per task instead. */
+void nn_qconv_task_ws(const nn_qconv_call *c, int task, void *ws);
+size_t nn_qconv_ws_bytes(const nn_qconv *cv);       /* 0 for a direct convolution */
 void nn_qconv_run(nn_qconv_call *c, nn_pool *pool); /* plan + all tasks (pool NULL: inline) */
 
 /* Naive reference (tests): the same result from the unpacked weights, one output at a time. */

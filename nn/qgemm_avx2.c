@@ -76,5 +76,35 @@ static void qgemm_avx2(int ntaps, int kc, const uint16_t *const *a, const int8_t
     for (int r = 0; r < mr; r++) epi_row(acc[r][0], acc[r][1], e, r, nr);
 }
 
-const nn_qkernels nn_qkernels_avx2 = {"avx2", 2, qgemm_avx2, NULL};
+/* Winograd products (nn/qwino.h): the same tile over int16 panels ([kc/2][16][2]: one ymm per 8 columns of a
+ * pair), one panel at a time; raw int32 sums (vpmaddwd / vpaddd wrap). */
+static void qgemm16_avx2(int kc, const int16_t *const *a, const int16_t *b, size_t pstride, int np, int32_t *c,
+                         size_t ldc, int mr) {
+    const int16_t *x0 = a[0], *x1 = a[1], *x2 = a[2], *x3 = a[3], *x4 = a[4], *x5 = a[5];
+    for (int pp = 0; pp < np; pp++, b += pstride, c += NN_QNR) {
+        __m256i c00 = _mm256_setzero_si256(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+        __m256i c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+        const int16_t *bk = b;
+        for (int k = 0; k < kc; k += 2, bk += 2 * NN_QNR) {
+            __m256i w0 = _mm256_load_si256((const __m256i *)bk), w1 = _mm256_load_si256((const __m256i *)(bk + 16));
+            ROW(0);
+            ROW(1);
+            ROW(2);
+            ROW(3);
+            ROW(4);
+            ROW(5);
+        }
+        __m256i acc[NN_QMR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
+        for (int r = 0; r < mr; r++) {
+            _mm256_storeu_si256((__m256i *)(c + (size_t)r * ldc), acc[r][0]);
+            _mm256_storeu_si256((__m256i *)(c + (size_t)r * ldc + 8), acc[r][1]);
+        }
+    }
+}
+
+static void qepi_avx2(const int32_t *acc, const nn_qepi *e, int r, int nr) {
+    epi_row(_mm256_loadu_si256((const __m256i *)acc), _mm256_loadu_si256((const __m256i *)(acc + 8)), e, r, nr);
+}
+
+const nn_qkernels nn_qkernels_avx2 = {"avx2", 2, qgemm_avx2, NULL, qgemm16_avx2, qepi_avx2};
 #endif

@@ -92,5 +92,49 @@ TGT static void qgemm_vnni(int ntaps, int kc, const uint16_t *const *a, const in
     for (int r = 0; r < mr; r++) epi16(acc[r], e, r, 0, nr);
 }
 
-const nn_qkernels nn_qkernels_avx512vnni = {"avx512vnni", 2, qgemm_vnni, qgemm2_vnni};
+/* Winograd products (nn/qwino.h): int16 panels ([kc/2][16][2]: one zmm per pair), one or two at a time; raw int32
+ * sums (vpdpwssd wraps). */
+TGT static void qgemm16_vnni(int kc, const int16_t *const *a, const int16_t *b, size_t pstride, int np, int32_t *c,
+                             size_t ldc, int mr) {
+    const uint16_t *a0 = (const uint16_t *)a[0], *a1 = (const uint16_t *)a[1], *a2 = (const uint16_t *)a[2];
+    const uint16_t *a3 = (const uint16_t *)a[3], *a4 = (const uint16_t *)a[4], *a5 = (const uint16_t *)a[5];
+    if (np == 2) {
+        const int16_t *b1 = b + pstride;
+        __m512i c00 = _mm512_setzero_si512(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+        __m512i c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+        for (int k = 0; k < kc; k += 2, b += 2 * NN_QNR, b1 += 2 * NN_QNR) {
+            __m512i w0 = _mm512_load_si512(b), w1 = _mm512_load_si512(b1);
+            ROW2(0);
+            ROW2(1);
+            ROW2(2);
+            ROW2(3);
+            ROW2(4);
+            ROW2(5);
+        }
+        __m512i acc[NN_QMR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
+        for (int r = 0; r < mr; r++) {
+            _mm512_storeu_si512(c + (size_t)r * ldc, acc[r][0]);
+            _mm512_storeu_si512(c + (size_t)r * ldc + NN_QNR, acc[r][1]);
+        }
+        return;
+    }
+    __m512i c0 = _mm512_setzero_si512(), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0;
+    for (int k = 0; k < kc; k += 2, b += 2 * NN_QNR) {
+        __m512i w0 = _mm512_load_si512(b);
+        ROW1(0);
+        ROW1(1);
+        ROW1(2);
+        ROW1(3);
+        ROW1(4);
+        ROW1(5);
+    }
+    __m512i acc[NN_QMR] = {c0, c1, c2, c3, c4, c5};
+    for (int r = 0; r < mr; r++) _mm512_storeu_si512(c + (size_t)r * ldc, acc[r]);
+}
+
+TGT static void qepi_vnni(const int32_t *acc, const nn_qepi *e, int r, int nr) {
+    epi16(_mm512_loadu_si512(acc), e, r, 0, nr);
+}
+
+const nn_qkernels nn_qkernels_avx512vnni = {"avx512vnni", 2, qgemm_vnni, qgemm2_vnni, qgemm16_vnni, qepi_vnni};
 #endif

@@ -18,7 +18,7 @@
 static inline int16x4_t pair(const uint16_t *p) {
     uint32_t v;
     memcpy(&v, p, 4);
-    return vreinterpret_s16_u32(vdup_n_u32(v)); /* lanes: p[0], p[1], p[0], p[1] (<= NN_QMAX: positive) */
+    return vreinterpret_s16_u32(vdup_n_u32(v)); /* lanes: p[0], p[1], p[0], p[1] (as int16) */
 }
 
 static void qgemm_neon(int ntaps, int kc, const uint16_t *const *a, const int8_t *b, const nn_qepi *e, int mr, int nr) {
@@ -55,5 +55,39 @@ static void qgemm_neon(int ntaps, int kc, const uint16_t *const *a, const int8_t
     for (int r = 0; r < mr; r++) nn_qepi_row_neon(tile[r], e, r, nr);
 }
 
-const nn_qkernels nn_qkernels_neon = {"neon", 2, qgemm_neon, NULL};
+/* Winograd products (nn/qwino.h): int16 panels ([kc/2][16][2]), de-interleaved by vld2 into the pair's two k, the
+ * same passes and accumulators; raw int32 sums (vmlal wraps).  Also the sdot flavour's (sdot takes int8 only). */
+void nn_qgemm16_neon(int kc, const int16_t *const *a, const int16_t *b, size_t pstride, int np, int32_t *c, size_t ldc,
+                     int mr) {
+    for (int pp = 0; pp < np; pp++, b += pstride, c += NN_QNR)
+        for (int pass = 0; pass < NN_QNR / (4 * NQ); pass++) {
+            int32x4_t acc[NN_QMR][NQ];
+            for (int r = 0; r < NN_QMR; r++)
+                for (int q = 0; q < NQ; q++) acc[r][q] = vdupq_n_s32(0);
+            const int16_t *bp = b + pass * 8 * NQ;
+            for (int k = 0; k < kc; k += 2, bp += 2 * NN_QNR) {
+                int16x4_t w0[NQ], w1[NQ];
+                for (int h = 0; h < NQ / 2; h++) {
+                    int16x8x2_t d = vld2q_s16(bp + 16 * h); /* columns 8h..8h+7: val[0] k, val[1] k + 1 */
+                    w0[2 * h] = vget_low_s16(d.val[0]);
+                    w0[2 * h + 1] = vget_high_s16(d.val[0]);
+                    w1[2 * h] = vget_low_s16(d.val[1]);
+                    w1[2 * h + 1] = vget_high_s16(d.val[1]);
+                }
+                for (int r = 0; r < NN_QMR; r++) {
+                    int16x4_t x = pair((const uint16_t *)a[r] + k);
+                    for (int q = 0; q < NQ; q++) {
+                        acc[r][q] = vmlal_lane_s16(acc[r][q], w0[q], x, 0);
+                        acc[r][q] = vmlal_lane_s16(acc[r][q], w1[q], x, 1);
+                    }
+                }
+            }
+            for (int r = 0; r < mr; r++)
+                for (int q = 0; q < NQ; q++) vst1q_s32(c + (size_t)r * ldc + pass * 4 * NQ + 4 * q, acc[r][q]);
+        }
+}
+
+void nn_qepi_neon(const int32_t *acc, const nn_qepi *e, int r, int nr) { nn_qepi_row_neon(acc, e, r, nr); }
+
+const nn_qkernels nn_qkernels_neon = {"neon", 2, qgemm_neon, NULL, nn_qgemm16_neon, nn_qepi_neon};
 #endif

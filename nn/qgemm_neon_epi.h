@@ -24,4 +24,8 @@ static inline void nn_qepi_row_neon(const int32_t *acc, const nn_qepi *e, int r,
         vst1_u16(oq + 4 * q, vmovn_u32(vcvtq_u32_f32(vaddq_f32(x, half))));
     }
 }
+/* nn/qgemm_neon.c's Winograd products and epilogue, which the sdot flavour shares. */
+void nn_qgemm16_neon(int kc, const int16_t *const *a, const int16_t *b, size_t pstride, int np, int32_t *c, size_t ldc,
+                     int mr);
+void nn_qepi_neon(const int32_t *acc, const nn_qepi *e, int r, int nr);
 #endif

@@ -2,7 +2,7 @@
  * part of its accuracy gate: the golden crops ($SBF_SHARED/data/aligned-golden) within cosine 0.999 of their
  * float32 embeddings with every int8 kernel flavour this machine runs (and the flavours' embeddings equal to
  * 1e-5: their integer paths are identical, only the float bottleneck differs); 1/2/3 threads and batches give
- * the same embeddings; the float32 calibration graph is the float32 network; faces of lfw-dev gate photos (not
+ * the same embeddings; the 3x3 stride-1 layers as exact Winograd equal to the direct ones bit for bit; the float32 calibration graph is the float32 network; faces of lfw-dev gate photos (not
  * used for calibration, tools/int8.h) within cosine 0.999 of float32; a file missing a scale is refused by
  * name.  The full gate (every gate face) is tools/int8-gate.  Needs the weight files (make setup) and the
  * shared data: fails, never skips, when they are missing. */
@@ -114,21 +114,53 @@ static float *embed_file(const char *path, int threads, int batch, const unsigne
     return e;
 }
 
-/* The int8 net loaded with given kernels. */
-static float *embed_kern(const char *path, const nn_qkernels *k, const unsigned char *rgb, int n) {
+/* The int8 net loaded with given kernels and load flags (NN_FACENET_DIRECT); *nwino (when not NULL): its
+ * Winograd layers. */
+static float *embed_kern_ex(const char *path, const nn_qkernels *k, int flags, const unsigned char *rgb, int n,
+                            int *nwino) {
     char err[256];
     nnw_file *f = nnw_open(path, err, sizeof err);
     if (!f) fail_msg("open %s: %s", path, err);
-    nn_facenet_q *q = nn_fq_load(f, 1, k, err, sizeof err);
+    nn_facenet_q *q = nn_fq_load(f, 1, k, flags, err, sizeof err);
     nnw_close(f);
     if (!q) fail_msg("load %s: %s", path, err);
     assert_string_equal(nn_fq_kernels(q), k->name);
+    if (nwino) *nwino = nn_fq_winograd_layers(q);
     nn_fq_set_batch(q, 1);
     float *e = malloc(sizeof(float) * 512 * (size_t)n);
     assert_non_null(e);
     assert_int_equal(nn_fq_embed(q, rgb, n, e), 0);
     nn_fq_free(q);
     return e;
+}
+
+static float *embed_kern(const char *path, const nn_qkernels *k, const unsigned char *rgb, int n) {
+    return embed_kern_ex(path, k, 0, rgb, n, NULL);
+}
+
+/* The 3x3 stride-1 layers as exact Winograd (nn/qwino.h) give the direct layers' embeddings bit for bit, with the
+ * kernels of every level this machine runs; all 20 such layers take the Winograd form. */
+static void test_winograd_equals_direct(void **state) {
+    (void)state;
+    static const char *isas[] = {"scalar", "avx2", "avx512", "neon"};
+    int ran = 0;
+    for (int i = 0; i < 4; i++) {
+        if (nn_set_isa(isas[i])) continue;
+        const nn_qkernels *kern = nn_qkern();
+        int n = !strcmp(isas[i], "scalar") && g_n > 2 ? 2 : g_n, nw = -1, nd = -1;
+        float *w = embed_kern_ex(g_int8, kern, 0, g_rgb, n, &nw);
+        float *d = embed_kern_ex(g_int8, kern, NN_FACENET_DIRECT, g_rgb, n, &nd);
+        printf("  int8 %-10s %d Winograd layers: %d faces %s the direct layers'\n", kern->name, nw, n,
+               memcmp(w, d, sizeof(float) * 512 * (size_t)n) ? "DIFFER from" : "equal to");
+        assert_int_equal(nw, 20);
+        assert_int_equal(nd, 0);
+        assert_memory_equal(w, d, sizeof(float) * 512 * (size_t)n);
+        free(w);
+        free(d);
+        ran++;
+    }
+    nn_set_isa("auto");
+    assert_true(ran >= 2);
 }
 
 /* Every ISA level this build and CPU run, with the int8 kernels each gets; where a level picks a second
@@ -331,9 +363,9 @@ static void test_refuses_incomplete_file(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_golden_every_flavour),         cmocka_unit_test(test_threads_and_batches),
-        cmocka_unit_test(test_calibration_graph_is_float32), cmocka_unit_test(test_lfw_gate_sample),
-        cmocka_unit_test(test_refuses_incomplete_file),
+        cmocka_unit_test(test_golden_every_flavour), cmocka_unit_test(test_winograd_equals_direct),
+        cmocka_unit_test(test_threads_and_batches),  cmocka_unit_test(test_calibration_graph_is_float32),
+        cmocka_unit_test(test_lfw_gate_sample),      cmocka_unit_test(test_refuses_incomplete_file),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -3,8 +3,10 @@
  * nn_qref_conv2d, exactly (integer sums, the same float epilogue): odd channel counts (k-block padding),
  * partial tiles and panels, 1x1/3x3/1x7/7x1/2x2/5x3 kernels, stride 1/2, VALID/SAME, input and output
  * channel slices, float / 12-bit / both outputs, bias, residual add, ReLU, extreme values (the largest sums;
- * the sdot flavour's split of each activation at bit 7), 1 and 3 threads; and which flavour each ISA level
- * uses (nn_qkernels_for: VNNI within avx512, sdot within neon, by CPU feature). */
+ * the sdot flavour's split of each activation at bit 7), 1 and 3 threads; the 3x3 stride-1 shapes also as exact
+ * Winograd F(2x2, 3x3) (nn/qwino.h: the same outputs bit for bit, sums that wrap inside it, the bound it refuses
+ * past); and which flavour each ISA level uses (nn_qkernels_for: VNNI within avx512, sdot within neon, by CPU
+ * feature). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -26,7 +28,9 @@ typedef struct {
     int n, h, w, cin, in_ld, cout, kh, kw, s;
     nn_padding pad;
     int flags, outs; /* outs: 1 float, 2 quantised, 3 both */
-    int extreme;     /* 0 random, 1 all NN_QMAX x +-127, 2 127 and 128 (the sdot split's edges) x +-127 */
+    int extreme;     /* 0 random, 1 all NN_QMAX x +-127, 2 127 and 128 (the sdot split's edges) x +-127,
+                        3 all NN_QMAX x +-56 (the largest sums the exact Winograd form takes) */
+    int wino;        /* 1: as exact Winograd F(2x2, 3x3) (nn/qwino.h); 2: Winograd asked for, must be refused */
 } shape;
 
 /* Every flavour this machine runs: each level's kernels with the CPU's features, and without the features
@@ -63,11 +67,12 @@ static long check_shape(const shape *sh, const nn_qkernels *k, int nthreads) {
     assert_non_null(bias);
     assert_non_null(scale);
     for (size_t i = 0; i < in_count; i++)
-        in[i] = sh->extreme == 1   ? NN_QMAX
-                : sh->extreme == 2 ? (uint16_t)(i % 2 ? 127 : 128)
-                                   : (uint16_t)(rnd() % 4 == 0 ? 0 : rnd() % (NN_QMAX + 1));
+        in[i] = sh->extreme == 1 || sh->extreme == 3 ? NN_QMAX
+                : sh->extreme == 2                   ? (uint16_t)(i % 2 ? 127 : 128)
+                                                     : (uint16_t)(rnd() % 4 == 0 ? 0 : rnd() % (NN_QMAX + 1));
+    const int wmax = sh->extreme == 3 ? 56 : 127;
     for (size_t i = 0; i < (size_t)sh->cout * taps * sh->cin; i++)
-        wt[i] = sh->extreme ? (int8_t)((i / ((size_t)taps * sh->cin)) % 2 ? 127 : -127)
+        wt[i] = sh->extreme ? (int8_t)((i / ((size_t)taps * sh->cin)) % 2 ? wmax : -wmax)
                             : (int8_t)((int)(rnd() % 255) - 127);
     const float in_scale = 0.02f;
     for (int j = 0; j < sh->cout; j++) {
@@ -79,6 +84,13 @@ static long check_shape(const shape *sh, const nn_qkernels *k, int nthreads) {
     assert_int_equal(nn_qconv_init(&cv, NULL, k, wt, wscale, bias, in_scale, sh->cout, sh->kh, sh->kw, sh->cin, sh->s,
                                    sh->s, sh->pad),
                      0);
+    if (sh->wino) {
+        /* switched when the flavour has the Winograd products and the sums are small enough (shape 2: too large) */
+        int want = sh->wino == 1 && k->gemm16 ? 0 : 1;
+        assert_int_equal(nn_qconv_winograd(&cv, wt), want);
+        assert_int_equal(cv.wino != NULL, want == 0);
+        assert_int_equal(nn_qconv_ws_bytes(&cv) > 0, want == 0);
+    }
     nn_qconv_call c;
     memset(&c, 0, sizeof c);
     c.cv = &cv;
@@ -89,6 +101,7 @@ static long check_shape(const shape *sh, const nn_qkernels *k, int nthreads) {
     c.in_ld = sh->in_ld;
     c.flags = sh->flags;
     nn_qconv_plan(&c, 1);
+    c.m = sh->n * c.oh * c.ow;                                 /* pixels (a Winograd plan counts 2x2 tiles) */
     const int ldf = sh->cout + 5, ldq = sh->cout + 3, off = 2; /* output channel slices */
     size_t m = (size_t)c.m;
     float *of = malloc(sizeof(float) * (m * ldf + 8)), *rf = malloc(sizeof(float) * (m * ldf + 8));
@@ -138,19 +151,29 @@ static long check_shape(const shape *sh, const nn_qkernels *k, int nthreads) {
 
 static const shape g_shapes[] = {
     /* n h w cin in_ld cout kh kw s pad flags outs extreme */
-    {1, 9, 5, 7, 7, 13, 3, 3, 1, NN_PAD_SAME, NN_RELU, 3, 0},
-    {2, 9, 5, 13, 16, 33, 1, 1, 1, NN_PAD_VALID, 0, 1, 0},
-    {1, 9, 5, 33, 40, 17, 3, 3, 2, NN_PAD_VALID, NN_RELU, 2, 0},
-    {1, 8, 8, 64, 64, 48, 1, 7, 1, NN_PAD_SAME, NN_RELU | NN_ACCUM, 3, 0},
-    {1, 8, 8, 32, 96, 32, 7, 1, 1, NN_PAD_SAME, NN_ACCUM, 1, 0},
-    {2, 7, 6, 3, 3, 32, 3, 3, 2, NN_PAD_VALID, NN_RELU, 2, 0}, /* the first layer's shape: 3 channels, pixel stride 3 */
-    {1, 6, 7, 16, 16, 80, 2, 2, 1, NN_PAD_SAME, NN_RELU, 3, 0},
-    {1, 9, 5, 20, 24, 5, 5, 3, 2, NN_PAD_SAME, 0, 3, 0},
-    {1, 3, 3, 96, 96, 64, 1, 1, 1, NN_PAD_SAME, NN_RELU | NN_ACCUM, 3, 0},
-    {1, 5, 5, 256, 256, 40, 3, 3, 1, NN_PAD_SAME, 0, 1, 1},   /* largest sums: 4095 x +-127 x 2304 */
-    {1, 3, 3, 4129, 4129, 20, 1, 1, 1, NN_PAD_SAME, 0, 1, 1}, /* the largest K packing accepts */
-    {1, 5, 5, 256, 256, 40, 3, 3, 1, NN_PAD_SAME, 0, 1, 2},   /* 127 / 128: all low or only high bits (sdot split) */
-    {1, 4, 4, 30, 30, 19, 1, 1, 1, NN_PAD_VALID, NN_RELU, 3, 1},
+    {1, 9, 5, 7, 7, 13, 3, 3, 1, NN_PAD_SAME, NN_RELU, 3, 0, 0},
+    {2, 9, 5, 13, 16, 33, 1, 1, 1, NN_PAD_VALID, 0, 1, 0, 0},
+    {1, 9, 5, 33, 40, 17, 3, 3, 2, NN_PAD_VALID, NN_RELU, 2, 0, 0},
+    {1, 8, 8, 64, 64, 48, 1, 7, 1, NN_PAD_SAME, NN_RELU | NN_ACCUM, 3, 0, 0},
+    {1, 8, 8, 32, 96, 32, 7, 1, 1, NN_PAD_SAME, NN_ACCUM, 1, 0, 0},
+    {2, 7, 6, 3, 3, 32, 3, 3, 2, NN_PAD_VALID, NN_RELU, 2, 0,
+     0}, /* the first layer's shape: 3 channels, pixel stride 3 */
+    {1, 6, 7, 16, 16, 80, 2, 2, 1, NN_PAD_SAME, NN_RELU, 3, 0, 0},
+    {1, 9, 5, 20, 24, 5, 5, 3, 2, NN_PAD_SAME, 0, 3, 0, 0},
+    {1, 3, 3, 96, 96, 64, 1, 1, 1, NN_PAD_SAME, NN_RELU | NN_ACCUM, 3, 0, 0},
+    {1, 5, 5, 256, 256, 40, 3, 3, 1, NN_PAD_SAME, 0, 1, 1, 0},   /* largest sums: 4095 x +-127 x 2304 */
+    {1, 3, 3, 4129, 4129, 20, 1, 1, 1, NN_PAD_SAME, 0, 1, 1, 0}, /* the largest K packing accepts */
+    {1, 5, 5, 256, 256, 40, 3, 3, 1, NN_PAD_SAME, 0, 1, 2, 0},   /* 127 / 128: all low or only high bits (sdot split) */
+    {1, 4, 4, 30, 30, 19, 1, 1, 1, NN_PAD_VALID, NN_RELU, 3, 1, 0},
+    /* exact Winograd F(2x2, 3x3): odd sizes (partial tiles), VALID / SAME, odd cin (k padding), one and two panels,
+     * many blocks of tiles, the largest sums it takes, and one it must refuse */
+    {2, 7, 5, 33, 36, 40, 3, 3, 1, NN_PAD_SAME, NN_RELU | NN_ACCUM, 3, 0, 1},
+    {1, 9, 6, 32, 32, 17, 3, 3, 1, NN_PAD_VALID, NN_RELU, 2, 0, 1},
+    {1, 17, 17, 32, 96, 32, 3, 3, 1, NN_PAD_SAME, NN_RELU, 3, 0, 1}, /* Block35's shape: 81 tiles */
+    {1, 3, 4, 1, 1, 5, 3, 3, 1, NN_PAD_SAME, 0, 1, 0, 1},
+    {1, 10, 9, 192, 192, 50, 3, 3, 1, NN_PAD_SAME, NN_ACCUM, 3, 0, 1},
+    {1, 5, 6, 256, 256, 40, 3, 3, 1, NN_PAD_SAME, 0, 3, 3, 1}, /* sums up to 4095 x 56 x 2304 < 2^29 */
+    {1, 5, 5, 256, 256, 20, 3, 3, 1, NN_PAD_SAME, 0, 1, 1, 2}, /* 4095 x 127 x 2304 >= 2^29: stays direct */
 };
 
 static void test_flavours_match_reference(void **state) {
@@ -185,7 +208,12 @@ static void test_flavours_match_reference(void **state) {
             sh.outs = 1 + (int)(rnd() % 3);
             if ((sh.flags & NN_ACCUM) && !(sh.outs & 1)) sh.outs |= 1;
             sh.extreme = 0;
+            sh.wino = 0;
             n += check_shape(&sh, k, 1 + (int)(rnd() % 2) * 2);
+            if (sh.kh == 3 && sh.kw == 3 && sh.s == 1) { /* the same as exact Winograd */
+                sh.wino = 1;
+                n += check_shape(&sh, k, 1 + (int)(rnd() % 2) * 2);
+            }
         }
         printf("  %-11s k block %d: %ld outputs equal to the reference\n", k->name, k->kb, n);
         ran_scalar |= !strcmp(k->name, "scalar");
