@@ -1,10 +1,11 @@
 # mk/nn.mk — the nn/ engine and FaceNet: speed benchmark (ours vs OpenCV DNN on the same weights) and its
 # bench-only dependencies (Debian python3-opencv + python3-onnx; never needed to build or run sortbyface).
 ifneq ($(filter native asan,$(V)),)
-TOOLS += $(B)/tools/bench-facenet
+TOOLS += $(B)/tools/bench-facenet $(B)/tools/bench-qwino
 endif
 
-$(B)/tools/bench-facenet: tools/bench-facenet.c $(B)/libsbf.a
+# bench-qwino: the int8 3x3 stride-1 layers one by one, direct against exact Winograd (nn/qwino.h)
+$(B)/tools/bench-facenet $(B)/tools/bench-qwino: $(B)/tools/%: tools/%.c $(B)/libsbf.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(DEPFLAGS) -o $@ $< $(B)/libsbf.a $(LDFLAGS_V_$(V)) $(LDLIBS)
 

@@ -7,7 +7,8 @@
  *   run in parallel, one per thread: throughput).  --batch B: faces per pass through the network.
  * --compare FILE2: a second model (e.g. the int8 file) timed in the same process, face by face alternately with
  *   the first, so load from other processes hits both alike; prints both and their ratio.
- * --direct: the 3x3 stride-1 convolutions run directly, not as Winograd F(4x4, 3x3) (nn/wino.h).
+ * --direct: the 3x3 stride-1 convolutions run directly, not as Winograd F(4x4, 3x3) (nn/wino.h; an int8 model:
+ *   not as exact integer Winograd F(2x2, 3x3), nn/qwino.h).
  * --compare-direct: the model against itself run directly (as --compare; also prints the lowest cosine between
  *   the two embeddings of a face).
  * --isa: the float ISA (scalar, avx2, avx512, neon); the int8 kernels follow it (avx512 -> VNNI when present).
