@@ -515,9 +515,17 @@ static int h_collect(hpass *hp, nnw_file *f, const char *dbpath, int max_faces, 
     }
     double t0 = sbf_now();
     int rc = each_calibration_crop(dbpath, max_faces, h_face, hp, &photos, &faces, NULL);
-    if (!rc && cache) {
-        int bad = !(cf = fopen(cache, "wb")) || h_cache(hp, cf, 1);
-        if ((cf && fclose(cf)) || bad) fprintf(stderr, "quantize: %s: cannot write (not kept)\n", cache);
+    if (!rc && cache) { /* written aside and renamed: a run stopped midway leaves no short file behind */
+        char tmp[4096];
+        if (snprintf(tmp, sizeof tmp, "%s.tmp", cache) >= (int)sizeof tmp) {
+            fprintf(stderr, "quantize: %s: name too long (not kept)\n", cache);
+        } else {
+            int bad = !(cf = fopen(tmp, "wb")) || h_cache(hp, cf, 1);
+            if ((cf && fclose(cf)) || bad || rename(tmp, cache)) {
+                fprintf(stderr, "quantize: %s: cannot write (not kept)\n", cache);
+                remove(tmp);
+            }
+        }
     }
     nn_fq_free(hp->net);
     free(hp->patch);
