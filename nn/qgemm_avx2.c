@@ -6,6 +6,9 @@
 #include <immintrin.h>
 #include <string.h>
 
+/* The direct kernel asks for the weights 2 KB ahead (as the VNNI one: nn/qgemm_avx512vnni.c). */
+#define PREFETCH 2048
+
 static inline int32_t load32(const void *p) {
     int32_t v;
     memcpy(&v, p, 4);
@@ -62,6 +65,7 @@ static void qgemm_avx2(int ntaps, int kc, const uint16_t *const *a, const int8_t
     for (int t = 0; t < ntaps; t++, a += NN_QMR) {
         const uint16_t *x0 = a[0], *x1 = a[1], *x2 = a[2], *x3 = a[3], *x4 = a[4], *x5 = a[5];
         for (int k = 0; k < kc; k += 2, b += 2 * NN_QNR) {
+            if (!(k & 2)) _mm_prefetch((const char *)b + PREFETCH, _MM_HINT_T0); /* a line per two k pairs */
             __m256i w0 = _mm256_cvtepi8_epi16(_mm_load_si128((const __m128i *)b));
             __m256i w1 = _mm256_cvtepi8_epi16(_mm_load_si128((const __m128i *)(b + 16)));
             ROW(0);

@@ -10,6 +10,10 @@
 #include <string.h>
 
 #define TGT __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
+/* The direct kernels ask for the weights 2 KB ahead: a late layer's panels are read once per face, from beyond L2,
+ * and the hardware prefetcher does not keep up with the many short panel streams (docs/MEASUREMENTS.md "FaceNet
+ * int8"). */
+#define PREFETCH 2048
 
 static inline int32_t load32(const void *p) {
     int32_t v;
@@ -54,6 +58,10 @@ TGT static void qgemm2_vnni(int ntaps, int kc, const uint16_t *const *a, const i
     for (int t = 0; t < ntaps; t++, a += NN_QMR) {
         const uint16_t *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3], *a4 = a[4], *a5 = a[5];
         for (int k = 0; k < kc; k += 2, b += 2 * NN_QNR, b1 += 2 * NN_QNR) {
+            if (!(k & 2)) { /* a cache line of each panel per two k pairs */
+                _mm_prefetch((const char *)b + PREFETCH, _MM_HINT_T0);
+                _mm_prefetch((const char *)b1 + PREFETCH, _MM_HINT_T0);
+            }
             __m512i w0 = wpair(b), w1 = wpair(b1);
             ROW2(0);
             ROW2(1);
@@ -79,6 +87,7 @@ TGT static void qgemm_vnni(int ntaps, int kc, const uint16_t *const *a, const in
     for (int t = 0; t < ntaps; t++, a += NN_QMR) {
         const uint16_t *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3], *a4 = a[4], *a5 = a[5];
         for (int k = 0; k < kc; k += 2, b += 2 * NN_QNR) {
+            if (!(k & 2)) _mm_prefetch((const char *)b + PREFETCH, _MM_HINT_T0);
             __m512i w0 = wpair(b);
             ROW1(0);
             ROW1(1);
