@@ -107,8 +107,9 @@ void nn_qconv_free(nn_qconv *cv);
 /* Switches a 3x3 stride-1 convolution to the exact integer Winograd F(2x2, 3x3) of nn/qwino.h, from the same OHWI
  * weights nn_qconv_init packed: the same int32 sums as the direct form, so bit-identical outputs, with 16 products
  * per 4 outputs instead of 36.  0 when switched (or already), 1 when it cannot be (the shape; the flavour has no
- * Winograd products; a weight sum too large for the exact transform; out of memory): left direct.  A call then
- * needs scratch: see nn_qconv_task_ws. */
+ * Winograd products; a weight sum too large for the exact transform; out of memory): left direct.  Once switched,
+ * the direct panels (when the conv's own) are freed and cv->panels is NULL.  A call then needs scratch: see
+ * nn_qconv_task_ws. */
 int nn_qconv_winograd(nn_qconv *cv, const int8_t *w);
 
 /* One invocation: in is n x h x w pixels of uint16 activations with pixel stride in_ld values; outputs n x oh x

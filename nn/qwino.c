@@ -1,6 +1,7 @@
-/* nn/qwino.c — exact integer Winograd F(2x2, 3x3) (nn/qwino.h): the kernel transform, the input and output
- * transforms (portable C over 16 or 32 channels side by side, which the compiler vectorises) and the tile loop;
- * the products and the epilogue run on the flavour's kernels (nn_qkernels.gemm16, .epi). */
+/* nn/qwino.c — exact integer Winograd F(2x2, 3x3) (nn/qwino.h): the kernel transform and its exactness bound, and
+ * the choice of the tile loop (nn/qwino_impl.h: the input and output transforms in portable C here, in AVX2
+ * intrinsics in nn/qwino_avx2.c); the products and the epilogue run on the flavour's kernels (nn_qkernels.gemm16,
+ * .epi). */
 #include "nn/qwino.h"
 #include <stdlib.h>
 #include <string.h>
