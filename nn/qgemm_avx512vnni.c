@@ -50,8 +50,10 @@ static inline __attribute__((always_inline)) TGT __m512i wpair(const int8_t *b) 
         c##r##1 = _mm512_dpwssd_epi32(c##r##1, x_, w1);                                                                \
     } while (0)
 
-TGT static void qgemm2_vnni(int ntaps, int kc, const uint16_t *const *a, const int8_t *b, size_t pstride,
-                            const nn_qepi *e, int mr, int nr) {
+/* The two-panel tile for its first R rows (R a constant after inlining: the rows past it cost nothing). */
+static inline __attribute__((always_inline)) TGT void qgemm2_rows(const int R, int ntaps, int kc,
+                                                                  const uint16_t *const *a, const int8_t *b,
+                                                                  size_t pstride, const nn_qepi *e, int mr, int nr) {
     const int8_t *b1 = b + pstride;
     __m512i c00 = _mm512_setzero_si512(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
     __m512i c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
@@ -64,11 +66,11 @@ TGT static void qgemm2_vnni(int ntaps, int kc, const uint16_t *const *a, const i
             }
             __m512i w0 = wpair(b), w1 = wpair(b1);
             ROW2(0);
-            ROW2(1);
-            ROW2(2);
-            ROW2(3);
-            ROW2(4);
-            ROW2(5);
+            if (R > 1) ROW2(1);
+            if (R > 2) ROW2(2);
+            if (R > 3) ROW2(3);
+            if (R > 4) ROW2(4);
+            if (R > 5) ROW2(5);
         }
     }
     __m512i acc[NN_QMR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
@@ -78,11 +80,29 @@ TGT static void qgemm2_vnni(int ntaps, int kc, const uint16_t *const *a, const i
     }
 }
 
+/* A partial tile (the last of a layer: Block8's 9 pixels fill 6 + 3 rows) computes only its rows: fn(R, ...) with
+ * R = mr, a constant in each case. */
+#define BY_ROWS(mr, fn, ...)                                                                                           \
+    switch (mr) {                                                                                                      \
+    case 1: fn(1, __VA_ARGS__); break;                                                                                 \
+    case 2: fn(2, __VA_ARGS__); break;                                                                                 \
+    case 3: fn(3, __VA_ARGS__); break;                                                                                 \
+    case 4: fn(4, __VA_ARGS__); break;                                                                                 \
+    case 5: fn(5, __VA_ARGS__); break;                                                                                 \
+    default: fn(6, __VA_ARGS__); break;                                                                                \
+    }
+
+TGT static void qgemm2_vnni(int ntaps, int kc, const uint16_t *const *a, const int8_t *b, size_t pstride,
+                            const nn_qepi *e, int mr, int nr) {
+    BY_ROWS(mr, qgemm2_rows, ntaps, kc, a, b, pstride, e, mr, nr)
+}
+
 #define ROW1(r)                                                                                                        \
     do { c##r = _mm512_dpwssd_epi32(c##r, _mm512_set1_epi32(load32(a##r + k)), w0); } while (0)
 
-TGT static void qgemm_vnni(int ntaps, int kc, const uint16_t *const *a, const int8_t *b, const nn_qepi *e, int mr,
-                           int nr) {
+static inline __attribute__((always_inline)) TGT void qgemm_rows(const int R, int ntaps, int kc,
+                                                                 const uint16_t *const *a, const int8_t *b,
+                                                                 const nn_qepi *e, int mr, int nr) {
     __m512i c0 = _mm512_setzero_si512(), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0;
     for (int t = 0; t < ntaps; t++, a += NN_QMR) {
         const uint16_t *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3], *a4 = a[4], *a5 = a[5];
@@ -90,21 +110,27 @@ TGT static void qgemm_vnni(int ntaps, int kc, const uint16_t *const *a, const in
             if (!(k & 2)) _mm_prefetch((const char *)b + PREFETCH, _MM_HINT_T0);
             __m512i w0 = wpair(b);
             ROW1(0);
-            ROW1(1);
-            ROW1(2);
-            ROW1(3);
-            ROW1(4);
-            ROW1(5);
+            if (R > 1) ROW1(1);
+            if (R > 2) ROW1(2);
+            if (R > 3) ROW1(3);
+            if (R > 4) ROW1(4);
+            if (R > 5) ROW1(5);
         }
     }
     __m512i acc[NN_QMR] = {c0, c1, c2, c3, c4, c5};
     for (int r = 0; r < mr; r++) epi16(acc[r], e, r, 0, nr);
 }
 
+TGT static void qgemm_vnni(int ntaps, int kc, const uint16_t *const *a, const int8_t *b, const nn_qepi *e, int mr,
+                           int nr) {
+    BY_ROWS(mr, qgemm_rows, ntaps, kc, a, b, e, mr, nr)
+}
+
 /* Winograd products (nn/qwino.h): int16 panels ([kc/2][16][2]: one zmm per pair), one or two at a time; raw int32
  * sums (vpdpwssd wraps). */
-TGT static void qgemm16_vnni(int kc, const int16_t *const *a, const int16_t *b, size_t pstride, int np, int32_t *c,
-                             size_t ldc, int mr) {
+static inline __attribute__((always_inline)) TGT void qgemm16_rows(const int R, int kc, const int16_t *const *a,
+                                                                   const int16_t *b, size_t pstride, int np, int32_t *c,
+                                                                   size_t ldc, int mr) {
     const uint16_t *a0 = (const uint16_t *)a[0], *a1 = (const uint16_t *)a[1], *a2 = (const uint16_t *)a[2];
     const uint16_t *a3 = (const uint16_t *)a[3], *a4 = (const uint16_t *)a[4], *a5 = (const uint16_t *)a[5];
     if (np == 2) {
@@ -114,11 +140,11 @@ TGT static void qgemm16_vnni(int kc, const int16_t *const *a, const int16_t *b, 
         for (int k = 0; k < kc; k += 2, b += 2 * NN_QNR, b1 += 2 * NN_QNR) {
             __m512i w0 = _mm512_load_si512(b), w1 = _mm512_load_si512(b1);
             ROW2(0);
-            ROW2(1);
-            ROW2(2);
-            ROW2(3);
-            ROW2(4);
-            ROW2(5);
+            if (R > 1) ROW2(1);
+            if (R > 2) ROW2(2);
+            if (R > 3) ROW2(3);
+            if (R > 4) ROW2(4);
+            if (R > 5) ROW2(5);
         }
         __m512i acc[NN_QMR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
         for (int r = 0; r < mr; r++) {
@@ -131,15 +157,18 @@ TGT static void qgemm16_vnni(int kc, const int16_t *const *a, const int16_t *b, 
     for (int k = 0; k < kc; k += 2, b += 2 * NN_QNR) {
         __m512i w0 = _mm512_load_si512(b);
         ROW1(0);
-        ROW1(1);
-        ROW1(2);
-        ROW1(3);
-        ROW1(4);
-        ROW1(5);
+        if (R > 1) ROW1(1);
+        if (R > 2) ROW1(2);
+        if (R > 3) ROW1(3);
+        if (R > 4) ROW1(4);
+        if (R > 5) ROW1(5);
     }
     __m512i acc[NN_QMR] = {c0, c1, c2, c3, c4, c5};
     for (int r = 0; r < mr; r++) _mm512_storeu_si512(c + (size_t)r * ldc, acc[r]);
 }
+
+TGT static void qgemm16_vnni(int kc, const int16_t *const *a, const int16_t *b, size_t pstride, int np, int32_t *c,
+                             size_t ldc, int mr){BY_ROWS(mr, qgemm16_rows, kc, a, b, pstride, np, c, ldc, mr)}
 
 TGT static void qepi_vnni(const int32_t *acc, const nn_qepi *e, int r, int nr) {
     epi16(_mm512_loadu_si512(acc), e, r, 0, nr);
