@@ -59,7 +59,8 @@ static inline void epi_row(__m256i a0, __m256i a1, const nn_qepi *e, int r, int 
         c##r##1 = _mm256_add_epi32(c##r##1, _mm256_madd_epi16(x_, w1));                                                \
     } while (0)
 
-static void qgemm_avx2(int ntaps, int kc, const uint16_t *const *a, const int8_t *b, const nn_qepi *e, int mr, int nr) {
+static inline __attribute__((always_inline)) void qgemm_rows(const int R, int ntaps, int kc, const uint16_t *const *a,
+                                                             const int8_t *b, const nn_qepi *e, int mr, int nr) {
     __m256i c00 = _mm256_setzero_si256(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
     __m256i c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
     for (int t = 0; t < ntaps; t++, a += NN_QMR) {
@@ -69,21 +70,26 @@ static void qgemm_avx2(int ntaps, int kc, const uint16_t *const *a, const int8_t
             __m256i w0 = _mm256_cvtepi8_epi16(_mm_load_si128((const __m128i *)b));
             __m256i w1 = _mm256_cvtepi8_epi16(_mm_load_si128((const __m128i *)(b + 16)));
             ROW(0);
-            ROW(1);
-            ROW(2);
-            ROW(3);
-            ROW(4);
-            ROW(5);
+            if (R > 1) ROW(1);
+            if (R > 2) ROW(2);
+            if (R > 3) ROW(3);
+            if (R > 4) ROW(4);
+            if (R > 5) ROW(5);
         }
     }
     __m256i acc[NN_QMR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
     for (int r = 0; r < mr; r++) epi_row(acc[r][0], acc[r][1], e, r, nr);
 }
 
+static void qgemm_avx2(int ntaps, int kc, const uint16_t *const *a, const int8_t *b, const nn_qepi *e, int mr, int nr) {
+    NN_QBY_ROWS(mr, qgemm_rows, ntaps, kc, a, b, e, mr, nr)
+}
+
 /* Winograd products (nn/qwino.h): the same tile over int16 panels ([kc/2][16][2]: one ymm per 8 columns of a
  * pair), one panel at a time; raw int32 sums (vpmaddwd / vpaddd wrap). */
-static void qgemm16_avx2(int kc, const int16_t *const *a, const int16_t *b, size_t pstride, int np, int32_t *c,
-                         size_t ldc, int mr) {
+static inline __attribute__((always_inline)) void qgemm16_rows(const int R, int kc, const int16_t *const *a,
+                                                               const int16_t *b, size_t pstride, int np, int32_t *c,
+                                                               size_t ldc, int mr) {
     const int16_t *x0 = a[0], *x1 = a[1], *x2 = a[2], *x3 = a[3], *x4 = a[4], *x5 = a[5];
     for (int pp = 0; pp < np; pp++, b += pstride, c += NN_QNR) {
         __m256i c00 = _mm256_setzero_si256(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
@@ -92,11 +98,11 @@ static void qgemm16_avx2(int kc, const int16_t *const *a, const int16_t *b, size
         for (int k = 0; k < kc; k += 2, bk += 2 * NN_QNR) {
             __m256i w0 = _mm256_load_si256((const __m256i *)bk), w1 = _mm256_load_si256((const __m256i *)(bk + 16));
             ROW(0);
-            ROW(1);
-            ROW(2);
-            ROW(3);
-            ROW(4);
-            ROW(5);
+            if (R > 1) ROW(1);
+            if (R > 2) ROW(2);
+            if (R > 3) ROW(3);
+            if (R > 4) ROW(4);
+            if (R > 5) ROW(5);
         }
         __m256i acc[NN_QMR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
         for (int r = 0; r < mr; r++) {
@@ -104,6 +110,11 @@ static void qgemm16_avx2(int kc, const int16_t *const *a, const int16_t *b, size
             _mm256_storeu_si256((__m256i *)(c + (size_t)r * ldc + 8), acc[r][1]);
         }
     }
+}
+
+static void qgemm16_avx2(int kc, const int16_t *const *a, const int16_t *b, size_t pstride, int np, int32_t *c,
+                         size_t ldc, int mr) {
+    NN_QBY_ROWS(mr, qgemm16_rows, kc, a, b, pstride, np, c, ldc, mr)
 }
 
 static void qepi_avx2(const int32_t *acc, const nn_qepi *e, int r, int nr) {
