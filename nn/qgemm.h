@@ -144,6 +144,17 @@ void nn_qref_conv2d(const uint16_t *in, int n, int h, int w, int cin, int in_ld,
 
 /* ---- shared by the flavours ---- */
 
+/* ROW(r) for the tile's first R rows (R a constant: the rest compile away). */
+#define NN_QEACH_ROW(R, ROW)                                                                                           \
+    do {                                                                                                               \
+        ROW(0);                                                                                                        \
+        if ((R) > 1) ROW(1);                                                                                           \
+        if ((R) > 2) ROW(2);                                                                                           \
+        if ((R) > 3) ROW(3);                                                                                           \
+        if ((R) > 4) ROW(4);                                                                                           \
+        if ((R) > 5) ROW(5);                                                                                           \
+    } while (0)
+
 /* A partial tile (the last of a layer: Block8's 9 pixels fill 6 + 3 rows) computes only its rows: fn(R, ...) with
  * R = mr, a constant in each case, for a kernel body inlined per row count. */
 #define NN_QBY_ROWS(mr, fn, ...)                                                                                       \

@@ -69,12 +69,7 @@ static inline __attribute__((always_inline)) void qgemm_rows(const int R, int nt
             if (!(k & 2)) _mm_prefetch((const char *)b + PREFETCH, _MM_HINT_T0); /* a line per two k pairs */
             __m256i w0 = _mm256_cvtepi8_epi16(_mm_load_si128((const __m128i *)b));
             __m256i w1 = _mm256_cvtepi8_epi16(_mm_load_si128((const __m128i *)(b + 16)));
-            ROW(0);
-            if (R > 1) ROW(1);
-            if (R > 2) ROW(2);
-            if (R > 3) ROW(3);
-            if (R > 4) ROW(4);
-            if (R > 5) ROW(5);
+            NN_QEACH_ROW(R, ROW);
         }
     }
     __m256i acc[NN_QMR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
@@ -97,12 +92,7 @@ static inline __attribute__((always_inline)) void qgemm16_rows(const int R, int 
         const int16_t *bk = b;
         for (int k = 0; k < kc; k += 2, bk += 2 * NN_QNR) {
             __m256i w0 = _mm256_load_si256((const __m256i *)bk), w1 = _mm256_load_si256((const __m256i *)(bk + 16));
-            ROW(0);
-            if (R > 1) ROW(1);
-            if (R > 2) ROW(2);
-            if (R > 3) ROW(3);
-            if (R > 4) ROW(4);
-            if (R > 5) ROW(5);
+            NN_QEACH_ROW(R, ROW);
         }
         __m256i acc[NN_QMR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
         for (int r = 0; r < mr; r++) {

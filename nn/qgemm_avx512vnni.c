@@ -65,12 +65,7 @@ static inline __attribute__((always_inline)) TGT void qgemm2_rows(const int R, i
                 _mm_prefetch((const char *)b1 + PREFETCH, _MM_HINT_T0);
             }
             __m512i w0 = wpair(b), w1 = wpair(b1);
-            ROW2(0);
-            if (R > 1) ROW2(1);
-            if (R > 2) ROW2(2);
-            if (R > 3) ROW2(3);
-            if (R > 4) ROW2(4);
-            if (R > 5) ROW2(5);
+            NN_QEACH_ROW(R, ROW2);
         }
     }
     __m512i acc[NN_QMR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
@@ -97,12 +92,7 @@ static inline __attribute__((always_inline)) TGT void qgemm_rows(const int R, in
         for (int k = 0; k < kc; k += 2, b += 2 * NN_QNR) {
             if (!(k & 2)) _mm_prefetch((const char *)b + PREFETCH, _MM_HINT_T0);
             __m512i w0 = wpair(b);
-            ROW1(0);
-            if (R > 1) ROW1(1);
-            if (R > 2) ROW1(2);
-            if (R > 3) ROW1(3);
-            if (R > 4) ROW1(4);
-            if (R > 5) ROW1(5);
+            NN_QEACH_ROW(R, ROW1);
         }
     }
     __m512i acc[NN_QMR] = {c0, c1, c2, c3, c4, c5};
@@ -127,12 +117,7 @@ static inline __attribute__((always_inline)) TGT void qgemm16_rows(const int R, 
         __m512i c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
         for (int k = 0; k < kc; k += 2, b += 2 * NN_QNR, b1 += 2 * NN_QNR) {
             __m512i w0 = _mm512_load_si512(b), w1 = _mm512_load_si512(b1);
-            ROW2(0);
-            if (R > 1) ROW2(1);
-            if (R > 2) ROW2(2);
-            if (R > 3) ROW2(3);
-            if (R > 4) ROW2(4);
-            if (R > 5) ROW2(5);
+            NN_QEACH_ROW(R, ROW2);
         }
         __m512i acc[NN_QMR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
         for (int r = 0; r < mr; r++) {
@@ -144,12 +129,7 @@ static inline __attribute__((always_inline)) TGT void qgemm16_rows(const int R, 
     __m512i c0 = _mm512_setzero_si512(), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0;
     for (int k = 0; k < kc; k += 2, b += 2 * NN_QNR) {
         __m512i w0 = _mm512_load_si512(b);
-        ROW1(0);
-        if (R > 1) ROW1(1);
-        if (R > 2) ROW1(2);
-        if (R > 3) ROW1(3);
-        if (R > 4) ROW1(4);
-        if (R > 5) ROW1(5);
+        NN_QEACH_ROW(R, ROW1);
     }
     __m512i acc[NN_QMR] = {c0, c1, c2, c3, c4, c5};
     for (int r = 0; r < mr; r++) _mm512_storeu_si512(c + (size_t)r * ldc, acc[r]);
