@@ -158,14 +158,16 @@ void nn_qref_conv2d(const uint16_t *in, int n, int h, int w, int cin, int in_ld,
 /* A partial tile (the last of a layer: Block8's 9 pixels fill 6 + 3 rows) computes only its rows: fn(R, ...) with
  * R = mr, a constant in each case, for a kernel body inlined per row count. */
 #define NN_QBY_ROWS(mr, fn, ...)                                                                                       \
-    switch (mr) {                                                                                                      \
-    case 1: fn(1, __VA_ARGS__); break;                                                                                 \
-    case 2: fn(2, __VA_ARGS__); break;                                                                                 \
-    case 3: fn(3, __VA_ARGS__); break;                                                                                 \
-    case 4: fn(4, __VA_ARGS__); break;                                                                                 \
-    case 5: fn(5, __VA_ARGS__); break;                                                                                 \
-    default: fn(6, __VA_ARGS__); break;                                                                                \
-    }
+    do {                                                                                                               \
+        switch (mr) {                                                                                                  \
+        case 1: fn(1, __VA_ARGS__); break;                                                                             \
+        case 2: fn(2, __VA_ARGS__); break;                                                                             \
+        case 3: fn(3, __VA_ARGS__); break;                                                                             \
+        case 4: fn(4, __VA_ARGS__); break;                                                                             \
+        case 5: fn(5, __VA_ARGS__); break;                                                                             \
+        default: fn(6, __VA_ARGS__); break;                                                                            \
+        }                                                                                                              \
+    } while (0)
 static inline uint16_t nn_q12(float x) {
     x = x > 0.0f ? x : 0.0f;
     x = x < (float)NN_QMAX ? x : (float)NN_QMAX;

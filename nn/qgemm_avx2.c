@@ -77,7 +77,7 @@ static inline __attribute__((always_inline)) void qgemm_rows(const int R, int nt
 }
 
 static void qgemm_avx2(int ntaps, int kc, const uint16_t *const *a, const int8_t *b, const nn_qepi *e, int mr, int nr) {
-    NN_QBY_ROWS(mr, qgemm_rows, ntaps, kc, a, b, e, mr, nr)
+    NN_QBY_ROWS(mr, qgemm_rows, ntaps, kc, a, b, e, mr, nr);
 }
 
 /* Winograd products (nn/qwino.h): the same tile over int16 panels ([kc/2][16][2]: one ymm per 8 columns of a
@@ -104,7 +104,7 @@ static inline __attribute__((always_inline)) void qgemm16_rows(const int R, int 
 
 static void qgemm16_avx2(int kc, const int16_t *const *a, const int16_t *b, size_t pstride, int np, int32_t *c,
                          size_t ldc, int mr) {
-    NN_QBY_ROWS(mr, qgemm16_rows, kc, a, b, pstride, np, c, ldc, mr)
+    NN_QBY_ROWS(mr, qgemm16_rows, kc, a, b, pstride, np, c, ldc, mr);
 }
 
 static void qepi_avx2(const int32_t *acc, const nn_qepi *e, int r, int nr) {

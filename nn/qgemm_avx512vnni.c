@@ -77,7 +77,7 @@ static inline __attribute__((always_inline)) TGT void qgemm2_rows(const int R, i
 
 TGT static void qgemm2_vnni(int ntaps, int kc, const uint16_t *const *a, const int8_t *b, size_t pstride,
                             const nn_qepi *e, int mr, int nr) {
-    NN_QBY_ROWS(mr, qgemm2_rows, ntaps, kc, a, b, pstride, e, mr, nr)
+    NN_QBY_ROWS(mr, qgemm2_rows, ntaps, kc, a, b, pstride, e, mr, nr);
 }
 
 #define ROW1(r)                                                                                                        \
@@ -101,7 +101,7 @@ static inline __attribute__((always_inline)) TGT void qgemm_rows(const int R, in
 
 TGT static void qgemm_vnni(int ntaps, int kc, const uint16_t *const *a, const int8_t *b, const nn_qepi *e, int mr,
                            int nr) {
-    NN_QBY_ROWS(mr, qgemm_rows, ntaps, kc, a, b, e, mr, nr)
+    NN_QBY_ROWS(mr, qgemm_rows, ntaps, kc, a, b, e, mr, nr);
 }
 
 /* Winograd products (nn/qwino.h): int16 panels ([kc/2][16][2]: one zmm per pair), one or two at a time; raw int32
@@ -136,7 +136,9 @@ static inline __attribute__((always_inline)) TGT void qgemm16_rows(const int R, 
 }
 
 TGT static void qgemm16_vnni(int kc, const int16_t *const *a, const int16_t *b, size_t pstride, int np, int32_t *c,
-                             size_t ldc, int mr){NN_QBY_ROWS(mr, qgemm16_rows, kc, a, b, pstride, np, c, ldc, mr)}
+                             size_t ldc, int mr) {
+    NN_QBY_ROWS(mr, qgemm16_rows, kc, a, b, pstride, np, c, ldc, mr);
+}
 
 TGT static void qepi_vnni(const int32_t *acc, const nn_qepi *e, int r, int nr) {
     epi16(_mm512_loadu_si512(acc), e, r, 0, nr);

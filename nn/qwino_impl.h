@@ -73,16 +73,15 @@ static inline __attribute__((always_inline)) void out_tile(const int32_t *m, siz
 #else
 /* The portable forms: loops over 16 / 32 channels side by side on local arrays, which the compiler vectorises. */
 
-/* V[point][c0..c0+nc) of one tile (vs values from one point to the next) from its 16 input pixels px[row*4 + col]:
- * V = B^T d B, B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]; |V| <= 4 x NN_QMAX fits int16. */
-static inline __attribute__((always_inline)) void in_tile(const uint16_t *const px[16], int c0, int16_t *v, size_t vs,
-                                                          int nc) {
+/* V[point][c0..c0+16) of one tile (vs values from one point to the next) from its 16 input pixels px[row*4 + col]
+ * (16 channels from c0 readable in each): V = B^T d B, B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1];
+ * |V| <= 4 x NN_QMAX fits int16. */
+static inline __attribute__((always_inline)) void in_tile16(const uint16_t *const px[16], int c0, int16_t *v,
+                                                            size_t vs) {
     int16_t d[4][4][NC], t[4][4][NC];
     for (int r = 0; r < 4; r++)
-        for (int col = 0; col < 4; col++) {
-            const uint16_t *s = px[r * 4 + col] + c0;
-            for (int q = 0; q < NC; q++) d[r][col][q] = (int16_t)(q < nc ? s[q] : 0);
-        }
+        for (int col = 0; col < 4; col++)
+            for (int q = 0; q < NC; q++) d[r][col][q] = (int16_t)px[r * 4 + col][c0 + q];
     for (int col = 0; col < 4; col++)
         for (int q = 0; q < NC; q++) {
             const int d0 = d[0][col][q], d1 = d[1][col][q], d2 = d[2][col][q], d3 = d[3][col][q];
@@ -100,10 +99,9 @@ static inline __attribute__((always_inline)) void in_tile(const uint16_t *const 
             x[2][q] = (int16_t)(e2 - e1);
             x[3][q] = (int16_t)(e1 - e3);
         }
-        for (int j = 0; j < 4; j++) memcpy(v + (size_t)(i * 4 + j) * vs + c0, x[j], (size_t)nc * sizeof(int16_t));
+        for (int j = 0; j < 4; j++) memcpy(v + (size_t)(i * 4 + j) * vs + c0, x[j], sizeof x[j]);
     }
 }
-#define in_tile16(px, c0, v, vs) in_tile(px, c0, v, vs, NC)
 
 /* y[i][j] (2x2 outputs, 32 columns) of one tile from its 16 points' sums m (ms values apart): 4y = A2^T m A2 in
  * uint32 (the ring of the wrapped sums), then y = 4y / 4 (exact: |y| < 2^29). */
