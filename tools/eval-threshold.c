@@ -30,6 +30,29 @@ static const char *usage_text =
 
 #define MAXT 256
 
+/* The sweep step whose fixed T brings the most draws (all but draw skip; -1: all) within 0.005 of their best
+ * (minf: each draw's min(pairwise F, BCubed F) per step, dbest: each draw's best); among equals the first, or with
+ * by_mean the one of highest mean. */
+static int best_fixed(const double *minf, const double *dbest, int nd, int nsweep, int skip, int by_mean) {
+    int bs = 0, bcount = -1;
+    double bm = -1;
+    for (int s = 0; s < nsweep; s++) {
+        int c = 0;
+        double msum = 0;
+        for (int d = 0; d < nd; d++)
+            if (d != skip) {
+                c += minf[(size_t)d * nsweep + s] >= dbest[d] - 0.005;
+                msum += minf[(size_t)d * nsweep + s];
+            }
+        if (c > bcount || (by_mean && c == bcount && msum > bm + 1e-12)) {
+            bcount = c;
+            bm = msum;
+            bs = s;
+        }
+    }
+    return bs;
+}
+
 int main(int argc, char **argv) {
     const char *db = NULL, *specs = "15+100,40+300,150+1000", *show_s = "0.60,0.65,0.70,0.73,0.76", *list = NULL,
                *curves = NULL, *labels = NULL;
@@ -256,34 +279,10 @@ int main(int argc, char **argv) {
                mrule_pw / done, mrule_bc / done, fmin(mrule_pw, mrule_bc) / done,
                mbest / done - fmin(mrule_pw, mrule_bc) / done, worst, within, done);
         if (nd > 1) {
-            int in_best = -1, in_s = 0, loo = 0;
-            for (int s = 0; s < nsweep; s++) {
-                int c = 0;
-                for (int d = 0; d < nd; d++) c += minf[(size_t)d * nsweep + s] >= dbest[d] - 0.005;
-                if (c > in_best) {
-                    in_best = c;
-                    in_s = s;
-                }
-            }
-            for (int h = 0; h < nd; h++) { /* T chosen on the other draws: most within, then highest mean */
-                int bs = 0, bcount = -1;
-                double bm = -1;
-                for (int s = 0; s < nsweep; s++) {
-                    int c = 0;
-                    double msum = 0;
-                    for (int d = 0; d < nd; d++)
-                        if (d != h) {
-                            c += minf[(size_t)d * nsweep + s] >= dbest[d] - 0.005;
-                            msum += minf[(size_t)d * nsweep + s];
-                        }
-                    if (c > bcount || (c == bcount && msum > bm + 1e-12)) {
-                        bcount = c;
-                        bm = msum;
-                        bs = s;
-                    }
-                }
-                loo += minf[(size_t)h * nsweep + bs] >= dbest[h] - 0.005;
-            }
+            int in_s = best_fixed(minf, dbest, nd, nsweep, -1, 0), in_best = 0, loo = 0;
+            for (int d = 0; d < nd; d++) in_best += minf[(size_t)d * nsweep + in_s] >= dbest[d] - 0.005;
+            for (int h = 0; h < nd; h++) /* T chosen on the other draws: most within, then highest mean */
+                loo += minf[(size_t)h * nsweep + best_fixed(minf, dbest, nd, nsweep, h, 1)] >= dbest[h] - 0.005;
             printf("reference %-7s labels and size known: fixed T %.2f brings %d/%d draws within 0.005; chosen on "
                    "the other draws: %d/%d\n",
                    spec, lo + in_s * step, in_best, nd, loo, nd);
