@@ -705,7 +705,7 @@ void sbf_people_opts_default(sbf_people_opts *o) {
     o->iterations = SBF_DEFAULT_ITERATIONS;
     o->seed = SBF_DEFAULT_SEED;
     o->corrections = 1;
-    o->stick = SBF_DEFAULT_STICK;
+    o->stick = -1;
 }
 
 typedef struct {
@@ -894,7 +894,10 @@ int sbf_people_update(sbf_people *pp, const sbf_faceset *fs, const sbf_people_op
         g = kept;
     }
     double t1 = sbf_now();
-    sbf_pcw_opts co = {o->iterations, o->seed, o->stick};
+    sbf_pcw_opts co = {o->iterations, o->seed,
+                       o->stick >= 0 ? o->stick
+                       : o->rule     ? SBF_DEFAULT_STICK_RULE
+                                     : SBF_DEFAULT_STICK};
     if (have_graph && sbf_people_cw(&g, np + n, labels, clamp, pfirst, pcount, o->corrections ? fstart : NULL, forbid,
                                     stick, spare, &co))
         goto out;

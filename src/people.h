@@ -49,9 +49,11 @@
 #define SBF_DEFAULT_MIN_FACES 2
 #define SBF_UNKNOWN_FOLDER "Unknown"
 #define SBF_PERSON_WIDTH 4 /* "Person 0001" */
-/* Extra weight of a face's stored person in the warm-started clustering.
- * TUNED-VALUE: docs/MEASUREMENTS.md, "People that last (issue 19)". */
+/* Extra weight of a face's stored person in the warm-started clustering, on the scale of the edges' weights: with
+ * one threshold (-t) an edge weighs its similarity, under the per-face rule its margin (src/threshold.h).
+ * TUNED-VALUE: docs/MEASUREMENTS.md, "People that last (issue 19)" and "Nightly stability with the rule". */
 #define SBF_DEFAULT_STICK 0.5
+#define SBF_DEFAULT_STICK_RULE 0.05
 
 enum { SBF_PERSON_HIDDEN = 1u, SBF_PERSON_RETIRED = 2u };
 typedef struct {
@@ -185,7 +187,8 @@ typedef struct {
     int match;        /* with fresh: each stored person's number (and name) goes to the new cluster sharing
                            most of its faces; without: every cluster is a new person */
     int corrections;  /* 1: honour corrections (IS clamps, ISNOT forbids) */
-    double stick;     /* extra weight of a face's stored person */
+    double stick;     /* extra weight of a face's stored person; < 0 (the default): SBF_DEFAULT_STICK, or
+                         SBF_DEFAULT_STICK_RULE with rule */
     int no_split;     /* 1: no split by the fresh clustering (tools: the warm start before it) */
     const int *clamp; /* optional, [fs->nfaces]: person number a face must take (0 none), for tools */
     void (*progress)(void *ctx, double fraction);

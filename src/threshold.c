@@ -188,9 +188,10 @@ int sbf_graph_keep_faces(const sbf_graph *in, const float *t, sbf_graph *out) {
     for (int i = 0; i < n; i++) {
         for (int64_t e = in->rowptr[i]; e < in->rowptr[i + 1]; e++) {
             int j = in->col[e];
-            if (in->w[e] > 0.5f * (t[i] + t[j])) {
+            const float bar = 0.5f * (t[i] + t[j]);
+            if (in->w[e] > bar) {
                 out->col[m] = j;
-                out->w[m] = in->w[e];
+                out->w[m] = in->w[e] - bar + (float)SBF_TFACE_WEIGHT0;
                 m++;
             }
         }

@@ -2,8 +2,8 @@
  * face gets its own threshold, which rises with the number of look-alikes around it (faces of other
  * people that are somewhat similar to it), so a small library is cut lower than a big one and a face in
  * a dense crowd needs more similarity than a face whose neighbours are far.  Two faces are joined by an
- * edge when their similarity exceeds the mean of their two thresholds.  Also the graph filtered that
- * way, clustering with it, and the one-line reason `sort` prints.
+ * edge when their similarity exceeds the mean of their two thresholds, weighted by how far it exceeds it.
+ * Also the graph filtered that way, clustering with it, and the one-line reason `sort` prints.
  *
  * The rule (src/threshold.c, measured in docs/MEASUREMENTS.md "Threshold rule (issue 24)"):
  *   k_i = number of other faces j with SBF_TFACE_BAND_LO < sim(i, j) < SBF_TFACE_BAND_HI (a similarity
@@ -21,6 +21,7 @@
 #define SBF_TFACE_BAND_HI 0.55
 #define SBF_TFACE_MAX 0.85
 #define SBF_TFACE_SAMPLE 1000
+#define SBF_TFACE_WEIGHT0 0.05 /* an edge's weight: its margin over the pair's bar, plus this */
 
 typedef struct {
     int threads; /* <= 0: all cores */
@@ -44,7 +45,9 @@ double sbf_threshold_of_lookalikes(double k);
 int sbf_threshold_faces(const float *emb, int n, int dim, const sbf_threshold_opts *o, float *t,
                         sbf_threshold_info *info);
 
-/* out = the edges of in whose weight exceeds (t[i] + t[j]) / 2 (allocates out).  0, or -1. */
+/* out = the edges of in whose weight (similarity) s exceeds the pair's bar b = (t[i] + t[j]) / 2, weighted
+ * s - b + SBF_TFACE_WEIGHT0: in Chinese Whispers a bridge just above the bar between two people then counts
+ * little against the strong edges inside each (allocates out).  0, or -1. */
 int sbf_graph_keep_faces(const sbf_graph *in, const float *t, sbf_graph *out);
 
 /* Clustering with per-face thresholds: thresholds (t_out, may be NULL, gets them), the graph at the

@@ -182,8 +182,50 @@ static void test_graph_keep_faces(void **state) {
     assert_int_equal(out.n, 4);
     for (int i = 0; i <= 4; i++) assert_int_equal(out.rowptr[i], want_rp[i]);
     for (int k = 0; k < 4; k++) assert_int_equal(out.col[k], want_col[k]);
-    assert_true(out.w[0] == 0.70f && out.w[2] == 0.90f);
+    /* weighted by the margin over the pair's bar, plus SBF_TFACE_WEIGHT0 */
+    assert_float_equal(out.w[0], 0.70f - 0.65f + 0.05f, 1e-6);
+    assert_float_equal(out.w[2], 0.90f - 0.875f + 0.05f, 1e-6);
+    assert_true(out.w[0] == out.w[1] && out.w[2] == out.w[3]);
     sbf_graph_free(&out);
+}
+
+/* Two people: A = {0, 1, 2} and B = {3, 4, 5, 6}, strong edges (0.90) inside each; face 0 also meets all four
+ * faces of B just above the bar (0.61; every threshold 0.60).  Weighted by similarity, those bridges outweigh
+ * face 0's two edges to its own person (4 x 0.61 > 2 x 0.90) and Chinese Whispers carries it over to B; weighted
+ * by the margin (4 x 0.06 < 2 x 0.35) it stays with A. */
+static void test_margin_weights_keep_bridges_weak(void **state) {
+    (void)state;
+    enum { N = 7 };
+    int adj[N][N] = {{0}};
+    float sim[N][N] = {{0}};
+    const int truth[N] = {0, 0, 0, 1, 1, 1, 1};
+    for (int i = 0; i < N; i++)
+        for (int j = 0; j < N; j++)
+            if (i != j && truth[i] == truth[j]) adj[i][j] = 1, sim[i][j] = 0.90f;
+    for (int j = 3; j < N; j++) adj[0][j] = adj[j][0] = 1, sim[0][j] = sim[j][0] = 0.61f;
+    int64_t rowptr[N + 1];
+    int col[N * N];
+    float w[N * N];
+    int m = 0;
+    for (int i = 0; i < N; i++) {
+        rowptr[i] = m;
+        for (int j = 0; j < N; j++)
+            if (adj[i][j]) col[m] = j, w[m] = sim[i][j], m++;
+    }
+    rowptr[N] = m;
+    sbf_graph in = {N, rowptr, col, w, 0}, kept;
+    float t[N];
+    for (int i = 0; i < N; i++) t[i] = 0.60f;
+    assert_int_equal(sbf_graph_keep_faces(&in, t, &kept), 0);
+    assert_int_equal(kept.rowptr[N], m); /* every edge passes the bar */
+    int lab[N];
+    for (uint64_t seed = 1; seed <= 5; seed++) {
+        assert_int_equal(sbf_chinese_whispers(&kept, 30, seed, lab), 2);
+        for (int i = 1; i < N; i++) assert_int_equal(lab[i] == lab[0], truth[i] == truth[0]);
+        sbf_chinese_whispers(&in, 30, seed, lab); /* the same graph weighted by similarity */
+        assert_int_equal(lab[0], lab[3]);
+    }
+    sbf_graph_free(&kept);
 }
 
 /* 12 people with 6 photos each + 40 strangers; sigma 0.03 in 512-D makes photos of one person ~0.68
@@ -235,9 +277,10 @@ static void test_cluster_small_library(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_rule_values),      cmocka_unit_test(test_counts_exact),
-        cmocka_unit_test(test_counts_sampled),   cmocka_unit_test(test_order_independent),
-        cmocka_unit_test(test_graph_keep_faces), cmocka_unit_test(test_cluster_small_library),
+        cmocka_unit_test(test_rule_values),           cmocka_unit_test(test_counts_exact),
+        cmocka_unit_test(test_counts_sampled),        cmocka_unit_test(test_order_independent),
+        cmocka_unit_test(test_graph_keep_faces),      cmocka_unit_test(test_margin_weights_keep_bridges_weak),
+        cmocka_unit_test(test_cluster_small_library),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
