@@ -58,6 +58,27 @@ static void usage(void) {
     exit(2);
 }
 
+/* ---------------------------------------------------------------- files written aside */
+
+/* The files this tool writes go to OUT.tmp first and are renamed when complete, so a run stopped midway leaves no
+ * short file.  aside_open: the stream, or NULL (said on stderr: the name too long, or not writable). */
+static FILE *aside_open(const char *out, const char *mode, char tmp[4096]) {
+    FILE *f = NULL;
+    if (snprintf(tmp, 4096, "%s.tmp", out) >= 4096 || !(f = fopen(tmp, mode)))
+        fprintf(stderr, "quantize: %s: cannot write\n", out);
+    return f;
+}
+
+/* Closes f and renames it over out when ok; else (or when that fails) removes it.  0 when out is written. */
+static int aside_close(FILE *f, const char *tmp, const char *out, int ok) {
+    if (fclose(f) || !ok || rename(tmp, out)) {
+        fprintf(stderr, "quantize: %s: cannot write\n", out);
+        remove(tmp);
+        return -1;
+    }
+    return 0;
+}
+
 /* ---------------------------------------------------------------- calibration */
 
 #define NB 1024 /* histogram bins per channel */
@@ -281,12 +302,8 @@ static int calibrate(const char *dbpath, const char *model, const char *out, con
     if (each_calibration_crop(dbpath, max_faces, calib_face, &cp, &photos, &faces, &am)) return 1;
     const double *img_sum = cp.img_sum;
     char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp", out);
-    FILE *o = fopen(tmp, "w");
-    if (!o) {
-        fprintf(stderr, "quantize: %s: cannot write\n", tmp);
-        return 1;
-    }
+    FILE *o = aside_open(out, "w", tmp);
+    if (!o) return 1;
     fprintf(
         o,
         "# sortbyface int8 FaceNet: activation clip thresholds / 255, per point one per channel (the model's scales: "
@@ -347,10 +364,7 @@ static int calibrate(const char *dbpath, const char *model, const char *out, con
             img_sum[2] / (faces * 25600.0));
     free(merged);
     free(cb);
-    if (fclose(o) || rename(tmp, out)) {
-        fprintf(stderr, "quantize: %s: cannot write\n", out);
-        return 1;
-    }
+    if (aside_close(o, tmp, out, 1)) return 1;
     printf("quantize: %s: %d scales from %d faces of %d photos (%.0f s)\n", out, nn_fq_points(), faces, photos,
            sbf_now() - t0);
     nn_fq_free(net);
@@ -515,18 +529,8 @@ static int h_collect(hpass *hp, nnw_file *f, const char *dbpath, int max_faces, 
     }
     double t0 = sbf_now();
     int rc = each_calibration_crop(dbpath, max_faces, h_face, hp, &photos, &faces, NULL);
-    if (!rc && cache) { /* written aside and renamed: a run stopped midway leaves no short file behind */
-        char tmp[4096];
-        if (snprintf(tmp, sizeof tmp, "%s.tmp", cache) >= (int)sizeof tmp) {
-            fprintf(stderr, "quantize: %s: name too long (not kept)\n", cache);
-        } else {
-            int bad = !(cf = fopen(tmp, "wb")) || h_cache(hp, cf, 1);
-            if ((cf && fclose(cf)) || bad || rename(tmp, cache)) {
-                fprintf(stderr, "quantize: %s: cannot write (not kept)\n", cache);
-                remove(tmp);
-            }
-        }
-    }
+    char tmp[4096];
+    if (!rc && cache && (cf = aside_open(cache, "wb", tmp))) aside_close(cf, tmp, cache, !h_cache(hp, cf, 1));
     nn_fq_free(hp->net);
     free(hp->patch);
     if (!rc)
