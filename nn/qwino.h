@@ -1,6 +1,7 @@
 /* nn/qwino.h — exact integer Winograd F(2x2, 3x3) for the 3x3 stride-1 convolutions of the int8 operator
- * (nn/qgemm.h).  With G' = [1 0 0; 1 1 1; 1 -1 1; 0 0 1] (G with its two middle rows doubled), B^T = [1 0 -1 0; 0 1 1 0;
- * 0 -1 1 0; 0 1 0 -1] and A2^T = [2 1 1 0; 0 1 -1 -2] (2 A^T D^-1), the direct sums y of a 2x2 output tile are
+ * (nn/qgemm.h).  With G' = [1 0 0; 1 1 1; 1 -1 1; 0 0 1] (G with its two middle rows doubled),
+ * B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1] and A2^T = [2 1 1 0; 0 1 -1 -2] (2 A^T D^-1), the direct sums y
+ * of a 2x2 output tile are
  *     4 y = A2^T [ (G' g G'^T) . (B^T d B) ] A2
  * over the integers: the kernel transformed once to int16 (|u| <= 9 x 127), each 4x4 input tile of 12-bit
  * activations to int16 (|v| <= 4 x 4095), 16 int16 GEMMs per tile (nn_qkernels.gemm16: 16 products per 4 outputs
@@ -8,7 +9,8 @@
  * 2^32 even where a sum wraps; y itself is then exact when |y| < 2^29, which nn_qwino_new checks for every output
  * channel from its weights (4095 x sum |w| < 2^29), else the convolution stays direct.  The int32 sums equal the
  * direct kernel's, and the flavour's own epilogue (nn_qkernels.epi) turns them into the same floats and 12-bit
- * values bit for bit (tests/test_qgemm.c, tests/test_facenet_int8.c).  Internal to nn/: nn_qconv_winograd switches a convolution to it. */
+ * values bit for bit (tests/test_qgemm.c, tests/test_facenet_int8.c).  Internal to nn/: nn_qconv_winograd switches
+ * a convolution to it. */
 #ifndef NN_QWINO_H
 #define NN_QWINO_H
 #include <stddef.h>

@@ -2,10 +2,11 @@
  * part of its accuracy gate: the golden crops ($SBF_SHARED/data/aligned-golden) within cosine 0.999 of their
  * float32 embeddings with every int8 kernel flavour this machine runs (and the flavours' embeddings equal to
  * 1e-5: their integer paths are identical, only the float bottleneck differs); 1/2/3 threads and batches give
- * the same embeddings; the 3x3 stride-1 layers as exact Winograd equal to the direct ones bit for bit; the float32 calibration graph is the float32 network; faces of lfw-dev gate photos (not
- * used for calibration, tools/int8.h) within cosine 0.999 of float32; a file missing a scale is refused by
- * name.  The full gate (every gate face) is tools/int8-gate.  Needs the weight files (make setup) and the
- * shared data: fails, never skips, when they are missing. */
+ * the same embeddings; the 3x3 stride-1 layers as exact Winograd equal to the direct ones bit for bit; the
+ * float32 calibration graph is the float32 network; faces of lfw-dev gate photos (not used for calibration,
+ * tools/int8.h) within cosine 0.999 of float32; a file missing a scale is refused by name.  The full gate (every
+ * gate face) is tools/int8-gate.  Needs the weight files (make setup) and the shared data: fails, never skips,
+ * when they are missing. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
