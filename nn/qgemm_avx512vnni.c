@@ -1,15 +1,20 @@
-/* nn/qgemm_avx512vnni.c — int8-weight kernels for AVX-512 VNNI: vpdpwssd (int16 x int16, two products summed
- * into int32 lanes) over panels in k pairs ([tap][kc/2][16][2] int8, sign-extended to one zmm of int16 per
- * pair); each row's pair of 12-bit activations is broadcast as one dword.  Two panels per call: 6 rows x 32
- * columns in 12 zmm accumulators; one panel: 6 x 16.  Masked epilogue stores for partial tiles.  Compiled
- * without ISA flags: the functions carry their own target attribute and are only picked (nn_qkernels_for)
- * when the CPU has AVX-512F/BW/VL and VNNI (nn/cpu.h). */
+/* nn/qgemm_avx512vnni.c — int8-weight kernels for AVX-512 VNNI.
+ * Direct convolutions: vpdpbusd (uint8 x int8, four products summed into each int32 lane) over panels in k quads
+ * ([tap][kc/4][16][4] int8: one zmm per quad).  A 12-bit activation x = lo + 256 hi (lo its low byte, hi its top
+ * 4 bits): each call first splits its rows' activations into bytes, per k quad the four lo then the four hi (one
+ * vpshufb per 32 values), then broadcasts each row's lo and hi dwords, and two vpdpbusd per panel make sum w lo
+ * and sum w hi; the sum is lo + (hi << 8), exact.  Two panels per call: 6 rows x 32 columns in 24 zmm
+ * accumulators (lo and hi); one panel: 6 x 16 in 12.  No vpmovsxbw in the loop, and twice the independent sums of
+ * a vpdpwssd form (docs/MEASUREMENTS.md "FaceNet int8").  Winograd products: vpdpwssd (int16 x int16) over int16
+ * panels in k pairs.  Masked epilogue stores for partial tiles.  Compiled without ISA flags: the functions carry
+ * their own target attribute and are only picked (nn_qkernels_for) when the CPU has AVX-512F/BW/VL and VNNI
+ * (nn/cpu.h). */
 #include "nn/qgemm.h"
 #if defined(__x86_64__)
 #include <immintrin.h>
 #include <string.h>
 
-#define TGT __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
+#define TGT __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,bmi2")))
 /* The direct kernels ask for the weights 2 KB ahead: a late layer's panels are read once per face, from beyond L2,
  * and the hardware prefetcher does not keep up with the many short panel streams (docs/MEASUREMENTS.md "FaceNet
  * int8"). */
@@ -20,6 +25,9 @@ static inline int32_t load32(const void *p) {
     memcpy(&v, p, 4);
     return v;
 }
+
+/* The sum of a lane from its low bytes' and high bytes' sums. */
+#define JOIN(lo, hi) _mm512_add_epi32((lo), _mm512_slli_epi32((hi), 8))
 
 /* Epilogue of columns col..col+n-1 (n <= 16) of row r: the operations and order of nn_qepi_row. */
 TGT static inline void epi16(__m512i acc, const nn_qepi *e, int r, int col, int n) {
@@ -39,36 +47,67 @@ TGT static inline void epi16(__m512i acc, const nn_qepi *e, int r, int col, int 
     }
 }
 
-static inline __attribute__((always_inline)) TGT __m512i wpair(const int8_t *b) {
-    return _mm512_cvtepi8_epi16(_mm256_load_si256((const __m256i *)b));
+/* vpdpbusd through asm: GCC 12 moves the intrinsic's accumulator through another register each time, and with 24
+ * accumulators that spills to the stack; the asm keeps each in place. */
+#define DPB(acc, x, w) __asm__("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(x), "v"(w))
+#define KCH 2048              /* channels split at a time: 6 rows of 4 KB on the stack */
+#define BUFROW (2 * KCH + 64) /* a row of split bytes, padded: rows 4 KB apart would share their L1 sets */
+
+/* n activations (a multiple of 4) of a row into 2n bytes: per k quad its four low bytes, then its four high. */
+TGT static inline void split_row(const uint16_t *src, int n, uint8_t *dst) {
+    const __m512i shuf = _mm512_broadcast_i32x4(_mm_setr_epi8(0, 2, 4, 6, 1, 3, 5, 7, 8, 10, 12, 14, 9, 11, 13, 15));
+    if (n == 4) { /* the first layer (3 channels): one quad, in general registers */
+        uint64_t v;
+        memcpy(&v, src, 8);
+        const uint32_t lo = (uint32_t)_pext_u64(v, 0x00ff00ff00ff00ffull),
+                       hi = (uint32_t)_pext_u64(v, ~0x00ff00ff00ff00ffull);
+        memcpy(dst, &lo, 4);
+        memcpy(dst + 4, &hi, 4);
+        return;
+    }
+    int k = 0;
+    for (; k + 32 <= n; k += 32)
+        _mm512_storeu_si512(dst + 2 * k, _mm512_shuffle_epi8(_mm512_loadu_si512(src + k), shuf));
+    if (k < n) {
+        const __mmask8 m = (__mmask8)((1u << ((n - k) / 4)) - 1);
+        _mm512_storeu_si512(dst + 2 * k, _mm512_shuffle_epi8(_mm512_maskz_loadu_epi64(m, src + k), shuf));
+    }
 }
 
 #define ROW2(r)                                                                                                        \
     do {                                                                                                               \
-        __m512i x_ = _mm512_set1_epi32(load32(a##r + k));                                                              \
-        c##r##0 = _mm512_dpwssd_epi32(c##r##0, x_, w0);                                                                \
-        c##r##1 = _mm512_dpwssd_epi32(c##r##1, x_, w1);                                                                \
+        __m512i lo_ = _mm512_set1_epi32(load32(x##r + 2 * k)), hi_ = _mm512_set1_epi32(load32(x##r + 2 * k + 4));      \
+        DPB(l##r##0, lo_, w0);                                                                                         \
+        DPB(l##r##1, lo_, w1);                                                                                         \
+        DPB(h##r##0, hi_, w0);                                                                                         \
+        DPB(h##r##1, hi_, w1);                                                                                         \
     } while (0)
 
 /* The two-panel tile for its first R rows (R a constant after inlining: the rows past it cost nothing). */
 static inline __attribute__((always_inline)) TGT void qgemm2_rows(const int R, int ntaps, int kc,
                                                                   const uint16_t *const *a, const int8_t *b,
                                                                   size_t pstride, const nn_qepi *e, int mr, int nr) {
+    uint8_t buf[NN_QMR][BUFROW] __attribute__((aligned(64)));
+    const uint8_t *x0 = buf[0], *x1 = buf[1], *x2 = buf[2], *x3 = buf[3], *x4 = buf[4], *x5 = buf[5];
     const int8_t *b1 = b + pstride;
-    __m512i c00 = _mm512_setzero_si512(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
-    __m512i c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
-    for (int t = 0; t < ntaps; t++, a += NN_QMR) {
-        const uint16_t *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3], *a4 = a[4], *a5 = a[5];
-        for (int k = 0; k < kc; k += 2, b += 2 * NN_QNR, b1 += 2 * NN_QNR) {
-            if (!(k & 2)) { /* a cache line of each panel per two k pairs */
-                _mm_prefetch((const char *)b + PREFETCH, _MM_HINT_T0);
+    __m512i l00 = _mm512_setzero_si512(), l01 = l00, l10 = l00, l11 = l00, l20 = l00, l21 = l00;
+    __m512i l30 = l00, l31 = l00, l40 = l00, l41 = l00, l50 = l00, l51 = l00;
+    __m512i h00 = l00, h01 = l00, h10 = l00, h11 = l00, h20 = l00, h21 = l00;
+    __m512i h30 = l00, h31 = l00, h40 = l00, h41 = l00, h50 = l00, h51 = l00;
+    for (int t = 0; t < ntaps; t++, a += NN_QMR)
+        for (int k0 = 0; k0 < kc; k0 += KCH) {
+            const int n = kc - k0 < KCH ? kc - k0 : KCH;
+            for (int r = 0; r < R; r++) split_row(a[r] + k0, n, buf[r]);
+            for (int k = 0; k < n; k += 4, b += 4 * NN_QNR, b1 += 4 * NN_QNR) {
+                _mm_prefetch((const char *)b + PREFETCH, _MM_HINT_T0); /* a cache line of each panel per quad */
                 _mm_prefetch((const char *)b1 + PREFETCH, _MM_HINT_T0);
+                const __m512i w0 = _mm512_load_si512(b), w1 = _mm512_load_si512(b1);
+                NN_QEACH_ROW(R, ROW2);
             }
-            __m512i w0 = wpair(b), w1 = wpair(b1);
-            NN_QEACH_ROW(R, ROW2);
         }
-    }
-    __m512i acc[NN_QMR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
+    __m512i acc[NN_QMR][2] = {{JOIN(l00, h00), JOIN(l01, h01)}, {JOIN(l10, h10), JOIN(l11, h11)},
+                              {JOIN(l20, h20), JOIN(l21, h21)}, {JOIN(l30, h30), JOIN(l31, h31)},
+                              {JOIN(l40, h40), JOIN(l41, h41)}, {JOIN(l50, h50), JOIN(l51, h51)}};
     for (int r = 0; r < mr; r++) {
         epi16(acc[r][0], e, r, 0, nr < 16 ? nr : 16);
         if (nr > 16) epi16(acc[r][1], e, r, 16, nr - 16);
@@ -81,21 +120,29 @@ TGT static void qgemm2_vnni(int ntaps, int kc, const uint16_t *const *a, const i
 }
 
 #define ROW1(r)                                                                                                        \
-    do { c##r = _mm512_dpwssd_epi32(c##r, _mm512_set1_epi32(load32(a##r + k)), w0); } while (0)
+    do {                                                                                                               \
+        DPB(l##r, _mm512_set1_epi32(load32(x##r + 2 * k)), w0);                                                        \
+        DPB(h##r, _mm512_set1_epi32(load32(x##r + 2 * k + 4)), w0);                                                    \
+    } while (0)
 
 static inline __attribute__((always_inline)) TGT void qgemm_rows(const int R, int ntaps, int kc,
                                                                  const uint16_t *const *a, const int8_t *b,
                                                                  const nn_qepi *e, int mr, int nr) {
-    __m512i c0 = _mm512_setzero_si512(), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0;
-    for (int t = 0; t < ntaps; t++, a += NN_QMR) {
-        const uint16_t *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3], *a4 = a[4], *a5 = a[5];
-        for (int k = 0; k < kc; k += 2, b += 2 * NN_QNR) {
-            if (!(k & 2)) _mm_prefetch((const char *)b + PREFETCH, _MM_HINT_T0);
-            __m512i w0 = wpair(b);
-            NN_QEACH_ROW(R, ROW1);
+    uint8_t buf[NN_QMR][BUFROW] __attribute__((aligned(64)));
+    const uint8_t *x0 = buf[0], *x1 = buf[1], *x2 = buf[2], *x3 = buf[3], *x4 = buf[4], *x5 = buf[5];
+    __m512i l0 = _mm512_setzero_si512(), l1 = l0, l2 = l0, l3 = l0, l4 = l0, l5 = l0;
+    __m512i h0 = l0, h1 = l0, h2 = l0, h3 = l0, h4 = l0, h5 = l0;
+    for (int t = 0; t < ntaps; t++, a += NN_QMR)
+        for (int k0 = 0; k0 < kc; k0 += KCH) {
+            const int n = kc - k0 < KCH ? kc - k0 : KCH;
+            for (int r = 0; r < R; r++) split_row(a[r] + k0, n, buf[r]);
+            for (int k = 0; k < n; k += 4, b += 4 * NN_QNR) {
+                _mm_prefetch((const char *)b + PREFETCH, _MM_HINT_T0);
+                const __m512i w0 = _mm512_load_si512(b);
+                NN_QEACH_ROW(R, ROW1);
+            }
         }
-    }
-    __m512i acc[NN_QMR] = {c0, c1, c2, c3, c4, c5};
+    __m512i acc[NN_QMR] = {JOIN(l0, h0), JOIN(l1, h1), JOIN(l2, h2), JOIN(l3, h3), JOIN(l4, h4), JOIN(l5, h5)};
     for (int r = 0; r < mr; r++) epi16(acc[r], e, r, 0, nr);
 }
 
@@ -104,6 +151,31 @@ TGT static void qgemm_vnni(int ntaps, int kc, const uint16_t *const *a, const in
     NN_QBY_ROWS(mr, qgemm_rows, ntaps, kc, a, b, e, mr, nr);
 }
 
+/* The Winograd products: vpdpwssd through asm too, and two k pairs per step into separate sums (24 and 12
+ * accumulators), so that twice as many independent sums hide the instruction's latency. */
+#define DPW(acc, x, w) __asm__("vpdpwssd %2, %1, %0" : "+v"(acc) : "v"(x), "v"(w))
+#define BC(r, k) _mm512_set1_epi32(load32(a##r + (k)))
+#define ROW16x2(r)                                                                                                     \
+    do {                                                                                                               \
+        const __m512i x_ = BC(r, k), y_ = BC(r, k + 2);                                                                \
+        DPW(c##r##0, x_, w0);                                                                                          \
+        DPW(c##r##1, x_, w1);                                                                                          \
+        DPW(d##r##0, y_, v0);                                                                                          \
+        DPW(d##r##1, y_, v1);                                                                                          \
+    } while (0)
+#define ROW16x2_LAST(r)                                                                                                \
+    do {                                                                                                               \
+        const __m512i x_ = BC(r, k);                                                                                   \
+        DPW(c##r##0, x_, w0);                                                                                          \
+        DPW(c##r##1, x_, w1);                                                                                          \
+    } while (0)
+#define ROW16(r)                                                                                                       \
+    do {                                                                                                               \
+        DPW(c##r, BC(r, k), w0);                                                                                       \
+        DPW(d##r, BC(r, k + 2), v0);                                                                                   \
+    } while (0)
+#define ROW16_LAST(r) DPW(c##r, BC(r, k), w0)
+
 /* Winograd products (nn/qwino.h): int16 panels ([kc/2][16][2]: one zmm per pair), one or two at a time; raw int32
  * sums (vpdpwssd wraps). */
 static inline __attribute__((always_inline)) TGT void qgemm16_rows(const int R, int kc, const int16_t *const *a,
@@ -111,28 +183,42 @@ static inline __attribute__((always_inline)) TGT void qgemm16_rows(const int R, 
                                                                    size_t ldc, int mr) {
     const uint16_t *a0 = (const uint16_t *)a[0], *a1 = (const uint16_t *)a[1], *a2 = (const uint16_t *)a[2];
     const uint16_t *a3 = (const uint16_t *)a[3], *a4 = (const uint16_t *)a[4], *a5 = (const uint16_t *)a[5];
+    const __m512i z = _mm512_setzero_si512();
+    int k = 0;
     if (np == 2) {
         const int16_t *b1 = b + pstride;
-        __m512i c00 = _mm512_setzero_si512(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
-        __m512i c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
-        for (int k = 0; k < kc; k += 2, b += 2 * NN_QNR, b1 += 2 * NN_QNR) {
-            __m512i w0 = _mm512_load_si512(b), w1 = _mm512_load_si512(b1);
-            NN_QEACH_ROW(R, ROW2);
+        __m512i c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z, c40 = z, c41 = z, c50 = z,
+                c51 = z;
+        __m512i d00 = z, d01 = z, d10 = z, d11 = z, d20 = z, d21 = z, d30 = z, d31 = z, d40 = z, d41 = z, d50 = z,
+                d51 = z;
+        for (; k + 4 <= kc; k += 4, b += 4 * NN_QNR, b1 += 4 * NN_QNR) {
+            const __m512i w0 = _mm512_load_si512(b), w1 = _mm512_load_si512(b1);
+            const __m512i v0 = _mm512_load_si512(b + 2 * NN_QNR), v1 = _mm512_load_si512(b1 + 2 * NN_QNR);
+            NN_QEACH_ROW(R, ROW16x2);
+        }
+        if (k < kc) {
+            const __m512i w0 = _mm512_load_si512(b), w1 = _mm512_load_si512(b1);
+            NN_QEACH_ROW(R, ROW16x2_LAST);
         }
         __m512i acc[NN_QMR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
+        __m512i acd[NN_QMR][2] = {{d00, d01}, {d10, d11}, {d20, d21}, {d30, d31}, {d40, d41}, {d50, d51}};
         for (int r = 0; r < mr; r++) {
-            _mm512_storeu_si512(c + (size_t)r * ldc, acc[r][0]);
-            _mm512_storeu_si512(c + (size_t)r * ldc + NN_QNR, acc[r][1]);
+            _mm512_storeu_si512(c + (size_t)r * ldc, _mm512_add_epi32(acc[r][0], acd[r][0]));
+            _mm512_storeu_si512(c + (size_t)r * ldc + NN_QNR, _mm512_add_epi32(acc[r][1], acd[r][1]));
         }
         return;
     }
-    __m512i c0 = _mm512_setzero_si512(), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0;
-    for (int k = 0; k < kc; k += 2, b += 2 * NN_QNR) {
-        __m512i w0 = _mm512_load_si512(b);
-        NN_QEACH_ROW(R, ROW1);
+    __m512i c0 = z, c1 = z, c2 = z, c3 = z, c4 = z, c5 = z, d0 = z, d1 = z, d2 = z, d3 = z, d4 = z, d5 = z;
+    for (; k + 4 <= kc; k += 4, b += 4 * NN_QNR) {
+        const __m512i w0 = _mm512_load_si512(b), v0 = _mm512_load_si512(b + 2 * NN_QNR);
+        NN_QEACH_ROW(R, ROW16);
     }
-    __m512i acc[NN_QMR] = {c0, c1, c2, c3, c4, c5};
-    for (int r = 0; r < mr; r++) _mm512_storeu_si512(c + (size_t)r * ldc, acc[r]);
+    if (k < kc) {
+        const __m512i w0 = _mm512_load_si512(b);
+        NN_QEACH_ROW(R, ROW16_LAST);
+    }
+    __m512i acc[NN_QMR] = {c0, c1, c2, c3, c4, c5}, acd[NN_QMR] = {d0, d1, d2, d3, d4, d5};
+    for (int r = 0; r < mr; r++) _mm512_storeu_si512(c + (size_t)r * ldc, _mm512_add_epi32(acc[r], acd[r]));
 }
 
 TGT static void qgemm16_vnni(int kc, const int16_t *const *a, const int16_t *b, size_t pstride, int np, int32_t *c,
@@ -144,5 +230,5 @@ TGT static void qepi_vnni(const int32_t *acc, const nn_qepi *e, int r, int nr) {
     epi16(_mm512_loadu_si512(acc), e, r, 0, nr);
 }
 
-const nn_qkernels nn_qkernels_avx512vnni = {"avx512vnni", 2, qgemm_vnni, qgemm2_vnni, qgemm16_vnni, qepi_vnni};
+const nn_qkernels nn_qkernels_avx512vnni = {"avx512vnni", 4, qgemm_vnni, qgemm2_vnni, qgemm16_vnni, qepi_vnni};
 #endif
