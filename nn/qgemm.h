@@ -7,11 +7,11 @@
  *     (+ the float already in the output: residual, in place) (ReLU)
  * stored as float and/or requantised to uint16 with one scale per channel: q = trunc(min(max(v x (1 / scale[j]),
  * 0), NN_QMAX) + 0.5).  (8-bit activations lose too much: docs/MEASUREMENTS.md "FaceNet int8".)
- * Kernel flavours, one table each, chosen by the ISA level of every kernel family (nn/cpu.h): portable
- * scalar (the reference), AVX2 (vpmovsxbw + vpmaddwd), AVX-512 VNNI (vpdpwssd; within the avx512 level when
- * the CPU has it, else AVX2), NEON widening multiply (vmlal_lane_s16; armv7 and ARMv8.0) and NEON sdot (ARMv8.2
- * dotprod, within the neon level when the CPU has it: each activation split into its low 7 and high 5 bits, two
- * int8 dot products).  All flavours give bit-identical outputs (tests/test_qgemm.c). */
+ * Kernel flavours, one table each, chosen by the ISA level of every kernel family (nn/cpu.h): portable scalar (the
+ * reference), AVX2 (vpmovsxbw + vpmaddwd), AVX-512 VNNI (vpdpbusd on each activation's low byte and high 4 bits, two
+ * dot products; within the avx512 level when the CPU has it, else AVX2), NEON widening multiply (vmlal_lane_s16; armv7
+ * and ARMv8.0) and NEON sdot (ARMv8.2 dotprod, within the neon level when the CPU has it: each activation split into
+ * its low 7 and high 5 bits, two int8 dot products).  All flavours give bit-identical outputs (tests/test_qgemm.c). */
 #ifndef NN_QGEMM_H
 #define NN_QGEMM_H
 #include <stddef.h>
