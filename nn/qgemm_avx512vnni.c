@@ -68,9 +68,9 @@ TGT static inline void split_row(const uint16_t *src, int n, uint8_t *dst) {
     int k = 0;
     for (; k + 32 <= n; k += 32)
         _mm512_storeu_si512(dst + 2 * k, _mm512_shuffle_epi8(_mm512_loadu_si512(src + k), shuf));
-    if (k < n) {
+    if (k < n) { /* a quad per 8-byte lane, in and out: the store ends at the row's end */
         const __mmask8 m = (__mmask8)((1u << ((n - k) / 4)) - 1);
-        _mm512_storeu_si512(dst + 2 * k, _mm512_shuffle_epi8(_mm512_maskz_loadu_epi64(m, src + k), shuf));
+        _mm512_mask_storeu_epi64(dst + 2 * k, m, _mm512_shuffle_epi8(_mm512_maskz_loadu_epi64(m, src + k), shuf));
     }
 }
 
