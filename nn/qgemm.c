@@ -7,6 +7,11 @@
 #include <string.h>
 
 #define QZERO_MAX 4096
+/* Prepared rows of a tile live on the task's stack, up to this size.  Rows are prepared only for panel blocks of
+ * more than one kernel call: with two-panel kernels, blocks of 4+ panels, so panels up to 32 KB (below) and taps x
+ * kc <= 2048, at most 24 KB of rows (FaceNet: 21 KB, Block8's 1x1 on 1792 channels).  A larger layer uses the
+ * kernels that take the rows as they are. */
+#define QPREP_MAX (24 * 1024)
 /* Padding taps read zeros (the quantised 0) here; kc <= QZERO_MAX when a conv pads. */
 static const uint16_t g_qzero[QZERO_MAX + 64] __attribute__((aligned(64)));
 
@@ -44,7 +49,7 @@ static void qgemm16_scalar(int kc, const int16_t *const *a, const int16_t *b, si
 
 static void qepi_scalar(const int32_t *acc, const nn_qepi *e, int r, int nr) { nn_qepi_row(acc, e, r, nr); }
 
-static const nn_qkernels k_scalar = {"scalar", 4, qgemm_scalar, NULL, qgemm16_scalar, qepi_scalar};
+static const nn_qkernels k_scalar = {"scalar", 4, qgemm_scalar, NULL, qgemm16_scalar, qepi_scalar, NULL, NULL, NULL};
 
 /* ---------------------------------------------------------------- the table indexed by ISA level */
 
@@ -221,6 +226,8 @@ void nn_qconv_task_ws(const nn_qconv_call *c, int task, void *ws) {
     const int ntaps = cv->kh * cv->kw, kc = cv->kc;
     const int ohw = c->oh * c->ow;
     const uint16_t *ptrs[NN_MAX_TAPS * NN_QMR];
+    uint8_t prep[QPREP_MAX] __attribute__((aligned(64)));
+    const int can_prep = kern->prep && NN_QPREP_BYTES(ntaps, kc) <= sizeof prep;
     const int simple =
         (ntaps == 1 && cv->sh == 1 && cv->sw == 1 && c->pt == 0 && c->pl == 0 && c->oh == c->h && c->ow == c->w);
     const size_t panel_bytes = (size_t)ntaps * kc * NN_QNR;
@@ -234,6 +241,8 @@ void nn_qconv_task_ws(const nn_qconv_call *c, int task, void *ws) {
     e.flags = c->flags;
     for (int pb = p0; pb < p1; pb += pblk) {
         int pe = pb + pblk < p1 ? pb + pblk : p1;
+        /* a tile's rows prepared once for the block's panels, when these take more than one kernel call */
+        const int use_prep = can_prep && pe - pb > (kern->gemm2 ? 2 : 1);
         for (int tile = t0; tile < t1; tile++) {
             int m0 = tile * NN_QMR, mr = c->m - m0 < NN_QMR ? c->m - m0 : NN_QMR;
             for (int r = 0; r < NN_QMR; r++) {
@@ -256,6 +265,7 @@ void nn_qconv_task_ws(const nn_qconv_call *c, int task, void *ws) {
                     }
                 }
             }
+            if (use_prep) kern->prep(ntaps, kc, ptrs, mr, prep);
             for (int p = pb; p < pe;) {
                 const int8_t *panel = cv->panels + (size_t)p * panel_bytes;
                 int left = cv->cout - p * NN_QNR, col = p * NN_QNR;
@@ -265,11 +275,15 @@ void nn_qconv_task_ws(const nn_qconv_call *c, int task, void *ws) {
                 e.outf = c->outf ? c->outf + (size_t)m0 * c->ldf + col : NULL;
                 e.outq = c->outq ? c->outq + (size_t)m0 * c->ldq + col : NULL;
                 if (kern->gemm2 && p + 1 < pe) {
-                    kern->gemm2(ntaps, kc, ptrs, panel, panel_bytes, &e, mr, left < 2 * NN_QNR ? left : 2 * NN_QNR);
+                    const int nr = left < 2 * NN_QNR ? left : 2 * NN_QNR;
+                    if (use_prep) kern->gemm2p(ntaps, kc, prep, panel, panel_bytes, &e, mr, nr);
+                    else kern->gemm2(ntaps, kc, ptrs, panel, panel_bytes, &e, mr, nr);
                     p += 2;
                     continue;
                 }
-                kern->gemm(ntaps, kc, ptrs, panel, &e, mr, left < NN_QNR ? left : NN_QNR);
+                const int nr = left < NN_QNR ? left : NN_QNR;
+                if (use_prep) kern->gemmp(ntaps, kc, prep, panel, &e, mr, nr);
+                else kern->gemm(ntaps, kc, ptrs, panel, &e, mr, nr);
                 p++;
             }
         }

@@ -43,6 +43,16 @@ typedef void (*nn_qgemm_fn)(int ntaps, int kc, const uint16_t *const *a, const i
 typedef void (*nn_qgemm2_fn)(int ntaps, int kc, const uint16_t *const *a, const int8_t *b, size_t pstride,
                              const nn_qepi *e, int mr, int nr);
 
+/* Prepared rows (optional per flavour): prep writes rows r < mr of every tap (a as above) in the flavour's own form
+ * into x (NN_QPREP_BYTES(ntaps, kc) bytes, 64-byte aligned), and gemmp / gemm2p are gemm / gemm2 reading those
+ * instead of a: the caller prepares a tile once per block of panels, not per call (VNNI: the rows split into
+ * bytes). */
+#define NN_QPREP_BYTES(ntaps, kc) ((size_t)2 * NN_QMR * (size_t)(ntaps) * (size_t)(kc))
+typedef void (*nn_qprep_fn)(int ntaps, int kc, const uint16_t *const *a, int mr, uint8_t *x);
+typedef void (*nn_qgemmp_fn)(int ntaps, int kc, const uint8_t *x, const int8_t *b, const nn_qepi *e, int mr, int nr);
+typedef void (*nn_qgemm2p_fn)(int ntaps, int kc, const uint8_t *x, const int8_t *b, size_t pstride, const nn_qepi *e,
+                              int mr, int nr);
+
 /* The products of the exact Winograd convolution (nn/qwino.h): NN_QMR rows of int16 (a; rows >= mr readable) times
  * np (1 or 2) panels of int16 in k pairs ([kc/2][NN_QNR][2]; the second pstride values after the first), raw int32
  * sums into rows r < mr of c (ldc values apart, np x 16 columns).  The sums wrap modulo 2^32 (as vpmaddwd / vpdpwssd
@@ -59,6 +69,9 @@ typedef struct nn_qkernels_s {
     nn_qgemm2_fn gemm2;   /* optional */
     nn_qgemm16_fn gemm16; /* Winograd products */
     nn_qepi_fn epi;       /* Winograd epilogue */
+    nn_qprep_fn prep;     /* optional, with gemmp (and gemm2p when gemm2 is set) */
+    nn_qgemmp_fn gemmp;
+    nn_qgemm2p_fn gemm2p;
 } nn_qkernels;
 
 /* The CPU features that pick a second flavour within a level: VNNI within avx512, sdot within neon. */

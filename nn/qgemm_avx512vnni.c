@@ -1,14 +1,15 @@
 /* nn/qgemm_avx512vnni.c — int8-weight kernels for AVX-512 VNNI.
  * Direct convolutions: vpdpbusd (uint8 x int8, four products summed into each int32 lane) over panels in k quads
  * ([tap][kc/4][16][4] int8: one zmm per quad).  A 12-bit activation x = lo + 256 hi (lo its low byte, hi its top
- * 4 bits): each call first splits its rows' activations into bytes, per k quad the four lo then the four hi (one
- * vpshufb per 32 values), then broadcasts each row's lo and hi dwords, and two vpdpbusd per panel make sum w lo
- * and sum w hi; the sum is lo + (hi << 8), exact.  Two panels per call: 6 rows x 32 columns in 24 zmm
- * accumulators (lo and hi); one panel: 6 x 16 in 12.  No vpmovsxbw in the loop, and twice the independent sums of
- * a vpdpwssd form (docs/MEASUREMENTS.md "FaceNet int8").  Winograd products: vpdpwssd (int16 x int16) over int16
- * panels in k pairs.  Masked epilogue stores for partial tiles.  Compiled without ISA flags: the functions carry
- * their own target attribute and are only picked (nn_qkernels_for) when the CPU has AVX-512F/BW/VL and VNNI
- * (nn/cpu.h). */
+ * 4 bits): a tile's rows are split into bytes, per k quad the four lo then the four hi (one vpshufb per 32 values),
+ * once per panel block by prep_vnni when the block takes several kernel calls (the prepared kernels qgemmp_vnni /
+ * qgemm2p_vnni read them), else by each call into its stack; the kernels broadcast each row's lo and hi dwords, and
+ * two vpdpbusd per panel make sum w lo and sum w hi; the sum is lo + (hi << 8), exact.  Two panels per call: 6 rows
+ * x 32 columns in 24 zmm accumulators (lo and hi); one panel: 6 x 16 in 12.  No vpmovsxbw in the loop, and twice the
+ * independent sums of a vpdpwssd form (docs/MEASUREMENTS.md "FaceNet int8").  Winograd products: vpdpwssd (int16
+ * x int16) over int16 panels in k pairs.  Masked epilogue stores for partial tiles.  Compiled without ISA flags: the
+ * functions carry their own target attribute and are only picked (nn_qkernels_for) when the CPU has AVX-512F/BW/VL
+ * and VNNI (nn/cpu.h). */
 #include "nn/qgemm.h"
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -68,9 +69,9 @@ TGT static inline void split_row(const uint16_t *src, int n, uint8_t *dst) {
     int k = 0;
     for (; k + 32 <= n; k += 32)
         _mm512_storeu_si512(dst + 2 * k, _mm512_shuffle_epi8(_mm512_loadu_si512(src + k), shuf));
-    if (k < n) {
+    if (k < n) { /* a quad per 8-byte lane, in and out: the store ends at the row's end */
         const __mmask8 m = (__mmask8)((1u << ((n - k) / 4)) - 1);
-        _mm512_storeu_si512(dst + 2 * k, _mm512_shuffle_epi8(_mm512_maskz_loadu_epi64(m, src + k), shuf));
+        _mm512_mask_storeu_epi64(dst + 2 * k, m, _mm512_shuffle_epi8(_mm512_maskz_loadu_epi64(m, src + k), shuf));
     }
 }
 
@@ -83,21 +84,44 @@ TGT static inline void split_row(const uint16_t *src, int n, uint8_t *dst) {
         DPB(h##r##1, hi_, w1);                                                                                         \
     } while (0)
 
-/* The two-panel tile for its first R rows (R a constant after inlining: the rows past it cost nothing). */
-static inline __attribute__((always_inline)) TGT void qgemm2_rows(const int R, int ntaps, int kc,
-                                                                  const uint16_t *const *a, const int8_t *b,
-                                                                  size_t pstride, const nn_qepi *e, int mr, int nr) {
+/* A tile's rows split into bytes for the prepared kernels: [tap][NN_QMR][2 kc] bytes, rows r < mr written. */
+TGT static void prep_vnni(int ntaps, int kc, const uint16_t *const *a, int mr, uint8_t *x) {
+    for (int t = 0; t < ntaps; t++)
+        for (int r = 0; r < mr; r++) split_row(a[t * NN_QMR + r], kc, x + ((size_t)t * NN_QMR + r) * 2 * kc);
+}
+
+/* Points x0..x5 at the split bytes of channels k0.. of tap t's rows: from the prepared rows xp (PREP) or, split
+ * now, from buf. */
+#define ROWS_AT(t, k0, n)                                                                                              \
+    do {                                                                                                               \
+        if (PREP) {                                                                                                    \
+            const size_t ld_ = 2 * (size_t)kc;                                                                         \
+            x0 = xp + (size_t)(t)*NN_QMR * ld_ + 2 * (size_t)(k0);                                                     \
+            x1 = x0 + ld_, x2 = x1 + ld_, x3 = x2 + ld_, x4 = x3 + ld_, x5 = x4 + ld_;                                 \
+        } else {                                                                                                       \
+            for (int r_ = 0; r_ < R; r_++) split_row(a[(t)*NN_QMR + r_] + (k0), (n), buf[r_]);                         \
+            x0 = buf[0], x1 = buf[1], x2 = buf[2], x3 = buf[3], x4 = buf[4], x5 = buf[5];                              \
+        }                                                                                                              \
+    } while (0)
+
+/* The two-panel tile for its first R rows (R a constant after inlining: the rows past it cost nothing), from the
+ * rows a split here KCH channels at a time or (PREP, a constant too) from prep_vnni's bytes xp. */
+static inline __attribute__((always_inline)) TGT void qgemm2_rows(const int R, const int PREP, int ntaps, int kc,
+                                                                  const uint16_t *const *a, const uint8_t *xp,
+                                                                  const int8_t *b, size_t pstride, const nn_qepi *e,
+                                                                  int mr, int nr) {
     uint8_t buf[NN_QMR][BUFROW] __attribute__((aligned(64)));
-    const uint8_t *x0 = buf[0], *x1 = buf[1], *x2 = buf[2], *x3 = buf[3], *x4 = buf[4], *x5 = buf[5];
+    const uint8_t *x0, *x1, *x2, *x3, *x4, *x5;
     const int8_t *b1 = b + pstride;
+    const int ch = PREP ? kc : KCH;
     __m512i l00 = _mm512_setzero_si512(), l01 = l00, l10 = l00, l11 = l00, l20 = l00, l21 = l00;
     __m512i l30 = l00, l31 = l00, l40 = l00, l41 = l00, l50 = l00, l51 = l00;
     __m512i h00 = l00, h01 = l00, h10 = l00, h11 = l00, h20 = l00, h21 = l00;
     __m512i h30 = l00, h31 = l00, h40 = l00, h41 = l00, h50 = l00, h51 = l00;
-    for (int t = 0; t < ntaps; t++, a += NN_QMR)
-        for (int k0 = 0; k0 < kc; k0 += KCH) {
-            const int n = kc - k0 < KCH ? kc - k0 : KCH;
-            for (int r = 0; r < R; r++) split_row(a[r] + k0, n, buf[r]);
+    for (int t = 0; t < ntaps; t++)
+        for (int k0 = 0; k0 < kc; k0 += ch) {
+            const int n = kc - k0 < ch ? kc - k0 : ch;
+            ROWS_AT(t, k0, n);
             for (int k = 0; k < n; k += 4, b += 4 * NN_QNR, b1 += 4 * NN_QNR) {
                 _mm_prefetch((const char *)b + PREFETCH, _MM_HINT_T0); /* a cache line of each panel per quad */
                 _mm_prefetch((const char *)b1 + PREFETCH, _MM_HINT_T0);
@@ -116,7 +140,13 @@ static inline __attribute__((always_inline)) TGT void qgemm2_rows(const int R, i
 
 TGT static void qgemm2_vnni(int ntaps, int kc, const uint16_t *const *a, const int8_t *b, size_t pstride,
                             const nn_qepi *e, int mr, int nr) {
-    NN_QBY_ROWS(mr, qgemm2_rows, ntaps, kc, a, b, pstride, e, mr, nr);
+    NN_QBY_ROWS(mr, qgemm2_rows, 0, ntaps, kc, a, NULL, b, pstride, e, mr, nr);
+}
+
+/* qgemm2_vnni from the rows prep_vnni split. */
+TGT static void qgemm2p_vnni(int ntaps, int kc, const uint8_t *x, const int8_t *b, size_t pstride, const nn_qepi *e,
+                             int mr, int nr) {
+    NN_QBY_ROWS(mr, qgemm2_rows, 1, ntaps, kc, NULL, x, b, pstride, e, mr, nr);
 }
 
 #define ROW1(r)                                                                                                        \
@@ -125,17 +155,19 @@ TGT static void qgemm2_vnni(int ntaps, int kc, const uint16_t *const *a, const i
         DPB(h##r, _mm512_set1_epi32(load32(x##r + 2 * k + 4)), w0);                                                    \
     } while (0)
 
-static inline __attribute__((always_inline)) TGT void qgemm_rows(const int R, int ntaps, int kc,
-                                                                 const uint16_t *const *a, const int8_t *b,
-                                                                 const nn_qepi *e, int mr, int nr) {
+/* The one-panel tile, as qgemm2_rows. */
+static inline __attribute__((always_inline)) TGT void qgemm_rows(const int R, const int PREP, int ntaps, int kc,
+                                                                 const uint16_t *const *a, const uint8_t *xp,
+                                                                 const int8_t *b, const nn_qepi *e, int mr, int nr) {
     uint8_t buf[NN_QMR][BUFROW] __attribute__((aligned(64)));
-    const uint8_t *x0 = buf[0], *x1 = buf[1], *x2 = buf[2], *x3 = buf[3], *x4 = buf[4], *x5 = buf[5];
+    const uint8_t *x0, *x1, *x2, *x3, *x4, *x5;
+    const int ch = PREP ? kc : KCH;
     __m512i l0 = _mm512_setzero_si512(), l1 = l0, l2 = l0, l3 = l0, l4 = l0, l5 = l0;
     __m512i h0 = l0, h1 = l0, h2 = l0, h3 = l0, h4 = l0, h5 = l0;
-    for (int t = 0; t < ntaps; t++, a += NN_QMR)
-        for (int k0 = 0; k0 < kc; k0 += KCH) {
-            const int n = kc - k0 < KCH ? kc - k0 : KCH;
-            for (int r = 0; r < R; r++) split_row(a[r] + k0, n, buf[r]);
+    for (int t = 0; t < ntaps; t++)
+        for (int k0 = 0; k0 < kc; k0 += ch) {
+            const int n = kc - k0 < ch ? kc - k0 : ch;
+            ROWS_AT(t, k0, n);
             for (int k = 0; k < n; k += 4, b += 4 * NN_QNR) {
                 _mm_prefetch((const char *)b + PREFETCH, _MM_HINT_T0);
                 const __m512i w0 = _mm512_load_si512(b);
@@ -148,7 +180,12 @@ static inline __attribute__((always_inline)) TGT void qgemm_rows(const int R, in
 
 TGT static void qgemm_vnni(int ntaps, int kc, const uint16_t *const *a, const int8_t *b, const nn_qepi *e, int mr,
                            int nr) {
-    NN_QBY_ROWS(mr, qgemm_rows, ntaps, kc, a, b, e, mr, nr);
+    NN_QBY_ROWS(mr, qgemm_rows, 0, ntaps, kc, a, NULL, b, e, mr, nr);
+}
+
+/* qgemm_vnni from the rows prep_vnni split. */
+TGT static void qgemmp_vnni(int ntaps, int kc, const uint8_t *x, const int8_t *b, const nn_qepi *e, int mr, int nr) {
+    NN_QBY_ROWS(mr, qgemm_rows, 1, ntaps, kc, NULL, x, b, e, mr, nr);
 }
 
 /* The Winograd products: vpdpwssd through asm too, and two k pairs per step into separate sums (24 and 12
@@ -230,5 +267,13 @@ TGT static void qepi_vnni(const int32_t *acc, const nn_qepi *e, int r, int nr) {
     epi16(_mm512_loadu_si512(acc), e, r, 0, nr);
 }
 
-const nn_qkernels nn_qkernels_avx512vnni = {"avx512vnni", 4, qgemm_vnni, qgemm2_vnni, qgemm16_vnni, qepi_vnni};
+const nn_qkernels nn_qkernels_avx512vnni = {.name = "avx512vnni",
+                                            .kb = 4,
+                                            .gemm = qgemm_vnni,
+                                            .gemm2 = qgemm2_vnni,
+                                            .gemm16 = qgemm16_vnni,
+                                            .epi = qepi_vnni,
+                                            .prep = prep_vnni,
+                                            .gemmp = qgemmp_vnni,
+                                            .gemm2p = qgemm2p_vnni};
 #endif

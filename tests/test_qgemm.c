@@ -165,6 +165,9 @@ static const shape g_shapes[] = {
     {1, 3, 3, 4129, 4129, 20, 1, 1, 1, NN_PAD_SAME, 0, 1, 1, 0}, /* the largest K packing accepts */
     {1, 5, 5, 256, 256, 40, 3, 3, 1, NN_PAD_SAME, 0, 1, 2, 0},   /* 127 / 128: all low or only high bits (sdot split) */
     {1, 4, 4, 30, 30, 19, 1, 1, 1, NN_PAD_VALID, NN_RELU, 3, 1, 0},
+    /* rows prepared once per panel block (VNNI): the first layer's 3 channels, and the most channels that allows */
+    {1, 9, 9, 3, 3, 80, 3, 3, 2, NN_PAD_VALID, NN_RELU, 3, 0, 0},
+    {1, 3, 3, 2045, 2050, 70, 1, 1, 1, NN_PAD_SAME, NN_ACCUM, 3, 1, 0},
     /* exact Winograd F(2x2, 3x3): odd sizes (partial tiles), VALID / SAME, odd cin (k padding), one and two panels,
      * many blocks of tiles, the largest sums it takes, and one it must refuse */
     {2, 7, 5, 33, 36, 40, 3, 3, 1, NN_PAD_SAME, NN_RELU | NN_ACCUM, 3, 0, 1},
