@@ -104,11 +104,12 @@ static int sort_args(sort_run *r) {
         "sort [--db FILE] [-t T] [--min-faces N] [--dry-run] [-dest DIR | --fresh] [--copy|--link|--symlink]",
         "Sort the faces in the database into one folder per person, and keep that folder up to date.",
         "Every face is a node; two faces are joined when the cosine similarity of their embeddings exceeds a\n"
-        "threshold, weighted by it; Chinese Whispers groups them.  Two faces of one photo are never one person.\n"
+        "threshold; Chinese Whispers groups them.  Two faces of one photo are never one person.\n"
         "The threshold fits the library: each face gets its own, higher the more faces of the library look\n"
-        "somewhat like it (a big library of strangers needs a higher bar than a family's few people), and two\n"
-        "faces are joined above the mean of their two thresholds.  sort says on stderr what it chose and why.\n"
-        "-t T sets one threshold for every face instead.\n"
+        "somewhat like it (a big library of strangers needs a higher bar than a family's few people); two\n"
+        "faces are joined above the mean of their two thresholds, and the edge weighs by how far it passes\n"
+        "that mean.  sort says on stderr what it chose and why.  -t T sets one threshold for every face\n"
+        "instead, and each edge then weighs its similarity.\n"
         "\n"
         "People last: the database keeps every person with a number that is never given to anyone else and\n"
         "the name you give.  The first plain 'sort' writes ./" DEFAULT_DEST "/ (or the next free name) and the\n"
