@@ -257,15 +257,20 @@ static int find_cluster(find_run *r) {
         return 3;
     }
     for (int p = 0; p < fs->nphotos; p++) isq[p] = (char)is_query_photo(r, p);
+    int in_query = 0; /* faces found that are the query photos' own (the database holds them too) */
     for (int i = 0; i < r->ret.nfaces; i++) {
         int f = r->ret.faces[i], ph = fs->face_photo[f];
         r->members[r->nm++] = f;
+        in_query += isq[ph];
         if (r->take[ph] || isq[ph]) continue;
         r->take[ph] = 1;
         r->ntake++;
     }
     if (r->ntake) {
-        fprintf(stderr, "sortbyface find: %s\n", r->ret.reason);
+        if (in_query)
+            fprintf(stderr, "sortbyface find: %s; %d of them in the query photo%s, which %s not placed\n",
+                    r->ret.reason, in_query, sbf_s(r->srcs.n), r->srcs.n == 1 ? "is" : "are");
+        else fprintf(stderr, "sortbyface find: %s\n", r->ret.reason);
         free(isq);
         return 0;
     }

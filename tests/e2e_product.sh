@@ -80,6 +80,7 @@ for f in lib/people/obama.jpg lib/people/obama2.jpg lib/people/obama1.jpg lib/pe
   [ -n "$(folders_of $f me/..)" ] && [ -n "$(find me -type f -exec cmp -s "$f" {} \; -print)" ] || fail "find: $f missing"
 done
 grep -q "warning: the face is only" ferr || fail "find: a small query face should warn"
+! grep -q "in the query photo" ferr || { fail "find: a query not in the database has no face of its own counted"; cat ferr; }
 "$BIN" find -src lib/misc/coffee.png -dest x --db e.db >/dev/null 2>ferr2; rc=$?
 [ $rc = 1 ] && grep -q "coffee.png: no face found" ferr2 || { fail "find with no face: exit 1 + message (got $rc)"; cat ferr2; }
 # a group photo as the query: its largest face (said so), or --face N as numbered in clusters.tsv
@@ -122,9 +123,12 @@ mkdir -p away/deep && cd away/deep
 [ $rc = 0 ] && [ "$(cd far && find . -type f ! -name clusters.tsv | sort)" = "$(cd ../../sorted && find . -type f ! -name clusters.tsv | sort)" ] ||
   { fail "sort from another folder: exit $rc, other folders than from the library's"; cat serr6; }
 grep -q "^$TP/lib/people/obama.jpg	0	" far/clusters.tsv || fail "clusters.tsv from another folder names paths that open from there"
-"$BIN" find -src ../../lib/lfw/serena/Serena_Williams_0001.jpg -dest fs --db ../../e.db >fout6 2>/dev/null; rc=$?
+"$BIN" find -src ../../lib/lfw/serena/Serena_Williams_0001.jpg -dest fs --db ../../e.db >fout6 2>ferr6; rc=$?
 [ $rc = 0 ] && [ "$(ls fs | grep -vx index.html | tr '\n' ' ')" = "Serena_Williams_0002.jpg Serena_Williams_0003.jpg Serena_Williams_0004.jpg " ] ||
   { fail "find from another folder (never the query itself): exit $rc, $(ls fs 2>&1 | grep -vx index.html | tr '\n' ' ')"; cat fout6; }
+# the query photo is in the database too: its own face is counted among the faces found, and said not placed
+grep -q "^sortbyface find: 4 faces: .*; 1 of them in the query photo, which is not placed\$" ferr6 &&
+  grep -q "^copied 3 photos" fout6 || { fail "find: the query's own face in the count"; cat fout6 ferr6; }
 ln ../../lib/lfw/serena/Serena_Williams_0001.jpg q.jpg   # the query is a library photo under another name
 "$BIN" find -src q.jpg -dest fq --db ../../e.db >/dev/null 2>&1
 [ "$(ls fq | grep -vx index.html | tr '\n' ' ')" = "Serena_Williams_0002.jpg Serena_Williams_0003.jpg Serena_Williams_0004.jpg " ] ||
