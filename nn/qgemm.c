@@ -49,7 +49,8 @@ static void qgemm16_scalar(int kc, const int16_t *const *a, const int16_t *b, si
 
 static void qepi_scalar(const int32_t *acc, const nn_qepi *e, int r, int nr) { nn_qepi_row(acc, e, r, nr); }
 
-static const nn_qkernels k_scalar = {"scalar", 4, qgemm_scalar, NULL, qgemm16_scalar, qepi_scalar, NULL, NULL, NULL};
+static const nn_qkernels k_scalar = {
+    .name = "scalar", .kb = 4, .gemm = qgemm_scalar, .gemm16 = qgemm16_scalar, .epi = qepi_scalar};
 
 /* ---------------------------------------------------------------- the table indexed by ISA level */
 

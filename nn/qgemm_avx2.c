@@ -111,5 +111,6 @@ static void qepi_avx2(const int32_t *acc, const nn_qepi *e, int r, int nr) {
     epi_row(_mm256_loadu_si256((const __m256i *)acc), _mm256_loadu_si256((const __m256i *)(acc + 8)), e, r, nr);
 }
 
-const nn_qkernels nn_qkernels_avx2 = {"avx2", 2, qgemm_avx2, NULL, qgemm16_avx2, qepi_avx2, NULL, NULL, NULL};
+const nn_qkernels nn_qkernels_avx2 = {
+    .name = "avx2", .kb = 2, .gemm = qgemm_avx2, .gemm16 = qgemm16_avx2, .epi = qepi_avx2};
 #endif

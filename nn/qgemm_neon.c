@@ -89,5 +89,6 @@ void nn_qgemm16_neon(int kc, const int16_t *const *a, const int16_t *b, size_t p
 
 void nn_qepi_neon(const int32_t *acc, const nn_qepi *e, int r, int nr) { nn_qepi_row_neon(acc, e, r, nr); }
 
-const nn_qkernels nn_qkernels_neon = {"neon", 2, qgemm_neon, NULL, nn_qgemm16_neon, nn_qepi_neon, NULL, NULL, NULL};
+const nn_qkernels nn_qkernels_neon = {
+    .name = "neon", .kb = 2, .gemm = qgemm_neon, .gemm16 = nn_qgemm16_neon, .epi = nn_qepi_neon};
 #endif

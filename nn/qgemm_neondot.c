@@ -43,6 +43,6 @@ qgemm_neondot(int ntaps, int kc, const uint16_t *const *a, const int8_t *b, cons
     for (int r = 0; r < mr; r++) nn_qepi_row_neon(tile[r], e, r, nr);
 }
 
-const nn_qkernels nn_qkernels_neondot = {"neondot",    4,    qgemm_neondot, NULL, nn_qgemm16_neon,
-                                         nn_qepi_neon, NULL, NULL,          NULL};
+const nn_qkernels nn_qkernels_neondot = {
+    .name = "neondot", .kb = 4, .gemm = qgemm_neondot, .gemm16 = nn_qgemm16_neon, .epi = nn_qepi_neon};
 #endif
