@@ -4,8 +4,8 @@
 # Tools: clustering benchmark, LFW evaluation, and the test helper that writes a database from JSONL
 # embeddings (used by tests/e2e_sort.sh before/independently of the embed pipeline).
 ifneq ($(filter native asan,$(V)),)
-TOOLS += $(B)/tools/bench-cluster $(B)/tools/eval-lfw $(B)/tools/eval-threshold $(B)/tools/eval-find
-$(B)/tools/bench-cluster $(B)/tools/eval-lfw $(B)/tools/eval-threshold $(B)/tools/eval-find: $(B)/tools/%: tools/%.c tools/lfw-set.h $(B)/libsbf.a
+TOOLS += $(B)/tools/bench-cluster $(B)/tools/eval-lfw $(B)/tools/eval-threshold $(B)/tools/eval-find $(B)/tools/eval-merge
+$(B)/tools/bench-cluster $(B)/tools/eval-lfw $(B)/tools/eval-threshold $(B)/tools/eval-find $(B)/tools/eval-merge: $(B)/tools/%: tools/%.c tools/lfw-set.h $(B)/libsbf.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(DEPFLAGS) -o $@ $< $(B)/libsbf.a $(LDFLAGS_V_$(V):-static=) $(LDLIBS)
 endif
