@@ -9,6 +9,7 @@
  *
  *   eval-merge --db FILE [--specs S1,...] [--train-seeds LO-HI] [--test-seeds S1,...] [--draws N]
  *              [--shift D] [--cmin C] [--cuts C1,...] [--dagger N] [--max-people P] [--all] [--quiet]
+ *              [--rule-features]
  *
  * Features of a pair of clusters A, B (faces' unit embeddings; the graph holds pairs above 0.25):
  * the highest similarity between them, their mean similarity (from the clusters' embedding sums), that
@@ -16,15 +17,19 @@
  * and the larger size), the faces' mean log10(1 + look-alikes) (as the rule counts them, exactly), log10
  * of the library's faces, the first times the look-alike term, the smaller cluster's faces' mean best
  * similarity into the other (0.25 when none), and the share of the pairs between them above 0.55.
- * Candidates are the pairs of clusters with some similarity of at least --cmin between them. */
+ * --rule-features adds two: the share of the pairs between them that pass the unshifted rule's bar, and
+ * the largest margin over it.  Candidates are the pairs of clusters with some similarity of at least --cmin
+ * between them. */
 #include "tools/lfw-set.h"
 #include "src/threshold.h"
 
-#define NF 12
+#define NF 14
+static int nf = 12; /* features in use: 12, or 14 with --rule-features */
 
 static const char *usage_text =
     "usage: eval-merge --db FILE [--specs S1,...] [--train-seeds LO-HI] [--test-seeds S1,...] [--draws N]\n"
-    "                  [--shift D] [--cmin C] [--cuts C1,...] [--dagger N] [--max-people P] [--all] [--quiet]\n";
+    "                  [--shift D] [--cmin C] [--cuts C1,...] [--dagger N] [--max-people P] [--all] [--quiet]\n"
+    "                  [--rule-features]\n";
 
 /* ---- a library and its clusters ---- */
 typedef struct {
@@ -36,9 +41,9 @@ typedef struct {
     int *sz, *ver;         /* [nc] size (0: merged away), version */
     double *esum;          /* [nc * dim] sum of the members' embeddings */
     double *lk;            /* [nc] sum of the members' log10(1 + look-alikes) */
+    float *t0;             /* [n] the rule's own threshold of each face (unshifted) */
     int *fid;              /* [n] identity of a labelled face, -1 */
-    int *mark, *best_into; /* scratch [nc] */
-    double *acc_max, *acc_cov, *acc_hi;
+    int *mark, *best_into; /* scratch: [nc], [n] */
 } mlib;
 
 typedef struct {
@@ -82,6 +87,8 @@ static void mlib_start(mlib *m, double shift) {
     int n = m->n, dim = m->dim;
     float *t = lfw_xmalloc(((size_t)n + 1) * sizeof *t);
     if (sbf_threshold_faces(m->b.emb, n, dim, NULL, t, NULL)) exit(3);
+    m->t0 = lfw_xmalloc(((size_t)n + 1) * sizeof *m->t0);
+    memcpy(m->t0, t, (size_t)n * sizeof *t);
     for (int i = 0; i < n; i++) t[i] = (float)fmin(t[i] + shift, SBF_TFACE_MAX);
     sbf_graph kept;
     if (sbf_graph_keep_faces(&m->g, t, &kept)) exit(3);
@@ -100,9 +107,6 @@ static void mlib_start(mlib *m, double shift) {
     m->lk = calloc(nc, sizeof *m->lk);
     m->mark = lfw_xmalloc(nc * sizeof *m->mark);
     m->best_into = lfw_xmalloc(((size_t)n + 1) * sizeof *m->best_into); /* neighbour clusters or ids */
-    m->acc_max = lfw_xmalloc(nc * sizeof *m->acc_max);
-    m->acc_cov = lfw_xmalloc(nc * sizeof *m->acc_cov);
-    m->acc_hi = lfw_xmalloc(nc * sizeof *m->acc_hi);
     if (!m->sz || !m->ver || !m->esum || !m->lk) exit(3);
     for (int c = 0; c < k; c++) m->head[c] = -1, m->mark[c] = -1;
     for (int f = n - 1; f >= 0; f--) {
@@ -139,7 +143,7 @@ static void mlib_make(mlib *m, const lfw_set *L, const char *spec, uint64_t dsee
 
 static void mlib_free(mlib *m) {
     free(m->lab), free(m->head), free(m->next), free(m->sz), free(m->ver), free(m->esum), free(m->lk);
-    free(m->fid), free(m->mark), free(m->best_into), free(m->acc_max), free(m->acc_cov), free(m->acc_hi);
+    free(m->t0), free(m->fid), free(m->mark), free(m->best_into);
     sbf_graph_free(&m->g);
     lfw_lib_free(&m->b);
 }
@@ -153,7 +157,7 @@ static double within_sum(const mlib *m, int c) { /* sum of the similarities of c
 /* Features of (a, b); 0 when they have no similarity of at least cmin between them. */
 static int pair_features(const mlib *m, int a, int b, double cmin, double *x) {
     int s = m->sz[a] <= m->sz[b] ? a : b, l = s == a ? b : a;
-    double mx = -1, cov = 0, hi = 0;
+    double mx = -1, cov = 0, hi = 0, above = 0, margin = -1;
     for (int f = m->head[s]; f >= 0; f = m->next[f]) {
         double bf = 0.25;
         for (int64_t e = m->g.rowptr[f]; e < m->g.rowptr[f + 1]; e++)
@@ -162,6 +166,9 @@ static int pair_features(const mlib *m, int a, int b, double cmin, double *x) {
                 if (w > bf) bf = w;
                 if (w > mx) mx = w;
                 hi += w > 0.55;
+                double over = w - 0.5 * (m->t0[f] + m->t0[m->g.col[e]]);
+                above += over > 0;
+                if (over > margin) margin = over;
             }
         cov += bf;
     }
@@ -175,6 +182,7 @@ static int pair_features(const mlib *m, int a, int b, double cmin, double *x) {
     x[0] = 1, x[1] = mx, x[2] = mean, x[3] = inside ? mean - wref : 0, x[4] = inside;
     x[5] = log1p(fmin(na, nb)), x[6] = log1p(fmax(na, nb)), x[7] = kbar, x[8] = log10((double)m->n);
     x[9] = mx * kbar, x[10] = cov / m->sz[s], x[11] = hi / (na * nb);
+    x[12] = above / (na * nb), x[13] = margin; /* the rule's own verdict on the pairs between them */
     return 1;
 }
 
@@ -184,7 +192,7 @@ typedef struct {
 
 static double score(const model *md, const double *x) {
     double z = md->beta[0];
-    for (int f = 1; f < NF; f++) z += md->beta[f] * (x[f] - md->mu[f]) / md->sd[f];
+    for (int f = 1; f < nf; f++) z += md->beta[f] * (x[f] - md->mu[f]) / md->sd[f];
     return z;
 }
 
@@ -285,7 +293,7 @@ static void fit(model *md, const samples *S, int restandardise) {
     size_t n = S->n;
     if (restandardise) {
         memset(md, 0, sizeof *md);
-        for (int f = 0; f < NF; f++) {
+        for (int f = 0; f < nf; f++) {
             double s = 0, v = 0;
             for (size_t r = 0; r < n; r++) s += S->x[r * NF + f];
             md->mu[f] = s / n;
@@ -299,9 +307,9 @@ static void fit(model *md, const samples *S, int restandardise) {
             const double *x = S->x + r * NF;
             double e = 1 / (1 + exp(-score(md, x))) - S->y[r];
             g[0] += e;
-            for (int f = 1; f < NF; f++) g[f] += e * (x[f] - md->mu[f]) / md->sd[f];
+            for (int f = 1; f < nf; f++) g[f] += e * (x[f] - md->mu[f]) / md->sd[f];
         }
-        for (int f = 0; f < NF; f++) md->beta[f] -= 0.5 * (g[f] / n + (f ? 1e-4 * md->beta[f] : 0));
+        for (int f = 0; f < nf; f++) md->beta[f] -= 0.5 * (g[f] / n + (f ? 1e-4 * md->beta[f] : 0));
     }
 }
 
@@ -348,6 +356,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--dagger") && more) dagger = atoi(argv[++i]);
         else if (!strcmp(a, "--max-people") && more) max_people = atoi(argv[++i]);
         else if (!strcmp(a, "--all")) all = 1;
+        else if (!strcmp(a, "--rule-features")) nf = 14;
         else if (!strcmp(a, "--quiet")) quiet = 1;
         else {
             fputs(usage_text, stderr);
@@ -398,7 +407,7 @@ int main(int argc, char **argv) {
         fit(&md, &S, round == 0);
         printf("fit %d (%s): %zu pairs of clusters, %zu new; coefficients (standardised):", round,
                round ? "with the pairs the merge meets" : "the start clustering's pairs", S.n, S.n - before);
-        for (int f = 0; f < NF; f++) printf(" %.3f", md.beta[f]);
+        for (int f = 0; f < nf; f++) printf(" %.3f", md.beta[f]);
         printf("\n");
         fflush(stdout);
     }
