@@ -329,12 +329,6 @@ static double score_labels(mlib *m, double *pwf, double *bcf) {
     return fmin(pw.f, bc.f);
 }
 
-static uint64_t draw_seed(unsigned long long seed, int d, const char *spec) { /* as tools/eval-threshold */
-    uint64_t s = seed * 1000003ull + (uint64_t)d * 7919ull;
-    for (const char *c = spec; *c; c++) s = s * 131 + (unsigned char)*c;
-    return s;
-}
-
 int main(int argc, char **argv) {
     const char *db = NULL,
                *specs = "5+15,8+30,15+100,25+200,40+300,4@20+20,6@20+100,8@15+300,10@30:40+200,5@10:10+50,"
@@ -390,7 +384,7 @@ int main(int argc, char **argv) {
             for (char *sv, *spec = strtok_r(sb, ",", &sv); spec; spec = strtok_r(NULL, ",", &sv))
                 for (int d = 0; d < draws; d++) {
                     mlib m;
-                    mlib_make(&m, &L, spec, draw_seed((unsigned long long)seed, d, spec), shift);
+                    mlib_make(&m, &L, spec, lfw_draw_seed((unsigned long long)seed, d, spec), shift);
                     if (!round)
                         for (int a = 0; a < m.nc; a++)
                             for (int f = m.head[a]; f >= 0; f = m.next[f])
@@ -425,7 +419,7 @@ int main(int argc, char **argv) {
             int sh = 0, sr = 0, sn = 0;
             for (int d = 0; d < draws; d++) {
                 mlib m;
-                uint64_t ds = draw_seed(seed, d, spec);
+                uint64_t ds = lfw_draw_seed(seed, d, spec);
                 mlib_make(&m, &L, spec, ds, shift);
                 double best = -1, bestT = 0, rpw, rbc;
                 for (int s = 0; s <= 25; s++) {

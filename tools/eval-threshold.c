@@ -148,8 +148,7 @@ int main(int argc, char **argv) {
         double *minf = lfw_xmalloc((size_t)nd * nsweep * sizeof *minf),
                *dbest = lfw_xmalloc((size_t)nd * sizeof *dbest);
         for (int d = 0; d < nd; d++) {
-            uint64_t dseed = seed * 1000003ull + (uint64_t)d * 7919ull;
-            for (const char *c = spec; *c; c++) dseed = dseed * 131 + (unsigned char)*c;
+            uint64_t dseed = lfw_draw_seed(seed, d, spec);
             int *photos, np;
             if (lfw_draw(&L, &sp, dseed, &photos, &np)) {
                 fprintf(stderr, "eval-threshold: spec '%s' asks for more people than the set has\n", spec);

@@ -231,6 +231,13 @@ static inline int lfw_spec_parse(const char *s, lfw_spec *sp) {
     return 0;
 }
 
+/* The seed of draw d of a spec under a run's seed: a draw depends on its spec, the seed and d only. */
+static inline uint64_t lfw_draw_seed(unsigned long long seed, int d, const char *spec) {
+    uint64_t s = seed * 1000003ull + (uint64_t)d * 7919ull;
+    for (const char *c = spec; *c; c++) s = s * 131 + (unsigned char)*c;
+    return s;
+}
+
 /* Draws a library's photo list (malloc'ed, *np); -1 when the spec asks for more people than exist. */
 static inline int lfw_draw(const lfw_set *L, const lfw_spec *sp, uint64_t seed, int **photos_out, int *np_out) {
     int np = L->fs.nphotos;
