@@ -42,8 +42,9 @@ typedef struct {
     double *esum;          /* [nc * dim] sum of the members' embeddings */
     double *lk;            /* [nc] sum of the members' log10(1 + look-alikes) */
     float *t0;             /* [n] the rule's own threshold of each face (unshifted) */
+    double *lkf;           /* [n] log10(1 + the face's look-alikes) */
     int *fid;              /* [n] identity of a labelled face, -1 */
-    int *mark, *best_into; /* scratch: [nc], [n] */
+    int *mark, *nbr, *ids; /* scratch: [nc], [nc] neighbour clusters, [n] identities */
 } mlib;
 
 typedef struct {
@@ -83,13 +84,19 @@ static cand heap_pop(heap *q) {
     return top;
 }
 
+static void mlib_clear(mlib *m) { /* the clustering state of mlib_start */
+    free(m->lab), free(m->head), free(m->next), free(m->sz), free(m->ver), free(m->esum), free(m->lk);
+    free(m->mark), free(m->nbr);
+    m->lab = m->head = m->next = m->sz = m->ver = m->mark = m->nbr = NULL;
+    m->esum = m->lk = NULL;
+}
+
+/* (Re)starts the clustering: the rule with every face's threshold raised by shift. */
 static void mlib_start(mlib *m, double shift) {
     int n = m->n, dim = m->dim;
+    mlib_clear(m);
     float *t = lfw_xmalloc(((size_t)n + 1) * sizeof *t);
-    if (sbf_threshold_faces(m->b.emb, n, dim, NULL, t, NULL)) exit(3);
-    m->t0 = lfw_xmalloc(((size_t)n + 1) * sizeof *m->t0);
-    memcpy(m->t0, t, (size_t)n * sizeof *t);
-    for (int i = 0; i < n; i++) t[i] = (float)fmin(t[i] + shift, SBF_TFACE_MAX);
+    for (int i = 0; i < n; i++) t[i] = (float)fmin(m->t0[i] + shift, SBF_TFACE_MAX);
     sbf_graph kept;
     if (sbf_graph_keep_faces(&m->g, t, &kept)) exit(3);
     m->lab = lfw_xmalloc(((size_t)n + 1) * sizeof *m->lab);
@@ -106,22 +113,21 @@ static void mlib_start(mlib *m, double shift) {
     m->esum = calloc(nc * (size_t)dim, sizeof *m->esum);
     m->lk = calloc(nc, sizeof *m->lk);
     m->mark = lfw_xmalloc(nc * sizeof *m->mark);
-    m->best_into = lfw_xmalloc(((size_t)n + 1) * sizeof *m->best_into); /* neighbour clusters or ids */
+    m->nbr = lfw_xmalloc(nc * sizeof *m->nbr);
     if (!m->sz || !m->ver || !m->esum || !m->lk) exit(3);
     for (int c = 0; c < k; c++) m->head[c] = -1, m->mark[c] = -1;
     for (int f = n - 1; f >= 0; f--) {
-        int c = m->lab[f], lookalikes = 0;
+        int c = m->lab[f];
         m->next[f] = m->head[c];
         m->head[c] = f;
         m->sz[c]++;
         for (int d = 0; d < dim; d++) m->esum[(size_t)c * dim + d] += m->b.emb[(size_t)f * dim + d];
-        for (int64_t e = m->g.rowptr[f]; e < m->g.rowptr[f + 1]; e++)
-            lookalikes += m->g.w[e] > SBF_TFACE_BAND_LO && m->g.w[e] < SBF_TFACE_BAND_HI;
-        m->lk[c] += log10(1.0 + lookalikes);
+        m->lk[c] += m->lkf[f];
     }
 }
 
-static void mlib_make(mlib *m, const lfw_set *L, const char *spec, uint64_t dseed, double shift) {
+/* A drawn library, its graph at 0.25, the rule's thresholds and each face's look-alikes; no clustering yet. */
+static void mlib_make(mlib *m, const lfw_set *L, const char *spec, uint64_t dseed) {
     lfw_spec sp;
     int *photos, np;
     memset(m, 0, sizeof *m);
@@ -138,12 +144,21 @@ static void mlib_make(mlib *m, const lfw_set *L, const char *spec, uint64_t dsee
     for (int f = 0; f < m->n; f++) m->fid[f] = -1;
     for (int p = 0; p < m->b.nphotos; p++)
         if (m->b.lab_face[p] >= 0) m->fid[m->b.lab_face[p]] = m->b.truth[p];
-    mlib_start(m, shift);
+    m->t0 = lfw_xmalloc(((size_t)m->n + 1) * sizeof *m->t0);
+    if (sbf_threshold_faces(m->b.emb, m->n, m->dim, NULL, m->t0, NULL)) exit(3);
+    m->lkf = lfw_xmalloc(((size_t)m->n + 1) * sizeof *m->lkf);
+    for (int f = 0; f < m->n; f++) {
+        int lookalikes = 0;
+        for (int64_t e = m->g.rowptr[f]; e < m->g.rowptr[f + 1]; e++)
+            lookalikes += m->g.w[e] > SBF_TFACE_BAND_LO && m->g.w[e] < SBF_TFACE_BAND_HI;
+        m->lkf[f] = log10(1.0 + lookalikes);
+    }
+    m->ids = lfw_xmalloc(((size_t)m->n + 1) * sizeof *m->ids);
 }
 
 static void mlib_free(mlib *m) {
-    free(m->lab), free(m->head), free(m->next), free(m->sz), free(m->ver), free(m->esum), free(m->lk);
-    free(m->t0), free(m->fid), free(m->mark), free(m->best_into);
+    mlib_clear(m);
+    free(m->t0), free(m->lkf), free(m->fid), free(m->ids);
     sbf_graph_free(&m->g);
     lfw_lib_free(&m->b);
 }
@@ -196,20 +211,27 @@ static double score(const model *md, const double *x) {
     return z;
 }
 
-/* Candidates of cluster a with every other live cluster it has an edge of at least cmin to. */
-static void push_candidates(mlib *m, heap *q, const model *md, int a, double cmin, int only_higher) {
+/* The other clusters that cluster a has an edge of at least cmin to (only those above a with only_higher),
+ * in m->nbr, in the order its faces' edges meet them; returns their number. */
+static int neighbours(mlib *m, int a, double cmin, int only_higher) {
     int nn = 0;
     for (int f = m->head[a]; f >= 0; f = m->next[f])
         for (int64_t e = m->g.rowptr[f]; e < m->g.rowptr[f + 1]; e++) {
             int c = m->lab[m->g.col[e]];
             if (c == a || m->g.w[e] < cmin || m->mark[c] == a || (only_higher && c < a)) continue;
             m->mark[c] = a;
-            m->best_into[nn++] = c;
+            m->nbr[nn++] = c;
         }
+    for (int i = 0; i < nn; i++) m->mark[m->nbr[i]] = -1;
+    return nn;
+}
+
+/* Candidates of cluster a with every other live cluster it has an edge of at least cmin to. */
+static void push_candidates(mlib *m, heap *q, const model *md, int a, double cmin, int only_higher) {
+    int nn = neighbours(m, a, cmin, only_higher);
     for (int i = 0; i < nn; i++) {
-        int c = m->best_into[i];
+        int c = m->nbr[i];
         double x[NF];
-        m->mark[c] = -1;
         if (!pair_features(m, a, c, cmin, x)) continue;
         heap_push(q, (cand){.s = score(md, x), .a = a, .b = c, .va = m->ver[a], .vb = m->ver[c]});
     }
@@ -233,11 +255,11 @@ static int live(const mlib *m, const cand *c) {
 static int majority(mlib *m, int c) { /* the identity most of c's labelled faces have, -1 when none */
     int nn = 0, best = -1, bn = 0;
     for (int f = m->head[c]; f >= 0; f = m->next[f])
-        if (m->fid[f] >= 0) m->best_into[nn++] = m->fid[f];
-    qsort(m->best_into, (size_t)nn, sizeof *m->best_into, lfw_cmp_int);
+        if (m->fid[f] >= 0) m->ids[nn++] = m->fid[f];
+    qsort(m->ids, (size_t)nn, sizeof *m->ids, lfw_cmp_int);
     for (int i = 0, run = 0; i < nn; i++) {
-        run = i && m->best_into[i] == m->best_into[i - 1] ? run + 1 : 1;
-        if (run > bn) bn = run, best = m->best_into[i];
+        run = i && m->ids[i] == m->ids[i - 1] ? run + 1 : 1;
+        if (run > bn) bn = run, best = m->ids[i];
     }
     return best;
 }
@@ -384,16 +406,12 @@ int main(int argc, char **argv) {
             for (char *sv, *spec = strtok_r(sb, ",", &sv); spec; spec = strtok_r(NULL, ",", &sv))
                 for (int d = 0; d < draws; d++) {
                     mlib m;
-                    mlib_make(&m, &L, spec, lfw_draw_seed((unsigned long long)seed, d, spec), shift);
+                    mlib_make(&m, &L, spec, lfw_draw_seed((unsigned long long)seed, d, spec));
+                    mlib_start(&m, shift);
                     if (!round)
                         for (int a = 0; a < m.nc; a++)
-                            for (int f = m.head[a]; f >= 0; f = m.next[f])
-                                for (int64_t e = m.g.rowptr[f]; e < m.g.rowptr[f + 1]; e++) {
-                                    int c = m.lab[m.g.col[e]];
-                                    if (c <= a || m.g.w[e] < cmin || m.mark[c] == a) continue;
-                                    m.mark[c] = a;
-                                    add_sample(&S, &m, a, c, cmin);
-                                }
+                            for (int i = 0, nn = neighbours(&m, a, cmin, 1); i < nn; i++)
+                                add_sample(&S, &m, a, m.nbr[i], cmin);
                     else greedy(&m, &md, cuts[0], cmin, &S);
                     mlib_free(&m);
                 }
@@ -420,7 +438,7 @@ int main(int argc, char **argv) {
             for (int d = 0; d < draws; d++) {
                 mlib m;
                 uint64_t ds = lfw_draw_seed(seed, d, spec);
-                mlib_make(&m, &L, spec, ds, shift);
+                mlib_make(&m, &L, spec, ds);
                 double best = -1, bestT = 0, rpw, rbc;
                 for (int s = 0; s <= 25; s++) {
                     sbf_prf pw, bc;
@@ -428,10 +446,8 @@ int main(int argc, char **argv) {
                                    NULL, NULL);
                     if (fmin(pw.f, bc.f) > best + 1e-12) best = fmin(pw.f, bc.f), bestT = 0.55 + 0.01 * s;
                 }
-                mlib r;
-                mlib_make(&r, &L, spec, ds, 0);
-                double rule = score_labels(&r, &rpw, &rbc);
-                mlib_free(&r);
+                mlib_start(&m, 0);
+                double rule = score_labels(&m, &rpw, &rbc);
                 int counted = m.b.npeople <= max_people;
                 if (!quiet)
                     printf("%-14s s%llu d%d people %4d faces %5d best %.4f@%.2f rule %.4f", spec, seed, d, m.b.npeople,
@@ -442,17 +458,15 @@ int main(int argc, char **argv) {
                     if (best - rule > worst_rule) worst_rule = best - rule;
                 }
                 for (int z = 0; z < ncut; z++) {
-                    mlib c;
-                    mlib_make(&c, &L, spec, ds, shift);
-                    int merges = greedy(&c, &md, cuts[z], cmin, NULL);
-                    double pw, bc, v = score_labels(&c, &pw, &bc);
+                    mlib_start(&m, shift);
+                    int merges = greedy(&m, &md, cuts[z], cmin, NULL);
+                    double pw, bc, v = score_labels(&m, &pw, &bc);
                     if (!quiet) printf(" | cut %+.2f: %d merges %.4f", cuts[z], merges, v);
                     if (counted) {
                         hit[z] += best - v <= 0.005;
                         if (!z) sh += best - v <= 0.005;
                         if (best - v > worst[z]) worst[z] = best - v;
                     }
-                    mlib_free(&c);
                 }
                 if (!quiet) printf("\n");
                 mlib_free(&m);
@@ -468,21 +482,21 @@ int main(int argc, char **argv) {
     for (int z = 0; z < ncut; z++) printf("; the merge at cut %+.2f %d (worst %.4f)", cuts[z], hit[z], worst[z]);
     printf("\n");
     if (all) {
-        mlib r, c;
+        mlib r;
         double pw, bc;
-        mlib_make(&r, &L, "all", 1, 0);
+        mlib_make(&r, &L, "all", 1);
+        mlib_start(&r, 0);
         score_labels(&r, &pw, &bc);
         printf("all of the set (%d faces, graph at 0.25 %s): the rule pairwise F %.4f BCubed F %.4f\n", r.n,
                r.g.capped ? "capped" : "exact", pw, bc);
-        mlib_free(&r);
         for (int z = 0; z < ncut; z++) {
-            mlib_make(&c, &L, "all", 1, shift);
-            int merges = greedy(&c, &md, cuts[z], cmin, NULL);
-            score_labels(&c, &pw, &bc);
+            mlib_start(&r, shift);
+            int merges = greedy(&r, &md, cuts[z], cmin, NULL);
+            score_labels(&r, &pw, &bc);
             printf("all of the set: the merge at cut %+.2f (%d merges) pairwise F %.4f BCubed F %.4f\n", cuts[z],
                    merges, pw, bc);
-            mlib_free(&c);
         }
+        mlib_free(&r);
     }
     free(S.x);
     free(S.y);
