@@ -456,14 +456,19 @@ int sbf_chinese_whispers(const sbf_graph *g, int iterations, uint64_t seed, int 
             labels[u] = best;
         }
     }
-    /* number clusters by size (largest first), ties by smallest member */
-    csize *cs = malloc((size_t)n * sizeof *cs);
-    int *map = order; /* reuse */
-    if (!cs) {
-        free(order);
-        free(sum);
-        free(touched);
-        free(seen);
+    free(order);
+    free(sum);
+    free(touched);
+    free(seen);
+    return sbf_number_by_size(labels, n);
+}
+
+int sbf_number_by_size(int *labels, int n) {
+    csize *cs = malloc((size_t)(n ? n : 1) * sizeof *cs);
+    int *map = malloc((size_t)(n ? n : 1) * sizeof *map);
+    if (!cs || !map) {
+        free(cs);
+        free(map);
         return -1;
     }
     for (int i = 0; i < n; i++) {
@@ -481,10 +486,7 @@ int sbf_chinese_whispers(const sbf_graph *g, int iterations, uint64_t seed, int 
     for (int i = 0; i < n && cs[i].size > 0; i++) map[cs[i].label] = k++;
     for (int i = 0; i < n; i++) labels[i] = map[labels[i]];
     free(cs);
-    free(order);
-    free(sum);
-    free(touched);
-    free(seen);
+    free(map);
     return k;
 }
 

@@ -7,7 +7,8 @@
 #include <stdint.h>
 
 /* Default cosine-similarity threshold of sbf_cluster_opts_default and the tools (sort and find use the per-face
- * thresholds of src/threshold.h unless -t T; this is the best single threshold on all of lfw-dev).
+ * thresholds of src/threshold.h and the merge of src/merge.h unless -t T; this is the best single threshold on all
+ * of lfw-dev).
  * TUNED-VALUE: the T maximising min(pairwise F, BCubed F) on all of ../shared/data/lfw-dev (9,525
  * photos) embedded by the default pipeline (mtcnn alignment 1.25x, auto upsampling with the upsample-2 retry
  * and its weak-face look): `build/native/tools/eval-lfw --sweep 0.66:0.78:0.01` -> 0.73 (pairwise F 0.974,
@@ -58,6 +59,9 @@ void sbf_graph_free(sbf_graph *g);
  * in [0, k) with 0 the largest cluster (ties: the cluster whose smallest member index is lower
  * comes first).  Returns k, or -1 on allocation failure. */
 int sbf_chinese_whispers(const sbf_graph *g, int iterations, uint64_t seed, int *labels);
+/* Renumbers labels[0..n) (each in [0, n)) by cluster size as above: 0 the largest, ties by smallest member.
+ * Returns the number of clusters, or -1 on allocation failure. */
+int sbf_number_by_size(int *labels, int n);
 
 /* Graph + Chinese Whispers in one call; info (may be NULL) gets the timings, the edge count and whether
  * the graph was capped. */
