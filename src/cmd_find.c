@@ -99,8 +99,9 @@ static int find_args(find_run *r) {
         "find -src ME.jpg [-src ME2.jpg ...] -dest DIR [OPTIONS]",
         "Copies every photo of the person shown in ME.jpg (not the query photos themselves) from the database into "
         "DIR.",
-        "The query face is clustered together with the database faces with sort's thresholds (a threshold\n"
-        "per face that fits the library; -t T: one for every face).  The person's photos are those of the\n"
+        "The query face is clustered together with the database faces as sort clusters them (a threshold\n"
+        "per face that fits the library, then the joining of clusters judged one person; -t T: one threshold\n"
+        "for every face).  The person's photos are those of the\n"
         "query's cluster; a query alone in its cluster also takes the cluster of its most similar face when\n"
         "that face nearly passes the threshold; then every face closer to the person's mean face than its\n"
         "own threshold joins.  Several -src photos of the same person are used together (more photos, more\n"

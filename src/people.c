@@ -1,5 +1,6 @@
 /* src/people.c — people that last across runs; see src/people.h for the design. */
 #include "src/people.h"
+#include "src/merge.h"
 #include "src/util.h"
 
 #include <math.h>
@@ -795,6 +796,42 @@ static int split_fresh(int n, int nstored, int nlabels, int newbase, int *labels
     return moved;
 }
 
+/* The merge of src/merge.h on people's labels (stored people first, np of them): two stored people (or people
+ * the user fixed faces to) are never joined, nor two clusters with faces of one photo, nor a face with a
+ * person it is corrected away from (forbid); the lower label, a stored person's, lives on. */
+typedef struct {
+    int np;
+    const int *pfirst, *pcount;
+    const int64_t *fstart; /* NULL: no corrections */
+    const int *forbid;
+} merge_ctx;
+
+static int merge_allow(void *vctx, const sbf_merge *m, int a, int b) {
+    const merge_ctx *c = vctx;
+    int keep = a < b ? a : b, gone = a ^ b ^ keep;
+    if (gone < c->np) return 0;
+    int s = m->sz[a] <= m->sz[b] ? a : b, other = a ^ b ^ s;
+    for (int f = m->head[s]; f >= 0; f = m->next[f])
+        for (int k = c->pfirst[f]; k < c->pfirst[f] + c->pcount[f]; k++)
+            if (k != f && m->lab[k] == other) return 0;
+    if (c->fstart && keep < c->np)
+        for (int f = m->head[gone]; f >= 0; f = m->next[f])
+            for (int64_t k = c->fstart[f]; k < c->fstart[f + 1]; k++)
+                if (c->forbid[k] == keep) return 0;
+    return 1;
+}
+
+/* Returns the joins made, or -1. */
+static int merge_stage(const sbf_graph *sims, const sbf_faceset *fs, const float *t, int nlabels, int *labels,
+                       const merge_ctx *c) {
+    sbf_merge m;
+    if (sbf_merge_init(&m, sims, fs->emb, fs->nfaces, fs->dim, t, labels, nlabels)) return -1;
+    int r = sbf_merge_greedy(&m, &sbf_merge_default, SBF_MERGE_CUT, merge_allow, NULL, (void *)c);
+    if (r >= 0) memcpy(labels, m.lab, (size_t)fs->nfaces * sizeof *labels);
+    sbf_merge_free(&m);
+    return r;
+}
+
 int sbf_people_update(sbf_people *pp, const sbf_faceset *fs, const sbf_people_opts *o, uint32_t *fid, uint32_t *person,
                       sbf_people_info *info) {
     int n = fs->nfaces, rc = -1;
@@ -812,8 +849,8 @@ int sbf_people_update(sbf_people *pp, const sbf_faceset *fs, const sbf_people_op
     keyidx *byfid = malloc((size_t)(n ? n : 1) * sizeof *byfid);
     lsize *ls = NULL;
     overlap *ov = NULL;
-    sbf_graph g = {0};
-    float *tface = NULL; /* o->rule: each face's threshold */
+    sbf_graph g = {0}, sims = {0}; /* the graph clustered; with o->rule, also every similarity >= SBF_MERGE_CMIN */
+    float *tface = NULL;           /* o->rule: each face's threshold */
     int have_graph = 0;
     if (!lab_of || !labels || !spare || !stick || !clamp || !pfirst || !pcount || !fstart || !stored || !byfid)
         goto out;
@@ -879,28 +916,38 @@ int sbf_people_update(sbf_people *pp, const sbf_faceset *fs, const sbf_people_op
                          .progress = o->progress,
                          .progress_ctx = o->progress_ctx};
     /* per-face thresholds (src/threshold.h): the graph at the lowest, the edges above the mean of the pair's two */
+    /* and the second stage of src/merge.h: the thresholds raised by SBF_MERGE_SHIFT, clusters joined after */
     if (o->rule && n) {
         if (!(tface = malloc((size_t)n * sizeof *tface))) goto out;
         sbf_threshold_opts to = {.threads = o->threads};
         if (sbf_threshold_faces(fs->emb, n, fs->dim, &to, tface, &inf.rule)) goto out;
-        go.threshold = inf.rule.lo;
+        go.threshold = fmin(inf.rule.lo, SBF_MERGE_CMIN);
     }
     if (n && sbf_graph_build(fs->emb, n, fs->dim, &go, &g)) goto out;
     have_graph = n > 0;
     if (tface && have_graph) {
-        sbf_graph kept;
-        if (sbf_graph_keep_faces(&g, tface, &kept)) goto out;
-        sbf_graph_free(&g);
-        g = kept;
+        float *ts = malloc((size_t)n * sizeof *ts);
+        if (!ts) goto out;
+        for (int i = 0; i < n; i++) ts[i] = (float)fmin(tface[i] + SBF_MERGE_SHIFT, SBF_TFACE_MAX);
+        sims = g;
+        int r = sbf_graph_keep_faces(&sims, ts, &g);
+        free(ts);
+        if (r) {
+            g = sims, sims = (sbf_graph){0};
+            goto out;
+        }
     }
+    merge_ctx mc = {np, pfirst, pcount, o->corrections ? fstart : NULL, forbid};
     double t1 = sbf_now();
     sbf_pcw_opts co = {o->iterations, o->seed,
                        o->stick >= 0 ? o->stick
                        : o->rule     ? SBF_DEFAULT_STICK_RULE
                                      : SBF_DEFAULT_STICK};
-    if (have_graph && sbf_people_cw(&g, np + n, labels, clamp, pfirst, pcount, o->corrections ? fstart : NULL, forbid,
-                                    stick, spare, &co))
+    if (have_graph && (sbf_people_cw(&g, np + n, labels, clamp, pfirst, pcount, o->corrections ? fstart : NULL, forbid,
+                                     stick, spare, &co) ||
+                       (tface && (inf.merged = merge_stage(&sims, fs, tface, np + n, labels, &mc)) < 0)))
         goto out;
+    if (tface) sbf_merge_reason(inf.rule.reason, sizeof inf.rule.reason, inf.merged);
     /* people a fresh clustering finds inside a stored one: their own people (labels np + n + first face); the
      * faces the user placed (must-linked, or moved by a merge of two people) stay */
     if (have_graph && !o->fresh && !o->no_split) {
@@ -921,6 +968,7 @@ int sbf_people_update(sbf_people *pp, const sbf_faceset *fs, const sbf_people_op
         memcpy(fl, spare, (size_t)n * sizeof *fl);
         if (sbf_people_cw(&g, np + n, fl, clamp, pfirst, pcount, o->corrections ? fstart : NULL, forbid, NULL, spare,
                           &co) ||
+            (tface && merge_stage(&sims, fs, tface, np + n, fl, &mc) < 0) ||
             (inf.split_faces = split_fresh(n, np, np + n, np + n, labels, fl, keep, &inf.split_people)) < 0) {
             free(fl);
             free(keep);
@@ -1004,6 +1052,7 @@ int sbf_people_update(sbf_people *pp, const sbf_faceset *fs, const sbf_people_op
     rc = 0;
 out:
     if (have_graph) sbf_graph_free(&g);
+    sbf_graph_free(&sims);
     free(tface);
     free(lab_of);
     free(labels);

@@ -178,8 +178,11 @@ int sbf_people_cw(const sbf_graph *g, int nlabels, int *labels, const int *clamp
 
 typedef struct {
     double threshold; /* edge when the similarity exceeds it (without rule) */
-    int rule;         /* 1: per-face thresholds instead (src/threshold.h): the graph at the lowest, an edge where
-                         the similarity exceeds the mean of the two faces' thresholds; threshold is ignored */
+    int rule;         /* 1: per-face thresholds instead (src/threshold.h), raised by SBF_MERGE_SHIFT: an edge where
+                         the similarity exceeds the mean of the two faces' raised thresholds; threshold is ignored;
+                         then the merge of src/merge.h (after the warm start and after the fresh clustering of
+                         the split alike), which never joins two stored people (labels below the stored count),
+                         two faces of one photo, or a face and a person it is corrected away from (ISNOT) */
     int iterations;
     uint64_t seed;
     int threads, approx;
@@ -201,6 +204,7 @@ typedef struct {
     int capped;
     int new_people;                /* numbers given this run */
     int split_faces, split_people; /* faces a fresh clustering took out of stored people, the people they form */
+    int merged;                    /* with o->rule: pairs of clusters the learned merge joined (src/merge.h) */
     sbf_threshold_info rule;       /* with o->rule: the thresholds and the one-line reason */
 } sbf_people_info;
 /* Sorts the faces of fs into people: syncs the face identities (fid[i] for face i), clusters (warm-started

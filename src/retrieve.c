@@ -1,5 +1,6 @@
 /* src/retrieve.c — find's retrieval; see src/retrieve.h. */
 #include "src/retrieve.h"
+#include "src/merge.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -184,7 +185,7 @@ int sbf_retrieve(const float *emb, int n, int dim, const float *queries, int nq,
     if (n) memcpy(e, emb, (size_t)n * dim * sizeof *e);
     if (nq) memcpy(e + (size_t)n * dim, queries, (size_t)nq * dim * sizeof *e);
     for (int q = 0; q < nq; q++) qn[q] = n + q;
-    char why[240];
+    char why[400];
     if (ro && ro->fixed) {
         sbf_cluster_opts c1 = *co;
         c1.graph.threshold = ro->threshold;
@@ -193,7 +194,7 @@ int sbf_retrieve(const float *emb, int n, int dim, const float *queries, int nq,
         snprintf(why, sizeof why, "threshold %.2f for every face (-t)", ro->threshold);
     } else {
         sbf_threshold_info ti;
-        if (sbf_cluster_adaptive(e, all, dim, co, NULL, labels, t, NULL, &ti) < 0) goto out;
+        if (sbf_cluster_merged(e, all, dim, co, NULL, labels, t, NULL, &ti) < 0) goto out;
         snprintf(why, sizeof why, "%s", ti.reason);
     }
     rc = sbf_retrieve_nodes(e, all, dim, labels, t, qn, nq, ro, out);

@@ -1,6 +1,6 @@
 /* src/retrieve.h — owns `find`'s retrieval: which faces of a library show the person of one or more
- * query faces.  The library and the queries are clustered together with the per-face thresholds of
- * src/threshold.h; the person is the queries' own clusters, plus, for a query alone in its cluster, the
+ * query faces.  The library and the queries are clustered together as sort does (the per-face thresholds of
+ * src/threshold.h, then the merge of src/merge.h); the person is the queries' own clusters, plus, for a query alone in its cluster, the
  * cluster of its most similar other face when that similarity nearly reaches the query's threshold, plus every face more similar to the person's mean
  * embedding than its own threshold (query expansion: the mean of several photos of a person is a
  * better query than any one of them).  Several queries of the same person are used together.  When
@@ -39,7 +39,7 @@ typedef struct {
     float *closest_sim;
     int from_cluster, from_neighbour, from_mean; /* how many faces each step added */
     char reason[240];                            /* one line */
-    char why[240];                               /* sbf_retrieve: the threshold chosen and why, one line */
+    char why[400];                               /* sbf_retrieve: the threshold chosen and why, one line */
 } sbf_retrieval;
 void sbf_retrieval_free(sbf_retrieval *r);
 

@@ -32,7 +32,7 @@ typedef struct {
     double lo, median, hi; /* of the per-face thresholds (0 when there are no faces) */
     double lookalikes;     /* median k_i */
     int compared;          /* faces each face was compared with (n - 1 when exact) */
-    char reason[240];      /* one line, no trailing newline, e.g. for `sort` */
+    char reason[400];      /* one line, no trailing newline, e.g. for `sort` */
 } sbf_threshold_info;
 
 /* The rule for one face with k look-alikes. */

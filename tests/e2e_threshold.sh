@@ -34,8 +34,8 @@ cp "$L/Abdullah_Nasseef/Abdullah_Nasseef_0001.jpg" q/stranger.jpg   # a person t
 "$BIN" sort >out1 2>err1; rc=$?
 check '[ $rc = 0 ] && grep -q "^sorted 28 faces from 28 photos into 13 people (5 with more than one face)" out1' \
   "first sort: rc $rc $(cat out1 err1)"
-# one line: the per-face thresholds (within the rule's range), the look-alikes they come from, -t named
-check '[ "$(grep -c "^sortbyface sort: threshold per face 0\.[6-8][0-9]-0\.[6-8][0-9] (median 0\.[6-8][0-9]), from each face'"'"'s look-alikes among the 28 faces (similarity 0\.40-0\.55; median [0-9]*): more look-alikes, a higher bar; -t T sets one threshold for all$" err1)" = 1 ]' \
+# one line: the per-face thresholds (within the rule's range), the look-alikes they come from, -t named, the merge
+check '[ "$(grep -c "^sortbyface sort: threshold per face 0\.[6-8][0-9]-0\.[6-8][0-9] (median 0\.[6-8][0-9]), from each face'"'"'s look-alikes among the 28 faces (similarity 0\.40-0\.55; median [0-9]*): more look-alikes, a higher bar; -t T sets one threshold for all; clustered with every bar 0\.08 higher, then [0-9]* pairs\{0,1\} of clusters joined that a learned score judged one person$" err1)" = 1 ]' \
   "reason line: $(cat err1)"
 check '! grep -q "for every face" err1' "no fixed threshold without -t: $(cat err1)"
 # each person whole (one number for its 4 photos), five different numbers, every stranger alone

@@ -3,8 +3,9 @@
  * a path clean-up, a re-embedded photo by box overlap), the constrained Chinese Whispers (equal to
  * sbf_chinese_whispers without constraints; same-photo, must-link and cannot-link rules), warm-started
  * sorting (numbers kept, new faces joining, new people numbered, numbers never given again, a merge undone)
- * with one threshold and with the per-face rule (issue 24), corrections
- * and their withdrawal, merges, names and folder names, and the listing's order. */
+ * with one threshold and with the per-face rule (issue 24), the learned merge of src/merge.h inside it (joins
+ * a person's two looks; never two faces of one photo, two stored people, or a face and a person it is not),
+ * corrections and their withdrawal, merges, names and folder names, and the listing's order. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,8 +19,10 @@
 #include <unistd.h>
 
 #include "src/cluster.h"
+#include "src/merge.h"
 #include "src/people.h"
 #include "src/store.h"
+#include "tests/helpers/looks.h"
 #include "tests/helpers/testdir.h"
 
 static char dir[256];
@@ -438,7 +441,7 @@ static void test_update_split(void **state) {
     names_free(paths, np);
 }
 
-/* The per-face threshold rule (issue 24) inside sbf_people_update: the same people as sbf_cluster_adaptive from
+/* The per-face threshold rule (issue 24) inside sbf_people_update: the same people as sbf_cluster_merged from
  * scratch, the thresholds and the reason given back; a small library (10 people of 5 photos, 20 strangers; photos
  * of one person ~0.68 alike) is kept whole where one threshold of 0.73 splits it; a later run with a few new
  * photos keeps every stored person's members and the new photos join their people. */
@@ -495,14 +498,14 @@ static void test_update_rule(void **state) {
         for (int b = a + 1; b < N1; b++)
             if (ids[a] != ids[b]) assert_true(person[a] != person[b]);
     assert_int_equal(inf.new_people, PEOPLE + STRANGERS);
-    /* the same partition as sbf_cluster_adaptive (same graph, same Chinese Whispers) */
+    /* the same partition as sbf_cluster_merged (same graph, same Chinese Whispers, same merge) */
     sbf_cluster_opts co;
     sbf_cluster_opts_default(&co);
     co.graph.threads = 1;
     co.iterations = o.iterations;
     co.seed = o.seed;
     int lab[N1];
-    assert_int_equal(sbf_cluster_adaptive(fs.emb, N1, RDIM, &co, NULL, lab, NULL, NULL, NULL), PEOPLE + STRANGERS);
+    assert_int_equal(sbf_cluster_merged(fs.emb, N1, RDIM, &co, NULL, lab, NULL, NULL, NULL), PEOPLE + STRANGERS);
     for (int a = 0; a < N1; a++)
         for (int b = a + 1; b < N1; b++) assert_int_equal(lab[a] == lab[b], person[a] == person[b]);
     /* one threshold of 0.73 (the old default) splits most of the people */
@@ -528,6 +531,99 @@ static void test_update_rule(void **state) {
     sbf_faceset_free(&fs);
     sbf_faceset_free(&fs2);
     names_free(paths, N2);
+}
+
+/* The library of tests/helpers/looks.h as photos of one face each, except that with two_in_one face 6 (P's
+ * second look) is the second face of face 0's photo (the faces in photo order: 0, 6, 1-5, 7-...). */
+static void looks_set(sbf_faceset *fs, int two_in_one, int *order) {
+    int truth[LOOKS_N], start[LOOKS_N];
+    float *e = looks_library(truth, start);
+    int np = two_in_one ? LOOKS_N - 1 : LOOKS_N;
+    assert_int_equal(sbf_faceset_alloc(fs, np, LOOKS_N, LOOKS_DIM), 0);
+    for (int f = 0; f < LOOKS_N; f++) order[f] = !two_in_one || f > 6 ? f : f == 0 ? 0 : f == 1 ? 6 : f - 1;
+    for (int p = 0, f = 0; p < np; p++) {
+        char path[64];
+        snprintf(path, sizeof path, "lib/%03d.jpg", p);
+        fs->photos[p].path = strdup(path);
+        fs->photos[p].stored = strdup(path);
+        fs->photos[p].nfaces = two_in_one && p == 0 ? 2 : 1;
+        fs->photos[p].first_face = f;
+        fs->photos[p].size = 1000 + p;
+        for (int k = 0; k < fs->photos[p].nfaces; k++, f++) {
+            fs->face_photo[f] = p;
+            fs->face_index[f] = k;
+            fs->boxes[f] = (sbf_box){10 + 100 * k, 10, 90 + 100 * k, 90, 1.5, 0};
+            memcpy(fs->emb + (size_t)f * LOOKS_DIM, e + (size_t)order[f] * LOOKS_DIM, LOOKS_DIM * sizeof *e);
+        }
+    }
+    free(e);
+}
+
+static void test_update_merge(void **state) {
+    (void)state;
+    int order[LOOKS_N];
+    uint32_t fid[LOOKS_N], person[LOOKS_N], again[LOOKS_N];
+    sbf_people_opts o;
+    opts(&o);
+    o.rule = 1;
+    sbf_people_info inf;
+    /* from scratch: P's two looks are one person (the merge's one join), Q and every stranger alone */
+    sbf_faceset fs;
+    looks_set(&fs, 0, order);
+    sbf_people pp;
+    sbf_people_init(&pp);
+    assert_int_equal(sbf_people_update(&pp, &fs, &o, fid, person, &inf), 0);
+    assert_int_equal(inf.merged, 1);
+    assert_non_null(strstr(inf.rule.reason, "then 1 pair of clusters joined"));
+    for (int f = 1; f < 2 * LOOKS_PER; f++) assert_int_equal(person[f], person[0]);
+    assert_int_equal(inf.new_people, 2 + LOOKS_STRANGERS);
+    /* without the rule (one threshold), no merge */
+    sbf_people pt;
+    sbf_people_init(&pt);
+    sbf_people_opts ot;
+    opts(&ot);
+    ot.threshold = 0.75; /* above the looks' ~0.65, below each look's ~0.80 */
+    assert_int_equal(sbf_people_update(&pt, &fs, &ot, fid, again, &inf), 0);
+    assert_int_equal(inf.merged, 0);
+    assert_int_not_equal(again[0], again[LOOKS_PER]);
+    for (int f = 1; f < LOOKS_PER; f++) assert_true(again[f] == again[0] && again[LOOKS_PER + f] == again[LOOKS_PER]);
+    /* ... and its two stored people stay two under the rule: the merge never joins two stored people */
+    uint32_t A = again[0], B = again[LOOKS_PER];
+    assert_int_equal(sbf_people_update(&pt, &fs, &o, fid, again, &inf), 0);
+    assert_int_equal(inf.merged, 0);
+    for (int f = 0; f < LOOKS_PER; f++) assert_true(again[f] == A && again[LOOKS_PER + f] == B);
+    /* a face of each look in one photo: never one person */
+    sbf_faceset f2;
+    looks_set(&f2, 1, order);
+    sbf_people p2;
+    sbf_people_init(&p2);
+    assert_int_equal(sbf_people_update(&p2, &f2, &o, fid, again, &inf), 0);
+    assert_int_equal(inf.merged, 0);
+    assert_int_not_equal(again[0], again[1]); /* faces 0 and 6 of the library */
+    for (int f = 2; f < 2 + LOOKS_PER - 1; f++) assert_int_equal(again[f], again[0]);
+    for (int f = 2 + LOOKS_PER - 1; f < 2 * LOOKS_PER; f++) assert_int_equal(again[f], again[1]);
+    /* a correction: look B's first face is not person A, whose faces the user fixed (fresh run): the merge
+     * would join the look into A, and does not */
+    sbf_people p3;
+    sbf_people_init(&p3);
+    assert_int_equal(sbf_people_update(&p3, &fs, &ot, fid, again, &inf), 0);
+    A = again[0];
+    assert_true(sbf_people_correct(&p3, SBF_CORR_IS, SBF_FROM_VERB, A, 0, "A", fid, LOOKS_PER) > 0);
+    sbf_people_opts of = o;
+    of.fresh = 1;
+    assert_int_equal(sbf_people_update(&p3, &fs, &of, fid, again, &inf), 0);
+    assert_int_equal(inf.merged, 1); /* the look joins A */
+    for (int f = 0; f < 2 * LOOKS_PER; f++) assert_int_equal(again[f], A);
+    assert_true(sbf_people_correct(&p3, SBF_CORR_ISNOT, SBF_FROM_VERB, A, 0, "B", &fid[LOOKS_PER], 1) > 0);
+    assert_int_equal(sbf_people_update(&p3, &fs, &of, fid, again, &inf), 0);
+    assert_int_equal(inf.merged, 0);
+    for (int f = 0; f < LOOKS_PER; f++) assert_true(again[f] == A && again[LOOKS_PER + f] != A);
+    sbf_people_free(&pp);
+    sbf_people_free(&pt);
+    sbf_people_free(&p2);
+    sbf_people_free(&p3);
+    sbf_faceset_free(&fs);
+    sbf_faceset_free(&f2);
 }
 
 static void test_corrections(void **state) {
@@ -677,17 +773,12 @@ static void test_view(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_record_round_trip),
-        cmocka_unit_test(test_record_in_store),
-        cmocka_unit_test(test_sync_faces),
-        cmocka_unit_test(test_cw_equals_plain),
-        cmocka_unit_test(test_cw_constraints),
-        cmocka_unit_test(test_update_warm),
-        cmocka_unit_test(test_update_split),
-        cmocka_unit_test(test_update_rule),
-        cmocka_unit_test(test_corrections),
-        cmocka_unit_test(test_names_and_folders),
-        cmocka_unit_test(test_view),
+        cmocka_unit_test(test_record_round_trip), cmocka_unit_test(test_record_in_store),
+        cmocka_unit_test(test_sync_faces),        cmocka_unit_test(test_cw_equals_plain),
+        cmocka_unit_test(test_cw_constraints),    cmocka_unit_test(test_update_warm),
+        cmocka_unit_test(test_update_split),      cmocka_unit_test(test_update_rule),
+        cmocka_unit_test(test_update_merge),      cmocka_unit_test(test_corrections),
+        cmocka_unit_test(test_names_and_folders), cmocka_unit_test(test_view),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -3,8 +3,9 @@
  * library's threshold 0.60), a photo B of A's look that has no edge to any of them (0.58) but is 0.68
  * like their mean, 20 strangers (similarity 0); a query Q 0.585 like one photo of A (no edge: below 0.60)
  * and 0.38 like the others.  Checks each step (own cluster, closest match's cluster within the margin,
- * query expansion), several queries used together, the "nothing passes" report with the closest faces,
- * and that sbf_retrieve (clustering included) agrees with sbf_retrieve_nodes. */
+ * query expansion; on the rule's clustering alone, sbf_cluster_adaptive), several queries used together, the
+ * "nothing passes" report with the closest faces, and that sbf_retrieve (clustering included) agrees with
+ * sbf_retrieve_nodes on the default clustering (sbf_cluster_merged). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "src/merge.h"
 #include "src/retrieve.h"
 
 #define DIM 512
@@ -146,23 +148,37 @@ static void test_stranger(void **state) {
     free(e);
 }
 
-/* sbf_retrieve (appends the queries and clusters) = sbf_retrieve_nodes on the same clustering; a query
- * that is also in the library (the same photo embedded) is skipped as its own closest match. */
+/* sbf_retrieve (appends the queries and clusters them as sort does: the per-face rule raised, then the merge of
+ * src/merge.h) = sbf_retrieve_nodes on sbf_cluster_merged's clustering.  There the merge has joined B to A's
+ * photos (at the raised bar 0.68 none of them has an edge), so Q's closest match brings all 7; a query that is
+ * also in the library (the same photo embedded) is skipped as its own closest match. */
 static void test_retrieve_whole(void **state) {
     (void)state;
-    float *e = build();
+    float *e = build(), t[NLIB + 1];
+    int labels[NLIB + 1], qn = NLIB;
     sbf_cluster_opts co;
     sbf_cluster_opts_default(&co);
     co.graph.threads = 1;
-    sbf_retrieval r;
+    assert_true(sbf_cluster_merged(e, NLIB + 1, DIM, &co, NULL, labels, t, NULL, NULL) >= 0);
+    for (int m = 1; m <= NA; m++) assert_int_equal(labels[m], labels[0]);
+    assert_true(labels[NLIB] != labels[0]);
+    sbf_retrieve_opts o;
+    sbf_retrieve_opts_default(&o);
+    sbf_retrieval r, rn;
+    assert_int_equal(sbf_retrieve_nodes(e, NLIB + 1, DIM, labels, t, &qn, 1, &o, &rn), 0);
     assert_int_equal(sbf_retrieve(e, NLIB, DIM, e + (size_t)NLIB * DIM, 1, &co, NULL, &r), 0);
     assert_int_equal(r.nfaces, NA + 1);
-    assert_int_equal(r.from_neighbour, NA);
+    assert_int_equal(r.from_neighbour, NA + 1);
+    assert_int_equal(r.nfaces, rn.nfaces);
+    for (int i = 0; i < r.nfaces; i++) assert_int_equal(r.faces[i], rn.faces[i]);
+    assert_true(r.from_cluster == rn.from_cluster && r.from_neighbour == rn.from_neighbour &&
+                r.from_mean == rn.from_mean);
     sbf_retrieval_free(&r);
+    sbf_retrieval_free(&rn);
     /* query = A_2 itself (in the library): its own photo is in its cluster, its closest other match is A_k */
     assert_int_equal(sbf_retrieve(e, NLIB, DIM, e + (size_t)2 * DIM, 1, &co, NULL, &r), 0);
     assert_int_equal(r.nfaces, NA + 1);
-    assert_int_equal(r.from_cluster, NA);
+    assert_int_equal(r.from_cluster, NA + 1);
     assert_true(r.closest[0] != 2 && fabsf(r.closest_sim[0] - 0.65f) < 1e-5f);
     sbf_retrieval_free(&r);
     free(e);

@@ -7,18 +7,21 @@
  * anything (every returned photo is then wrong).
  *
  *   eval-find --db FILE [--library SPEC] [--queries N] [--per-query Q] [--strangers N] [--draws D] [--seed S]
- *             [--nn-margin M] [--expand-margin E] [--nn-when 0|1|2]
+ *             [--nn-margin M] [--expand-margin E] [--nn-when 0|1|2] [--plain-rule]
  *
  * Methods, all from one clustering of the library per draw (a query node of the library stands for the
  * query photo appended to it, as find does): "fixed 0.73" = the query's cluster at the old default
- * threshold (today's find); "adaptive cluster" = the query's cluster with the per-face thresholds;
- * "retrieve" = src/retrieve.h (adaptive cluster + closest match's cluster + query expansion). */
+ * threshold (the first find); "adaptive cluster" = the query's cluster of the default clustering
+ * (sbf_cluster_merged: the per-face thresholds and the learned merge of src/merge.h; with --plain-rule
+ * sbf_cluster_adaptive, the per-face thresholds alone, as find before the merge); "retrieve" =
+ * src/retrieve.h (that cluster + closest match's cluster + query expansion). */
 #include "tools/lfw-set.h"
+#include "src/merge.h"
 #include "src/retrieve.h"
 
 static const char *usage_text =
     "usage: eval-find --db FILE [--library SPEC] [--queries N] [--per-query Q] [--strangers N] [--draws D] [--seed S]\n"
-    "                 [--nn-margin M] [--expand-margin E] [--nn-when 0|1|2]\n";
+    "                 [--nn-margin M] [--expand-margin E] [--nn-when 0|1|2] [--plain-rule]\n";
 
 typedef struct {
     double p, r;
@@ -68,7 +71,7 @@ static int cluster_faces(const lfw_lib *b, const int *labels, const int *qn, int
 
 int main(int argc, char **argv) {
     const char *db = NULL, *libspec = "all";
-    int nqueries = 0, perq = 1, nstrangers = 600, draws = 1;
+    int nqueries = 0, perq = 1, nstrangers = 600, draws = 1, plain = 0;
     unsigned long long seed = 1;
     sbf_retrieve_opts ro;
     sbf_retrieve_opts_default(&ro);
@@ -85,6 +88,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--nn-margin") && more) ro.nn_margin = atof(argv[++i]);
         else if (!strcmp(a, "--expand-margin") && more) ro.expand_margin = atof(argv[++i]);
         else if (!strcmp(a, "--nn-when") && more) ro.nn_when = atoi(argv[++i]);
+        else if (!strcmp(a, "--plain-rule")) plain = 1;
         else {
             fputs(usage_text, stderr);
             return 2;
@@ -123,7 +127,7 @@ int main(int argc, char **argv) {
         sbf_cluster_opts_default(&co);
         co.graph.threshold = 0.73;
         if (sbf_cluster(b.emb, n, dim, &co, lab73, NULL) < 0 ||
-            sbf_cluster_adaptive(b.emb, n, dim, &co, NULL, labA, t, NULL, NULL) < 0) {
+            (plain ? sbf_cluster_adaptive : sbf_cluster_merged)(b.emb, n, dim, &co, NULL, labA, t, NULL, NULL) < 0) {
             fputs("eval-find: clustering failed\n", stderr);
             return 3;
         }

@@ -2,11 +2,14 @@
  * labelled database (tools/lfw-set.h: "K+M" = K people with 3+ photos and M with 1-2, "K@P:C+M" = K of
  * the people with P+ photos, at most C photos each; "all"), sweeps fixed thresholds, and compares the
  * best fixed threshold of each draw (max of min(pairwise F, BCubed F), labels known) with the default
- * rule of src/threshold.h (labels unknown: per-face thresholds, sbf_cluster_adaptive; its median threshold
- * is printed; a negative gap means the rule beat every fixed threshold of the sweep).
+ * clustering of sort (labels unknown: the per-face thresholds of src/threshold.h and the merge of src/merge.h,
+ * sbf_cluster_merged; with --plain-rule the per-face thresholds alone, sbf_cluster_adaptive, the default before
+ * 2026-12-06; "the rule" below is whichever of the two runs; its median threshold is printed; a negative gap
+ * means it beat every fixed threshold of the sweep).
  *
  *   eval-threshold --db FILE [--specs S1,S2,...] [--draws N] [--seed S] [--sweep LO:HI:STEP]
  *                  [--show T1,T2,...] [--itr N] [--fixed T] [--list FILE] [--curves FILE] [--labels FILE] [--quiet] [--time]
+ *                  [--plain-rule]
  *
  * Per draw: people, photos, faces, the best fixed T and its min F, pairwise F · BCubed F at each --show
  * threshold, and the rule's threshold, its F values and its gap to the best (best minF - rule minF).
@@ -14,19 +17,21 @@
  * Per spec: the means over its draws (the table of issue 24) and the worst gap.
  * --list FILE writes each draw's face indices (database face order) for offline analysis, --curves FILE
  * each draw's sweep ("T:pairwiseF:BCubedF" per step), --labels FILE the face labels at each step.
- * --time: per draw, the clustering time with the rule against the fixed 0.73 (best of 3, same run).
+ * --time: per draw, the clustering time with the rule alone and with the merge against the fixed 0.73 (best of 3,
+ * same run).
  * Per spec with 2+ draws, a reference that knows the labels and the library's size: the one fixed T that
  * brings the most of its draws within 0.005 of their best (chosen on these same draws), and the same
  * chosen for each draw on the spec's other draws (leave-one-out): how far a threshold that depends on
  * the size alone can get. */
 #include "tools/lfw-set.h"
-#include "src/threshold.h"
+#include "src/merge.h"
 #include "src/util.h"
 
 static const char *usage_text =
     "usage: eval-threshold --db FILE [--specs S1,S2,...] [--draws N] [--seed S] [--sweep LO:HI:STEP] [--show "
     "T1,T2,...] [--itr N]\n"
-    "                      [--fixed T] [--list FILE] [--curves FILE] [--labels FILE] [--quiet] [--time]\n";
+    "                      [--fixed T] [--list FILE] [--curves FILE] [--labels FILE] [--quiet] [--time] "
+    "[--plain-rule]\n";
 
 #define MAXT 256
 
@@ -57,7 +62,7 @@ int main(int argc, char **argv) {
     const char *db = NULL, *specs = "15+100,40+300,150+1000", *show_s = "0.60,0.65,0.70,0.73,0.76", *list = NULL,
                *curves = NULL, *labels = NULL;
     double lo = 0.50, hi = 0.85, step = 0.01, fixed = -2;
-    int draws = 3, itr = SBF_DEFAULT_ITERATIONS, quiet = 0, timeit = 0;
+    int draws = 3, itr = SBF_DEFAULT_ITERATIONS, quiet = 0, timeit = 0, plain = 0;
     unsigned long long seed = 1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -79,6 +84,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--labels") && more) labels = argv[++i];
         else if (!strcmp(a, "--quiet")) quiet = 1;
         else if (!strcmp(a, "--time")) timeit = 1;
+        else if (!strcmp(a, "--plain-rule")) plain = 1;
         else {
             fputs(usage_text, stderr);
             return 2;
@@ -197,7 +203,7 @@ int main(int argc, char **argv) {
                 msum_bc[i] += bc.f;
             }
             double rt;
-            char reason[256] = "fixed";
+            char reason[400] = "fixed";
             sbf_prf rpw, rbc;
             if (fixed > -2) {
                 rt = fixed;
@@ -213,7 +219,8 @@ int main(int argc, char **argv) {
                 co.iterations = itr;
                 sbf_threshold_info ti;
                 int *labs2 = lfw_xmalloc((size_t)(b.nfaces ? b.nfaces : 1) * sizeof *labs2);
-                int k = sbf_cluster_adaptive(b.emb, b.nfaces, dim, &co, NULL, labs2, NULL, NULL, &ti);
+                int k = (plain ? sbf_cluster_adaptive : sbf_cluster_merged)(b.emb, b.nfaces, dim, &co, NULL, labs2,
+                                                                            NULL, NULL, &ti);
                 if (k < 0) {
                     fputs("eval-threshold: rule failed\n", stderr);
                     return 3;
@@ -239,7 +246,7 @@ int main(int argc, char **argv) {
                 sbf_cluster_opts co;
                 sbf_cluster_opts_default(&co);
                 int *lt = lfw_xmalloc((size_t)(b.nfaces ? b.nfaces : 1) * sizeof *lt);
-                double tf = 1e9, ta = 1e9, tthr = 1e9;
+                double tf = 1e9, ta = 1e9, tthr = 1e9, tm = 1e9;
                 for (int rep = 0; rep < 3; rep++) {
                     double t0 = sbf_now();
                     sbf_cluster(b.emb, b.nfaces, dim, &co, lt, NULL);
@@ -250,13 +257,16 @@ int main(int argc, char **argv) {
                     sbf_threshold_faces(b.emb, b.nfaces, dim, NULL, tt, NULL);
                     double t3 = sbf_now();
                     free(tt);
+                    sbf_cluster_merged(b.emb, b.nfaces, dim, &co, NULL, lt, NULL, NULL, NULL);
+                    double t4 = sbf_now();
                     if (t1 - t0 < tf) tf = t1 - t0;
                     if (t2 - t1 < ta) ta = t2 - t1;
                     if (t3 - t2 < tthr) tthr = t3 - t2;
+                    if (t4 - t3 < tm) tm = t4 - t3;
                 }
                 printf("time %s draw %d (%d faces): fixed 0.73 clustering %.3f s, per-face rule clustering %.3f s "
-                       "(%.2fx), of which the thresholds %.3f s\n",
-                       spec, d, b.nfaces, tf, ta, ta / tf, tthr);
+                       "(%.2fx), of which the thresholds %.3f s; with the merge %.3f s (%.2fx)\n",
+                       spec, d, b.nfaces, tf, ta, ta / tf, tthr, tm, tm / tf);
                 free(lt);
             }
             mbest += best;
