@@ -1,11 +1,11 @@
-/* src/retrieve.h — owns `find`'s retrieval: which faces of a library show the person of one or more
- * query faces.  The library and the queries are clustered together as sort does (the per-face thresholds of
- * src/threshold.h, then the merge of src/merge.h); the person is the queries' own clusters, plus, for a query alone in its cluster, the
- * cluster of its most similar other face when that similarity nearly reaches the query's threshold, plus every face more similar to the person's mean
- * embedding than its own threshold (query expansion: the mean of several photos of a person is a
- * better query than any one of them).  Several queries of the same person are used together.  When
- * nothing passes, the closest faces and their similarities are reported so the user can decide.
- * Measured in docs/MEASUREMENTS.md "Threshold rule (issue 24)", "`find`". */
+/* src/retrieve.h — owns `find`'s retrieval: which faces of a library show the person of one or more query faces.
+ * The library and the queries are clustered together as sort does (the per-face thresholds of src/threshold.h, then
+ * the merge of src/merge.h); the person is the queries' own clusters, plus, for a query alone in its cluster, the
+ * cluster of its most similar other face when that similarity nearly reaches the query's threshold, plus every face
+ * more similar to the person's mean embedding than its own threshold (query expansion: the mean of several photos of
+ * a person is a better query than any one of them).  Several queries of the same person are used together.  When
+ * nothing passes, the closest faces and their similarities are reported so the user can decide. Measured in
+ * docs/MEASUREMENTS.md "Threshold rule (issue 24)", "`find`". */
 #ifndef SRC_RETRIEVE_H
 #define SRC_RETRIEVE_H
 #include "src/threshold.h"
