@@ -214,6 +214,16 @@ fail:
     return -1;
 }
 
+int sbf_merge_raised_graph(const sbf_graph *sims, const float *t, double shift, sbf_graph *out) {
+    memset(out, 0, sizeof *out);
+    float *ts = malloc(((size_t)sims->n + 1) * sizeof *ts);
+    if (!ts) return -1;
+    for (int i = 0; i < sims->n; i++) ts[i] = (float)fmin(t[i] + shift, SBF_TFACE_MAX);
+    int r = sbf_graph_keep_faces(sims, ts, out);
+    free(ts);
+    return r;
+}
+
 void sbf_merge_reason(char *reason, size_t n, int joins) {
     size_t len = strlen(reason);
     if (len < n)
@@ -230,22 +240,20 @@ int sbf_cluster_merged(const float *emb, int n, int dim, const sbf_cluster_opts 
         if (ti) sbf_threshold_faces(emb, 0, dim, to, NULL, ti);
         return 0;
     }
-    float *t = t_out ? t_out : malloc((size_t)n * sizeof *t), *ts = malloc((size_t)n * sizeof *ts);
+    float *t = t_out ? t_out : malloc((size_t)n * sizeof *t);
     int k = -1;
     sbf_graph base = {0}, g = {0};
     sbf_merge m = {0};
-    if (!t || !ts) goto out;
+    if (!t) goto out;
     double t0 = sbf_now();
     sbf_threshold_opts tod = {.threads = co->graph.threads};
     if (sbf_threshold_faces(emb, n, dim, to ? to : &tod, t, ti)) goto out;
     float lo = (float)SBF_MERGE_CMIN;
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; i < n; i++)
         if (t[i] < lo) lo = t[i];
-        ts[i] = (float)fmin(t[i] + SBF_MERGE_SHIFT, SBF_TFACE_MAX);
-    }
     sbf_graph_opts go = co->graph;
     go.threshold = lo;
-    if (sbf_graph_build(emb, n, dim, &go, &base) || sbf_graph_keep_faces(&base, ts, &g)) goto out;
+    if (sbf_graph_build(emb, n, dim, &go, &base) || sbf_merge_raised_graph(&base, t, SBF_MERGE_SHIFT, &g)) goto out;
     double t1 = sbf_now();
     if (sbf_chinese_whispers(&g, co->iterations, co->seed, labels) < 0 ||
         sbf_merge_init(&m, &base, emb, n, dim, t, labels, n))
@@ -261,7 +269,6 @@ out:
     sbf_graph_free(&base);
     sbf_graph_free(&g);
     if (!t_out) free(t);
-    free(ts);
     return k;
 }
 

@@ -69,6 +69,11 @@ typedef void (*sbf_merge_seen_fn)(void *ctx, const sbf_merge *m, int a, int b);
 int sbf_merge_greedy(sbf_merge *m, const sbf_merge_model *md, double cut, sbf_merge_allow_fn allow,
                      sbf_merge_seen_fn seen, void *ctx);
 
+/* The graph the first stage clusters: the edges of sims (weights: similarities) above the pair's bar with every
+ * face's threshold t[i] raised by shift (at most SBF_TFACE_MAX), weighted as sbf_graph_keep_faces does
+ * (allocates out).  0, or -1 out of memory. */
+int sbf_merge_raised_graph(const sbf_graph *sims, const float *t, double shift, sbf_graph *out);
+
 /* Appends to the rule's one-line reason (sbf_threshold_info.reason, room n) what the merge did. */
 void sbf_merge_reason(char *reason, size_t n, int joins);
 

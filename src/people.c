@@ -926,13 +926,8 @@ int sbf_people_update(sbf_people *pp, const sbf_faceset *fs, const sbf_people_op
     if (n && sbf_graph_build(fs->emb, n, fs->dim, &go, &g)) goto out;
     have_graph = n > 0;
     if (tface && have_graph) {
-        float *ts = malloc((size_t)n * sizeof *ts);
-        if (!ts) goto out;
-        for (int i = 0; i < n; i++) ts[i] = (float)fmin(tface[i] + SBF_MERGE_SHIFT, SBF_TFACE_MAX);
         sims = g;
-        int r = sbf_graph_keep_faces(&sims, ts, &g);
-        free(ts);
-        if (r) {
+        if (sbf_merge_raised_graph(&sims, tface, SBF_MERGE_SHIFT, &g)) {
             g = sims, sims = (sbf_graph){0};
             goto out;
         }

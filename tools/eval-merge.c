@@ -42,16 +42,13 @@ static double cmin = SBF_MERGE_CMIN; /* candidates: a similarity of at least thi
 static void mlib_start(mlib *m, double shift) {
     int n = m->n;
     sbf_merge_free(&m->m);
-    float *t = lfw_xmalloc(((size_t)n + 1) * sizeof *t);
     int *lab = lfw_xmalloc(((size_t)n + 1) * sizeof *lab);
-    for (int i = 0; i < n; i++) t[i] = (float)fmin(m->t0[i] + shift, SBF_TFACE_MAX);
     sbf_graph kept;
-    if (sbf_graph_keep_faces(&m->g, t, &kept)) exit(3);
+    if (sbf_merge_raised_graph(&m->g, m->t0, shift, &kept)) exit(3);
     if ((n && sbf_chinese_whispers(&kept, SBF_DEFAULT_ITERATIONS, SBF_DEFAULT_SEED, lab) < 0) ||
         sbf_merge_init(&m->m, &m->g, m->b.emb, n, m->dim, m->t0, lab, n))
         exit(3);
     sbf_graph_free(&kept);
-    free(t);
     free(lab);
 }
 
